@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseConfigText } from './load.js';
+import { formatProblems, validateDocument } from './validate.js';
+
+const quickstart = readFileSync(new URL('../../../examples/quickstart.yaml', import.meta.url), 'utf8');
+
+function load(text: string) {
+  const parsed = parseConfigText(text);
+  if (!parsed.ok) throw new Error(formatProblems(parsed.problems));
+  return parsed.value as Record<string, any>;
+}
+
+describe('validateDocument', () => {
+  it('accepts the quickstart example unchanged and fills defaults', () => {
+    const result = validateDocument(load(quickstart));
+    expect(result.problems).toEqual([]);
+    if (!result.ok) return;
+    expect(result.value.apis[0]!.upstream.loadBalancing).toBe('round-robin');
+    expect(result.value.apis[1]!.upstream.loadBalancing).toBe('round-robin');
+    expect(result.value.apis[1]!.upstream.timeouts).toEqual({ connect: '2s', response: '30s', idle: '60s' });
+  });
+
+  it('reports each problem with its path', () => {
+    const doc = load(quickstart);
+    doc.apis[0].upstream.targets[0].url = 'ftp://nope';
+    doc.apis[0].upstream.timeouts.connect = 'soon';
+    doc.apis[0].upstream.loadBalancing = 'random';
+    doc.apis[1].surprise = true;
+    delete doc.apis[1].name;
+    const result = validateDocument(doc);
+    expect(result.ok).toBe(false);
+    const text = formatProblems(result.problems);
+    expect(text).toContain('apis[0].upstream.targets[0].url: must be an http(s) URL');
+    expect(text).toContain('apis[0].upstream.timeouts.connect: must be a duration');
+    expect(text).toContain('apis[0].upstream.loadBalancing: must be one of "round-robin", "weighted", "least-connections"');
+    expect(text).toContain('apis[1].surprise: is not a known field');
+    expect(text).toContain('apis[1].name: is required');
+  });
+
+  it('checks references between applications, APIs and plans', () => {
+    const doc = load(quickstart);
+    doc.applications[0].subscriptions.push({ api: 'orders', plan: 'platinum' }, { api: 'missing', plan: 'x' });
+    doc.applications[0].subscriptions[0].apiKeys.push({ key: 'acme-demo-key-0001' }, { id: 'both', key: 'abcdefgh12', keyHash: `sha256:${'0'.repeat(64)}` });
+    const result = validateDocument(doc);
+    const text = formatProblems(result.problems);
+    expect(text).toContain('applications[0].subscriptions[1].plan: API "orders" has no plan "platinum"');
+    expect(text).toContain('applications[0].subscriptions[2].api: no API with id "missing"');
+    expect(text).toContain('applications[0].subscriptions[0].apiKeys[1]: the same key is already used');
+    expect(text).toContain('applications[0].subscriptions[0].apiKeys[2]: must have exactly one of key or keyHash');
+  });
+
+  it('refuses two APIs on the same basePath and host', () => {
+    const doc = load(quickstart);
+    doc.apis[1].basePath = '/orders/';
+    const text = formatProblems(validateDocument(doc).problems);
+    expect(text).toContain('apis[1].basePath: "/orders/" is already served by API "orders"');
+  });
+
+  it('reports YAML syntax errors with a position', () => {
+    const parsed = parseConfigText('version: 1\napis: [\n', 'bad.yaml');
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.problems[0]!.message).toMatch(/^bad\.yaml:\d+:\d+: /);
+  });
+});
