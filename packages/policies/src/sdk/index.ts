@@ -1,0 +1,5 @@
+export * from './types.js';
+export * from './expression.js';
+export * from './define.js';
+export * from './counters/types.js';
+export * from './cache-store.js';
