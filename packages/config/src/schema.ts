@@ -4,8 +4,9 @@
  * (where optional) a default; docs/config-reference.md and schema/gatehouse.schema.json are generated
  * from this file.
  */
-import Type, { type Static, type TSchema } from 'typebox';
+
 import { DURATION_PATTERN, SIZE_PATTERN } from '@gatehouse/core';
+import Type, { type Static, type TSchema } from 'typebox';
 
 export const SLUG_PATTERN = '^[a-z0-9](?:[a-z0-9-_.]{0,62}[a-z0-9])?$';
 
@@ -32,7 +33,9 @@ export const PolicyRef = Type.Object(
           'Stable identifier of this policy instance; keeps counters (rate limits, quotas) across config changes. Defaults to the position in its list.',
       }),
     ),
-    enabled: Type.Optional(Type.Boolean({ description: 'Set to false to keep the policy in the file but not run it.', default: true })),
+    enabled: Type.Optional(
+      Type.Boolean({ description: 'Set to false to keep the policy in the file but not run it.', default: true }),
+    ),
     when: Type.Optional(
       Type.String({
         description:
@@ -41,7 +44,8 @@ export const PolicyRef = Type.Object(
     ),
     config: Type.Optional(
       Type.Record(Type.String(), Type.Unknown(), {
-        description: "The policy's configuration, validated against the policy's own schema (see the policy reference).",
+        description:
+          "The policy's configuration, validated against the policy's own schema (see the policy reference).",
         default: {},
       }),
     ),
@@ -51,12 +55,24 @@ export const PolicyRef = Type.Object(
 export type PolicyRef = Static<typeof PolicyRef>;
 
 const policyList = (scope: string) =>
-  Type.Optional(Type.Array(PolicyRef, { description: `Policies applied to every request of this ${scope}, in order.`, default: [] }));
+  Type.Optional(
+    Type.Array(PolicyRef, {
+      description: `Policies applied to every request of this ${scope}, in order.`,
+      default: [],
+    }),
+  );
 
 export const Target = Type.Object(
   {
     url: Type.String({ description: 'Base URL of the target: `http(s)://host:port[/path]`.', format: 'http-url' }),
-    weight: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000, default: 1, description: 'Relative weight for `weighted` balancing; 0 takes the target out of rotation.' })),
+    weight: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 1000,
+        default: 1,
+        description: 'Relative weight for `weighted` balancing; 0 takes the target out of rotation.',
+      }),
+    ),
   },
   { additionalProperties: false, description: 'One upstream server.' },
 );
@@ -73,7 +89,9 @@ export const Upstream = Type.Object(
     timeouts: Type.Optional(
       Type.Object(
         {
-          connect: Type.Optional(Duration('Time allowed to open a connection to a target (502 after).', '2s')),
+          connect: Type.Optional(
+            Duration('Time allowed to open a connection to a target (504 after; a refused connection is 502).', '2s'),
+          ),
           response: Type.Optional(Duration('Time allowed for the target to send response headers (504 after).', '30s')),
           idle: Type.Optional(Duration('Time a body may stall between chunks before the exchange is aborted.', '60s')),
         },
@@ -83,10 +101,27 @@ export const Upstream = Type.Object(
     retries: Type.Optional(
       Type.Object(
         {
-          attempts: Type.Optional(Type.Integer({ minimum: 0, maximum: 10, default: 1, description: 'Extra attempts on the next target after a connection failure or timeout, for idempotent methods only.' })),
-          onStatus: Type.Optional(Type.Array(Type.Integer({ minimum: 500, maximum: 599 }), { description: 'Upstream statuses that are retried too (idempotent methods).', default: [] })),
+          attempts: Type.Optional(
+            Type.Integer({
+              minimum: 0,
+              maximum: 10,
+              default: 1,
+              description:
+                'Extra attempts on the next target after a connection failure or timeout, for idempotent methods only.',
+            }),
+          ),
+          onStatus: Type.Optional(
+            Type.Array(Type.Integer({ minimum: 500, maximum: 599 }), {
+              description: 'Upstream statuses that are retried too (idempotent methods).',
+              default: [],
+            }),
+          ),
         },
-        { additionalProperties: false, description: 'Retries of idempotent requests (GET, HEAD, OPTIONS, PUT, DELETE).', default: {} },
+        {
+          additionalProperties: false,
+          description: 'Retries of idempotent requests (GET, HEAD, OPTIONS, PUT, DELETE).',
+          default: {},
+        },
       ),
     ),
     healthCheck: Type.Optional(
@@ -95,8 +130,17 @@ export const Upstream = Type.Object(
           passive: Type.Optional(
             Type.Object(
               {
-                enabled: Type.Optional(Type.Boolean({ default: true, description: 'Eject targets that fail repeatedly.' })),
-                failures: Type.Optional(Type.Integer({ minimum: 1, default: 3, description: 'Consecutive failures (connection errors, timeouts, 5xx when `onStatus`) that eject a target.' })),
+                enabled: Type.Optional(
+                  Type.Boolean({ default: true, description: 'Eject targets that fail repeatedly.' }),
+                ),
+                failures: Type.Optional(
+                  Type.Integer({
+                    minimum: 1,
+                    default: 3,
+                    description:
+                      'Consecutive failures (connection errors, timeouts, 5xx when `onStatus`) that eject a target.',
+                  }),
+                ),
                 cooldown: Type.Optional(Duration('How long an ejected target stays out of rotation.', '30s')),
               },
               { additionalProperties: false, description: 'Passive health: learns from live traffic.', default: {} },
@@ -108,9 +152,21 @@ export const Upstream = Type.Object(
                 path: Type.String({ description: 'Path probed on each target, e.g. `/health`.' }),
                 interval: Type.Optional(Duration('Time between probes.', '10s')),
                 timeout: Type.Optional(Duration('Probe timeout.', '2s')),
-                healthyThreshold: Type.Optional(Type.Integer({ minimum: 1, default: 2, description: 'Consecutive successes that bring a target back.' })),
-                unhealthyThreshold: Type.Optional(Type.Integer({ minimum: 1, default: 2, description: 'Consecutive failures that take a target out.' })),
-                expectStatus: Type.Optional(Type.Array(Type.Integer({ minimum: 100, maximum: 599 }), { description: 'Statuses that count as healthy; default any 2xx or 3xx.' })),
+                healthyThreshold: Type.Optional(
+                  Type.Integer({
+                    minimum: 1,
+                    default: 2,
+                    description: 'Consecutive successes that bring a target back.',
+                  }),
+                ),
+                unhealthyThreshold: Type.Optional(
+                  Type.Integer({ minimum: 1, default: 2, description: 'Consecutive failures that take a target out.' }),
+                ),
+                expectStatus: Type.Optional(
+                  Type.Array(Type.Integer({ minimum: 100, maximum: 599 }), {
+                    description: 'Statuses that count as healthy; default any 2xx or 3xx.',
+                  }),
+                ),
               },
               { additionalProperties: false, description: 'Active health checks: the gateway probes every target.' },
             ),
@@ -123,9 +179,23 @@ export const Upstream = Type.Object(
       Type.Object(
         {
           enabled: Type.Optional(Type.Boolean({ default: true, description: 'Turn the breaker on.' })),
-          failureThreshold: Type.Optional(Type.Integer({ minimum: 1, default: 5, description: 'Consecutive failed exchanges (all targets) that open the circuit.' })),
-          openDuration: Type.Optional(Duration('How long the circuit stays open (503 at once) before probing half-open.', '30s')),
-          halfOpenRequests: Type.Optional(Type.Integer({ minimum: 1, default: 1, description: 'Requests let through while half-open; success closes the circuit, failure reopens it.' })),
+          failureThreshold: Type.Optional(
+            Type.Integer({
+              minimum: 1,
+              default: 5,
+              description: 'Consecutive failed exchanges (all targets) that open the circuit.',
+            }),
+          ),
+          openDuration: Type.Optional(
+            Duration('How long the circuit stays open (503 at once) before probing half-open.', '30s'),
+          ),
+          halfOpenRequests: Type.Optional(
+            Type.Integer({
+              minimum: 1,
+              default: 1,
+              description: 'Requests let through while half-open; success closes the circuit, failure reopens it.',
+            }),
+          ),
         },
         { additionalProperties: false, description: 'Circuit breaker over the whole upstream.' },
       ),
@@ -133,9 +203,18 @@ export const Upstream = Type.Object(
     pool: Type.Optional(
       Type.Object(
         {
-          connections: Type.Optional(Type.Integer({ minimum: 1, default: 256, description: 'Maximum connections per target.' })),
+          connections: Type.Optional(
+            Type.Integer({ minimum: 1, default: 256, description: 'Maximum connections per target.' }),
+          ),
           keepAliveTimeout: Type.Optional(Duration('Idle time after which a pooled connection is closed.', '30s')),
-          pipelining: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 1, description: 'HTTP/1.1 pipelining depth per connection.' })),
+          pipelining: Type.Optional(
+            Type.Integer({
+              minimum: 1,
+              maximum: 100,
+              default: 1,
+              description: 'HTTP/1.1 pipelining depth per connection.',
+            }),
+          ),
         },
         { additionalProperties: false, description: 'Connection pool per target (undici, keep-alive).', default: {} },
       ),
@@ -143,14 +222,18 @@ export const Upstream = Type.Object(
     tls: Type.Optional(
       Type.Object(
         {
-          rejectUnauthorized: Type.Optional(Type.Boolean({ default: true, description: 'Verify the target certificate.' })),
+          rejectUnauthorized: Type.Optional(
+            Type.Boolean({ default: true, description: 'Verify the target certificate.' }),
+          ),
           ca: Type.Optional(Type.String({ description: 'PEM file path of a CA to trust for targets.' })),
           servername: Type.Optional(Type.String({ description: 'SNI name sent to targets.' })),
         },
         { additionalProperties: false, description: 'TLS to https targets.' },
       ),
     ),
-    preserveHost: Type.Optional(Type.Boolean({ default: false, description: 'Forward the client Host header instead of the target host.' })),
+    preserveHost: Type.Optional(
+      Type.Boolean({ default: false, description: 'Forward the client Host header instead of the target host.' }),
+    ),
   },
   { additionalProperties: false, description: 'Where and how requests are forwarded.' },
 );
@@ -164,7 +247,8 @@ export const Security = Type.Object(
     }),
     config: Type.Optional(
       Type.Record(Type.String(), Type.Unknown(), {
-        description: "Security settings, validated against the security type's schema (for `api-key`: `header`, `query`).",
+        description:
+          "Security settings, validated against the security type's schema (for `api-key`: `header`, `query`).",
         default: {},
       }),
     ),
@@ -207,7 +291,10 @@ export const Route = Type.Object(
     ),
     policies: policyList('route'),
   },
-  { additionalProperties: false, description: 'A route inside an API. When an API lists routes, other paths answer 404.' },
+  {
+    additionalProperties: false,
+    description: 'A route inside an API. When an API lists routes, other paths answer 404.',
+  },
 );
 export type Route = Static<typeof Route>;
 
@@ -217,21 +304,37 @@ export const Api = Type.Object(
     name: Type.String({ description: 'Display name.', minLength: 1 }),
     description: Type.Optional(Type.String({ description: 'Free text.' })),
     version: Type.Optional(Type.String({ description: 'Version label of the API.' })),
-    basePath: Type.String({ pattern: '^/', description: 'Path prefix the API is served under; stripped before forwarding. Longest match wins.' }),
-    stripBasePath: Type.Optional(Type.Boolean({ default: true, description: 'Remove the basePath before forwarding.' })),
+    basePath: Type.String({
+      pattern: '^/',
+      description: 'Path prefix the API is served under; stripped before forwarding. Longest match wins.',
+    }),
+    stripBasePath: Type.Optional(
+      Type.Boolean({ default: true, description: 'Remove the basePath before forwarding.' }),
+    ),
     hosts: Type.Optional(
       Type.Array(Type.String({ minLength: 1 }), {
         description: 'Host names the API answers on (`*.example.com` allowed); any host when omitted.',
       }),
     ),
-    tags: Type.Optional(Type.Array(Type.String(), { description: 'Sharding tags: gateways serve APIs whose tags match theirs.', default: [] })),
+    tags: Type.Optional(
+      Type.Array(Type.String(), {
+        description: 'Sharding tags: gateways serve APIs whose tags match theirs.',
+        default: [],
+      }),
+    ),
     upstream: Upstream,
     policies: policyList('API'),
-    plans: Type.Array(Plan, { minItems: 1, description: 'Plans of the API; a request is matched to one by its credentials.' }),
-    routes: Type.Optional(Type.Array(Route, { description: 'Routes; when omitted every path under basePath is served.' })),
+    plans: Type.Array(Plan, {
+      minItems: 1,
+      description: 'Plans of the API; a request is matched to one by its credentials.',
+    }),
+    routes: Type.Optional(
+      Type.Array(Route, { description: 'Routes; when omitted every path under basePath is served.' }),
+    ),
     openapi: Type.Optional(
       Type.Union([Type.String(), Type.Record(Type.String(), Type.Unknown())], {
-        description: 'OpenAPI 3.x document (a file path relative to the config file, or inline) used by `openapi-validation`.',
+        description:
+          'OpenAPI 3.x document (a file path relative to the config file, or inline) used by `openapi-validation`.',
       }),
     ),
     revision: Type.Optional(Type.Integer({ minimum: 0, description: 'Deployed revision (set by the control plane).' })),
@@ -243,9 +346,18 @@ export type Api = Static<typeof Api>;
 export const ApiKey = Type.Object(
   {
     id: Type.Optional(Type.String({ description: 'Key id (for logs and revocation); never the secret.' })),
-    key: Type.Optional(Type.String({ minLength: 8, description: 'The key in clear text (convenient for local files).' })),
-    keyHash: Type.Optional(Type.String({ pattern: '^sha256:[0-9a-f]{64}$', description: '`sha256:<hex>` of the key, so files need not hold secrets.' })),
-    expiresAt: Type.Optional(Type.String({ format: 'date-time', description: 'The key stops working at this time (ISO 8601).' })),
+    key: Type.Optional(
+      Type.String({ minLength: 8, description: 'The key in clear text (convenient for local files).' }),
+    ),
+    keyHash: Type.Optional(
+      Type.String({
+        pattern: '^sha256:[0-9a-f]{64}$',
+        description: '`sha256:<hex>` of the key, so files need not hold secrets.',
+      }),
+    ),
+    expiresAt: Type.Optional(
+      Type.String({ format: 'date-time', description: 'The key stops working at this time (ISO 8601).' }),
+    ),
     revoked: Type.Optional(Type.Boolean({ default: false, description: 'A revoked key answers 401.' })),
   },
   { additionalProperties: false, description: 'An API key of a subscription: `key` or `keyHash`, one of the two.' },
@@ -273,7 +385,9 @@ export const Application = Type.Object(
   {
     id: slug('Application id.'),
     name: Type.String({ description: 'Display name.', minLength: 1 }),
-    clientId: Type.Optional(Type.String({ description: 'OAuth client id matched against the JWT/introspection client claim.' })),
+    clientId: Type.Optional(
+      Type.String({ description: 'OAuth client id matched against the JWT/introspection client claim.' }),
+    ),
     certificates: Type.Optional(
       Type.Array(Type.String(), {
         description: 'Client certificate identities for `mtls` plans: `sha256:<fingerprint hex>` or `subject:<DN>`.',
@@ -306,12 +420,19 @@ export const GatewaySettings = Type.Object(
         description: 'Trust X-Forwarded-For from the connecting peer (set when a load balancer fronts the gateway).',
       }),
     ),
-    requestIdHeader: Type.Optional(Type.String({ default: 'x-request-id', description: 'Header carrying the request id (propagated or generated).' })),
+    requestIdHeader: Type.Optional(
+      Type.String({
+        default: 'x-request-id',
+        description: 'Header carrying the request id (propagated or generated).',
+      }),
+    ),
     maxHeaderSize: Type.Optional(ByteSize('Largest request header block accepted (431 beyond).', '16kb')),
     headersTimeout: Type.Optional(Duration('Time allowed to receive the request headers.', '10s')),
     requestTimeout: Type.Optional(Duration('Time allowed to receive the whole request.', '60s')),
     keepAliveTimeout: Type.Optional(Duration('Idle keep-alive time of client connections.', '5s')),
-    drainTimeout: Type.Optional(Duration('On shutdown, how long in-flight requests may run before they are cut.', '30s')),
+    drainTimeout: Type.Optional(
+      Duration('On shutdown, how long in-flight requests may run before they are cut.', '30s'),
+    ),
     maxBodyBuffer: Type.Optional(ByteSize('Largest body a policy may buffer (413 beyond).', '10mb')),
   },
   { additionalProperties: false, description: 'Gateway-wide settings.' },
@@ -323,7 +444,9 @@ export const ConfigDocument = Type.Object(
     gateway: Type.Optional(GatewaySettings),
     policies: policyList('gateway (global scope)'),
     apis: Type.Array(Api, { description: 'APIs served by the gateway.', default: [] }),
-    applications: Type.Optional(Type.Array(Application, { description: 'Applications and their subscriptions.', default: [] })),
+    applications: Type.Optional(
+      Type.Array(Application, { description: 'Applications and their subscriptions.', default: [] }),
+    ),
     metadata: Type.Optional(
       Type.Object(
         {
@@ -335,7 +458,12 @@ export const ConfigDocument = Type.Object(
       ),
     ),
   },
-  { additionalProperties: false, description: 'A Gatehouse gateway configuration document.', $id: 'https://gatehouse.dev/schema/config-v1.json', title: 'Gatehouse config document v1' },
+  {
+    additionalProperties: false,
+    description: 'A Gatehouse gateway configuration document.',
+    $id: 'https://gatehouse.dev/schema/config-v1.json',
+    title: 'Gatehouse config document v1',
+  },
 );
 export type ConfigDocument = Static<typeof ConfigDocument>;
 

@@ -13,7 +13,8 @@ export function checkSemantics(doc: ConfigDocument): ConfigProblem[] {
     if (apiPlans.has(api.id)) problems.push({ path: `${at}.id`, message: `duplicate API id "${api.id}"` });
     const plans = new Set<string>();
     api.plans.forEach((plan, j) => {
-      if (plans.has(plan.id)) problems.push({ path: `${at}.plans[${j}].id`, message: `duplicate plan id "${plan.id}"` });
+      if (plans.has(plan.id))
+        problems.push({ path: `${at}.plans[${j}].id`, message: `duplicate plan id "${plan.id}"` });
       plans.add(plan.id);
     });
     apiPlans.set(api.id, plans);
@@ -22,14 +23,18 @@ export function checkSemantics(doc: ConfigDocument): ConfigProblem[] {
       const mount = `${host.toLowerCase()} ${basePath}`;
       const other = mounts.get(mount);
       if (other !== undefined) {
-        problems.push({ path: `${at}.basePath`, message: `"${api.basePath}" is already served by API "${other}" on the same host` });
+        problems.push({
+          path: `${at}.basePath`,
+          message: `"${api.basePath}" is already served by API "${other}" on the same host`,
+        });
       }
       mounts.set(mount, api.id);
     }
     api.upstream.targets.forEach((target, j) => {
       try {
         const url = new URL(target.url);
-        if (url.search || url.hash) problems.push({ path: `${at}.upstream.targets[${j}].url`, message: 'must not have a query or fragment' });
+        if (url.search || url.hash)
+          problems.push({ path: `${at}.upstream.targets[${j}].url`, message: 'must not have a query or fragment' });
       } catch {
         problems.push({ path: `${at}.upstream.targets[${j}].url`, message: 'must be an http(s) URL' });
       }
@@ -46,14 +51,16 @@ export function checkSemantics(doc: ConfigDocument): ConfigProblem[] {
     appIds.add(app.id);
     if (app.clientId !== undefined) {
       const other = clientIds.get(app.clientId);
-      if (other !== undefined) problems.push({ path: `${at}.clientId`, message: `clientId already used by application "${other}"` });
+      if (other !== undefined)
+        problems.push({ path: `${at}.clientId`, message: `clientId already used by application "${other}"` });
       clientIds.set(app.clientId, app.id);
     }
     app.subscriptions.forEach((sub, j) => {
       const sat = `${at}.subscriptions[${j}]`;
       const plans = apiPlans.get(sub.api);
       if (!plans) problems.push({ path: `${sat}.api`, message: `no API with id "${sub.api}"` });
-      else if (!plans.has(sub.plan)) problems.push({ path: `${sat}.plan`, message: `API "${sub.api}" has no plan "${sub.plan}"` });
+      else if (!plans.has(sub.plan))
+        problems.push({ path: `${sat}.plan`, message: `API "${sub.api}" has no plan "${sub.plan}"` });
       const subId = sub.id ?? `${app.id}:${sub.api}:${sub.plan}`;
       if (subscriptionIds.has(subId)) problems.push({ path: sat, message: `duplicate subscription "${subId}"` });
       subscriptionIds.add(subId);

@@ -33,7 +33,9 @@ describe('validateDocument', () => {
     const text = formatProblems(result.problems);
     expect(text).toContain('apis[0].upstream.targets[0].url: must be an http(s) URL');
     expect(text).toContain('apis[0].upstream.timeouts.connect: must be a duration');
-    expect(text).toContain('apis[0].upstream.loadBalancing: must be one of "round-robin", "weighted", "least-connections"');
+    expect(text).toContain(
+      'apis[0].upstream.loadBalancing: must be one of "round-robin", "weighted", "least-connections"',
+    );
     expect(text).toContain('apis[1].surprise: is not a known field');
     expect(text).toContain('apis[1].name: is required');
   });
@@ -41,7 +43,10 @@ describe('validateDocument', () => {
   it('checks references between applications, APIs and plans', () => {
     const doc = load(quickstart);
     doc.applications[0].subscriptions.push({ api: 'orders', plan: 'platinum' }, { api: 'missing', plan: 'x' });
-    doc.applications[0].subscriptions[0].apiKeys.push({ key: 'acme-demo-key-0001' }, { id: 'both', key: 'abcdefgh12', keyHash: `sha256:${'0'.repeat(64)}` });
+    doc.applications[0].subscriptions[0].apiKeys.push(
+      { key: 'acme-demo-key-0001' },
+      { id: 'both', key: 'abcdefgh12', keyHash: `sha256:${'0'.repeat(64)}` },
+    );
     const result = validateDocument(doc);
     const text = formatProblems(result.problems);
     expect(text).toContain('applications[0].subscriptions[1].plan: API "orders" has no plan "platinum"');

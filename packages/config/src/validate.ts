@@ -1,7 +1,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { TSchema } from 'typebox';
-import { ConfigDocument } from './schema.js';
 import type { ConfigDocument as ConfigDocumentType } from './schema.js';
+import { ConfigDocument } from './schema.js';
 import { checkSemantics } from './semantics.js';
 
 export interface ConfigProblem {
@@ -19,7 +19,8 @@ export const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, 
 ajv.addFormat('http-url', { type: 'string', validate: (value: string) => HTTP_URL.test(value) });
 ajv.addFormat('date-time', {
   type: 'string',
-  validate: (value: string) => /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/.test(value) && !Number.isNaN(Date.parse(value)),
+  validate: (value: string) =>
+    /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/.test(value) && !Number.isNaN(Date.parse(value)),
 });
 
 const compiled = new WeakMap<object, ValidateFunction>();
@@ -129,4 +130,3 @@ export function validateDocument(value: unknown): ValidationResult<ConfigDocumen
 export function formatProblems(problems: ConfigProblem[]): string {
   return problems.map((p) => `${p.path || '(root)'}: ${p.message}`).join('\n');
 }
-

@@ -23,6 +23,7 @@ export const ERROR_CATALOG = {
   // Request shape
   bad_request: { status: 400, title: 'Bad request' },
   validation_failed: { status: 400, title: 'Request validation failed' },
+  json_threat_detected: { status: 400, title: 'JSON body exceeds a structural limit' },
   payload_too_large: { status: 413, title: 'Request body too large' },
   headers_too_large: { status: 431, title: 'Request header fields too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
@@ -43,6 +44,8 @@ export const ERROR_CATALOG = {
   policy_error: { status: 500, title: 'A policy failed while processing the request' },
   internal_error: { status: 500, title: 'Internal error' },
   service_unavailable: { status: 503, title: 'Service unavailable' },
+  // Control plane
+  not_deployable: { status: 409, title: 'The API definition cannot be deployed' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
@@ -88,7 +91,10 @@ export class GatewayError extends Error {
   readonly extensions: Record<string, unknown> | undefined;
 
   constructor(code: ErrorCode, options: GatewayErrorOptions = {}) {
-    super(options.detail ?? ERROR_CATALOG[code].title, options.cause === undefined ? undefined : { cause: options.cause });
+    super(
+      options.detail ?? ERROR_CATALOG[code].title,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.name = 'GatewayError';
     this.code = code;
     this.status = options.status ?? ERROR_CATALOG[code].status;

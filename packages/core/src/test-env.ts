@@ -2,7 +2,10 @@
  * Service availability for tests that need PostgreSQL or Redis: on a laptop without the service they
  * skip with a one-line reason; under CI=true a missing service is a failure, never a skip.
  */
-export function serviceUrl(name: 'REDIS_URL' | 'DATABASE_URL'): { url: string | undefined; skipReason: string | undefined } {
+export function serviceUrl(name: 'REDIS_URL' | 'DATABASE_URL'): {
+  url: string | undefined;
+  skipReason: string | undefined;
+} {
   const url = process.env[name];
   if (url) return { url, skipReason: undefined };
   if (process.env.CI === 'true') {

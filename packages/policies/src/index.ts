@@ -1,3 +1,4 @@
-export * from './sdk/index.js';
 export * from './registry.js';
+export * from './sdk/index.js';
+export * from './stores/index.js';
 export { createTestContext, type TestContext, type TestContextInit } from './testing/context.js';

@@ -22,7 +22,11 @@ export class ConfigError extends Error {
  * Validates a policy's config against its schema (filling defaults) and reports problems under
  * `path` (e.g. `apis[0].plans[0].policies[0].config`).
  */
-export function validatePolicyConfig<Config>(definition: { configSchema: PolicyDefinition['configSchema'] }, config: unknown, path: string): Config {
+export function validatePolicyConfig<Config>(
+  definition: { configSchema: PolicyDefinition['configSchema'] },
+  config: unknown,
+  path: string,
+): Config {
   const result = validateAgainst<Config>(definition.configSchema, config ?? {}, path);
   if (!result.ok) throw new ConfigError(result.problems);
   return result.value;

@@ -55,7 +55,8 @@ export function compileExpression(source: string): CompiledExpression {
   }
   const evaluateWith = (activation: Record<string, unknown>): unknown => {
     const result = run(activation);
-    if (isCelError(result)) throw new ExpressionError(`CEL evaluation failed for "${source}": ${result.message}`, source);
+    if (isCelError(result))
+      throw new ExpressionError(`CEL evaluation failed for "${source}": ${result.message}`, source);
     return celToJs(result);
   };
   return {
@@ -73,7 +74,11 @@ export function compileExpression(source: string): CompiledExpression {
  * Compiles a template with `${ expr }` placeholders (CEL inside) into a renderer. Text outside
  * placeholders is kept as is. Used by set-body, return-response, log and header values.
  */
-export function compileTemplate(template: string): { render(ctx: RequestContext): string; renderWith(activation: Record<string, unknown>): string; dynamic: boolean } {
+export function compileTemplate(template: string): {
+  render(ctx: RequestContext): string;
+  renderWith(activation: Record<string, unknown>): string;
+  dynamic: boolean;
+} {
   const parts: Array<string | CompiledExpression> = [];
   const re = /\$\{([^}]*)\}/g;
   let last = 0;

@@ -7,9 +7,9 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { GatewayError, Logger } from '@gatehouse/core';
 import type { TSchema } from 'typebox';
-import type { CompiledExpression } from './expression.js';
-import type { CounterStore } from './counters/types.js';
 import type { ResponseCacheStore } from './cache-store.js';
+import type { CounterStore } from './counters/types.js';
+import type { CompiledExpression } from './expression.js';
 
 /**
  * The closed list of phases, in the order a request meets them:

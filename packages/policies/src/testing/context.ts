@@ -4,7 +4,13 @@
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { GatewayError, silentLogger } from '@gatehouse/core';
-import type { ApplicationInfo, GatewayRequest, GatewayResponse, RequestContext, UpstreamOverrides } from '../sdk/types.js';
+import type {
+  ApplicationInfo,
+  GatewayRequest,
+  GatewayResponse,
+  RequestContext,
+  UpstreamOverrides,
+} from '../sdk/types.js';
 
 export interface TestContextInit {
   method?: string;
@@ -31,7 +37,12 @@ export interface TestContext extends RequestContext {
   forwardedBody(): Buffer | undefined;
   /** Runs finish callbacks, as the gateway does at the end of the exchange. */
   finish(): void;
-  setIdentity(identity: { planId?: string; application?: ApplicationInfo; subscriptionId?: string; claims?: Record<string, unknown> }): void;
+  setIdentity(identity: {
+    planId?: string;
+    application?: ApplicationInfo;
+    subscriptionId?: string;
+    claims?: Record<string, unknown>;
+  }): void;
 }
 
 export function createTestContext(init: TestContextInit = {}): TestContext {
@@ -69,7 +80,8 @@ export function createTestContext(init: TestContextInit = {}): TestContext {
     },
     async readBody(maxBytes = maxBodyBuffer) {
       const body = requestBody ?? Buffer.alloc(0);
-      if (body.length > maxBytes) throw new GatewayError('payload_too_large', { detail: `body exceeds ${maxBytes} bytes` });
+      if (body.length > maxBytes)
+        throw new GatewayError('payload_too_large', { detail: `body exceeds ${maxBytes} bytes` });
       return body;
     },
     setBody(body) {
@@ -156,7 +168,9 @@ export function createTestContext(init: TestContextInit = {}): TestContext {
         request: {
           method: request.method,
           path: request.path,
-          headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')])),
+          headers: Object.fromEntries(
+            Object.entries(headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : (v ?? '')]),
+          ),
           query: Object.fromEntries(request.query),
           ip: request.clientIp,
           host: request.host,

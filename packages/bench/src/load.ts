@@ -1,0 +1,86 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+export function hasWrk(): boolean {
+  return ['/usr/bin/wrk', '/usr/local/bin/wrk'].some((p) => existsSync(p));
+}
+
+/** Closed-loop throughput with wrk (or autocannon when wrk is not installed). */
+export async function throughput(
+  url: string,
+  headers: Record<string, string>,
+  seconds: number,
+  connections: number,
+): Promise<LoadResult> {
+  if (hasWrk()) {
+    const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency'];
+    for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}: ${v}`);
+    const { stdout } = await run('wrk', [...args, url], { maxBuffer: 1 << 20 });
+    return parseWrk(stdout);
+  }
+  return autocannon(url, headers, seconds, connections);
+}
+
+/** Open-loop latency at a fixed request rate (autocannon's overallRate). */
+export async function latencyAtRate(
+  url: string,
+  headers: Record<string, string>,
+  seconds: number,
+  rate: number,
+): Promise<LoadResult> {
+  return autocannon(url, headers, seconds, 10, rate);
+}
+
+function parseWrk(out: string): LoadResult {
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
+  const pct = (p: string) => toMs(new RegExp(`\\s${p}%\\s+([\\d.]+)(us|ms|s)`).exec(out));
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
+  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const errors = non2xx + (socketErrors ? socketErrors.slice(1).reduce((n, v) => n + Number(v), 0) : 0);
+  return { rps, p50: pct('50'), p99: pct('99'), errors };
+}
+
+function toMs(match: RegExpExecArray | null): number {
+  if (!match) return Number.NaN;
+  const value = Number(match[1]);
+  return match[2] === 'us' ? value / 1000 : match[2] === 's' ? value * 1000 : value;
+}
+
+async function autocannon(
+  url: string,
+  headers: Record<string, string>,
+  seconds: number,
+  connections: number,
+  rate?: number,
+): Promise<LoadResult> {
+  const require = createRequire(import.meta.url);
+  const bin = path.join(path.dirname(require.resolve('autocannon/package.json')), 'autocannon.js');
+  const args = [bin, '-j', '-c', String(connections), '-d', String(seconds)];
+  if (rate) args.push('-R', String(rate));
+  for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}=${v}`);
+  const { stdout } = await run(process.execPath, [...args, url], { maxBuffer: 16 << 20 });
+  const result = JSON.parse(stdout) as {
+    requests: { average: number };
+    latency: { p50: number; p99: number };
+    non2xx: number;
+    errors: number;
+  };
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.non2xx + result.errors,
+  };
+}

@@ -1,0 +1,68 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import net from 'node:net';
+
+export interface Proc {
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts a process and waits until `ready` (a line on stdout, or a TCP port accepting connections). */
+export async function startProcess(
+  command: string,
+  args: string[],
+  ready: { line?: string; port?: number },
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Proc> {
+  const child = spawn(command, args, { env, stdio: ['ignore', ready.line ? 'pipe' : 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+    });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`${command} ${args.join(' ')} did not become ready:\n${stderr}`)),
+      20_000,
+    );
+    child.once('exit', (code) => reject(new Error(`${command} exited with ${code}:\n${stderr}`)));
+    if (ready.line) {
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes(ready.line!)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    } else if (ready.port) {
+      const probe = () => {
+        const socket = net.connect(ready.port!, '127.0.0.1');
+        socket.once('connect', () => {
+          socket.destroy();
+          clearTimeout(timer);
+          resolve();
+        });
+        socket.once('error', () => setTimeout(probe, 100));
+      };
+      probe();
+    }
+  });
+  child.stdout?.resume();
+  return { child, stop };
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,174 @@
+/**
+ * `npm run bench`: the gateway against a bare undici proxy measured in the same run on the same
+ * machine, so the printed ratios mean something even on a noisy 2-core box. Numbers are medians
+ * over several rounds, scenarios interleaved within each round.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { hasWrk, type LoadResult, latencyAtRate, throughput } from './load.js';
+import { freePort, type Proc, startProcess } from './processes.js';
+import { type Scenario, scenarios } from './scenarios.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const cli = path.resolve(here, '../../cli/dist/main.js');
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const RATE = Number(process.env.BENCH_RATE ?? 1000);
+
+interface Running {
+  scenario: Scenario;
+  url: string;
+  proc: Proc;
+}
+
+async function main(): Promise<void> {
+  const procs: Proc[] = [];
+  try {
+    const upstreamPort = await freePort();
+    procs.push(
+      await startProcess(process.execPath, [path.join(here, 'upstream-server.js'), String(upstreamPort)], {
+        line: 'READY',
+      }),
+    );
+    const upstreamUrl = `http://127.0.0.1:${upstreamPort}`;
+    const dir = await mkdtemp(path.join(tmpdir(), 'gatehouse-bench-'));
+    const running: Running[] = [];
+    for (const scenario of scenarios(upstreamUrl)) {
+      if (scenario.kind === 'nginx' && !existsSync('/usr/sbin/nginx')) continue;
+      const port = await freePort();
+      let proc: Proc;
+      if (scenario.kind === 'baseline') {
+        proc = await startProcess(process.execPath, [path.join(here, 'baseline-proxy.js'), String(port), upstreamUrl], {
+          line: 'READY',
+        });
+      } else if (scenario.kind === 'nginx') {
+        const conf = path.join(dir, 'nginx.conf');
+        await writeFile(conf, nginxConfig(port, upstreamUrl, dir));
+        proc = await startProcess('/usr/sbin/nginx', ['-c', conf, '-p', dir, '-g', 'daemon off;'], { port });
+      } else {
+        const file = path.join(dir, `${scenario.id}.yaml`);
+        await writeFile(file, stringify(scenario.document));
+        const adminPort = await freePort();
+        proc = await startProcess(
+          process.execPath,
+          [
+            cli,
+            'gateway',
+            '--config',
+            file,
+            '--port',
+            String(port),
+            '--admin-port',
+            String(adminPort),
+            '--host',
+            '127.0.0.1',
+          ],
+          { port },
+          { ...process.env, LOG_LEVEL: 'warn' },
+        );
+      }
+      procs.push(proc);
+      running.push({ scenario, url: `http://127.0.0.1:${port}${scenario.path}`, proc });
+    }
+
+    process.stdout.write(
+      `Gatehouse benchmark: ${hasWrk() ? 'wrk' : 'autocannon'}, ${CONNECTIONS} connections, ${SECONDS}s x ${ROUNDS} rounds, ` +
+        `${process.env.BENCH_NOTE ?? `${(await import('node:os')).cpus().length} cores`}\n`,
+    );
+    for (const r of running) await throughput(r.url, r.scenario.headers, 1, CONNECTIONS); // warm-up (JIT, pools)
+
+    const results = new Map<string, LoadResult[]>();
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const r of running) {
+        const result = await throughput(r.url, r.scenario.headers, SECONDS, CONNECTIONS);
+        if (result.errors > 0)
+          process.stdout.write(`  warning: ${r.scenario.id} had ${result.errors} errors in round ${round + 1}\n`);
+        results.set(r.scenario.id, [...(results.get(r.scenario.id) ?? []), result]);
+      }
+    }
+    const baseline = summarize(results.get('baseline')!);
+    const rows = running.map((r) => {
+      const s = summarize(results.get(r.scenario.id)!);
+      return [
+        r.scenario.title,
+        fmt(s.rps, 0),
+        fmt(s.p50, 2),
+        fmt(s.p99, 2),
+        `${fmt(s.rps / baseline.rps, 2)}x`,
+        r.scenario.target ? `>= ${r.scenario.target}` : '',
+      ];
+    });
+    printTable(['scenario', 'req/s', 'p50 ms', 'p99 ms', 'vs baseline', 'target'], rows);
+
+    process.stdout.write(`\nLatency at a fixed ${RATE} req/s (${SECONDS}s, open loop):\n`);
+    const fixed: string[][] = [];
+    let baseP99 = Number.NaN;
+    for (const r of running) {
+      if (r.scenario.kind === 'nginx') continue;
+      const s = await latencyAtRate(r.url, r.scenario.headers, SECONDS, RATE);
+      if (r.scenario.id === 'baseline') baseP99 = s.p99;
+      fixed.push([
+        r.scenario.title,
+        fmt(s.rps, 0),
+        fmt(s.p50, 2),
+        fmt(s.p99, 2),
+        r.scenario.id === 'baseline' ? '' : `${s.p99 - baseP99 >= 0 ? '+' : ''}${fmt(s.p99 - baseP99, 2)} ms`,
+      ]);
+    }
+    printTable(['scenario', 'req/s', 'p50 ms', 'p99 ms', 'p99 vs baseline'], fixed);
+  } finally {
+    await Promise.all(procs.map((p) => p.stop()));
+  }
+}
+
+function summarize(list: LoadResult[]): LoadResult {
+  const median = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    return sorted[Math.floor(sorted.length / 2)]!;
+  };
+  return {
+    rps: median(list.map((r) => r.rps)),
+    p50: median(list.map((r) => r.p50)),
+    p99: median(list.map((r) => r.p99)),
+    errors: list.reduce((n, r) => n + r.errors, 0),
+  };
+}
+
+function fmt(value: number, digits: number): string {
+  return Number.isFinite(value) ? value.toFixed(digits) : '-';
+}
+
+function printTable(header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  process.stdout.write(`${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n`);
+  for (const row of rows) process.stdout.write(`${line(row)}\n`);
+}
+
+function nginxConfig(port: number, upstreamUrl: string, dir: string): string {
+  return `worker_processes 1;
+error_log ${dir}/nginx-error.log warn;
+pid ${dir}/nginx.pid;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  upstream bench { server ${upstreamUrl.replace('http://', '')}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${port};
+    location / { proxy_pass http://bench; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+`;
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${(error as Error).stack ?? String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,108 @@
+/** Assembles the Fastify application: validation, errors, auth, OpenAPI and every route group. */
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Logger } from '@gatehouse/core';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { registerAuth } from './auth/plugin.js';
+import { DEFAULT_THROTTLE, LoginThrottle, type ThrottleOptions } from './auth/throttle.js';
+import type { Database } from './db/connect.js';
+import { registerErrorHandling } from './http/errors.js';
+import { validatorCompiler } from './http/validation.js';
+import { apiRoutes } from './routes/apis.js';
+import { applicationRoutes } from './routes/applications.js';
+import { auditRoutes } from './routes/audit.js';
+import { authRoutes } from './routes/auth.js';
+import { configRoutes } from './routes/config.js';
+import { deploymentRoutes } from './routes/deployments.js';
+import type { RouteDeps } from './routes/deps.js';
+import { environmentRoutes } from './routes/environments.js';
+import { gatewayRoutes } from './routes/gateways.js';
+import { planRoutes } from './routes/plans.js';
+import { subscriptionRoutes } from './routes/subscriptions.js';
+import { systemRoutes } from './routes/system.js';
+import { userRoutes } from './routes/users.js';
+
+export const DOCS_PREFIX = '/api/v1/docs';
+
+export interface BuildAppOptions {
+  db: Database;
+  orgId: string;
+  logger?: Logger | undefined;
+  sessionTtlMs?: number | undefined;
+  throttle?: ThrottleOptions | undefined;
+  /** Trust X-Forwarded-For (only behind a known proxy): the login throttle keys on the client address. */
+  trustProxy?: boolean | undefined;
+}
+
+export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    trustProxy: options.trustProxy ?? false,
+    bodyLimit: 8 * 1024 * 1024,
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true },
+  }) as unknown as FastifyInstance;
+  app.setValidatorCompiler(validatorCompiler);
+  registerErrorHandling(app);
+  // A bodiless POST (`curl -X POST`) is an empty object: required fields are then reported by name.
+  app.addHook('preValidation', async (request) => {
+    if (
+      request.body === undefined &&
+      request.method !== 'GET' &&
+      request.method !== 'DELETE' &&
+      request.method !== 'HEAD'
+    ) {
+      request.body = {};
+    }
+  });
+  registerAuth(app, { db: options.db, orgId: options.orgId, publicPrefixes: [DOCS_PREFIX] });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Gatehouse management API',
+        version: '1.0.0',
+        description:
+          'Manage APIs, plans, deployments, applications, subscriptions and keys. Errors are RFC 9457 problem+json with a stable `code`.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'Session token from /auth/login, or a personal access token.',
+          },
+        },
+      },
+      security: [{ bearer: [] }],
+    },
+    // Each operation documents the permission it needs (x-gatehouse-action, see auth/permissions.ts).
+    transform: ({ schema, url, route }) => ({
+      schema: { ...(schema ?? {}), 'x-gatehouse-action': route.config?.action } as typeof schema,
+      url,
+    }),
+  });
+  await app.register(swaggerUi, { routePrefix: DOCS_PREFIX, uiConfig: { deepLinking: true } });
+
+  const deps: RouteDeps = {
+    db: options.db,
+    orgId: options.orgId,
+    throttle: new LoginThrottle(options.throttle ?? DEFAULT_THROTTLE),
+    sessionTtlMs: options.sessionTtlMs ?? 12 * 3_600_000,
+  };
+  systemRoutes(app, deps);
+  authRoutes(app, deps);
+  userRoutes(app, deps);
+  environmentRoutes(app, deps);
+  apiRoutes(app, deps);
+  planRoutes(app, deps);
+  deploymentRoutes(app, deps);
+  applicationRoutes(app, deps);
+  subscriptionRoutes(app, deps);
+  gatewayRoutes(app, deps);
+  auditRoutes(app, deps);
+  configRoutes(app, deps);
+  await app.ready();
+  return app;
+}

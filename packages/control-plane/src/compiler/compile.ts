@@ -1,0 +1,196 @@
+/**
+ * Compiles an environment's deployed state into the gateway config document. Reusable on its own:
+ * the management API serves it, and the hybrid mode will ship it to gateways.
+ *
+ * Rules: only the latest deployed revision of each API (its snapshot, never the live draft); retired
+ * APIs left out; plans in `staging` or `closed` left out; only accepted subscriptions to plans that
+ * are in the compiled document; API keys as hashes, revoked or expired ones left out, rotated ones
+ * carrying their `expiresAt`. Output is sorted so the same state always yields the same document
+ * and the same `configVersion`.
+ */
+import type { Api, Application, ConfigDocument, ConfigProblem, Plan } from '@gatehouse/config';
+import { validateDocument } from '@gatehouse/config';
+import { GatewayError, sha256Hex } from '@gatehouse/core';
+import { and, desc, eq, gt, inArray, isNull, or } from 'drizzle-orm';
+import type { Database } from '../db/connect.js';
+import { apiKeys, apis, applications, deployments, environments, plans, subscriptions } from '../db/schema.js';
+import type { ApiSnapshot } from '../services/apis.js';
+
+export interface CompileOptions {
+  now?: Date;
+  /** Compile as if this API's latest revision were `snapshot` (deploy-time check of a candidate). */
+  candidate?: { apiPk: string; snapshot: ApiSnapshot; revision: number };
+}
+
+export interface CompileResult {
+  document: ConfigDocument;
+  configVersion: string;
+}
+
+const SERVED_PLAN_STATUSES = new Set(['published', 'deprecated']);
+
+export function apiFromSnapshot(snapshot: ApiSnapshot, revision: number): Api | null {
+  if (snapshot.lifecycle === 'retired') return null;
+  const servedPlans: Plan[] = snapshot.plans
+    .filter((p) => SERVED_PLAN_STATUSES.has(p.status))
+    .map((p) => ({
+      id: p.id,
+      name: p.name,
+      security: { type: p.security.type, config: p.security.config },
+      policies: p.policies as Plan['policies'],
+      status: p.status as 'published' | 'deprecated',
+    }));
+  if (servedPlans.length === 0) return null;
+  const api: Api = {
+    id: snapshot.id,
+    name: snapshot.name,
+    basePath: snapshot.basePath,
+    tags: snapshot.shardingTags ?? [],
+    upstream: snapshot.upstream as Api['upstream'],
+    policies: (snapshot.policies ?? []) as Api['policies'],
+    plans: servedPlans,
+    revision,
+  };
+  if (snapshot.description) api.description = snapshot.description;
+  if (snapshot.version) api.version = snapshot.version;
+  if (snapshot.stripBasePath !== null && snapshot.stripBasePath !== undefined)
+    api.stripBasePath = snapshot.stripBasePath;
+  if (snapshot.hosts && snapshot.hosts.length > 0) api.hosts = snapshot.hosts;
+  if (snapshot.routes) api.routes = snapshot.routes as Api['routes'];
+  if (snapshot.openapi) api.openapi = snapshot.openapi;
+  return api;
+}
+
+/** Compiles without validating; `compileEnvironmentConfig` validates. */
+export async function buildEnvironmentDocument(db: Database, envId: string, options: CompileOptions = {}) {
+  const now = options.now ?? new Date();
+  const [env] = await db
+    .select({ slug: environments.slug })
+    .from(environments)
+    .where(eq(environments.id, envId))
+    .limit(1);
+  if (!env) throw new GatewayError('not_found', { detail: 'No such environment.' });
+
+  const latest = await db
+    .selectDistinctOn([deployments.apiPk], {
+      apiPk: deployments.apiPk,
+      revision: deployments.revision,
+      snapshot: deployments.snapshot,
+    })
+    .from(deployments)
+    .innerJoin(apis, eq(apis.pk, deployments.apiPk))
+    .where(eq(apis.envId, envId))
+    .orderBy(deployments.apiPk, desc(deployments.revision));
+  const revisions = new Map(
+    latest.map((d) => [d.apiPk, { revision: d.revision, snapshot: d.snapshot as unknown as ApiSnapshot }]),
+  );
+  if (options.candidate) revisions.set(options.candidate.apiPk, options.candidate);
+
+  const compiledApis = new Map<string, Api>(); // by api pk
+  for (const [apiPk, { revision, snapshot }] of revisions) {
+    const api = apiFromSnapshot(snapshot, revision);
+    if (api) compiledApis.set(apiPk, api);
+  }
+
+  const applicationsOut: Application[] = [];
+  const apiPks = [...compiledApis.keys()];
+  if (apiPks.length > 0) {
+    const subs = await db
+      .select({
+        id: subscriptions.id,
+        apiPk: subscriptions.apiPk,
+        planSlug: plans.slug,
+        appId: applications.id,
+        appName: applications.name,
+        clientId: applications.clientId,
+      })
+      .from(subscriptions)
+      .innerJoin(plans, eq(plans.pk, subscriptions.planPk))
+      .innerJoin(applications, eq(applications.id, subscriptions.applicationId))
+      .where(
+        and(eq(subscriptions.envId, envId), eq(subscriptions.status, 'accepted'), inArray(subscriptions.apiPk, apiPks)),
+      );
+    const subIds = subs.map((s) => s.id);
+    const keys =
+      subIds.length === 0
+        ? []
+        : await db
+            .select({
+              id: apiKeys.id,
+              subscriptionId: apiKeys.subscriptionId,
+              keyHash: apiKeys.keyHash,
+              expiresAt: apiKeys.expiresAt,
+            })
+            .from(apiKeys)
+            .where(
+              and(
+                inArray(apiKeys.subscriptionId, subIds),
+                isNull(apiKeys.revokedAt),
+                or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now)),
+              ),
+            );
+    const keysBySub = new Map<string, typeof keys>();
+    for (const key of keys) keysBySub.set(key.subscriptionId, [...(keysBySub.get(key.subscriptionId) ?? []), key]);
+
+    const apps = new Map<string, Application>();
+    for (const sub of subs) {
+      const api = compiledApis.get(sub.apiPk)!;
+      // A subscription to a plan not (yet) deployed, or no longer served, is not compiled.
+      if (!api.plans.some((p) => p.id === sub.planSlug)) continue;
+      let app = apps.get(sub.appId);
+      if (!app) {
+        app = { id: sub.appId, name: sub.appName, subscriptions: [] };
+        if (sub.clientId) app.clientId = sub.clientId;
+        apps.set(sub.appId, app);
+      }
+      app.subscriptions.push({
+        id: sub.id,
+        api: api.id,
+        plan: sub.planSlug,
+        status: 'accepted',
+        apiKeys: (keysBySub.get(sub.id) ?? [])
+          .sort((a, b) => a.id.localeCompare(b.id))
+          .map((k) =>
+            k.expiresAt
+              ? { id: k.id, keyHash: k.keyHash, expiresAt: k.expiresAt.toISOString() }
+              : { id: k.id, keyHash: k.keyHash },
+          ),
+      });
+    }
+    for (const app of apps.values()) {
+      app.subscriptions.sort((a, b) => a.id!.localeCompare(b.id!));
+      applicationsOut.push(app);
+    }
+    applicationsOut.sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  const apisOut = [...compiledApis.values()].sort((a, b) => a.id.localeCompare(b.id));
+  // The version hashes content only, so an unchanged state keeps its version across compilations.
+  const configVersion = sha256Hex(JSON.stringify({ apis: apisOut, applications: applicationsOut })).slice(0, 16);
+  const document: ConfigDocument = {
+    version: 1,
+    apis: apisOut,
+    applications: applicationsOut,
+    metadata: { environment: env.slug, configVersion, compiledAt: now.toISOString() },
+  };
+  return { document, configVersion };
+}
+
+export class InvalidCompiledDocument extends Error {
+  constructor(readonly problems: ConfigProblem[]) {
+    super(`compiled document is invalid: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
+  }
+}
+
+/** The environment's deployed state as a gateway config document, checked against the gateway's schema. */
+export async function compileEnvironmentConfig(
+  db: Database,
+  envId: string,
+  options: CompileOptions = {},
+): Promise<CompileResult> {
+  const result = await buildEnvironmentDocument(db, envId, options);
+  // Validate a copy: validation fills defaults, and the served document should stay as compiled.
+  const checked = validateDocument(structuredClone(result.document));
+  if (!checked.ok) throw new InvalidCompiledDocument(checked.problems);
+  return result;
+}

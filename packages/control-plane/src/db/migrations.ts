@@ -1,0 +1,200 @@
+/**
+ * Versioned migrations, applied in order at start (see migrate.ts). Never edit a released migration:
+ * append a new one. Each is a list of statements because PGlite's extended protocol runs one
+ * statement per query, and so does a parameterised `pg` query.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  statements: string[];
+}
+
+const ts = 'timestamptz(3)';
+
+export const MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'initial schema',
+    statements: [
+      `CREATE TABLE organizations (
+        id uuid PRIMARY KEY,
+        slug text NOT NULL UNIQUE,
+        name text NOT NULL,
+        created_at ${ts} NOT NULL DEFAULT now()
+      )`,
+      `CREATE TABLE users (
+        id uuid PRIMARY KEY,
+        org_id uuid NOT NULL REFERENCES organizations(id),
+        email text NOT NULL UNIQUE CHECK (email = lower(email)),
+        name text NOT NULL,
+        password_hash text NOT NULL,
+        is_admin boolean NOT NULL DEFAULT false,
+        disabled boolean NOT NULL DEFAULT false,
+        row_version integer NOT NULL DEFAULT 1,
+        created_at ${ts} NOT NULL DEFAULT now(),
+        updated_at ${ts} NOT NULL DEFAULT now()
+      )`,
+      `CREATE TABLE environments (
+        id uuid PRIMARY KEY,
+        org_id uuid NOT NULL REFERENCES organizations(id),
+        slug text NOT NULL,
+        name text NOT NULL,
+        description text,
+        row_version integer NOT NULL DEFAULT 1,
+        created_at ${ts} NOT NULL DEFAULT now(),
+        updated_at ${ts} NOT NULL DEFAULT now(),
+        UNIQUE (org_id, slug)
+      )`,
+      `CREATE TABLE memberships (
+        env_id uuid NOT NULL REFERENCES environments(id) ON DELETE CASCADE,
+        user_id uuid NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        role text NOT NULL CHECK (role IN ('admin', 'publisher', 'viewer', 'consumer')),
+        row_version integer NOT NULL DEFAULT 1,
+        created_at ${ts} NOT NULL DEFAULT now(),
+        updated_at ${ts} NOT NULL DEFAULT now(),
+        PRIMARY KEY (env_id, user_id)
+      )`,
+      'CREATE INDEX memberships_user ON memberships (user_id)',
+      `CREATE TABLE auth_tokens (
+        id uuid PRIMARY KEY,
+        user_id uuid NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        kind text NOT NULL CHECK (kind IN ('session', 'pat')),
+        name text,
+        token_hash text NOT NULL UNIQUE,
+        prefix text NOT NULL,
+        expires_at ${ts} NOT NULL,
+        last_used_at ${ts},
+        revoked_at ${ts},
+        created_at ${ts} NOT NULL DEFAULT now()
+      )`,
+      'CREATE INDEX auth_tokens_user ON auth_tokens (user_id, kind, created_at)',
+      `CREATE TABLE apis (
+        pk uuid PRIMARY KEY,
+        env_id uuid NOT NULL REFERENCES environments(id) ON DELETE CASCADE,
+        slug text NOT NULL,
+        name text NOT NULL,
+        description text,
+        version text,
+        base_path text NOT NULL,
+        strip_base_path boolean,
+        hosts jsonb,
+        upstream jsonb NOT NULL,
+        policies jsonb NOT NULL DEFAULT '[]',
+        routes jsonb,
+        tags jsonb NOT NULL DEFAULT '[]',
+        sharding_tags jsonb NOT NULL DEFAULT '[]',
+        lifecycle text NOT NULL CHECK (lifecycle IN ('draft', 'published', 'deprecated', 'retired')),
+        visibility text NOT NULL CHECK (visibility IN ('public', 'private')),
+        openapi jsonb,
+        created_by uuid,
+        row_version integer NOT NULL DEFAULT 1,
+        created_at ${ts} NOT NULL DEFAULT now(),
+        updated_at ${ts} NOT NULL DEFAULT now(),
+        UNIQUE (env_id, slug)
+      )`,
+      'CREATE INDEX apis_env_name ON apis (env_id, name, pk)',
+      'CREATE INDEX apis_env_created ON apis (env_id, created_at, pk)',
+      `CREATE TABLE plans (
+        pk uuid PRIMARY KEY,
+        api_pk uuid NOT NULL REFERENCES apis(pk) ON DELETE CASCADE,
+        slug text NOT NULL,
+        name text NOT NULL,
+        description text,
+        security_type text NOT NULL,
+        security_config jsonb NOT NULL DEFAULT '{}',
+        policies jsonb NOT NULL DEFAULT '[]',
+        approval text NOT NULL CHECK (approval IN ('auto', 'manual')),
+        status text NOT NULL CHECK (status IN ('staging', 'published', 'deprecated', 'closed')),
+        row_version integer NOT NULL DEFAULT 1,
+        created_at ${ts} NOT NULL DEFAULT now(),
+        updated_at ${ts} NOT NULL DEFAULT now(),
+        UNIQUE (api_pk, slug)
+      )`,
+      `CREATE TABLE deployments (
+        id uuid PRIMARY KEY,
+        api_pk uuid NOT NULL REFERENCES apis(pk) ON DELETE CASCADE,
+        revision integer NOT NULL CHECK (revision > 0),
+        snapshot jsonb NOT NULL,
+        author_id uuid,
+        author_email text,
+        message text,
+        rollback_of integer,
+        created_at ${ts} NOT NULL DEFAULT now(),
+        UNIQUE (api_pk, revision)
+      )`,
+      `CREATE TABLE applications (
+        id uuid PRIMARY KEY,
+        env_id uuid NOT NULL REFERENCES environments(id) ON DELETE CASCADE,
+        name text NOT NULL,
+        description text,
+        owner_id uuid NOT NULL REFERENCES users(id),
+        client_id text,
+        row_version integer NOT NULL DEFAULT 1,
+        created_at ${ts} NOT NULL DEFAULT now(),
+        updated_at ${ts} NOT NULL DEFAULT now(),
+        UNIQUE (env_id, client_id)
+      )`,
+      'CREATE INDEX applications_env_name ON applications (env_id, name, id)',
+      'CREATE INDEX applications_owner ON applications (env_id, owner_id)',
+      `CREATE TABLE subscriptions (
+        id uuid PRIMARY KEY,
+        env_id uuid NOT NULL REFERENCES environments(id) ON DELETE CASCADE,
+        application_id uuid NOT NULL REFERENCES applications(id) ON DELETE CASCADE,
+        api_pk uuid NOT NULL REFERENCES apis(pk) ON DELETE CASCADE,
+        plan_pk uuid NOT NULL REFERENCES plans(pk) ON DELETE CASCADE,
+        status text NOT NULL CHECK (status IN ('pending', 'accepted', 'rejected', 'closed')),
+        reason text,
+        requested_by uuid,
+        reviewed_by uuid,
+        reviewed_at ${ts},
+        closed_at ${ts},
+        row_version integer NOT NULL DEFAULT 1,
+        created_at ${ts} NOT NULL DEFAULT now(),
+        updated_at ${ts} NOT NULL DEFAULT now()
+      )`,
+      // One live subscription per application and API: the gateway matches a request to one plan.
+      `CREATE UNIQUE INDEX subscriptions_one_open ON subscriptions (application_id, api_pk)
+        WHERE status IN ('pending', 'accepted')`,
+      'CREATE INDEX subscriptions_env_created ON subscriptions (env_id, created_at, id)',
+      `CREATE TABLE api_keys (
+        id uuid PRIMARY KEY,
+        subscription_id uuid NOT NULL REFERENCES subscriptions(id) ON DELETE CASCADE,
+        key_hash text NOT NULL UNIQUE,
+        prefix text NOT NULL,
+        expires_at ${ts},
+        revoked_at ${ts},
+        replaced_by uuid,
+        created_by uuid,
+        created_at ${ts} NOT NULL DEFAULT now()
+      )`,
+      'CREATE INDEX api_keys_subscription ON api_keys (subscription_id, created_at)',
+      `CREATE TABLE gateways (
+        id uuid PRIMARY KEY,
+        env_id uuid NOT NULL REFERENCES environments(id) ON DELETE CASCADE,
+        name text NOT NULL,
+        tags jsonb NOT NULL DEFAULT '[]',
+        token_hash text NOT NULL UNIQUE,
+        token_prefix text NOT NULL,
+        last_seen_at ${ts},
+        row_version integer NOT NULL DEFAULT 1,
+        created_at ${ts} NOT NULL DEFAULT now(),
+        updated_at ${ts} NOT NULL DEFAULT now(),
+        UNIQUE (env_id, name)
+      )`,
+      `CREATE TABLE audit_events (
+        seq bigserial PRIMARY KEY,
+        id uuid NOT NULL UNIQUE,
+        env_id uuid,
+        actor_id uuid,
+        actor_email text,
+        action text NOT NULL,
+        entity_type text NOT NULL,
+        entity_id text NOT NULL,
+        diff jsonb NOT NULL,
+        request_id text,
+        created_at ${ts} NOT NULL DEFAULT now()
+      )`,
+      'CREATE INDEX audit_env_seq ON audit_events (env_id, seq)',
+    ],
+  },
+];

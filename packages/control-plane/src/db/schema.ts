@@ -1,0 +1,239 @@
+/**
+ * Drizzle table definitions. One SQL dialect (PostgreSQL) serves both PostgreSQL and embedded PGlite.
+ * The DDL lives in migrations.ts; this module only describes it to the query builder, so the two
+ * must change together (schema.test.ts checks every column exists after migrating).
+ */
+import { sql } from 'drizzle-orm';
+import { bigserial, boolean, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+
+// Millisecond precision: JS Dates carry ms, so keyset cursors over timestamps round-trip exactly.
+const ts = (name: string) => timestamp(name, { withTimezone: true, precision: 3, mode: 'date' });
+const created = () => ts('created_at').notNull().default(sql`now()`);
+const updated = () => ts('updated_at').notNull().default(sql`now()`);
+const rowVersion = () => integer('row_version').notNull().default(1);
+
+export const organizations = pgTable('organizations', {
+  id: uuid('id').primaryKey(),
+  slug: text('slug').notNull().unique(),
+  name: text('name').notNull(),
+  createdAt: created(),
+});
+
+export const users = pgTable('users', {
+  id: uuid('id').primaryKey(),
+  orgId: uuid('org_id')
+    .notNull()
+    .references(() => organizations.id),
+  email: text('email').notNull().unique(),
+  name: text('name').notNull(),
+  passwordHash: text('password_hash').notNull(),
+  isAdmin: boolean('is_admin').notNull().default(false),
+  disabled: boolean('disabled').notNull().default(false),
+  rowVersion: rowVersion(),
+  createdAt: created(),
+  updatedAt: updated(),
+});
+
+export const environments = pgTable('environments', {
+  id: uuid('id').primaryKey(),
+  orgId: uuid('org_id')
+    .notNull()
+    .references(() => organizations.id),
+  slug: text('slug').notNull(),
+  name: text('name').notNull(),
+  description: text('description'),
+  rowVersion: rowVersion(),
+  createdAt: created(),
+  updatedAt: updated(),
+});
+
+export const memberships = pgTable(
+  'memberships',
+  {
+    envId: uuid('env_id')
+      .notNull()
+      .references(() => environments.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    role: text('role').notNull(),
+    rowVersion: rowVersion(),
+    createdAt: created(),
+    updatedAt: updated(),
+  },
+  (t) => [primaryKey({ columns: [t.envId, t.userId] })],
+);
+
+export const authTokens = pgTable('auth_tokens', {
+  id: uuid('id').primaryKey(),
+  userId: uuid('user_id')
+    .notNull()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  kind: text('kind').notNull(),
+  name: text('name'),
+  tokenHash: text('token_hash').notNull().unique(),
+  prefix: text('prefix').notNull(),
+  expiresAt: ts('expires_at').notNull(),
+  lastUsedAt: ts('last_used_at'),
+  revokedAt: ts('revoked_at'),
+  createdAt: created(),
+});
+
+export const apis = pgTable('apis', {
+  pk: uuid('pk').primaryKey(),
+  envId: uuid('env_id')
+    .notNull()
+    .references(() => environments.id, { onDelete: 'cascade' }),
+  slug: text('slug').notNull(),
+  name: text('name').notNull(),
+  description: text('description'),
+  version: text('version'),
+  basePath: text('base_path').notNull(),
+  stripBasePath: boolean('strip_base_path'),
+  hosts: jsonb('hosts').$type<string[]>(),
+  upstream: jsonb('upstream').$type<Record<string, unknown>>().notNull(),
+  policies: jsonb('policies').$type<Record<string, unknown>[]>().notNull(),
+  routes: jsonb('routes').$type<Record<string, unknown>[]>(),
+  tags: jsonb('tags').$type<string[]>().notNull(),
+  shardingTags: jsonb('sharding_tags').$type<string[]>().notNull(),
+  lifecycle: text('lifecycle').notNull(),
+  visibility: text('visibility').notNull(),
+  openapi: jsonb('openapi').$type<Record<string, unknown>>(),
+  createdBy: uuid('created_by'),
+  rowVersion: rowVersion(),
+  createdAt: created(),
+  updatedAt: updated(),
+});
+
+export const plans = pgTable('plans', {
+  pk: uuid('pk').primaryKey(),
+  apiPk: uuid('api_pk')
+    .notNull()
+    .references(() => apis.pk, { onDelete: 'cascade' }),
+  slug: text('slug').notNull(),
+  name: text('name').notNull(),
+  description: text('description'),
+  securityType: text('security_type').notNull(),
+  securityConfig: jsonb('security_config').$type<Record<string, unknown>>().notNull(),
+  policies: jsonb('policies').$type<Record<string, unknown>[]>().notNull(),
+  approval: text('approval').notNull(),
+  status: text('status').notNull(),
+  rowVersion: rowVersion(),
+  createdAt: created(),
+  updatedAt: updated(),
+});
+
+export const deployments = pgTable('deployments', {
+  id: uuid('id').primaryKey(),
+  apiPk: uuid('api_pk')
+    .notNull()
+    .references(() => apis.pk, { onDelete: 'cascade' }),
+  revision: integer('revision').notNull(),
+  snapshot: jsonb('snapshot').$type<Record<string, unknown>>().notNull(),
+  authorId: uuid('author_id'),
+  authorEmail: text('author_email'),
+  message: text('message'),
+  rollbackOf: integer('rollback_of'),
+  createdAt: created(),
+});
+
+export const applications = pgTable('applications', {
+  id: uuid('id').primaryKey(),
+  envId: uuid('env_id')
+    .notNull()
+    .references(() => environments.id, { onDelete: 'cascade' }),
+  name: text('name').notNull(),
+  description: text('description'),
+  ownerId: uuid('owner_id')
+    .notNull()
+    .references(() => users.id),
+  clientId: text('client_id'),
+  rowVersion: rowVersion(),
+  createdAt: created(),
+  updatedAt: updated(),
+});
+
+export const subscriptions = pgTable('subscriptions', {
+  id: uuid('id').primaryKey(),
+  envId: uuid('env_id')
+    .notNull()
+    .references(() => environments.id, { onDelete: 'cascade' }),
+  applicationId: uuid('application_id')
+    .notNull()
+    .references(() => applications.id, { onDelete: 'cascade' }),
+  apiPk: uuid('api_pk')
+    .notNull()
+    .references(() => apis.pk, { onDelete: 'cascade' }),
+  planPk: uuid('plan_pk')
+    .notNull()
+    .references(() => plans.pk, { onDelete: 'cascade' }),
+  status: text('status').notNull(),
+  reason: text('reason'),
+  requestedBy: uuid('requested_by'),
+  reviewedBy: uuid('reviewed_by'),
+  reviewedAt: ts('reviewed_at'),
+  closedAt: ts('closed_at'),
+  rowVersion: rowVersion(),
+  createdAt: created(),
+  updatedAt: updated(),
+});
+
+export const apiKeys = pgTable('api_keys', {
+  id: uuid('id').primaryKey(),
+  subscriptionId: uuid('subscription_id')
+    .notNull()
+    .references(() => subscriptions.id, { onDelete: 'cascade' }),
+  keyHash: text('key_hash').notNull().unique(),
+  prefix: text('prefix').notNull(),
+  expiresAt: ts('expires_at'),
+  revokedAt: ts('revoked_at'),
+  replacedBy: uuid('replaced_by'),
+  createdBy: uuid('created_by'),
+  createdAt: created(),
+});
+
+export const gateways = pgTable('gateways', {
+  id: uuid('id').primaryKey(),
+  envId: uuid('env_id')
+    .notNull()
+    .references(() => environments.id, { onDelete: 'cascade' }),
+  name: text('name').notNull(),
+  tags: jsonb('tags').$type<string[]>().notNull(),
+  tokenHash: text('token_hash').notNull().unique(),
+  tokenPrefix: text('token_prefix').notNull(),
+  lastSeenAt: ts('last_seen_at'),
+  rowVersion: rowVersion(),
+  createdAt: created(),
+  updatedAt: updated(),
+});
+
+export const auditEvents = pgTable('audit_events', {
+  seq: bigserial('seq', { mode: 'number' }).primaryKey(),
+  id: uuid('id').notNull().unique(),
+  // No foreign keys: the trail must outlive what it describes.
+  envId: uuid('env_id'),
+  actorId: uuid('actor_id'),
+  actorEmail: text('actor_email'),
+  action: text('action').notNull(),
+  entityType: text('entity_type').notNull(),
+  entityId: text('entity_id').notNull(),
+  diff: jsonb('diff').$type<Record<string, unknown>>().notNull(),
+  requestId: text('request_id'),
+  createdAt: created(),
+});
+
+export const schema = {
+  organizations,
+  users,
+  environments,
+  memberships,
+  authTokens,
+  apis,
+  plans,
+  deployments,
+  applications,
+  subscriptions,
+  apiKeys,
+  gateways,
+  auditEvents,
+};

@@ -1,0 +1,19 @@
+export { type BuildAppOptions, buildApp } from './app.js';
+export { type Action, PERMISSIONS, ROLES, type Role } from './auth/permissions.js';
+export { bootstrap, DEFAULT_ADMIN_EMAIL } from './bootstrap.js';
+export {
+  buildEnvironmentDocument,
+  type CompileResult,
+  compileEnvironmentConfig,
+  InvalidCompiledDocument,
+} from './compiler/compile.js';
+export { type Database, type DatabaseHandle, openDatabase } from './db/connect.js';
+export { migrate } from './db/migrate.js';
+export { MIGRATIONS } from './db/migrations.js';
+export {
+  type ControlPlane,
+  type ControlPlaneOptions,
+  DEFAULT_DATA_DIR,
+  DEFAULT_PORT,
+  startControlPlane,
+} from './server.js';

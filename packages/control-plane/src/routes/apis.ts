@@ -1,0 +1,300 @@
+import { PolicyRef, parseConfigText, Route, Upstream } from '@gatehouse/config';
+import Type from 'typebox';
+import { envScope } from '../auth/context.js';
+import { ifMatchOf, setEtag } from '../http/etag.js';
+import {
+  Description,
+  EnvParams,
+  errorResponses,
+  Name,
+  NoContent,
+  Page,
+  PageQueryFields,
+  Slug,
+  SortParam,
+  StringEnum,
+  Timestamp,
+} from '../http/schemas.js';
+import { invalid } from '../http/validation.js';
+import {
+  apiView,
+  createApi,
+  deleteApi,
+  deployedRevisions,
+  findApi,
+  LIFECYCLES,
+  listApis,
+  updateApi,
+} from '../services/apis.js';
+import { apiFromOpenApi } from '../services/openapi-import.js';
+import { type App, type RouteDeps, typed } from './deps.js';
+
+const Lifecycle = StringEnum(LIFECYCLES, {
+  description:
+    'draft -> published -> deprecated -> retired. Retired APIs leave the compiled configuration when deployed.',
+});
+const Visibility = Type.Union([Type.Literal('public'), Type.Literal('private')], {
+  description: 'Public APIs appear in the consumer catalog.',
+});
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
+const OpenApiDoc = Type.Record(Type.String(), Type.Unknown(), { description: 'OpenAPI 3.x document.' });
+
+/** Editable fields: the gateway's own API entry (same validation) plus management metadata. */
+const apiFields = {
+  name: Name('Display name.'),
+  description: Type.Optional(Nullable(Description)),
+  version: Type.Optional(Nullable(Type.String({ maxLength: 100, description: 'Version label.' }))),
+  basePath: Type.String({ pattern: '^/', maxLength: 512, description: 'Path prefix the API is served under.' }),
+  stripBasePath: Type.Optional(
+    Nullable(Type.Boolean({ description: 'Remove the basePath before forwarding (gateway default: true).' })),
+  ),
+  hosts: Type.Optional(
+    Nullable(
+      Type.Array(Type.String({ minLength: 1, maxLength: 253 }), {
+        maxItems: 50,
+        description: 'Host names the API answers on.',
+      }),
+    ),
+  ),
+  upstream: Upstream,
+  policies: Type.Optional(Type.Array(PolicyRef, { maxItems: 100, description: 'API-level policies, in order.' })),
+  routes: Type.Optional(
+    Nullable(Type.Array(Route, { maxItems: 1000, description: 'Routes; every path under basePath when null.' })),
+  ),
+  tags: Type.Optional(
+    Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
+      maxItems: 50,
+      description: 'Labels for search and grouping.',
+    }),
+  ),
+  shardingTags: Type.Optional(
+    Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
+      maxItems: 50,
+      description: 'Gateways serve APIs whose sharding tags match theirs.',
+    }),
+  ),
+  lifecycle: Type.Optional(Lifecycle),
+  visibility: Type.Optional(Visibility),
+  openapi: Type.Optional(Nullable(OpenApiDoc)),
+};
+
+const CreateApi = Type.Object(
+  { id: Slug('API id, unique in the environment; immutable.'), ...apiFields },
+  { additionalProperties: false },
+);
+const PatchApi = Type.Partial(Type.Object(apiFields), { additionalProperties: false });
+
+const ApiView = Type.Object(
+  {
+    id: Slug('API id.'),
+    name: Type.String(),
+    description: Nullable(Type.String()),
+    version: Nullable(Type.String()),
+    basePath: Type.String(),
+    stripBasePath: Nullable(Type.Boolean()),
+    hosts: Nullable(Type.Array(Type.String())),
+    upstream: Upstream,
+    policies: Type.Array(PolicyRef),
+    routes: Nullable(Type.Array(Route)),
+    tags: Type.Array(Type.String()),
+    shardingTags: Type.Array(Type.String()),
+    lifecycle: Lifecycle,
+    visibility: Visibility,
+    openapi: Type.Optional(Nullable(OpenApiDoc)),
+    hasOpenapi: Type.Boolean(),
+    deployedRevision: Nullable(Type.Integer({ description: 'Revision gateways serve; null when never deployed.' })),
+    createdAt: Timestamp('Creation time.'),
+    updatedAt: Timestamp('Last change.'),
+  },
+  { additionalProperties: false },
+);
+
+export const ApiParams = Type.Object(
+  { env: EnvParams.properties.env, apiId: Slug('API id.') },
+  { additionalProperties: false },
+);
+
+export function apiRoutes(root: App, deps: RouteDeps): void {
+  const app = typed(root);
+  const base = '/api/v1/environments/:env/apis';
+
+  app.get(
+    base,
+    {
+      config: { action: 'apis:read' },
+      schema: {
+        tags: ['apis'],
+        summary: 'List APIs (consumers see the published public catalog)',
+        params: EnvParams,
+        querystring: Type.Object(
+          {
+            ...PageQueryFields,
+            sort: SortParam(['name', 'id', 'createdAt', 'updatedAt'], 'name'),
+            q: Type.Optional(Type.String({ maxLength: 200, description: 'Substring of name, id or basePath.' })),
+            lifecycle: Type.Optional(Lifecycle),
+            tag: Type.Optional(Type.String({ maxLength: 64, description: 'Only APIs with this label.' })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Page(ApiView), ...errorResponses() },
+      },
+    },
+    async (request) => listApis(envScope(request, deps.db), request.query),
+  );
+
+  app.post(
+    base,
+    {
+      config: { action: 'apis:write' },
+      schema: {
+        tags: ['apis'],
+        summary: 'Create an API (not served until deployed)',
+        params: EnvParams,
+        body: CreateApi,
+        response: { 201: ApiView, ...errorResponses(409) },
+      },
+    },
+    async (request, reply) => {
+      const row = await createApi(envScope(request, deps.db), request.body);
+      setEtag(reply, row.pk, row.rowVersion);
+      return reply.code(201).send(apiView(row, null, { withOpenapi: true }));
+    },
+  );
+
+  app.post(
+    `${base}/import`,
+    {
+      config: { action: 'apis:write' },
+      schema: {
+        tags: ['apis'],
+        summary: 'Create an API from an OpenAPI 3.x or Swagger 2 document',
+        description:
+          'Routes come from the operations; name, version and description from `info`; the upstream from the first server unless `upstreamUrl` is given. `document` is an object, or YAML/JSON text.',
+        params: EnvParams,
+        body: Type.Object(
+          {
+            document: Type.Union([OpenApiDoc, Type.String({ maxLength: 5_000_000 })]),
+            id: Type.Optional(Slug('API id; default: slug of info.title.')),
+            basePath: Type.Optional(Type.String({ pattern: '^/', maxLength: 512, description: 'Default: `/<id>`.' })),
+            upstreamUrl: Type.Optional(
+              Type.String({ format: 'http-url', description: 'Overrides the server URL of the document.' }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 201: ApiView, ...errorResponses(409) },
+      },
+    },
+    async (request, reply) => {
+      let document = request.body.document;
+      if (typeof document === 'string') {
+        const parsed = parseConfigText(document, 'document');
+        if (!parsed.ok || !parsed.value || typeof parsed.value !== 'object')
+          throw invalid('body.document', 'is not valid YAML or JSON');
+        document = parsed.value as Record<string, unknown>;
+      }
+      const input = apiFromOpenApi(document, request.body);
+      const row = await createApi(envScope(request, deps.db), input, 'api.import');
+      setEtag(reply, row.pk, row.rowVersion);
+      return reply.code(201).send(apiView(row, null, { withOpenapi: true }));
+    },
+  );
+
+  app.get(
+    `${base}/:apiId`,
+    {
+      config: { action: 'apis:read' },
+      schema: {
+        tags: ['apis'],
+        summary: 'Get an API',
+        params: ApiParams,
+        response: { 200: ApiView, ...errorResponses() },
+      },
+    },
+    async (request, reply) => {
+      const scope = envScope(request, deps.db);
+      const row = await findApi(scope, request.params.apiId);
+      const revisions = await deployedRevisions(deps.db, [row.pk]);
+      setEtag(reply, row.pk, row.rowVersion);
+      return apiView(row, revisions.get(row.pk) ?? null, { withOpenapi: true });
+    },
+  );
+
+  app.patch(
+    `${base}/:apiId`,
+    {
+      config: { action: 'apis:write' },
+      schema: {
+        tags: ['apis'],
+        summary: 'Change an API (gateways see it after the next deployment)',
+        params: ApiParams,
+        body: PatchApi,
+        response: { 200: ApiView, ...errorResponses(412) },
+      },
+    },
+    async (request, reply) => {
+      const { row, deployedRevision } = await updateApi(
+        envScope(request, deps.db),
+        request.params.apiId,
+        ifMatchOf(request),
+        request.body,
+      );
+      setEtag(reply, row.pk, row.rowVersion);
+      return apiView(row, deployedRevision, { withOpenapi: true });
+    },
+  );
+
+  app.put(
+    `${base}/:apiId`,
+    {
+      config: { action: 'apis:write' },
+      schema: {
+        tags: ['apis'],
+        summary: 'Replace an API definition (omitted optional fields are cleared)',
+        params: ApiParams,
+        body: Type.Object(apiFields, { additionalProperties: false }),
+        response: { 200: ApiView, ...errorResponses(412) },
+      },
+    },
+    async (request, reply) => {
+      const b = request.body;
+      const full = {
+        ...b,
+        description: b.description ?? null,
+        version: b.version ?? null,
+        stripBasePath: b.stripBasePath ?? null,
+        hosts: b.hosts ?? null,
+        policies: b.policies ?? [],
+        routes: b.routes ?? null,
+        tags: b.tags ?? [],
+        shardingTags: b.shardingTags ?? [],
+        openapi: b.openapi ?? null,
+      };
+      const { row, deployedRevision } = await updateApi(
+        envScope(request, deps.db),
+        request.params.apiId,
+        ifMatchOf(request),
+        full,
+      );
+      setEtag(reply, row.pk, row.rowVersion);
+      return apiView(row, deployedRevision, { withOpenapi: true });
+    },
+  );
+
+  app.delete(
+    `${base}/:apiId`,
+    {
+      config: { action: 'apis:write' },
+      schema: {
+        tags: ['apis'],
+        summary: 'Delete an API (refused while it has open subscriptions)',
+        params: ApiParams,
+        response: { 204: NoContent, ...errorResponses(409, 412) },
+      },
+    },
+    async (request, reply) => {
+      await deleteApi(envScope(request, deps.db), request.params.apiId, ifMatchOf(request));
+      return reply.code(204).send(null);
+    },
+  );
+}

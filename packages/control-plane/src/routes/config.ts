@@ -1,0 +1,32 @@
+import { ConfigDocument } from '@gatehouse/config';
+import Type from 'typebox';
+import { envScope } from '../auth/context.js';
+import { compileEnvironmentConfig } from '../compiler/compile.js';
+import { EnvParams, errorResponses } from '../http/schemas.js';
+import { type App, type RouteDeps, typed } from './deps.js';
+
+// The gateway schema minus its $id, so it can be embedded in this route's response schema.
+const { $id: _id, ...documentSchema } = ConfigDocument as typeof ConfigDocument & { $id?: string };
+const CompiledDocument = Type.Unsafe<ConfigDocument>({ ...documentSchema, title: 'Compiled gateway configuration' });
+
+export function configRoutes(root: App, deps: RouteDeps): void {
+  typed(root).get(
+    '/api/v1/environments/:env/config',
+    {
+      config: { action: 'config:read' },
+      schema: {
+        tags: ['config'],
+        summary: "The environment's deployed state as a gateway config document",
+        description:
+          'Deployed revisions only; API keys as `sha256:` hashes. Valid against the gateway schema. ETag is the `configVersion`.',
+        params: EnvParams,
+        response: { 200: CompiledDocument, ...errorResponses() },
+      },
+    },
+    async (request, reply) => {
+      const { document, configVersion } = await compileEnvironmentConfig(deps.db, envScope(request, deps.db).env.id);
+      reply.header('etag', `"${configVersion}"`);
+      return document;
+    },
+  );
+}

@@ -1,0 +1,77 @@
+import { createLogger, type Logger } from '@gatehouse/core';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.js';
+import { bootstrap } from './bootstrap.js';
+import { type Database, openDatabase } from './db/connect.js';
+import { migrate } from './db/migrate.js';
+
+export interface ControlPlaneOptions {
+  port?: number;
+  /** Loopback unless told otherwise: the management API is not for the open internet by default. */
+  host?: string;
+  /** postgres://... ; embedded PGlite under `dataDir` when absent. */
+  databaseUrl?: string;
+  dataDir?: string;
+  adminEmail?: string;
+  adminPassword?: string;
+  logger?: Logger;
+  /** PostgreSQL schema (search_path), for isolated test runs. */
+  databaseSchema?: string;
+}
+
+export interface ControlPlane {
+  url: string;
+  port: number;
+  app: FastifyInstance;
+  db: Database;
+  databaseKind: 'postgres' | 'pglite';
+  /** Present when this start created the admin with a generated password. */
+  generatedAdminPassword?: string;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_PORT = 8082;
+export const DEFAULT_DATA_DIR = './.gatehouse/data';
+
+export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  const logger = options.logger ?? createLogger({ name: 'control-plane' });
+  const handle = await openDatabase({
+    databaseUrl: options.databaseUrl,
+    dataDir: options.databaseUrl ? undefined : (options.dataDir ?? DEFAULT_DATA_DIR),
+    searchPath: options.databaseSchema,
+    logger,
+  });
+  try {
+    const migrated = await migrate(handle.db);
+    if (migrated.applied.length > 0) logger.info({ applied: migrated.applied }, 'database migrated');
+    const boot = await bootstrap(handle.db, { adminEmail: options.adminEmail, adminPassword: options.adminPassword });
+    if (boot.generatedPassword) {
+      // Printed once, to the terminal only: the logger would (rightly) redact it.
+      process.stderr.write(
+        `\nGatehouse control plane: created admin ${boot.adminEmail} with password\n\n    ${boot.generatedPassword}\n\nIt is not shown again; change it with PATCH /api/v1/users/{id}.\n\n`,
+      );
+    }
+    const app = await buildApp({ db: handle.db, orgId: boot.orgId, logger });
+    const host = options.host ?? '127.0.0.1';
+    await app.listen({ port: options.port ?? DEFAULT_PORT, host });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : (options.port ?? DEFAULT_PORT);
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    logger.info({ url, database: handle.kind }, 'control plane listening');
+    return {
+      url,
+      port,
+      app,
+      db: handle.db,
+      databaseKind: handle.kind,
+      ...(boot.generatedPassword ? { generatedAdminPassword: boot.generatedPassword } : {}),
+      async close() {
+        await app.close();
+        await handle.close();
+      },
+    };
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * Test harness: one database per test file (PGlite in memory always; PostgreSQL in a fresh schema
+ * when DATABASE_URL is set), tables truncated between tests, requests through app.inject.
+ */
+import { randomBytes } from 'node:crypto';
+import { serviceUrl, silentLogger } from '@gatehouse/core';
+import { sql } from 'drizzle-orm';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import pg from 'pg';
+import { buildApp } from '../app.js';
+import { bootstrap } from '../bootstrap.js';
+import { type Database, openDatabase } from '../db/connect.js';
+import { migrate } from '../db/migrate.js';
+
+export interface Backend {
+  name: 'pglite' | 'postgres';
+  url?: string | undefined;
+  skipReason?: string | undefined;
+}
+
+export function backends(): Backend[] {
+  const postgres = serviceUrl('DATABASE_URL');
+  return [{ name: 'pglite' }, { name: 'postgres', url: postgres.url, skipReason: postgres.skipReason }];
+}
+
+export const ADMIN = { email: 'admin@example.test', password: 'correct-horse-battery-staple' };
+const TABLES = [
+  'audit_events',
+  'api_keys',
+  'subscriptions',
+  'applications',
+  'deployments',
+  'plans',
+  'apis',
+  'gateways',
+  'auth_tokens',
+  'memberships',
+  'environments',
+  'users',
+  'organizations',
+];
+
+export interface Harness {
+  db: Database;
+  app: FastifyInstance;
+  orgId: string;
+  adminToken: string;
+  reset(): Promise<void>;
+  close(): Promise<void>;
+  call(
+    method: string,
+    url: string,
+    options?: { token?: string | null; body?: unknown; headers?: Record<string, string> },
+  ): Promise<LightMyRequestResponse & { json: <T = unknown>() => T }>;
+  login(email: string, password: string): Promise<string>;
+  createUser(
+    email: string,
+    role?: 'admin' | 'publisher' | 'viewer' | 'consumer',
+    env?: string,
+  ): Promise<{ id: string; token: string }>;
+}
+
+export async function createHarness(backend: Backend): Promise<Harness> {
+  let schema: string | undefined;
+  if (backend.name === 'postgres') {
+    schema = `gh_test_${randomBytes(6).toString('hex')}`;
+    const client = new pg.Client({ connectionString: backend.url });
+    await client.connect();
+    await client.query(`CREATE SCHEMA ${schema}`);
+    await client.end();
+  }
+  const handle = await openDatabase({ databaseUrl: backend.url, searchPath: schema, poolSize: 4 });
+  await migrate(handle.db);
+  const db = handle.db;
+  let app: FastifyInstance | undefined;
+  const h: Harness = {
+    db,
+    app: undefined as unknown as FastifyInstance,
+    orgId: '',
+    adminToken: '',
+    async reset() {
+      await db.execute(sql.raw(`TRUNCATE ${TABLES.join(', ')} CASCADE`));
+      const boot = await bootstrap(db, { adminEmail: ADMIN.email, adminPassword: ADMIN.password });
+      if (!app || h.orgId !== boot.orgId) {
+        await app?.close();
+        app = await buildApp({
+          db,
+          orgId: boot.orgId,
+          logger: silentLogger(),
+          throttle: { windowMs: 60_000, maxPerAccount: 5, maxPerAddress: 1000 },
+        });
+      }
+      h.app = app;
+      h.orgId = boot.orgId;
+      h.adminToken = await h.login(ADMIN.email, ADMIN.password);
+    },
+    async close() {
+      await app?.close();
+      if (schema) await db.execute(sql.raw(`DROP SCHEMA ${schema} CASCADE`));
+      await handle.close();
+    },
+    async call(method, url, options = {}) {
+      const token = options.token === undefined ? h.adminToken : options.token;
+      const headers: Record<string, string> = { ...(options.headers ?? {}) };
+      if (token) headers.authorization = `Bearer ${token}`;
+      const res = await h.app.inject({
+        method: method as 'GET',
+        url,
+        headers,
+        ...(options.body !== undefined ? { payload: options.body as object } : {}),
+      });
+      return res as LightMyRequestResponse & { json: <T = unknown>() => T };
+    },
+    async login(email, password) {
+      const res = await h.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: { email, password } });
+      if (res.statusCode !== 200) throw new Error(`login failed: ${res.statusCode} ${res.body}`);
+      return res.json().token as string;
+    },
+    async createUser(email, role, env = 'default') {
+      const password = 'a-long-enough-password';
+      const res = await h.call('POST', '/api/v1/users', { body: { email, password } });
+      if (res.statusCode !== 201) throw new Error(`create user: ${res.body}`);
+      const id = res.json().id as string;
+      if (role) {
+        const m = await h.call('POST', `/api/v1/environments/${env}/members`, { body: { userId: id, role } });
+        if (m.statusCode !== 201) throw new Error(`add member: ${m.body}`);
+      }
+      return { id, token: await h.login(email, password) };
+    },
+  };
+  await h.reset();
+  return h;
+}

@@ -1,0 +1,100 @@
+/** Database-free units: throttle, audit redaction, cursors, OpenAPI import, migrations list. */
+import { describe, expect, it } from 'vitest';
+import { LoginThrottle } from './auth/throttle.js';
+import { MIGRATIONS } from './db/migrations.js';
+import { users } from './db/schema.js';
+import { keyset } from './http/pagination.js';
+import { diffOf, REDACTED } from './services/audit.js';
+import { apiFromOpenApi, slugify } from './services/openapi-import.js';
+
+describe('LoginThrottle', () => {
+  it('blocks an account after 5 failures in the window, then releases it', () => {
+    let now = 0;
+    const t = new LoginThrottle({ windowMs: 60_000, maxPerAccount: 5, maxPerAddress: 100 }, () => now);
+    for (let i = 0; i < 5; i++) t.fail('a@x', '1.1.1.1');
+    expect(() => t.check('a@x', '2.2.2.2')).toThrow(/Too many/);
+    expect(() => t.check('b@x', '1.1.1.1')).not.toThrow();
+    now = 61_000;
+    expect(() => t.check('a@x', '1.1.1.1')).not.toThrow();
+  });
+  it('blocks an address spraying many accounts', () => {
+    const t = new LoginThrottle({ windowMs: 60_000, maxPerAccount: 5, maxPerAddress: 3 });
+    for (const a of ['a', 'b', 'c']) t.fail(a, '9.9.9.9');
+    expect(() => t.check('d', '9.9.9.9')).toThrow();
+  });
+});
+
+describe('audit diff', () => {
+  it('records changed fields only and redacts secrets', () => {
+    const diff = diffOf(
+      { name: 'a', password: 'p1', nested: { token: 't' }, same: 1 },
+      { name: 'b', password: 'p2', nested: { token: 'u' }, same: 1 },
+    );
+    expect(diff.name).toEqual({ from: 'a', to: 'b' });
+    expect(diff.same).toBeUndefined();
+    expect(JSON.stringify(diff)).not.toMatch(/p1|p2|"t"|"u"/);
+    expect(JSON.stringify(diffOf({}, { keyHash: 'sha256:x' }))).toContain(REDACTED);
+  });
+});
+
+describe('keyset pagination', () => {
+  it('refuses a cursor of another sort order and garbage', () => {
+    const cols = {
+      email: { column: users.email, kind: 'text' as const },
+      createdAt: { column: users.createdAt, kind: 'date' as const },
+    };
+    const first = keyset({ limit: 1 }, cols, users.id, 'email');
+    const page = first.page(
+      [
+        { email: 'a', id: '1' },
+        { email: 'b', id: '2' },
+      ],
+      (r) => r.email,
+      (r) => r.id,
+    );
+    expect(page.items).toHaveLength(1);
+    expect(page.nextCursor).toBeTruthy();
+    expect(() => keyset({ cursor: page.nextCursor!, sort: 'createdAt' }, cols, users.id, 'email')).toThrow(
+      /another sort/,
+    );
+    expect(() => keyset({ cursor: 'zzz' }, cols, users.id, 'email')).toThrow(/not a valid cursor/);
+  });
+});
+
+describe('OpenAPI import', () => {
+  it('reads Swagger 2 host/basePath and paths', () => {
+    const api = apiFromOpenApi(
+      {
+        swagger: '2.0',
+        info: { title: 'Legacy Billing!', version: '1' },
+        host: 'billing.internal:8443',
+        basePath: '/v1',
+        schemes: ['https'],
+        paths: { '/invoices/{id}': { get: {}, parameters: [] } },
+      },
+      {},
+    );
+    expect(api).toMatchObject({
+      id: 'legacy-billing',
+      upstream: { targets: [{ url: 'https://billing.internal:8443/v1' }] },
+      routes: [{ path: '/invoices/:id', methods: ['GET'] }],
+    });
+  });
+  it('needs an upstream when the document has no absolute server', () => {
+    expect(() =>
+      apiFromOpenApi(
+        { openapi: '3.1.0', info: { title: 'x' }, servers: [{ url: '/v1' }], paths: { '/a': { get: {} } } },
+        {},
+      ),
+    ).toThrow();
+  });
+  it('slugifies titles', () => {
+    expect(slugify('  Hello, World API ')).toBe('hello-world-api');
+  });
+});
+
+describe('migrations', () => {
+  it('are numbered 1..n without gaps', () => {
+    expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
+  });
+});

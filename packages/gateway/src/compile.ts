@@ -1,0 +1,369 @@
+/**
+ * Compiles a validated config document into what the request path needs: an API router, per-API
+ * upstreams and security schemes, and for every route x plan flat lists of handlers per phase.
+ * Everything that can be looked up or validated is done here, once per config version.
+ */
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import type { Api, ConfigDocument, PolicyRef } from '@gatehouse/config';
+import { type Logger, parseSize } from '@gatehouse/core';
+import {
+  type CompiledExpression,
+  ConfigError,
+  type CounterStore,
+  compileExpression,
+  type Handler,
+  type PolicyEnvironment,
+  type PolicyHandlers,
+  type PolicyScope,
+  policyRegistry,
+  type ResponseCacheStore,
+  type ScopeKind,
+  type SecurityScheme,
+  securityRegistry,
+  validatePolicyConfig,
+} from '@gatehouse/policies';
+import { ApiRouter } from './api-router.js';
+import { CredentialIndex } from './credentials.js';
+import { compileRoutePattern, RouteTable } from './route-matcher.js';
+import { type PoolManager, Upstream, type UpstreamObserver } from './upstream/index.js';
+
+/** A handler with the name of its policy, for error attribution and logs. */
+export interface Step {
+  policy: string;
+  run: Handler;
+}
+
+export interface PhaseLists {
+  request: Step[];
+  response: Step[];
+  log: Step[];
+}
+
+export interface CompiledRoute {
+  id: string;
+  path: string;
+  methods: ReadonlySet<string> | undefined;
+  /** Global, API and route policies that act before the plan is known. */
+  preSecurity: Step[];
+  /** Response/log steps when no plan was selected (errors before security). */
+  unauthenticated: PhaseLists;
+  byPlan: ReadonlyMap<string, PhaseLists>;
+}
+
+export interface SecurityEntry {
+  type: string;
+  planIds: readonly string[];
+  scheme: SecurityScheme;
+}
+
+export interface CompiledApi {
+  id: string;
+  name: string;
+  basePath: string;
+  stripBasePath: boolean;
+  upstream: Upstream;
+  /** Undefined when the API declares no routes: every path is served by `catchAll`. */
+  routes: RouteTable<CompiledRoute> | undefined;
+  catchAll: CompiledRoute | undefined;
+  security: SecurityEntry[];
+}
+
+export interface CompiledConfig {
+  version: string;
+  document: ConfigDocument;
+  router: ApiRouter<CompiledApi>;
+  apis: CompiledApi[];
+  settings: GatewayRuntimeSettings;
+  keyCount: number;
+  /** Releases timers and sockets of this version's policies and upstreams. */
+  close(): Promise<void>;
+}
+
+export interface GatewayRuntimeSettings {
+  trustProxy: boolean;
+  requestIdHeader: string;
+  maxBodyBuffer: number;
+}
+
+export interface CompileDependencies {
+  logger: Logger;
+  counters: CounterStore;
+  responseCache: ResponseCacheStore;
+  pools: PoolManager;
+  upstreamObserver?: UpstreamObserver;
+  /** Directory relative paths in the document resolve against (the config file's directory). */
+  baseDir: string;
+}
+
+export function configVersion(doc: ConfigDocument): string {
+  return doc.metadata?.configVersion ?? createHash('sha256').update(JSON.stringify(doc)).digest('hex').slice(0, 12);
+}
+
+interface PolicyInstance {
+  name: string;
+  handlers: PolicyHandlers;
+  when: CompiledExpression | undefined;
+}
+
+/** Throws ConfigError listing every problem (unknown policies, bad policy configs, bad CEL). */
+export function compileConfig(doc: ConfigDocument, deps: CompileDependencies): CompiledConfig {
+  const problems: ConfigError['problems'] = [];
+  const closers: Array<() => unknown> = [];
+  const settings: GatewayRuntimeSettings = {
+    trustProxy: doc.gateway?.trustProxy ?? false,
+    requestIdHeader: (doc.gateway?.requestIdHeader ?? 'x-request-id').toLowerCase(),
+    maxBodyBuffer: parseSize(doc.gateway?.maxBodyBuffer ?? '10mb'),
+  };
+  const credentials = new CredentialIndex(doc);
+  const environmentBase = {
+    logger: deps.logger,
+    counters: deps.counters,
+    responseCache: deps.responseCache,
+    compileExpression,
+    resolvePath: (p: string) => path.resolve(deps.baseDir, p),
+    maxBodyBuffer: settings.maxBodyBuffer,
+  };
+
+  const instantiate = (
+    refs: PolicyRef[] | undefined,
+    at: string,
+    scope: Omit<PolicyScope, 'key'>,
+    api: Api | undefined,
+    keyPrefix: string,
+  ): PolicyInstance[] => {
+    const out: PolicyInstance[] = [];
+    (refs ?? []).forEach((ref, index) => {
+      const refPath = `${at}[${index}]`;
+      if (ref.enabled === false) return;
+      const definition = policyRegistry.get(ref.policy);
+      if (!definition) {
+        problems.push({
+          path: `${refPath}.policy`,
+          message: `unknown policy "${ref.policy}"; known: ${[...policyRegistry.keys()].sort().join(', ')}`,
+        });
+        return;
+      }
+      if (definition.scopes && !definition.scopes.includes(scope.kind)) {
+        problems.push({
+          path: `${refPath}.policy`,
+          message: `"${ref.policy}" cannot be used at ${scope.kind} scope (allowed: ${definition.scopes.join(', ')})`,
+        });
+        return;
+      }
+      try {
+        const when =
+          ref.when === undefined ? undefined : compileAt(`${refPath}.when`, () => compileExpression(ref.when!));
+        const config = validatePolicyConfig(definition, ref.config ?? {}, `${refPath}.config`);
+        const env: PolicyEnvironment = {
+          ...environmentBase,
+          logger: deps.logger.child({ policy: ref.policy, api: api?.id }),
+          scope: { ...scope, key: `${keyPrefix}/${ref.id ?? `${ref.policy}#${index}`}` },
+          ...(api ? { api: { id: api.id, name: api.name, basePath: api.basePath, openapi: api.openapi } } : {}),
+        };
+        const handlers = compileAt(`${refPath}.config`, () => definition.create(config, env));
+        if (handlers.close) closers.push(handlers.close);
+        out.push({ name: ref.policy, handlers, when });
+      } catch (error) {
+        if (error instanceof ConfigError) problems.push(...error.problems);
+        else throw error;
+      }
+    });
+    return out;
+  };
+
+  const globalPolicies = instantiate(doc.policies, 'policies', { kind: 'global' }, undefined, 'global');
+  const router = new ApiRouter<CompiledApi>();
+  const apis: CompiledApi[] = [];
+
+  doc.apis.forEach((api, apiIndex) => {
+    const at = `apis[${apiIndex}]`;
+    const apiPolicies = instantiate(api.policies, `${at}.policies`, { kind: 'api', apiId: api.id }, api, api.id);
+    const planPolicies = new Map<string, PolicyInstance[]>();
+    api.plans.forEach((plan, planIndex) => {
+      planPolicies.set(
+        plan.id,
+        instantiate(
+          plan.policies,
+          `${at}.plans[${planIndex}].policies`,
+          { kind: 'plan', apiId: api.id, planId: plan.id },
+          api,
+          `${api.id}/plan:${plan.id}`,
+        ),
+      );
+    });
+
+    const security = compileSecurity(api, at, credentials, environmentBase, deps.logger, problems, closers);
+
+    const buildRoute = (
+      id: string,
+      routePath: string,
+      methods: readonly string[] | undefined,
+      routePolicies: PolicyInstance[],
+    ): CompiledRoute => {
+      const outer = [...globalPolicies, ...apiPolicies];
+      const byPlan = new Map<string, PhaseLists>();
+      for (const plan of api.plans) {
+        // Plan policies run in the request phase even if they declare preSecurity: the plan is only known then.
+        byPlan.set(
+          plan.id,
+          phaseLists(
+            [...outer, ...(planPolicies.get(plan.id) ?? []), ...routePolicies],
+            new Set(planPolicies.get(plan.id)),
+          ),
+        );
+      }
+      return {
+        id,
+        path: routePath,
+        methods:
+          methods && methods.length > 0
+            ? new Set(methods.flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m])))
+            : undefined,
+        preSecurity: steps([...outer, ...routePolicies], 'preSecurity'),
+        unauthenticated: phaseLists([...outer, ...routePolicies], new Set()),
+        byPlan,
+      };
+    };
+
+    let routes: RouteTable<CompiledRoute> | undefined;
+    let catchAll: CompiledRoute | undefined;
+    if (api.routes && api.routes.length > 0) {
+      const patterns = api.routes.map((route, routeIndex) => {
+        const id = route.id ?? `${(route.methods ?? ['*']).join(',')} ${route.path}`;
+        const routePolicies = instantiate(
+          route.policies,
+          `${at}.routes[${routeIndex}].policies`,
+          { kind: 'route', apiId: api.id, routeId: id },
+          api,
+          `${api.id}/route:${id}`,
+        );
+        return compileRoutePattern(route.path, buildRoute(id, route.path, route.methods, routePolicies));
+      });
+      routes = new RouteTable(patterns);
+    } else {
+      catchAll = buildRoute('*', '/*', undefined, []);
+    }
+
+    const upstream = new Upstream(api.id, api.upstream, deps.pools, {
+      logger: deps.logger,
+      ...(deps.upstreamObserver ? { observer: deps.upstreamObserver } : {}),
+    });
+    closers.push(() => upstream.close());
+    const compiled: CompiledApi = {
+      id: api.id,
+      name: api.name,
+      basePath: api.basePath,
+      stripBasePath: api.stripBasePath ?? true,
+      upstream,
+      routes,
+      catchAll,
+      security,
+    };
+    router.add(api.hosts, api.basePath, compiled);
+    apis.push(compiled);
+  });
+
+  const close = async () => {
+    await Promise.allSettled(closers.map(async (c) => c()));
+  };
+  if (problems.length > 0) {
+    void close();
+    throw new ConfigError(problems);
+  }
+  return { version: configVersion(doc), document: doc, router, apis, settings, keyCount: credentials.keyCount, close };
+}
+
+function compileAt<T>(at: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError([{ path: at, message: (error as Error).message }]);
+  }
+}
+
+function steps(instances: PolicyInstance[], phase: 'preSecurity' | 'request' | 'response' | 'log'): Step[] {
+  const out: Step[] = [];
+  for (const instance of instances) {
+    const handler = instance.handlers[phase];
+    if (handler) out.push({ policy: instance.name, run: guard(handler, instance.when) });
+  }
+  return out;
+}
+
+/** Request-phase list; policies in `planScoped` also run their preSecurity handler here. */
+function phaseLists(instances: PolicyInstance[], planScoped: ReadonlySet<PolicyInstance>): PhaseLists {
+  const request: Step[] = [];
+  for (const instance of instances) {
+    const { preSecurity, request: onRequest } = instance.handlers;
+    if (preSecurity && planScoped.has(instance))
+      request.push({ policy: instance.name, run: guard(preSecurity, instance.when) });
+    if (onRequest) request.push({ policy: instance.name, run: guard(onRequest, instance.when) });
+  }
+  return { request, response: steps(instances, 'response'), log: steps(instances, 'log') };
+}
+
+/** Wraps a handler with its `when:` condition, decided at load so unconditional handlers pay nothing. */
+function guard(handler: Handler, when: CompiledExpression | undefined): Handler {
+  if (!when) return handler;
+  return (ctx) => (when.test(ctx) ? handler(ctx) : undefined);
+}
+
+function compileSecurity(
+  api: Api,
+  at: string,
+  credentials: CredentialIndex,
+  environmentBase: Omit<PolicyEnvironment, 'scope' | 'logger'> & { logger: Logger },
+  logger: Logger,
+  problems: ConfigError['problems'],
+  closers: Array<() => unknown>,
+): SecurityEntry[] {
+  // Plans that share a security type and identical config share one scheme, so one credential check covers them.
+  const groups = new Map<string, { type: string; config: unknown; planIds: string[]; path: string }>();
+  api.plans.forEach((plan, planIndex) => {
+    const groupKey = `${plan.security.type}\u0000${JSON.stringify(plan.security.config ?? {})}`;
+    const group = groups.get(groupKey);
+    if (group) group.planIds.push(plan.id);
+    else
+      groups.set(groupKey, {
+        type: plan.security.type,
+        config: plan.security.config ?? {},
+        planIds: [plan.id],
+        path: `${at}.plans[${planIndex}].security`,
+      });
+  });
+  const entries: Array<SecurityEntry & { priority: number }> = [];
+  for (const group of groups.values()) {
+    const definition = securityRegistry.get(group.type);
+    if (!definition) {
+      problems.push({
+        path: `${group.path}.type`,
+        message: `unknown security type "${group.type}"; known: ${[...securityRegistry.keys()].sort().join(', ')}`,
+      });
+      continue;
+    }
+    try {
+      const config = validatePolicyConfig(definition, group.config, `${group.path}.config`);
+      const scheme = compileAt(`${group.path}.config`, () =>
+        definition.create(config, {
+          ...environmentBase,
+          logger: logger.child({ security: group.type, api: api.id }),
+          api: { id: api.id, name: api.name, basePath: api.basePath, openapi: api.openapi },
+          apiId: api.id,
+          planIds: group.planIds,
+          lookup: credentials.forScheme(api.id, group.planIds),
+        }),
+      );
+      if (scheme.close) closers.push(scheme.close);
+      entries.push({ type: group.type, planIds: group.planIds, scheme, priority: definition.priority });
+    } catch (error) {
+      if (error instanceof ConfigError) problems.push(...error.problems);
+      else throw error;
+    }
+  }
+  entries.sort((a, b) => a.priority - b.priority);
+  return entries.map(({ priority: _priority, ...entry }) => entry);
+}
+
+export type { ScopeKind };

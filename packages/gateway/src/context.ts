@@ -1,0 +1,272 @@
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { Http2ServerRequest } from 'node:http2';
+import type { Readable } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import { GatewayError, type Logger } from '@gatehouse/core';
+import type {
+  ApplicationInfo,
+  GatewayRequest,
+  GatewayResponse,
+  RequestContext,
+  UpstreamOverrides,
+} from '@gatehouse/policies';
+
+export type ClientRequest = IncomingMessage | Http2ServerRequest;
+
+/** Reads a stream into one Buffer, refusing more than `max` bytes. */
+export async function readStream(
+  stream: Readable,
+  max: number,
+  onOverflow: 'destroy' | 'discard' = 'destroy',
+): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    size += (chunk as Buffer).length;
+    if (size > max) {
+      // A client body is discarded rather than cut, so the client reads our 413 instead of a reset.
+      if (onOverflow === 'discard') stream.resume();
+      else stream.destroy();
+      throw new GatewayError('payload_too_large', { detail: `body exceeds ${max} bytes` });
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+}
+
+/** The client request as policies see it. Body is streamed unless a policy buffers it. */
+export class ProxyRequest implements GatewayRequest {
+  path: string;
+  private query_: URLSearchParams | undefined;
+  private queryFor = '';
+  private rawQuery_: string;
+  /** The buffered (or replaced) body; undefined while the body still streams from the client. */
+  bufferedBody: Buffer | undefined;
+  private bodyPromise: Promise<Buffer> | undefined;
+
+  constructor(
+    readonly raw: ClientRequest,
+    readonly method: string,
+    readonly originalPath: string,
+    path: string,
+    rawQuery: string,
+    readonly headers: IncomingHttpHeaders,
+    readonly clientIp: string,
+    readonly host: string,
+    readonly protocol: 'http' | 'https',
+    private readonly maxBodyBuffer: number,
+  ) {
+    this.path = path;
+    this.rawQuery_ = rawQuery;
+  }
+
+  get rawQuery(): string {
+    return this.rawQuery_;
+  }
+
+  set rawQuery(value: string) {
+    this.rawQuery_ = value.startsWith('?') ? value.slice(1) : value;
+  }
+
+  get query(): URLSearchParams {
+    if (this.query_ === undefined || this.queryFor !== this.rawQuery_) {
+      this.query_ = new URLSearchParams(this.rawQuery_);
+      this.queryFor = this.rawQuery_;
+    }
+    return this.query_;
+  }
+
+  get httpVersion(): string {
+    return this.raw.httpVersion;
+  }
+
+  get tlsSocket(): TLSSocket | undefined {
+    const socket = this.raw.socket as TLSSocket | null;
+    return socket && (socket as TLSSocket).encrypted ? socket : undefined;
+  }
+
+  get hasBody(): boolean {
+    if (this.bufferedBody !== undefined) return this.bufferedBody.length > 0;
+    const length = this.headers['content-length'];
+    if (length !== undefined) return length !== '0';
+    // Transfer-Encoding is hop-by-hop, so it is not among the forwarded headers: ask the raw request.
+    if (this.raw.httpVersionMajor === 2)
+      return !(this.raw as { stream?: { endAfterHeaders?: boolean } }).stream?.endAfterHeaders;
+    return this.raw.headers['transfer-encoding'] !== undefined;
+  }
+
+  readBody(maxBytes = this.maxBodyBuffer): Promise<Buffer> {
+    if (this.bufferedBody !== undefined) return Promise.resolve(this.bufferedBody);
+    if (this.bodyPromise === undefined) {
+      const declared = Number(this.headers['content-length'] ?? 0);
+      if (declared > maxBytes) {
+        return Promise.reject(new GatewayError('payload_too_large', { detail: `body exceeds ${maxBytes} bytes` }));
+      }
+      this.bodyPromise = readStream(this.raw as Readable, maxBytes, 'discard').then((body) => {
+        this.bufferedBody ??= body;
+        return this.bufferedBody;
+      });
+    }
+    return this.bodyPromise;
+  }
+
+  setBody(body: Buffer | string): void {
+    this.bufferedBody = typeof body === 'string' ? Buffer.from(body) : body;
+    this.headers['content-length'] = String(this.bufferedBody.length);
+    delete this.headers['transfer-encoding'];
+  }
+}
+
+/** The response as policies see it: from the upstream (streamed) or from the gateway (buffered). */
+export class ProxyResponse implements GatewayResponse {
+  status = 0;
+  headers: OutgoingHttpHeaders = {};
+  fromGateway = false;
+  /** Upstream body stream while not buffered. */
+  stream: Readable | undefined;
+  body: Buffer | undefined;
+
+  constructor(private readonly maxBodyBuffer: number) {}
+
+  async readBody(maxBytes = this.maxBodyBuffer): Promise<Buffer> {
+    if (this.body !== undefined) return this.body;
+    if (this.stream === undefined) {
+      this.body = Buffer.alloc(0);
+      return this.body;
+    }
+    const declared = Number(this.headers['content-length'] ?? 0);
+    if (declared > maxBytes) {
+      this.stream.destroy();
+      throw new GatewayError('upstream_bad_response', { detail: `response body exceeds ${maxBytes} bytes` });
+    }
+    const stream = this.stream;
+    this.stream = undefined;
+    try {
+      this.body = await readStream(stream, maxBytes);
+    } catch (error) {
+      if (error instanceof GatewayError && error.code === 'payload_too_large') {
+        throw new GatewayError('upstream_bad_response', { detail: `response body exceeds ${maxBytes} bytes` });
+      }
+      throw error;
+    }
+    return this.body;
+  }
+
+  setBody(body: Buffer | string): void {
+    this.stream?.destroy();
+    this.stream = undefined;
+    this.body = typeof body === 'string' ? Buffer.from(body) : body;
+    this.headers['content-length'] = String(this.body.length);
+    delete this.headers['transfer-encoding'];
+  }
+}
+
+/** Per-request state. One object per request; policies read and change it through the contract. */
+export class GatewayContext implements RequestContext {
+  readonly response: ProxyResponse;
+  readonly attributes: Record<string, unknown> = {};
+  readonly upstream: UpstreamOverrides = {};
+  plan: { id: string } | undefined = undefined;
+  application: ApplicationInfo | undefined = undefined;
+  subscription: { id: string } | undefined = undefined;
+  claims: Readonly<Record<string, unknown>> | undefined = undefined;
+  route: { id: string; path: string } | undefined = undefined;
+  params: Readonly<Record<string, string>> = {};
+  responded = false;
+  /** Error code when the exchange ended in a gateway error (for logs and analytics). */
+  errorCode: string | undefined = undefined;
+  upstreamLatencyMs: number | undefined = undefined;
+  upstreamTarget: string | undefined = undefined;
+  private finishers: Array<() => void> | undefined;
+  private activation: Record<string, unknown> | undefined;
+  private abortController: AbortController | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly request: ProxyRequest,
+    readonly api: { id: string; name: string },
+    readonly log: Logger,
+    readonly startedAt: number,
+    maxBodyBuffer: number,
+  ) {
+    this.response = new ProxyResponse(maxBodyBuffer);
+  }
+
+  get signal(): AbortSignal {
+    this.abortController ??= new AbortController();
+    return this.abortController.signal;
+  }
+
+  /** Called when the client connection closes before the response finished. */
+  abort(): void {
+    this.abortController?.abort();
+  }
+
+  respond(status: number, headers: OutgoingHttpHeaders = {}, body: Buffer | string = ''): void {
+    const buffer = typeof body === 'string' ? Buffer.from(body) : body;
+    this.response.stream?.destroy();
+    this.response.stream = undefined;
+    this.response.status = status;
+    this.response.headers = { ...headers, 'content-length': String(buffer.length) };
+    this.response.body = buffer;
+    this.response.fromGateway = true;
+    this.responded = true;
+  }
+
+  onFinish(callback: () => void): void {
+    this.finishers ??= [];
+    this.finishers.push(callback);
+  }
+
+  runFinishers(): void {
+    const finishers = this.finishers;
+    if (!finishers) return;
+    this.finishers = undefined;
+    for (const f of finishers) {
+      try {
+        f();
+      } catch (error) {
+        this.log.error({ err: error }, 'finish callback failed');
+      }
+    }
+  }
+
+  /** Security changed identity: the activation must show the new plan, app and claims. */
+  resetActivation(): void {
+    this.activation = undefined;
+  }
+
+  celActivation(): Record<string, unknown> {
+    if (this.activation) return this.activation;
+    const request = this.request;
+    const headers: Record<string, string> = {};
+    for (const name in request.headers) {
+      const value = request.headers[name];
+      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    this.activation = {
+      request: {
+        method: request.method,
+        path: request.path,
+        originalPath: request.originalPath,
+        headers,
+        query: Object.fromEntries(request.query),
+        ip: request.clientIp,
+        host: request.host,
+        protocol: request.protocol,
+      },
+      context: {
+        api: this.api.id,
+        plan: this.plan?.id ?? '',
+        application: this.application?.id ?? '',
+        subscription: this.subscription?.id ?? '',
+        route: this.route?.id ?? '',
+        params: this.params,
+        requestId: this.id,
+      },
+      attributes: this.attributes,
+      claims: this.claims ?? {},
+    };
+    return this.activation;
+  }
+}

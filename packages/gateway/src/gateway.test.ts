@@ -1,0 +1,400 @@
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import {
+  simpleDocument,
+  startTestGateway,
+  startTestUpstream,
+  type TestGateway,
+  type TestUpstream,
+} from './testing/harness.js';
+
+const quickstart = parse(readFileSync(new URL('../../../examples/quickstart.yaml', import.meta.url), 'utf8'));
+
+/** The quickstart document pointed at test upstreams on ephemeral ports. */
+function quickstartOn(orders: TestUpstream[], status: TestUpstream) {
+  const doc = structuredClone(quickstart);
+  doc.apis[0].upstream.targets = orders.map((u) => ({ url: u.url }));
+  doc.apis[1].upstream.targets = [{ url: status.url }];
+  doc.apis[0].plans[0].policies[0].config.limit = 10_000;
+  return doc;
+}
+
+function rawRequest(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(text));
+    let out = '';
+    socket.on('data', (d) => {
+      out += d.toString();
+    });
+    socket.on('end', () => resolve(out));
+    socket.on('error', reject);
+    setTimeout(() => {
+      socket.destroy();
+      resolve(out);
+    }, 2000).unref();
+  });
+}
+
+describe('gateway on the quickstart document', () => {
+  let orders: TestUpstream[];
+  let status: TestUpstream;
+  let gw: TestGateway;
+  const key = { 'x-api-key': 'acme-demo-key-0001' };
+
+  beforeAll(async () => {
+    orders = [await startTestUpstream(), await startTestUpstream()];
+    status = await startTestUpstream();
+    gw = await startTestGateway(quickstartOn(orders, status));
+  });
+  afterAll(async () => {
+    await gw.close();
+    await Promise.all([...orders, status].map((u) => u.close()));
+  });
+
+  it('proxies with the key, strips the basePath and the key header, sets forwarding headers', async () => {
+    const res = await gw.fetch('/orders/items/42?expand=lines', {
+      headers: { ...key, traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+    });
+    expect(res.status).toBe(200);
+    const echoed = (await res.json()) as { url: string; headers: Record<string, string> };
+    expect(echoed.url).toBe('/items/42?expand=lines');
+    expect(echoed.headers['x-api-key']).toBeUndefined();
+    expect(echoed.headers['x-gateway']).toBe('gatehouse');
+    expect(echoed.headers['x-forwarded-for']).toBe('127.0.0.1');
+    expect(echoed.headers['x-forwarded-proto']).toBe('http');
+    expect(echoed.headers['x-forwarded-host']).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(echoed.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(echoed.headers.traceparent).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-01$/);
+    expect(echoed.headers.traceparent).not.toContain('b7ad6b7169203331');
+    expect(res.headers.get('x-request-id')).toBe(echoed.headers['x-request-id']);
+    expect(res.headers.get('x-powered-by')).toBeNull();
+  });
+
+  it('removes hop-by-hop headers, including those named in Connection', async () => {
+    const raw = await rawRequest(
+      gw.port,
+      'GET /orders/hop HTTP/1.1\r\nHost: x\r\nX-Api-Key: acme-demo-key-0001\r\nConnection: close, x-drop-me\r\nX-Drop-Me: 1\r\nKeep-Alive: timeout=5\r\nTE: trailers\r\nX-Keep-Me: 1\r\n\r\n',
+    );
+    const echoed = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as { headers: Record<string, string> };
+    expect(echoed.headers['x-drop-me']).toBeUndefined();
+    expect(echoed.headers['keep-alive']).toBeUndefined();
+    expect(echoed.headers.te).toBeUndefined();
+    expect(echoed.headers['x-keep-me']).toBe('1');
+  });
+
+  it('propagates a client request id', async () => {
+    const res = await gw.fetch('/orders/x', { headers: { ...key, 'x-request-id': 'client-chosen-id' } });
+    const echoed = (await res.json()) as { headers: Record<string, string> };
+    expect(echoed.headers['x-request-id']).toBe('client-chosen-id');
+    expect(res.headers.get('x-request-id')).toBe('client-chosen-id');
+  });
+
+  it('balances round-robin over both targets', async () => {
+    const before = orders.map((o) => o.requests.length);
+    for (let i = 0; i < 4; i++) await (await gw.fetch('/orders/rr', { headers: key })).text();
+    expect(orders.map((o, i) => o.requests.length - before[i]!)).toEqual([2, 2]);
+  });
+
+  it('answers 401 problem+json without a key, and with a wrong key', async () => {
+    for (const headers of [{}, { 'x-api-key': 'wrong-key-123' }]) {
+      const res = await gw.fetch('/orders/items', { headers });
+      expect(res.status).toBe(401);
+      expect(res.headers.get('content-type')).toBe('application/problem+json');
+      const body = (await res.json()) as Record<string, unknown>;
+      expect(body).toMatchObject({
+        status: 401,
+        code: 'unauthorized',
+        type: expect.stringContaining('unauthorized'),
+        title: expect.any(String),
+      });
+      expect(JSON.stringify(body)).not.toContain('wrong-key-123');
+    }
+  });
+
+  it('serves the mock route on the keyless plan without calling the upstream', async () => {
+    const before = status.requests.length;
+    const res = await gw.fetch('/status/ping');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/json');
+    expect(await res.json()).toEqual({ pong: true });
+    expect(status.requests.length).toBe(before);
+  });
+
+  it('answers 405 for a method the route does not allow and 404 for unknown routes and APIs', async () => {
+    const post = await gw.fetch('/status/ping', { method: 'POST' });
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toContain('GET');
+    expect(((await post.json()) as { code: string }).code).toBe('method_not_allowed');
+    const unknownRoute = await gw.fetch('/status/nope');
+    expect(unknownRoute.status).toBe(404);
+    expect(((await unknownRoute.json()) as { code: string }).code).toBe('no_route');
+    const unknownApi = await gw.fetch('/nothing-here');
+    expect(unknownApi.status).toBe(404);
+  });
+
+  it('does not let dot segments escape the basePath', async () => {
+    const res = await rawRequest(
+      gw.port,
+      'GET /status/../orders/items HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+    );
+    expect(res).toMatch(/^HTTP\/1\.1 401/);
+  });
+
+  it('rate-limits the gold plan per subscription with RateLimit headers and 429', async () => {
+    const doc = quickstartOn(orders, status);
+    doc.apis[0].plans[0].policies[0].config = { limit: 3, window: '1m' };
+    const limited = await startTestGateway(doc);
+    try {
+      const statuses: number[] = [];
+      let last: Response | undefined;
+      for (let i = 0; i < 4; i++) {
+        last = await limited.fetch('/orders/rl', { headers: key });
+        statuses.push(last.status);
+        if (i < 3) {
+          expect(last.headers.get('ratelimit-limit')).toBe('3');
+          expect(last.headers.get('ratelimit-remaining')).toBe(String(2 - i));
+        }
+        await last.arrayBuffer();
+      }
+      expect(statuses).toEqual([200, 200, 200, 429]);
+      expect(Number(last!.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(last!.headers.get('ratelimit-remaining')).toBe('0');
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('refuses requests with both Content-Length and Transfer-Encoding', async () => {
+    const res = await rawRequest(
+      gw.port,
+      'POST /status/ping HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+    );
+    expect(res).toMatch(/^HTTP\/1\.1 400/);
+    expect(res).toContain('application/problem+json');
+  });
+
+  it('answers 431 problem+json when headers are too large', async () => {
+    const res = await rawRequest(
+      gw.port,
+      `GET /status/ping HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+    );
+    expect(res).toMatch(/^HTTP\/1\.1 431/);
+    expect(res).toContain('"code":"headers_too_large"');
+  });
+
+  it('writes an access record per request without credentials', async () => {
+    gw.records.length = 0;
+    await (await gw.fetch('/orders/logged', { headers: key })).text();
+    await new Promise((r) => setTimeout(r, 20));
+    const record = gw.records.find((r) => r.path === '/orders/logged');
+    expect(record).toMatchObject({
+      api: 'orders',
+      plan: 'gold',
+      application: 'acme-mobile',
+      status: 200,
+      method: 'GET',
+    });
+    expect(record!.latencyMs).toBeGreaterThan(0);
+    expect(record!.bytesOut).toBeGreaterThan(0);
+    expect(JSON.stringify(gw.records)).not.toContain('acme-demo-key-0001');
+  });
+
+  it('exposes health, readiness and Prometheus metrics on the admin port', async () => {
+    expect((await fetch(`${gw.adminUrl}/healthz`)).status).toBe(200);
+    expect((await fetch(`${gw.adminUrl}/readyz`)).status).toBe(200);
+    const metrics = await (await fetch(`${gw.adminUrl}/metrics`)).text();
+    expect(metrics).toMatch(/gatehouse_requests_total\{api="orders",plan="gold",status="200"\} \d+/);
+    expect(metrics).toContain('gatehouse_request_duration_seconds_bucket');
+    expect(metrics).toMatch(/gatehouse_config_info\{version="[0-9a-f]{12}"\} 1/);
+    expect(metrics).toContain('gatehouse_redis_fallbacks_total');
+  });
+});
+
+describe('upstream failures', () => {
+  it('answers 502 when the target refuses connections and 504 when it is too slow', async () => {
+    const slow = await startTestUpstream((_req, res) => setTimeout(() => res.end('late'), 1500));
+    const gw = await startTestGateway({
+      version: 1,
+      apis: [
+        {
+          id: 'down',
+          name: 'Down',
+          basePath: '/down',
+          upstream: { targets: [{ url: 'http://127.0.0.1:1' }], retries: { attempts: 0 } },
+          plans: [{ id: 'p', security: { type: 'keyless' } }],
+        },
+        {
+          id: 'slow',
+          name: 'Slow',
+          basePath: '/slow',
+          upstream: { targets: [{ url: slow.url }], timeouts: { response: '200ms' } },
+          plans: [{ id: 'p', security: { type: 'keyless' } }],
+        },
+      ],
+    });
+    try {
+      const down = await gw.fetch('/down/x');
+      expect(down.status).toBe(502);
+      expect(((await down.json()) as { code: string }).code).toBe('upstream_unavailable');
+      const late = await gw.fetch('/slow/x');
+      expect(late.status).toBe(504);
+      expect(((await late.json()) as { code: string }).code).toBe('upstream_timeout');
+    } finally {
+      await gw.close();
+      await slow.close();
+    }
+  });
+});
+
+describe('streaming and protocols', () => {
+  it('streams server-sent events as they arrive', async () => {
+    const upstream = await startTestUpstream((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write('data: one\n\n');
+      setTimeout(() => res.end('data: two\n\n'), 400);
+    });
+    const gw = await startTestGateway(simpleDocument(upstream.url));
+    try {
+      const started = Date.now();
+      const res = await gw.fetch('/test/events');
+      const reader = res.body!.getReader();
+      const first = await reader.read();
+      const firstAt = Date.now() - started;
+      expect(Buffer.from(first.value!).toString()).toBe('data: one\n\n');
+      expect(firstAt).toBeLessThan(350);
+      let rest = '';
+      for (let r = await reader.read(); !r.done; r = await reader.read()) rest += Buffer.from(r.value).toString();
+      expect(rest).toBe('data: two\n\n');
+    } finally {
+      await gw.close();
+      await upstream.close();
+    }
+  });
+
+  it('streams a large request body to the upstream without buffering it', async () => {
+    const upstream = await startTestUpstream((_req, res, body) => res.end(String(body.length)));
+    const gw = await startTestGateway(simpleDocument(upstream.url));
+    try {
+      const size = 8 * 1024 * 1024;
+      const res = await gw.fetch('/test/upload', { method: 'POST', body: Buffer.alloc(size, 1) });
+      expect(await res.text()).toBe(String(size));
+    } finally {
+      await gw.close();
+      await upstream.close();
+    }
+  });
+
+  it('proxies WebSocket upgrades', async () => {
+    const upstream = await startTestUpstream();
+    upstream.server.on('upgrade', (req, socket) => {
+      socket.write(
+        `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nX-Path: ${req.url}\r\n\r\n`,
+      );
+      socket.on('data', (d: Buffer) => socket.write(Buffer.concat([Buffer.from('echo:'), d])));
+      socket.on('end', () => socket.end());
+    });
+    const gw = await startTestGateway(simpleDocument(upstream.url));
+    try {
+      const reply = await new Promise<string>((resolve, reject) => {
+        const req = http.request({
+          port: gw.port,
+          host: '127.0.0.1',
+          path: '/test/socket',
+          headers: { connection: 'Upgrade', upgrade: 'websocket' },
+        });
+        req.on('upgrade', (res, socket) => {
+          expect(res.statusCode).toBe(101);
+          expect(res.headers['x-path']).toBe('/socket');
+          socket.write('hello');
+          socket.once('data', (d: Buffer) => {
+            resolve(d.toString());
+            socket.destroy();
+          });
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(reply).toBe('echo:hello');
+    } finally {
+      await gw.close();
+      await upstream.close();
+    }
+  });
+});
+
+describe('hot reload', () => {
+  it('swaps a valid document, refuses an invalid one and keeps serving the last good config', async () => {
+    const a = await startTestUpstream((_q, res) => res.end('A'));
+    const b = await startTestUpstream((_q, res) => res.end('B'));
+    const gw = await startTestGateway(simpleDocument(a.url));
+    try {
+      expect(await (await gw.fetch('/test/x')).text()).toBe('A');
+      const bad = gw.apply(simpleDocument('not a url'));
+      expect(bad.ok).toBe(false);
+      expect(bad.problems[0]!.path).toBe('apis[0].upstream.targets[0].url');
+      expect(await (await gw.fetch('/test/x')).text()).toBe('A');
+      const unknownPolicy = gw.apply(simpleDocument(b.url, { policies: [{ policy: 'no-such-policy' }] }));
+      expect(unknownPolicy.ok).toBe(false);
+      expect(unknownPolicy.problems[0]!.path).toBe('apis[0].policies[0].policy');
+      expect(gw.apply(simpleDocument(b.url)).ok).toBe(true);
+      expect(await (await gw.fetch('/test/x')).text()).toBe('B');
+    } finally {
+      await gw.close();
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('fails no request across reloads under load; in-flight requests finish on their config', async () => {
+    const slow = await startTestUpstream((_q, res) => setTimeout(() => res.end('slow'), 300));
+    const fast = await startTestUpstream((_q, res) => res.end('fast'));
+    const gw = await startTestGateway(simpleDocument(slow.url));
+    try {
+      const inflight = gw.fetch('/test/pinned').then((r) => r.text());
+      await new Promise((r) => setTimeout(r, 50));
+      const statuses: number[] = [];
+      let stop = false;
+      const load = (async () => {
+        const workers = Array.from({ length: 8 }, async () => {
+          while (!stop) {
+            const res = await gw.fetch('/test/load');
+            statuses.push(res.status);
+            await res.arrayBuffer();
+          }
+        });
+        await Promise.all(workers);
+      })();
+      for (let i = 0; i < 10; i++) {
+        expect(gw.apply(simpleDocument(i % 2 === 0 ? fast.url : slow.url, { name: `v${i}` })).ok).toBe(true);
+        await new Promise((r) => setTimeout(r, 40));
+      }
+      stop = true;
+      await load;
+      expect(await inflight).toBe('slow');
+      expect(statuses.length).toBeGreaterThan(20);
+      expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    } finally {
+      await gw.close();
+      await slow.close();
+      await fast.close();
+    }
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('finishes in-flight requests and refuses new connections', async () => {
+    const slow = await startTestUpstream((_q, res) => setTimeout(() => res.end('done'), 300));
+    const gw = await startTestGateway(simpleDocument(slow.url));
+    const inflight = gw.fetch('/test/slow').then(async (r) => ({ status: r.status, body: await r.text() }));
+    await new Promise((r) => setTimeout(r, 50));
+    const closing = gw.close();
+    await new Promise((r) => setTimeout(r, 20));
+    await expect(fetch(`${gw.url}/test/new`)).rejects.toThrow();
+    expect(await inflight).toEqual({ status: 200, body: 'done' });
+    await closing;
+    await slow.close();
+  });
+});

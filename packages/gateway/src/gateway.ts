@@ -1,0 +1,322 @@
+import { createHash } from 'node:crypto';
+import { type FSWatcher, watch } from 'node:fs';
+import type http from 'node:http';
+import type http2 from 'node:http2';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import {
+  type ConfigDocument,
+  type ConfigProblem,
+  parseConfigText,
+  readConfigFile,
+  validateDocument,
+} from '@gatehouse/config';
+import { createLogger, type Logger, parseDuration, parseSize } from '@gatehouse/core';
+import { ConfigError, createStores } from '@gatehouse/policies';
+import { createAdminServer } from './admin.js';
+import { type CompiledConfig, compileConfig } from './compile.js';
+import { ConfigHolder } from './config-holder.js';
+import { createRequestHandler, type RequestRecord } from './handler.js';
+import { GatewayMetrics } from './metrics.js';
+import { createHttpServer, createTlsServer, type ListenerLimits, type TlsOptions } from './server.js';
+import { PoolManager } from './upstream/index.js';
+
+export interface GatewayOptions {
+  /** Standalone mode: the YAML/JSON document to serve (watched for changes, reloaded on SIGHUP). */
+  configFile?: string;
+  /** A document given directly (tests, embedding). */
+  document?: unknown;
+  host?: string;
+  port?: number;
+  adminHost?: string;
+  adminPort?: number;
+  tls?: TlsOptions & { port: number };
+  redisUrl?: string;
+  logger?: Logger;
+  /** `stdout` (default): one JSON line per request; `off`; or a function receiving each record. */
+  accessLog?: 'stdout' | 'off' | ((record: RequestRecord) => void);
+  onRecord?: (record: RequestRecord) => void;
+  /** Watch configFile for changes (default true when configFile is set). */
+  watch?: boolean;
+  /** Install SIGHUP (reload) and SIGTERM/SIGINT (drain and exit) handlers. */
+  handleSignals?: boolean;
+  /** Whether the gateway may serve before a config is loaded (hybrid mode answers 503 until then). */
+  allowEmpty?: boolean;
+}
+
+export interface ApplyResult {
+  ok: boolean;
+  version?: string;
+  problems: ConfigProblem[];
+  unchanged?: boolean;
+}
+
+export interface RunningGateway {
+  url: string;
+  port: number;
+  adminUrl: string;
+  adminPort: number;
+  httpsUrl: string | undefined;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  /** Validates, compiles and atomically swaps in a document; the old one keeps serving on failure. */
+  apply(document: unknown): ApplyResult;
+  /** Re-reads configFile and applies it. */
+  reload(): Promise<ApplyResult>;
+  current(): CompiledConfig | undefined;
+  /** Stops accepting, lets in-flight requests finish (up to the drain timeout), frees everything. */
+  close(): Promise<void>;
+}
+
+const DEFAULTS = {
+  maxHeaderSize: '16kb',
+  headersTimeout: '10s',
+  requestTimeout: '60s',
+  keepAliveTimeout: '5s',
+  drainTimeout: '30s',
+};
+
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const logger = options.logger ?? createLogger({ name: 'gateway' });
+  const metrics = new GatewayMetrics();
+  const holder = new ConfigHolder(logger, () => void pools.collect());
+  const pools = new PoolManager({ logger });
+  const stores = createStores({
+    ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
+    logger,
+    onFallback: () => metrics.redisFallbacks.inc(),
+  });
+  // With Redis, wait briefly for the connection so the first requests are already counted in Redis.
+  if (options.redisUrl) await stores.ready(2000);
+  const baseDir = options.configFile ? path.dirname(path.resolve(options.configFile)) : process.cwd();
+  let lastText: string | undefined;
+  let shuttingDown = false;
+  const tunnels = new Set<import('node:stream').Duplex>();
+
+  const apply = (raw: unknown): ApplyResult => {
+    const validated = validateDocument(raw);
+    if (!validated.ok) {
+      metrics.configReloads.labels('failure').inc();
+      return { ok: false, problems: validated.problems };
+    }
+    let compiled: CompiledConfig;
+    try {
+      compiled = compileConfig(validated.value, {
+        logger,
+        counters: stores.counters,
+        responseCache: stores.responseCache,
+        pools,
+        baseDir,
+        upstreamObserver: {
+          onUpstreamError: (api, target, kind) => metrics.upstreamErrors.labels(api, target, kind).inc(),
+          onCircuitStateChange: (api, state) =>
+            metrics.circuitState.labels(api).set(state === 'open' ? 1 : state === 'half-open' ? 0.5 : 0),
+        },
+      });
+    } catch (error) {
+      metrics.configReloads.labels('failure').inc();
+      if (error instanceof ConfigError) return { ok: false, problems: error.problems };
+      throw error;
+    }
+    holder.swap(compiled);
+    metrics.configReloads.labels('success').inc();
+    metrics.setConfigVersion(compiled.version);
+    logger.info(
+      { configVersion: compiled.version, apis: compiled.apis.length, keys: compiled.keyCount },
+      'config applied',
+    );
+    return { ok: true, version: compiled.version, problems: [] };
+  };
+
+  const reload = async (): Promise<ApplyResult> => {
+    if (!options.configFile) return { ok: false, problems: [{ path: '', message: 'no config file to reload' }] };
+    const read = await readConfigFile(options.configFile);
+    if (!read.ok) {
+      metrics.configReloads.labels('failure').inc();
+      logger.error({ problems: read.problems }, 'config reload refused; still serving the last good config');
+      return { ok: false, problems: read.problems };
+    }
+    const hash = createHash('sha256').update(read.text).digest('hex');
+    if (hash === lastText && holder.current)
+      return { ok: true, version: holder.current.version, problems: [], unchanged: true };
+    const result = apply(read.value);
+    if (result.ok) lastText = hash;
+    else logger.error({ problems: result.problems }, 'config reload refused; still serving the last good config');
+    return result;
+  };
+
+  // First load: a standalone gateway refuses to start on an invalid document.
+  if (options.configFile) {
+    const result = await reload();
+    if (!result.ok) {
+      await stores.close();
+      throw new ConfigError(result.problems);
+    }
+  } else if (options.document !== undefined) {
+    const raw =
+      typeof options.document === 'string'
+        ? parseConfigText(options.document)
+        : { ok: true as const, value: options.document };
+    if (!raw.ok) throw new ConfigError(raw.problems);
+    const result = apply(raw.value);
+    if (!result.ok) {
+      await stores.close();
+      throw new ConfigError(result.problems);
+    }
+  } else if (!options.allowEmpty) {
+    throw new Error('a config file or document is required');
+  }
+  const initialDocument: ConfigDocument | undefined = holder.current?.document;
+
+  const settings = initialDocument?.gateway ?? {};
+  const limits: ListenerLimits = {
+    maxHeaderSize: parseSize(settings.maxHeaderSize ?? DEFAULTS.maxHeaderSize),
+    headersTimeoutMs: parseDuration(settings.headersTimeout ?? DEFAULTS.headersTimeout),
+    requestTimeoutMs: parseDuration(settings.requestTimeout ?? DEFAULTS.requestTimeout),
+    keepAliveTimeoutMs: parseDuration(settings.keepAliveTimeout ?? DEFAULTS.keepAliveTimeout),
+  };
+  const drainTimeoutMs = parseDuration(settings.drainTimeout ?? DEFAULTS.drainTimeout);
+
+  const accessLogger =
+    options.accessLog === 'off' || typeof options.accessLog === 'function'
+      ? undefined
+      : logger.child({ kind: 'access' });
+  const accessLog =
+    typeof options.accessLog === 'function'
+      ? options.accessLog
+      : accessLogger
+        ? (record: RequestRecord) => accessLogger.info(record, 'request')
+        : undefined;
+  const handle = createRequestHandler({
+    holder,
+    metrics,
+    logger,
+    accessLog,
+    ...(options.onRecord ? { onRecord: options.onRecord } : {}),
+    isShuttingDown: () => shuttingDown,
+    tunnels,
+  });
+
+  const server = createHttpServer(handle, limits);
+  await listen(server, options.port ?? 8080, options.host ?? '0.0.0.0');
+  let tlsServer: http2.Http2SecureServer | undefined;
+  if (options.tls) {
+    // Ask TLS clients for a certificate only when an mtls plan needs one (browsers may prompt otherwise).
+    const usesMtls =
+      initialDocument?.apis.some((api) => api.plans.some((plan) => plan.security.type === 'mtls')) ?? false;
+    tlsServer = createTlsServer(handle, limits, {
+      ...options.tls,
+      requestClientCert: options.tls.requestClientCert ?? usesMtls,
+    });
+    await listen(tlsServer as unknown as http.Server, options.tls.port, options.host ?? '0.0.0.0');
+  }
+  const admin = createAdminServer(metrics, {
+    ready: () => {
+      if (shuttingDown) return { ready: false, reason: 'shutting down' };
+      if (!holder.current) return { ready: false, reason: 'no configuration loaded' };
+      return { ready: true };
+    },
+    status: () => ({
+      configVersion: holder.current?.version,
+      apis: holder.current?.apis.map((a) => ({ id: a.id, upstream: a.upstream.state() })),
+      inFlight: holder.inFlight,
+    }),
+  });
+  await listen(admin, options.adminPort ?? 8081, options.adminHost ?? '127.0.0.1');
+
+  let watcher: FSWatcher | undefined;
+  if (options.configFile && options.watch !== false)
+    watcher = watchFile(options.configFile, () => void reload(), logger);
+
+  const port = (server.address() as AddressInfo).port;
+  const adminPort = (admin.address() as AddressInfo).port;
+  const displayHost = (h: string | undefined) => (!h || h === '0.0.0.0' || h === '::' ? '127.0.0.1' : h);
+
+  const close = async (): Promise<void> => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    watcher?.close();
+    const servers = [server, ...(tlsServer ? [tlsServer as unknown as http.Server] : [])];
+    const closed = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    for (const s of servers) s.closeIdleConnections?.();
+    const deadline = Date.now() + drainTimeoutMs;
+    while (holder.inFlight > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 25));
+      for (const s of servers) s.closeIdleConnections?.();
+    }
+    if (holder.inFlight > 0)
+      logger.warn({ inFlight: holder.inFlight }, 'drain timeout reached; closing remaining connections');
+    for (const s of servers) s.closeAllConnections?.();
+    for (const socket of tunnels) socket.destroy();
+    await closed;
+    await new Promise<void>((resolve) => admin.close(() => resolve()));
+    admin.closeAllConnections();
+    await holder.close();
+    await pools.close();
+    await stores.close();
+  };
+
+  if (options.handleSignals) {
+    process.on('SIGHUP', () => {
+      logger.info('SIGHUP: reloading config');
+      void reload();
+    });
+    const stop = (signal: string) => {
+      logger.info({ signal }, 'draining and shutting down');
+      close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  }
+
+  return {
+    url: `http://${displayHost(options.host)}:${port}`,
+    port,
+    adminUrl: `http://${displayHost(options.adminHost)}:${adminPort}`,
+    adminPort,
+    httpsUrl: tlsServer
+      ? `https://${displayHost(options.host)}:${(tlsServer.address() as AddressInfo).port}`
+      : undefined,
+    metrics,
+    logger,
+    apply: (document) => {
+      const result = apply(document);
+      if (!result.ok) logger.error({ problems: result.problems }, 'config refused; still serving the last good config');
+      return result;
+    },
+    reload,
+    current: () => holder.current,
+    close,
+  };
+}
+
+function listen(server: http.Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** Watches the file's directory (editors replace files by rename), debounced. */
+function watchFile(file: string, onChange: () => void, logger: Logger): FSWatcher {
+  const resolved = path.resolve(file);
+  const base = path.basename(resolved);
+  let timer: NodeJS.Timeout | undefined;
+  const watcher = watch(path.dirname(resolved), (_event, name) => {
+    if (name !== null && name !== base) return;
+    clearTimeout(timer);
+    timer = setTimeout(onChange, 100);
+  });
+  watcher.on('error', (error) => logger.warn({ err: error }, 'config file watcher failed; SIGHUP still reloads'));
+  watcher.unref();
+  return watcher;
+}

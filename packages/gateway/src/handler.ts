@@ -1,0 +1,486 @@
+/**
+ * The request path: route -> preSecurity -> security -> request -> upstream -> response -> log.
+ * Everything here runs per request; everything that could be decided earlier was (compile.ts).
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Http2ServerResponse } from 'node:http2';
+import { type Duplex, pipeline } from 'node:stream';
+import { GatewayError, type Logger, PROBLEM_CONTENT_TYPE, toProblem } from '@gatehouse/core';
+import type { AuthOutcome } from '@gatehouse/policies';
+import type { CompiledApi, CompiledConfig, CompiledRoute, PhaseLists, Step } from './compile.js';
+import type { ConfigHolder } from './config-holder.js';
+import { type ClientRequest, GatewayContext, ProxyRequest } from './context.js';
+import {
+  forwardableRequestHeaders,
+  forwardableResponseHeaders,
+  nextTraceparent,
+  setForwardedHeaders,
+} from './headers.js';
+import type { GatewayMetrics } from './metrics.js';
+
+export type ClientResponse = ServerResponse | Http2ServerResponse;
+
+/** What the access log and analytics receive for each request (never credentials). */
+export interface RequestRecord {
+  requestId: string;
+  traceId: string | undefined;
+  time: string;
+  method: string;
+  path: string;
+  api: string | undefined;
+  route: string | undefined;
+  plan: string | undefined;
+  application: string | undefined;
+  subscription: string | undefined;
+  status: number;
+  latencyMs: number;
+  upstreamLatencyMs: number | undefined;
+  upstreamTarget: string | undefined;
+  bytesIn: number;
+  bytesOut: number;
+  clientIp: string;
+  userAgent: string | undefined;
+  errorCode: string | undefined;
+  aborted: boolean;
+}
+
+export interface HandlerDependencies {
+  holder: ConfigHolder;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  accessLog: ((record: RequestRecord) => void) | undefined;
+  /** Extra sinks (analytics shipping in hybrid mode). */
+  onRecord?: (record: RequestRecord) => void;
+  isShuttingDown: () => boolean;
+  /** Established upgrade tunnels (WebSockets), closed at shutdown once HTTP requests drained. */
+  tunnels: Set<Duplex>;
+}
+
+const NO_PLAN = '-';
+
+export interface UpgradeInfo {
+  socket: Duplex;
+  head: Buffer;
+  established?: () => void;
+}
+
+export function createRequestHandler(deps: HandlerDependencies) {
+  const { holder, metrics, logger } = deps;
+
+  return function handleRequest(req: ClientRequest, res: ClientResponse, upgrade?: UpgradeInfo): void {
+    const startedAt = performance.now();
+    const pinned = holder.acquire();
+    if (!pinned) {
+      sendProblem(res, new GatewayError('gateway_not_ready', { detail: 'no configuration loaded yet' }), undefined);
+      return;
+    }
+    metrics.inFlight.inc();
+    const { config, release } = pinned;
+    const exchange = new Exchange(req, res, config, deps, startedAt);
+    let pinnedUntilDone = true;
+    const unpin = () => {
+      if (!pinnedUntilDone) return;
+      pinnedUntilDone = false;
+      release();
+      metrics.inFlight.dec();
+    };
+    const done = () => {
+      exchange.finished();
+      unpin();
+    };
+    if (upgrade) {
+      // An established tunnel no longer uses the config: unpin it so reloads and drains don't wait on it.
+      exchange.upgrade = { ...upgrade, established: unpin };
+      upgrade.socket.once('close', done);
+    } else res.once('close', done);
+    exchange.run().catch((error: unknown) => {
+      logger.error({ err: error }, 'unhandled error in the request path');
+      if (!res.headersSent) sendProblem(res, new GatewayError('internal_error'), exchange.requestId);
+      else res.destroy();
+    });
+  };
+}
+
+/** One request's trip through the pipeline. */
+class Exchange {
+  readonly requestId: string;
+  private ctx: GatewayContext | undefined;
+  private api: CompiledApi | undefined;
+  private lists: PhaseLists | undefined;
+  private traceId: string | undefined;
+  private status = 0;
+  private errorCode: string | undefined;
+  private readonly bytesWrittenAtStart: number;
+  upgrade: UpgradeInfo | undefined;
+
+  constructor(
+    private readonly req: ClientRequest,
+    private readonly res: ClientResponse,
+    private readonly config: CompiledConfig,
+    private readonly deps: HandlerDependencies,
+    private readonly startedAt: number,
+  ) {
+    const header = req.headers[config.settings.requestIdHeader];
+    this.requestId = typeof header === 'string' && header.length > 0 && header.length <= 200 ? header : randomUUID();
+    this.bytesWrittenAtStart = req.httpVersionMajor === 2 ? 0 : (req.socket?.bytesWritten ?? 0);
+  }
+
+  async run(): Promise<void> {
+    const { req, config } = this;
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    let pathname = q === -1 ? url : url.slice(0, q);
+    const rawQuery = q === -1 ? '' : url.slice(q + 1);
+    if (pathname.charCodeAt(0) !== 47 /* / */)
+      return this.fail(new GatewayError('bad_request', { detail: 'request target must be an absolute path' }));
+    // Dot segments (also percent-encoded) are resolved first, so `/orders/../admin` cannot escape a basePath upstream.
+    if (pathname.includes('/.') || pathname.includes('%2')) pathname = normalizePath(pathname);
+
+    const host = (req.headers.host ?? req.headers[':authority']) as string | undefined;
+    const mount = config.router.match(host, pathname);
+    if (!mount) return this.fail(new GatewayError('no_route', { detail: `no API serves ${pathname}` }));
+    const api = mount.value;
+    this.api = api;
+    let forwardPath = pathname;
+    if (api.stripBasePath && mount.basePath !== '/') {
+      forwardPath = pathname.slice(mount.basePath.length);
+      if (forwardPath === '') forwardPath = '/';
+    }
+
+    let route: CompiledRoute;
+    let params: Record<string, string> = {};
+    if (api.routes) {
+      const matches = api.routes.matchAll(forwardPath);
+      if (matches.length === 0)
+        return this.fail(new GatewayError('no_route', { detail: `API "${api.id}" has no route for ${forwardPath}` }));
+      const found = matches.find((m) => m.value.methods === undefined || m.value.methods.has(req.method!));
+      if (!found) {
+        const allow = [...new Set(matches.flatMap((m) => [...(m.value.methods ?? [])]))].join(', ');
+        return this.fail(
+          new GatewayError('method_not_allowed', { detail: `${req.method} is not allowed here`, headers: { allow } }),
+        );
+      }
+      route = found.value;
+      params = found.params;
+    } else {
+      route = api.catchAll!;
+    }
+
+    const settings = config.settings;
+    const clientIp = clientAddress(req, settings.trustProxy);
+    const headers = forwardableRequestHeaders(req.headers);
+    const protocol = (req.socket as { encrypted?: boolean } | null)?.encrypted ? 'https' : 'http';
+    const request = new ProxyRequest(
+      req,
+      req.method!,
+      pathname,
+      forwardPath,
+      rawQuery,
+      headers,
+      clientIp,
+      host ?? '',
+      protocol,
+      settings.maxBodyBuffer,
+    );
+    const ctx = new GatewayContext(
+      this.requestId,
+      request,
+      api,
+      this.deps.logger,
+      this.startedAt,
+      settings.maxBodyBuffer,
+    );
+    ctx.route = { id: route.id, path: route.path };
+    ctx.params = params;
+    this.ctx = ctx;
+    this.lists = route.unauthenticated;
+    this.res.once('close', () => {
+      if (!this.res.writableFinished) ctx.abort();
+    });
+
+    try {
+      if (route.preSecurity.length > 0) await runSteps(route.preSecurity, ctx);
+      if (!ctx.responded) {
+        const planId = await this.authenticate(api, ctx);
+        this.lists = route.byPlan.get(planId)!;
+        await runSteps(this.lists.request, ctx);
+        if (!ctx.responded) {
+          if (this.upgrade) {
+            await this.proxyUpgrade(api, ctx, this.upgrade);
+            return;
+          }
+          await this.proxy(api, ctx);
+        }
+      }
+    } catch (error) {
+      this.toErrorResponse(error, ctx);
+    }
+    await this.respond(ctx, this.lists.response);
+  }
+
+  /** WebSocket and other upgrades: same routing, security and request policies, then a raw tunnel. */
+  private async proxyUpgrade(api: CompiledApi, ctx: GatewayContext, upgrade: UpgradeInfo): Promise<void> {
+    const request = ctx.request;
+    const headers = request.headers;
+    setForwardedHeaders(headers, request.clientIp, request.protocol, request.host, this.config.settings.trustProxy);
+    headers[this.config.settings.requestIdHeader] = this.requestId;
+    const upstream = await api.upstream.upgrade({
+      method: request.method,
+      path: request.rawQuery ? `${request.path}?${request.rawQuery}` : request.path,
+      headers: headers as Record<string, string | string[]>,
+      body: null,
+      signal: ctx.signal,
+      overrides: ctx.upstream,
+      protocol: String(this.req.headers.upgrade ?? 'websocket'),
+    });
+    const client = upgrade.socket;
+    if (client.destroyed) {
+      upstream.socket.destroy();
+      return;
+    }
+    let head = `HTTP/1.1 ${upstream.statusCode} Switching Protocols\r\n`;
+    for (const [name, value] of Object.entries(upstream.headers)) {
+      if (value === undefined) continue;
+      for (const v of Array.isArray(value) ? value : [value]) head += `${name}: ${v}\r\n`;
+    }
+    head += `x-request-id: ${this.requestId}\r\n\r\n`;
+    client.write(head);
+    if (upgrade.head.length > 0) upstream.socket.write(upgrade.head);
+    this.status = 101;
+    const tunnels = this.deps.tunnels;
+    tunnels.add(client);
+    upgrade.established?.();
+    upstream.socket.on('error', () => client.destroy());
+    client.on('error', () => upstream.socket.destroy());
+    upstream.socket.on('close', () => client.destroy());
+    client.on('close', () => {
+      tunnels.delete(client);
+      upstream.socket.destroy();
+    });
+    upstream.socket.pipe(client);
+    client.pipe(upstream.socket);
+  }
+
+  private async authenticate(api: CompiledApi, ctx: GatewayContext): Promise<string> {
+    for (const entry of api.security) {
+      const outcome: AuthOutcome | undefined = await entry.scheme.authenticate(ctx);
+      if (outcome === undefined) continue;
+      if ('error' in outcome) throw outcome.error;
+      if ('anonymous' in outcome) {
+        ctx.plan = { id: entry.planIds[0]! };
+      } else {
+        const subscription = outcome.subscription;
+        if (!entry.planIds.includes(subscription.planId))
+          throw new GatewayError('unauthorized', { detail: 'credential is not valid for this API' });
+        ctx.plan = { id: subscription.planId };
+        ctx.application = subscription.application;
+        ctx.subscription = { id: subscription.id };
+        if (outcome.claims) ctx.claims = outcome.claims;
+      }
+      ctx.resetActivation();
+      return ctx.plan.id;
+    }
+    throw new GatewayError('unauthorized', {
+      detail: 'this API requires credentials',
+      headers: { 'www-authenticate': challenge(api) },
+    });
+  }
+
+  private async proxy(api: CompiledApi, ctx: GatewayContext): Promise<void> {
+    const request = ctx.request;
+    const headers = request.headers;
+    setForwardedHeaders(headers, request.clientIp, request.protocol, request.host, this.config.settings.trustProxy);
+    headers[this.config.settings.requestIdHeader] = this.requestId;
+    const trace = nextTraceparent(headers.traceparent as string | undefined);
+    headers.traceparent = trace.header;
+    this.traceId = trace.traceId;
+    const sentAt = performance.now();
+    const body = request.bufferedBody ?? (request.hasBody ? (this.req as import('node:stream').Readable) : null);
+    const upstreamResponse = await api.upstream.send({
+      method: request.method,
+      path: request.rawQuery ? `${request.path}?${request.rawQuery}` : request.path,
+      headers: headers as Record<string, string | string[]>,
+      body,
+      signal: ctx.signal,
+      overrides: ctx.upstream,
+    });
+    ctx.upstreamLatencyMs = performance.now() - sentAt;
+    ctx.upstreamTarget = upstreamResponse.target;
+    const response = ctx.response;
+    response.status = upstreamResponse.statusCode;
+    response.headers = forwardableResponseHeaders(upstreamResponse.headers);
+    response.stream = upstreamResponse.body;
+  }
+
+  private toErrorResponse(error: unknown, ctx: GatewayContext | undefined): void {
+    const gatewayError = error instanceof GatewayError ? error : undefined;
+    if (!gatewayError) this.deps.logger.error({ err: error, requestId: this.requestId }, 'policy or proxy failure');
+    const doc = toProblem(gatewayError ?? new GatewayError('policy_error'), ctx?.request.originalPath);
+    this.errorCode = doc.code;
+    if (ctx) {
+      ctx.errorCode = doc.code;
+      ctx.respond(doc.status, { ...gatewayError?.headers, 'content-type': PROBLEM_CONTENT_TYPE }, JSON.stringify(doc));
+    }
+  }
+
+  private async respond(ctx: GatewayContext, responseSteps: Step[]): Promise<void> {
+    if (responseSteps.length > 0) {
+      try {
+        await runSteps(responseSteps, ctx, true);
+      } catch (error) {
+        // A failing response policy turns the answer into a problem; response policies don't run twice.
+        this.toErrorResponse(error, ctx);
+      }
+    }
+    const res = this.res;
+    if (res.destroyed) {
+      ctx.response.stream?.destroy();
+      return;
+    }
+    const response = ctx.response;
+    const headers = response.headers;
+    headers['x-request-id'] = this.requestId;
+    // After a refused body the rest of it is not worth reading on this connection.
+    const closeAfter = this.deps.isShuttingDown() || ctx.errorCode === 'payload_too_large';
+    if (closeAfter && this.req.httpVersionMajor === 1) headers.connection = 'close';
+    this.status = response.status;
+    try {
+      res.writeHead(response.status, headers as OutgoingHttpHeaders);
+    } catch (error) {
+      // Invalid header values from a policy or upstream: answer a clean 502 rather than crash.
+      this.deps.logger.error({ err: error, requestId: this.requestId }, 'invalid response headers');
+      response.stream?.destroy();
+      return this.fail(new GatewayError('upstream_bad_response', { detail: 'invalid response headers' }));
+    }
+    if (response.body !== undefined) {
+      res.end(response.body);
+      return;
+    }
+    if (response.stream === undefined) {
+      res.end();
+      return;
+    }
+    pipeline(response.stream, res as NodeJS.WritableStream, (error) => {
+      if (error && !res.destroyed) res.destroy();
+    });
+  }
+
+  /** Errors before a context exists (routing): no policies to run. */
+  private fail(error: GatewayError): void {
+    this.errorCode = error.code;
+    this.status = error.status;
+    sendProblem(this.res, error, this.requestId, this.req.url);
+  }
+
+  /** Runs once when the client connection for this response closes (finished or aborted). */
+  finished(): void {
+    const ctx = this.ctx;
+    const res = this.res;
+    const aborted = !res.writableFinished && this.status !== 101;
+    const status = this.status || (aborted ? 499 : res.statusCode);
+    const latencyMs = performance.now() - this.startedAt;
+    const apiId = this.api?.id ?? '-';
+    const planId = ctx?.plan?.id ?? NO_PLAN;
+    this.deps.metrics.countRequest(apiId, planId, status, latencyMs / 1000);
+    if (ctx) {
+      ctx.runFinishers();
+      const logSteps = this.lists?.log;
+      if (logSteps && logSteps.length > 0) {
+        runSteps(logSteps, ctx).catch((error: unknown) =>
+          this.deps.logger.warn({ err: error, requestId: this.requestId }, 'log-phase policy failed'),
+        );
+      }
+    }
+    const { accessLog, onRecord } = this.deps;
+    if (!accessLog && !onRecord) return;
+    const req = this.req;
+    const contentLength = Number(req.headers['content-length'] ?? 0);
+    const record: RequestRecord = {
+      requestId: this.requestId,
+      traceId: this.traceId,
+      time: new Date(Date.now() - latencyMs).toISOString(),
+      method: req.method ?? '',
+      path: ctx?.request.originalPath ?? (req.url ?? '').split('?')[0]!,
+      api: this.api?.id,
+      route: ctx?.route?.id,
+      plan: ctx?.plan?.id,
+      application: ctx?.application?.id,
+      subscription: ctx?.subscription?.id,
+      status,
+      latencyMs: round(latencyMs),
+      upstreamLatencyMs: ctx?.upstreamLatencyMs === undefined ? undefined : round(ctx.upstreamLatencyMs),
+      upstreamTarget: ctx?.upstreamTarget,
+      bytesIn: ctx?.request.bufferedBody?.length ?? contentLength,
+      bytesOut:
+        req.httpVersionMajor === 2
+          ? Number(res.getHeader('content-length') ?? 0)
+          : (req.socket?.bytesWritten ?? 0) - this.bytesWrittenAtStart,
+      clientIp: ctx?.request.clientIp ?? clientAddress(req, this.config.settings.trustProxy),
+      userAgent: req.headers['user-agent'],
+      errorCode: this.errorCode ?? ctx?.errorCode,
+      aborted,
+    };
+    accessLog?.(record);
+    onRecord?.(record);
+  }
+}
+
+/** Runs handlers in order; stops the request phase once a handler answered (respond()). */
+async function runSteps(steps: Step[], ctx: GatewayContext, responsePhase = false): Promise<void> {
+  for (let i = 0; i < steps.length; i++) {
+    const result = steps[i]!.run(ctx);
+    if (result !== undefined && typeof (result as Promise<void>).then === 'function') await result;
+    if (!responsePhase && ctx.responded) return;
+  }
+}
+
+function challenge(api: CompiledApi): string {
+  const types = new Set(api.security.map((s) => s.type));
+  if (types.has('jwt') || types.has('oauth2')) return `Bearer realm="${api.id}"`;
+  if (types.has('api-key')) return `ApiKey realm="${api.id}"`;
+  return `Bearer realm="${api.id}"`;
+}
+
+export function sendProblem(
+  res: ClientResponse,
+  error: GatewayError,
+  requestId: string | undefined,
+  instance?: string,
+): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify(error.toProblem(instance?.split('?')[0]));
+  const headers: OutgoingHttpHeaders = {
+    ...error.headers,
+    'content-type': PROBLEM_CONTENT_TYPE,
+    'content-length': Buffer.byteLength(body),
+  };
+  if (requestId) headers['x-request-id'] = requestId;
+  res.writeHead(error.status, headers);
+  res.end(body);
+}
+
+export function clientAddress(req: ClientRequest | IncomingMessage, trustProxy: boolean): string {
+  if (trustProxy) {
+    const forwarded = req.headers['x-forwarded-for'];
+    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
+    if (first) return first;
+  }
+  const address = req.socket?.remoteAddress ?? '';
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
+function normalizePath(pathname: string): string {
+  try {
+    return new URL(pathname, 'http://gatehouse.invalid').pathname;
+  } catch {
+    return pathname;
+  }
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}

@@ -1,0 +1,87 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+
+/** Hop-by-hop headers (RFC 9110 7.6.1) never forwarded in either direction. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'http2-settings',
+  // Node answers 100-continue itself; forwarding Expect would make the upstream wait for it again.
+  'expect',
+]);
+
+/** Copies request headers for forwarding: drops hop-by-hop, those named in Connection, and HTTP/2 pseudo-headers. */
+export function forwardableRequestHeaders(source: IncomingHttpHeaders): IncomingHttpHeaders {
+  const out: IncomingHttpHeaders = {};
+  const connection = source.connection;
+  const extra =
+    connection && connection !== 'keep-alive' && connection !== 'close' ? connectionTokens(connection) : undefined;
+  for (const name in source) {
+    if (name.charCodeAt(0) === 58 /* : */ || HOP_BY_HOP.has(name) || extra?.has(name)) continue;
+    out[name] = source[name];
+  }
+  return out;
+}
+
+/** Copies upstream response headers for the client, dropping hop-by-hop ones. */
+export function forwardableResponseHeaders(source: Record<string, string | string[] | undefined>): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  const connection = source.connection;
+  const extra =
+    typeof connection === 'string' && connection !== 'keep-alive' && connection !== 'close'
+      ? connectionTokens(connection)
+      : undefined;
+  for (const name in source) {
+    const value = source[name];
+    if (value === undefined || HOP_BY_HOP.has(name) || extra?.has(name)) continue;
+    out[name] = value;
+  }
+  return out;
+}
+
+function connectionTokens(value: string | string[]): Set<string> {
+  const joined = Array.isArray(value) ? value.join(',') : value;
+  return new Set(
+    joined
+      .split(',')
+      .map((t) => t.trim().toLowerCase())
+      .filter(Boolean),
+  );
+}
+
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+/**
+ * W3C trace context: keep the caller's trace id and flags, and make the gateway's own span the
+ * parent for the upstream; start a new (unsampled) trace when the caller sent none or an invalid one.
+ */
+export function nextTraceparent(incoming: string | undefined): { header: string; traceId: string } {
+  const spanId = randomBytes(8).toString('hex');
+  const match = incoming ? TRACEPARENT.exec(incoming.trim()) : null;
+  if (match && match[1] !== 'ff' && !/^0+$/.test(match[2]!)) {
+    return { header: `00-${match[2]}-${spanId}-${match[4]}`, traceId: match[2]! };
+  }
+  const traceId = randomBytes(16).toString('hex');
+  return { header: `00-${traceId}-${spanId}-00`, traceId };
+}
+
+/** Appends the client address to X-Forwarded-For and sets -Proto and -Host (RFC 7239's de facto cousins). */
+export function setForwardedHeaders(
+  headers: IncomingHttpHeaders,
+  clientIp: string,
+  protocol: string,
+  host: string,
+  trustProxy: boolean,
+): void {
+  const prior = trustProxy ? headers['x-forwarded-for'] : undefined;
+  headers['x-forwarded-for'] = prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ${clientIp}` : clientIp;
+  if (!trustProxy || headers['x-forwarded-proto'] === undefined) headers['x-forwarded-proto'] = protocol;
+  if (!trustProxy || headers['x-forwarded-host'] === undefined) headers['x-forwarded-host'] = host;
+}

@@ -1,0 +1,13 @@
+export { type CompiledConfig, compileConfig, configVersion } from './compile.js';
+export { type ApplyResult, type GatewayOptions, type RunningGateway, startGateway } from './gateway.js';
+export type { RequestRecord } from './handler.js';
+export { GatewayMetrics } from './metrics.js';
+export {
+  type EchoedRequest,
+  simpleDocument,
+  startTestGateway,
+  startTestUpstream,
+  type TestGateway,
+  type TestUpstream,
+} from './testing/harness.js';
+export { PoolManager } from './upstream/index.js';

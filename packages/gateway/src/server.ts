@@ -1,0 +1,135 @@
+import { readFileSync } from 'node:fs';
+import http, { type IncomingMessage, ServerResponse } from 'node:http';
+import http2 from 'node:http2';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { ERROR_CATALOG, type ErrorCode, PROBLEM_CONTENT_TYPE, problem } from '@gatehouse/core';
+import type { ClientRequest } from './context.js';
+import type { ClientResponse, UpgradeInfo } from './handler.js';
+
+export interface ListenerLimits {
+  maxHeaderSize: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+}
+
+export interface TlsOptions {
+  certFile: string;
+  keyFile: string;
+  /** CA bundle for client certificates; when set the listener asks for a client certificate (mTLS plans verify it). */
+  clientCaFile?: string;
+  /** Ask for client certificates without a CA here (the mtls plan verifies chains itself). */
+  requestClientCert?: boolean;
+}
+
+type Handle = (req: ClientRequest, res: ClientResponse, upgrade?: UpgradeInfo) => void;
+
+/** Plain HTTP/1.1 listener: strict parser, header/request timeouts, header size limit. */
+export function createHttpServer(handle: Handle, limits: ListenerLimits): http.Server {
+  const server = http.createServer(
+    {
+      insecureHTTPParser: false,
+      maxHeaderSize: limits.maxHeaderSize,
+      requestTimeout: limits.requestTimeoutMs,
+      headersTimeout: limits.headersTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // Keep-alive connections are reused by load generators and proxies alike; no Nagle delay.
+      noDelay: true,
+    },
+    (req, res) => {
+      if (refuseAmbiguousFraming(req, res)) return;
+      handle(req, res);
+    },
+  );
+  attachCommon(server, handle);
+  return server;
+}
+
+/** TLS listener speaking HTTP/2 (ALPN h2) and HTTP/1.1 on the same port. */
+export function createTlsServer(handle: Handle, limits: ListenerLimits, tls: TlsOptions): http2.Http2SecureServer {
+  const server = http2.createSecureServer(
+    {
+      allowHTTP1: true,
+      key: readFileSync(tls.keyFile),
+      cert: readFileSync(tls.certFile),
+      ...(tls.clientCaFile ? { ca: readFileSync(tls.clientCaFile) } : {}),
+      requestCert: Boolean(tls.clientCaFile || tls.requestClientCert),
+      // Chains are verified by the mtls plan so requests without a certificate can still reach other plans.
+      rejectUnauthorized: false,
+      maxSessionMemory: 64,
+      settings: { maxHeaderListSize: limits.maxHeaderSize },
+      maxSendHeaderBlockLength: limits.maxHeaderSize,
+    },
+    (req, res) => {
+      if (
+        req.httpVersionMajor === 1 &&
+        refuseAmbiguousFraming(req as unknown as IncomingMessage, res as unknown as ServerResponse)
+      )
+        return;
+      handle(req, res);
+    },
+  );
+  attachCommon(server as unknown as http.Server, handle);
+  return server;
+}
+
+function attachCommon(server: http.Server, handle: Handle): void {
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const res = new ServerResponse(req);
+    res.assignSocket(socket as Socket);
+    res.shouldKeepAlive = false;
+    res.once('finish', () => socket.end());
+    handle(req, res, { socket, head });
+  });
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (!socket.writable || (socket as Socket & { _httpMessage?: unknown })._httpMessage) {
+      socket.destroy();
+      return;
+    }
+    const code = clientErrorCode(error);
+    const body = JSON.stringify(problem(code, { detail: clientErrorDetail(error) }));
+    socket.end(
+      `HTTP/1.1 ${ERROR_CATALOG[code].status} ${ERROR_CATALOG[code].title}\r\ncontent-type: ${PROBLEM_CONTENT_TYPE}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  });
+}
+
+function clientErrorCode(error: NodeJS.ErrnoException): ErrorCode {
+  if (error.code === 'HPE_HEADER_OVERFLOW') return 'headers_too_large';
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT' || error.code === 'ERR_HTTP_HEADERS_TIMEOUT') return 'bad_request';
+  return 'bad_request';
+}
+
+function clientErrorDetail(error: NodeJS.ErrnoException): string {
+  switch (error.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return 'request headers exceed the limit';
+    case 'HPE_UNEXPECTED_CONTENT_LENGTH':
+      return 'Content-Length and Transfer-Encoding must not both be present';
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+    case 'ERR_HTTP_HEADERS_TIMEOUT':
+      return 'request not received in time';
+    default:
+      return 'malformed HTTP request';
+  }
+}
+
+/**
+ * Requests carrying both Content-Length and Transfer-Encoding are a request-smuggling vector
+ * (RFC 9112 6.3); llhttp rejects most, this catches the rest before any policy runs.
+ */
+function refuseAmbiguousFraming(req: IncomingMessage, res: ServerResponse): boolean {
+  if (req.headers['content-length'] === undefined || req.headers['transfer-encoding'] === undefined) return false;
+  const body = JSON.stringify(
+    problem('bad_request', { detail: 'Content-Length and Transfer-Encoding must not both be present' }),
+  );
+  res.shouldKeepAlive = false;
+  res.writeHead(400, {
+    'content-type': PROBLEM_CONTENT_TYPE,
+    'content-length': Buffer.byteLength(body),
+    connection: 'close',
+  });
+  res.end(body);
+  return true;
+}

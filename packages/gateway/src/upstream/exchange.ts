@@ -1,0 +1,162 @@
+import { Readable } from 'node:stream';
+import { type Dispatcher, errors, util } from 'undici';
+import type { TargetState } from './target.js';
+import type { UpstreamResponse } from './types.js';
+
+/** Told once when an exchange is over, whatever the outcome (in-flight accounting, passive health). */
+export interface ExchangeTracker {
+  ended(exchange: Exchange, error: Error | undefined): void;
+}
+
+/**
+ * Fires the response (headers) timeout. Undici's own headersTimeout runs on a ~1s-resolution timer, too coarse for
+ * sub-second budgets, so the exchange keeps a native one instead (one module-level function, no closure).
+ */
+function headersTimedOut(exchange: Exchange): void {
+  exchange.timeOut();
+}
+
+/** Matches undici's own response streams; Node's 16 KiB default costs extra pause/resume round trips. */
+const BODY_HIGH_WATER_MARK = 64 * 1024;
+
+/** The response body handed to the gateway: undici pushes into it, backpressure pauses the socket. */
+class ResponseBody extends Readable {
+  constructor(private readonly exchange: Exchange) {
+    super({ highWaterMark: BODY_HIGH_WATER_MARK });
+  }
+
+  override _read(): void {
+    this.exchange.resumeUpstream();
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.exchange.bodyDestroyed(error);
+    callback(error);
+  }
+}
+
+/**
+ * One attempt against one target, driven by undici's dispatch handler API. It does what `pool.request()` does minus
+ * the parts a proxy doesn't need (AsyncResource, body mixins), and it learns when the body ends or fails without
+ * listeners on the stream, which is how in-flight counts and mid-body failures are tracked.
+ */
+export class Exchange implements Dispatcher.DispatchHandler {
+  readonly promise: Promise<UpstreamResponse>;
+  /** Error after the response headers (body timeout, reset mid-body), unless we aborted on purpose. */
+  bodyError: Error | undefined;
+  #resolve!: (response: UpstreamResponse) => void;
+  #reject!: (error: Error) => void;
+  #abortUpstream: ((error: Error) => void) | undefined;
+  #resumeUpstream: (() => void) | undefined;
+  #body: ResponseBody | undefined;
+  #ended = false;
+  #abortedByUs = false;
+  #abortReason: Error | undefined;
+  #headersTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly target: TargetState,
+    private readonly attempt: number,
+    private readonly signal: AbortSignal | undefined,
+    private readonly tracker: ExchangeTracker,
+    /** Budget from dispatch to response headers, covering pool queueing, connect and the upload; 0 disables. */
+    headersTimeoutMs: number,
+  ) {
+    this.promise = new Promise((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
+    signal?.addEventListener('abort', this, { once: true });
+    if (headersTimeoutMs > 0) {
+      this.#headersTimer = setTimeout(headersTimedOut, headersTimeoutMs, this);
+      this.#headersTimer.unref();
+    }
+  }
+
+  timeOut(): void {
+    this.#headersTimer = undefined;
+    if (this.#body !== undefined || this.#ended) return;
+    const error = new errors.HeadersTimeoutError();
+    // Rejected now even if undici is still connecting; it reports the abort (and ends the exchange) later.
+    this.#reject(error);
+    this.#abort(error);
+  }
+
+  /** The client went away (AbortSignal listener object: no closure per request). */
+  handleEvent(): void {
+    this.#abort(abortReason(this.signal));
+  }
+
+  resumeUpstream(): void {
+    this.#resumeUpstream?.();
+  }
+
+  bodyDestroyed(error: Error | null): void {
+    if (!this.#ended) this.#abort(error ?? new Error('response body destroyed before the upstream finished'));
+  }
+
+  onConnect(abort: (error?: Error) => void): void {
+    this.#abortUpstream = abort;
+    // Aborted while queued for a connection: undici could not be told before now.
+    if (this.#abortedByUs) abort(this.#abortReason!);
+    else if (this.signal?.aborted) this.#abort(abortReason(this.signal));
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    if (statusCode < 200) return true; // 1xx informational: the final response follows
+    clearTimeout(this.#headersTimer);
+    this.#resumeUpstream = resume;
+    const body = new ResponseBody(this);
+    this.#body = body;
+    this.#resolve({
+      statusCode,
+      headers: util.parseHeaders(rawHeaders),
+      body,
+      target: this.target.origin,
+      attempts: this.attempt,
+    });
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    const body = this.#body!;
+    return body.destroyed ? false : body.push(chunk);
+  }
+
+  onComplete(): void {
+    this.#body?.push(null);
+    this.#end(undefined);
+  }
+
+  onError(error: Error): void {
+    const body = this.#body;
+    if (body === undefined) this.#reject(error);
+    else {
+      if (!this.#abortedByUs) this.bodyError = error;
+      if (!body.destroyed) body.destroy(error);
+    }
+    this.#end(error);
+  }
+
+  #abort(reason: Error): void {
+    if (this.#ended || this.#abortedByUs) return;
+    this.#abortedByUs = true;
+    this.#abortReason = reason;
+    this.#abortUpstream?.(reason);
+    const body = this.#body;
+    if (body !== undefined && !body.destroyed) body.destroy(reason);
+  }
+
+  #end(error: Error | undefined): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    clearTimeout(this.#headersTimer);
+    this.signal?.removeEventListener('abort', this);
+    this.tracker.ended(this, error);
+  }
+}
+
+function abortReason(signal: AbortSignal | undefined): Error {
+  const reason: unknown = signal?.reason;
+  return reason instanceof Error ? reason : new Error('client closed the request');
+}

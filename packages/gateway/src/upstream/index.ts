@@ -1,0 +1,15 @@
+export { HealthRegistry } from './health-registry.js';
+export { PoolManager } from './pool-manager.js';
+export type {
+  CircuitState,
+  TargetHealthState,
+  UpgradeRequest,
+  UpgradeResponse,
+  UpstreamErrorKind,
+  UpstreamObserver,
+  UpstreamRequest,
+  UpstreamRequestOverrides,
+  UpstreamResponse,
+  UpstreamStateSnapshot,
+} from './types.js';
+export { Upstream, type UpstreamOptions } from './upstream.js';

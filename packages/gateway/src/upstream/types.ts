@@ -1,0 +1,64 @@
+import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
+
+/** Per-request settings policies may change before the upstream call (mirrors the policy SDK's UpstreamOverrides). */
+export interface UpstreamRequestOverrides {
+  /** Absolute base URL (dynamic routing): sent there instead of balancing over the configured targets. */
+  targetUrl?: string;
+  responseTimeoutMs?: number;
+  /** Extra attempts for this request, replacing `retries.attempts`. */
+  retries?: number;
+  /** Statuses retried for this request, replacing `retries.onStatus`. */
+  retryOnStatus?: readonly number[];
+}
+
+export interface UpstreamRequest {
+  method: string;
+  /** Path + query to send, already rewritten, e.g. `/items?x=1`; joined with the target URL's own path prefix. */
+  path: string;
+  /** Already hop-by-hop-cleaned with X-Forwarded-* set. `host` is overwritten with the target's unless preserveHost. */
+  headers: Record<string, string | string[]>;
+  /** A Readable is the client request stream: it cannot be replayed, so such requests are never retried. */
+  body: Readable | Buffer | null;
+  /** Aborted when the client went away: the upstream exchange is aborted too. */
+  signal?: AbortSignal;
+  overrides?: UpstreamRequestOverrides;
+}
+
+export interface UpstreamResponse {
+  statusCode: number;
+  /** Raw upstream response headers (lower-case names). */
+  headers: Record<string, string | string[] | undefined>;
+  /** Streamed, never buffered here. Destroying it aborts the upstream exchange. */
+  body: Readable;
+  /** Origin of the target that answered. */
+  target: string;
+  attempts: number;
+}
+
+export interface UpgradeRequest extends UpstreamRequest {
+  /** Value of the Upgrade header, e.g. `websocket`. */
+  protocol: string;
+}
+
+export interface UpgradeResponse {
+  statusCode: number;
+  headers: Record<string, string | string[] | undefined>;
+  socket: Socket;
+}
+
+export type UpstreamErrorKind = 'connect' | 'timeout' | 'reset' | 'status';
+export type TargetHealthState = 'healthy' | 'ejected' | 'unhealthy';
+export type CircuitState = 'closed' | 'open' | 'half-open';
+
+/** Metrics hooks the gateway plugs in (the prom-client counters live in the gateway). */
+export interface UpstreamObserver {
+  onUpstreamError?(apiId: string, target: string, kind: UpstreamErrorKind): void;
+  onTargetStateChange?(apiId: string, target: string, state: TargetHealthState): void;
+  onCircuitStateChange?(apiId: string, state: CircuitState): void;
+}
+
+export interface UpstreamStateSnapshot {
+  circuit: CircuitState;
+  targets: Array<{ url: string; healthy: boolean; ejectedUntil?: number; inFlight: number }>;
+}

@@ -1,0 +1,265 @@
+import type { Socket } from 'node:net';
+import type { Upstream as UpstreamConfig } from '@gatehouse/config';
+import { GatewayError, type Logger } from '@gatehouse/core';
+import type { Dispatcher } from 'undici';
+import { ADMITTED, type Admission, type CircuitBreaker, REJECTED } from './circuit-breaker.js';
+import { classifyUpstreamError, toGatewayError } from './errors.js';
+import { Exchange, type ExchangeTracker } from './exchange.js';
+import type { HealthRegistry, UpstreamHealth } from './health-registry.js';
+import type { PoolManager } from './pool-manager.js';
+import type { UpstreamSettings } from './settings.js';
+import { parseTarget, TargetState } from './target.js';
+import type {
+  UpgradeRequest,
+  UpgradeResponse,
+  UpstreamObserver,
+  UpstreamRequest,
+  UpstreamResponse,
+  UpstreamStateSnapshot,
+} from './types.js';
+
+export interface UpstreamOptions {
+  logger?: Logger;
+  observer?: UpstreamObserver;
+  /** Where health and breaker state live across config versions; defaults to the pool manager's registry. */
+  health?: HealthRegistry;
+}
+
+/** Methods safe to send twice (RFC 9110 idempotent, minus TRACE which a gateway never forwards). */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
+/** Dynamic (overrides.targetUrl) targets kept per Upstream; beyond that the oldest pool references are dropped. */
+const MAX_DYNAMIC_TARGETS = 64;
+/** Hop-by-hop headers undici sets itself on an upgrade and refuses to be given. */
+const UPGRADE_OWN_HEADERS = new Set(['connection', 'upgrade']);
+
+function discard(body: NodeJS.ReadableStream & { destroyed?: boolean }): void {
+  // Drained rather than destroyed so the keep-alive connection survives; errors have no one else to go to.
+  body.on('error', () => {});
+  body.resume();
+}
+
+/** One API's upstream for one config version: chooses a target, forwards, retries, and feeds health and breaker. */
+export class Upstream {
+  readonly #health: UpstreamHealth;
+  readonly #settings: UpstreamSettings;
+  readonly #pools: PoolManager;
+  readonly #dynamic = new Map<string, TargetState>();
+  readonly #tracker: ExchangeTracker;
+  #closed = false;
+
+  constructor(
+    readonly apiId: string,
+    config: UpstreamConfig,
+    pools: PoolManager,
+    options: UpstreamOptions = {},
+  ) {
+    this.#pools = pools;
+    this.#health = (options.health ?? pools.health).acquire(apiId, config, pools, options);
+    this.#settings = this.#health.settings;
+    const health = this.#health;
+    this.#tracker = {
+      ended(exchange, error) {
+        const target = exchange.target;
+        target.inFlight--;
+        // Failures before the headers are judged by send(); this is a stall or reset mid-body.
+        if (error !== undefined && exchange.bodyError !== undefined && !target.dynamic) {
+          const kind = classifyUpstreamError(error);
+          if (kind !== 'request') health.recordFailure(target, kind, Date.now());
+        }
+      },
+    };
+  }
+
+  /** Sends the request; resolves when the response headers arrive, the body streams afterwards. */
+  async send(request: UpstreamRequest): Promise<UpstreamResponse> {
+    const overrides = request.overrides;
+    const dynamic = overrides?.targetUrl === undefined ? undefined : this.#dynamicTarget(overrides.targetUrl);
+    // Dynamic targets are outside this upstream's rotation: they neither feed nor obey its health and breaker.
+    const breaker = dynamic === undefined ? this.#health.breaker : undefined;
+    const admission = breaker === undefined ? ADMITTED : this.#admit(breaker);
+    const replayable = request.body === null || Buffer.isBuffer(request.body);
+    const maxAttempts =
+      replayable && IDEMPOTENT.has(request.method) ? 1 + (overrides?.retries ?? this.#settings.retryAttempts) : 1;
+    const failOnStatus = overrides?.retryOnStatus ?? this.#settings.retryOnStatus;
+    const headersTimeout = overrides?.responseTimeoutMs ?? this.#settings.responseTimeoutMs;
+
+    let tried: TargetState[] | undefined;
+    let failure: GatewayError | undefined;
+    let failedResponse: UpstreamResponse | undefined;
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      const target = dynamic ?? this.#health.balancer.pick(Date.now(), tried);
+      if (target === undefined) break;
+      if (failedResponse !== undefined) discard(failedResponse.body);
+      failedResponse = undefined;
+
+      let response: UpstreamResponse;
+      try {
+        response = await this.#exchange(target, request, attempt, headersTimeout);
+      } catch (error) {
+        const kind = classifyUpstreamError(error);
+        if (request.signal?.aborted || kind === 'request') {
+          breaker?.abandon(admission);
+          throw request.signal?.aborted ? clientClosed(error) : toGatewayError(kind, error);
+        }
+        this.#failed(target, kind);
+        failure = toGatewayError(kind, error);
+        tried = remember(tried, target);
+        continue;
+      }
+      if (failOnStatus.length === 0 || !failOnStatus.includes(response.statusCode)) {
+        if (!target.dynamic) this.#health.recordSuccess(target);
+        breaker?.success(admission);
+        return response;
+      }
+      this.#failed(target, 'status');
+      failedResponse = response;
+      tried = remember(tried, target);
+    }
+
+    // Out of attempts (or targets): the last upstream answer beats a gateway error.
+    if (failedResponse !== undefined) {
+      breaker?.failure(admission, Date.now());
+      return failedResponse;
+    }
+    if (failure !== undefined) {
+      breaker?.failure(admission, Date.now());
+      throw failure;
+    }
+    breaker?.abandon(admission);
+    throw new GatewayError('no_healthy_target');
+  }
+
+  /** Opens an upgraded (WebSocket) connection to a chosen target; no retries, the handshake is not replayable. */
+  async upgrade(request: UpgradeRequest): Promise<UpgradeResponse> {
+    const targetUrl = request.overrides?.targetUrl;
+    const target = targetUrl === undefined ? this.#health.balancer.pick(Date.now()) : this.#dynamicTarget(targetUrl);
+    const breaker = target?.dynamic ? undefined : this.#health.breaker;
+    const admission = breaker === undefined ? ADMITTED : this.#admit(breaker);
+    if (target === undefined) {
+      breaker?.abandon(admission);
+      throw new GatewayError('no_healthy_target');
+    }
+    const headers: Record<string, string | string[]> = {};
+    for (const name in request.headers) {
+      if (!UPGRADE_OWN_HEADERS.has(name)) headers[name] = request.headers[name]!;
+    }
+    if (!this.#settings.preserveHost) headers.host = target.host;
+    const options: Dispatcher.UpgradeOptions & { headersTimeout: number } = {
+      path: target.prefix + request.path,
+      method: request.method,
+      headers,
+      protocol: request.protocol,
+      signal: request.signal ?? null,
+      headersTimeout: request.overrides?.responseTimeoutMs ?? this.#settings.responseTimeoutMs,
+    };
+    try {
+      const upgraded = await target.pool.upgrade(options);
+      if (!target.dynamic) this.#health.recordSuccess(target);
+      breaker?.success(admission);
+      return { statusCode: 101, headers: upgraded.headers, socket: upgraded.socket as Socket };
+    } catch (error) {
+      const kind = classifyUpstreamError(error);
+      if (request.signal?.aborted || kind === 'request') {
+        breaker?.abandon(admission);
+        throw request.signal?.aborted ? clientClosed(error) : toGatewayError(kind, error);
+      }
+      this.#failed(target, kind);
+      breaker?.failure(admission, Date.now());
+      throw toGatewayError(kind, error);
+    }
+  }
+
+  state(): UpstreamStateSnapshot {
+    const now = Date.now();
+    const health = this.#health;
+    return {
+      circuit: health.breaker?.state(now) ?? 'closed',
+      targets: health.targets.map((target) => {
+        const healthy = health.isAvailable(target, now);
+        return {
+          url: target.url,
+          healthy,
+          ...(target.ejectedUntil !== 0 && { ejectedUntil: target.ejectedUntil }),
+          inFlight: target.inFlight,
+        };
+      }),
+    };
+  }
+
+  /** Gives back health state and pool references; shared pools close later in PoolManager.collect(). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#health.release();
+    for (const target of this.#dynamic.values()) this.#pools.release(target.lease);
+    this.#dynamic.clear();
+  }
+
+  #admit(breaker: CircuitBreaker): Admission {
+    const now = Date.now();
+    const admission = breaker.admit(now);
+    if (admission === REJECTED) {
+      const retryAfter = Math.max(1, Math.ceil(breaker.retryAfterMs(now) / 1000));
+      throw new GatewayError('circuit_open', { headers: { 'retry-after': String(retryAfter) } });
+    }
+    return admission;
+  }
+
+  #exchange(target: TargetState, request: UpstreamRequest, attempt: number, headersTimeout: number) {
+    if (!this.#settings.preserveHost) request.headers.host = target.host;
+    const exchange = new Exchange(target, attempt, request.signal, this.#tracker, headersTimeout);
+    target.inFlight++;
+    target.pool.dispatch(
+      {
+        method: request.method,
+        path: target.prefix === '' ? request.path : target.prefix + request.path,
+        headers: request.headers,
+        body: request.body,
+        headersTimeout: 0, // the exchange's own, precise timer
+        bodyTimeout: this.#settings.idleTimeoutMs,
+      },
+      exchange,
+    );
+    return exchange.promise;
+  }
+
+  #failed(target: TargetState, kind: 'connect' | 'timeout' | 'reset' | 'status'): void {
+    if (target.dynamic) this.#health.observer?.onUpstreamError?.(this.apiId, target.origin, kind);
+    else this.#health.recordFailure(target, kind, Date.now());
+  }
+
+  #dynamicTarget(url: string): TargetState {
+    let target = this.#dynamic.get(url);
+    if (target !== undefined) return target;
+    if (this.#closed) throw new GatewayError('service_unavailable', { detail: 'Upstream closed' });
+    let address: ReturnType<typeof parseTarget>;
+    try {
+      address = parseTarget(url);
+    } catch (cause) {
+      throw new GatewayError('policy_error', {
+        detail: 'The dynamic upstream target is not a valid http(s) URL',
+        cause,
+      });
+    }
+    if (this.#dynamic.size >= MAX_DYNAMIC_TARGETS) {
+      const [oldestUrl, oldest] = this.#dynamic.entries().next().value!;
+      this.#dynamic.delete(oldestUrl);
+      this.#pools.release(oldest.lease);
+    }
+    target = new TargetState(address, 1, this.#pools.acquire(address.origin, this.#settings.pool), true);
+    this.#dynamic.set(url, target);
+    return target;
+  }
+}
+
+/** Targets this request already tried; allocated only once a retry happens. */
+function remember(tried: TargetState[] | undefined, target: TargetState): TargetState[] {
+  if (tried === undefined) return [target];
+  tried.push(target);
+  return tried;
+}
+
+function clientClosed(cause: unknown): GatewayError {
+  // Nobody reads this answer; 499 (nginx's "client closed request") keeps access logs honest.
+  return new GatewayError('upstream_unavailable', { status: 499, detail: 'The client closed the request', cause });
+}

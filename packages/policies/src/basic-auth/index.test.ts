@@ -1,0 +1,141 @@
+import { GatewayError } from '@gatehouse/core';
+import argon2 from 'argon2';
+import bcrypt from 'bcryptjs';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createAtPath, validatePolicyConfig } from '../sdk/define.js';
+import type { PolicyEnvironment, PolicyHandlers } from '../sdk/types.js';
+import { createTestContext } from '../testing/context.js';
+import { basicAuthPolicy, USERNAME_ATTRIBUTE } from './index.js';
+import type { BasicAuthConfig } from './schema.js';
+
+let argonHash: string;
+let bcryptHash: string;
+
+beforeAll(async () => {
+  argonHash = await argon2.hash('argon-password', { type: argon2.argon2id, memoryCost: 8192, timeCost: 2 });
+  bcryptHash = await bcrypt.hash('bcrypt-password', 4);
+});
+afterEach(() => {
+  vi.restoreAllMocks();
+  vi.useRealTimers();
+});
+
+const PATH = 'apis[0].policies[0].config';
+
+function policy(config: Record<string, unknown>): PolicyHandlers {
+  const valid = validatePolicyConfig<BasicAuthConfig>(basicAuthPolicy, config, PATH);
+  return createAtPath(PATH, () => basicAuthPolicy.create(valid, {} as PolicyEnvironment));
+}
+
+function users() {
+  return [
+    { username: 'alice', passwordHash: argonHash },
+    { username: 'bob', passwordHash: bcryptHash },
+    { username: 'carol', passwordHash: bcryptHash.replace(/^\$2b\$/, '$2y$') },
+  ];
+}
+
+const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+async function run(handlers: PolicyHandlers, authorization?: string) {
+  const ctx = createTestContext({ headers: authorization ? { authorization } : {} });
+  try {
+    await handlers.request!(ctx);
+    return { ctx, error: undefined };
+  } catch (error) {
+    return { ctx, error: error as GatewayError };
+  }
+}
+
+describe('basic-auth', () => {
+  it('accepts argon2id, bcrypt $2b$ and $2y$ hashes, sets the user attribute and strips the header', async () => {
+    const p = policy({ credentials: users() });
+    for (const [user, password] of [
+      ['alice', 'argon-password'],
+      ['bob', 'bcrypt-password'],
+      ['carol', 'bcrypt-password'],
+    ]) {
+      const { ctx, error } = await run(p, basic(user!, password!));
+      expect(error).toBeUndefined();
+      expect(ctx.attributes[USERNAME_ATTRIBUTE]).toBe(user);
+      expect(ctx.request.headers.authorization).toBeUndefined();
+    }
+  });
+
+  it('answers 401 with a Basic challenge for missing, foreign-scheme or wrong credentials', async () => {
+    const p = policy({ realm: 'reports', credentials: users() });
+    for (const header of [
+      undefined,
+      'Bearer abc',
+      'Basic !!!',
+      basic('alice', 'wrong'),
+      basic('mallory', 'argon-password'),
+      'Basic ' + Buffer.from('alice').toString('base64'),
+    ]) {
+      const { ctx, error } = await run(p, header);
+      expect(error).toBeInstanceOf(GatewayError);
+      expect(error!.status).toBe(401);
+      expect(error!.headers).toEqual({ 'www-authenticate': 'Basic realm="reports", charset="UTF-8"' });
+      expect(ctx.attributes[USERNAME_ATTRIBUTE]).toBeUndefined();
+      expect(error!.detail).not.toContain('argon');
+    }
+  });
+
+  it('pays the hash cost once per TTL for repeated correct credentials, never caches failures', async () => {
+    const verify = vi.spyOn(argon2, 'verify');
+    const p = policy({ credentials: users(), cacheTtl: '1m' });
+    for (let i = 0; i < 5; i++) expect((await run(p, basic('alice', 'argon-password'))).error).toBeUndefined();
+    expect(verify).toHaveBeenCalledTimes(1);
+    for (let i = 0; i < 2; i++) expect((await run(p, basic('alice', 'nope'))).error?.status).toBe(401);
+    expect(verify).toHaveBeenCalledTimes(3);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(Date.now() + 61_000);
+    expect((await run(p, basic('alice', 'argon-password'))).error).toBeUndefined();
+    expect(verify).toHaveBeenCalledTimes(4);
+  });
+
+  it('verifies unknown users against a real hash too (no timing shortcut)', async () => {
+    const verify = vi.spyOn(argon2, 'verify');
+    const p = policy({ credentials: [{ username: 'alice', passwordHash: argonHash }] });
+    expect((await run(p, basic('mallory', 'x'))).error?.status).toBe(401);
+    expect(verify).toHaveBeenCalledTimes(1);
+  });
+
+  it('keeps the Authorization header with forwardCredentials', async () => {
+    const header = basic('bob', 'bcrypt-password');
+    const { ctx, error } = await run(policy({ credentials: users(), forwardCredentials: true }), header);
+    expect(error).toBeUndefined();
+    expect(ctx.request.headers.authorization).toBe(header);
+  });
+
+  it('refuses plaintext passwords and duplicate users at load, naming the field', () => {
+    expect(() =>
+      policy({
+        credentials: [
+          { username: 'alice', passwordHash: argonHash },
+          { username: 'bob', passwordHash: 'hunter2' },
+        ],
+      }),
+    ).toThrow(
+      `${PATH}: credentials[1].passwordHash: not a bcrypt ($2a$/$2b$/$2y$) or argon2 ($argon2id$...) hash; plaintext passwords are refused`,
+    );
+    expect(() => policy({ credentials: [{ username: 'alice', passwordHash: '$2b$10$short' }] })).toThrow(
+      /credentials\[0\]\.passwordHash/,
+    );
+    expect(() =>
+      policy({
+        credentials: [
+          { username: 'a', passwordHash: argonHash },
+          { username: 'a', passwordHash: bcryptHash },
+        ],
+      }),
+    ).toThrow(/credentials\[1\]\.username/);
+    expect(() => policy({ credentials: [{ username: 'a:b', passwordHash: argonHash }] })).toThrow(
+      /credentials\[0\]\.username/,
+    );
+  });
+
+  it('never lets anyone in when no credentials are configured', async () => {
+    expect((await run(policy({}), basic('alice', 'argon-password'))).error?.status).toBe(401);
+  });
+});

@@ -1,0 +1,94 @@
+/**
+ * `basic-auth` (request phase): HTTP Basic credentials checked against bcrypt/argon2 hashes from the
+ * policy config. Missing or wrong credentials -> 401 `unauthorized` with `WWW-Authenticate: Basic
+ * realm="..."`. On success the user name is set as attribute `basicAuth.username` (CEL:
+ * `attributes["basicAuth.username"]`) and the Authorization header is removed before forwarding.
+ * Successful checks are cached briefly under sha256(username:password), so the deliberately slow hash
+ * is paid once per TTL rather than per request; failures are never cached.
+ */
+import { GatewayError, LruCache, parseDuration, sha256Hex } from '@gatehouse/core';
+import { definePolicy } from '../sdk/define.js';
+import type { RequestContext } from '../sdk/types.js';
+import { type HashKind, hashKind, verifyPassword } from './password-hash.js';
+import { type BasicAuthConfig, BasicAuthConfigSchema } from './schema.js';
+
+export const USERNAME_ATTRIBUTE = 'basicAuth.username';
+
+interface Account {
+  hash: string;
+  kind: HashKind;
+}
+
+export const basicAuthPolicy = definePolicy<BasicAuthConfig>({
+  name: 'basic-auth',
+  version: '1.0.0',
+  category: 'security',
+  summary: 'HTTP Basic authentication against bcrypt or argon2 password hashes; 401 with a Basic challenge otherwise.',
+  configSchema: BasicAuthConfigSchema,
+  example: {
+    policy: 'basic-auth',
+    config: {
+      realm: 'reports',
+      credentials: [
+        {
+          username: 'auditor',
+          passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g',
+        },
+      ],
+    },
+  },
+  phases: ['request'],
+  create(config) {
+    const accounts = new Map<string, Account>();
+    (config.credentials ?? []).forEach(({ username, passwordHash }, index) => {
+      const kind = hashKind(passwordHash);
+      if (!kind) {
+        throw new Error(
+          `credentials[${index}].passwordHash: not a bcrypt ($2a$/$2b$/$2y$) or argon2 ($argon2id$...) hash; plaintext passwords are refused`,
+        );
+      }
+      if (accounts.has(username)) throw new Error(`credentials[${index}].username: "${username}" is listed twice`);
+      accounts.set(username, { hash: passwordHash, kind });
+    });
+    // Unknown users are checked against a real hash too, so response time does not reveal which users exist.
+    const decoy = accounts.values().next().value as Account | undefined;
+    const challenge = { 'www-authenticate': `Basic realm="${config.realm ?? 'gatehouse'}", charset="UTF-8"` };
+    const ttlMs = parseDuration(config.cacheTtl ?? '60s');
+    const verified =
+      ttlMs > 0 ? new LruCache<string, { expiresAt: number }>(config.cacheMaxEntries ?? 1000) : undefined;
+
+    const reject = (detail: string) => new GatewayError('unauthorized', { detail, headers: challenge });
+
+    return {
+      async request(ctx: RequestContext) {
+        const credentials = parseBasic(ctx.request.headers.authorization);
+        if (!credentials) throw reject('HTTP Basic credentials are required');
+        const { username, password } = credentials;
+
+        const cacheKey = sha256Hex(`${username}:${password}`);
+        const hit = verified?.get(cacheKey);
+        let ok = hit !== undefined && hit.expiresAt > Date.now();
+        if (!ok) {
+          const account = accounts.get(username);
+          const checked = account ?? decoy;
+          const matches = checked ? await verifyPassword(checked.kind, checked.hash, password) : false;
+          ok = account !== undefined && matches;
+          if (ok) verified?.set(cacheKey, { expiresAt: Date.now() + ttlMs });
+        }
+        if (!ok) throw reject('the user name or password is wrong');
+
+        ctx.attributes[USERNAME_ATTRIBUTE] = username;
+        if (!config.forwardCredentials) delete ctx.request.headers.authorization;
+      },
+    };
+  },
+});
+
+/** `Basic base64(user:pass)` -> parts; the user name ends at the first colon (RFC 7617). */
+function parseBasic(header: string | undefined): { username: string; password: string } | undefined {
+  if (!header || header.length < 7 || header.slice(0, 6).toLowerCase() !== 'basic ') return undefined;
+  const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon <= 0) return undefined;
+  return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}

@@ -1,0 +1,45 @@
+/**
+ * concurrency-limit: caps requests in flight per key (subscription, client IP, or CEL; `"all"` for one pool); when
+ * full, answers 429 at once or queues FIFO up to queueTimeout. Slots are per gateway process and
+ * are released when the exchange finishes (success, error or client abort).
+ */
+import { GatewayError, parseDuration } from '@gatehouse/core';
+import { createKeyResolver } from '../quota/traffic-key.js';
+import { definePolicy } from '../sdk/define.js';
+import { ConcurrencyLimitConfig } from './schema.js';
+import { SlotPool } from './slots.js';
+
+export const concurrencyLimitPolicy = definePolicy<ConcurrencyLimitConfig>({
+  name: 'concurrency-limit',
+  version: '1.0.0',
+  category: 'traffic',
+  summary: 'Caps in-flight requests per key on each gateway; excess requests wait in a FIFO queue or get 429.',
+  configSchema: ConcurrencyLimitConfig,
+  example: { policy: 'concurrency-limit', config: { limit: 50, key: '"all"', queueSize: 100, queueTimeout: '2s' } },
+  phases: ['request'],
+  create(config, env) {
+    const keyOf = createKeyResolver(config.key, env);
+    const queueTimeoutMs = parseDuration(config.queueTimeout);
+    const slots = new SlotPool(config.limit, config.queueSize, queueTimeoutMs);
+    return {
+      async request(ctx) {
+        const key = keyOf(ctx);
+        const outcome = await slots.acquire(key, ctx.signal);
+        if (outcome === 'acquired') {
+          let released = false;
+          ctx.onFinish(() => {
+            if (released) return;
+            released = true;
+            slots.release(key);
+          });
+          return;
+        }
+        const detail =
+          outcome === 'timeout'
+            ? `No request slot freed up within ${config.queueTimeout} (limit ${config.limit} in flight).`
+            : `Too many requests in flight (limit ${config.limit}).`;
+        throw new GatewayError('concurrency_limited', { detail, headers: { 'retry-after': '1' } });
+      },
+    };
+  },
+});

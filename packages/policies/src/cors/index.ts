@@ -1,0 +1,112 @@
+/**
+ * cors: preflights are answered by the gateway in the preSecurity phase (204, or 403 for an origin,
+ * method or header that is not allowed), so they never need credentials and never reach the
+ * upstream. Actual cross-origin requests get their CORS headers in the response phase; for an origin
+ * that is not allowed the response carries no CORS headers at all (upstream ones are removed too:
+ * with this policy the gateway is the single authority on CORS).
+ */
+import type { OutgoingHttpHeaders } from 'node:http';
+import { GatewayError, parseDuration } from '@gatehouse/core';
+import { definePolicy } from '../sdk/define.js';
+import { compileOrigins } from './origins.js';
+import { CorsConfig } from './schema.js';
+
+const CORS_RESPONSE_HEADERS = [
+  'access-control-allow-origin',
+  'access-control-allow-credentials',
+  'access-control-expose-headers',
+  'access-control-allow-methods',
+  'access-control-allow-headers',
+  'access-control-max-age',
+];
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Adds tokens to Vary unless already there (or Vary is `*`). */
+export function appendVary(headers: OutgoingHttpHeaders, ...tokens: string[]): void {
+  const current = headers.vary;
+  const existing = (Array.isArray(current) ? current.join(',') : current === undefined ? '' : String(current))
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+  if (existing.includes('*')) return;
+  const lower = new Set(existing.map((t) => t.toLowerCase()));
+  const added = tokens.filter((t) => !lower.has(t.toLowerCase()));
+  if (added.length > 0) headers.vary = [...existing, ...added].join(', ');
+}
+
+const forbidden = (detail: string) => new GatewayError('forbidden', { detail: `CORS preflight refused: ${detail}` });
+
+export const corsPolicy = definePolicy<CorsConfig>({
+  name: 'cors',
+  version: '1.0.0',
+  category: 'security',
+  summary:
+    'Answers CORS preflights at the gateway (before security) and adds Access-Control-* headers for allowed origins, including wildcard subdomains.',
+  configSchema: CorsConfig,
+  example: {
+    policy: 'cors',
+    config: {
+      origins: ['https://app.example.com', 'https://*.example.com'],
+      credentials: true,
+      exposeHeaders: ['x-request-id'],
+    },
+  },
+  scopes: ['global', 'api', 'route'],
+  phases: ['preSecurity', 'response'],
+  create(config) {
+    const origins = compileOrigins(config.origins);
+    const methods = new Set(config.methods);
+    const allowHeaders = new Set(config.allowHeaders.map((h) => h.toLowerCase()));
+    const maxAgeSeconds = String(Math.floor(parseDuration(config.maxAge) / 1000));
+    const methodsValue = config.methods.join(', ');
+    const exposeValue = config.exposeHeaders.join(', ');
+    // `*` is only valid without credentials; otherwise the request's origin is echoed.
+    const allowOriginFor = (origin: string) => (origins.any && !config.credentials ? '*' : origin);
+
+    return {
+      preSecurity(ctx) {
+        const { headers } = ctx.request;
+        const origin = headerValue(headers.origin);
+        const requestedMethod = headerValue(headers['access-control-request-method']);
+        if (ctx.request.method !== 'OPTIONS' || origin === undefined || requestedMethod === undefined) return;
+        if (!origins.allows(origin)) throw forbidden('origin not allowed');
+        if (!methods.has(requestedMethod.toUpperCase())) throw forbidden(`method ${requestedMethod} not allowed`);
+        const requestedHeaders = (headerValue(headers['access-control-request-headers']) ?? '')
+          .split(',')
+          .map((h) => h.trim().toLowerCase())
+          .filter(Boolean);
+        if (allowHeaders.size > 0) {
+          const refused = requestedHeaders.filter((h) => !allowHeaders.has(h));
+          if (refused.length > 0) throw forbidden(`header(s) ${refused.join(', ')} not allowed`);
+        }
+        const answer: OutgoingHttpHeaders = {
+          'access-control-allow-origin': allowOriginFor(origin),
+          'access-control-allow-methods': methodsValue,
+          'access-control-max-age': maxAgeSeconds,
+          vary: 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers',
+        };
+        const allowedHeaders = allowHeaders.size > 0 ? config.allowHeaders.join(', ') : requestedHeaders.join(', ');
+        if (allowedHeaders) answer['access-control-allow-headers'] = allowedHeaders;
+        if (config.credentials) answer['access-control-allow-credentials'] = 'true';
+        ctx.respond(204, answer);
+      },
+      response(ctx) {
+        const origin = headerValue(ctx.request.headers.origin);
+        if (origin === undefined) return;
+        const headers = ctx.response.headers;
+        // Our own preflight answer is already complete.
+        if (ctx.response.fromGateway && ctx.request.method === 'OPTIONS' && headers['access-control-allow-methods'])
+          return;
+        for (const name of CORS_RESPONSE_HEADERS) delete headers[name];
+        if (!origins.allows(origin)) return;
+        headers['access-control-allow-origin'] = allowOriginFor(origin);
+        if (config.credentials) headers['access-control-allow-credentials'] = 'true';
+        if (exposeValue) headers['access-control-expose-headers'] = exposeValue;
+        appendVary(headers, 'Origin');
+      },
+    };
+  },
+});

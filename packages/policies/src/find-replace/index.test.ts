@@ -1,0 +1,83 @@
+import type { GatewayError } from '@gatehouse/core';
+import { describe, expect, it } from 'vitest';
+import { createPolicy } from '../quota/test-support/policy-env.js';
+import { ConfigError } from '../sdk/define.js';
+import { mediaTypeMatches } from '../set-body/body-message.js';
+import { createTestContext } from '../testing/context.js';
+import { findReplacePolicy } from './index.js';
+
+const text = { 'content-type': 'text/plain; charset=utf-8' };
+
+describe('find-replace', () => {
+  it('replaces literal text everywhere, treating $ in the replacement literally', async () => {
+    const policy = createPolicy(findReplacePolicy, { replacements: [{ find: 'a.b', replace: '$1 $&' }] });
+    const ctx = createTestContext({ method: 'POST', headers: text, body: 'a.b axb a.b' });
+    await policy.request!(ctx);
+    expect(ctx.forwardedBody()!.toString()).toBe('$1 $& axb $1 $&');
+    expect(ctx.request.headers['content-length']).toBe(String(ctx.forwardedBody()!.length));
+  });
+
+  it('applies regular expressions with groups and flags, in order', async () => {
+    const policy = createPolicy(findReplacePolicy, {
+      phase: 'response',
+      replacements: [
+        { find: 'http://([a-z]+)\\.internal:\\d+', replace: 'https://$1.example.com', regex: true },
+        { find: 'SECRET', replace: '***', flags: 'gi' },
+        { find: 'q', replace: 'z', flags: '' },
+      ],
+    });
+    const ctx = createTestContext({
+      response: {
+        headers: { 'content-type': 'application/json' },
+        body: '{"self":"http://orders.internal:8080/1","k":"secret","s":"Secret","q":"q"}',
+      },
+    });
+    await policy.response!(ctx);
+    expect((await ctx.response.readBody()).toString()).toBe(
+      '{"self":"https://orders.example.com/1","k":"***","s":"***","z":"q"}',
+    );
+  });
+
+  it('skips other media types and compressed bodies, and does not touch unchanged bodies', async () => {
+    const policy = createPolicy(findReplacePolicy, { replacements: [{ find: 'a', replace: 'b' }] });
+    for (const headers of [{ 'content-type': 'image/png' }, { ...text, 'content-encoding': 'br' }, {}]) {
+      const ctx = createTestContext({ headers, body: 'aaa' });
+      await policy.request!(ctx);
+      expect(ctx.forwardedBody()!.toString()).toBe('aaa');
+    }
+    const unchanged = createTestContext({ headers: text, body: 'zzz' });
+    await policy.request!(unchanged);
+    expect(unchanged.request.headers['content-length']).toBeUndefined();
+  });
+
+  it('rewrites every type when contentTypes is empty, and answers 413 beyond maxBodySize', async () => {
+    const policy = createPolicy(findReplacePolicy, {
+      replacements: [{ find: 'a', replace: 'b' }],
+      contentTypes: [],
+      maxBodySize: '4',
+    });
+    const ctx = createTestContext({ body: 'aa' });
+    await policy.request!(ctx);
+    expect(ctx.forwardedBody()!.toString()).toBe('bb');
+    const error = await (async () => policy.request!(createTestContext({ body: 'aaaaa' })))().catch((e: unknown) => e);
+    expect((error as GatewayError).code).toBe('payload_too_large');
+  });
+
+  it('rejects invalid regular expressions and flags at load', () => {
+    expect(() => createPolicy(findReplacePolicy, { replacements: [{ find: '(', regex: true }] })).toThrow(
+      /not a valid regular expression/,
+    );
+    expect(() => createPolicy(findReplacePolicy, { replacements: [{ find: 'a', flags: 'x' }] })).toThrow(ConfigError);
+    expect(() => createPolicy(findReplacePolicy, { replacements: [] })).toThrow(ConfigError);
+  });
+});
+
+describe('mediaTypeMatches', () => {
+  it('supports exact types and wildcards', () => {
+    expect(mediaTypeMatches('text/html', ['text/*'])).toBe(true);
+    expect(mediaTypeMatches('application/vnd.api+json', ['application/*+json'])).toBe(true);
+    expect(mediaTypeMatches('application/json', ['application/*+json'])).toBe(false);
+    expect(mediaTypeMatches('image/png', ['*/*'])).toBe(true);
+    expect(mediaTypeMatches('', ['text/*'])).toBe(false);
+  });
+});

@@ -1,0 +1,60 @@
+/**
+ * find-replace: rewrites text in a request or response body (literal text or regular expressions,
+ * compiled once at load), e.g. internal host names in upstream responses. Bodies are read as UTF-8;
+ * only matching media types are buffered.
+ */
+import { definePolicy } from '../sdk/define.js';
+import type { Handler } from '../sdk/types.js';
+import { mediaTypeMatches, messageBody, resolveBodyLimit } from '../set-body/body-message.js';
+import { FindReplaceConfig, type ReplacementConfig } from './schema.js';
+
+type Rewrite = (text: string) => string;
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function compileReplacement(rule: ReplacementConfig, index: number): Rewrite {
+  const source = rule.regex ? rule.find : escapeRegExp(rule.find);
+  let pattern: RegExp;
+  try {
+    pattern = new RegExp(source, rule.flags);
+  } catch (error) {
+    throw new Error(`replacements[${index}].find is not a valid regular expression: ${(error as Error).message}`);
+  }
+  // Literal replacements are literal too: a `$` in them must not refer to groups.
+  if (!rule.regex) return (text) => text.replace(pattern, () => rule.replace);
+  return (text) => text.replace(pattern, rule.replace);
+}
+
+export const findReplacePolicy = definePolicy<FindReplaceConfig>({
+  name: 'find-replace',
+  version: '1.0.0',
+  category: 'transformation',
+  summary: 'Replaces literal text or regular-expression matches in request or response bodies of chosen media types.',
+  configSchema: FindReplaceConfig,
+  example: {
+    policy: 'find-replace',
+    config: {
+      phase: 'response',
+      replacements: [{ find: 'http://orders.internal:8080', replace: 'https://api.example.com/orders' }],
+    },
+  },
+  phases: ['request', 'response'],
+  create(config, env) {
+    const maxBytes = resolveBodyLimit(config.maxBodySize, env);
+    const rewrites = config.replacements.map(compileReplacement);
+    const handler: Handler = async (ctx) => {
+      const message = messageBody(ctx, config.phase, maxBytes);
+      if (message.encoded || message.gatewayProblem || !mediaTypeMatches(message.mediaType, config.contentTypes))
+        return;
+      const body = await message.read();
+      if (body.length === 0) return;
+      const original = body.toString('utf8');
+      let text = original;
+      for (const rewrite of rewrites) text = rewrite(text);
+      if (text !== original) message.write(text);
+    };
+    return config.phase === 'request' ? { request: handler } : { response: handler };
+  },
+});

@@ -1,0 +1,59 @@
+import Type, { type Static } from 'typebox';
+import { BodyPhaseField, MaxBodySizeField } from '../set-body/body-message.js';
+
+export const Replacement = Type.Object(
+  {
+    find: Type.String({
+      minLength: 1,
+      description: 'Text to find, or a regular expression (JavaScript syntax) when `regex` is true.',
+    }),
+    replace: Type.Optional(
+      Type.String({
+        description: 'Replacement text; with `regex`, `$1`, `$<name>` and `$&` refer to the match.',
+        default: '',
+      }),
+    ),
+    regex: Type.Optional(Type.Boolean({ description: 'Treat `find` as a regular expression.', default: false })),
+    flags: Type.Optional(
+      Type.String({
+        pattern: '^[gimsuy]*$',
+        description:
+          'Regular expression flags (`g` replaces every match, `i` ignores case, `m`, `s`, `u`, `y`); for literal text, `i` ignores case and without `g` only the first occurrence is replaced.',
+        default: 'g',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const FindReplaceConfig = Type.Object(
+  {
+    phase: BodyPhaseField('is rewritten'),
+    replacements: Type.Array(Replacement, {
+      minItems: 1,
+      description: 'Replacements applied in order, each on the result of the previous one.',
+    }),
+    contentTypes: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        description:
+          'Media types rewritten (`text/*`, `application/*+json` wildcards allowed); other bodies pass through. Empty rewrites every body that is not compressed.',
+        default: [
+          'text/*',
+          'application/json',
+          'application/*+json',
+          'application/xml',
+          'application/*+xml',
+          'application/javascript',
+          'application/x-www-form-urlencoded',
+        ],
+      }),
+    ),
+    maxBodySize: MaxBodySizeField(),
+  },
+  { additionalProperties: false },
+);
+export type ReplacementConfig = Required<Static<typeof Replacement>>;
+/** Config after validation: defaults are filled, nested replacements included. */
+export type FindReplaceConfig = Omit<Required<Static<typeof FindReplaceConfig>>, 'replacements'> & {
+  replacements: ReplacementConfig[];
+};

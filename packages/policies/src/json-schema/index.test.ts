@@ -1,0 +1,199 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GatewayError } from '@gatehouse/core';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../sdk/define.js';
+import { createTestContext } from '../testing/context.js';
+import { jsonSchemaPolicy } from './index.js';
+import { capturingLogger, instantiate, testEnv } from './test-support/env.js';
+
+const petSchema = {
+  type: 'object',
+  required: ['name', 'tags'],
+  additionalProperties: false,
+  properties: {
+    name: { type: 'string', minLength: 1 },
+    age: { type: 'integer', minimum: 0 },
+    tags: { type: 'array', items: { type: 'string' } },
+    email: { type: 'string', format: 'email' },
+  },
+};
+
+const json = { 'content-type': 'application/json' };
+
+async function rejection(promise: unknown): Promise<GatewayError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(GatewayError);
+    return error as GatewayError;
+  }
+  throw new Error('expected the handler to reject');
+}
+
+describe('json-schema: request bodies', () => {
+  const handlers = instantiate(jsonSchemaPolicy, { schema: petSchema });
+
+  it('lets a valid body through untouched', async () => {
+    const body = JSON.stringify({ name: 'Rex', tags: ['dog'], email: 'rex@example.com' });
+    const ctx = createTestContext({ method: 'POST', headers: json, body });
+    await handlers.request!(ctx);
+    expect(ctx.responded).toBe(false);
+    expect(ctx.forwardedBody()!.toString()).toBe(body);
+  });
+
+  it('answers 400 validation_failed listing every error with its JSON pointer', async () => {
+    const ctx = createTestContext({
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ age: -1, tags: ['ok', 3], colour: 'brown', email: 'nope' }),
+    });
+    const error = await rejection(handlers.request!(ctx));
+    expect(error.code).toBe('validation_failed');
+    expect(error.status).toBe(400);
+    expect(error.errors).toEqual(
+      expect.arrayContaining([
+        { path: '/name', message: 'is required' },
+        { path: '/colour', message: 'is not allowed' },
+        { path: '/age', message: 'must be >= 0' },
+        { path: '/tags/1', message: 'must be string' },
+        { path: '/email', message: 'must be a valid email' },
+      ]),
+    );
+    expect(error.toProblem().errors).toHaveLength(5);
+  });
+
+  it('rejects malformed JSON, non-JSON content types and missing bodies', async () => {
+    const malformed = await rejection(
+      handlers.request!(createTestContext({ method: 'POST', headers: json, body: '{"name":' })),
+    );
+    expect(malformed.code).toBe('validation_failed');
+    expect(malformed.errors).toEqual([{ path: '', message: 'is not valid JSON' }]);
+
+    const text = await rejection(
+      handlers.request!(createTestContext({ method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hi' })),
+    );
+    expect(text.code).toBe('unsupported_media_type');
+
+    const empty = await rejection(handlers.request!(createTestContext({ method: 'PUT' })));
+    expect(empty.errors).toEqual([{ path: '', message: 'is required' }]);
+  });
+
+  it('ignores methods outside the list and accepts +json media types', async () => {
+    await handlers.request!(createTestContext({ method: 'GET' }));
+    await handlers.request!(
+      createTestContext({
+        method: 'PATCH',
+        headers: { 'content-type': 'application/merge-patch+json; charset=utf-8' },
+        body: JSON.stringify({ name: 'a', tags: [] }),
+      }),
+    );
+  });
+
+  it('caps the number of listed errors', async () => {
+    const capped = instantiate(jsonSchemaPolicy, {
+      schema: { type: 'array', items: { type: 'integer' } },
+      maxErrors: 3,
+    });
+    const ctx = createTestContext({ method: 'POST', headers: json, body: JSON.stringify(['a', 'b', 'c', 'd', 'e']) });
+    const error = await rejection(capped.request!(ctx));
+    expect(error.errors).toHaveLength(3);
+  });
+
+  it('loads a YAML schema file relative to the config and supports draft 2020-12', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gh-json-schema-'));
+    writeFileSync(
+      join(dir, 'order.yaml'),
+      [
+        '$schema: https://json-schema.org/draft/2020-12/schema',
+        'type: array',
+        'prefixItems: [{ type: string }, { type: integer }]',
+        'items: false',
+      ].join('\n'),
+    );
+    const env = testEnv({ resolvePath: (p) => join(dir, p) });
+    const fromFile = instantiate(jsonSchemaPolicy, { schema: 'order.yaml' }, env);
+    await fromFile.request!(createTestContext({ method: 'POST', headers: json, body: '["a", 1]' }));
+    const error = await rejection(
+      fromFile.request!(createTestContext({ method: 'POST', headers: json, body: '["a", 1, 2]' })),
+    );
+    expect(error.errors).toEqual([{ path: '', message: 'must NOT have more than 2 items' }]);
+  });
+
+  it('refuses broken configs at load time', () => {
+    expect(() => instantiate(jsonSchemaPolicy, {})).toThrow(/schema/);
+    expect(() => instantiate(jsonSchemaPolicy, { schema: { type: 'nope' } })).toThrow(/invalid JSON Schema/);
+    expect(() => instantiate(jsonSchemaPolicy, { schema: 'missing-file.json' })).toThrow(/cannot read schema file/);
+    expect(() => instantiate(jsonSchemaPolicy, { schema: petSchema, onResponseError: 'ignore' })).toThrow(ConfigError);
+  });
+});
+
+describe('json-schema: upstream responses', () => {
+  const responseSchema = { type: 'object', required: ['id'], properties: { id: { type: 'integer' } } };
+
+  it('answers 502 upstream_bad_response for an invalid 2xx body and logs the details', async () => {
+    const { logger, lines } = capturingLogger();
+    const handlers = instantiate(jsonSchemaPolicy, { responseSchema });
+    expect(handlers.request).toBeUndefined();
+    const ctx = createTestContext({ response: { status: 200, headers: json, body: '{"id":"x"}' } });
+    Object.assign(ctx, { log: logger });
+    const error = await rejection(handlers.response!(ctx));
+    expect(error.code).toBe('upstream_bad_response');
+    expect(error.status).toBe(502);
+    expect(error.errors).toBeUndefined();
+    expect(lines.find((l) => l.msg === 'upstream response does not match its schema')?.errors).toEqual([
+      { path: '/id', message: 'must be integer' },
+    ]);
+  });
+
+  it('only validates the configured statuses and never gateway answers', async () => {
+    const handlers = instantiate(jsonSchemaPolicy, { responseSchema });
+    await handlers.response!(createTestContext({ response: { status: 404, headers: json, body: '{"error":1}' } }));
+    const mocked = createTestContext();
+    mocked.respond(200, json, '{"not":"checked"}');
+    await handlers.response!(mocked);
+
+    const only201 = instantiate(jsonSchemaPolicy, { responseSchema, responseStatuses: [201] });
+    await only201.response!(createTestContext({ response: { status: 200, headers: json, body: '{}' } }));
+    await expect(
+      only201.response!(createTestContext({ response: { status: 201, headers: json, body: '{}' } })),
+    ).rejects.toThrow(GatewayError);
+  });
+
+  it('treats a non-JSON response as invalid and can only log instead of rejecting', async () => {
+    const strict = instantiate(jsonSchemaPolicy, { responseSchema });
+    const html = { status: 200, headers: { 'content-type': 'text/html' }, body: '<p>' };
+    await expect(strict.response!(createTestContext({ response: html }))).rejects.toThrow(/does not match/);
+    const lenient = instantiate(jsonSchemaPolicy, { responseSchema, onResponseError: 'log' });
+    const ctx = createTestContext({ response: html });
+    await lenient.response!(ctx);
+    expect(ctx.response.status).toBe(200);
+  });
+});
+
+describe('json-schema: oversized responses', () => {
+  it('passes a response larger than the gateway may buffer, with a warning, without reading it', async () => {
+    const { logger, lines } = capturingLogger();
+    const handlers = instantiate(
+      jsonSchemaPolicy,
+      { responseSchema: { type: 'object' } },
+      testEnv({ maxBodyBuffer: 10 }),
+    );
+    const ctx = createTestContext({
+      response: { status: 200, headers: { ...json, 'content-length': '11' }, body: '"not object"' },
+    });
+    Object.assign(ctx, { log: logger });
+    await handlers.response!(ctx);
+    expect(lines[0]).toMatchObject({ msg: 'response too large to validate', size: 11 });
+  });
+});
+
+describe('json-schema example', () => {
+  it('accepts its documented example', async () => {
+    expect(jsonSchemaPolicy.example.policy).toBe('json-schema');
+    const handlers = instantiate(jsonSchemaPolicy, jsonSchemaPolicy.example.config);
+    expect(Object.keys(handlers).length).toBeGreaterThan(0);
+    await handlers.close?.();
+  });
+});

@@ -1,0 +1,41 @@
+/**
+ * json-to-xml: converts a JSON request or response body to XML (e.g. to put a JSON API in front
+ * of a SOAP/XML backend). Bodies that are not JSON by Content-Type pass through untouched.
+ */
+import { definePolicy } from '../sdk/define.js';
+import type { Handler } from '../sdk/types.js';
+import { isJsonMediaType, messageBody, resolveBodyLimit } from '../set-body/body-message.js';
+import { JsonToXmlConfig } from './schema.js';
+import { createXmlWriter } from './to-xml.js';
+
+export const jsonToXmlPolicy = definePolicy<JsonToXmlConfig>({
+  name: 'json-to-xml',
+  version: '1.0.0',
+  category: 'transformation',
+  summary: 'Converts a JSON request or response body to XML, with attributes from prefixed members.',
+  configSchema: JsonToXmlConfig,
+  example: { policy: 'json-to-xml', config: { phase: 'request', rootElement: 'order' } },
+  phases: ['request', 'response'],
+  create(config, env) {
+    const maxBytes = resolveBodyLimit(config.maxBodySize, env);
+    const toXml = createXmlWriter(config);
+    const handler: Handler = async (ctx) => {
+      const message = messageBody(ctx, config.phase, maxBytes);
+      if (!isJsonMediaType(message.mediaType) || message.encoded || message.gatewayProblem) return;
+      const body = await message.read();
+      if (body.length === 0) return;
+      let value: unknown;
+      try {
+        value = JSON.parse(body.toString('utf8'));
+      } catch {
+        throw message.malformed(
+          config.phase === 'request'
+            ? 'The request body is not valid JSON.'
+            : 'The upstream response is not valid JSON.',
+        );
+      }
+      message.write(toXml(value), config.contentType);
+    };
+    return config.phase === 'request' ? { request: handler } : { response: handler };
+  },
+});

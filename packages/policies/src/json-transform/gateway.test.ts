@@ -1,0 +1,43 @@
+import {
+  simpleDocument,
+  startTestGateway,
+  startTestUpstream,
+  type TestGateway,
+  type TestUpstream,
+} from '@gatehouse/gateway';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+describe('json-transform through the gateway', () => {
+  let upstream: TestUpstream;
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    upstream = await startTestUpstream();
+    gw = await startTestGateway(
+      simpleDocument(upstream.url, {
+        policies: [
+          { policy: 'json-transform', config: { expression: '{"total": $sum(lines.price), "via": $request.method}' } },
+          {
+            policy: 'json-transform',
+            config: { phase: 'response', expression: '{"seen": $eval(body), "status": $response.status}' },
+          },
+        ],
+      }),
+    );
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await upstream?.close();
+  });
+
+  it('transforms the request, then the upstream response', async () => {
+    const res = await gw.fetch('/test/cart', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ lines: [{ price: 2 }, { price: 5 }] }),
+    });
+    expect(res.status).toBe(200);
+    // The echo upstream returns what it received; the response transform parses its body field.
+    expect(await res.json()).toEqual({ seen: { total: 7, via: 'POST' }, status: 200 });
+  });
+});

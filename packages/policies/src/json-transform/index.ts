@@ -1,0 +1,88 @@
+/**
+ * json-transform: reshapes a JSON request or response body with a JSONata expression compiled once
+ * at load. Evaluation is bounded in time and depth. Non-JSON and empty bodies pass through.
+ */
+import { GatewayError, parseDuration } from '@gatehouse/core';
+import jsonata from 'jsonata';
+import { definePolicy } from '../sdk/define.js';
+import type { Handler, RequestContext } from '../sdk/types.js';
+import { isJsonMediaType, messageBody, resolveBodyLimit } from '../set-body/body-message.js';
+import { JsonTransformConfig } from './schema.js';
+
+/** JSONata error codes of its own guards. */
+const TIMED_OUT = 'D1012';
+const TOO_DEEP = 'D1011';
+
+export const jsonTransformPolicy = definePolicy<JsonTransformConfig>({
+  name: 'json-transform',
+  version: '1.0.0',
+  category: 'transformation',
+  summary:
+    'Reshapes a JSON request or response body with a JSONata expression (bindings for request, claims and attributes).',
+  configSchema: JsonTransformConfig,
+  example: {
+    policy: 'json-transform',
+    config: {
+      phase: 'response',
+      expression: '{"items": orders.{"id": id, "total": $sum(lines.price)}, "user": $claims.sub}',
+    },
+  },
+  phases: ['request', 'response'],
+  create(config, env) {
+    const maxBytes = resolveBodyLimit(config.maxBodySize, env);
+    const timeoutMs = parseDuration(config.timeout);
+    let expression: jsonata.Expression;
+    try {
+      expression = jsonata(config.expression, { timeout: timeoutMs, stack: config.maxDepth });
+    } catch (error) {
+      const { message, position } = error as { message?: string; position?: number };
+      throw new Error(`invalid JSONata expression at position ${position ?? 0}: ${message ?? String(error)}`);
+    }
+
+    const bindingsOf = (ctx: RequestContext): Record<string, unknown> => {
+      const activation = ctx.celActivation();
+      const bindings: Record<string, unknown> = {
+        request: activation.request,
+        context: activation.context,
+        attributes: ctx.attributes,
+        claims: ctx.claims ?? {},
+      };
+      if (config.phase === 'response')
+        bindings.response = { status: ctx.response.status, headers: { ...ctx.response.headers } };
+      return bindings;
+    };
+
+    const handler: Handler = async (ctx) => {
+      const message = messageBody(ctx, config.phase, maxBytes);
+      if (!isJsonMediaType(message.mediaType) || message.encoded || message.gatewayProblem) return;
+      const body = await message.read();
+      if (body.length === 0) return;
+      let input: unknown;
+      try {
+        input = JSON.parse(body.toString('utf8'));
+      } catch {
+        throw message.malformed(
+          config.phase === 'request'
+            ? 'The request body is not valid JSON.'
+            : 'The upstream response is not valid JSON.',
+        );
+      }
+      let result: unknown;
+      try {
+        result = await expression.evaluate(input, bindingsOf(ctx));
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        ctx.log.debug({ err: error, code }, 'json-transform evaluation failed');
+        const detail =
+          code === TIMED_OUT
+            ? `The transformation took longer than ${config.timeout}.`
+            : code === TOO_DEEP
+              ? 'The transformation nested too deeply.'
+              : 'The transformation failed.';
+        throw new GatewayError('policy_error', { detail });
+      }
+      message.write(JSON.stringify(result) ?? 'null', config.contentType);
+    };
+    return config.phase === 'request' ? { request: handler } : { response: handler };
+  },
+});

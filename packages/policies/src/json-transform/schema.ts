@@ -1,0 +1,33 @@
+import { Duration } from '@gatehouse/config';
+import Type, { type Static } from 'typebox';
+import { BodyPhaseField, MaxBodySizeField } from '../set-body/body-message.js';
+
+export const JsonTransformConfig = Type.Object(
+  {
+    phase: BodyPhaseField('is transformed'),
+    expression: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'JSONata expression over the JSON body, with bindings `$request`, `$context`, `$attributes`, `$claims` (and `$response` with `status` and `headers` in the response phase); its result becomes the body (`null` when it has none). Example: `{"id": orderId, "customer": $claims.sub}`.',
+        default: '$',
+      }),
+    ),
+    timeout: Type.Optional(
+      Duration('Longest an evaluation may run before it is stopped with 500 `policy_error`.', '100ms'),
+    ),
+    maxDepth: Type.Optional(
+      Type.Integer({
+        minimum: 10,
+        description: 'Deepest evaluation nesting allowed (guards runaway recursion).',
+        default: 200,
+      }),
+    ),
+    contentType: Type.Optional(
+      Type.String({ minLength: 1, description: 'Content-Type of the transformed body.', default: 'application/json' }),
+    ),
+    maxBodySize: MaxBodySizeField(),
+  },
+  { additionalProperties: false },
+);
+export type JsonTransformConfig = Required<Static<typeof JsonTransformConfig>>;

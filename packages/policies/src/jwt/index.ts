@@ -1,0 +1,80 @@
+/**
+ * `jwt` plan security: a bearer JWT verified at the gateway (HS*, RS*, PS*, ES*, EdDSA; inline key or
+ * JWK Set URL), its client claim matched to an application's `clientId`.
+ *
+ * Outcomes: no bearer token, a token that is not a compact JWS (an opaque token for `oauth2`), or a
+ * JWS whose `alg` this plan never accepts or whose `iss` is not its issuer (a token of another jwt
+ * plan's identity provider) -> not ours (undefined). Invalid token -> 401 `unauthorized` with `WWW-Authenticate: Bearer
+ * error="invalid_token"`. Valid token without a client claim -> 401. Valid token whose client has no
+ * accepted subscription to the API -> 403 `forbidden`: the caller is authenticated, just not allowed
+ * here (RFC 6750's 401 is for credentials that are themselves invalid).
+ */
+import { GatewayError } from '@gatehouse/core';
+import { defineSecurity } from '../sdk/define.js';
+import type { AuthOutcome, RequestContext } from '../sdk/types.js';
+import { bearerChallenge, firstStringClaim, forwardClaims, readToken, removeToken } from './bearer.js';
+import { loadVerificationKey } from './keys.js';
+import { type JwtConfig, JwtConfigSchema } from './schema.js';
+import { createTokenVerifier } from './verify.js';
+
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+
+export const jwtSecurity = defineSecurity<JwtConfig>({
+  type: 'jwt',
+  version: '1.0.0',
+  summary:
+    'Bearer JWTs verified at the gateway (inline key or JWK Set URL); the client claim selects the subscription.',
+  configSchema: JwtConfigSchema,
+  example: {
+    type: 'jwt',
+    config: {
+      jwksUrl: 'https://idp.example.com/.well-known/jwks.json',
+      issuer: 'https://idp.example.com/',
+      audience: 'orders-api',
+      forwardClaims: { sub: 'x-user-id' },
+    },
+  },
+  priority: 10,
+  create(config, env) {
+    const key = loadVerificationKey(config, env.resolvePath, env.logger);
+    const verifier = createTokenVerifier(config, key);
+    const source = config.token ?? {};
+    const clientIdClaims = config.clientIdClaims ?? ['client_id', 'azp'];
+    const claimHeaders = config.forwardClaims ?? {};
+
+    return {
+      async authenticate(ctx: RequestContext): Promise<AuthOutcome | undefined> {
+        const found = readToken(ctx, source);
+        if (!found || !COMPACT_JWS.test(found.token)) return undefined;
+        let claims: Readonly<Record<string, unknown>> | undefined;
+        try {
+          claims = await verifier.verify(found.token);
+        } catch (error) {
+          return { error: error as GatewayError };
+        }
+        if (claims === undefined) return undefined;
+        const clientId = firstStringClaim(claims, clientIdClaims);
+        if (clientId === undefined) {
+          return {
+            error: new GatewayError('unauthorized', {
+              detail: 'token does not identify a client application',
+              headers: bearerChallenge('invalid_token'),
+            }),
+          };
+        }
+        const subscription = env.lookup.clientId(clientId);
+        if (!subscription) {
+          return {
+            error: new GatewayError('forbidden', {
+              detail: 'the client application has no accepted subscription to this API',
+            }),
+          };
+        }
+        if (!config.forwardToken) removeToken(ctx, source, found);
+        forwardClaims(ctx, claimHeaders, claims);
+        const principal = typeof claims.sub === 'string' ? claims.sub : clientId;
+        return { subscription, claims, principal };
+      },
+    };
+  },
+});

@@ -1,0 +1,72 @@
+import { GatewayError, type InvalidParam } from '@gatehouse/core';
+import { loadDocument } from '../json-schema/load-document.js';
+import { definePolicy } from '../sdk/define.js';
+import type { RequestContext } from '../sdk/types.js';
+import { prepareDocument } from './document.js';
+import { compileDocument, type Location } from './operations.js';
+import { type OpenApiValidationConfig, OpenApiValidationConfigSchema } from './schema.js';
+import { unknownQueryParameters, validateBody, validateParameters } from './validate-request.js';
+
+export const openapiValidationPolicy = definePolicy<OpenApiValidationConfig>({
+  name: 'openapi-validation',
+  version: '1.0.0',
+  category: 'validation',
+  summary:
+    "Validates requests (path, query, header and cookie parameters, and the body) against the matching operation of the API's OpenAPI 3.x document.",
+  configSchema: OpenApiValidationConfigSchema,
+  example: { policy: 'openapi-validation', config: { unknownOperations: 'reject' } },
+  phases: ['request'],
+  create(config, env) {
+    const source = config.document ?? env.api?.openapi;
+    if (source === undefined) {
+      throw new Error("no OpenAPI document: set the API's `openapi` or this policy's `document`");
+    }
+    const what = config.document === undefined ? "the API's openapi document" : 'document';
+    const document = prepareDocument(loadDocument(source, (p) => env.resolvePath(p), what));
+    const { matcher } = compileDocument(document);
+    const serverPath = config.serverPath.replace(/\/+$/, '');
+    const enabled: Record<Location, boolean> = {
+      path: config.validatePath,
+      query: config.validateQuery,
+      header: config.validateHeaders,
+      cookie: config.validateCookies,
+    };
+
+    const unknown = (error: GatewayError) => {
+      if (config.unknownOperations === 'reject') throw error;
+    };
+
+    return {
+      async request(ctx: RequestContext) {
+        let path = ctx.request.path;
+        if (serverPath) {
+          if (path !== serverPath && !path.startsWith(`${serverPath}/`)) {
+            return unknown(new GatewayError('no_route', { detail: 'the API description has no such path' }));
+          }
+          path = path.slice(serverPath.length) || '/';
+        }
+        const match = matcher.match(path);
+        if (!match) return unknown(new GatewayError('no_route', { detail: 'the API description has no such path' }));
+        const op = match.value.operations.get(ctx.request.method);
+        if (!op) {
+          return unknown(
+            new GatewayError('method_not_allowed', {
+              detail: `${ctx.request.method} is not described for this path`,
+              headers: { allow: match.value.allow },
+            }),
+          );
+        }
+        const { query, headers } = ctx.request;
+        const errors: InvalidParam[] = validateParameters(op, { pathParams: match.params, query, headers }, enabled);
+        if (config.unknownQueryParameters === 'reject') errors.push(...unknownQueryParameters(op, query));
+        if (config.validateBody && op.body) errors.push(...(await validateBody(op.body, ctx)));
+        if (errors.length === 0) return;
+        const listed = errors.slice(0, config.maxErrors);
+        throw new GatewayError('validation_failed', {
+          detail: listed.map((e) => `${e.path}: ${e.message}`).join('; '),
+          errors: listed,
+        });
+      },
+    };
+  },
+});

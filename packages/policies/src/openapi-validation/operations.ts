@@ -1,0 +1,194 @@
+/**
+ * Compiles every operation of an OpenAPI document at load time: one Ajv validator per parameter
+ * location (path, query, header, cookie) and one per request body media type. Schemas are referenced
+ * by JSON pointer into the document (added to Ajv once), so local `$ref`s resolve where they were written.
+ */
+import type { ValidateFunction } from 'ajv';
+import { type AnyAjv, createAjv } from '../json-schema/ajv.js';
+import { isJsonMediaType } from '../json-schema/load-document.js';
+import { escapePointer, type Json, type OpenApiDocument } from './document.js';
+import { PathMatcher } from './path-matcher.js';
+
+export const LOCATIONS = ['path', 'query', 'header', 'cookie'] as const;
+export type Location = (typeof LOCATIONS)[number];
+
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+/** Header parameters the specification says to ignore: HTTP itself governs them. */
+const IGNORED_HEADERS = new Set(['accept', 'content-type', 'authorization']);
+const DOC_ID = 'urn:gatehouse:openapi';
+
+export interface ParameterSpec {
+  name: string;
+  in: Location;
+  shape: 'scalar' | 'array' | 'object';
+  style: string;
+  explode: boolean;
+}
+
+export interface ParameterGroup {
+  location: Location;
+  specs: ParameterSpec[];
+  validate: ValidateFunction;
+}
+
+export interface MediaTypeSpec {
+  /** Lower-case media range as declared: `application/json`, `image/*`, `*\/*`. */
+  range: string;
+  kind: 'json' | 'form' | 'other';
+  validate: ValidateFunction | undefined;
+}
+
+export interface CompiledOperation {
+  method: string;
+  template: string;
+  groups: ParameterGroup[];
+  /** Declared query parameter names, for `unknownQueryParameters: reject`; undefined = cannot tell. */
+  declaredQuery: Set<string> | undefined;
+  body: { required: boolean; media: MediaTypeSpec[] } | undefined;
+}
+
+export interface PathEntry {
+  template: string;
+  operations: Map<string, CompiledOperation>;
+  /** Allow header value for 405 answers. */
+  allow: string;
+}
+
+export interface CompiledDocument {
+  matcher: PathMatcher<PathEntry>;
+  operationCount: number;
+}
+
+function schemaRef(pointer: string): { $ref: string } {
+  return { $ref: `${DOC_ID}#${pointer.split('/').map(encodeURIComponent).join('/')}` };
+}
+
+function shapeOf(doc: OpenApiDocument, schema: unknown, pointer: string): ParameterSpec['shape'] {
+  if (schema === undefined) return 'scalar';
+  const { node } = doc.resolve(schema, pointer);
+  const types = Array.isArray(node.type) ? node.type : [node.type];
+  if (types.includes('array')) return 'array';
+  if (types.includes('object')) return 'object';
+  return 'scalar';
+}
+
+/** Path-item parameters, overridden by operation parameters with the same name and location. */
+function collectParameters(doc: OpenApiDocument, pathItem: Json, pathPointer: string, op: Json, opPointer: string) {
+  const byKey = new Map<string, { param: Json; pointer: string }>();
+  for (const [list, base] of [
+    [pathItem.parameters, `${pathPointer}/parameters`],
+    [op.parameters, `${opPointer}/parameters`],
+  ] as const) {
+    if (!Array.isArray(list)) continue;
+    list.forEach((raw, i) => {
+      const { node, pointer } = doc.resolve(raw, `${base}/${i}`);
+      if (typeof node.name !== 'string' || !LOCATIONS.includes(node.in as Location)) {
+        throw new Error(`${pointer}: a parameter needs a name and in: path|query|header|cookie`);
+      }
+      const name = node.in === 'header' ? node.name.toLowerCase() : node.name;
+      byKey.set(`${node.in}:${name}`, { param: node, pointer });
+    });
+  }
+  return [...byKey.values()];
+}
+
+function compileGroups(
+  doc: OpenApiDocument,
+  coercing: AnyAjv,
+  params: Array<{ param: Json; pointer: string }>,
+): { groups: ParameterGroup[]; declaredQuery: Set<string> | undefined } {
+  const groups: ParameterGroup[] = [];
+  let declaredQuery: Set<string> | undefined = new Set();
+  for (const location of LOCATIONS) {
+    const specs: ParameterSpec[] = [];
+    const properties: Record<string, unknown> = {};
+    const required: string[] = [];
+    for (const { param, pointer } of params) {
+      if (param.in !== location) continue;
+      const name = param.name as string;
+      if (location === 'header' && IGNORED_HEADERS.has(name.toLowerCase())) continue;
+      if (location === 'query') declaredQuery?.add(name);
+      const style =
+        typeof param.style === 'string'
+          ? param.style
+          : location === 'query' || location === 'cookie'
+            ? 'form'
+            : 'simple';
+      const explode = typeof param.explode === 'boolean' ? param.explode : style === 'form';
+      const shape = shapeOf(doc, param.schema, `${pointer}/schema`);
+      // Exploded form objects spread over several query names: their names cannot be checked.
+      if (shape === 'object' && location === 'query' && style === 'form') declaredQuery = undefined;
+      if (shape === 'object' && style !== 'deepObject') continue; // only deepObject objects are deserialized
+      specs.push({ name, in: location, shape, style, explode });
+      properties[name] = param.schema === undefined ? {} : schemaRef(`${pointer}/schema`);
+      if (param.required === true || location === 'path') required.push(name);
+    }
+    if (specs.length === 0) continue;
+    const validate = coercing.compile({ type: 'object', properties, required });
+    groups.push({ location, specs, validate });
+  }
+  return { groups, declaredQuery };
+}
+
+function compileBody(
+  doc: OpenApiDocument,
+  strict: AnyAjv,
+  coercing: AnyAjv,
+  raw: unknown,
+  base: string,
+): CompiledOperation['body'] {
+  if (raw === undefined) return undefined;
+  const { node, pointer } = doc.resolve(raw, base);
+  const content = (node.content ?? {}) as Json;
+  const media: MediaTypeSpec[] = Object.entries(content).map(([type, mediaObject]) => {
+    const range = type.split(';', 1)[0]!.trim().toLowerCase();
+    const kind = isJsonMediaType(range) ? 'json' : range === 'application/x-www-form-urlencoded' ? 'form' : 'other';
+    const hasSchema =
+      typeof mediaObject === 'object' && mediaObject !== null && (mediaObject as Json).schema !== undefined;
+    const ajv = kind === 'json' ? strict : coercing;
+    const validate =
+      hasSchema && kind !== 'other'
+        ? ajv.compile(schemaRef(`${pointer}/content/${escapePointer(type)}/schema`))
+        : undefined;
+    return { range, kind, validate };
+  });
+  return { required: node.required === true, media };
+}
+
+export function compileDocument(doc: OpenApiDocument): CompiledDocument {
+  // Parameters arrive as strings, so their validator coerces ("5" -> 5); JSON bodies must be exact.
+  const coercing = createAjv(doc.dialect, { coerceTypes: 'array' });
+  const strict = createAjv(doc.dialect);
+  for (const ajv of [coercing, strict]) ajv.addSchema(doc.root, DOC_ID, undefined, false);
+
+  const matcher = new PathMatcher<PathEntry>();
+  let operationCount = 0;
+  for (const [template, rawItem] of Object.entries(doc.root.paths as Json)) {
+    if (!template.startsWith('/')) continue; // `x-` extensions
+    const base = `/paths/${escapePointer(template)}`;
+    const { node: pathItem, pointer: pathPointer } = doc.resolve(rawItem, base);
+    const operations = new Map<string, CompiledOperation>();
+    for (const method of METHODS) {
+      const rawOp = pathItem[method];
+      if (rawOp === undefined) continue;
+      const opPointer = `${pathPointer}/${method}`;
+      try {
+        const op = rawOp as Json;
+        const { groups, declaredQuery } = compileGroups(
+          doc,
+          coercing,
+          collectParameters(doc, pathItem, pathPointer, op, opPointer),
+        );
+        const body = compileBody(doc, strict, coercing, op.requestBody, `${opPointer}/requestBody`);
+        operations.set(method.toUpperCase(), { method: method.toUpperCase(), template, groups, declaredQuery, body });
+        operationCount++;
+      } catch (error) {
+        throw new Error(`${method.toUpperCase()} ${template}: ${(error as Error).message}`);
+      }
+    }
+    if (operations.has('GET') && !operations.has('HEAD'))
+      operations.set('HEAD', { ...operations.get('GET')!, method: 'HEAD' });
+    matcher.add(template, { template, operations, allow: [...operations.keys()].join(', ') });
+  }
+  return { matcher, operationCount };
+}

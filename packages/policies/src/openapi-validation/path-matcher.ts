@@ -1,0 +1,68 @@
+/**
+ * OpenAPI path templates (`/pets/{petId}`) compiled once into regexes, grouped by segment count.
+ * Concrete segments win over templated ones at the same position, as the specification requires
+ * (`/pets/mine` before `/pets/{petId}`).
+ */
+export interface PathMatch<T> {
+  value: T;
+  /** Raw (still percent-encoded) parameter values by name. */
+  params: Record<string, string>;
+}
+
+interface Entry<T> {
+  regex: RegExp;
+  names: string[];
+  rank: string;
+  value: T;
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+export class PathMatcher<T> {
+  private readonly bySegments = new Map<number, Entry<T>[]>();
+
+  add(template: string, value: T): void {
+    const segments = template.split('/');
+    const names: string[] = [];
+    let rank = '';
+    const source = segments
+      .map((segment) => {
+        let templated = false;
+        const pattern = segment
+          .split(/(\{[^}]+\})/)
+          .map((part) => {
+            const name = /^\{([^}]+)\}$/.exec(part)?.[1];
+            if (name === undefined) return escapeRegex(part);
+            templated = true;
+            names.push(name);
+            return '([^/]+)';
+          })
+          .join('');
+        rank += templated ? '1' : '0';
+        return pattern;
+      })
+      .join('/');
+    const list = this.bySegments.get(segments.length) ?? [];
+    list.push({ regex: new RegExp(`^${source}$`), names, rank, value });
+    list.sort((a, b) => (a.rank < b.rank ? -1 : a.rank > b.rank ? 1 : 0));
+    this.bySegments.set(segments.length, list);
+  }
+
+  match(path: string): PathMatch<T> | undefined {
+    const trimmed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+    const candidates = this.bySegments.get(trimmed.split('/').length);
+    if (!candidates) return undefined;
+    for (const entry of candidates) {
+      const m = entry.regex.exec(trimmed);
+      if (!m) continue;
+      const params: Record<string, string> = {};
+      entry.names.forEach((name, i) => {
+        params[name] = m[i + 1]!;
+      });
+      return { value: entry.value, params };
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * Who a traffic-control policy (quota, spike-arrest, concurrency-limit) counts a request against:
+ * a CEL key when configured, else the subscription, else the client IP; the same rule and `key`
+ * field as rate-limit.
+ */
+import { sha256Hex } from '@gatehouse/core';
+import Type from 'typebox';
+import type { PolicyEnvironment, RequestContext } from '../sdk/types.js';
+
+export const KeyField = (what: string) =>
+  Type.Optional(
+    Type.String({
+      description: `CEL expression giving the ${what} key, e.g. \`request.headers["x-tenant"]\`, \`request.ip\`, or \`"all"\` for one bucket shared by every caller. Empty (default): each subscription has its own, keyless plans count per client IP. An empty or failing key falls back to that default.`,
+      default: '',
+    }),
+  );
+
+/** Builds the per-request key function once; raw CEL values never appear in keys (they may be secrets). */
+export function createKeyResolver(
+  key: string,
+  env: Pick<PolicyEnvironment, 'compileExpression'>,
+): (ctx: RequestContext) => string {
+  const expression = key.trim() === '' ? undefined : env.compileExpression(key);
+  return (ctx) => {
+    if (expression) {
+      try {
+        const value = expression.evaluate(ctx);
+        if (value !== undefined && value !== null && value !== '') {
+          return `key:${sha256Hex(typeof value === 'string' ? value : JSON.stringify(value)).slice(0, 32)}`;
+        }
+      } catch {
+        // A key that cannot be computed for this request falls back to the default identity.
+      }
+    }
+    return ctx.subscription ? `sub:${ctx.subscription.id}` : `ip:${ctx.request.clientIp}`;
+  };
+}

@@ -1,0 +1,36 @@
+import {
+  simpleDocument,
+  startTestGateway,
+  startTestUpstream,
+  type TestGateway,
+  type TestUpstream,
+} from '@gatehouse/gateway';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+describe('spike-arrest through the gateway', () => {
+  let upstream: TestUpstream;
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    upstream = await startTestUpstream();
+    gw = await startTestGateway(
+      simpleDocument(upstream.url, { policies: [{ policy: 'spike-arrest', config: { rate: '1/m', burst: 2 } }] }),
+    );
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await upstream?.close();
+  });
+
+  it('lets the burst through, then answers 429 rate_limited with Retry-After in seconds', async () => {
+    expect((await gw.fetch('/test/a')).status).toBe(200);
+    expect((await gw.fetch('/test/b')).status).toBe(200);
+    const refused = await gw.fetch('/test/c');
+    expect(refused.status).toBe(429);
+    expect(((await refused.json()) as { code: string }).code).toBe('rate_limited');
+    const retryAfter = Number(refused.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(59);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    expect(upstream.requests).toHaveLength(2);
+  });
+});

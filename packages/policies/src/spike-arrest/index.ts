@@ -1,0 +1,62 @@
+/**
+ * spike-arrest: smooths bursts by admitting one request per (period / rate) per key, with a
+ * configurable burst. In memory per gateway by default (N gateways admit N times the rate);
+ * `distributed: true` approximates it across gateways with the shared counter store.
+ */
+import { GatewayError } from '@gatehouse/core';
+import { createKeyResolver } from '../quota/traffic-key.js';
+import { definePolicy } from '../sdk/define.js';
+import { GcraLimiter } from './gcra.js';
+import { emissionIntervalMs, SpikeArrestConfig } from './schema.js';
+
+const PRUNE_EVERY_MS = 10_000;
+
+export const spikeArrestPolicy = definePolicy<SpikeArrestConfig>({
+  name: 'spike-arrest',
+  version: '1.0.0',
+  category: 'traffic',
+  summary: 'Smooths traffic bursts: admits one request per (period / rate) per key, plus an optional burst.',
+  configSchema: SpikeArrestConfig,
+  example: { policy: 'spike-arrest', config: { rate: '20/s', burst: 5, key: 'request.ip' } },
+  phases: ['request'],
+  create(config, env) {
+    const keyOf = createKeyResolver(config.key, env);
+    const intervalMs = emissionIntervalMs(config.rate);
+    const tooFast = (retryAfterMs: number) => {
+      const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+      return new GatewayError('rate_limited', {
+        detail: `Requests are limited to ${config.rate} (burst ${config.burst}); retry in ${seconds} second(s).`,
+        headers: { 'retry-after': String(seconds) },
+      });
+    };
+
+    if (config.distributed) {
+      // Integer windows: stores bucket time in whole milliseconds.
+      const windowMs = Math.max(1, Math.round(intervalMs * config.burst));
+      return {
+        async request(ctx) {
+          const result = await env.counters.hit({
+            key: `spike:${env.scope.key}:${keyOf(ctx)}`,
+            windowMs,
+            algorithm: 'fixed',
+            limit: config.burst,
+          });
+          if (result.count > config.burst) throw tooFast(result.resetMs);
+        },
+      };
+    }
+
+    const limiter = new GcraLimiter(intervalMs, config.burst);
+    const pruner = setInterval(() => limiter.prune(Date.now()), PRUNE_EVERY_MS);
+    pruner.unref();
+    return {
+      request(ctx) {
+        const admission = limiter.take(keyOf(ctx), Date.now());
+        if (!admission.allowed) throw tooFast(admission.retryAfterMs);
+      },
+      close() {
+        clearInterval(pruner);
+      },
+    };
+  },
+});

@@ -1,0 +1,97 @@
+/**
+ * The counter and response cache stores a gateway hands to its policies: in memory for a single
+ * gateway, or in Redis (shared by every gateway, with a memory fallback) when a Redis URL is given.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '@gatehouse/core';
+import type { Redis } from 'ioredis';
+import type { ResponseCacheStore } from '../sdk/cache-store.js';
+import type { CounterStore } from '../sdk/counters/types.js';
+import { MemoryResponseCacheStore } from './memory-cache.js';
+import { MemoryCounterStore } from './memory-counters.js';
+import { RedisResponseCacheStore } from './redis-cache.js';
+import { createFailFastClient, describeRedisUrl } from './redis-client.js';
+import { RedisCounterStore } from './redis-counters.js';
+import { ResilientResponseCacheStore } from './resilient-cache.js';
+import { ResilientCounterStore } from './resilient-counters.js';
+
+export { MemoryResponseCacheStore } from './memory-cache.js';
+export { MemoryCounterStore, type MemoryCounterStoreOptions } from './memory-counters.js';
+export { decodeCachedResponse, encodeCachedResponse, RedisResponseCacheStore } from './redis-cache.js';
+export { createFailFastClient, describeRedisUrl } from './redis-client.js';
+export { RedisCounterStore } from './redis-counters.js';
+export { ResilientResponseCacheStore } from './resilient-cache.js';
+export { ResilientCounterStore } from './resilient-counters.js';
+
+export interface StoresOptions {
+  /** Redis URL (`redis://[:password@]host:port[/db]`); memory stores when absent. */
+  redisUrl?: string;
+  logger: Logger;
+  /** Called for each operation served by the memory fallback while Redis is down. */
+  onFallback?: (store: 'counters' | 'responseCache') => void;
+  /** Byte budget of the in-memory response cache (also the fallback cache). Default 64 MiB. */
+  memoryCacheBytes?: number;
+  /** Prefix of every Redis key. Default `gatehouse:`. */
+  keyPrefix?: string;
+  /** Redis counter commands slower than this fall back to memory. Default 100 ms. */
+  commandTimeoutMs?: number;
+}
+
+export interface Stores {
+  counters: CounterStore;
+  responseCache: ResponseCacheStore;
+  /** Resolves true once Redis is connected (at once for memory stores), false after `timeoutMs`. */
+  ready(timeoutMs?: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export function createStores(options: StoresOptions): Stores {
+  if (!options.redisUrl) {
+    const counters = new MemoryCounterStore();
+    const responseCache = new MemoryResponseCacheStore(options.memoryCacheBytes);
+    return {
+      counters,
+      responseCache,
+      ready: async () => true,
+      close: async () => {
+        await Promise.all([counters.close(), responseCache.close()]);
+      },
+    };
+  }
+  const guardOptions = {
+    target: describeRedisUrl(options.redisUrl),
+    logger: options.logger,
+    onFallback: options.onFallback,
+  };
+  // Separate connections: a large cached body must not delay (and time out) a rate-limit hit.
+  const counterClient = createFailFastClient(options.redisUrl, { commandTimeoutMs: options.commandTimeoutMs ?? 100 });
+  const cacheClient = createFailFastClient(options.redisUrl, {
+    commandTimeoutMs: 4 * (options.commandTimeoutMs ?? 100),
+  });
+  const counters = new ResilientCounterStore(
+    new RedisCounterStore(counterClient, { keyPrefix: options.keyPrefix }),
+    guardOptions,
+  );
+  const responseCache = new ResilientResponseCacheStore(
+    new RedisResponseCacheStore(cacheClient, { keyPrefix: options.keyPrefix }),
+    { ...guardOptions, memoryBytes: options.memoryCacheBytes },
+  );
+  return {
+    counters,
+    responseCache,
+    ready: (timeoutMs = 2000) => waitUntilReady([counterClient, cacheClient], timeoutMs),
+    close: async () => {
+      await Promise.all([counters.close(), responseCache.close()]);
+    },
+  };
+}
+
+/** Polls the client status: simpler than juggling listeners, and only used at startup. */
+async function waitUntilReady(clients: Redis[], timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (clients.some((client) => client.status !== 'ready')) {
+    if (Date.now() >= deadline) return false;
+    await sleep(20);
+  }
+  return true;
+}

@@ -1,0 +1,43 @@
+/**
+ * xml-to-json: converts an XML request or response body to JSON (e.g. to expose an XML backend as
+ * a JSON API). Bodies that are not XML by Content-Type pass through untouched.
+ */
+import { definePolicy } from '../sdk/define.js';
+import type { Handler } from '../sdk/types.js';
+import { isXmlMediaType, messageBody, resolveBodyLimit } from '../set-body/body-message.js';
+import { createXmlReader, XmlSyntaxError } from './from-xml.js';
+import { XmlToJsonConfig } from './schema.js';
+
+export const xmlToJsonPolicy = definePolicy<XmlToJsonConfig>({
+  name: 'xml-to-json',
+  version: '1.0.0',
+  category: 'transformation',
+  summary: 'Converts an XML request or response body to JSON, keeping attributes as prefixed members.',
+  configSchema: XmlToJsonConfig,
+  example: { policy: 'xml-to-json', config: { phase: 'response', arrayElements: ['item'] } },
+  phases: ['request', 'response'],
+  create(config, env) {
+    const maxBytes = resolveBodyLimit(config.maxBodySize, env);
+    const fromXml = createXmlReader(config);
+    const handler: Handler = async (ctx) => {
+      const message = messageBody(ctx, config.phase, maxBytes);
+      if (!isXmlMediaType(message.mediaType) || message.encoded) return;
+      const body = await message.read();
+      if (body.length === 0) return;
+      let value: unknown;
+      try {
+        value = fromXml(body.toString('utf8'));
+      } catch (error) {
+        if (!(error instanceof XmlSyntaxError)) throw error;
+        const where = error.line === undefined ? '' : ` (line ${error.line})`;
+        throw message.malformed(
+          config.phase === 'request'
+            ? `The request body is not well-formed XML${where}: ${error.message}`
+            : 'The upstream response is not well-formed XML.',
+        );
+      }
+      message.write(JSON.stringify(value), config.contentType);
+    };
+    return config.phase === 'request' ? { request: handler } : { response: handler };
+  },
+});
