@@ -197,8 +197,16 @@ export class GatewayContext implements RequestContext {
     return this.abortController.signal;
   }
 
+  /**
+   * What the upstream layer listens on for the client going away. A real AbortController per
+   * request is measurable on the hot path, so the upstream gets this one-listener stand-in; policies
+   * asking for `signal` still get a real AbortSignal.
+   */
+  readonly upstreamSignal = new ClientAbortSignal() as unknown as AbortSignal;
+
   /** Called when the client connection closes before the response finished. */
   abort(): void {
+    (this.upstreamSignal as unknown as ClientAbortSignal).abort();
     this.abortController?.abort();
   }
 
@@ -268,5 +276,37 @@ export class GatewayContext implements RequestContext {
       claims: this.claims ?? {},
     };
     return this.activation;
+  }
+}
+
+type AbortListener = ((event: Event) => void) | { handleEvent(event: Event): void };
+
+/** The part of AbortSignal the upstream layer uses: `aborted`, `reason`, and 'abort' listeners. */
+class ClientAbortSignal {
+  aborted = false;
+  reason: unknown = undefined;
+  private listeners: Array<AbortListener> | undefined;
+
+  addEventListener(_type: 'abort', listener: AbortListener): void {
+    this.listeners ??= [];
+    this.listeners.push(listener);
+  }
+
+  removeEventListener(_type: 'abort', listener: AbortListener): void {
+    const list = this.listeners;
+    if (!list) return;
+    const index = list.indexOf(listener);
+    if (index !== -1) list.splice(index, 1);
+  }
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = new Error('client closed the connection');
+    const event = { type: 'abort', target: this } as unknown as Event;
+    for (const listener of this.listeners?.splice(0) ?? []) {
+      if (typeof listener === 'function') listener(event);
+      else listener.handleEvent(event);
+    }
   }
 }

@@ -178,7 +178,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const drainTimeoutMs = parseDuration(settings.drainTimeout ?? DEFAULTS.drainTimeout);
 
   const accessLogger =
-    options.accessLog === 'off' || typeof options.accessLog === 'function'
+    options.accessLog === 'off' || typeof options.accessLog === 'function' || !logger.isLevelEnabled('info')
       ? undefined
       : logger.child({ kind: 'access' });
   const accessLog =

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
-import { type Duplex, pipeline } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import { GatewayError, type Logger, PROBLEM_CONTENT_TYPE, toProblem } from '@gatehouse/core';
 import type { AuthOutcome } from '@gatehouse/policies';
 import type { CompiledApi, CompiledConfig, CompiledRoute, PhaseLists, Step } from './compile.js';
@@ -58,6 +58,8 @@ export interface HandlerDependencies {
 }
 
 const NO_PLAN = '-';
+/** Upstream bodies up to this size that are already complete are written with the headers at once. */
+const COALESCE_LIMIT = 64 * 1024;
 
 export interface UpgradeInfo {
   socket: Duplex;
@@ -230,7 +232,7 @@ class Exchange {
       path: request.rawQuery ? `${request.path}?${request.rawQuery}` : request.path,
       headers: headers as Record<string, string | string[]>,
       body: null,
-      signal: ctx.signal,
+      signal: ctx.upstreamSignal,
       overrides: ctx.upstream,
       protocol: String(this.req.headers.upgrade ?? 'websocket'),
     });
@@ -302,7 +304,7 @@ class Exchange {
       path: request.rawQuery ? `${request.path}?${request.rawQuery}` : request.path,
       headers: headers as Record<string, string | string[]>,
       body,
-      signal: ctx.signal,
+      signal: ctx.upstreamSignal,
       overrides: ctx.upstream,
     });
     ctx.upstreamLatencyMs = performance.now() - sentAt;
@@ -361,9 +363,21 @@ class Exchange {
       res.end();
       return;
     }
-    pipeline(response.stream, res as NodeJS.WritableStream, (error) => {
-      if (error && !res.destroyed) res.destroy();
+    // pipe() rather than stream.pipeline(): pipeline allocates an AbortController per call, which
+    // showed up as ~7% of CPU in profiles of the proxy path.
+    const body = response.stream;
+    if ((body as { complete?: boolean }).complete === true && body.readableLength <= COALESCE_LIMIT) {
+      // Small responses usually arrive whole with their headers: one write instead of a stream pipe.
+      const data = body.read() as Buffer | null;
+      if (data === null) res.end();
+      else res.end(data);
+      return;
+    }
+    body.once('error', () => res.destroy());
+    res.once('close', () => {
+      if (!body.readableEnded) body.destroy();
     });
+    body.pipe(res as NodeJS.WritableStream);
   }
 
   /** Errors before a context exists (routing): no policies to run. */

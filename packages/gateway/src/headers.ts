@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 
 /** Hop-by-hop headers (RFC 9110 7.6.1) never forwarded in either direction. */
@@ -56,6 +56,20 @@ function connectionTokens(value: string | string[]): Set<string> {
   );
 }
 
+/** Random ids from a pooled buffer: one randomFillSync per 4 KiB instead of a syscall per request. */
+const pool = Buffer.alloc(4096);
+let poolOffset = pool.length;
+
+function randomHex(bytes: number): string {
+  if (poolOffset + bytes > pool.length) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  const hex = pool.toString('hex', poolOffset, poolOffset + bytes);
+  poolOffset += bytes;
+  return hex;
+}
+
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
 /**
@@ -63,12 +77,12 @@ const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$
  * parent for the upstream; start a new (unsampled) trace when the caller sent none or an invalid one.
  */
 export function nextTraceparent(incoming: string | undefined): { header: string; traceId: string } {
-  const spanId = randomBytes(8).toString('hex');
+  const spanId = randomHex(8);
   const match = incoming ? TRACEPARENT.exec(incoming.trim()) : null;
   if (match && match[1] !== 'ff' && !/^0+$/.test(match[2]!)) {
     return { header: `00-${match[2]}-${spanId}-${match[4]}`, traceId: match[2]! };
   }
-  const traceId = randomBytes(16).toString('hex');
+  const traceId = randomHex(16);
   return { header: `00-${traceId}-${spanId}-00`, traceId };
 }
 

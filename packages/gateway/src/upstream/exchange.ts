@@ -21,6 +21,9 @@ const BODY_HIGH_WATER_MARK = 64 * 1024;
 
 /** The response body handed to the gateway: undici pushes into it, backpressure pauses the socket. */
 class ResponseBody extends Readable {
+  /** The upstream finished sending: everything is buffered, so a small body can be written in one go. */
+  complete = false;
+
   constructor(private readonly exchange: Exchange) {
     super({ highWaterMark: BODY_HIGH_WATER_MARK });
   }
@@ -124,6 +127,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onComplete(): void {
+    if (this.#body !== undefined) this.#body.complete = true;
     this.#body?.push(null);
     this.#end(undefined);
   }
