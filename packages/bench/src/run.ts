@@ -38,7 +38,9 @@ async function main(): Promise<void> {
     const upstreamUrl = `http://127.0.0.1:${upstreamPort}`;
     const dir = await mkdtemp(path.join(tmpdir(), 'gatehouse-bench-'));
     const running: Running[] = [];
-    for (const scenario of scenarios(upstreamUrl)) {
+    const only = process.env.BENCH_ONLY?.split(',');
+    for (const scenario of await scenarios(upstreamUrl)) {
+      if (only && scenario.id !== 'baseline' && !only.includes(scenario.id)) continue;
       if (scenario.kind === 'nginx' && !existsSync('/usr/sbin/nginx')) continue;
       const port = await freePort();
       let proc: Proc;

@@ -8,6 +8,8 @@ import { DEFAULT_THROTTLE, LoginThrottle, type ThrottleOptions } from './auth/th
 import type { Database } from './db/connect.js';
 import { registerErrorHandling } from './http/errors.js';
 import { validatorCompiler } from './http/validation.js';
+import { loadSigner } from './hybrid/signing.js';
+import { analyticsRoutes } from './routes/analytics.js';
 import { apiRoutes } from './routes/apis.js';
 import { applicationRoutes } from './routes/applications.js';
 import { auditRoutes } from './routes/audit.js';
@@ -16,6 +18,7 @@ import { configRoutes } from './routes/config.js';
 import { deploymentRoutes } from './routes/deployments.js';
 import type { RouteDeps } from './routes/deps.js';
 import { environmentRoutes } from './routes/environments.js';
+import { gatewayApiRoutes } from './routes/gateway-api.js';
 import { gatewayRoutes } from './routes/gateways.js';
 import { planRoutes } from './routes/plans.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
@@ -32,7 +35,13 @@ export interface BuildAppOptions {
   throttle?: ThrottleOptions | undefined;
   /** Trust X-Forwarded-For (only behind a known proxy): the login throttle keys on the client address. */
   trustProxy?: boolean | undefined;
+  /** Expected time between gateway heartbeats (default 60 s); online/stale/offline derive from it. */
+  heartbeatIntervalMs?: number | undefined;
+  /** Keep-alive comment interval on gateways' event streams (default 15 s). */
+  eventsPingMs?: number | undefined;
 }
+
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 60_000;
 
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -73,6 +82,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
             scheme: 'bearer',
             description: 'Session token from /auth/login, or a personal access token.',
           },
+          gatewayToken: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'Gateway token (hybrid mode), from registering the gateway. Only for /api/v1/gateway/*.',
+          },
         },
       },
       security: [{ bearer: [] }],
@@ -90,6 +104,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     orgId: options.orgId,
     throttle: new LoginThrottle(options.throttle ?? DEFAULT_THROTTLE),
     sessionTtlMs: options.sessionTtlMs ?? 12 * 3_600_000,
+    signer: await loadSigner(options.db),
+    heartbeatIntervalMs: options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
+    eventsPingMs: options.eventsPingMs ?? 15_000,
   };
   systemRoutes(app, deps);
   authRoutes(app, deps);
@@ -101,6 +118,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   applicationRoutes(app, deps);
   subscriptionRoutes(app, deps);
   gatewayRoutes(app, deps);
+  gatewayApiRoutes(app, deps);
+  analyticsRoutes(app, deps);
   auditRoutes(app, deps);
   configRoutes(app, deps);
   await app.ready();

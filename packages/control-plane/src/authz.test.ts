@@ -1,7 +1,9 @@
 /**
  * Walks every operation of the OpenAPI document with every role and without a token, and checks
  * each answer against the authorization table: 401 without credentials, 403 when the table says
- * no, and neither when it says yes.
+ * no, and neither when it says yes. Gateway-protocol operations (scope `gateway`) are not for
+ * users: every user token gets 401 there, and only a gateway token gets through; that gateway
+ * token opens no user route.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +20,7 @@ for (const backend of backends()) {
       let h: Harness;
       const ids: Record<string, string> = {};
       const callers: Caller[] = [];
+      let gatewayToken: string;
 
       beforeAll(async () => {
         h = await createHarness(backend);
@@ -40,7 +43,10 @@ for (const backend of backends()) {
           })
         ).json().id;
         ids.keyId = (await h.call('POST', `${ENV}/subscriptions/${ids.subId}/api-keys`)).json().id;
-        ids.gatewayId = (await h.call('POST', `${ENV}/gateways`, { body: { name: 'gw' } })).json().id;
+        const gateway = (await h.call('POST', `${ENV}/gateways`, { body: { name: 'gw' } })).json();
+        ids.gatewayId = gateway.id;
+        // A second gateway for the protocol walk: the user walk may revoke or delete the first.
+        gatewayToken = (await h.call('POST', `${ENV}/gateways`, { body: { name: 'gw-protocol' } })).json().token;
         ids.userId = (await h.createUser('someone@example.test')).id;
         callers.push({ name: 'anonymous', token: null, isAdmin: false, role: undefined });
         callers.push({ name: 'platform-admin', token: h.adminToken, isAdmin: true, role: 'admin' });
@@ -81,7 +87,33 @@ for (const backend of backends()) {
         };
         const failures: string[] = [];
         let checked = 0;
+        const gatewayOps = operations.filter((op) => PERMISSIONS[op.action].scope === 'gateway');
+        expect(gatewayOps.map((op) => `${op.method} ${op.path}`).sort()).toEqual([
+          'GET /api/v1/gateway/events',
+          'GET /api/v1/gateway/signing-key',
+          'GET /api/v1/gateway/sync',
+          'POST /api/v1/gateway/analytics',
+          'POST /api/v1/gateway/heartbeat',
+        ]);
+        for (const op of gatewayOps) {
+          for (const caller of callers) {
+            const res = await h.call(op.method, op.path, {
+              token: caller.token,
+              ...(op.method === 'GET' ? {} : { body: {} }),
+            });
+            checked++;
+            if (res.statusCode !== 401) failures.push(`${caller.name} ${op.method} ${op.path} -> ${res.statusCode}`);
+          }
+          // The event stream never ends by itself; it is exercised over a real socket in hybrid.test.ts.
+          if (op.path.endsWith('/events')) continue;
+          const res = await h.call(op.method, op.path, {
+            token: gatewayToken,
+            ...(op.method === 'GET' ? {} : { body: op.path.endsWith('/analytics') ? { records: [] } : {} }),
+          });
+          if (res.statusCode >= 300) failures.push(`gateway ${op.method} ${op.path} -> ${res.statusCode} ${res.body}`);
+        }
         for (const op of operations) {
+          if (PERMISSIONS[op.action].scope === 'gateway') continue;
           const url = op.path.replace(/\{(\w+)\}/g, (_, name: string) => values[name] ?? 'missing');
           for (const caller of callers) {
             const res = await h.call(op.method, url, {
@@ -102,9 +134,14 @@ for (const backend of backends()) {
               );
             if (res.statusCode >= 500) failures.push(`${caller.name} ${op.method} ${url} -> ${res.statusCode}`);
           }
+          if (op.method === 'GET' && PERMISSIONS[op.action].scope !== 'public') {
+            const res = await h.call(op.method, url, { token: gatewayToken });
+            if (res.statusCode !== 401) failures.push(`gateway token ${op.method} ${url} -> ${res.statusCode}`);
+          }
         }
         expect(failures).toEqual([]);
         expect(checked).toBe(operations.length * callers.length);
+        expect(gatewayOps.length).toBeGreaterThan(0);
       });
     },
   );

@@ -253,7 +253,7 @@ for (const backend of backends()) {
         const seen: string[] = [];
         let cursor: string | null = null;
         do {
-          const page = (
+          const page: { items: { id: string }[]; nextCursor: string | null } = (
             await h.call('GET', `${ENV}/apis?limit=3&sort=-name${cursor ? `&cursor=${cursor}` : ''}`)
           ).json();
           expect(page.items.length).toBeLessThanOrEqual(3);

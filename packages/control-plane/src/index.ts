@@ -1,4 +1,4 @@
-export { type BuildAppOptions, buildApp } from './app.js';
+export { type BuildAppOptions, buildApp, DEFAULT_HEARTBEAT_INTERVAL_MS } from './app.js';
 export { type Action, PERMISSIONS, ROLES, type Role } from './auth/permissions.js';
 export { bootstrap, DEFAULT_ADMIN_EMAIL } from './bootstrap.js';
 export {
@@ -10,6 +10,9 @@ export {
 export { type Database, type DatabaseHandle, openDatabase } from './db/connect.js';
 export { migrate } from './db/migrate.js';
 export { MIGRATIONS } from './db/migrations.js';
+export { createDemoSetup, type DemoOptions, type DemoSetup } from './demo.js';
+export { servesApi } from './hybrid/sharding.js';
+export type { SyncMessage } from './hybrid/sync.js';
 export {
   type ControlPlane,
   type ControlPlaneOptions,

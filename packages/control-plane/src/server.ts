@@ -1,4 +1,4 @@
-import { createLogger, type Logger } from '@gatehouse/core';
+import { createLogger, type Logger, parseDuration } from '@gatehouse/core';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { bootstrap } from './bootstrap.js';
@@ -17,6 +17,8 @@ export interface ControlPlaneOptions {
   logger?: Logger;
   /** PostgreSQL schema (search_path), for isolated test runs. */
   databaseSchema?: string;
+  /** Expected gateway heartbeat interval; default GATEHOUSE_HEARTBEAT_INTERVAL or 60 s. */
+  heartbeatIntervalMs?: number;
 }
 
 export interface ControlPlane {
@@ -51,7 +53,13 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         `\nGatehouse control plane: created admin ${boot.adminEmail} with password\n\n    ${boot.generatedPassword}\n\nIt is not shown again; change it with PATCH /api/v1/users/{id}.\n\n`,
       );
     }
-    const app = await buildApp({ db: handle.db, orgId: boot.orgId, logger });
+    const heartbeat = process.env.GATEHOUSE_HEARTBEAT_INTERVAL;
+    const app = await buildApp({
+      db: handle.db,
+      orgId: boot.orgId,
+      logger,
+      heartbeatIntervalMs: options.heartbeatIntervalMs ?? (heartbeat ? parseDuration(heartbeat) : undefined),
+    });
     const host = options.host ?? '127.0.0.1';
     await app.listen({ port: options.port ?? DEFAULT_PORT, host });
     const address = app.server.address();

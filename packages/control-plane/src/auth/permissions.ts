@@ -10,6 +10,8 @@
  *  - platform: platform administrators only (users, environments).
  *  - env: a member of the environment in the URL with one of `roles`; platform administrators act
  *    as `admin` everywhere. Non-members get 404 for the environment (no existence leak).
+ *  - gateway: hybrid-mode endpoints (/api/v1/gateway/...), called by gateways with their gateway
+ *    token, never by users: a user token gets 401 there. The environment comes from the token.
  */
 export const ROLES = ['admin', 'publisher', 'viewer', 'consumer'] as const;
 export type Role = (typeof ROLES)[number];
@@ -19,6 +21,7 @@ type Rule =
   | { scope: 'self' }
   | { scope: 'authenticated' }
   | { scope: 'platform' }
+  | { scope: 'gateway' }
   | { scope: 'env'; roles: readonly Role[] };
 
 const ALL: readonly Role[] = ROLES;
@@ -51,6 +54,11 @@ export const PERMISSIONS = {
   'apikeys:write': { scope: 'env', roles: ACTORS },
   'gateways:read': { scope: 'env', roles: STAFF },
   'gateways:write': { scope: 'env', roles: ['admin'] },
+  // Consumers see only their own applications' traffic.
+  'analytics:read': { scope: 'env', roles: ALL },
+  // Gateways: pull config, signing key and change events; push heartbeats and analytics.
+  'gateway:config': { scope: 'gateway' },
+  'gateway:report': { scope: 'gateway' },
   'audit:read': { scope: 'env', roles: ['admin'] },
   'config:read': { scope: 'env', roles: STAFF },
 } as const satisfies Record<string, Rule>;
@@ -78,6 +86,8 @@ export function isAllowed(action: Action, subject: Subject, envRole: Role | unde
       return true;
     case 'platform':
       return subject.isAdmin;
+    case 'gateway':
+      return false;
     case 'env':
       return envRole !== undefined && rule.roles.includes(envRole);
   }

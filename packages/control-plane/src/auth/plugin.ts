@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Database } from '../db/connect.js';
 import { authTokens, environments, memberships, users } from '../db/schema.js';
 import type { Principal } from './context.js';
+import { authenticateGateway } from './gateway-token.js';
 import { isAllowed, PERMISSIONS, type Role } from './permissions.js';
 import { hashToken, SECRET_PREFIX } from './secrets.js';
 
@@ -26,6 +27,7 @@ export function registerAuth(app: FastifyInstance, options: AuthPluginOptions): 
   const { db, orgId, publicPrefixes } = options;
   app.decorateRequest('principal', null);
   app.decorateRequest('envCtx', null);
+  app.decorateRequest('gateway', null);
 
   app.addHook('onRoute', (route) => {
     const action = route.config?.action;
@@ -37,6 +39,17 @@ export function registerAuth(app: FastifyInstance, options: AuthPluginOptions): 
   app.addHook('onRequest', async (request) => {
     const action = request.routeOptions.config?.action;
     if (action === undefined || action === 'public') return; // docs UI, or no route (404 handler)
+    if (PERMISSIONS[action].scope === 'gateway') {
+      const gateway = await authenticateGateway(db, orgId, request);
+      if (!gateway) {
+        throw new GatewayError('unauthorized', {
+          detail: 'Send `Authorization: Bearer <gateway token>` (from POST /api/v1/environments/{env}/gateways).',
+          headers: { 'www-authenticate': 'Bearer realm="gatehouse-gateway"' },
+        });
+      }
+      request.gateway = gateway;
+      return;
+    }
     const principal = await authenticate(db, request);
     if (!principal) {
       throw new GatewayError('unauthorized', {

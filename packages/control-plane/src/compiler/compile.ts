@@ -10,21 +10,25 @@
  */
 import type { Api, Application, ConfigDocument, ConfigProblem, Plan } from '@gatehouse/config';
 import { validateDocument } from '@gatehouse/config';
-import { GatewayError, sha256Hex } from '@gatehouse/core';
+import { canonicalJson, GatewayError, sha256Hex } from '@gatehouse/core';
 import { and, desc, eq, gt, inArray, isNull, or } from 'drizzle-orm';
 import type { Database } from '../db/connect.js';
 import { apiKeys, apis, applications, deployments, environments, plans, subscriptions } from '../db/schema.js';
+import { servesApi } from '../hybrid/sharding.js';
 import type { ApiSnapshot } from '../services/apis.js';
 
 export interface CompileOptions {
   now?: Date;
   /** Compile as if this API's latest revision were `snapshot` (deploy-time check of a candidate). */
   candidate?: { apiPk: string; snapshot: ApiSnapshot; revision: number };
+  /** Only the APIs a gateway with these sharding tags serves (hybrid mode). */
+  shardTags?: string[];
 }
 
 export interface CompileResult {
   document: ConfigDocument;
   configVersion: string;
+  definitionVersion: string;
 }
 
 const SERVED_PLAN_STATUSES = new Set(['published', 'deprecated']);
@@ -61,16 +65,16 @@ export function apiFromSnapshot(snapshot: ApiSnapshot, revision: number): Api | 
   return api;
 }
 
-/** Compiles without validating; `compileEnvironmentConfig` validates. */
-export async function buildEnvironmentDocument(db: Database, envId: string, options: CompileOptions = {}) {
-  const now = options.now ?? new Date();
-  const [env] = await db
-    .select({ slug: environments.slug })
-    .from(environments)
-    .where(eq(environments.id, envId))
-    .limit(1);
-  if (!env) throw new GatewayError('not_found', { detail: 'No such environment.' });
-
+/**
+ * The latest deployed revision of each API of the environment, compiled (retired ones and ones
+ * without a servable plan left out), by API pk. With `shardTags`, only APIs a gateway with those
+ * tags serves.
+ */
+export async function loadDeployedApis(
+  db: Database,
+  envId: string,
+  options: Pick<CompileOptions, 'candidate' | 'shardTags'> = {},
+): Promise<Map<string, Api>> {
   const latest = await db
     .selectDistinctOn([deployments.apiPk], {
       apiPk: deployments.apiPk,
@@ -86,84 +90,117 @@ export async function buildEnvironmentDocument(db: Database, envId: string, opti
   );
   if (options.candidate) revisions.set(options.candidate.apiPk, options.candidate);
 
-  const compiledApis = new Map<string, Api>(); // by api pk
+  const compiledApis = new Map<string, Api>();
   for (const [apiPk, { revision, snapshot }] of revisions) {
     const api = apiFromSnapshot(snapshot, revision);
-    if (api) compiledApis.set(apiPk, api);
+    if (!api) continue;
+    if (options.shardTags && !servesApi(options.shardTags, api.tags ?? [])) continue;
+    compiledApis.set(apiPk, api);
   }
+  return compiledApis;
+}
 
-  const applicationsOut: Application[] = [];
+/**
+ * Applications with their accepted subscriptions to `compiledApis` (by API pk) and live keys.
+ * An application with no such subscription is left out. `applicationIds` narrows the work to
+ * those applications (credential deltas).
+ */
+export async function compileApplications(
+  db: Database,
+  envId: string,
+  compiledApis: Map<string, Api>,
+  options: { now?: Date; applicationIds?: string[] } = {},
+): Promise<Application[]> {
+  const now = options.now ?? new Date();
   const apiPks = [...compiledApis.keys()];
-  if (apiPks.length > 0) {
-    const subs = await db
-      .select({
-        id: subscriptions.id,
-        apiPk: subscriptions.apiPk,
-        planSlug: plans.slug,
-        appId: applications.id,
-        appName: applications.name,
-        clientId: applications.clientId,
-      })
-      .from(subscriptions)
-      .innerJoin(plans, eq(plans.pk, subscriptions.planPk))
-      .innerJoin(applications, eq(applications.id, subscriptions.applicationId))
-      .where(
-        and(eq(subscriptions.envId, envId), eq(subscriptions.status, 'accepted'), inArray(subscriptions.apiPk, apiPks)),
-      );
-    const subIds = subs.map((s) => s.id);
-    const keys =
-      subIds.length === 0
-        ? []
-        : await db
-            .select({
-              id: apiKeys.id,
-              subscriptionId: apiKeys.subscriptionId,
-              keyHash: apiKeys.keyHash,
-              expiresAt: apiKeys.expiresAt,
-            })
-            .from(apiKeys)
-            .where(
-              and(
-                inArray(apiKeys.subscriptionId, subIds),
-                isNull(apiKeys.revokedAt),
-                or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now)),
-              ),
-            );
-    const keysBySub = new Map<string, typeof keys>();
-    for (const key of keys) keysBySub.set(key.subscriptionId, [...(keysBySub.get(key.subscriptionId) ?? []), key]);
-
-    const apps = new Map<string, Application>();
-    for (const sub of subs) {
-      const api = compiledApis.get(sub.apiPk)!;
-      // A subscription to a plan not (yet) deployed, or no longer served, is not compiled.
-      if (!api.plans.some((p) => p.id === sub.planSlug)) continue;
-      let app = apps.get(sub.appId);
-      if (!app) {
-        app = { id: sub.appId, name: sub.appName, subscriptions: [] };
-        if (sub.clientId) app.clientId = sub.clientId;
-        apps.set(sub.appId, app);
-      }
-      app.subscriptions.push({
-        id: sub.id,
-        api: api.id,
-        plan: sub.planSlug,
-        status: 'accepted',
-        apiKeys: (keysBySub.get(sub.id) ?? [])
-          .sort((a, b) => a.id.localeCompare(b.id))
-          .map((k) =>
-            k.expiresAt
-              ? { id: k.id, keyHash: k.keyHash, expiresAt: k.expiresAt.toISOString() }
-              : { id: k.id, keyHash: k.keyHash },
-          ),
-      });
-    }
-    for (const app of apps.values()) {
-      app.subscriptions.sort((a, b) => a.id!.localeCompare(b.id!));
-      applicationsOut.push(app);
-    }
-    applicationsOut.sort((a, b) => a.id.localeCompare(b.id));
+  if (apiPks.length === 0 || options.applicationIds?.length === 0) return [];
+  const subscriptionFilter = and(
+    eq(subscriptions.envId, envId),
+    eq(subscriptions.status, 'accepted'),
+    inArray(subscriptions.apiPk, apiPks),
+    options.applicationIds ? inArray(subscriptions.applicationId, options.applicationIds) : undefined,
+  );
+  const subs = await db
+    .select({
+      id: subscriptions.id,
+      apiPk: subscriptions.apiPk,
+      planSlug: plans.slug,
+      appId: applications.id,
+      appName: applications.name,
+      clientId: applications.clientId,
+    })
+    .from(subscriptions)
+    .innerJoin(plans, eq(plans.pk, subscriptions.planPk))
+    .innerJoin(applications, eq(applications.id, subscriptions.applicationId))
+    .where(subscriptionFilter);
+  if (subs.length === 0) return [];
+  // A join rather than a list of subscription ids: with 100,000 keys the list would not fit a query.
+  const keys = await db
+    .select({
+      id: apiKeys.id,
+      subscriptionId: apiKeys.subscriptionId,
+      keyHash: apiKeys.keyHash,
+      expiresAt: apiKeys.expiresAt,
+    })
+    .from(apiKeys)
+    .innerJoin(subscriptions, eq(subscriptions.id, apiKeys.subscriptionId))
+    .where(
+      and(subscriptionFilter, isNull(apiKeys.revokedAt), or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now))),
+    );
+  const keysBySub = new Map<string, typeof keys>();
+  for (const key of keys) {
+    const list = keysBySub.get(key.subscriptionId);
+    if (list) list.push(key);
+    else keysBySub.set(key.subscriptionId, [key]);
   }
 
+  const apps = new Map<string, Application>();
+  for (const sub of subs) {
+    const api = compiledApis.get(sub.apiPk)!;
+    // A subscription to a plan not (yet) deployed, or no longer served, is not compiled.
+    if (!api.plans.some((p) => p.id === sub.planSlug)) continue;
+    let app = apps.get(sub.appId);
+    if (!app) {
+      app = { id: sub.appId, name: sub.appName, subscriptions: [] };
+      if (sub.clientId) app.clientId = sub.clientId;
+      apps.set(sub.appId, app);
+    }
+    app.subscriptions.push({
+      id: sub.id,
+      api: api.id,
+      plan: sub.planSlug,
+      status: 'accepted',
+      apiKeys: (keysBySub.get(sub.id) ?? [])
+        .sort((a, b) => a.id.localeCompare(b.id))
+        .map((k) =>
+          k.expiresAt
+            ? { id: k.id, keyHash: k.keyHash, expiresAt: k.expiresAt.toISOString() }
+            : { id: k.id, keyHash: k.keyHash },
+        ),
+    });
+  }
+  const out = [...apps.values()];
+  for (const app of out) app.subscriptions.sort((a, b) => a.id!.localeCompare(b.id!));
+  return out.sort((a, b) => a.id.localeCompare(b.id));
+}
+
+/** Hash of the deployed APIs (not the credentials): tells a gateway's definition apart from another. */
+export function definitionVersionOf(apisOut: Api[]): string {
+  return sha256Hex(canonicalJson(apisOut)).slice(0, 16);
+}
+
+/** Compiles without validating; `compileEnvironmentConfig` validates. */
+export async function buildEnvironmentDocument(db: Database, envId: string, options: CompileOptions = {}) {
+  const now = options.now ?? new Date();
+  const [env] = await db
+    .select({ slug: environments.slug })
+    .from(environments)
+    .where(eq(environments.id, envId))
+    .limit(1);
+  if (!env) throw new GatewayError('not_found', { detail: 'No such environment.' });
+
+  const compiledApis = await loadDeployedApis(db, envId, options);
+  const applicationsOut = await compileApplications(db, envId, compiledApis, { now });
   const apisOut = [...compiledApis.values()].sort((a, b) => a.id.localeCompare(b.id));
   // The version hashes content only, so an unchanged state keeps its version across compilations.
   const configVersion = sha256Hex(JSON.stringify({ apis: apisOut, applications: applicationsOut })).slice(0, 16);
@@ -173,7 +210,7 @@ export async function buildEnvironmentDocument(db: Database, envId: string, opti
     applications: applicationsOut,
     metadata: { environment: env.slug, configVersion, compiledAt: now.toISOString() },
   };
-  return { document, configVersion };
+  return { document, configVersion, definitionVersion: definitionVersionOf(apisOut) };
 }
 
 export class InvalidCompiledDocument extends Error {

@@ -197,4 +197,68 @@ export const MIGRATIONS: Migration[] = [
       'CREATE INDEX audit_env_seq ON audit_events (env_id, seq)',
     ],
   },
+  {
+    version: 2,
+    name: 'hybrid mode: gateway tokens, heartbeats, change log, signing keys, analytics',
+    statements: [
+      'ALTER TABLE gateways ADD COLUMN previous_token_hash text',
+      `ALTER TABLE gateways ADD COLUMN previous_token_expires_at ${ts}`,
+      `ALTER TABLE gateways ADD COLUMN revoked_at ${ts}`,
+      'CREATE INDEX gateways_previous_token ON gateways (previous_token_hash) WHERE previous_token_hash IS NOT NULL',
+      `CREATE TABLE gateway_heartbeats (
+        gateway_id uuid PRIMARY KEY REFERENCES gateways(id) ON DELETE CASCADE,
+        received_at ${ts} NOT NULL,
+        instance_id text,
+        version text,
+        hostname text,
+        config_version text,
+        cursor text,
+        applied jsonb NOT NULL DEFAULT '{}',
+        uptime_seconds double precision,
+        requests jsonb,
+        capabilities jsonb,
+        backup jsonb,
+        errors jsonb NOT NULL DEFAULT '[]'
+      )`,
+      // What changed, in commit order per environment: gateways holding cursor c:<seq> get the rest
+      // as a delta. No foreign key on application_id: a deleted application must still be announced.
+      `CREATE TABLE config_changes (
+        seq bigserial PRIMARY KEY,
+        env_id uuid NOT NULL REFERENCES environments(id) ON DELETE CASCADE,
+        kind text NOT NULL CHECK (kind IN ('credentials', 'definition')),
+        application_id uuid,
+        api_tags jsonb,
+        created_at ${ts} NOT NULL DEFAULT now()
+      )`,
+      'CREATE INDEX config_changes_env_seq ON config_changes (env_id, seq)',
+      `CREATE TABLE signing_keys (
+        id text PRIMARY KEY,
+        alg text NOT NULL,
+        public_key_pem text NOT NULL,
+        private_key_pem text NOT NULL,
+        created_at ${ts} NOT NULL DEFAULT now()
+      )`,
+      // No foreign key to gateways: traffic history outlives a deregistered gateway.
+      `CREATE TABLE analytics_requests (
+        id uuid PRIMARY KEY,
+        env_id uuid NOT NULL REFERENCES environments(id) ON DELETE CASCADE,
+        gateway_id uuid,
+        time ${ts} NOT NULL,
+        api text,
+        plan text,
+        application text,
+        subscription text,
+        method text NOT NULL,
+        route text,
+        status integer NOT NULL,
+        latency_ms double precision NOT NULL,
+        upstream_latency_ms double precision,
+        bytes_in bigint,
+        bytes_out bigint,
+        client_ip text,
+        error_code text
+      )`,
+      'CREATE INDEX analytics_env_time ON analytics_requests (env_id, time)',
+    ],
+  },
 ];

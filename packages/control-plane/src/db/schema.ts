@@ -4,7 +4,19 @@
  * must change together (schema.test.ts checks every column exists after migrating).
  */
 import { sql } from 'drizzle-orm';
-import { bigserial, boolean, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  doublePrecision,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uuid,
+} from 'drizzle-orm/pg-core';
 
 // Millisecond precision: JS Dates carry ms, so keyset cursors over timestamps round-trip exactly.
 const ts = (name: string) => timestamp(name, { withTimezone: true, precision: 3, mode: 'date' });
@@ -202,9 +214,84 @@ export const gateways = pgTable('gateways', {
   tokenHash: text('token_hash').notNull().unique(),
   tokenPrefix: text('token_prefix').notNull(),
   lastSeenAt: ts('last_seen_at'),
+  /** After a rotation, the old token keeps working until previousTokenExpiresAt. */
+  previousTokenHash: text('previous_token_hash'),
+  previousTokenExpiresAt: ts('previous_token_expires_at'),
+  revokedAt: ts('revoked_at'),
   rowVersion: rowVersion(),
   createdAt: created(),
   updatedAt: updated(),
+});
+
+/** Per API id: the revision a gateway reports and when it first reported it. */
+export type AppliedRevisions = Record<string, { revision: number; at: string }>;
+export interface GatewayCapability {
+  name: string;
+  version: string;
+  kind: string;
+}
+export interface GatewayReportedError {
+  at: string;
+  message: string;
+}
+
+export const gatewayHeartbeats = pgTable('gateway_heartbeats', {
+  gatewayId: uuid('gateway_id')
+    .primaryKey()
+    .references(() => gateways.id, { onDelete: 'cascade' }),
+  receivedAt: ts('received_at').notNull(),
+  instanceId: text('instance_id'),
+  version: text('version'),
+  hostname: text('hostname'),
+  configVersion: text('config_version'),
+  cursor: text('cursor'),
+  applied: jsonb('applied').$type<AppliedRevisions>().notNull(),
+  uptimeSeconds: doublePrecision('uptime_seconds'),
+  requests: jsonb('requests').$type<Record<string, number>>(),
+  capabilities: jsonb('capabilities').$type<GatewayCapability[]>(),
+  backup: jsonb('backup').$type<Record<string, unknown>>(),
+  errors: jsonb('errors').$type<GatewayReportedError[]>().notNull(),
+});
+
+export const configChanges = pgTable('config_changes', {
+  seq: bigserial('seq', { mode: 'number' }).primaryKey(),
+  envId: uuid('env_id')
+    .notNull()
+    .references(() => environments.id, { onDelete: 'cascade' }),
+  kind: text('kind').$type<'credentials' | 'definition'>().notNull(),
+  applicationId: uuid('application_id'),
+  apiTags: jsonb('api_tags').$type<string[]>(),
+  createdAt: created(),
+});
+
+export const signingKeys = pgTable('signing_keys', {
+  id: text('id').primaryKey(),
+  alg: text('alg').notNull(),
+  publicKeyPem: text('public_key_pem').notNull(),
+  privateKeyPem: text('private_key_pem').notNull(),
+  createdAt: created(),
+});
+
+export const analyticsRequests = pgTable('analytics_requests', {
+  id: uuid('id').primaryKey(),
+  envId: uuid('env_id')
+    .notNull()
+    .references(() => environments.id, { onDelete: 'cascade' }),
+  gatewayId: uuid('gateway_id'),
+  time: ts('time').notNull(),
+  api: text('api'),
+  plan: text('plan'),
+  application: text('application'),
+  subscription: text('subscription'),
+  method: text('method').notNull(),
+  route: text('route'),
+  status: integer('status').notNull(),
+  latencyMs: doublePrecision('latency_ms').notNull(),
+  upstreamLatencyMs: doublePrecision('upstream_latency_ms'),
+  bytesIn: bigint('bytes_in', { mode: 'number' }),
+  bytesOut: bigint('bytes_out', { mode: 'number' }),
+  clientIp: text('client_ip'),
+  errorCode: text('error_code'),
 });
 
 export const auditEvents = pgTable('audit_events', {
@@ -235,5 +322,9 @@ export const schema = {
   subscriptions,
   apiKeys,
   gateways,
+  gatewayHeartbeats,
+  configChanges,
+  signingKeys,
+  analyticsRequests,
   auditEvents,
 };

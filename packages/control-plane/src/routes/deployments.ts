@@ -1,7 +1,7 @@
 import Type from 'typebox';
 import { envScope } from '../auth/context.js';
 import { errorResponses, Page, PageQueryFields, Timestamp, Uuid } from '../http/schemas.js';
-import { deploy, deploymentView, getDeployment, listDeployments } from '../services/deployments.js';
+import { deploy, deploymentView, getDeployment, listDeployments, withRollouts } from '../services/deployments.js';
 import { ApiParams } from './apis.js';
 import { type App, type RouteDeps, typed } from './deps.js';
 
@@ -15,6 +15,19 @@ const deploymentFields = {
   message: Nullable(Type.String()),
   rollbackOf: Nullable(Type.Integer({ description: 'For a rollback: the revision redeployed.' })),
   current: Type.Boolean({ description: 'This is the revision gateways serve.' }),
+  rollout: Type.Object(
+    {
+      applied: Type.Integer({ description: 'Gateways serving the API that report this revision applied.' }),
+      total: Type.Integer({ description: 'Registered, non-revoked gateways serving the API (by sharding tags).' }),
+      gateways: Type.Array(
+        Type.Object(
+          { id: Uuid('Gateway id.'), name: Type.String(), appliedAt: Timestamp('First heartbeat reporting it.') },
+          { additionalProperties: false },
+        ),
+      ),
+    },
+    { additionalProperties: false, description: 'Where this revision runs, from gateway heartbeats.' },
+  ),
   createdAt: Timestamp('When it was deployed.'),
 };
 const DeploymentView = Type.Object(deploymentFields, { additionalProperties: false });
@@ -38,7 +51,7 @@ export function deploymentRoutes(root: App, deps: RouteDeps): void {
         tags: ['deployments'],
         summary: "Deploy the API's current definition, or with `revision` redeploy an older one (rollback)",
         description:
-          'Each deployment is a new numbered revision. The environment configuration is compiled with it first; a deployment that would make it invalid answers 409 `not_deployable` with the problems.',
+          'Each deployment is a new numbered revision. The environment configuration is compiled with it first; a deployment that would make it invalid, or that uses a policy or security type a gateway serving the API has not reported, answers 409 `not_deployable` with the problems.',
         params: ApiParams,
         body: Type.Object(
           {
@@ -51,8 +64,10 @@ export function deploymentRoutes(root: App, deps: RouteDeps): void {
       },
     },
     async (request, reply) => {
-      const row = await deploy(envScope(request, deps.db), request.params.apiId, request.body ?? {});
-      return reply.code(201).send(deploymentView(row, row.revision));
+      const scope = envScope(request, deps.db);
+      const row = await deploy(scope, request.params.apiId, request.body ?? {});
+      const rollouts = await withRollouts(scope, request.params.apiId, [row]);
+      return reply.code(201).send(deploymentView(row, row.revision, rollouts.get(row.revision)));
     },
   );
 

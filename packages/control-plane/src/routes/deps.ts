@@ -2,12 +2,19 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { LoginThrottle } from '../auth/throttle.js';
 import type { Database } from '../db/connect.js';
+import type { Signer } from '../hybrid/signing.js';
 
 export interface RouteDeps {
   db: Database;
   orgId: string;
   throttle: LoginThrottle;
   sessionTtlMs: number;
+  /** Signs every message sent to gateways. */
+  signer: Signer;
+  /** Expected time between a gateway's heartbeats; gateway status derives from it. */
+  heartbeatIntervalMs: number;
+  /** Comment lines keeping gateways' event streams alive through proxies. */
+  eventsPingMs: number;
 }
 
 export type App = FastifyInstance;

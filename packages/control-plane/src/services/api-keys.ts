@@ -12,6 +12,7 @@ import type { Database } from '../db/connect.js';
 import { apiKeys } from '../db/schema.js';
 import { iso } from '../http/schemas.js';
 import { invalid } from '../http/validation.js';
+import { recordCredentialChange } from '../hybrid/changes.js';
 import { recordAudit } from './audit.js';
 import { findSubscription, type SubscriptionJoined } from './subscriptions.js';
 import { inTransaction } from './tx.js';
@@ -79,6 +80,7 @@ export async function createKey(scope: EnvScope, subscriptionId: string, input: 
     if (live.length >= MAX_KEYS_PER_SUBSCRIPTION)
       throw new GatewayError('conflict', { detail: 'Too many live keys; revoke some first.' });
     const created = await insertKey(tx, scope, subscriptionId, expiresAt);
+    await recordCredentialChange(tx, scope.env.id, sub.sub.applicationId);
     await recordAudit(tx, scope.actor, {
       envId: scope.env.id,
       action: 'apikey.create',
@@ -127,10 +129,11 @@ async function findKey(tx: Database, subscriptionId: string, keyId: string): Pro
 
 export async function revokeKey(scope: EnvScope, subscriptionId: string, keyId: string) {
   await inTransaction(scope.db, async (tx) => {
-    await findSubscription(scope, subscriptionId, tx);
+    const sub = await findSubscription(scope, subscriptionId, tx);
     const current = await findKey(tx, subscriptionId, keyId);
     if (current.revokedAt) return; // idempotent
     const [row] = await tx.update(apiKeys).set({ revokedAt: new Date() }).where(eq(apiKeys.id, keyId)).returning();
+    await recordCredentialChange(tx, scope.env.id, sub.sub.applicationId);
     await recordAudit(tx, scope.actor, {
       envId: scope.env.id,
       action: 'apikey.revoke',
@@ -165,6 +168,7 @@ export async function rotateKey(scope: EnvScope, subscriptionId: string, keyId: 
       )
       .where(eq(apiKeys.id, keyId))
       .returning();
+    await recordCredentialChange(tx, scope.env.id, sub.sub.applicationId);
     await recordAudit(tx, scope.actor, {
       envId: scope.env.id,
       action: 'apikey.rotate',

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PolicyRef, Route, Upstream } from '@gatehouse/config';
 import { GatewayError } from '@gatehouse/core';
-import { and, arrayContains, eq, ilike, inArray, max, or, type SQL } from 'drizzle-orm';
+import { and, arrayContains, desc, eq, ilike, inArray, max, or, type SQL } from 'drizzle-orm';
 import { type EnvScope, ownOnly } from '../auth/context.js';
 import type { Database } from '../db/connect.js';
 import { apis, deployments, plans, subscriptions } from '../db/schema.js';
@@ -9,6 +9,7 @@ import { isUniqueViolation } from '../http/errors.js';
 import type { IfMatch } from '../http/etag.js';
 import { keyset, type PageRequest } from '../http/pagination.js';
 import { iso } from '../http/schemas.js';
+import { recordChanges } from '../hybrid/changes.js';
 import { recordAudit } from './audit.js';
 import { inTransaction } from './tx.js';
 import { escapeLike } from './users.js';
@@ -216,7 +217,18 @@ export async function deleteApi(scope: EnvScope, slug: string, ifMatch: IfMatch)
       throw new GatewayError('conflict', {
         detail: 'The API has open subscriptions; close them (or retire the API) first.',
       });
+    const [deployed] = await tx
+      .select({ snapshot: deployments.snapshot })
+      .from(deployments)
+      .where(eq(deployments.apiPk, current.pk))
+      .orderBy(desc(deployments.revision))
+      .limit(1);
     await tx.delete(apis).where(eq(apis.pk, current.pk));
+    // Its deployments go with it: gateways serving it must drop it.
+    if (deployed) {
+      const apiTags = (deployed.snapshot as unknown as ApiSnapshot).shardingTags ?? [];
+      await recordChanges(tx, scope.env.id, [{ kind: 'definition', apiTags }]);
+    }
     await recordAudit(tx, scope.actor, {
       envId: scope.env.id,
       action: 'api.delete',

@@ -8,6 +8,7 @@ import { isUniqueViolation } from '../http/errors.js';
 import type { IfMatch } from '../http/etag.js';
 import { keyset, type PageRequest } from '../http/pagination.js';
 import { iso } from '../http/schemas.js';
+import { recordCredentialChange } from '../hybrid/changes.js';
 import { stripUndefined } from './apis.js';
 import { recordAudit } from './audit.js';
 import { inTransaction } from './tx.js';
@@ -128,6 +129,7 @@ export async function updateApplication(
         .where(and(eq(applications.id, id), eq(applications.rowVersion, current.rowVersion)))
         .returning();
       if (!row) throw new GatewayError('precondition_failed');
+      await recordCredentialChange(tx, scope.env.id, id);
       await recordAudit(tx, scope.actor, {
         envId: scope.env.id,
         action: 'application.update',
@@ -154,6 +156,7 @@ export async function deleteApplication(scope: EnvScope, id: string, ifMatch: If
       .from(subscriptions)
       .where(and(eq(subscriptions.applicationId, id), inArray(subscriptions.status, ['pending', 'accepted'])));
     await tx.delete(applications).where(eq(applications.id, id));
+    await recordCredentialChange(tx, scope.env.id, id);
     await recordAudit(tx, scope.actor, {
       envId: scope.env.id,
       action: 'application.delete',

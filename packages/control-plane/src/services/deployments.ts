@@ -2,31 +2,62 @@ import { randomUUID } from 'node:crypto';
 import { GatewayError } from '@gatehouse/core';
 import { and, desc, eq, lt, max } from 'drizzle-orm';
 import type { EnvScope } from '../auth/context.js';
-import { compileEnvironmentConfig, InvalidCompiledDocument } from '../compiler/compile.js';
+import { apiFromSnapshot, compileEnvironmentConfig, InvalidCompiledDocument } from '../compiler/compile.js';
 import { deployments } from '../db/schema.js';
 import { isUniqueViolation } from '../http/errors.js';
 import { iso } from '../http/schemas.js';
+import { assertGatewaysSupport } from '../hybrid/capabilities.js';
+import { recordChanges } from '../hybrid/changes.js';
+import { type Rollout, rolloutsOf } from '../hybrid/rollout.js';
 import { type ApiSnapshot, findApi, snapshotOf } from './apis.js';
 import { recordAudit } from './audit.js';
 import { inTransaction } from './tx.js';
 
 type DeploymentRow = typeof deployments.$inferSelect;
 
-export function deploymentView(row: DeploymentRow, current: number | null) {
+const NO_ROLLOUT: Rollout = { applied: 0, total: 0, gateways: [] };
+
+export function deploymentView(row: DeploymentRow, current: number | null, rollout: Rollout = NO_ROLLOUT) {
   return {
     revision: row.revision,
     author: { id: row.authorId, email: row.authorEmail },
     message: row.message,
     rollbackOf: row.rollbackOf,
     current: row.revision === current,
+    rollout,
     createdAt: iso(row.createdAt)!,
   };
+}
+
+function shardingTagsOf(row: DeploymentRow): string[] {
+  return (row.snapshot as unknown as ApiSnapshot).shardingTags ?? [];
+}
+
+/**
+ * Tags reaching every gateway that served the API before or serves it now. Untagged (served by
+ * every gateway) on either side means every gateway: the empty list.
+ */
+export function affectedTags(before: string[] | null, after: string[] | undefined): string[] {
+  const now = after ?? [];
+  if (before?.length === 0 || now.length === 0) return [];
+  return [...new Set([...(before ?? []), ...now])];
+}
+
+/** Rollout of each given deployment among the gateways serving its API. */
+export async function withRollouts(scope: EnvScope, apiSlug: string, rows: DeploymentRow[]) {
+  return rolloutsOf(
+    scope.db,
+    scope.env.id,
+    apiSlug,
+    rows.map((r) => ({ revision: r.revision, shardingTags: shardingTagsOf(r) })),
+  );
 }
 
 /**
  * Deploys the API's current definition (or, with `revision`, an older deployed snapshot) as a new
  * revision. The whole environment is compiled with the candidate first, so a deployment that would
- * give gateways an invalid document (clashing base path, no servable plan) is refused.
+ * give gateways an invalid document (clashing base path, no servable plan) is refused, and so is
+ * one using a policy or security type that a gateway serving the API has not reported.
  */
 export async function deploy(
   scope: EnvScope,
@@ -71,6 +102,15 @@ export async function deploy(
           errors: error.problems.map((p) => ({ path: p.path, message: p.message })),
         });
       }
+      const compiled = apiFromSnapshot(snapshot, next);
+      if (compiled) await assertGatewaysSupport(tx, scope.env.id, compiled);
+      const [previous] = top?.revision
+        ? await tx
+            .select()
+            .from(deployments)
+            .where(and(eq(deployments.apiPk, api.pk), eq(deployments.revision, top.revision)))
+            .limit(1)
+        : [];
       const [row] = await tx
         .insert(deployments)
         .values({
@@ -84,6 +124,12 @@ export async function deploy(
           rollbackOf: input.revision ?? null,
         })
         .returning();
+      await recordChanges(tx, scope.env.id, [
+        {
+          kind: 'definition',
+          apiTags: affectedTags(previous ? shardingTagsOf(previous) : null, snapshot.shardingTags),
+        },
+      ]);
       await recordAudit(tx, scope.actor, {
         envId: scope.env.id,
         action: input.revision !== undefined ? 'api.rollback' : 'api.deploy',
@@ -129,8 +175,9 @@ export async function listDeployments(
   const current = top?.revision ?? null;
   const items = rows.slice(0, limit);
   const last = items[items.length - 1];
+  const rollouts = await withRollouts(scope, api.slug, items);
   return {
-    items: items.map((r) => deploymentView(r, current)),
+    items: items.map((r) => deploymentView(r, current, rollouts.get(r.revision))),
     nextCursor: rows.length > limit && last ? Buffer.from(String(last.revision)).toString('base64url') : null,
   };
 }
@@ -147,5 +194,6 @@ export async function getDeployment(scope: EnvScope, apiSlug: string, revision: 
     .select({ revision: max(deployments.revision) })
     .from(deployments)
     .where(eq(deployments.apiPk, api.pk));
-  return { ...deploymentView(row, top?.revision ?? null), definition: row.snapshot };
+  const rollouts = await withRollouts(scope, api.slug, [row]);
+  return { ...deploymentView(row, top?.revision ?? null, rollouts.get(row.revision)), definition: row.snapshot };
 }

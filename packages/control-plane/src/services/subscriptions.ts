@@ -8,6 +8,7 @@ import { isUniqueViolation } from '../http/errors.js';
 import { keyset, type PageRequest } from '../http/pagination.js';
 import { iso } from '../http/schemas.js';
 import { invalid } from '../http/validation.js';
+import { recordCredentialChange } from '../hybrid/changes.js';
 import { findApi } from './apis.js';
 import { findApplication } from './applications.js';
 import { recordAudit } from './audit.js';
@@ -133,6 +134,7 @@ export async function subscribe(scope: EnvScope, applicationId: string, input: {
         reviewedAt: auto ? now : null,
       });
       const row = await findSubscription(scope, id, tx);
+      if (auto) await recordCredentialChange(tx, scope.env.id, app.id);
       await recordAudit(tx, scope.actor, {
         envId: scope.env.id,
         action: 'subscription.create',
@@ -177,6 +179,8 @@ export async function transition(scope: EnvScope, id: string, action: 'approve' 
       .returning({ id: subscriptions.id });
     if (!updated) throw new GatewayError('conflict', { detail: 'The subscription changed meanwhile; retry.' });
     const row = await findSubscription(scope, id, tx);
+    // Rejecting a pending subscription changes nothing gateways hold.
+    if (action !== 'reject') await recordCredentialChange(tx, scope.env.id, current.sub.applicationId);
     await recordAudit(tx, scope.actor, {
       envId: scope.env.id,
       action: `subscription.${action}`,

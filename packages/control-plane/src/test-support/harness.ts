@@ -24,7 +24,11 @@ export function backends(): Backend[] {
 }
 
 export const ADMIN = { email: 'admin@example.test', password: 'correct-horse-battery-staple' };
+// signing_keys survives resets: the key is generated once per database, as in production.
 const TABLES = [
+  'analytics_requests',
+  'config_changes',
+  'gateway_heartbeats',
   'audit_events',
   'api_keys',
   'subscriptions',
@@ -60,7 +64,11 @@ export interface Harness {
   ): Promise<{ id: string; token: string }>;
 }
 
-export async function createHarness(backend: Backend): Promise<Harness> {
+export interface HarnessOptions {
+  heartbeatIntervalMs?: number;
+}
+
+export async function createHarness(backend: Backend, options: HarnessOptions = {}): Promise<Harness> {
   let schema: string | undefined;
   if (backend.name === 'postgres') {
     schema = `gh_test_${randomBytes(6).toString('hex')}`;
@@ -88,6 +96,7 @@ export async function createHarness(backend: Backend): Promise<Harness> {
           orgId: boot.orgId,
           logger: silentLogger(),
           throttle: { windowMs: 60_000, maxPerAccount: 5, maxPerAddress: 1000 },
+          heartbeatIntervalMs: options.heartbeatIntervalMs,
         });
       }
       h.app = app;
