@@ -204,9 +204,10 @@ class Exchange {
     try {
       if (route.preSecurity.length > 0) await runSteps(route.preSecurity, ctx);
       if (!ctx.responded) {
-        const planId = await this.authenticate(api, ctx);
+        const authenticated = this.authenticate(api, ctx);
+        const planId = typeof authenticated === 'string' ? authenticated : await authenticated;
         this.lists = route.byPlan.get(planId)!;
-        await runSteps(this.lists.request, ctx);
+        if (this.lists.request.length > 0) await runSteps(this.lists.request, ctx);
         if (!ctx.responded) {
           if (this.upgrade) {
             await this.proxyUpgrade(api, ctx, this.upgrade);
@@ -218,7 +219,8 @@ class Exchange {
     } catch (error) {
       this.toErrorResponse(error, ctx);
     }
-    await this.respond(ctx, this.lists.response);
+    if (this.lists.response.length > 0) await this.respond(ctx, this.lists.response);
+    else this.write(ctx);
   }
 
   /** WebSocket and other upgrades: same routing, security and request policies, then a raw tunnel. */
@@ -264,29 +266,40 @@ class Exchange {
     client.pipe(upstream.socket);
   }
 
-  private async authenticate(api: CompiledApi, ctx: GatewayContext): Promise<string> {
-    for (const entry of api.security) {
-      const outcome: AuthOutcome | undefined = await entry.scheme.authenticate(ctx);
-      if (outcome === undefined) continue;
-      if ('error' in outcome) throw outcome.error;
-      if ('anonymous' in outcome) {
-        ctx.plan = { id: entry.planIds[0]! };
-      } else {
-        const subscription = outcome.subscription;
-        if (!entry.planIds.includes(subscription.planId))
-          throw new GatewayError('unauthorized', { detail: 'credential is not valid for this API' });
-        ctx.plan = { id: subscription.planId };
-        ctx.application = subscription.application;
-        ctx.subscription = { id: subscription.id };
-        if (outcome.claims) ctx.claims = outcome.claims;
+  /** Returns synchronously when the schemes tried answered synchronously (the common case). */
+  private authenticate(api: CompiledApi, ctx: GatewayContext, from = 0): string | Promise<string> {
+    const schemes = api.security;
+    for (let i = from; i < schemes.length; i++) {
+      const result = schemes[i]!.scheme.authenticate(ctx);
+      if (result instanceof Promise) {
+        return result.then((outcome) =>
+          outcome === undefined ? this.authenticate(api, ctx, i + 1) : this.selectPlan(schemes[i]!, ctx, outcome),
+        );
       }
-      ctx.resetActivation();
-      return ctx.plan.id;
+      if (result !== undefined) return this.selectPlan(schemes[i]!, ctx, result);
     }
     throw new GatewayError('unauthorized', {
       detail: 'this API requires credentials',
       headers: { 'www-authenticate': challenge(api) },
     });
+  }
+
+  /** Applies a scheme's outcome to the context: plan, application, subscription, claims. */
+  private selectPlan(entry: CompiledApi['security'][number], ctx: GatewayContext, outcome: AuthOutcome): string {
+    if ('error' in outcome) throw outcome.error;
+    if ('anonymous' in outcome) {
+      ctx.plan = { id: entry.planIds[0]! };
+    } else {
+      const subscription = outcome.subscription;
+      if (!entry.planIds.includes(subscription.planId))
+        throw new GatewayError('unauthorized', { detail: 'credential is not valid for this API' });
+      ctx.plan = { id: subscription.planId };
+      ctx.application = subscription.application;
+      ctx.subscription = { id: subscription.id };
+      if (outcome.claims) ctx.claims = outcome.claims;
+    }
+    ctx.resetActivation();
+    return ctx.plan.id;
   }
 
   private async proxy(api: CompiledApi, ctx: GatewayContext): Promise<void> {
@@ -327,14 +340,17 @@ class Exchange {
   }
 
   private async respond(ctx: GatewayContext, responseSteps: Step[]): Promise<void> {
-    if (responseSteps.length > 0) {
-      try {
-        await runSteps(responseSteps, ctx, true);
-      } catch (error) {
-        // A failing response policy turns the answer into a problem; response policies don't run twice.
-        this.toErrorResponse(error, ctx);
-      }
+    try {
+      await runSteps(responseSteps, ctx, true);
+    } catch (error) {
+      // A failing response policy turns the answer into a problem; response policies don't run twice.
+      this.toErrorResponse(error, ctx);
     }
+    this.write(ctx);
+  }
+
+  /** Sends the response as it stands: buffered body in one write, or the upstream stream piped. */
+  private write(ctx: GatewayContext): void {
     const res = this.res;
     if (res.destroyed) {
       ctx.response.stream?.destroy();
@@ -353,7 +369,8 @@ class Exchange {
       // Invalid header values from a policy or upstream: answer a clean 502 rather than crash.
       this.deps.logger.error({ err: error, requestId: this.requestId }, 'invalid response headers');
       response.stream?.destroy();
-      return this.fail(new GatewayError('upstream_bad_response', { detail: 'invalid response headers' }));
+      this.fail(new GatewayError('upstream_bad_response', { detail: 'invalid response headers' }));
+      return;
     }
     if (response.body !== undefined) {
       res.end(response.body);

@@ -63,29 +63,49 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  /** Label children are cached: prom-client's own lookup hashes labels on every call. */
-  private readonly requestChildren = new Map<string, { inc(): void }>();
-  private readonly latencyChildren = new Map<string, { observe(v: number): void }>();
+  /**
+   * Per-request accounting stays off prom-client's label hashing: counts and latency buckets
+   * accumulate in plain numbers here and are folded into the prom-client metrics when scraped.
+   */
+  private readonly pendingRequests = new Map<string, { api: string; plan: string; status: string; count: number }>();
+  private readonly pendingLatency = new Map<string, LatencyAccumulator>();
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false)
       collectDefaultMetrics({ register: this.registry, prefix: 'gatehouse_process_' });
+    const flush = () => this.flush();
+    // prom-client calls `collect` before reading a metric; both fold the same pending data.
+    Object.assign(this.requests, { collect: flush });
+    Object.assign(this.latency, { collect: flush });
   }
 
   countRequest(api: string, plan: string, status: number, seconds: number): void {
     const key = `${api}\u0000${plan}\u0000${status}`;
-    let child = this.requestChildren.get(key);
-    if (!child) {
-      child = this.requests.labels(api, plan, String(status));
-      this.requestChildren.set(key, child);
+    const pending = this.pendingRequests.get(key);
+    if (pending) pending.count++;
+    else this.pendingRequests.set(key, { api, plan, status: String(status), count: 1 });
+    let latency = this.pendingLatency.get(api);
+    if (!latency) {
+      latency = new LatencyAccumulator();
+      this.pendingLatency.set(api, latency);
     }
-    child.inc();
-    let histogram = this.latencyChildren.get(api);
-    if (!histogram) {
-      histogram = this.latency.labels(api);
-      this.latencyChildren.set(api, histogram);
+    latency.values.push(seconds);
+    // Nobody scraping must not mean unbounded memory: fold in once enough samples piled up.
+    if (latency.values.length >= 10_000) this.flush();
+  }
+
+  private flush(): void {
+    for (const entry of this.pendingRequests.values()) {
+      if (entry.count === 0) continue;
+      this.requests.inc({ api: entry.api, plan: entry.plan, status: entry.status }, entry.count);
+      entry.count = 0;
     }
-    histogram.observe(seconds);
+    for (const [api, acc] of this.pendingLatency) {
+      if (acc.values.length === 0) continue;
+      const child = this.latency.labels(api);
+      for (const value of acc.values) child.observe(value);
+      acc.values.length = 0;
+    }
   }
 
   setConfigVersion(version: string): void {
@@ -93,4 +113,9 @@ export class GatewayMetrics {
     this.configInfo.labels(version).set(1);
     this.configLoadedAt.set(Date.now() / 1000);
   }
+}
+
+/** Latency samples since the last fold into prom-client's histogram (the request path only pushes). */
+class LatencyAccumulator {
+  readonly values: number[] = [];
 }
