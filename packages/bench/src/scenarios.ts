@@ -24,7 +24,11 @@ const HS_SECRET = 'bench-hs256-secret-0123456789abcdef0123456789';
 async function jwtScenarios(upstreamUrl: string): Promise<Scenario[]> {
   const { publicKey, privateKey } = await generateKeyPair('RS256');
   const claims = { client_id: 'bench-client', sub: 'bench-user' };
-  const rsToken = await new SignJWT(claims).setProtectedHeader({ alg: 'RS256' }).setIssuedAt().setExpirationTime('2h').sign(privateKey);
+  const rsToken = await new SignJWT(claims)
+    .setProtectedHeader({ alg: 'RS256' })
+    .setIssuedAt()
+    .setExpirationTime('2h')
+    .sign(privateKey);
   const hsToken = await new SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256' })
     .setIssuedAt()
@@ -117,7 +121,12 @@ export async function scenarios(upstreamUrl: string): Promise<Scenario[]> {
       headers: {},
       document: {
         version: 1,
-        apis: [api('cached', upstreamUrl, { policies: [{ policy: 'cache', config: { ttl: '10m' } }], plans: [{ id: 'open', security: { type: 'keyless' } }] })],
+        apis: [
+          api('cached', upstreamUrl, {
+            policies: [{ policy: 'cache', config: { ttl: '10m' } }],
+            plans: [{ id: 'open', security: { type: 'keyless' } }],
+          }),
+        ],
       },
     },
     { id: 'nginx', title: 'nginx, 1 worker (reference)', kind: 'nginx', path: '/bench', headers: {} },

@@ -51,7 +51,13 @@ describe('gatehouse validate', () => {
             name: 'A',
             basePath: '/a',
             upstream: { targets: [{ url: 'ftp://x' }], timeouts: { connect: 'fast' } },
-            plans: [{ id: 'p', security: { type: 'keyless' }, policies: [{ policy: 'rate-limit', config: { limit: -1, window: '1m' } }] }],
+            plans: [
+              {
+                id: 'p',
+                security: { type: 'keyless' },
+                policies: [{ policy: 'rate-limit', config: { limit: -1, window: '1m' } }],
+              },
+            ],
           },
         ],
       }),
@@ -71,7 +77,13 @@ describe('gatehouse validate', () => {
             name: 'A',
             basePath: '/a',
             upstream: { targets: [{ url: 'http://127.0.0.1:1' }] },
-            plans: [{ id: 'p', security: { type: 'keyless' }, policies: [{ policy: 'rate-limit', config: { limit: -1, window: '1m' } }, { policy: 'nope' }] }],
+            plans: [
+              {
+                id: 'p',
+                security: { type: 'keyless' },
+                policies: [{ policy: 'rate-limit', config: { limit: -1, window: '1m' } }, { policy: 'nope' }],
+              },
+            ],
           },
         ],
       }),
@@ -102,7 +114,10 @@ describe('gatehouse gateway (process)', () => {
           basePath: '/a',
           upstream: { targets: [{ url: `http://127.0.0.1:${upstreamPort}` }] },
           plans: [{ id: 'open', security: { type: 'keyless' } }],
-          routes: [{ path: '/hello', policies: [{ policy: 'mock-response', config: { status: 200, body } }] }, { path: '/slow' }],
+          routes: [
+            { path: '/hello', policies: [{ policy: 'mock-response', config: { status: 200, body } }] },
+            { path: '/slow' },
+          ],
         },
       ],
     });
@@ -126,7 +141,22 @@ describe('gatehouse gateway (process)', () => {
     adminPort = await freePort();
     file = path.join(mkdtempSync(path.join(tmpdir(), 'gatehouse-gw-')), 'gateway.yaml');
     writeFileSync(file, doc('v1'));
-    gateway = spawn(process.execPath, [cli, 'gateway', '--config', file, '--port', String(port), '--admin-port', String(adminPort), '--host', '127.0.0.1'], { cwd: root });
+    gateway = spawn(
+      process.execPath,
+      [
+        cli,
+        'gateway',
+        '--config',
+        file,
+        '--port',
+        String(port),
+        '--admin-port',
+        String(adminPort),
+        '--host',
+        '127.0.0.1',
+      ],
+      { cwd: root },
+    );
     gateway.stdout!.on('data', (d: Buffer) => {
       output += d.toString();
     });
@@ -164,7 +194,10 @@ describe('gatehouse gateway (process)', () => {
   });
 
   it('drains in-flight requests on SIGTERM, then exits 0', async () => {
-    const inflight = fetch(`http://127.0.0.1:${port}/a/slow`).then(async (r) => ({ status: r.status, text: await r.text() }));
+    const inflight = fetch(`http://127.0.0.1:${port}/a/slow`).then(async (r) => ({
+      status: r.status,
+      text: await r.text(),
+    }));
     await new Promise((r) => setTimeout(r, 100));
     const exited = new Promise<number | null>((resolve) => gateway.once('exit', (code) => resolve(code)));
     gateway.kill('SIGTERM');

@@ -15,7 +15,7 @@ const ORDERS = [
 ];
 
 export async function startDemoUpstreams(ports = [9101, 9102, 9103], host = '127.0.0.1'): Promise<DemoUpstreams> {
-  const servers = ports.map((port, index) =>
+  const servers = ports.map((_port, index) =>
     http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -34,12 +34,21 @@ export async function startDemoUpstreams(ports = [9101, 9102, 9103], host = '127
                 received: chunks.length > 0 ? Buffer.concat(chunks).toString() : undefined,
               },
         );
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-powered-by': 'demo-upstream' });
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          'x-powered-by': 'demo-upstream',
+        });
         res.end(body);
       });
     }),
   );
-  await Promise.all(servers.map((server, i) => new Promise<void>((resolve, reject) => server.once('error', reject).listen(ports[i], host, resolve))));
+  await Promise.all(
+    servers.map(
+      (server, i) =>
+        new Promise<void>((resolve, reject) => server.once('error', reject).listen(ports[i], host, resolve)),
+    ),
+  );
   return {
     ports,
     close: async () => {

@@ -2,10 +2,12 @@
 import { parseArgs } from 'node:util';
 import { formatProblems } from '@gatehouse/config';
 import { createLogger } from '@gatehouse/core';
-import { startGateway } from '@gatehouse/gateway';
+import { startGateway, startHybridGateway } from '@gatehouse/gateway';
 import { ConfigError } from '@gatehouse/policies';
 import { startDemoUpstreams } from './demo-upstreams.js';
 import { runDocs } from './docs/command.js';
+import { HYBRID_HELP, hybridFlags, hybridOptions } from './hybrid-options.js';
+import { runUp, UP_HELP } from './up-command.js';
 import { printReport, validateConfigFile } from './validate-command.js';
 
 const HELP = `gatehouse: self-hosted API management
@@ -16,7 +18,7 @@ Usage:
                     [--access-log stdout|off]
       Runs a gateway standalone from a YAML/JSON document (hot-reloaded on change or SIGHUP).
       REDIS_URL shares rate-limit, quota and cache state between gateways.
-  gatehouse validate FILE
+${HYBRID_HELP}${UP_HELP}  gatehouse validate FILE
       Checks a config document; prints every problem with its path and exits 1, or a summary and 0.
   gatehouse control-plane [--port 8082] [--host 127.0.0.1]
       Runs the management API (PostgreSQL from DATABASE_URL, embedded PGlite otherwise).
@@ -39,6 +41,8 @@ async function main(argv: string[]): Promise<number> {
       return controlPlane(rest);
     case 'quickstart':
       return quickstart(rest);
+    case 'up':
+      return runUp(rest);
     case 'demo-upstreams': {
       const demo = await startDemoUpstreams();
       process.stdout.write(`demo upstreams on ${demo.ports.map((p) => `http://127.0.0.1:${p}`).join(', ')}\n`);
@@ -77,12 +81,19 @@ const gatewayOptions = {
   'tls-port': { type: 'string', default: '8443' },
   'tls-client-ca': { type: 'string' },
   'access-log': { type: 'string', default: 'stdout' },
+  ...hybridFlags,
 } as const;
 
 async function gateway(args: string[], extra: { beforeStart?: () => Promise<void> } = {}): Promise<number> {
   const { values } = parseArgs({ args, options: gatewayOptions });
-  if (!values.config) {
-    process.stderr.write('usage: gatehouse gateway --config FILE [--port 8080] [--admin-port 8081]\n');
+  if (values['control-plane'] && values.config) {
+    process.stderr.write('--config (standalone) and --control-plane (hybrid) exclude each other\n');
+    return 2;
+  }
+  if (!values.config && !values['control-plane']) {
+    process.stderr.write(
+      'usage: gatehouse gateway --config FILE | --control-plane URL --token TOKEN [--port 8080] [--admin-port 8081]\n',
+    );
     return 2;
   }
   if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) {
@@ -91,21 +102,56 @@ async function gateway(args: string[], extra: { beforeStart?: () => Promise<void
   }
   const logger = createLogger({ name: 'gateway' });
   await extra.beforeStart?.();
+  const tls =
+    values['tls-cert'] && values['tls-key']
+      ? {
+          tls: {
+            certFile: values['tls-cert'],
+            keyFile: values['tls-key'],
+            port: Number(values['tls-port']),
+            ...(values['tls-client-ca'] ? { clientCaFile: values['tls-client-ca'] } : {}),
+          },
+        }
+      : {};
+  if (values['control-plane']) {
+    const hybrid = hybridOptions(values);
+    if (!hybrid.ok) {
+      process.stderr.write(`${hybrid.problem}\n`);
+      return 2;
+    }
+    const running = await startHybridGateway({
+      ...hybrid.options,
+      port: Number(values.port),
+      adminPort: Number(values['admin-port']),
+      host: values.host,
+      ...tls,
+      ...(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {}),
+      accessLog: values['access-log'] === 'off' ? 'off' : 'stdout',
+      logger,
+      handleSignals: true,
+    });
+    logger.info(
+      { url: running.url, admin: running.adminUrl, ready: Boolean(running.current()) },
+      'gateway listening (hybrid mode)',
+    );
+    return new Promise(() => {});
+  }
   try {
     const running = await startGateway({
       configFile: values.config,
       port: Number(values.port),
       adminPort: Number(values['admin-port']),
       host: values.host,
-      ...(values['tls-cert'] && values['tls-key']
-        ? { tls: { certFile: values['tls-cert'], keyFile: values['tls-key'], port: Number(values['tls-port']), ...(values['tls-client-ca'] ? { clientCaFile: values['tls-client-ca'] } : {}) } }
-        : {}),
+      ...tls,
       ...(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {}),
       accessLog: values['access-log'] === 'off' ? 'off' : 'stdout',
       logger,
       handleSignals: true,
     });
-    logger.info({ url: running.url, admin: running.adminUrl, https: running.httpsUrl, configVersion: running.current()?.version }, 'gateway listening');
+    logger.info(
+      { url: running.url, admin: running.adminUrl, https: running.httpsUrl, configVersion: running.current()?.version },
+      'gateway listening',
+    );
     return new Promise(() => {});
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -117,7 +163,11 @@ async function gateway(args: string[], extra: { beforeStart?: () => Promise<void
 }
 
 async function quickstart(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { config: { type: 'string', default: 'examples/quickstart.yaml' } }, strict: false });
+  const { values } = parseArgs({
+    args,
+    options: { config: { type: 'string', default: 'examples/quickstart.yaml' } },
+    strict: false,
+  });
   const demo = await startDemoUpstreams();
   process.stdout.write(
     [
@@ -136,7 +186,10 @@ async function quickstart(args: string[]): Promise<number> {
 async function controlPlane(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { port: { type: 'string', default: process.env.GATEHOUSE_CP_PORT ?? '8082' }, host: { type: 'string', default: process.env.GATEHOUSE_CP_HOST ?? '127.0.0.1' } },
+    options: {
+      port: { type: 'string', default: process.env.GATEHOUSE_CP_PORT ?? '8082' },
+      host: { type: 'string', default: process.env.GATEHOUSE_CP_HOST ?? '127.0.0.1' },
+    },
   });
   const { startControlPlane } = await import('@gatehouse/control-plane');
   const logger = createLogger({ name: 'control-plane' });

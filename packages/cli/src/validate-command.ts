@@ -1,8 +1,8 @@
+import path from 'node:path';
 import { type ConfigProblem, formatProblems, readConfigFile, validateDocument } from '@gatehouse/config';
 import { silentLogger } from '@gatehouse/core';
 import { compileConfig, PoolManager } from '@gatehouse/gateway';
 import { ConfigError, createStores } from '@gatehouse/policies';
-import path from 'node:path';
 
 export interface ValidationReport {
   ok: boolean;
@@ -46,7 +46,11 @@ export async function validateConfigFile(file: string): Promise<ValidationReport
   };
 }
 
-export function printReport(report: ValidationReport, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): number {
+export function printReport(
+  report: ValidationReport,
+  out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WritableStream = process.stderr,
+): number {
   if (report.ok) {
     out.write(`${report.summary}\n`);
     return 0;

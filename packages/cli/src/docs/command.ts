@@ -36,7 +36,9 @@ export async function runDocs(args: string[]): Promise<number> {
     }
   }
   if (check && stale.length > 0) {
-    process.stderr.write(`generated docs are out of date: ${stale.join(', ')}\nrun \`npm run docs\` and commit the result\n`);
+    process.stderr.write(
+      `generated docs are out of date: ${stale.join(', ')}\nrun \`npm run docs\` and commit the result\n`,
+    );
     return 1;
   }
   if (check) process.stdout.write('generated docs are up to date\n');

@@ -26,7 +26,8 @@ interface Row {
 export function typeName(schema: Schema): string {
   if (schema.const !== undefined) return `\`${JSON.stringify(schema.const)}\``;
   if (schema.anyOf) {
-    if (schema.anyOf.every((s) => s.const !== undefined)) return schema.anyOf.map((s) => `\`${String(s.const)}\``).join(' \\| ');
+    if (schema.anyOf.every((s) => s.const !== undefined))
+      return schema.anyOf.map((s) => `\`${String(s.const)}\``).join(' \\| ');
     return schema.anyOf.map(typeName).join(' \\| ');
   }
   if (schema.type === 'array') return `${schema.items ? typeName(schema.items) : 'any'}[]`;
@@ -43,7 +44,12 @@ export function typeName(schema: Schema): string {
 
 function collect(schema: Schema, path: string, required: boolean, rows: Row[]): void {
   if (path) {
-    const limits = [schema.minimum !== undefined ? `min ${schema.minimum}` : '', schema.maximum !== undefined ? `max ${schema.maximum}` : ''].filter(Boolean).join(', ');
+    const limits = [
+      schema.minimum !== undefined ? `min ${schema.minimum}` : '',
+      schema.maximum !== undefined ? `max ${schema.maximum}` : '',
+    ]
+      .filter(Boolean)
+      .join(', ');
     rows.push({
       path,
       type: typeName(schema) + (limits ? ` (${limits})` : ''),
@@ -62,7 +68,8 @@ function collect(schema: Schema, path: string, required: boolean, rows: Row[]): 
     }
   } else if (schema.anyOf) {
     const objects = schema.anyOf.filter((s) => s.type === 'object' && s.properties);
-    if (objects.length === 1) collect({ ...objects[0]!, description: undefined } as Schema, path, required, rows.length ? rows : rows);
+    if (objects.length === 1)
+      collect({ ...objects[0]!, description: undefined } as Schema, path, required, rows.length ? rows : rows);
   }
 }
 
@@ -73,7 +80,9 @@ export function schemaTable(schema: unknown, options: { skipPaths?: (path: strin
   if (visible.length === 0) return '_No configuration._\n';
   const lines = ['| Field | Type | Required | Default | Description |', '| --- | --- | --- | --- | --- |'];
   for (const row of visible) {
-    lines.push(`| \`${row.path}\` | ${row.type} | ${row.required ? 'yes' : 'no'} | ${row.defaultValue} | ${row.description} |`);
+    lines.push(
+      `| \`${row.path}\` | ${row.type} | ${row.required ? 'yes' : 'no'} | ${row.defaultValue} | ${row.description} |`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

@@ -1,0 +1,348 @@
+/**
+ * Keeps the gateway's config in step with the control plane: signed snapshot/delta messages from
+ * `/sync`, triggered by the change stream, a poll as a fallback, backoff on errors. Nothing is
+ * applied unless its signature verifies and the resulting document validates and compiles; the
+ * last good config serves meanwhile. With the control plane unreachable at start, the local
+ * backup is verified and served.
+ */
+import type { Logger } from '@gatehouse/core';
+import type { ApplyResult } from '../gateway.js';
+import { Backoff } from './backoff.js';
+import type { BackupStore } from './backup.js';
+import { type ControlPlaneClient, ControlPlaneError } from './control-plane-client.js';
+import { deltaMismatch, fromSnapshot, type HeldConfig, replay, withDelta } from './document-state.js';
+import { pinKey, readPinnedKey } from './key-pin.js';
+import { parseSyncMessage, type SignedMessage } from './messages.js';
+import type { HybridMetrics } from './metrics.js';
+import type { RecentErrors } from './recent-errors.js';
+import { type TrustedKey, trustedKey, verifyMessage } from './signature.js';
+
+export interface ConfigSyncOptions {
+  client: ControlPlaneClient;
+  apply: (document: unknown) => ApplyResult;
+  backup: BackupStore | undefined;
+  /** Where the trust-on-first-use key is pinned. */
+  stateDir: string;
+  /** PEM pinned by the operator (GATEHOUSE_CP_PUBLIC_KEY); overrides trust on first use. */
+  publicKeyPem: string | undefined;
+  logger: Logger;
+  metrics: HybridMetrics;
+  errors: RecentErrors;
+  /** Called after every applied or refused config (the heartbeat goes out at once). */
+  onConfigEvent: () => void;
+  pollIntervalMs?: number;
+  initialTimeoutMs?: number;
+}
+
+/** After this many deltas the next sync asks for a snapshot, which also compacts the backup. */
+const MAX_DELTAS = 100;
+const STREAM_IDLE_TIMEOUT_MS = 45_000;
+const BACKUP_CONFIRM_EVERY_MS = 60_000;
+
+export type ControlPlaneState = 'connecting' | 'reachable' | 'unreachable' | 'unauthorized';
+
+export class ConfigSync {
+  held: HeldConfig | undefined;
+  servingFromBackup = false;
+  state: ControlPlaneState = 'connecting';
+  private confirmedAt: number | undefined;
+  private backupConfirmedAt = 0;
+  private trusted: TrustedKey | undefined;
+  private wantSnapshot = false;
+  private lastRefused: string | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private readonly stop$ = new AbortController();
+  private readonly backoff = new Backoff(1000, 30_000);
+  private readonly pollIntervalMs: number;
+  private streamLoop: Promise<void> | undefined;
+
+  constructor(private readonly options: ConfigSyncOptions) {
+    this.pollIntervalMs = options.pollIntervalMs ?? 10_000;
+  }
+
+  /** First contact; falls back to the backup when no config could be had from the control plane. */
+  async initial(): Promise<void> {
+    await this.runSync(this.options.initialTimeoutMs ?? 5000);
+    if (!this.held && this.state !== 'unauthorized') await this.loadBackup();
+  }
+
+  /** Starts the change stream and the poll. */
+  start(): void {
+    this.streamLoop = this.stream();
+    this.schedulePoll(this.pollIntervalMs);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.pollTimer);
+    this.stop$.abort();
+    await this.streamLoop;
+    await this.running;
+    await this.options.backup?.idle();
+  }
+
+  /** Syncs now; a call during a sync queues exactly one more. */
+  syncNow(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        await this.runSync();
+      } while (this.again && !this.stopped);
+    })().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  /** Seconds since the control plane last confirmed the config being served. */
+  stalenessSeconds(now = Date.now()): number {
+    if (this.confirmedAt === undefined) return 0;
+    return Math.max(0, Math.floor((now - this.confirmedAt) / 1000));
+  }
+
+  get cursor(): string | undefined {
+    return this.held?.cursor;
+  }
+
+  private schedulePoll(delayMs: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.pollTimer);
+    this.pollTimer = setTimeout(() => void this.syncNow(), delayMs);
+    this.pollTimer.unref();
+  }
+
+  private async runSync(timeoutMs?: number): Promise<void> {
+    const { logger, metrics } = this.options;
+    try {
+      await this.syncOnce(timeoutMs);
+      if (this.state !== 'reachable') logger.info('control plane reachable; config in sync');
+      this.state = 'reachable';
+      this.backoff.reset();
+      this.schedulePoll(this.pollIntervalMs);
+    } catch (error) {
+      metrics.configSync.labels('error').inc();
+      const failure =
+        error instanceof ControlPlaneError ? error : new ControlPlaneError('unreachable', (error as Error).message);
+      const next: ControlPlaneState = failure.kind === 'unauthorized' ? 'unauthorized' : 'unreachable';
+      if (this.state !== next || failure.kind === 'rejected') {
+        const serving = this.held ? 'serving the last good config from memory' : 'nothing to serve yet';
+        if (next === 'unauthorized')
+          logger.error({ err: failure.message }, `control plane refused this gateway's token; ${serving}`);
+        else logger.warn({ err: failure.message }, `control plane unreachable; ${serving}`);
+        this.options.errors.add(failure.message);
+      }
+      this.state = next;
+      this.schedulePoll(this.backoff.next());
+    }
+  }
+
+  private async syncOnce(timeoutMs?: number): Promise<void> {
+    const trusted = await this.trust();
+    const raw = await this.options.client.sync(this.wantSnapshot ? undefined : this.held?.cursor, timeoutMs);
+    const parsed = parseSyncMessage(raw);
+    if (!parsed.ok) return this.refuse(`sync answer refused: ${parsed.reason}`, undefined);
+    const message = parsed.message;
+    if (message.kind === 'unchanged') {
+      if (this.held) this.confirm();
+      else this.wantSnapshot = true;
+      return;
+    }
+    const invalid = verifyMessage(message, trusted);
+    if (invalid) return this.refuse(`${message.kind} ${message.cursor} refused: ${invalid}`, undefined);
+    // A genuine message whose content was refused comes back on every poll: report it once.
+    const identity = `${message.kind}:${message.cursor}:${message.signature.value}`;
+    if (identity === this.lastRefused) return;
+    if (message.kind === 'snapshot') {
+      this.wantSnapshot = false;
+      if (
+        this.held &&
+        this.held.deltas.length === 0 &&
+        this.held.cursor === message.cursor &&
+        this.held.snapshot.definitionVersion === message.definitionVersion
+      ) {
+        this.confirm();
+        return;
+      }
+      return this.install(fromSnapshot(message), message, identity);
+    }
+    const mismatch = this.held ? deltaMismatch(this.held, message) : 'no snapshot held';
+    if (mismatch || !this.held) {
+      this.options.logger.warn({ reason: mismatch }, 'delta does not apply to the held config; asking for a snapshot');
+      this.wantSnapshot = true;
+      this.again = true;
+      return;
+    }
+    return this.install(withDelta(this.held, message), message, identity);
+  }
+
+  private install(next: HeldConfig, message: SignedMessage, identity: string): void {
+    // apply() fills schema defaults in place: give it a copy so the held document stays as signed.
+    const result = this.options.apply(structuredClone(next.document));
+    if (!result.ok) {
+      const problems = result.problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).join('; ');
+      this.refuse(`config ${message.kind} ${message.cursor} refused: ${problems}`, identity);
+      return;
+    }
+    this.held = next;
+    this.lastRefused = undefined;
+    this.servingFromBackup = false;
+    this.options.metrics.servingFromBackup.set(0);
+    this.options.metrics.configSync.labels('applied').inc();
+    this.confirmedAt = Date.now();
+    if (next.deltas.length >= MAX_DELTAS) this.wantSnapshot = true;
+    this.options.logger.info(
+      { kind: message.kind, cursor: next.cursor, configVersion: result.version },
+      'config from the control plane applied',
+    );
+    this.saveBackup(next);
+    this.options.onConfigEvent();
+  }
+
+  private refuse(message: string, identity: string | undefined): void {
+    this.lastRefused = identity;
+    this.options.metrics.configSync.labels('refused').inc();
+    this.options.errors.add(message);
+    this.options.logger.error(
+      this.held ? `${message}; the last good config keeps serving` : `${message}; nothing to serve yet`,
+    );
+    this.options.onConfigEvent();
+  }
+
+  private confirm(): void {
+    this.options.metrics.configSync.labels('unchanged').inc();
+    this.confirmedAt = Date.now();
+    if (this.servingFromBackup) {
+      this.servingFromBackup = false;
+      this.options.metrics.servingFromBackup.set(0);
+      this.options.logger.info('control plane confirmed the backup config is current');
+    }
+    if (this.options.backup && this.confirmedAt - this.backupConfirmedAt > BACKUP_CONFIRM_EVERY_MS) {
+      this.backupConfirmedAt = this.confirmedAt;
+      void this.options.backup.confirm();
+    }
+  }
+
+  private saveBackup(held: HeldConfig): void {
+    const backup = this.options.backup;
+    if (!backup) return;
+    this.backupConfirmedAt = Date.now();
+    backup.save([held.snapshot, ...held.deltas]).catch((error: unknown) => {
+      this.options.errors.add(`config backup not written: ${(error as Error).message}`);
+      this.options.logger.error({ err: error }, 'config backup not written');
+    });
+  }
+
+  /** The operator's pinned key, else the key pinned on first use, else the control plane's (pinned now). */
+  private async trust(): Promise<TrustedKey> {
+    if (this.trusted) return this.trusted;
+    const { publicKeyPem, stateDir, client, logger } = this.options;
+    if (publicKeyPem) this.trusted = trustedKey(publicKeyPem);
+    else this.trusted = await readPinnedKey(stateDir);
+    if (!this.trusted) {
+      const key = await client.signingKey();
+      if (key.alg !== 'Ed25519') throw new ControlPlaneError('rejected', `unsupported signing algorithm ${key.alg}`);
+      this.trusted = await pinKey(stateDir, key);
+      logger.info({ keyId: key.keyId }, 'pinned the control-plane signing key (trust on first use)');
+    }
+    return this.trusted;
+  }
+
+  private async loadBackup(): Promise<void> {
+    const { backup, logger, metrics, errors } = this.options;
+    if (!backup) return;
+    const refuse = (detail: string) => {
+      metrics.backupRefused.inc();
+      errors.add(`config backup refused: ${detail}`);
+      logger.error(
+        { file: backup.file },
+        `config backup refused: ${detail}; not serving until the control plane answers`,
+      );
+    };
+    const loaded = await backup.load();
+    if (!loaded.ok) {
+      if (loaded.reason === 'missing')
+        logger.warn(
+          'no config backup and no control plane: not ready; every route answers 503 until the control plane answers',
+        );
+      else refuse(loaded.detail);
+      return;
+    }
+    let trusted: TrustedKey | undefined;
+    try {
+      trusted = this.options.publicKeyPem
+        ? trustedKey(this.options.publicKeyPem)
+        : await readPinnedKey(this.options.stateDir);
+    } catch (error) {
+      return refuse(`pinned key unreadable (${(error as Error).message})`);
+    }
+    if (!trusted) return refuse('no pinned control-plane key to verify it with');
+    for (const message of loaded.content.messages) {
+      const parsed = parseSyncMessage(message);
+      if (!parsed.ok || parsed.message.kind === 'unchanged')
+        return refuse(parsed.ok ? 'unexpected message' : parsed.reason);
+      const invalid = verifyMessage(parsed.message, trusted);
+      if (invalid) return refuse(`${parsed.message.kind} ${parsed.message.cursor}: ${invalid}`);
+    }
+    const replayed = replay(loaded.content.messages);
+    if (!replayed.ok) return refuse(replayed.reason);
+    const result = this.options.apply(structuredClone(replayed.held.document));
+    if (!result.ok) return refuse(result.problems.map((p) => `${p.path}: ${p.message}`).join('; '));
+    this.trusted = trusted;
+    this.held = replayed.held;
+    this.servingFromBackup = true;
+    this.confirmedAt = loaded.confirmedAt.getTime();
+    metrics.servingFromBackup.set(1);
+    logger.warn(
+      { cursor: replayed.held.cursor, configVersion: result.version, stalenessSeconds: this.stalenessSeconds() },
+      'control plane unreachable: serving the last-known-good backup',
+    );
+    this.options.onConfigEvent();
+  }
+
+  private async stream(): Promise<void> {
+    const { client, metrics, logger } = this.options;
+    const backoff = new Backoff(1000, 30_000);
+    while (!this.stopped) {
+      try {
+        await client.events({
+          signal: this.stop$.signal,
+          idleTimeoutMs: STREAM_IDLE_TIMEOUT_MS,
+          onOpen: () => {
+            backoff.reset();
+            metrics.controlPlaneConnected.set(1);
+            // Changes may have happened while disconnected.
+            void this.syncNow();
+          },
+          onChanged: () => void this.syncNow(),
+        });
+      } catch (error) {
+        logger.debug({ err: (error as Error).message }, 'change stream failed');
+        // A sync now tells "control plane gone" (state, backoff, one log line) from a dropped stream.
+        if (!this.stopped) void this.syncNow();
+      }
+      metrics.controlPlaneConnected.set(0);
+      if (this.stopped) break;
+      await sleep(backoff.next(), this.stop$.signal);
+    }
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

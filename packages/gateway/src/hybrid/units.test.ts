@@ -1,0 +1,186 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Backoff } from './backoff.js';
+import { BackupStore, decrypt, encrypt } from './backup.js';
+import { fromSnapshot, replay, withDelta } from './document-state.js';
+import { anonymizeIp } from './ip-anonymization.js';
+import type { DeltaMessage, SnapshotMessage } from './messages.js';
+import { parseSyncMessage } from './messages.js';
+import { trustedKey, verifyMessage } from './signature.js';
+import { DiskSpool } from './spool.js';
+import { SseParser } from './sse.js';
+import { signMessage } from './test-support/fake-control-plane.js';
+
+const dirs: string[] = [];
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'gh-hybrid-'));
+  dirs.push(dir);
+  return dir;
+}
+afterEach(async () => {
+  await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+});
+
+const sig = { alg: 'Ed25519' as const, keyId: 'k1', value: 'x' };
+const snapshot: SnapshotMessage = {
+  kind: 'snapshot',
+  cursor: 'c:1',
+  definitionVersion: 'd1',
+  document: {
+    version: 1,
+    apis: [],
+    applications: [
+      { id: 'a', name: 'A', subscriptions: [] },
+      { id: 'b', name: 'B', subscriptions: [] },
+    ],
+  },
+  signature: sig,
+};
+const delta = (from: string, to: string, upsert: Array<Record<string, unknown>>, del: string[] = []): DeltaMessage => ({
+  kind: 'delta',
+  cursor: to,
+  fromCursor: from,
+  definitionVersion: 'd1',
+  applications: { upsert: upsert as never, delete: del },
+  signature: sig,
+});
+
+describe('ip anonymization', () => {
+  it('truncate zeroes the last IPv4 octet and the last 80 bits of IPv6', () => {
+    expect(anonymizeIp('203.0.113.77', 'truncate')).toBe('203.0.113.0');
+    expect(anonymizeIp('2001:db8:abcd:12:1:2:3:4', 'truncate')).toBe('2001:db8:abcd::');
+    expect(anonymizeIp('2001:db8::1', 'truncate')).toBe('2001:db8:0::');
+    expect(anonymizeIp('::1', 'truncate')).toBe('0:0:0::');
+    expect(anonymizeIp('not-an-ip', 'truncate')).toBe('');
+    expect(anonymizeIp('203.0.113.77', 'none')).toBe('203.0.113.77');
+  });
+});
+
+describe('backoff', () => {
+  it('doubles from 1 s to a 30 s cap with 50-100% jitter', () => {
+    const low = new Backoff(1000, 30_000, () => 0);
+    expect([low.next(), low.next(), low.next()]).toEqual([500, 1000, 2000]);
+    const high = new Backoff(1000, 30_000, () => 1);
+    const delays = Array.from({ length: 8 }, () => high.next());
+    expect(delays.at(-1)).toBe(30_000);
+    high.reset();
+    expect(high.next()).toBe(1000);
+  });
+});
+
+describe('SSE parser', () => {
+  it('parses events split across chunks and ignores comments', () => {
+    const events: Array<{ event: string; data: string }> = [];
+    const parser = new SseParser((e) => events.push(e));
+    parser.feed(': ping\n\nevent: chan');
+    parser.feed('ged\ndata: {"cursor":"c:5"}\r');
+    parser.feed('\n\r\n');
+    expect(events).toEqual([{ event: 'changed', data: '{"cursor":"c:5"}' }]);
+  });
+});
+
+describe('signed messages', () => {
+  it('verifies the canonical bytes and refuses any change or another key', () => {
+    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+    const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const message = signMessage(
+      { kind: 'snapshot', cursor: 'c:9', definitionVersion: 'd', document: { b: 1, a: [2] } },
+      privateKey,
+      'k1',
+    );
+    const parsed = parseSyncMessage(message);
+    expect(parsed.ok).toBe(true);
+    if (!parsed.ok || parsed.message.kind === 'unchanged') throw new Error('unreachable');
+    expect(verifyMessage(parsed.message, trustedKey(pem, 'k1'))).toBeUndefined();
+    expect(verifyMessage(parsed.message, trustedKey(pem))).toBeUndefined();
+    expect(verifyMessage(parsed.message, trustedKey(pem, 'k2'))).toMatch(/trusts "k2"/);
+    const changed = structuredClone(parsed.message) as SnapshotMessage;
+    (changed.document as { b: number }).b = 2;
+    expect(verifyMessage(changed, trustedKey(pem, 'k1'))).toBe('invalid signature');
+    const unsigned = { ...message, signature: undefined };
+    expect(parseSyncMessage(unsigned)).toEqual({ ok: false, reason: expect.stringMatching(/not signed/) });
+  });
+});
+
+describe('document state', () => {
+  it('applies upserts in place, appends new applications and removes deletes', () => {
+    let held = fromSnapshot(snapshot);
+    held = withDelta(
+      held,
+      delta(
+        'c:1',
+        'c:2',
+        [
+          { id: 'a', name: 'A2', subscriptions: [] },
+          { id: 'c', name: 'C', subscriptions: [] },
+        ],
+        ['b'],
+      ),
+    );
+    expect((held.document.applications as Array<{ id: string; name: string }>).map((a) => `${a.id}=${a.name}`)).toEqual(
+      ['a=A2', 'c=C'],
+    );
+    expect(held.cursor).toBe('c:2');
+    // The signed snapshot itself is untouched (it is stored and re-verified later).
+    expect((snapshot.document.applications as unknown[]).length).toBe(2);
+  });
+
+  it('replays a chain and refuses a broken one', () => {
+    expect(replay([snapshot, delta('c:1', 'c:2', [])]).ok).toBe(true);
+    expect(replay([snapshot, delta('c:5', 'c:6', [])])).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/from cursor c:5/),
+    });
+    expect(replay([delta('c:1', 'c:2', [])]).ok).toBe(false);
+  });
+});
+
+describe('backup store', () => {
+  it('round-trips encrypted, and refuses tampered, truncated or other-token files', async () => {
+    const dir = await tempDir();
+    const store = new BackupStore(dir, 'token-one');
+    await store.save([snapshot]);
+    const raw = await readFile(store.file);
+    expect(raw.includes(Buffer.from('definitionVersion'))).toBe(false);
+    const loaded = await store.load();
+    expect(loaded.ok && loaded.content.messages[0]).toEqual(snapshot);
+    expect((await new BackupStore(dir, 'token-two').load()).ok).toBe(false);
+
+    const flipped = Buffer.from(raw);
+    flipped[flipped.length - 5]! ^= 1;
+    await writeFile(store.file, flipped);
+    expect(await store.load()).toMatchObject({ ok: false, reason: 'unreadable' });
+    await writeFile(store.file, raw.subarray(0, raw.length - 10));
+    expect(await store.load()).toMatchObject({ ok: false, reason: 'unreadable' });
+    expect(() => decrypt(encrypt(Buffer.from('x'), 'a'), 'b')).toThrow();
+    // No temp files left behind by the atomic writes.
+    expect((await readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+});
+
+describe('disk spool', () => {
+  it('keeps batches in order across reopen and drops the oldest on overflow', async () => {
+    const dir = await tempDir();
+    let dropped = 0;
+    const batch = (n: number) => Array.from({ length: 10 }, (_, i) => ({ id: `${n}-${i}`, pad: 'x'.repeat(40) }));
+    const size = Buffer.byteLength(JSON.stringify(batch(1)));
+    const spool = new DiskSpool(dir, size * 3 + 10, (n) => {
+      dropped += n;
+    });
+    await spool.open();
+    for (let i = 1; i <= 4; i++) await spool.push(batch(i));
+    expect(dropped).toBe(10);
+    expect(spool.batches).toBe(3);
+
+    const reopened = new DiskSpool(dir, size * 3 + 10, () => {});
+    await reopened.open();
+    expect(reopened.records).toBe(30);
+    const oldest = await reopened.oldest();
+    expect((oldest!.records[0] as { id: string }).id).toBe('2-0');
+    await reopened.remove(oldest!.name);
+    expect(((await reopened.oldest())!.records[0] as { id: string }).id).toBe('3-0');
+  });
+});
