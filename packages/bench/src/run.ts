@@ -19,6 +19,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
 
 interface Running {
   scenario: Scenario;
@@ -82,7 +83,8 @@ async function main(): Promise<void> {
       `Gatehouse benchmark: ${hasWrk() ? 'wrk' : 'autocannon'}, ${CONNECTIONS} connections, ${SECONDS}s x ${ROUNDS} rounds, ` +
         `${process.env.BENCH_NOTE ?? `${(await import('node:os')).cpus().length} cores`}\n`,
     );
-    for (const r of running) await throughput(r.url, r.scenario.headers, 1, CONNECTIONS); // warm-up (JIT, pools)
+    // Warm-up: the gateway has more code than the baseline for V8 to optimize; measure steady state.
+    for (const r of running) await throughput(r.url, r.scenario.headers, WARMUP, CONNECTIONS);
 
     const results = new Map<string, LoadResult[]>();
     for (let round = 0; round < ROUNDS; round++) {

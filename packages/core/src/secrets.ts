@@ -1,9 +1,14 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import crypto, { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** Format of hashed API keys everywhere (config files, database, compiled documents). */
 export const KEY_HASH_PREFIX = 'sha256:';
 
+// crypto.hash (Node >= 20.12) skips the Hash object: several times faster for short inputs such as
+// API keys hashed on every request.
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: string | Buffer, encoding: 'hex') => string }).hash;
+
 export function sha256Hex(value: string | Buffer): string {
+  if (oneShotHash) return oneShotHash('sha256', value, 'hex');
   return createHash('sha256').update(value).digest('hex');
 }
 

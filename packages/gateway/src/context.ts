@@ -122,14 +122,50 @@ export class ProxyResponse implements GatewayResponse {
   status = 0;
   headers: OutgoingHttpHeaders = {};
   fromGateway = false;
-  /** Upstream body stream while not buffered. */
-  stream: Readable | undefined;
   body: Buffer | undefined;
+  private stream_: Readable | undefined;
+  /** The upstream answer whose body has not been touched yet (it may still arrive whole). */
+  private source: { readonly body: Readable; takeComplete?(): Buffer | undefined } | undefined;
 
   constructor(private readonly maxBodyBuffer: number) {}
 
+  /** Upstream body stream while not buffered (created on first access). */
+  get stream(): Readable | undefined {
+    if (this.stream_ === undefined && this.source !== undefined) {
+      this.stream_ = this.source.body;
+      this.source = undefined;
+    }
+    return this.stream_;
+  }
+
+  set stream(value: Readable | undefined) {
+    this.stream_ = value;
+    this.source = undefined;
+  }
+
+  setUpstream(source: { readonly body: Readable; takeComplete?(): Buffer | undefined }): void {
+    this.stream_ = undefined;
+    this.source = source;
+  }
+
+  /** The upstream body as one buffer when it already arrived whole; undefined when it must be streamed. */
+  takeComplete(): Buffer | undefined {
+    const whole = this.source?.takeComplete?.();
+    if (whole !== undefined) {
+      this.source = undefined;
+      this.body = whole;
+    }
+    return whole;
+  }
+
   async readBody(maxBytes = this.maxBodyBuffer): Promise<Buffer> {
     if (this.body !== undefined) return this.body;
+    const whole = this.takeComplete();
+    if (whole !== undefined) {
+      if (whole.length > maxBytes)
+        throw new GatewayError('upstream_bad_response', { detail: `response body exceeds ${maxBytes} bytes` });
+      return whole;
+    }
     if (this.stream === undefined) {
       this.body = Buffer.alloc(0);
       return this.body;

@@ -18,12 +18,10 @@ function headersTimedOut(exchange: Exchange): void {
 
 /** Matches undici's own response streams; Node's 16 KiB default costs extra pause/resume round trips. */
 const BODY_HIGH_WATER_MARK = 64 * 1024;
+const EMPTY = Buffer.alloc(0);
 
 /** The response body handed to the gateway: undici pushes into it, backpressure pauses the socket. */
 class ResponseBody extends Readable {
-  /** The upstream finished sending: everything is buffered, so a small body can be written in one go. */
-  complete = false;
-
   constructor(private readonly exchange: Exchange) {
     super({ highWaterMark: BODY_HIGH_WATER_MARK });
   }
@@ -52,6 +50,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
   #abortUpstream: ((error: Error) => void) | undefined;
   #resumeUpstream: (() => void) | undefined;
   #body: ResponseBody | undefined;
+  /** Chunks received before anyone asked for the body stream (often the whole body). */
+  #pending: Buffer[] | undefined;
+  #pendingBytes = 0;
+  #headersReceived = false;
+  #complete = false;
+  /** The body was handed over whole (takeComplete); later chunks cannot exist. */
+  #taken = false;
+  #failed: Error | undefined;
   #ended = false;
   #abortedByUs = false;
   #abortReason: Error | undefined;
@@ -78,7 +84,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   timeOut(): void {
     this.#headersTimer = undefined;
-    if (this.#body !== undefined || this.#ended) return;
+    if (this.#headersReceived || this.#ended) return;
     const error = new errors.HeadersTimeoutError();
     // Rejected now even if undici is still connecting; it reports the abort (and ends the exchange) later.
     this.#reject(error);
@@ -109,35 +115,75 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return true; // 1xx informational: the final response follows
     clearTimeout(this.#headersTimer);
     this.#resumeUpstream = resume;
-    const body = new ResponseBody(this);
-    this.#body = body;
+    this.#headersReceived = true;
+    const exchange = this;
     this.#resolve({
       statusCode,
       headers: util.parseHeaders(rawHeaders),
-      body,
+      // The Readable is made on first use: small bodies that complete with their headers skip it entirely.
+      get body() {
+        return exchange.materialize();
+      },
+      takeComplete: () => this.takeComplete(),
       target: this.target.origin,
       attempts: this.attempt,
     });
     return true;
   }
 
+  /** The body stream, created on demand and fed what arrived before. */
+  materialize(): ResponseBody {
+    if (this.#body !== undefined) return this.#body;
+    const body = new ResponseBody(this);
+    this.#body = body;
+    const pending = this.#pending;
+    this.#pending = undefined;
+    if (this.#taken) {
+      body.push(null);
+      return body;
+    }
+    if (pending) for (const chunk of pending) body.push(chunk);
+    if (this.#failed) body.destroy(this.#failed);
+    else if (this.#complete) body.push(null);
+    return body;
+  }
+
+  /** The whole body when the upstream already finished and nobody streamed it; undefined otherwise. */
+  takeComplete(): Buffer | undefined {
+    if (this.#body !== undefined || !this.#complete || this.#taken) return undefined;
+    this.#taken = true;
+    const pending = this.#pending;
+    this.#pending = undefined;
+    if (pending === undefined) return EMPTY;
+    return pending.length === 1 ? pending[0]! : Buffer.concat(pending, this.#pendingBytes);
+  }
+
   onData(chunk: Buffer): boolean {
-    const body = this.#body!;
-    return body.destroyed ? false : body.push(chunk);
+    const body = this.#body;
+    if (body !== undefined) return body.destroyed ? false : body.push(chunk);
+    if (this.#abortedByUs) return false;
+    if (this.#pending === undefined) this.#pending = [chunk];
+    else this.#pending.push(chunk);
+    this.#pendingBytes += chunk.length;
+    // Nobody reading yet and a large body: hand over to a real stream so backpressure applies.
+    if (this.#pendingBytes >= BODY_HIGH_WATER_MARK) return this.materialize().readableLength < BODY_HIGH_WATER_MARK;
+    return true;
   }
 
   onComplete(): void {
-    if (this.#body !== undefined) this.#body.complete = true;
-    this.#body?.push(null);
+    this.#complete = true;
+    const body = this.#body;
+    body?.push(null);
     this.#end(undefined);
   }
 
   onError(error: Error): void {
-    const body = this.#body;
-    if (body === undefined) this.#reject(error);
+    if (!this.#headersReceived) this.#reject(error);
     else {
       if (!this.#abortedByUs) this.bodyError = error;
-      if (!body.destroyed) body.destroy(error);
+      const body = this.#body;
+      if (body === undefined) this.#failed = error;
+      else if (!body.destroyed) body.destroy(error);
     }
     this.#end(error);
   }
@@ -147,8 +193,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#abortedByUs = true;
     this.#abortReason = reason;
     this.#abortUpstream?.(reason);
+    this.#pending = undefined;
     const body = this.#body;
     if (body !== undefined && !body.destroyed) body.destroy(reason);
+    else if (body === undefined) this.#failed = reason;
   }
 
   #end(error: Error | undefined): void {

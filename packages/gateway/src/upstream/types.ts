@@ -29,8 +29,13 @@ export interface UpstreamResponse {
   statusCode: number;
   /** Raw upstream response headers (lower-case names). */
   headers: Record<string, string | string[] | undefined>;
-  /** Streamed, never buffered here. Destroying it aborts the upstream exchange. */
-  body: Readable;
+  /** Streamed (created on first access). Destroying it aborts the upstream exchange. */
+  readonly body: Readable;
+  /**
+   * The whole body if the upstream already finished sending and `body` was never touched (small
+   * responses usually arrive with their headers); undefined otherwise, then read `body`.
+   */
+  takeComplete?(): Buffer | undefined;
   /** Origin of the target that answered. */
   target: string;
   attempts: number;
