@@ -384,6 +384,23 @@ describe('hot reload', () => {
   });
 });
 
+describe('in-flight gauge', () => {
+  it('counts requests still being served at scrape time', async () => {
+    const slow = await startTestUpstream((_q, res) => setTimeout(() => res.end('done'), 300));
+    const gw = await startTestGateway(simpleDocument(slow.url));
+    try {
+      const inflight = gw.fetch('/test/slow').then((r) => r.text());
+      await new Promise((r) => setTimeout(r, 100));
+      expect(await (await fetch(`${gw.adminUrl}/metrics`)).text()).toMatch(/^gatehouse_requests_in_flight 1$/m);
+      expect(await inflight).toBe('done');
+      expect(await (await fetch(`${gw.adminUrl}/metrics`)).text()).toMatch(/^gatehouse_requests_in_flight 0$/m);
+    } finally {
+      await gw.close();
+      await slow.close();
+    }
+  });
+});
+
 describe('graceful shutdown', () => {
   it('finishes in-flight requests and refuses new connections', async () => {
     const slow = await startTestUpstream((_q, res) => setTimeout(() => res.end('done'), 300));

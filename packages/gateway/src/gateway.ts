@@ -81,6 +81,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const metrics = new GatewayMetrics();
   const holder = new ConfigHolder(logger, () => void pools.collect());
   const pools = new PoolManager({ logger });
+  metrics.trackInFlight(() => holder.inFlight);
   const stores = createStores({
     ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
     logger,

@@ -66,7 +66,7 @@ export interface UpgradeInfo {
 }
 
 export function createRequestHandler(deps: HandlerDependencies) {
-  const { holder, metrics, logger } = deps;
+  const { holder, logger } = deps;
 
   return function handleRequest(req: ClientRequest, res: ClientResponse, upgrade?: UpgradeInfo): void {
     const startedAt = performance.now();
@@ -75,7 +75,6 @@ export function createRequestHandler(deps: HandlerDependencies) {
       sendProblem(res, new GatewayError('gateway_not_ready', { detail: 'no configuration loaded yet' }), undefined);
       return;
     }
-    metrics.inFlight.inc();
     const { config, release } = pinned;
     const exchange = new Exchange(req, res, config, deps, startedAt);
     let pinnedUntilDone = true;
@@ -83,7 +82,6 @@ export function createRequestHandler(deps: HandlerDependencies) {
       if (!pinnedUntilDone) return;
       pinnedUntilDone = false;
       release();
-      metrics.inFlight.dec();
     };
     const done = () => {
       exchange.finished();

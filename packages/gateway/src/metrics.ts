@@ -108,6 +108,15 @@ export class GatewayMetrics {
     }
   }
 
+  /** The in-flight gauge reads the count the config holder keeps anyway, at scrape time. */
+  trackInFlight(count: () => number): void {
+    Object.assign(this.inFlight, {
+      collect: () => {
+        this.inFlight.set(count());
+      },
+    });
+  }
+
   setConfigVersion(version: string): void {
     this.configInfo.reset();
     this.configInfo.labels(version).set(1);
