@@ -145,7 +145,7 @@ describe('gateway on the quickstart document', () => {
 
   it('rate-limits the gold plan per subscription with RateLimit headers and 429', async () => {
     const doc = quickstartOn(orders, status);
-    doc.apis[0].plans[0].policies[0].config = { limit: 3, window: '1m' };
+    doc.apis[0].plans[0].policies[0].config = { limit: 3, window: '1h' };
     const limited = await startTestGateway(doc);
     try {
       const statuses: number[] = [];

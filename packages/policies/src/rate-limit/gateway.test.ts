@@ -44,7 +44,7 @@ async function gateway(doc: unknown, redisUrl?: string): Promise<TestGateway> {
 
 describe('rate-limit through the gateway', () => {
   it('sends RateLimit headers and answers 429 problem+json with Retry-After beyond the limit', async () => {
-    const gw = await gateway(limitedDocument(upstream.url, { limit: 3, window: '1m' }));
+    const gw = await gateway(limitedDocument(upstream.url, { limit: 3, window: '1h' }));
     const remaining: Array<string | null> = [];
     for (let i = 0; i < 3; i++) {
       const res = await gw.fetch('/test/x');
@@ -66,7 +66,7 @@ describe('rate-limit through the gateway', () => {
   });
 
   it('keeps counting across a config reload (counters keyed by the policy id)', async () => {
-    const doc = limitedDocument(upstream.url, { limit: 2, window: '1m' });
+    const doc = limitedDocument(upstream.url, { limit: 2, window: '1h' });
     const gw = await gateway(doc);
     await (await gw.fetch('/test/x')).text();
     const changed = structuredClone(doc) as { apis: Array<{ name: string }> };
@@ -77,7 +77,7 @@ describe('rate-limit through the gateway', () => {
   });
 
   it.skipIf(!redis.url)('enforces one limit across two gateways sharing Redis (exact mode)', async () => {
-    const doc = limitedDocument(upstream.url, { limit: 5, window: '1m' });
+    const doc = limitedDocument(upstream.url, { limit: 5, window: '1h' });
     const [a, b] = [await gateway(doc, redis.url), await gateway(doc, redis.url)];
     // Let both connect, so no request is served by the memory fallback.
     await new Promise((r) => setTimeout(r, 300));
@@ -93,7 +93,7 @@ describe('rate-limit through the gateway', () => {
   });
 
   it('keeps serving (never 500) when Redis is unreachable, counting fallbacks in the metrics', async () => {
-    const gw = await gateway(limitedDocument(upstream.url, { limit: 2, window: '1m' }), 'redis://127.0.0.1:1');
+    const gw = await gateway(limitedDocument(upstream.url, { limit: 2, window: '1h' }), 'redis://127.0.0.1:1');
     const statuses = [];
     for (let i = 0; i < 3; i++) {
       const res = await gw.fetch('/test/x');

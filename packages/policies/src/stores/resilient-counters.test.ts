@@ -38,7 +38,8 @@ async function eventually(check: () => Promise<boolean>, timeoutMs = 5000): Prom
   }
 }
 
-const request: HitRequest = { key: 'client-1', windowMs: 60_000, algorithm: 'fixed', limit: 5 };
+// Anchored at load time so the test never straddles a window boundary (epoch-aligned minutes would).
+const request: HitRequest = { key: 'client-1', windowMs: 60_000, windowStartMs: Date.now(), algorithm: 'fixed', limit: 5 };
 
 describe('ResilientCounterStore with Redis unreachable', () => {
   it('counts locally, reports degraded, warns once and counts every fallback', async () => {
