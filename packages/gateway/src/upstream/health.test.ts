@@ -179,7 +179,8 @@ describe('circuit breaker', () => {
     expect(error).toBeInstanceOf(GatewayError);
     expect([error.code, error.status]).toEqual(['circuit_open', 503]);
     expect(error.headers?.['retry-after']).toBe('1');
-    expect(performance.now() - started).toBeLessThan(20);
+    // At once: no upstream call (asserted below); the bound only leaves room for a loaded CI machine.
+    expect(performance.now() - started).toBeLessThan(100);
     expect(a.server.requests.length).toBe(calls);
 
     a.control.status = 200;

@@ -115,7 +115,8 @@ describe.skipIf(!redis.url)('ResilientCounterStore through a proxy that goes awa
     // Within retryAfterMs the store does not wait on Redis again.
     const next = performance.now();
     expect((await store.hit(request)).degraded).toBe(true);
-    expect(performance.now() - next).toBeLessThan(20);
+    // Below the 80 ms command timeout: the store did not wait on Redis again.
+    expect(performance.now() - next).toBeLessThan(60);
     expect(warnings()).toHaveLength(1);
     proxy.resume();
     await eventually(async () => !(await store.peek(request)).degraded);
