@@ -128,7 +128,13 @@ describe('createStores', () => {
     );
     expect(await gatewayA.ready()).toBe(true);
     expect(await gatewayB.ready()).toBe(true);
-    const request = { key: 'shared', windowMs: 60_000, windowStartMs: Date.now(), algorithm: 'fixed' as const, limit: 10 };
+    const request = {
+      key: 'shared',
+      windowMs: 60_000,
+      windowStartMs: Date.now(),
+      algorithm: 'fixed' as const,
+      limit: 10,
+    };
     await gatewayA.counters.hit(request);
     expect(await gatewayB.counters.hit(request)).toMatchObject({ count: 2, degraded: false });
     await gatewayA.responseCache.set('page', entry(Buffer.from('shared body')));

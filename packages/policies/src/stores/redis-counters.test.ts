@@ -27,7 +27,13 @@ describe.skipIf(!redis.url)('RedisCounterStore', () => {
   });
 
   it('admits exactly the limit under 200 concurrent hits from two clients', async () => {
-    const request = { key: 'burst', windowMs: 60_000, windowStartMs: Date.now(), algorithm: 'fixed' as const, limit: 50 };
+    const request = {
+      key: 'burst',
+      windowMs: 60_000,
+      windowStartMs: Date.now(),
+      algorithm: 'fixed' as const,
+      limit: 50,
+    };
     const hits = Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? storeA : storeB).hit(request));
     const results = await Promise.all(hits);
     const admitted = results.filter((r) => r.count <= request.limit);
@@ -47,7 +53,13 @@ describe.skipIf(!redis.url)('RedisCounterStore', () => {
   });
 
   it('reports a refused hit as count > limit without counting it', async () => {
-    const request = { key: 'refuse', windowMs: 60_000, windowStartMs: Date.now(), algorithm: 'fixed' as const, limit: 2 };
+    const request = {
+      key: 'refuse',
+      windowMs: 60_000,
+      windowStartMs: Date.now(),
+      algorithm: 'fixed' as const,
+      limit: 2,
+    };
     await storeA.hit(request);
     await storeA.hit(request);
     const refused = await storeB.hit(request);

@@ -39,7 +39,13 @@ async function eventually(check: () => Promise<boolean>, timeoutMs = 5000): Prom
 }
 
 // Anchored at load time so the test never straddles a window boundary (epoch-aligned minutes would).
-const request: HitRequest = { key: 'client-1', windowMs: 60_000, windowStartMs: Date.now(), algorithm: 'fixed', limit: 5 };
+const request: HitRequest = {
+  key: 'client-1',
+  windowMs: 60_000,
+  windowStartMs: Date.now(),
+  algorithm: 'fixed',
+  limit: 5,
+};
 
 describe('ResilientCounterStore with Redis unreachable', () => {
   it('counts locally, reports degraded, warns once and counts every fallback', async () => {
