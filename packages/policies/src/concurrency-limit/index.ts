@@ -4,8 +4,8 @@
  * are released when the exchange finishes (success, error or client abort).
  */
 import { GatewayError, parseDuration } from '@gatehouse/core';
-import { createKeyResolver } from '../quota/traffic-key.js';
 import { definePolicy } from '../sdk/define.js';
+import { createKeyResolver } from '../sdk/traffic-key.js';
 import { ConcurrencyLimitConfig } from './schema.js';
 import { SlotPool } from './slots.js';
 

@@ -1,6 +1,6 @@
 import { Duration } from '@gatehouse/config';
 import Type, { type Static } from 'typebox';
-import { KeyField } from '../quota/traffic-key.js';
+import { KeyField } from '../sdk/traffic-key.js';
 
 export const ConcurrencyLimitConfig = Type.Object(
   {

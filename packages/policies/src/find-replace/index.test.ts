@@ -1,8 +1,8 @@
 import type { GatewayError } from '@gatehouse/core';
 import { describe, expect, it } from 'vitest';
 import { createPolicy } from '../quota/test-support/policy-env.js';
+import { mediaTypeMatches } from '../sdk/body-message.js';
 import { ConfigError } from '../sdk/define.js';
-import { mediaTypeMatches } from '../set-body/body-message.js';
 import { createTestContext } from '../testing/context.js';
 import { findReplacePolicy } from './index.js';
 

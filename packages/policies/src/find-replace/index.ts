@@ -3,9 +3,10 @@
  * compiled once at load), e.g. internal host names in upstream responses. Bodies are read as UTF-8;
  * only matching media types are buffered.
  */
+
+import { mediaTypeMatches, messageBody, resolveBodyLimit } from '../sdk/body-message.js';
 import { definePolicy } from '../sdk/define.js';
 import type { Handler } from '../sdk/types.js';
-import { mediaTypeMatches, messageBody, resolveBodyLimit } from '../set-body/body-message.js';
 import { FindReplaceConfig, type ReplacementConfig } from './schema.js';
 
 type Rewrite = (text: string) => string;

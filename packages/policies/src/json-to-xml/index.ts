@@ -2,9 +2,10 @@
  * json-to-xml: converts a JSON request or response body to XML (e.g. to put a JSON API in front
  * of a SOAP/XML backend). Bodies that are not JSON by Content-Type pass through untouched.
  */
+
+import { isJsonMediaType, messageBody, resolveBodyLimit } from '../sdk/body-message.js';
 import { definePolicy } from '../sdk/define.js';
 import type { Handler } from '../sdk/types.js';
-import { isJsonMediaType, messageBody, resolveBodyLimit } from '../set-body/body-message.js';
 import { JsonToXmlConfig } from './schema.js';
 import { createXmlWriter } from './to-xml.js';
 

@@ -4,9 +4,9 @@
  */
 import { GatewayError, parseDuration } from '@gatehouse/core';
 import jsonata from 'jsonata';
+import { isJsonMediaType, messageBody, resolveBodyLimit } from '../sdk/body-message.js';
 import { definePolicy } from '../sdk/define.js';
 import type { Handler, RequestContext } from '../sdk/types.js';
-import { isJsonMediaType, messageBody, resolveBodyLimit } from '../set-body/body-message.js';
 import { JsonTransformConfig } from './schema.js';
 
 /** JSONata error codes of its own guards. */

@@ -1,6 +1,6 @@
 import { Duration } from '@gatehouse/config';
 import Type, { type Static } from 'typebox';
-import { BodyPhaseField, MaxBodySizeField } from '../set-body/body-message.js';
+import { BodyPhaseField, MaxBodySizeField } from '../sdk/body-message.js';
 
 export const JsonTransformConfig = Type.Object(
   {

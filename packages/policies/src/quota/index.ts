@@ -5,11 +5,11 @@
  */
 import { GatewayError, parseDuration } from '@gatehouse/core';
 import { definePolicy } from '../sdk/define.js';
+import { createKeyResolver } from '../sdk/traffic-key.js';
 import type { RequestContext } from '../sdk/types.js';
 import { ApproximateQuotaCounter } from './approximate.js';
 import { createPeriodCalculator, type PeriodBounds } from './period.js';
 import { QuotaConfig } from './schema.js';
-import { createKeyResolver } from './traffic-key.js';
 
 interface QuotaState {
   limit: number;

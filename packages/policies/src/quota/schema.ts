@@ -1,6 +1,6 @@
 import { Duration } from '@gatehouse/config';
 import Type, { type Static } from 'typebox';
-import { KeyField } from './traffic-key.js';
+import { KeyField } from '../sdk/traffic-key.js';
 
 export const QuotaConfig = Type.Object(
   {

@@ -4,10 +4,10 @@
  * stable scope key, so a config reload keeps them. A store in trouble never fails a request: a
  * degraded store counts locally, and an error admits the request.
  */
-import { GatewayError, parseDuration, sha256Hex } from '@gatehouse/core';
+import { GatewayError, parseDuration } from '@gatehouse/core';
 import type { HitResult } from '../sdk/counters/types.js';
 import { definePolicy } from '../sdk/define.js';
-import type { CompiledExpression } from '../sdk/expression.js';
+import { createKeyResolver } from '../sdk/traffic-key.js';
 import type { RequestContext } from '../sdk/types.js';
 import { ApproximateCounter } from './approximate.js';
 import { RateLimitConfig } from './schema.js';
@@ -41,22 +41,6 @@ function headersOf(state: RateLimitState): Record<string, string> {
   };
 }
 
-/** The counter identity: CEL key, else subscription, else client IP. Values are hashed (they may be secrets). */
-function identityOf(ctx: RequestContext, key: CompiledExpression | undefined): string {
-  if (key) {
-    try {
-      const value = key.evaluate(ctx);
-      if (value !== undefined && value !== null && value !== '') {
-        return `key:${sha256Hex(typeof value === 'string' ? value : JSON.stringify(value)).slice(0, 32)}`;
-      }
-    } catch {
-      // A key that cannot be computed for this request falls back to the default identity.
-    }
-  }
-  if (ctx.subscription) return `sub:${ctx.subscription.id}`;
-  return `ip:${ctx.request.clientIp}`;
-}
-
 export const rateLimitPolicy = definePolicy<RateLimitConfig>({
   name: 'rate-limit',
   version: '1.0.0',
@@ -70,7 +54,7 @@ export const rateLimitPolicy = definePolicy<RateLimitConfig>({
     const windowMs = parseDuration(config.window);
     if (windowMs < 1) throw new Error('window must be at least 1ms');
     const { limit, algorithm } = config;
-    const key = config.key === undefined ? undefined : env.compileExpression(config.key);
+    const identityOf = createKeyResolver(config.key ?? '', env);
     // The window length is part of the namespace: counts of a 1m window mean nothing to a 1h one.
     const namespace = `rl:${env.scope.key}:${windowMs}`;
     let lastWarning = 0;
@@ -106,7 +90,7 @@ export const rateLimitPolicy = definePolicy<RateLimitConfig>({
 
     return {
       async request(ctx) {
-        const result = await count(`${namespace}:${identityOf(ctx, key)}`);
+        const result = await count(`${namespace}:${identityOf(ctx)}`);
         if (result === undefined) return;
         const state: RateLimitState = {
           limit,

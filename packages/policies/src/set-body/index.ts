@@ -2,12 +2,12 @@
 /**
  * set-body: replaces the request body forwarded upstream (or the response body sent to the
  * client) with a template rendered per request. The old body is never buffered.
- * body-message.ts and template.ts here are shared with the other body-rewriting policies.
+ * template.ts here and sdk/body-message.ts are shared with the other body-rewriting policies.
  */
 import { GatewayError } from '@gatehouse/core';
+import { messageBody } from '../sdk/body-message.js';
 import { definePolicy } from '../sdk/define.js';
 import type { Handler, RequestContext } from '../sdk/types.js';
-import { messageBody } from './body-message.js';
 import { SetBodyConfig } from './schema.js';
 import { compileBodyTemplate } from './template.js';
 

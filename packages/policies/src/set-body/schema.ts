@@ -1,6 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${ cel }` placeholders are template syntax in plain strings, not JS templates.
 import Type, { type Static } from 'typebox';
-import { BodyPhaseField } from './body-message.js';
+import { BodyPhaseField } from '../sdk/body-message.js';
 
 export const SetBodyConfig = Type.Object(
   {

@@ -4,8 +4,8 @@
  * `distributed: true` approximates it across gateways with the shared counter store.
  */
 import { GatewayError } from '@gatehouse/core';
-import { createKeyResolver } from '../quota/traffic-key.js';
 import { definePolicy } from '../sdk/define.js';
+import { createKeyResolver } from '../sdk/traffic-key.js';
 import { GcraLimiter } from './gcra.js';
 import { emissionIntervalMs, SpikeArrestConfig } from './schema.js';
 

@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { KeyField } from '../quota/traffic-key.js';
+import { KeyField } from '../sdk/traffic-key.js';
 
 export const RATE_PATTERN = '^[1-9][0-9]*/(s|m|h)$';
 

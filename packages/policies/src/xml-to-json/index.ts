@@ -2,9 +2,10 @@
  * xml-to-json: converts an XML request or response body to JSON (e.g. to expose an XML backend as
  * a JSON API). Bodies that are not XML by Content-Type pass through untouched.
  */
+
+import { isXmlMediaType, messageBody, resolveBodyLimit } from '../sdk/body-message.js';
 import { definePolicy } from '../sdk/define.js';
 import type { Handler } from '../sdk/types.js';
-import { isXmlMediaType, messageBody, resolveBodyLimit } from '../set-body/body-message.js';
 import { createXmlReader, XmlSyntaxError } from './from-xml.js';
 import { XmlToJsonConfig } from './schema.js';
 

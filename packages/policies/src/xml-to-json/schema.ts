@@ -1,5 +1,5 @@
 import Type, { type Static } from 'typebox';
-import { BodyPhaseField, MaxBodySizeField } from '../set-body/body-message.js';
+import { BodyPhaseField, MaxBodySizeField } from '../sdk/body-message.js';
 
 export const XmlToJsonConfig = Type.Object(
   {

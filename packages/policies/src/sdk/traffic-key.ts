@@ -5,7 +5,7 @@
  */
 import { sha256Hex } from '@gatehouse/core';
 import Type from 'typebox';
-import type { PolicyEnvironment, RequestContext } from '../sdk/types.js';
+import type { PolicyEnvironment, RequestContext } from './types.js';
 
 export const KeyField = (what: string) =>
   Type.Optional(

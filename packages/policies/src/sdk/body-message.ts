@@ -5,7 +5,7 @@
  */
 import { GatewayError, isGatewayError, parseSize } from '@gatehouse/core';
 import Type from 'typebox';
-import type { PolicyEnvironment, RequestContext } from '../sdk/types.js';
+import type { PolicyEnvironment, RequestContext } from './types.js';
 
 export type BodyPhase = 'request' | 'response';
 
