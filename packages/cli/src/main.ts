@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { formatProblems } from '@gatehouse/config';
-import { createLogger } from '@gatehouse/core';
+import { createLogger, exitOnShutdownSignals } from '@gatehouse/core';
 import { startGateway, startHybridGateway } from '@gatehouse/gateway';
 import { ConfigError } from '@gatehouse/policies';
 import { startDemoUpstreams } from './demo-upstreams.js';
@@ -203,11 +203,7 @@ async function controlPlane(args: string[]): Promise<number> {
     logger,
   });
   logger.info({ url: running.url }, 'control plane listening');
-  const stop = () => {
-    running.close().then(() => process.exit(0));
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  exitOnShutdownSignals(() => running.close(), logger);
   return new Promise(() => {});
 }
 

@@ -5,7 +5,7 @@
  * (the demo gateway's token is rotated: tokens are shown once).
  */
 import { parseArgs } from 'node:util';
-import { createLogger } from '@gatehouse/core';
+import { createLogger, exitOnShutdownSignals } from '@gatehouse/core';
 import { startHybridGateway } from '@gatehouse/gateway';
 import { startDemoUpstreams } from './demo-upstreams.js';
 
@@ -77,24 +77,10 @@ export async function runUp(args: string[]): Promise<number> {
     ].join('\n'),
   );
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    (async () => {
-      await gateway.close();
-      await cp.close();
-      await demo.close();
-    })().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  exitOnShutdownSignals(async () => {
+    await gateway.close();
+    await cp.close();
+    await demo.close();
+  }, logger);
   return new Promise(() => {});
 }

@@ -4,4 +4,5 @@ export * from './errors.js';
 export * from './logger.js';
 export * from './lru.js';
 export * from './secrets.js';
+export * from './shutdown.js';
 export * from './test-env.js';

@@ -11,7 +11,7 @@ import {
   readConfigFile,
   validateDocument,
 } from '@gatehouse/config';
-import { createLogger, type Logger, parseDuration, parseSize } from '@gatehouse/core';
+import { createLogger, exitOnShutdownSignals, type Logger, parseDuration, parseSize } from '@gatehouse/core';
 import { ConfigError, createStores } from '@gatehouse/policies';
 import { createAdminServer } from './admin.js';
 import { type CompiledConfig, compileConfig } from './compile.js';
@@ -262,18 +262,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       logger.info('SIGHUP: reloading config');
       void reload();
     });
-    const stop = (signal: string) => {
-      logger.info({ signal }, 'draining and shutting down');
-      close().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          logger.error({ err: error }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    exitOnShutdownSignals(close, logger);
   }
 
   return {

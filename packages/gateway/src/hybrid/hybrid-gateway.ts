@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { createLogger } from '@gatehouse/core';
+import { createLogger, exitOnShutdownSignals } from '@gatehouse/core';
 import { capabilities } from '@gatehouse/policies';
 import { type ApplyResult, type GatewayOptions, type RunningGateway, startGateway } from '../gateway.js';
 import type { RequestRecord } from '../handler.js';
@@ -172,18 +172,7 @@ export async function startHybridGateway(options: HybridGatewayOptions): Promise
 
   if (handleSignals) {
     process.on('SIGHUP', () => void sync.syncNow());
-    const stop = (signal: string) => {
-      logger.info({ signal }, 'draining and shutting down');
-      close().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          logger.error({ err: error }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
+    exitOnShutdownSignals(close, logger);
   }
 
   const hybrid: HybridGateway['hybrid'] = {

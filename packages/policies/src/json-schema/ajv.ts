@@ -92,15 +92,3 @@ export function ajvErrorsToPointers(errors: ErrorObject[] | null | undefined, ma
   }
   return out;
 }
-
-/** `/items/0/name` -> `items[0].name` (prefixed by `base`), for messages such as `body.items[0].name`. */
-export function pointerToDotted(pointer: string, base: string): string {
-  let path = base;
-  for (const raw of pointer.split('/').slice(1)) {
-    const segment = raw.replaceAll('~1', '/').replaceAll('~0', '~');
-    if (/^\d+$/.test(segment)) path += `[${segment}]`;
-    else if (/^[A-Za-z_$][\w$-]*$/.test(segment)) path += path ? `.${segment}` : segment;
-    else path += `[${JSON.stringify(segment)}]`;
-  }
-  return path;
-}

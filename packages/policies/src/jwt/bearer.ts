@@ -2,8 +2,10 @@
  * Bearer token plumbing shared by the token-based plan security types (jwt, oauth2): where the token
  * is read from, how it is removed before forwarding, and how claims become upstream headers.
  */
+
+import { GatewayError } from '@gatehouse/core';
 import Type from 'typebox';
-import type { RequestContext } from '../sdk/types.js';
+import type { CredentialLookup, RequestContext, SubscriptionInfo } from '../sdk/types.js';
 
 export const TokenSourceSchema = Type.Object(
   {
@@ -160,4 +162,34 @@ export function loggableUrl(url: string): string {
   } catch {
     return '(invalid url)';
   }
+}
+
+/**
+ * The subscription a verified token belongs to: its client claim matched to an application's
+ * clientId. No client claim is 401 (the token is unusable here); a client without an accepted
+ * subscription to this API is 403 (known caller, no access).
+ */
+export function subscriptionForClaims(
+  claims: Readonly<Record<string, unknown>>,
+  clientIdClaims: readonly string[],
+  lookup: CredentialLookup,
+): { clientId: string; subscription: SubscriptionInfo } | { error: GatewayError } {
+  const clientId = firstStringClaim(claims, clientIdClaims);
+  if (clientId === undefined) {
+    return {
+      error: new GatewayError('unauthorized', {
+        detail: 'token does not identify a client application',
+        headers: bearerChallenge('invalid_token'),
+      }),
+    };
+  }
+  const subscription = lookup.clientId(clientId);
+  if (!subscription) {
+    return {
+      error: new GatewayError('forbidden', {
+        detail: 'the client application has no accepted subscription to this API',
+      }),
+    };
+  }
+  return { clientId, subscription };
 }

@@ -9,10 +9,10 @@
  * accepted subscription to the API -> 403 `forbidden`: the caller is authenticated, just not allowed
  * here (RFC 6750's 401 is for credentials that are themselves invalid).
  */
-import { GatewayError } from '@gatehouse/core';
+import type { GatewayError } from '@gatehouse/core';
 import { defineSecurity } from '../sdk/define.js';
 import type { AuthOutcome, RequestContext } from '../sdk/types.js';
-import { bearerChallenge, firstStringClaim, forwardClaims, readToken, removeToken } from './bearer.js';
+import { forwardClaims, readToken, removeToken, subscriptionForClaims } from './bearer.js';
 import { loadVerificationKey } from './keys.js';
 import { type JwtConfig, JwtConfigSchema } from './schema.js';
 import { createTokenVerifier } from './verify.js';
@@ -53,23 +53,9 @@ export const jwtSecurity = defineSecurity<JwtConfig>({
           return { error: error as GatewayError };
         }
         if (claims === undefined) return undefined;
-        const clientId = firstStringClaim(claims, clientIdClaims);
-        if (clientId === undefined) {
-          return {
-            error: new GatewayError('unauthorized', {
-              detail: 'token does not identify a client application',
-              headers: bearerChallenge('invalid_token'),
-            }),
-          };
-        }
-        const subscription = env.lookup.clientId(clientId);
-        if (!subscription) {
-          return {
-            error: new GatewayError('forbidden', {
-              detail: 'the client application has no accepted subscription to this API',
-            }),
-          };
-        }
+        const resolved = subscriptionForClaims(claims, clientIdClaims, env.lookup);
+        if ('error' in resolved) return resolved;
+        const { clientId, subscription } = resolved;
         if (!config.forwardToken) removeToken(ctx, source, found);
         forwardClaims(ctx, claimHeaders, claims);
         const principal = typeof claims.sub === 'string' ? claims.sub : clientId;

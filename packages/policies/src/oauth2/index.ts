@@ -8,7 +8,7 @@
  * whose client has no accepted subscription -> 403 `forbidden`. Introspection endpoint down -> 503 `service_unavailable`.
  */
 import { GatewayError, parseDuration } from '@gatehouse/core';
-import { bearerChallenge, firstStringClaim, forwardClaims, readToken, removeToken } from '../jwt/bearer.js';
+import { bearerChallenge, forwardClaims, readToken, removeToken, subscriptionForClaims } from '../jwt/bearer.js';
 import { defineSecurity } from '../sdk/define.js';
 import type { AuthOutcome, RequestContext } from '../sdk/types.js';
 import { IntrospectionClient, IntrospectionUnavailableError } from './introspection.js';
@@ -73,23 +73,9 @@ export const oauth2Security = defineSecurity<OAuth2Config>({
         }
         const { claims } = introspection;
 
-        const clientId = firstStringClaim(claims, clientIdClaims);
-        if (clientId === undefined) {
-          return {
-            error: new GatewayError('unauthorized', {
-              detail: 'token does not identify a client application',
-              headers: bearerChallenge('invalid_token'),
-            }),
-          };
-        }
-        const subscription = env.lookup.clientId(clientId);
-        if (!subscription) {
-          return {
-            error: new GatewayError('forbidden', {
-              detail: 'the client application has no accepted subscription to this API',
-            }),
-          };
-        }
+        const resolved = subscriptionForClaims(claims, clientIdClaims, env.lookup);
+        if ('error' in resolved) return resolved;
+        const { clientId, subscription } = resolved;
 
         const required = scopeRules.required(ctx.request.method, ctx.request.path);
         if (required.length > 0) {

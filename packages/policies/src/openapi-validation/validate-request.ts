@@ -1,6 +1,8 @@
 /** Per-request checks against a compiled operation: parameters from the request, then the body. */
+
+import { pointerToPath } from '@gatehouse/config';
 import { GatewayError, type InvalidParam } from '@gatehouse/core';
-import { ajvErrorsToPointers, pointerToDotted } from '../json-schema/ajv.js';
+import { ajvErrorsToPointers } from '../json-schema/ajv.js';
 import type { RequestContext } from '../sdk/types.js';
 import type { CompiledOperation, Location, MediaTypeSpec, ParameterSpec } from './operations.js';
 
@@ -101,7 +103,7 @@ export function validateParameters(
     }
     if (!group.validate(data)) {
       for (const e of ajvErrorsToPointers(group.validate.errors, 100)) {
-        errors.push({ path: pointerToDotted(e.path, group.location), message: e.message });
+        errors.push({ path: pointerToPath(e.path, group.location), message: e.message });
       }
     }
   }
@@ -115,7 +117,7 @@ export function unknownQueryParameters(op: CompiledOperation, query: URLSearchPa
     const base = name.includes('[') ? name.slice(0, name.indexOf('[')) : name; // deepObject members
     if (!op.declaredQuery.has(base))
       errors.push({
-        path: pointerToDotted(`/${name.replaceAll('~', '~0').replaceAll('/', '~1')}`, 'query'),
+        path: pointerToPath(`/${name.replaceAll('~', '~0').replaceAll('/', '~1')}`, 'query'),
         message: 'is not a known parameter',
       });
   }
@@ -169,7 +171,7 @@ export async function validateBody(
   }
   if (media.validate(data)) return [];
   return ajvErrorsToPointers(media.validate.errors, 100).map((e) => ({
-    path: pointerToDotted(e.path, 'body'),
+    path: pointerToPath(e.path, 'body'),
     message: e.message,
   }));
 }
