@@ -384,6 +384,58 @@ describe('hot reload', () => {
   });
 });
 
+describe('client going away', () => {
+  async function hangingUpstream(sendHeaders: boolean) {
+    let upstreamClosed: () => void = () => {};
+    const closed = new Promise<void>((resolve) => {
+      upstreamClosed = resolve;
+    });
+    const upstream = await startTestUpstream((_req, res) => {
+      res.on('close', () => upstreamClosed());
+      if (sendHeaders) {
+        res.writeHead(200);
+        res.write('partial');
+      }
+    });
+    return { upstream, closed };
+  }
+
+  it('aborts the upstream exchange while waiting for its headers, and logs 499', async () => {
+    const { upstream, closed } = await hangingUpstream(false);
+    const gw = await startTestGateway(simpleDocument(upstream.url));
+    try {
+      const controller = new AbortController();
+      const pending = gw.fetch('/test/hang', { signal: controller.signal }).catch(() => 'aborted');
+      await new Promise((r) => setTimeout(r, 100));
+      controller.abort();
+      expect(await pending).toBe('aborted');
+      await closed;
+      await new Promise((r) => setTimeout(r, 50));
+      expect(gw.records.find((r) => r.path === '/test/hang')).toMatchObject({ status: 499, aborted: true });
+    } finally {
+      await gw.close();
+      await upstream.close();
+    }
+  });
+
+  it('aborts the upstream exchange mid-body', async () => {
+    const { upstream, closed } = await hangingUpstream(true);
+    const gw = await startTestGateway(simpleDocument(upstream.url));
+    try {
+      const controller = new AbortController();
+      const res = await gw.fetch('/test/hang', { signal: controller.signal });
+      expect(res.status).toBe(200);
+      controller.abort();
+      await closed;
+      await new Promise((r) => setTimeout(r, 50));
+      expect(gw.records.find((r) => r.path === '/test/hang')).toMatchObject({ status: 200, aborted: true });
+    } finally {
+      await gw.close();
+      await upstream.close();
+    }
+  });
+});
+
 describe('in-flight gauge', () => {
   it('counts requests still being served at scrape time', async () => {
     const slow = await startTestUpstream((_q, res) => setTimeout(() => res.end('done'), 300));

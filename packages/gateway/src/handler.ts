@@ -193,9 +193,6 @@ class Exchange {
     ctx.params = params;
     this.ctx = ctx;
     this.lists = route.unauthenticated;
-    this.res.once('close', () => {
-      if (!this.res.writableFinished) ctx.abort();
-    });
 
     try {
       if (route.preSecurity.length > 0) await runSteps(route.preSecurity, ctx);
@@ -400,6 +397,8 @@ class Exchange {
     const ctx = this.ctx;
     const res = this.res;
     const aborted = !res.writableFinished && this.status !== 101;
+    // The client left before the response was out: stop the upstream exchange too.
+    if (aborted) ctx?.abort();
     const status = this.status || (aborted ? 499 : res.statusCode);
     const latencyMs = performance.now() - this.startedAt;
     const apiId = this.api?.id ?? '-';
