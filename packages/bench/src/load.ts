@@ -3,11 +3,16 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { pinned } from './processes.js';
 
 const run = promisify(execFile);
 
 export interface LoadResult {
   rps: number;
+  /** Requests completed in the run. */
+  requests: number;
+  /** CPU time the proxy under test spent per request (microseconds), where /proc allows measuring it. */
+  cpuUsPerRequest?: number;
   p50: number;
   p99: number;
   errors: number;
@@ -23,11 +28,13 @@ export async function throughput(
   headers: Record<string, string>,
   seconds: number,
   connections: number,
+  cpus?: string,
 ): Promise<LoadResult> {
   if (hasWrk()) {
     const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency'];
     for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}: ${v}`);
-    const { stdout } = await run('wrk', [...args, url], { maxBuffer: 1 << 20 });
+    const [command, commandArgs] = pinned(cpus, 'wrk', [...args, url]);
+    const { stdout } = await run(command, commandArgs, { maxBuffer: 1 << 20 });
     return parseWrk(stdout);
   }
   return autocannon(url, headers, seconds, connections);
@@ -45,11 +52,12 @@ export async function latencyAtRate(
 
 function parseWrk(out: string): LoadResult {
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
   const pct = (p: string) => toMs(new RegExp(`\\s${p}%\\s+([\\d.]+)(us|ms|s)`).exec(out));
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
   const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
   const errors = non2xx + (socketErrors ? socketErrors.slice(1).reduce((n, v) => n + Number(v), 0) : 0);
-  return { rps, p50: pct('50'), p99: pct('99'), errors };
+  return { rps, requests, p50: pct('50'), p99: pct('99'), errors };
 }
 
 function toMs(match: RegExpExecArray | null): number {
@@ -72,13 +80,14 @@ async function autocannon(
   for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}=${v}`);
   const { stdout } = await run(process.execPath, [...args, url], { maxBuffer: 16 << 20 });
   const result = JSON.parse(stdout) as {
-    requests: { average: number };
+    requests: { average: number; total: number };
     latency: { p50: number; p99: number };
     non2xx: number;
     errors: number;
   };
   return {
     rps: result.requests.average,
+    requests: result.requests.total,
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.non2xx + result.errors,

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 
 export interface Proc {
@@ -65,4 +66,31 @@ export async function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * CPU seconds (user + system) used so far by a process and its live children (nginx's worker), from /proc.
+ * Undefined where /proc is missing. Per-request CPU is steadier than requests/s on a shared, noisy machine.
+ */
+export function cpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    let ticks = Number(fields[11]) + Number(fields[12]);
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+    for (const child of children ? children.split(' ') : []) ticks += (cpuSeconds(Number(child)) ?? 0) * CLOCK_TICKS_PER_SECOND;
+    return ticks / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Prefixes a command with `taskset -c <cpus>` when pinning was asked for and taskset exists. */
+export function pinned(cpus: string | undefined, command: string, args: string[]): [string, string[]] {
+  if (cpus === undefined) return [command, args];
+  return ['taskset', ['-c', cpus, command, ...args]];
 }

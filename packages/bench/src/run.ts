@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { hasWrk, type LoadResult, latencyAtRate, throughput } from './load.js';
-import { freePort, type Proc, startProcess } from './processes.js';
+import { cpuSeconds, freePort, type Proc, pinned, startProcess } from './processes.js';
 import { type Scenario, scenarios } from './scenarios.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -20,6 +20,13 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
+/**
+ * BENCH_PIN=1 gives the proxy under test core 0 and the upstream and load generator core 1, so requests/s
+ * measures the proxy alone. Unpinned (the default) is the issue's setting: everything shares both cores.
+ */
+const PIN = process.env.BENCH_PIN === '1';
+const PROXY_CPUS = PIN ? '0' : undefined;
+const LOAD_CPUS = PIN ? '1' : undefined;
 
 interface Running {
   scenario: Scenario;
@@ -32,9 +39,10 @@ async function main(): Promise<void> {
   try {
     const upstreamPort = await freePort();
     procs.push(
-      await startProcess(process.execPath, [path.join(here, 'upstream-server.js'), String(upstreamPort)], {
-        line: 'READY',
-      }),
+      await startProcess(
+        ...pinned(LOAD_CPUS, process.execPath, [path.join(here, 'upstream-server.js'), String(upstreamPort)]),
+        { line: 'READY' },
+      ),
     );
     const upstreamUrl = `http://127.0.0.1:${upstreamPort}`;
     const dir = await mkdtemp(path.join(tmpdir(), 'gatehouse-bench-'));
@@ -46,20 +54,23 @@ async function main(): Promise<void> {
       const port = await freePort();
       let proc: Proc;
       if (scenario.kind === 'baseline') {
-        proc = await startProcess(process.execPath, [path.join(here, 'baseline-proxy.js'), String(port), upstreamUrl], {
-          line: 'READY',
-        });
+        proc = await startProcess(
+          ...pinned(PROXY_CPUS, process.execPath, [path.join(here, 'baseline-proxy.js'), String(port), upstreamUrl]),
+          { line: 'READY' },
+        );
       } else if (scenario.kind === 'nginx') {
         const conf = path.join(dir, 'nginx.conf');
         await writeFile(conf, nginxConfig(port, upstreamUrl, dir));
-        proc = await startProcess('/usr/sbin/nginx', ['-c', conf, '-p', dir, '-g', 'daemon off;'], { port });
+        proc = await startProcess(
+          ...pinned(PROXY_CPUS, '/usr/sbin/nginx', ['-c', conf, '-p', dir, '-g', 'daemon off;']),
+          { port },
+        );
       } else {
         const file = path.join(dir, `${scenario.id}.yaml`);
         await writeFile(file, stringify(scenario.document));
         const adminPort = await freePort();
         proc = await startProcess(
-          process.execPath,
-          [
+          ...pinned(PROXY_CPUS, process.execPath, [
             cli,
             'gateway',
             '--config',
@@ -70,7 +81,7 @@ async function main(): Promise<void> {
             String(adminPort),
             '--host',
             '127.0.0.1',
-          ],
+          ]),
           { port },
           { ...process.env, LOG_LEVEL: 'warn' },
         );
@@ -81,15 +92,20 @@ async function main(): Promise<void> {
 
     process.stdout.write(
       `Gatehouse benchmark: ${hasWrk() ? 'wrk' : 'autocannon'}, ${CONNECTIONS} connections, ${SECONDS}s x ${ROUNDS} rounds, ` +
+        `${PIN ? 'proxy pinned to core 0, upstream and load to core 1, ' : ''}` +
         `${process.env.BENCH_NOTE ?? `${(await import('node:os')).cpus().length} cores`}\n`,
     );
     // Warm-up: the gateway has more code than the baseline for V8 to optimize; measure steady state.
-    for (const r of running) await throughput(r.url, r.scenario.headers, WARMUP, CONNECTIONS);
+    for (const r of running) await throughput(r.url, r.scenario.headers, WARMUP, CONNECTIONS, LOAD_CPUS);
 
     const results = new Map<string, LoadResult[]>();
     for (let round = 0; round < ROUNDS; round++) {
       for (const r of running) {
-        const result = await throughput(r.url, r.scenario.headers, SECONDS, CONNECTIONS);
+        const cpuBefore = cpuSeconds(r.proc.child.pid);
+        const result = await throughput(r.url, r.scenario.headers, SECONDS, CONNECTIONS, LOAD_CPUS);
+        const cpuAfter = cpuSeconds(r.proc.child.pid);
+        if (cpuBefore !== undefined && cpuAfter !== undefined && result.requests > 0)
+          result.cpuUsPerRequest = ((cpuAfter - cpuBefore) * 1e6) / result.requests;
         if (result.errors > 0)
           process.stdout.write(`  warning: ${r.scenario.id} had ${result.errors} errors in round ${round + 1}\n`);
         results.set(r.scenario.id, [...(results.get(r.scenario.id) ?? []), result]);
@@ -103,11 +119,12 @@ async function main(): Promise<void> {
         fmt(s.rps, 0),
         fmt(s.p50, 2),
         fmt(s.p99, 2),
+        fmt(s.cpuUsPerRequest ?? Number.NaN, 1),
         `${fmt(s.rps / baseline.rps, 2)}x`,
         r.scenario.target ? `>= ${r.scenario.target}` : '',
       ];
     });
-    printTable(['scenario', 'req/s', 'p50 ms', 'p99 ms', 'vs baseline', 'target'], rows);
+    printTable(['scenario', 'req/s', 'p50 ms', 'p99 ms', 'CPU us/req', 'vs baseline', 'target'], rows);
 
     process.stdout.write(`\nLatency at a fixed ${RATE} req/s (${SECONDS}s, open loop):\n`);
     const fixed: string[][] = [];
@@ -139,6 +156,10 @@ function summarize(list: LoadResult[]): LoadResult {
     rps: median(list.map((r) => r.rps)),
     p50: median(list.map((r) => r.p50)),
     p99: median(list.map((r) => r.p99)),
+    requests: list.reduce((n, r) => n + r.requests, 0),
+    cpuUsPerRequest: list.every((r) => r.cpuUsPerRequest !== undefined)
+      ? median(list.map((r) => r.cpuUsPerRequest!))
+      : undefined,
     errors: list.reduce((n, r) => n + r.errors, 0),
   };
 }

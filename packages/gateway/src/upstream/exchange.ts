@@ -65,7 +65,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   constructor(
     readonly target: TargetState,
-    private readonly attempt: number,
+    readonly attempt: number,
     private readonly signal: AbortSignal | undefined,
     private readonly tracker: ExchangeTracker,
     /** Budget from dispatch to response headers, covering pool queueing, connect and the upload; 0 disables. */
@@ -116,18 +116,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     clearTimeout(this.#headersTimer);
     this.#resumeUpstream = resume;
     this.#headersReceived = true;
-    const exchange = this;
-    this.#resolve({
-      statusCode,
-      headers: util.parseHeaders(rawHeaders),
-      // The Readable is made on first use: small bodies that complete with their headers skip it entirely.
-      get body() {
-        return exchange.materialize();
-      },
-      takeComplete: () => this.takeComplete(),
-      target: this.target.origin,
-      attempts: this.attempt,
-    });
+    this.#resolve(new ExchangeResponse(this, statusCode, util.parseHeaders(rawHeaders)));
     return true;
   }
 
@@ -205,6 +194,34 @@ export class Exchange implements Dispatcher.DispatchHandler {
     clearTimeout(this.#headersTimer);
     this.signal?.removeEventListener('abort', this);
     this.tracker.ended(this, error);
+  }
+}
+
+/**
+ * The answer handed to the gateway. A class rather than an object literal with a `get body()`: V8 gives every such
+ * literal its own map in old space, and that map's accessor keeps the whole young exchange alive until the next
+ * full GC. Measured: ~1.5 MB promoted per scavenge at 17k req/s, scavenges 4x slower; with the class, ~0.1 MB.
+ */
+class ExchangeResponse implements UpstreamResponse {
+  readonly target: string;
+  readonly attempts: number;
+
+  constructor(
+    private readonly exchange: Exchange,
+    readonly statusCode: number,
+    readonly headers: Record<string, string | string[] | undefined>,
+  ) {
+    this.target = exchange.target.origin;
+    this.attempts = exchange.attempt;
+  }
+
+  /** The Readable is made on first use: small bodies that complete with their headers skip it entirely. */
+  get body(): Readable {
+    return this.exchange.materialize();
+  }
+
+  takeComplete(): Buffer | undefined {
+    return this.exchange.takeComplete();
   }
 }
 
