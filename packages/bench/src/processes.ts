@@ -82,7 +82,8 @@ export function cpuSeconds(pid: number | undefined): number | undefined {
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     let ticks = Number(fields[11]) + Number(fields[12]);
     const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
-    for (const child of children ? children.split(' ') : []) ticks += (cpuSeconds(Number(child)) ?? 0) * CLOCK_TICKS_PER_SECOND;
+    for (const child of children ? children.split(' ') : [])
+      ticks += (cpuSeconds(Number(child)) ?? 0) * CLOCK_TICKS_PER_SECOND;
     return ticks / CLOCK_TICKS_PER_SECOND;
   } catch {
     return undefined;
