@@ -8,6 +8,7 @@ import type {
   GatewayRequest,
   GatewayResponse,
   RequestContext,
+  RequestLocal,
   UpstreamOverrides,
 } from '@gatehouse/policies';
 
@@ -214,6 +215,7 @@ export class GatewayContext implements RequestContext {
   upstreamLatencyMs: number | undefined = undefined;
   upstreamTarget: string | undefined = undefined;
   private finishers: Array<() => void> | undefined;
+  private locals: Map<RequestLocal<unknown>, unknown> | undefined;
   private activation: Record<string, unknown> | undefined;
   private abortController: AbortController | undefined;
 
@@ -273,6 +275,15 @@ export class GatewayContext implements RequestContext {
         this.log.error({ err: error }, 'finish callback failed');
       }
     }
+  }
+
+  getLocal<T>(key: RequestLocal<T>): T | undefined {
+    return this.locals?.get(key) as T | undefined;
+  }
+
+  setLocal<T>(key: RequestLocal<T>, value: T): void {
+    this.locals ??= new Map();
+    this.locals.set(key, value);
   }
 
   /** Security changed identity: the activation must show the new plan, app and claims. */

@@ -66,11 +66,27 @@ describe('gateway on the quickstart document', () => {
     expect(echoed.headers['x-forwarded-for']).toBe('127.0.0.1');
     expect(echoed.headers['x-forwarded-proto']).toBe('http');
     expect(echoed.headers['x-forwarded-host']).toMatch(/^127\.0\.0\.1:\d+$/);
-    expect(echoed.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(echoed.headers['x-request-id']).toMatch(/^[0-9a-f]{32}$/);
     expect(echoed.headers.traceparent).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-01$/);
     expect(echoed.headers.traceparent).not.toContain('b7ad6b7169203331');
     expect(res.headers.get('x-request-id')).toBe(echoed.headers['x-request-id']);
     expect(res.headers.get('x-powered-by')).toBeNull();
+  });
+
+  it('starts a trace named after a generated request id, never after a client-chosen one', async () => {
+    const generated = (await (await gw.fetch('/orders/t', { headers: key })).json()) as {
+      headers: Record<string, string>;
+    };
+    const requestId = generated.headers['x-request-id']!;
+    expect(generated.headers.traceparent).toMatch(new RegExp(`^00-${requestId}-[0-9a-f]{16}-00$`));
+
+    const chosen = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
+    const echoed = (await (await gw.fetch('/orders/t', { headers: { ...key, 'x-request-id': chosen } })).json()) as {
+      headers: Record<string, string>;
+    };
+    expect(echoed.headers['x-request-id']).toBe(chosen);
+    expect(echoed.headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
+    expect(echoed.headers.traceparent).not.toContain(chosen);
   });
 
   it('removes hop-by-hop headers, including those named in Connection', async () => {

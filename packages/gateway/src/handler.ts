@@ -2,7 +2,6 @@
  * The request path: route -> preSecurity -> security -> request -> upstream -> response -> log.
  * Everything here runs per request; everything that could be decided earlier was (compile.ts).
  */
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
 import type { Duplex } from 'node:stream';
@@ -14,6 +13,7 @@ import { type ClientRequest, GatewayContext, ProxyRequest } from './context.js';
 import {
   forwardableRequestHeaders,
   forwardableResponseHeaders,
+  newRequestId,
   nextTraceparent,
   setForwardedHeaders,
 } from './headers.js';
@@ -103,6 +103,7 @@ export function createRequestHandler(deps: HandlerDependencies) {
 /** One request's trip through the pipeline. */
 class Exchange {
   readonly requestId: string;
+  private requestIdGenerated = false;
   private ctx: GatewayContext | undefined;
   private api: CompiledApi | undefined;
   private lists: PhaseLists | undefined;
@@ -120,7 +121,11 @@ class Exchange {
     private readonly startedAt: number,
   ) {
     const header = req.headers[config.settings.requestIdHeader];
-    this.requestId = typeof header === 'string' && header.length > 0 && header.length <= 200 ? header : randomUUID();
+    if (typeof header === 'string' && header.length > 0 && header.length <= 200) this.requestId = header;
+    else {
+      this.requestId = newRequestId();
+      this.requestIdGenerated = true;
+    }
     this.bytesWrittenAtStart = req.httpVersionMajor === 2 ? 0 : (req.socket?.bytesWritten ?? 0);
   }
 
@@ -300,7 +305,10 @@ class Exchange {
     const headers = request.headers;
     setForwardedHeaders(headers, request.clientIp, request.protocol, request.host, this.config.settings.trustProxy);
     headers[this.config.settings.requestIdHeader] = this.requestId;
-    const trace = nextTraceparent(headers.traceparent as string | undefined);
+    const trace = nextTraceparent(
+      headers.traceparent as string | undefined,
+      this.requestIdGenerated ? this.requestId : undefined,
+    );
     headers.traceparent = trace.header;
     this.traceId = trace.traceId;
     const sentAt = performance.now();

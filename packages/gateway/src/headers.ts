@@ -60,7 +60,7 @@ function connectionTokens(value: string | string[]): Set<string> {
 const pool = Buffer.alloc(4096);
 let poolOffset = pool.length;
 
-function randomHex(bytes: number): string {
+export function randomHex(bytes: number): string {
   if (poolOffset + bytes > pool.length) {
     randomFillSync(pool);
     poolOffset = 0;
@@ -72,17 +72,29 @@ function randomHex(bytes: number): string {
 
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
+/** A generated request id: 16 random bytes in hex, like nginx's $request_id. */
+export function newRequestId(): string {
+  return randomHex(16);
+}
+
 /**
  * W3C trace context: keep the caller's trace id and flags, and make the gateway's own span the
  * parent for the upstream; start a new (unsampled) trace when the caller sent none or an invalid one.
+ * A new trace reuses the gateway-generated request id as its trace id (same shape, already random),
+ * which also lets logs be joined on either; a client-chosen request id is never reused (it may repeat).
  */
-export function nextTraceparent(incoming: string | undefined): { header: string; traceId: string } {
+export function nextTraceparent(
+  incoming: string | undefined,
+  generatedRequestId: string | undefined,
+): { header: string; traceId: string } {
   const spanId = randomHex(8);
-  const match = incoming ? TRACEPARENT.exec(incoming.trim()) : null;
-  if (match && match[1] !== 'ff' && !/^0+$/.test(match[2]!)) {
-    return { header: `00-${match[2]}-${spanId}-${match[4]}`, traceId: match[2]! };
+  if (incoming !== undefined) {
+    const match = TRACEPARENT.exec(incoming.trim());
+    if (match && match[1] !== 'ff' && !/^0+$/.test(match[2]!)) {
+      return { header: `00-${match[2]}-${spanId}-${match[4]}`, traceId: match[2]! };
+    }
   }
-  const traceId = randomHex(16);
+  const traceId = generatedRequestId ?? randomHex(16);
   return { header: `00-${traceId}-${spanId}-00`, traceId };
 }
 

@@ -2,7 +2,7 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import { parseDuration, parseSize, sha256Hex } from '@gatehouse/core';
 import type { CachedResponse } from '../sdk/cache-store.js';
 import { definePolicy } from '../sdk/define.js';
-import type { RequestContext } from '../sdk/types.js';
+import { type RequestContext, RequestLocal } from '../sdk/types.js';
 import { parseCacheControl, responseLifetimeMs, varyNames } from './cache-control.js';
 import { primaryKey, variantKey, varyMatches, varyValues } from './key.js';
 import { type CacheConfig, CacheConfigSchema } from './schema.js';
@@ -47,7 +47,7 @@ export const cachePolicy = definePolicy<CacheConfig>({
     const keyConfig = { keyHeaders: config.keyHeaders.map((h) => h.toLowerCase()), keyBy: config.keyBy };
     const namespace = `cache:${env.scope.key}:`;
     // Keyed by the request object, so the entry goes away with the request.
-    const pendingByRequest = new WeakMap<RequestContext, Pending>();
+    const pendingByRequest = new RequestLocal<Pending>('cache');
 
     // The cache is an optimisation: a store outage turns into misses, never into failed requests.
     const read = async (key: string, ctx: RequestContext): Promise<CachedResponse | undefined> => {
@@ -86,7 +86,7 @@ export const cachePolicy = definePolicy<CacheConfig>({
         if (!methods.has(ctx.request.method)) return;
         const cc = config.requestCacheControl ? parseCacheControl(ctx.request.headers['cache-control']) : new Map();
         if (cc.has('no-store')) {
-          pendingByRequest.set(ctx, { status: 'BYPASS', key: undefined });
+          ctx.setLocal(pendingByRequest, { status: 'BYPASS', key: undefined });
           return;
         }
         const noCache =
@@ -105,14 +105,13 @@ export const cachePolicy = definePolicy<CacheConfig>({
             return;
           }
         }
-        pendingByRequest.set(ctx, { status: noCache ? 'BYPASS' : 'MISS', key });
+        ctx.setLocal(pendingByRequest, { status: noCache ? 'BYPASS' : 'MISS', key });
       },
 
       async response(ctx) {
-        const pending = pendingByRequest.get(ctx);
+        const pending = ctx.getLocal(pendingByRequest);
         // Hits and gateway answers (errors, mocks) were not fetched for this cache.
         if (!pending || ctx.response.fromGateway) return;
-        pendingByRequest.delete(ctx);
         const { response } = ctx;
         if (statusHeader) response.headers[statusHeader] = pending.status;
         if (pending.key === undefined || ctx.request.method === 'HEAD' || !statuses.has(response.status)) return;

@@ -6,7 +6,7 @@
 import { GatewayError, parseDuration } from '@gatehouse/core';
 import { definePolicy } from '../sdk/define.js';
 import { createKeyResolver } from '../sdk/traffic-key.js';
-import type { RequestContext } from '../sdk/types.js';
+import { RequestLocal } from '../sdk/types.js';
 import { ApproximateQuotaCounter } from './approximate.js';
 import { createPeriodCalculator, type PeriodBounds } from './period.js';
 import { QuotaConfig } from './schema.js';
@@ -37,7 +37,7 @@ export const quotaPolicy = definePolicy<QuotaConfig>({
     };
     // Headers computed in the request phase for the response phase, keyed by request so nothing
     // per-request is held once the request is gone.
-    const states = new WeakMap<RequestContext, QuotaState>();
+    const states = new RequestLocal<QuotaState>('quota');
     const approximate =
       config.mode === 'approximate'
         ? new ApproximateQuotaCounter(env.counters, limit, parseDuration(config.syncInterval), (error) =>
@@ -78,10 +78,10 @@ export const quotaPolicy = definePolicy<QuotaConfig>({
             },
           });
         }
-        if (config.headers) states.set(ctx, state);
+        if (config.headers) ctx.setLocal(states, state);
       },
       response(ctx) {
-        const state = states.get(ctx);
+        const state = ctx.getLocal(states);
         if (!state) return;
         Object.assign(ctx.response.headers, quotaHeaders(state));
       },

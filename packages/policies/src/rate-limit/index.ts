@@ -4,11 +4,12 @@
  * stable scope key, so a config reload keeps them. A store in trouble never fails a request: a
  * degraded store counts locally, and an error admits the request.
  */
+import type { OutgoingHttpHeaders } from 'node:http';
 import { GatewayError, parseDuration } from '@gatehouse/core';
 import type { HitResult } from '../sdk/counters/types.js';
 import { definePolicy } from '../sdk/define.js';
 import { createKeyResolver } from '../sdk/traffic-key.js';
-import type { RequestContext } from '../sdk/types.js';
+import { type RequestContext, RequestLocal } from '../sdk/types.js';
 import { ApproximateCounter } from './approximate.js';
 import { RateLimitConfig } from './schema.js';
 
@@ -20,25 +21,23 @@ interface RateLimitState {
 
 /**
  * Header values per request, shared by every rate-limit instance on the route so the client sees
- * the most restrictive one. Keyed by the request context, so it is released with the request.
+ * the most restrictive one.
  */
-const statesByRequest = new WeakMap<RequestContext, RateLimitState>();
+const STATE = new RequestLocal<RateLimitState>('rate-limit');
 
 function record(ctx: RequestContext, state: RateLimitState): void {
-  const previous = statesByRequest.get(ctx);
+  const previous = ctx.getLocal(STATE);
   const tighter =
     !previous ||
     state.remaining < previous.remaining ||
     (state.remaining === previous.remaining && state.resetSeconds > previous.resetSeconds);
-  if (tighter) statesByRequest.set(ctx, state);
+  if (tighter) ctx.setLocal(STATE, state);
 }
 
-function headersOf(state: RateLimitState): Record<string, string> {
-  return {
-    'ratelimit-limit': String(state.limit),
-    'ratelimit-remaining': String(state.remaining),
-    'ratelimit-reset': String(state.resetSeconds),
-  };
+function setHeaders(headers: OutgoingHttpHeaders | Record<string, string>, state: RateLimitState): void {
+  headers['ratelimit-limit'] = String(state.limit);
+  headers['ratelimit-remaining'] = String(state.remaining);
+  headers['ratelimit-reset'] = String(state.resetSeconds);
 }
 
 export const rateLimitPolicy = definePolicy<RateLimitConfig>({
@@ -78,38 +77,49 @@ export const rateLimitPolicy = definePolicy<RateLimitConfig>({
           })
         : undefined;
 
-    const count = async (counterKey: string): Promise<HitResult | undefined> => {
-      if (approximate) return approximate.hit(counterKey, limit);
-      try {
-        return await env.counters.hit({ key: counterKey, windowMs, algorithm, limit });
-      } catch (error) {
-        warn(error);
-        return undefined;
+    const warnAndAdmit = (error: unknown): undefined => {
+      warn(error);
+      return undefined;
+    };
+
+    /** Applies a store answer: headers state, then 429 beyond the limit. */
+    const apply = (ctx: RequestContext, result: HitResult | undefined): void => {
+      if (result === undefined) return;
+      const state: RateLimitState = {
+        limit,
+        remaining: Math.max(0, Math.floor(limit - result.count)),
+        resetSeconds: Math.max(0, Math.ceil(result.resetMs / 1000)),
+      };
+      if (config.headers) record(ctx, state);
+      if (result.count > limit) {
+        const retryAfter = Math.max(1, state.resetSeconds);
+        const headers: Record<string, string> = { 'retry-after': String(retryAfter) };
+        if (config.headers) setHeaders(headers, state);
+        throw new GatewayError('rate_limited', {
+          detail: `The limit of ${limit} requests per ${config.window} is reached; retry in ${retryAfter} second(s).`,
+          headers,
+        });
       }
     };
 
     return {
-      async request(ctx) {
-        const result = await count(`${namespace}:${identityOf(ctx)}`);
-        if (result === undefined) return;
-        const state: RateLimitState = {
-          limit,
-          remaining: Math.max(0, Math.floor(limit - result.count)),
-          resetSeconds: Math.max(0, Math.ceil(result.resetMs / 1000)),
-        };
-        if (config.headers) record(ctx, state);
-        if (result.count > limit) {
-          const retryAfter = Math.max(1, state.resetSeconds);
-          throw new GatewayError('rate_limited', {
-            detail: `The limit of ${limit} requests per ${config.window} is reached; retry in ${retryAfter} second(s).`,
-            headers: { ...(config.headers ? headersOf(state) : {}), 'retry-after': String(retryAfter) },
-          });
+      // Synchronous when the store answers synchronously (memory, approximate): no promise per request.
+      request(ctx) {
+        const counterKey = `${namespace}:${identityOf(ctx)}`;
+        if (approximate) return apply(ctx, approximate.hit(counterKey, limit));
+        let result: HitResult | Promise<HitResult>;
+        try {
+          result = env.counters.hit({ key: counterKey, windowMs, algorithm, limit });
+        } catch (error) {
+          return warnAndAdmit(error);
         }
+        if (result instanceof Promise) return result.then((r) => apply(ctx, r), warnAndAdmit);
+        return apply(ctx, result);
       },
       response: config.headers
         ? (ctx) => {
-            const state = statesByRequest.get(ctx);
-            if (state) Object.assign(ctx.response.headers, headersOf(state));
+            const state = ctx.getLocal(STATE);
+            if (state) setHeaders(ctx.response.headers, state);
           }
         : undefined,
       close: approximate ? () => approximate.close() : undefined,

@@ -251,4 +251,16 @@ export interface RequestContext {
   onFinish(callback: () => void): void;
   /** The CEL activation (`request`, `context`, `attributes`, `claims`), built lazily once per request. */
   celActivation(): Record<string, unknown>;
+  /**
+   * Per-request state private to a policy, carried from one phase to the next (e.g. rate-limit's counts for its
+   * response headers). Cheaper than a WeakMap keyed by the context, which the GC treats as an ephemeron.
+   */
+  getLocal<T>(key: RequestLocal<T>): T | undefined;
+  setLocal<T>(key: RequestLocal<T>, value: T): void;
+}
+
+/** A key for RequestContext.getLocal/setLocal: create one per policy (module or factory), never per request. */
+export class RequestLocal<T> {
+  declare private readonly _type: T;
+  constructor(readonly name: string) {}
 }

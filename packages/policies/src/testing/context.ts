@@ -9,6 +9,7 @@ import type {
   GatewayRequest,
   GatewayResponse,
   RequestContext,
+  RequestLocal,
   UpstreamOverrides,
 } from '../sdk/types.js';
 
@@ -124,6 +125,7 @@ export function createTestContext(init: TestContextInit = {}): TestContext {
   const upstream: UpstreamOverrides = {};
   const abort = new AbortController();
   let activation: Record<string, unknown> | undefined;
+  const locals = new Map<RequestLocal<unknown>, unknown>();
 
   const ctx: TestContext = {
     id: 'test-request-id',
@@ -186,6 +188,12 @@ export function createTestContext(init: TestContextInit = {}): TestContext {
         claims: claims ?? {},
       };
       return activation;
+    },
+    getLocal<T>(key: RequestLocal<T>) {
+      return locals.get(key) as T | undefined;
+    },
+    setLocal<T>(key: RequestLocal<T>, value: T) {
+      locals.set(key, value);
     },
     get shortCircuit() {
       return shortCircuit;
