@@ -43,6 +43,8 @@ export interface PhaseLists {
 export interface CompiledRoute {
   id: string;
   path: string;
+  /** What policies see as ctx.route: one frozen object, not one per request. */
+  ref: Readonly<{ id: string; path: string }>;
   methods: ReadonlySet<string> | undefined;
   /** Global, API and route policies that act before the plan is known. */
   preSecurity: Step[];
@@ -54,6 +56,8 @@ export interface CompiledRoute {
 export interface SecurityEntry {
   type: string;
   planIds: readonly string[];
+  /** Frozen plan references for ctx.plan, by id. */
+  plans: ReadonlyMap<string, Readonly<{ id: string }>>;
   scheme: SecurityScheme;
 }
 
@@ -216,6 +220,7 @@ export function compileConfig(doc: ConfigDocument, deps: CompileDependencies): C
       return {
         id,
         path: routePath,
+        ref: Object.freeze({ id, path: routePath }),
         methods:
           methods && methods.length > 0
             ? new Set(methods.flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m])))
@@ -356,7 +361,13 @@ function compileSecurity(
         }),
       );
       if (scheme.close) closers.push(scheme.close);
-      entries.push({ type: group.type, planIds: group.planIds, scheme, priority: definition.priority });
+      entries.push({
+        type: group.type,
+        planIds: group.planIds,
+        plans: new Map(group.planIds.map((id) => [id, Object.freeze({ id })])),
+        scheme,
+        priority: definition.priority,
+      });
     } catch (error) {
       if (error instanceof ConfigError) problems.push(...error.problems);
       else throw error;

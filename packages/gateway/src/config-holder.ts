@@ -1,7 +1,8 @@
 import type { Logger } from '@gatehouse/core';
 import type { CompiledConfig } from './compile.js';
 
-interface Generation {
+/** One config version being served; requests pin it for their lifetime. */
+export interface Generation {
   config: CompiledConfig;
   inFlight: number;
   retired: boolean;
@@ -25,21 +26,16 @@ export class ConfigHolder {
     return this.generation?.config;
   }
 
-  /** Pins the current generation for one request; call the returned release exactly once. */
-  acquire(): { config: CompiledConfig; release: () => void } | undefined {
+  /** Pins the current generation for one request; give it back exactly once with unpin(). */
+  pin(): Generation | undefined {
     const generation = this.generation;
-    if (!generation) return undefined;
-    generation.inFlight++;
-    let released = false;
-    return {
-      config: generation.config,
-      release: () => {
-        if (released) return;
-        released = true;
-        generation.inFlight--;
-        if (generation.retired && generation.inFlight === 0) this.retire(generation);
-      },
-    };
+    if (generation) generation.inFlight++;
+    return generation;
+  }
+
+  unpin(generation: Generation): void {
+    generation.inFlight--;
+    if (generation.retired && generation.inFlight === 0) this.retire(generation);
   }
 
   swap(config: CompiledConfig): void {

@@ -198,26 +198,40 @@ export class ProxyResponse implements GatewayResponse {
   }
 }
 
-/** Per-request state. One object per request; policies read and change it through the contract. */
+const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
+
+type AbortListener = ((event: Event) => void) | { handleEvent(event: Event): void };
+
+/**
+ * Per-request state. One object per request; policies read and change it through the contract.
+ * Rarely used parts (attributes, upstream overrides, the AbortSignal, locals) are created on first use.
+ */
 export class GatewayContext implements RequestContext {
   readonly response: ProxyResponse;
-  readonly attributes: Record<string, unknown> = {};
-  readonly upstream: UpstreamOverrides = {};
   plan: { id: string } | undefined = undefined;
   application: ApplicationInfo | undefined = undefined;
   subscription: { id: string } | undefined = undefined;
   claims: Readonly<Record<string, unknown>> | undefined = undefined;
   route: { id: string; path: string } | undefined = undefined;
-  params: Readonly<Record<string, string>> = {};
+  params: Readonly<Record<string, string>> = NO_PARAMS;
   responded = false;
   /** Error code when the exchange ended in a gateway error (for logs and analytics). */
   errorCode: string | undefined = undefined;
   upstreamLatencyMs: number | undefined = undefined;
   upstreamTarget: string | undefined = undefined;
-  private finishers: Array<() => void> | undefined;
-  private locals: Map<RequestLocal<unknown>, unknown> | undefined;
-  private activation: Record<string, unknown> | undefined;
-  private abortController: AbortController | undefined;
+  /** Overrides set by policies (dynamic routing, retry, timeout); undefined while none did. */
+  upstreamOverrides: UpstreamOverrides | undefined = undefined;
+  private attributes_: Record<string, unknown> | undefined = undefined;
+  private finishers: Array<() => void> | undefined = undefined;
+  private locals: Map<RequestLocal<unknown>, unknown> | undefined = undefined;
+  private activation: Record<string, unknown> | undefined = undefined;
+  private abortController: AbortController | undefined = undefined;
+  /** Who listens for the client going away: usually one upstream exchange, so no array until a second. */
+  private abortListener: AbortListener | undefined = undefined;
+  private moreAbortListeners: AbortListener[] | undefined = undefined;
+  /** Part of the AbortSignal shape the upstream layer reads (see upstreamSignal). */
+  aborted = false;
+  reason: unknown = undefined;
 
   constructor(
     readonly id: string,
@@ -230,22 +244,62 @@ export class GatewayContext implements RequestContext {
     this.response = new ProxyResponse(maxBodyBuffer);
   }
 
+  get attributes(): Record<string, unknown> {
+    this.attributes_ ??= {};
+    return this.attributes_;
+  }
+
+  get upstream(): UpstreamOverrides {
+    this.upstreamOverrides ??= {};
+    return this.upstreamOverrides;
+  }
+
   get signal(): AbortSignal {
     this.abortController ??= new AbortController();
+    if (this.aborted) this.abortController.abort(this.reason);
     return this.abortController.signal;
   }
 
   /**
-   * What the upstream layer listens on for the client going away. A real AbortController per
-   * request is measurable on the hot path, so the upstream gets this one-listener stand-in; policies
-   * asking for `signal` still get a real AbortSignal.
+   * What the upstream layer listens on for the client going away. A real AbortController per request is
+   * measurable on the hot path, so the context itself plays the part (aborted, reason, one 'abort' listener);
+   * policies asking for `signal` still get a real AbortSignal.
    */
-  readonly upstreamSignal = new ClientAbortSignal() as unknown as AbortSignal;
+  get upstreamSignal(): AbortSignal {
+    return this as unknown as AbortSignal;
+  }
+
+  addEventListener(_type: 'abort', listener: AbortListener): void {
+    if (this.abortListener === undefined) this.abortListener = listener;
+    else {
+      this.moreAbortListeners ??= [];
+      this.moreAbortListeners.push(listener);
+    }
+  }
+
+  removeEventListener(_type: 'abort', listener: AbortListener): void {
+    if (this.abortListener === listener) this.abortListener = undefined;
+    else if (this.moreAbortListeners !== undefined) {
+      const index = this.moreAbortListeners.indexOf(listener);
+      if (index !== -1) this.moreAbortListeners.splice(index, 1);
+    }
+  }
 
   /** Called when the client connection closes before the response finished. */
   abort(): void {
-    (this.upstreamSignal as unknown as ClientAbortSignal).abort();
-    this.abortController?.abort();
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = new Error('client closed the connection');
+    this.abortController?.abort(this.reason);
+    const listeners = [this.abortListener, ...(this.moreAbortListeners ?? [])];
+    this.abortListener = undefined;
+    this.moreAbortListeners = undefined;
+    const event = { type: 'abort', target: this } as unknown as Event;
+    for (const listener of listeners) {
+      if (listener === undefined) continue;
+      if (typeof listener === 'function') listener(event);
+      else listener.handleEvent(event);
+    }
   }
 
   respond(status: number, headers: OutgoingHttpHeaders = {}, body: Buffer | string = ''): void {
@@ -323,37 +377,5 @@ export class GatewayContext implements RequestContext {
       claims: this.claims ?? {},
     };
     return this.activation;
-  }
-}
-
-type AbortListener = ((event: Event) => void) | { handleEvent(event: Event): void };
-
-/** The part of AbortSignal the upstream layer uses: `aborted`, `reason`, and 'abort' listeners. */
-class ClientAbortSignal {
-  aborted = false;
-  reason: unknown = undefined;
-  private listeners: Array<AbortListener> | undefined;
-
-  addEventListener(_type: 'abort', listener: AbortListener): void {
-    this.listeners ??= [];
-    this.listeners.push(listener);
-  }
-
-  removeEventListener(_type: 'abort', listener: AbortListener): void {
-    const list = this.listeners;
-    if (!list) return;
-    const index = list.indexOf(listener);
-    if (index !== -1) list.splice(index, 1);
-  }
-
-  abort(): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.reason = new Error('client closed the connection');
-    const event = { type: 'abort', target: this } as unknown as Event;
-    for (const listener of this.listeners?.splice(0) ?? []) {
-      if (typeof listener === 'function') listener(event);
-      else listener.handleEvent(event);
-    }
   }
 }

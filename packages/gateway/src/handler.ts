@@ -4,11 +4,11 @@
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import { GatewayError, type Logger, PROBLEM_CONTENT_TYPE, toProblem } from '@gatehouse/core';
 import type { AuthOutcome } from '@gatehouse/policies';
 import type { CompiledApi, CompiledConfig, CompiledRoute, PhaseLists, Step } from './compile.js';
-import type { ConfigHolder } from './config-holder.js';
+import type { ConfigHolder, Generation } from './config-holder.js';
 import { type ClientRequest, GatewayContext, ProxyRequest } from './context.js';
 import {
   forwardableRequestHeaders,
@@ -18,6 +18,7 @@ import {
   setForwardedHeaders,
 } from './headers.js';
 import type { GatewayMetrics } from './metrics.js';
+import type { UpstreamRequest, UpstreamResponse } from './upstream/index.js';
 
 export type ClientResponse = ServerResponse | Http2ServerResponse;
 
@@ -65,33 +66,34 @@ export interface UpgradeInfo {
   established?: () => void;
 }
 
+/** The exchange a client response belongs to (one property, set once: no closure per request). */
+const EXCHANGE = Symbol('gatehouse.exchange');
+type TrackedResponse = ClientResponse & { [EXCHANGE]?: Exchange };
+
+/** 'close' listener shared by every response: finishes the exchange the response carries. */
+function onResponseClose(this: TrackedResponse): void {
+  this[EXCHANGE]?.closed();
+}
+
 export function createRequestHandler(deps: HandlerDependencies) {
   const { holder, logger } = deps;
 
   return function handleRequest(req: ClientRequest, res: ClientResponse, upgrade?: UpgradeInfo): void {
     const startedAt = performance.now();
-    const pinned = holder.acquire();
-    if (!pinned) {
+    const generation = holder.pin();
+    if (!generation) {
       sendProblem(res, new GatewayError('gateway_not_ready', { detail: 'no configuration loaded yet' }), undefined);
       return;
     }
-    const { config, release } = pinned;
-    const exchange = new Exchange(req, res, config, deps, startedAt);
-    let pinnedUntilDone = true;
-    const unpin = () => {
-      if (!pinnedUntilDone) return;
-      pinnedUntilDone = false;
-      release();
-    };
-    const done = () => {
-      exchange.finished();
-      unpin();
-    };
+    const exchange = new Exchange(req, res, generation, deps, startedAt);
     if (upgrade) {
       // An established tunnel no longer uses the config: unpin it so reloads and drains don't wait on it.
-      exchange.upgrade = { ...upgrade, established: unpin };
-      upgrade.socket.once('close', done);
-    } else res.once('close', done);
+      exchange.upgrade = { ...upgrade, established: () => exchange.unpin() };
+      upgrade.socket.once('close', () => exchange.closed());
+    } else {
+      (res as TrackedResponse)[EXCHANGE] = exchange;
+      res.on('close', onResponseClose);
+    }
     exchange.run().catch((error: unknown) => {
       logger.error({ err: error }, 'unhandled error in the request path');
       if (!res.headersSent) sendProblem(res, new GatewayError('internal_error'), exchange.requestId);
@@ -112,14 +114,18 @@ class Exchange {
   private errorCode: string | undefined;
   private readonly bytesWrittenAtStart: number;
   upgrade: UpgradeInfo | undefined;
+  private readonly config: CompiledConfig;
+  private pinned = true;
 
   constructor(
     private readonly req: ClientRequest,
     private readonly res: ClientResponse,
-    private readonly config: CompiledConfig,
+    private readonly generation: Generation,
     private readonly deps: HandlerDependencies,
     private readonly startedAt: number,
   ) {
+    const config = generation.config;
+    this.config = config;
     const header = req.headers[config.settings.requestIdHeader];
     if (typeof header === 'string' && header.length > 0 && header.length <= 200) this.requestId = header;
     else {
@@ -127,6 +133,19 @@ class Exchange {
       this.requestIdGenerated = true;
     }
     this.bytesWrittenAtStart = req.httpVersionMajor === 2 ? 0 : (req.socket?.bytesWritten ?? 0);
+  }
+
+  /** Gives the config generation back (once): at the end, or when a tunnel is established. */
+  unpin(): void {
+    if (!this.pinned) return;
+    this.pinned = false;
+    this.deps.holder.unpin(this.generation);
+  }
+
+  /** The client connection for this exchange closed: account for it and let the config go. */
+  closed(): void {
+    this.finished();
+    this.unpin();
   }
 
   async run(): Promise<void> {
@@ -152,7 +171,7 @@ class Exchange {
     }
 
     let route: CompiledRoute;
-    let params: Record<string, string> = {};
+    let params: Record<string, string> | undefined;
     if (api.routes) {
       const matches = api.routes.matchAll(forwardPath);
       if (matches.length === 0)
@@ -194,8 +213,8 @@ class Exchange {
       this.startedAt,
       settings.maxBodyBuffer,
     );
-    ctx.route = { id: route.id, path: route.path };
-    ctx.params = params;
+    ctx.route = route.ref;
+    if (params !== undefined) ctx.params = params;
     this.ctx = ctx;
     this.lists = route.unauthenticated;
 
@@ -211,7 +230,9 @@ class Exchange {
             await this.proxyUpgrade(api, ctx, this.upgrade);
             return;
           }
-          await this.proxy(api, ctx);
+          const sentAt = performance.now();
+          const answer = await api.upstream.send(this.upstreamRequest(ctx));
+          this.acceptUpstream(ctx, answer, sentAt);
         }
       }
     } catch (error) {
@@ -233,7 +254,7 @@ class Exchange {
       headers: headers as Record<string, string | string[]>,
       body: null,
       signal: ctx.upstreamSignal,
-      overrides: ctx.upstream,
+      overrides: ctx.upstreamOverrides,
       protocol: String(this.req.headers.upgrade ?? 'websocket'),
     });
     const client = upgrade.socket;
@@ -286,47 +307,51 @@ class Exchange {
   private selectPlan(entry: CompiledApi['security'][number], ctx: GatewayContext, outcome: AuthOutcome): string {
     if ('error' in outcome) throw outcome.error;
     if ('anonymous' in outcome) {
-      ctx.plan = { id: entry.planIds[0]! };
+      ctx.plan = entry.plans.get(entry.planIds[0]!);
     } else {
       const subscription = outcome.subscription;
-      if (!entry.planIds.includes(subscription.planId))
+      const plan = entry.plans.get(subscription.planId);
+      if (plan === undefined)
         throw new GatewayError('unauthorized', { detail: 'credential is not valid for this API' });
-      ctx.plan = { id: subscription.planId };
+      ctx.plan = plan;
       ctx.application = subscription.application;
       ctx.subscription = { id: subscription.id };
       if (outcome.claims) ctx.claims = outcome.claims;
     }
     ctx.resetActivation();
-    return ctx.plan.id;
+    return ctx.plan!.id;
   }
 
-  private async proxy(api: CompiledApi, ctx: GatewayContext): Promise<void> {
+  /** What goes upstream: forwardable headers plus X-Forwarded-*, the request id and the next traceparent. */
+  private upstreamRequest(ctx: GatewayContext): UpstreamRequest {
     const request = ctx.request;
     const headers = request.headers;
-    setForwardedHeaders(headers, request.clientIp, request.protocol, request.host, this.config.settings.trustProxy);
-    headers[this.config.settings.requestIdHeader] = this.requestId;
+    const settings = this.config.settings;
+    setForwardedHeaders(headers, request.clientIp, request.protocol, request.host, settings.trustProxy);
+    headers[settings.requestIdHeader] = this.requestId;
     const trace = nextTraceparent(
       headers.traceparent as string | undefined,
       this.requestIdGenerated ? this.requestId : undefined,
     );
     headers.traceparent = trace.header;
     this.traceId = trace.traceId;
-    const sentAt = performance.now();
-    const body = request.bufferedBody ?? (request.hasBody ? (this.req as import('node:stream').Readable) : null);
-    const upstreamResponse = await api.upstream.send({
+    return {
       method: request.method,
       path: request.rawQuery ? `${request.path}?${request.rawQuery}` : request.path,
       headers: headers as Record<string, string | string[]>,
-      body,
+      body: request.bufferedBody ?? (request.hasBody ? (this.req as Readable) : null),
       signal: ctx.upstreamSignal,
-      overrides: ctx.upstream,
-    });
+      overrides: ctx.upstreamOverrides,
+    };
+  }
+
+  private acceptUpstream(ctx: GatewayContext, answer: UpstreamResponse, sentAt: number): void {
     ctx.upstreamLatencyMs = performance.now() - sentAt;
-    ctx.upstreamTarget = upstreamResponse.target;
+    ctx.upstreamTarget = answer.target;
     const response = ctx.response;
-    response.status = upstreamResponse.statusCode;
-    response.headers = forwardableResponseHeaders(upstreamResponse.headers);
-    response.setUpstream(upstreamResponse);
+    response.status = answer.statusCode;
+    response.headers = forwardableResponseHeaders(answer.headers);
+    response.setUpstream(answer);
   }
 
   private toErrorResponse(error: unknown, ctx: GatewayContext | undefined): void {

@@ -67,7 +67,7 @@ export class GatewayMetrics {
    * Per-request accounting stays off prom-client's label hashing: counts and latency buckets
    * accumulate in plain numbers here and are folded into the prom-client metrics when scraped.
    */
-  private readonly pendingRequests = new Map<string, { api: string; plan: string; status: string; count: number }>();
+  private readonly pendingRequests = new Map<string, Map<string, Uint32Array>>();
   private readonly pendingLatency = new Map<string, LatencyAccumulator>();
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
@@ -80,10 +80,18 @@ export class GatewayMetrics {
   }
 
   countRequest(api: string, plan: string, status: number, seconds: number): void {
-    const key = `${api}\u0000${plan}\u0000${status}`;
-    const pending = this.pendingRequests.get(key);
-    if (pending) pending.count++;
-    else this.pendingRequests.set(key, { api, plan, status: String(status), count: 1 });
+    // Counts by status code in a typed array per (api, plan): two map lookups, no allocation.
+    let byPlan = this.pendingRequests.get(api);
+    if (byPlan === undefined) {
+      byPlan = new Map();
+      this.pendingRequests.set(api, byPlan);
+    }
+    let counts = byPlan.get(plan);
+    if (counts === undefined) {
+      counts = new Uint32Array(STATUS_SLOTS);
+      byPlan.set(plan, counts);
+    }
+    counts[status < STATUS_SLOTS ? status : 0]!++;
     let latency = this.pendingLatency.get(api);
     if (!latency) {
       latency = new LatencyAccumulator();
@@ -95,10 +103,15 @@ export class GatewayMetrics {
   }
 
   private flush(): void {
-    for (const entry of this.pendingRequests.values()) {
-      if (entry.count === 0) continue;
-      this.requests.inc({ api: entry.api, plan: entry.plan, status: entry.status }, entry.count);
-      entry.count = 0;
+    for (const [api, byPlan] of this.pendingRequests) {
+      for (const [plan, counts] of byPlan) {
+        for (let status = 0; status < STATUS_SLOTS; status++) {
+          const count = counts[status]!;
+          if (count === 0) continue;
+          counts[status] = 0;
+          this.requests.inc({ api, plan, status: status === 0 ? 'other' : String(status) }, count);
+        }
+      }
     }
     for (const [api, acc] of this.pendingLatency) {
       if (acc.values.length === 0) continue;
@@ -123,6 +136,9 @@ export class GatewayMetrics {
     this.configLoadedAt.set(Date.now() / 1000);
   }
 }
+
+/** HTTP status codes are three digits; slot 0 collects anything else. */
+const STATUS_SLOTS = 1000;
 
 /** Latency samples since the last fold into prom-client's histogram (the request path only pushes). */
 class LatencyAccumulator {
