@@ -2,7 +2,7 @@
  * The request path: route -> preSecurity -> security -> request -> upstream -> response -> log.
  * Everything here runs per request; everything that could be decided earlier was (compile.ts).
  */
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
 import type { Duplex, Readable } from 'node:stream';
 import { GatewayError, type Logger, PROBLEM_CONTENT_TYPE, toProblem } from '@gatehouse/core';
@@ -390,7 +390,8 @@ class Exchange {
     if (closeAfter && this.req.httpVersionMajor === 1) headers.connection = 'close';
     this.status = response.status;
     try {
-      res.writeHead(response.status, headers as OutgoingHttpHeaders);
+      if (this.req.httpVersionMajor === 1) (res as ServerResponse).writeHead(response.status, rawHeaderList(headers));
+      else res.writeHead(response.status, withoutUnset(headers));
     } catch (error) {
       // Invalid header values from a policy or upstream: answer a clean 502 rather than crash.
       this.deps.logger.error({ err: error, requestId: this.requestId }, 'invalid response headers');
@@ -515,6 +516,25 @@ export function sendProblem(
   if (requestId) headers['x-request-id'] = requestId;
   res.writeHead(error.status, headers);
   res.end(body);
+}
+
+/**
+ * Response headers as Node's flat [name, value, ...] list, skipping unset ones: policies unset a header by
+ * assigning undefined, because `delete` turns the object into a slow dictionary for everyone after them.
+ */
+function rawHeaderList(headers: OutgoingHttpHeaders): OutgoingHttpHeader[] {
+  const list: OutgoingHttpHeader[] = [];
+  for (const name in headers) {
+    const value = headers[name];
+    if (value !== undefined) list.push(name, value);
+  }
+  return list;
+}
+
+function withoutUnset(headers: OutgoingHttpHeaders): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const name in headers) if (headers[name] !== undefined) out[name] = headers[name];
+  return out;
 }
 
 export function clientAddress(req: ClientRequest | IncomingMessage, trustProxy: boolean): string {

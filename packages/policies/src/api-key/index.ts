@@ -34,7 +34,8 @@ function firstValue(value: string | string[] | undefined): string | undefined {
 /** Takes the key out of the request (so it is not forwarded) and returns it. */
 function extractKey(request: GatewayRequest, headerName: string, queryName: string | undefined): string | undefined {
   const fromHeader = firstValue(request.headers[headerName]);
-  delete request.headers[headerName];
+  // Unset rather than deleted (a deleted property makes the headers object a slow dictionary).
+  if (request.headers[headerName] !== undefined) request.headers[headerName] = undefined;
   let fromQuery: string | undefined;
   if (queryName !== undefined && request.rawQuery !== '') {
     fromQuery = firstValue(request.query.get(queryName) ?? undefined);
