@@ -219,12 +219,18 @@ class Exchange {
     this.lists = route.unauthenticated;
 
     try {
-      if (route.preSecurity.length > 0) await runSteps(route.preSecurity, ctx);
+      if (route.preSecurity.length > 0) {
+        const pending = runSteps(route.preSecurity, ctx);
+        if (pending !== undefined) await pending;
+      }
       if (!ctx.responded) {
         const authenticated = this.authenticate(api, ctx);
         const planId = typeof authenticated === 'string' ? authenticated : await authenticated;
         this.lists = route.byPlan.get(planId)!;
-        if (this.lists.request.length > 0) await runSteps(this.lists.request, ctx);
+        if (this.lists.request.length > 0) {
+          const pending = runSteps(this.lists.request, ctx);
+          if (pending !== undefined) await pending;
+        }
         if (!ctx.responded) {
           if (this.upgrade) {
             await this.proxyUpgrade(api, ctx, this.upgrade);
@@ -238,8 +244,10 @@ class Exchange {
     } catch (error) {
       this.toErrorResponse(error, ctx);
     }
-    if (this.lists.response.length > 0) await this.respond(ctx, this.lists.response);
-    else this.write(ctx);
+    if (this.lists.response.length > 0) {
+      const pending = this.respond(ctx, this.lists.response);
+      if (pending !== undefined) await pending;
+    } else this.write(ctx);
   }
 
   /** WebSocket and other upgrades: same routing, security and request policies, then a raw tunnel. */
@@ -365,14 +373,26 @@ class Exchange {
     }
   }
 
-  private async respond(ctx: GatewayContext, responseSteps: Step[]): Promise<void> {
+  /** Runs the response phase, then writes; synchronous (undefined) when every response policy was. */
+  private respond(ctx: GatewayContext, responseSteps: Step[]): Promise<void> | undefined {
+    let pending: Promise<void> | undefined;
     try {
-      await runSteps(responseSteps, ctx, true);
+      pending = runSteps(responseSteps, ctx, true);
     } catch (error) {
       // A failing response policy turns the answer into a problem; response policies don't run twice.
       this.toErrorResponse(error, ctx);
     }
-    this.write(ctx);
+    if (pending === undefined) {
+      this.write(ctx);
+      return undefined;
+    }
+    return pending.then(
+      () => this.write(ctx),
+      (error: unknown) => {
+        this.toErrorResponse(error, ctx);
+        this.write(ctx);
+      },
+    );
   }
 
   /** Sends the response as it stands: buffered body in one write, or the upstream stream piped. */
@@ -442,9 +462,13 @@ class Exchange {
       ctx.runFinishers();
       const logSteps = this.lists?.log;
       if (logSteps && logSteps.length > 0) {
-        runSteps(logSteps, ctx).catch((error: unknown) =>
-          this.deps.logger.warn({ err: error, requestId: this.requestId }, 'log-phase policy failed'),
-        );
+        try {
+          runSteps(logSteps, ctx)?.catch((error: unknown) =>
+            this.deps.logger.warn({ err: error, requestId: this.requestId }, 'log-phase policy failed'),
+          );
+        } catch (error) {
+          this.deps.logger.warn({ err: error, requestId: this.requestId }, 'log-phase policy failed');
+        }
       }
     }
     const { accessLog, onRecord } = this.deps;
@@ -481,13 +505,22 @@ class Exchange {
   }
 }
 
-/** Runs handlers in order; stops the request phase once a handler answered (respond()). */
-async function runSteps(steps: Step[], ctx: GatewayContext, responsePhase = false): Promise<void> {
-  for (let i = 0; i < steps.length; i++) {
+/**
+ * Runs handlers in order; stops the request phase once a handler answered (respond()). Returns undefined when
+ * every handler finished synchronously (the common case: no promise, no microtask), else a promise for the rest.
+ */
+function runSteps(steps: Step[], ctx: GatewayContext, responsePhase = false, from = 0): Promise<void> | undefined {
+  for (let i = from; i < steps.length; i++) {
     const result = steps[i]!.run(ctx);
-    if (result !== undefined && typeof (result as Promise<void>).then === 'function') await result;
-    if (!responsePhase && ctx.responded) return;
+    if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
+      return (result as Promise<void>).then(() => {
+        if (!responsePhase && ctx.responded) return;
+        return runSteps(steps, ctx, responsePhase, i + 1);
+      });
+    }
+    if (!responsePhase && ctx.responded) return undefined;
   }
+  return undefined;
 }
 
 function challenge(api: CompiledApi): string {

@@ -1,19 +1,12 @@
 import { Readable } from 'node:stream';
 import { type Dispatcher, errors, util } from 'undici';
+import { type DeadlineQueue, deadlineQueue } from './deadline-queue.js';
 import type { TargetState } from './target.js';
 import type { UpstreamResponse } from './types.js';
 
 /** Told once when an exchange is over, whatever the outcome (in-flight accounting, passive health). */
 export interface ExchangeTracker {
   ended(exchange: Exchange, error: Error | undefined): void;
-}
-
-/**
- * Fires the response (headers) timeout. Undici's own headersTimeout runs on a ~1s-resolution timer, too coarse for
- * sub-second budgets, so the exchange keeps a native one instead (one module-level function, no closure).
- */
-function headersTimedOut(exchange: Exchange): void {
-  exchange.timeOut();
 }
 
 /** Matches undici's own response streams; Node's 16 KiB default costs extra pause/resume round trips. */
@@ -61,7 +54,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
   #ended = false;
   #abortedByUs = false;
   #abortReason: Error | undefined;
-  #headersTimer: NodeJS.Timeout | undefined;
+  /** The response (headers) deadline: a slot in a shared queue rather than a Timeout object per exchange. */
+  #deadlines: DeadlineQueue | undefined;
+  #deadlineSlot = 0;
 
   constructor(
     readonly target: TargetState,
@@ -76,14 +71,16 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.#reject = reject;
     });
     signal?.addEventListener('abort', this, { once: true });
+    // Undici's own headersTimeout runs on a ~1s-resolution timer, too coarse for sub-second budgets, and starts
+    // only once the request is written; this one covers pool queueing, connect and the upload, to the ms.
     if (headersTimeoutMs > 0) {
-      this.#headersTimer = setTimeout(headersTimedOut, headersTimeoutMs, this);
-      this.#headersTimer.unref();
+      this.#deadlines = deadlineQueue(headersTimeoutMs);
+      this.#deadlineSlot = this.#deadlines.add(this);
     }
   }
 
   timeOut(): void {
-    this.#headersTimer = undefined;
+    this.#deadlines = undefined;
     if (this.#headersReceived || this.#ended) return;
     const error = new errors.HeadersTimeoutError();
     // Rejected now even if undici is still connecting; it reports the abort (and ends the exchange) later.
@@ -113,7 +110,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     if (statusCode < 200) return true; // 1xx informational: the final response follows
-    clearTimeout(this.#headersTimer);
+    this.#cancelDeadline();
     this.#resumeUpstream = resume;
     this.#headersReceived = true;
     this.#resolve(new ExchangeResponse(this, statusCode, util.parseHeaders(rawHeaders)));
@@ -177,6 +174,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#end(error);
   }
 
+  #cancelDeadline(): void {
+    const deadlines = this.#deadlines;
+    if (deadlines === undefined) return;
+    this.#deadlines = undefined;
+    deadlines.cancel(this.#deadlineSlot);
+  }
+
   #abort(reason: Error): void {
     if (this.#ended || this.#abortedByUs) return;
     this.#abortedByUs = true;
@@ -191,7 +195,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   #end(error: Error | undefined): void {
     if (this.#ended) return;
     this.#ended = true;
-    clearTimeout(this.#headersTimer);
+    this.#cancelDeadline();
     this.signal?.removeEventListener('abort', this);
     this.tracker.ended(this, error);
   }
