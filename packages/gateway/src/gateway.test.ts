@@ -224,6 +224,7 @@ describe('gateway on the quickstart document', () => {
     const metrics = await (await fetch(`${gw.adminUrl}/metrics`)).text();
     expect(metrics).toMatch(/gatehouse_requests_total\{api="orders",plan="gold",status="200"\} \d+/);
     expect(metrics).toContain('gatehouse_request_duration_seconds_bucket');
+    expect(metrics).toMatch(/gatehouse_upstream_duration_seconds_count\{api="orders"\} [1-9]/);
     expect(metrics).toMatch(/gatehouse_config_info\{version="[0-9a-f]{12}"\} 1/);
     expect(metrics).toContain('gatehouse_redis_fallbacks_total');
   });

@@ -13,7 +13,7 @@ import { type ClientRequest, GatewayContext, ProxyRequest } from './context.js';
 import {
   forwardableRequestHeaders,
   forwardableResponseHeaders,
-  newRequestId,
+  newRequestIds,
   nextTraceparent,
   setForwardedHeaders,
 } from './headers.js';
@@ -105,7 +105,8 @@ export function createRequestHandler(deps: HandlerDependencies) {
 /** One request's trip through the pipeline. */
 class Exchange {
   readonly requestId: string;
-  private requestIdGenerated = false;
+  /** Set with a generated request id (same draw); the request id then also names a new trace. */
+  private spanId: string | undefined;
   private ctx: GatewayContext | undefined;
   private api: CompiledApi | undefined;
   private lists: PhaseLists | undefined;
@@ -129,8 +130,9 @@ class Exchange {
     const header = req.headers[config.settings.requestIdHeader];
     if (typeof header === 'string' && header.length > 0 && header.length <= 200) this.requestId = header;
     else {
-      this.requestId = newRequestId();
-      this.requestIdGenerated = true;
+      const ids = newRequestIds();
+      this.requestId = ids.requestId;
+      this.spanId = ids.spanId;
     }
     this.bytesWrittenAtStart = req.httpVersionMajor === 2 ? 0 : (req.socket?.bytesWritten ?? 0);
   }
@@ -339,7 +341,8 @@ class Exchange {
     headers[settings.requestIdHeader] = this.requestId;
     const trace = nextTraceparent(
       headers.traceparent as string | undefined,
-      this.requestIdGenerated ? this.requestId : undefined,
+      this.spanId === undefined ? undefined : this.requestId,
+      this.spanId,
     );
     headers.traceparent = trace.header;
     this.traceId = trace.traceId;
@@ -457,7 +460,14 @@ class Exchange {
     const latencyMs = performance.now() - this.startedAt;
     const apiId = this.api?.id ?? '-';
     const planId = ctx?.plan?.id ?? NO_PLAN;
-    this.deps.metrics.countRequest(apiId, planId, status, latencyMs / 1000);
+    const upstreamMs = ctx?.upstreamLatencyMs;
+    this.deps.metrics.countRequest(
+      apiId,
+      planId,
+      status,
+      latencyMs / 1000,
+      upstreamMs === undefined ? undefined : upstreamMs / 1000,
+    );
     if (ctx) {
       ctx.runFinishers();
       const logSteps = this.lists?.log;

@@ -72,9 +72,13 @@ export function randomHex(bytes: number): string {
 
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
-/** A generated request id: 16 random bytes in hex, like nginx's $request_id. */
-export function newRequestId(): string {
-  return randomHex(16);
+/**
+ * A generated request id (16 random bytes in hex, like nginx's $request_id) and the span id the gateway will use
+ * upstream, from one draw: one hex conversion instead of two.
+ */
+export function newRequestIds(): { requestId: string; spanId: string } {
+  const ids = randomHex(24);
+  return { requestId: ids.slice(0, 32), spanId: ids.slice(32) };
 }
 
 /**
@@ -86,8 +90,8 @@ export function newRequestId(): string {
 export function nextTraceparent(
   incoming: string | undefined,
   generatedRequestId: string | undefined,
+  spanId: string = randomHex(8),
 ): { header: string; traceId: string } {
-  const spanId = randomHex(8);
   if (incoming !== undefined) {
     const match = TRACEPARENT.exec(incoming.trim());
     if (match && match[1] !== 'ff' && !/^0+$/.test(match[2]!)) {

@@ -77,9 +77,10 @@ export class GatewayMetrics {
     // prom-client calls `collect` before reading a metric; both fold the same pending data.
     Object.assign(this.requests, { collect: flush });
     Object.assign(this.latency, { collect: flush });
+    Object.assign(this.upstreamLatency, { collect: flush });
   }
 
-  countRequest(api: string, plan: string, status: number, seconds: number): void {
+  countRequest(api: string, plan: string, status: number, seconds: number, upstreamSeconds?: number): void {
     // Counts by status code in a typed array per (api, plan): two map lookups, no allocation.
     let byPlan = this.pendingRequests.get(api);
     if (byPlan === undefined) {
@@ -98,6 +99,7 @@ export class GatewayMetrics {
       this.pendingLatency.set(api, latency);
     }
     latency.values.push(seconds);
+    if (upstreamSeconds !== undefined) latency.upstream.push(upstreamSeconds);
     // Nobody scraping must not mean unbounded memory: fold in once enough samples piled up.
     if (latency.values.length >= 10_000) this.flush();
   }
@@ -118,6 +120,11 @@ export class GatewayMetrics {
       const child = this.latency.labels(api);
       for (const value of acc.values) child.observe(value);
       acc.values.length = 0;
+      if (acc.upstream.length > 0) {
+        const upstream = this.upstreamLatency.labels(api);
+        for (const value of acc.upstream) upstream.observe(value);
+        acc.upstream.length = 0;
+      }
     }
   }
 
@@ -143,4 +150,5 @@ const STATUS_SLOTS = 1000;
 /** Latency samples since the last fold into prom-client's histogram (the request path only pushes). */
 class LatencyAccumulator {
   readonly values: number[] = [];
+  readonly upstream: number[] = [];
 }
