@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { pinned } from './processes.js';
 
@@ -40,14 +41,27 @@ export async function throughput(
   return autocannon(url, headers, seconds, connections);
 }
 
-/** Open-loop latency at a fixed request rate (autocannon's overallRate). */
+/** Open-loop latency at a fixed request rate, microsecond resolution (open-loop.ts in its own process). */
 export async function latencyAtRate(
   url: string,
   headers: Record<string, string>,
   seconds: number,
   rate: number,
-): Promise<LoadResult> {
-  return autocannon(url, headers, seconds, 10, rate);
+  cpus?: string,
+): Promise<LoadResult & { p999: number }> {
+  const script = fileURLToPath(new URL('./open-loop.js', import.meta.url));
+  const headerArgs = Object.entries(headers).map(([k, v]) => `${k}: ${v}`);
+  const [command, args] = pinned(cpus, process.execPath, [script, url, String(rate), String(seconds), ...headerArgs]);
+  const { stdout } = await run(command, args, { maxBuffer: 1 << 20 });
+  const result = JSON.parse(stdout) as { received: number; errors: number; p50: number; p99: number; p999: number };
+  return {
+    rps: result.received / seconds,
+    requests: result.received,
+    p50: result.p50,
+    p99: result.p99,
+    p999: result.p999,
+    errors: result.errors,
+  };
 }
 
 function parseWrk(out: string): LoadResult {
