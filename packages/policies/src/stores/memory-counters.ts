@@ -46,7 +46,16 @@ export class MemoryCounterStore implements CounterStore {
 
   hit(request: HitRequest): HitResult {
     const cost = request.cost ?? 1;
-    const { counts, currentKey, expiresAt } = this.read(request);
+    const now = this.now();
+    const start = windowStart(now, request.windowMs, request.windowStartMs);
+    const currentKey = `${request.key}@${start}`;
+    // One clock read and one lookup of the current window per hit: this runs on every rate-limited request.
+    const entry = this.live(currentKey, now);
+    const counts: WindowCounts = {
+      current: entry?.count ?? 0,
+      previous: this.previousCount(request, start, now),
+      elapsed: now - start,
+    };
     const estimate =
       request.algorithm === 'sliding'
         ? slidingEstimate(counts.previous, counts.current, counts.elapsed, request.windowMs)
@@ -54,7 +63,8 @@ export class MemoryCounterStore implements CounterStore {
     if (estimate + cost > request.limit)
       return toHitResult(request.algorithm, counts, request, 'refused', this.degraded);
     counts.current += cost;
-    this.write(currentKey, counts.current, expiresAt);
+    if (entry) entry.count = counts.current;
+    else this.write(currentKey, counts.current, start + 2 * request.windowMs);
     return toHitResult(request.algorithm, counts, request, 'admitted', this.degraded);
   }
 
@@ -85,18 +95,25 @@ export class MemoryCounterStore implements CounterStore {
     const now = this.now();
     const start = windowStart(now, request.windowMs, request.windowStartMs);
     const currentKey = `${request.key}@${start}`;
-    const previous =
-      request.algorithm === 'sliding' ? (this.live(`${request.key}@${start - request.windowMs}`)?.count ?? 0) : 0;
     return {
-      counts: { current: this.live(currentKey)?.count ?? 0, previous, elapsed: now - start },
+      counts: {
+        current: this.live(currentKey, now)?.count ?? 0,
+        previous: this.previousCount(request, start, now),
+        elapsed: now - start,
+      },
       currentKey,
       expiresAt: start + 2 * request.windowMs,
     };
   }
 
-  private live(entryKey: string): WindowEntry | undefined {
+  private previousCount(request: HitRequest, start: number, now: number): number {
+    if (request.algorithm !== 'sliding') return 0;
+    return this.live(`${request.key}@${start - request.windowMs}`, now)?.count ?? 0;
+  }
+
+  private live(entryKey: string, now = this.now()): WindowEntry | undefined {
     const entry = this.windows.get(entryKey);
-    if (entry && entry.expiresAt <= this.now()) {
+    if (entry && entry.expiresAt <= now) {
       this.windows.delete(entryKey);
       return undefined;
     }
