@@ -15,6 +15,7 @@ interface Connection {
   /** Send times (ns) of requests written and not yet answered, oldest first. */
   inFlight: bigint[];
   buffer: Buffer;
+  closed?: boolean;
 }
 
 const [urlArg, rateArg, secondsArg, ...headerArgs] = process.argv.slice(2);
@@ -58,7 +59,13 @@ function connect(): Promise<Connection> {
       connection.buffer = connection.buffer.length === 0 ? chunk : Buffer.concat([connection.buffer, chunk]);
       takeResponses(connection, process.hrtime.bigint());
     });
-    socket.once('error', reject);
+    socket.on('error', reject);
+    socket.once('close', () => {
+      // Whatever was in flight on a closed connection is lost; the slot reconnects for later requests.
+      errors += connection.inFlight.length;
+      connection.inFlight = [];
+      connection.closed = true;
+    });
   });
 }
 
@@ -72,16 +79,40 @@ async function main(): Promise<void> {
   const total = Math.round(rate * seconds);
   const intervalNs = BigInt(Math.round(1e9 / rate));
   const start = process.hrtime.bigint();
+  let next = 0;
+  const reconnecting = new Set<number>();
   await new Promise<void>((resolve) => {
     const tick = () => {
       const now = process.hrtime.bigint();
       // Everything due by now goes out, each on the least busy connection (pipelined if all are busy).
       while (sent < total && start + BigInt(sent) * intervalNs <= now) {
-        let best = connections[0]!;
-        for (const c of connections) if (c.inFlight.length < best.inFlight.length) best = c;
-        best.inFlight.push(process.hrtime.bigint());
-        best.socket.write(request);
+        // Connections take turns, so none sits idle long enough for the server's keep-alive timeout to close it;
+        // a busy one is skipped while another is free.
+        let chosen: Connection | undefined;
+        for (let i = 0; i < connections.length; i++) {
+          const candidate = connections[(next + i) % connections.length]!;
+          if (!candidate.closed && candidate.inFlight.length === 0) {
+            chosen = candidate;
+            next = (next + i + 1) % connections.length;
+            break;
+          }
+        }
+        chosen ??= connections.find((c) => !c.closed) ?? connections[0]!;
+        chosen.inFlight.push(process.hrtime.bigint());
+        chosen.socket.write(request);
         sent++;
+      }
+      for (let i = 0; i < connections.length; i++) {
+        if (connections[i]!.closed && !reconnecting.has(i)) {
+          reconnecting.add(i);
+          connect().then(
+            (c) => {
+              connections[i] = c;
+              reconnecting.delete(i);
+            },
+            () => reconnecting.delete(i),
+          );
+        }
       }
       if (sent < total) setTimeout(tick, 1);
       else resolve();
@@ -94,6 +125,7 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 10));
   for (const c of connections) {
     errors += c.inFlight.length;
+    c.inFlight = [];
     c.socket.destroy();
   }
   const sorted = latenciesUs.sort((a, b) => a - b);
