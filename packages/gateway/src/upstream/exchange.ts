@@ -9,6 +9,15 @@ export interface ExchangeTracker {
   ended(exchange: Exchange, error: Error | undefined): void;
 }
 
+/**
+ * Told once how an attempt turned out: response headers arrived, or it failed before them. Called from undici's
+ * callbacks, so the caller settles its own promise directly: no promise per attempt, no extra microtask hop.
+ */
+export interface AttemptOutcome {
+  answered(exchange: Exchange, response: UpstreamResponse): void;
+  failed(exchange: Exchange, error: Error): void;
+}
+
 /** Matches undici's own response streams; Node's 16 KiB default costs extra pause/resume round trips. */
 const BODY_HIGH_WATER_MARK = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
@@ -35,11 +44,10 @@ class ResponseBody extends Readable {
  * listeners on the stream, which is how in-flight counts and mid-body failures are tracked.
  */
 export class Exchange implements Dispatcher.DispatchHandler {
-  readonly promise: Promise<UpstreamResponse>;
   /** Error after the response headers (body timeout, reset mid-body), unless we aborted on purpose. */
   bodyError: Error | undefined;
-  #resolve!: (response: UpstreamResponse) => void;
-  #reject!: (error: Error) => void;
+  /** The outcome was reported (answered or failed); later errors only concern the body or nobody. */
+  #settled = false;
   #abortUpstream: ((error: Error) => void) | undefined;
   #resumeUpstream: (() => void) | undefined;
   #body: ResponseBody | undefined;
@@ -65,11 +73,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     private readonly tracker: ExchangeTracker,
     /** Budget from dispatch to response headers, covering pool queueing, connect and the upload; 0 disables. */
     headersTimeoutMs: number,
+    private readonly outcome: AttemptOutcome,
   ) {
-    this.promise = new Promise((resolve, reject) => {
-      this.#resolve = resolve;
-      this.#reject = reject;
-    });
     signal?.addEventListener('abort', this, { once: true });
     // Undici's own headersTimeout runs on a ~1s-resolution timer, too coarse for sub-second budgets, and starts
     // only once the request is written; this one covers pool queueing, connect and the upload, to the ms.
@@ -83,8 +88,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#deadlines = undefined;
     if (this.#headersReceived || this.#ended) return;
     const error = new errors.HeadersTimeoutError();
-    // Rejected now even if undici is still connecting; it reports the abort (and ends the exchange) later.
-    this.#reject(error);
+    // Failed now even if undici is still connecting; it reports the abort (and ends the exchange) later.
+    this.#fail(error);
     this.#abort(error);
   }
 
@@ -113,7 +118,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#cancelDeadline();
     this.#resumeUpstream = resume;
     this.#headersReceived = true;
-    this.#resolve(new ExchangeResponse(this, statusCode, util.parseHeaders(rawHeaders)));
+    if (!this.#settled) {
+      this.#settled = true;
+      this.outcome.answered(this, new ExchangeResponse(this, statusCode, util.parseHeaders(rawHeaders)));
+    }
     return true;
   }
 
@@ -164,7 +172,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onError(error: Error): void {
-    if (!this.#headersReceived) this.#reject(error);
+    if (!this.#headersReceived) this.#fail(error);
     else {
       if (!this.#abortedByUs) this.bodyError = error;
       const body = this.#body;
@@ -172,6 +180,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
       else if (!body.destroyed) body.destroy(error);
     }
     this.#end(error);
+  }
+
+  #fail(error: Error): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.outcome.failed(this, error);
   }
 
   #cancelDeadline(): void {

@@ -4,7 +4,7 @@ import { GatewayError, type Logger } from '@gatehouse/core';
 import type { Dispatcher } from 'undici';
 import { ADMITTED, type Admission, type CircuitBreaker, REJECTED } from './circuit-breaker.js';
 import { classifyUpstreamError, toGatewayError } from './errors.js';
-import { Exchange, type ExchangeTracker } from './exchange.js';
+import { type AttemptOutcome, Exchange, type ExchangeTracker } from './exchange.js';
 import type { HealthRegistry, UpstreamHealth } from './health-registry.js';
 import type { PoolManager } from './pool-manager.js';
 import type { UpstreamSettings } from './settings.js';
@@ -71,62 +71,110 @@ export class Upstream {
   }
 
   /** Sends the request; resolves when the response headers arrive, the body streams afterwards. */
-  async send(request: UpstreamRequest): Promise<UpstreamResponse> {
+  send(request: UpstreamRequest): Promise<UpstreamResponse> {
     const overrides = request.overrides;
-    const dynamic = overrides?.targetUrl === undefined ? undefined : this.#dynamicTarget(overrides.targetUrl);
-    // Dynamic targets are outside this upstream's rotation: they neither feed nor obey its health and breaker.
-    const breaker = dynamic === undefined ? this.#health.breaker : undefined;
-    const admission = breaker === undefined ? ADMITTED : this.#admit(breaker);
-    const replayable = request.body === null || Buffer.isBuffer(request.body);
-    const maxAttempts =
-      replayable && IDEMPOTENT.has(request.method) ? 1 + (overrides?.retries ?? this.#settings.retryAttempts) : 1;
-    const failOnStatus = overrides?.retryOnStatus ?? this.#settings.retryOnStatus;
-    const headersTimeout = overrides?.responseTimeoutMs ?? this.#settings.responseTimeoutMs;
-
-    let tried: TargetState[] | undefined;
-    let failure: GatewayError | undefined;
-    let failedResponse: UpstreamResponse | undefined;
-    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const target = dynamic ?? this.#health.balancer.pick(Date.now(), tried);
-      if (target === undefined) break;
-      if (failedResponse !== undefined) discard(failedResponse.body);
-      failedResponse = undefined;
-
-      let response: UpstreamResponse;
-      try {
-        response = await this.#exchange(target, request, attempt, headersTimeout);
-      } catch (error) {
-        const kind = classifyUpstreamError(error);
-        if (request.signal?.aborted || kind === 'request') {
-          breaker?.abandon(admission);
-          throw request.signal?.aborted ? clientClosed(error) : toGatewayError(kind, error);
-        }
-        this.#failed(target, kind);
-        failure = toGatewayError(kind, error);
-        tried = remember(tried, target);
-        continue;
-      }
-      if (failOnStatus.length === 0 || !failOnStatus.includes(response.statusCode)) {
-        if (!target.dynamic) this.#health.recordSuccess(target);
-        breaker?.success(admission);
-        return response;
-      }
-      this.#failed(target, 'status');
-      failedResponse = response;
-      tried = remember(tried, target);
+    let delivery: Delivery;
+    try {
+      const dynamic = overrides?.targetUrl === undefined ? undefined : this.#dynamicTarget(overrides.targetUrl);
+      // Dynamic targets are outside this upstream's rotation: they neither feed nor obey its health and breaker.
+      const breaker = dynamic === undefined ? this.#health.breaker : undefined;
+      const admission = breaker === undefined ? ADMITTED : this.#admit(breaker);
+      const replayable = request.body === null || Buffer.isBuffer(request.body);
+      const maxAttempts =
+        replayable && IDEMPOTENT.has(request.method) ? 1 + (overrides?.retries ?? this.#settings.retryAttempts) : 1;
+      delivery = new Delivery(
+        this,
+        request,
+        dynamic,
+        breaker,
+        admission,
+        maxAttempts,
+        overrides?.retryOnStatus ?? this.#settings.retryOnStatus,
+        overrides?.responseTimeoutMs ?? this.#settings.responseTimeoutMs,
+      );
+    } catch (error) {
+      return Promise.reject(error);
     }
+    this.attempt(delivery);
+    return delivery.promise;
+  }
 
-    // Out of attempts (or targets): the last upstream answer beats a gateway error.
-    if (failedResponse !== undefined) {
-      breaker?.failure(admission, Date.now());
-      return failedResponse;
+  /** Starts the next attempt of a delivery on a target it has not tried, or settles it when none is left. (Internal.) */
+  attempt(d: Delivery): void {
+    const target =
+      d.attempts < d.maxAttempts ? (d.dynamic ?? this.#health.balancer.pick(Date.now(), d.tried)) : undefined;
+    if (target === undefined) {
+      this.#exhausted(d);
+      return;
     }
-    if (failure !== undefined) {
-      breaker?.failure(admission, Date.now());
-      throw failure;
+    d.attempts++;
+    if (d.failedResponse !== undefined) discard(d.failedResponse.body);
+    d.failedResponse = undefined;
+    const request = d.request;
+    if (!this.#settings.preserveHost) request.headers.host = target.host;
+    const exchange = new Exchange(target, d.attempts, request.signal, this.#tracker, d.headersTimeoutMs, d);
+    target.inFlight++;
+    target.pool.dispatch(
+      {
+        method: request.method,
+        path: target.prefix === '' ? request.path : target.prefix + request.path,
+        headers: request.headers,
+        body: request.body,
+        headersTimeout: 0, // the exchange's own, precise timer
+        bodyTimeout: this.#settings.idleTimeoutMs,
+      },
+      exchange,
+    );
+  }
+
+  /** An attempt got response headers: accept them, or (a retryable status) keep them in case nothing better comes. (Delivery's callback.) */
+  answered(d: Delivery, exchange: Exchange, response: UpstreamResponse): void {
+    const target = exchange.target;
+    if (d.failOnStatus.length === 0 || !d.failOnStatus.includes(response.statusCode)) {
+      if (!target.dynamic) this.#health.recordSuccess(target);
+      d.breaker?.success(d.admission);
+      d.resolve(response);
+      return;
     }
-    breaker?.abandon(admission);
-    throw new GatewayError('no_healthy_target');
+    this.#failed(target, 'status');
+    d.failedResponse = response;
+    d.tried = remember(d.tried, target);
+    this.#retry(d);
+  }
+
+  /** An attempt failed before any response headers. (Delivery's callback.) */
+  failed(d: Delivery, exchange: Exchange, error: Error): void {
+    const kind = classifyUpstreamError(error);
+    const aborted = d.request.signal?.aborted === true;
+    if (aborted || kind === 'request') {
+      d.breaker?.abandon(d.admission);
+      d.reject(aborted ? clientClosed(error) : toGatewayError(kind, error));
+      return;
+    }
+    const target = exchange.target;
+    this.#failed(target, kind);
+    d.failure = toGatewayError(kind, error);
+    d.tried = remember(d.tried, target);
+    this.#retry(d);
+  }
+
+  #retry(d: Delivery): void {
+    // Outside undici's callback that reported the failure: dispatching from inside it would re-enter the client.
+    queueMicrotask(() => this.attempt(d));
+  }
+
+  /** Out of attempts (or targets): the last upstream answer beats a gateway error. */
+  #exhausted(d: Delivery): void {
+    if (d.failedResponse !== undefined) {
+      d.breaker?.failure(d.admission, Date.now());
+      d.resolve(d.failedResponse);
+    } else if (d.failure !== undefined) {
+      d.breaker?.failure(d.admission, Date.now());
+      d.reject(d.failure);
+    } else {
+      d.breaker?.abandon(d.admission);
+      d.reject(new GatewayError('no_healthy_target'));
+    }
   }
 
   /** Opens an upgraded (WebSocket) connection to a chosen target; no retries, the handshake is not replayable. */
@@ -205,24 +253,6 @@ export class Upstream {
     return admission;
   }
 
-  #exchange(target: TargetState, request: UpstreamRequest, attempt: number, headersTimeout: number) {
-    if (!this.#settings.preserveHost) request.headers.host = target.host;
-    const exchange = new Exchange(target, attempt, request.signal, this.#tracker, headersTimeout);
-    target.inFlight++;
-    target.pool.dispatch(
-      {
-        method: request.method,
-        path: target.prefix === '' ? request.path : target.prefix + request.path,
-        headers: request.headers,
-        body: request.body,
-        headersTimeout: 0, // the exchange's own, precise timer
-        bodyTimeout: this.#settings.idleTimeoutMs,
-      },
-      exchange,
-    );
-    return exchange.promise;
-  }
-
   #failed(target: TargetState, kind: 'connect' | 'timeout' | 'reset' | 'status'): void {
     if (target.dynamic) this.#health.observer?.onUpstreamError?.(this.apiId, target.origin, kind);
     else this.#health.recordFailure(target, kind, Date.now());
@@ -249,6 +279,44 @@ export class Upstream {
     target = new TargetState(address, 1, this.#pools.acquire(address.origin, this.#settings.pool), true);
     this.#dynamic.set(url, target);
     return target;
+  }
+}
+
+/**
+ * One send(): its settings, the attempts so far and the one promise the caller awaits. It is the attempts' outcome
+ * listener, so an answer settles the promise from undici's callback directly.
+ */
+class Delivery implements AttemptOutcome {
+  readonly promise: Promise<UpstreamResponse>;
+  resolve!: (response: UpstreamResponse) => void;
+  reject!: (error: unknown) => void;
+  attempts = 0;
+  tried: TargetState[] | undefined = undefined;
+  failure: GatewayError | undefined = undefined;
+  failedResponse: UpstreamResponse | undefined = undefined;
+
+  constructor(
+    private readonly upstream: Upstream,
+    readonly request: UpstreamRequest,
+    readonly dynamic: TargetState | undefined,
+    readonly breaker: CircuitBreaker | undefined,
+    readonly admission: Admission,
+    readonly maxAttempts: number,
+    readonly failOnStatus: readonly number[],
+    readonly headersTimeoutMs: number,
+  ) {
+    this.promise = new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  answered(exchange: Exchange, response: UpstreamResponse): void {
+    this.upstream.answered(this, exchange, response);
+  }
+
+  failed(exchange: Exchange, error: Error): void {
+    this.upstream.failed(this, exchange, error);
   }
 }
 
