@@ -11,8 +11,15 @@ import type {
   RequestLocal,
   UpstreamOverrides,
 } from '@gatehouse/policies';
+import { forwardableResponseHeaders } from './headers.js';
 
 export type ClientRequest = IncomingMessage | Http2ServerRequest;
+
+/** What ProxyResponse needs of an upstream answer's headers. */
+export interface UpstreamHeaderSource {
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly rawHeaders?: readonly Buffer[];
+}
 
 /** Reads a stream into one Buffer, refusing more than `max` bytes. */
 export async function readStream(
@@ -121,7 +128,9 @@ export class ProxyRequest implements GatewayRequest {
 /** The response as policies see it: from the upstream (streamed) or from the gateway (buffered). */
 export class ProxyResponse implements GatewayResponse {
   status = 0;
-  headers: OutgoingHttpHeaders = {};
+  private headers_: OutgoingHttpHeaders | undefined = {};
+  /** The upstream's header list while nobody asked for `headers` (then it is turned into the object once). */
+  private upstreamHeaders: UpstreamHeaderSource | undefined;
   fromGateway = false;
   body: Buffer | undefined;
   private stream_: Readable | undefined;
@@ -129,6 +138,32 @@ export class ProxyResponse implements GatewayResponse {
   private source: { readonly body: Readable; takeComplete?(): Buffer | undefined } | undefined;
 
   constructor(private readonly maxBodyBuffer: number) {}
+
+  get headers(): OutgoingHttpHeaders {
+    let headers = this.headers_;
+    if (headers === undefined) {
+      headers = forwardableResponseHeaders(this.upstreamHeaders!.headers);
+      this.headers_ = headers;
+      this.upstreamHeaders = undefined;
+    }
+    return headers;
+  }
+
+  set headers(value: OutgoingHttpHeaders) {
+    this.headers_ = value;
+    this.upstreamHeaders = undefined;
+  }
+
+  /** Takes the upstream's headers as they are; `headers` builds the forwardable object only when asked. */
+  setUpstreamHeaders(source: UpstreamHeaderSource): void {
+    this.headers_ = undefined;
+    this.upstreamHeaders = source;
+  }
+
+  /** The upstream's raw header list, as long as nobody read or replaced `headers`. */
+  untouchedRawHeaders(): readonly Buffer[] | undefined {
+    return this.headers_ === undefined ? this.upstreamHeaders?.rawHeaders : undefined;
+  }
 
   /** Upstream body stream while not buffered (created on first access). */
   get stream(): Readable | undefined {

@@ -11,8 +11,8 @@ import type { CompiledApi, CompiledConfig, CompiledRoute, PhaseLists, Step } fro
 import type { ConfigHolder, Generation } from './config-holder.js';
 import { type ClientRequest, GatewayContext, ProxyRequest } from './context.js';
 import {
+  forwardableRawHeaderList,
   forwardableRequestHeaders,
-  forwardableResponseHeaders,
   newRequestIds,
   nextTraceparent,
   setForwardedHeaders,
@@ -361,7 +361,7 @@ class Exchange {
     ctx.upstreamTarget = answer.target;
     const response = ctx.response;
     response.status = answer.statusCode;
-    response.headers = forwardableResponseHeaders(answer.headers);
+    response.setUpstreamHeaders(answer);
     response.setUpstream(answer);
   }
 
@@ -406,15 +406,25 @@ class Exchange {
       return;
     }
     const response = ctx.response;
-    const headers = response.headers;
-    headers['x-request-id'] = this.requestId;
+    const http1 = this.req.httpVersionMajor === 1;
     // After a refused body the rest of it is not worth reading on this connection.
     const closeAfter = this.deps.isShuttingDown() || ctx.errorCode === 'payload_too_large';
-    if (closeAfter && this.req.httpVersionMajor === 1) headers.connection = 'close';
+    // Nobody looked at the upstream's headers: forward its raw list without building objects in between.
+    const raw = http1 ? response.untouchedRawHeaders() : undefined;
+    const list = raw === undefined ? undefined : forwardableRawHeaderList(raw);
     this.status = response.status;
     try {
-      if (this.req.httpVersionMajor === 1) (res as ServerResponse).writeHead(response.status, rawHeaderList(headers));
-      else res.writeHead(response.status, withoutUnset(headers));
+      if (list !== undefined) {
+        list.push('x-request-id', this.requestId);
+        if (closeAfter) list.push('connection', 'close');
+        (res as ServerResponse).writeHead(response.status, list);
+      } else {
+        const headers = response.headers;
+        headers['x-request-id'] = this.requestId;
+        if (closeAfter && http1) headers.connection = 'close';
+        if (http1) (res as ServerResponse).writeHead(response.status, rawHeaderList(headers));
+        else res.writeHead(response.status, withoutUnset(headers));
+      }
     } catch (error) {
       // Invalid header values from a policy or upstream: answer a clean 502 rather than crash.
       this.deps.logger.error({ err: error, requestId: this.requestId }, 'invalid response headers');

@@ -1,5 +1,6 @@
 import { randomFillSync } from 'node:crypto';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import { util } from 'undici';
 
 /** Hop-by-hop headers (RFC 9110 7.6.1) never forwarded in either direction. */
 const HOP_BY_HOP = new Set([
@@ -44,6 +45,27 @@ export function forwardableResponseHeaders(source: Record<string, string | strin
     out[name] = value;
   }
   return out;
+}
+
+/**
+ * The upstream's raw header list as Node's flat [name, value, ...] for the client, hop-by-hop ones dropped, without
+ * building a headers object first (the path when no policy looks at the response headers). Undefined when the
+ * Connection header names extra headers to drop: the object path handles that rare case.
+ */
+export function forwardableRawHeaderList(raw: readonly Buffer[]): string[] | undefined {
+  const list: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = util.headerNameToString(raw[i]!);
+    if (HOP_BY_HOP.has(name)) {
+      if (name === 'connection') {
+        const value = raw[i + 1]!.toString('latin1').trim().toLowerCase();
+        if (value !== 'keep-alive' && value !== 'close') return undefined;
+      }
+      continue;
+    }
+    list.push(name, raw[i + 1]!.toString('latin1'));
+  }
+  return list;
 }
 
 function connectionTokens(value: string | string[]): Set<string> {

@@ -120,7 +120,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#headersReceived = true;
     if (!this.#settled) {
       this.#settled = true;
-      this.outcome.answered(this, new ExchangeResponse(this, statusCode, util.parseHeaders(rawHeaders)));
+      this.outcome.answered(this, new ExchangeResponse(this, statusCode, rawHeaders));
     }
     return true;
   }
@@ -223,14 +223,21 @@ export class Exchange implements Dispatcher.DispatchHandler {
 class ExchangeResponse implements UpstreamResponse {
   readonly target: string;
   readonly attempts: number;
+  #headers: Record<string, string | string[] | undefined> | undefined;
 
   constructor(
     private readonly exchange: Exchange,
     readonly statusCode: number,
-    readonly headers: Record<string, string | string[] | undefined>,
+    readonly rawHeaders: readonly Buffer[],
   ) {
     this.target = exchange.target.origin;
     this.attempts = exchange.attempt;
+  }
+
+  /** Parsed on first use: the plain proxy path writes the raw list straight to the client. */
+  get headers(): Record<string, string | string[] | undefined> {
+    this.#headers ??= util.parseHeaders(this.rawHeaders as Buffer[]);
+    return this.#headers;
   }
 
   /** The Readable is made on first use: small bodies that complete with their headers skip it entirely. */

@@ -29,6 +29,8 @@ export interface UpstreamResponse {
   statusCode: number;
   /** Raw upstream response headers (lower-case names). */
   headers: Record<string, string | string[] | undefined>;
+  /** The same as received, [name, value, ...], when available (cheaper when nobody needs the object). */
+  readonly rawHeaders?: readonly Buffer[];
   /** Streamed (created on first access). Destroying it aborts the upstream exchange. */
   readonly body: Readable;
   /**

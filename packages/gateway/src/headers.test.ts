@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { forwardableRawHeaderList, nextTraceparent } from './headers.js';
+
+const raw = (...pairs: string[]) => pairs.map((p) => Buffer.from(p, 'latin1'));
+
+describe('forwardableRawHeaderList', () => {
+  it('keeps end-to-end headers in order (duplicates too) and drops hop-by-hop ones', () => {
+    const list = forwardableRawHeaderList(
+      raw(
+        'Content-Type',
+        'application/json',
+        'Set-Cookie',
+        'a=1',
+        'Connection',
+        'keep-alive',
+        'Keep-Alive',
+        'timeout=5',
+        'Transfer-Encoding',
+        'chunked',
+        'Set-Cookie',
+        'b=2',
+      ),
+    );
+    expect(list).toEqual(['content-type', 'application/json', 'set-cookie', 'a=1', 'set-cookie', 'b=2']);
+  });
+
+  it('leaves a Connection header naming other headers to the object path', () => {
+    expect(forwardableRawHeaderList(raw('Connection', 'close, x-secret', 'X-Secret', '1'))).toBeUndefined();
+  });
+});
+
+describe('nextTraceparent', () => {
+  it("continues the caller's trace with a new span and starts a new one otherwise", () => {
+    const incoming = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const next = nextTraceparent(incoming, undefined);
+    expect(next.traceId).toBe('0af7651916cd43dd8448eb211c80319c');
+    expect(next.header).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-01$/);
+    expect(next.header).not.toContain('b7ad6b7169203331');
+    const fresh = nextTraceparent('garbage', 'ab'.repeat(16), 'cd'.repeat(8));
+    expect(fresh).toEqual({ header: `00-${'ab'.repeat(16)}-${'cd'.repeat(8)}-00`, traceId: 'ab'.repeat(16) });
+  });
+});
