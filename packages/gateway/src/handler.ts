@@ -134,7 +134,9 @@ class Exchange {
       this.requestId = ids.requestId;
       this.spanId = ids.spanId;
     }
-    this.bytesWrittenAtStart = req.httpVersionMajor === 2 ? 0 : (req.socket?.bytesWritten ?? 0);
+    // Only records (access log, analytics) report bytes out; the getter walks the socket's write queue.
+    const recorded = deps.accessLog !== undefined || deps.onRecord !== undefined;
+    this.bytesWrittenAtStart = !recorded || req.httpVersionMajor === 2 ? 0 : (req.socket?.bytesWritten ?? 0);
   }
 
   /** Gives the config generation back (once): at the end, or when a tunnel is established. */

@@ -21,6 +21,7 @@ export interface AttemptOutcome {
 /** Matches undici's own response streams; Node's 16 KiB default costs extra pause/resume round trips. */
 const BODY_HIGH_WATER_MARK = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
+const ONCE = { once: true } as const;
 
 /** The response body handed to the gateway: undici pushes into it, backpressure pauses the socket. */
 class ResponseBody extends Readable {
@@ -75,7 +76,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     headersTimeoutMs: number,
     private readonly outcome: AttemptOutcome,
   ) {
-    signal?.addEventListener('abort', this, { once: true });
+    signal?.addEventListener('abort', this, ONCE);
     // Undici's own headersTimeout runs on a ~1s-resolution timer, too coarse for sub-second budgets, and starts
     // only once the request is written; this one covers pool queueing, connect and the upload, to the ms.
     if (headersTimeoutMs > 0) {
