@@ -11,7 +11,7 @@ import type {
   RequestLocal,
   UpstreamOverrides,
 } from '@gatehouse/policies';
-import { forwardableResponseHeaders } from './headers.js';
+import { forwardableHeadersFromRaw, forwardableResponseHeaders } from './headers.js';
 
 export type ClientRequest = IncomingMessage | Http2ServerRequest;
 
@@ -142,7 +142,10 @@ export class ProxyResponse implements GatewayResponse {
   get headers(): OutgoingHttpHeaders {
     let headers = this.headers_;
     if (headers === undefined) {
-      headers = forwardableResponseHeaders(this.upstreamHeaders!.headers);
+      const source = this.upstreamHeaders!;
+      const raw = source.rawHeaders;
+      headers =
+        (raw === undefined ? undefined : forwardableHeadersFromRaw(raw)) ?? forwardableResponseHeaders(source.headers);
       this.headers_ = headers;
       this.upstreamHeaders = undefined;
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { forwardableRawHeaderList, nextTraceparent } from './headers.js';
+import { forwardableHeadersFromRaw, forwardableRawHeaderList, nextTraceparent } from './headers.js';
 
 const raw = (...pairs: string[]) => pairs.map((p) => Buffer.from(p, 'latin1'));
 
@@ -26,6 +26,16 @@ describe('forwardableRawHeaderList', () => {
 
   it('leaves a Connection header naming other headers to the object path', () => {
     expect(forwardableRawHeaderList(raw('Connection', 'close, x-secret', 'X-Secret', '1'))).toBeUndefined();
+  });
+});
+
+describe('forwardableHeadersFromRaw', () => {
+  it('builds the object in one pass: repeated names as arrays, hop-by-hop dropped, prototype names safe', () => {
+    const headers = forwardableHeadersFromRaw(
+      raw('Set-Cookie', 'a=1', 'Keep-Alive', 'timeout=5', 'Set-Cookie', 'b=2', 'Constructor', 'x', 'X-One', '1'),
+    );
+    expect(headers).toEqual({ 'set-cookie': ['a=1', 'b=2'], constructor: 'x', 'x-one': '1' });
+    expect(forwardableHeadersFromRaw(raw('Connection', 'x-secret', 'X-Secret', '1'))).toBeUndefined();
   });
 });
 

@@ -68,6 +68,34 @@ export function forwardableRawHeaderList(raw: readonly Buffer[]): string[] | und
   return list;
 }
 
+/**
+ * The forwardable headers object straight from the raw list (one pass, no intermediate parsed object); repeated
+ * names become arrays. Undefined in the same rare Connection case as forwardableRawHeaderList.
+ */
+export function forwardableHeadersFromRaw(raw: readonly Buffer[]): OutgoingHttpHeaders | undefined {
+  const out: OutgoingHttpHeaders = {};
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = util.headerNameToString(raw[i]!);
+    const value = raw[i + 1]!.toString('latin1');
+    if (HOP_BY_HOP.has(name)) {
+      if (name === 'connection') {
+        const token = value.trim().toLowerCase();
+        if (token !== 'keep-alive' && token !== 'close') return undefined;
+      }
+      continue;
+    }
+    // Own-property check: names like `constructor` must not hit Object.prototype.
+    const existing = Object.hasOwn(out, name) ? out[name] : undefined;
+    if (existing === undefined) {
+      if (name === '__proto__')
+        Object.defineProperty(out, name, { value, enumerable: true, configurable: true, writable: true });
+      else out[name] = value;
+    } else if (Array.isArray(existing)) existing.push(value);
+    else out[name] = [String(existing), value];
+  }
+  return out;
+}
+
 function connectionTokens(value: string | string[]): Set<string> {
   const joined = Array.isArray(value) ? value.join(',') : value;
   return new Set(
