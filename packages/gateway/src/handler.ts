@@ -76,7 +76,7 @@ function onResponseClose(this: TrackedResponse): void {
 }
 
 export function createRequestHandler(deps: HandlerDependencies) {
-  const { holder, logger } = deps;
+  const { holder } = deps;
 
   return function handleRequest(req: ClientRequest, res: ClientResponse, upgrade?: UpgradeInfo): void {
     const startedAt = performance.now();
@@ -94,11 +94,8 @@ export function createRequestHandler(deps: HandlerDependencies) {
       (res as TrackedResponse)[EXCHANGE] = exchange;
       res.on('close', onResponseClose);
     }
-    exchange.run().catch((error: unknown) => {
-      logger.error({ err: error }, 'unhandled error in the request path');
-      if (!res.headersSent) sendProblem(res, new GatewayError('internal_error'), exchange.requestId);
-      else res.destroy();
-    });
+    // run() handles its own failures: no .catch() closure and derived promise per request.
+    void exchange.run();
   };
 }
 
@@ -152,106 +149,113 @@ class Exchange {
     this.unpin();
   }
 
+  /** Never rejects (no .catch() closure per request): an unexpected failure becomes a 500, or a reset once the response started. */
   async run(): Promise<void> {
-    const { req, config } = this;
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    let pathname = q === -1 ? url : url.slice(0, q);
-    const rawQuery = q === -1 ? '' : url.slice(q + 1);
-    if (pathname.charCodeAt(0) !== 47 /* / */)
-      return this.fail(new GatewayError('bad_request', { detail: 'request target must be an absolute path' }));
-    // Dot segments (also percent-encoded) are resolved first, so `/orders/../admin` cannot escape a basePath upstream.
-    if (pathname.includes('/.') || pathname.includes('%2')) pathname = normalizePath(pathname);
-
-    const host = (req.headers.host ?? req.headers[':authority']) as string | undefined;
-    const mount = config.router.match(host, pathname);
-    if (!mount) return this.fail(new GatewayError('no_route', { detail: `no API serves ${pathname}` }));
-    const api = mount.value;
-    this.api = api;
-    let forwardPath = pathname;
-    if (api.stripBasePath && mount.basePath !== '/') {
-      forwardPath = pathname.slice(mount.basePath.length);
-      if (forwardPath === '') forwardPath = '/';
-    }
-
-    let route: CompiledRoute;
-    let params: Record<string, string> | undefined;
-    if (api.routes) {
-      const matches = api.routes.matchAll(forwardPath);
-      if (matches.length === 0)
-        return this.fail(new GatewayError('no_route', { detail: `API "${api.id}" has no route for ${forwardPath}` }));
-      const found = matches.find((m) => m.value.methods === undefined || m.value.methods.has(req.method!));
-      if (!found) {
-        const allow = [...new Set(matches.flatMap((m) => [...(m.value.methods ?? [])]))].join(', ');
-        return this.fail(
-          new GatewayError('method_not_allowed', { detail: `${req.method} is not allowed here`, headers: { allow } }),
-        );
-      }
-      route = found.value;
-      params = found.params;
-    } else {
-      route = api.catchAll!;
-    }
-
-    const settings = config.settings;
-    const clientIp = clientAddress(req, settings.trustProxy);
-    const headers = forwardableRequestHeaders(req.headers);
-    const protocol = (req.socket as { encrypted?: boolean } | null)?.encrypted ? 'https' : 'http';
-    const request = new ProxyRequest(
-      req,
-      req.method!,
-      pathname,
-      forwardPath,
-      rawQuery,
-      headers,
-      clientIp,
-      host ?? '',
-      protocol,
-      settings.maxBodyBuffer,
-    );
-    const ctx = new GatewayContext(
-      this.requestId,
-      request,
-      api,
-      this.deps.logger,
-      this.startedAt,
-      settings.maxBodyBuffer,
-    );
-    ctx.route = route.ref;
-    if (params !== undefined) ctx.params = params;
-    this.ctx = ctx;
-    this.lists = route.unauthenticated;
-
     try {
-      if (route.preSecurity.length > 0) {
-        const pending = runSteps(route.preSecurity, ctx);
-        if (pending !== undefined) await pending;
+      const { req, config } = this;
+      const url = req.url ?? '/';
+      const q = url.indexOf('?');
+      let pathname = q === -1 ? url : url.slice(0, q);
+      const rawQuery = q === -1 ? '' : url.slice(q + 1);
+      if (pathname.charCodeAt(0) !== 47 /* / */)
+        return this.fail(new GatewayError('bad_request', { detail: 'request target must be an absolute path' }));
+      // Dot segments (also percent-encoded) are resolved first, so `/orders/../admin` cannot escape a basePath upstream.
+      if (pathname.includes('/.') || pathname.includes('%2')) pathname = normalizePath(pathname);
+
+      const host = (req.headers.host ?? req.headers[':authority']) as string | undefined;
+      const mount = config.router.match(host, pathname);
+      if (!mount) return this.fail(new GatewayError('no_route', { detail: `no API serves ${pathname}` }));
+      const api = mount.value;
+      this.api = api;
+      let forwardPath = pathname;
+      if (api.stripBasePath && mount.basePath !== '/') {
+        forwardPath = pathname.slice(mount.basePath.length);
+        if (forwardPath === '') forwardPath = '/';
       }
-      if (!ctx.responded) {
-        const authenticated = this.authenticate(api, ctx);
-        const planId = typeof authenticated === 'string' ? authenticated : await authenticated;
-        this.lists = route.byPlan.get(planId)!;
-        if (this.lists.request.length > 0) {
-          const pending = runSteps(this.lists.request, ctx);
+
+      let route: CompiledRoute;
+      let params: Record<string, string> | undefined;
+      if (api.routes) {
+        const matches = api.routes.matchAll(forwardPath);
+        if (matches.length === 0)
+          return this.fail(new GatewayError('no_route', { detail: `API "${api.id}" has no route for ${forwardPath}` }));
+        const found = matches.find((m) => m.value.methods === undefined || m.value.methods.has(req.method!));
+        if (!found) {
+          const allow = [...new Set(matches.flatMap((m) => [...(m.value.methods ?? [])]))].join(', ');
+          return this.fail(
+            new GatewayError('method_not_allowed', { detail: `${req.method} is not allowed here`, headers: { allow } }),
+          );
+        }
+        route = found.value;
+        params = found.params;
+      } else {
+        route = api.catchAll!;
+      }
+
+      const settings = config.settings;
+      const clientIp = clientAddress(req, settings.trustProxy);
+      const headers = forwardableRequestHeaders(req.headers);
+      const protocol = (req.socket as { encrypted?: boolean } | null)?.encrypted ? 'https' : 'http';
+      const request = new ProxyRequest(
+        req,
+        req.method!,
+        pathname,
+        forwardPath,
+        rawQuery,
+        headers,
+        clientIp,
+        host ?? '',
+        protocol,
+        settings.maxBodyBuffer,
+      );
+      const ctx = new GatewayContext(
+        this.requestId,
+        request,
+        api,
+        this.deps.logger,
+        this.startedAt,
+        settings.maxBodyBuffer,
+      );
+      ctx.route = route.ref;
+      if (params !== undefined) ctx.params = params;
+      this.ctx = ctx;
+      this.lists = route.unauthenticated;
+
+      try {
+        if (route.preSecurity.length > 0) {
+          const pending = runSteps(route.preSecurity, ctx);
           if (pending !== undefined) await pending;
         }
         if (!ctx.responded) {
-          if (this.upgrade) {
-            await this.proxyUpgrade(api, ctx, this.upgrade);
-            return;
+          const authenticated = this.authenticate(api, ctx);
+          const planId = typeof authenticated === 'string' ? authenticated : await authenticated;
+          this.lists = route.byPlan.get(planId)!;
+          if (this.lists.request.length > 0) {
+            const pending = runSteps(this.lists.request, ctx);
+            if (pending !== undefined) await pending;
           }
-          const sentAt = performance.now();
-          const answer = await api.upstream.send(this.upstreamRequest(ctx));
-          this.acceptUpstream(ctx, answer, sentAt);
+          if (!ctx.responded) {
+            if (this.upgrade) {
+              await this.proxyUpgrade(api, ctx, this.upgrade);
+              return;
+            }
+            const sentAt = performance.now();
+            const answer = await api.upstream.send(this.upstreamRequest(ctx));
+            this.acceptUpstream(ctx, answer, sentAt);
+          }
         }
+      } catch (error) {
+        this.toErrorResponse(error, ctx);
       }
+      if (this.lists.response.length > 0) {
+        const pending = this.respond(ctx, this.lists.response);
+        if (pending !== undefined) await pending;
+      } else this.write(ctx);
     } catch (error) {
-      this.toErrorResponse(error, ctx);
+      this.deps.logger.error({ err: error }, 'unhandled error in the request path');
+      if (!this.res.headersSent) sendProblem(this.res, new GatewayError('internal_error'), this.requestId);
+      else this.res.destroy();
     }
-    if (this.lists.response.length > 0) {
-      const pending = this.respond(ctx, this.lists.response);
-      if (pending !== undefined) await pending;
-    } else this.write(ctx);
   }
 
   /** WebSocket and other upgrades: same routing, security and request policies, then a raw tunnel. */
