@@ -25,6 +25,9 @@ interface RateLimitState {
  */
 const STATE = new RequestLocal<RateLimitState>('rate-limit');
 
+/** Identities whose counter key is kept ready; past it the memo starts over (client-IP keys can be many). */
+const MAX_MEMOIZED_KEYS = 10_000;
+
 function record(ctx: RequestContext, state: RateLimitState): void {
   const previous = ctx.getLocal(STATE);
   const tighter =
@@ -77,6 +80,18 @@ export const rateLimitPolicy = definePolicy<RateLimitConfig>({
           })
         : undefined;
 
+    // Counter keys per identity, built once: a string made per request would be hashed again by every lookup.
+    const counterKeys = new Map<string, string>();
+    const counterKeyOf = (identity: string): string => {
+      let key = counterKeys.get(identity);
+      if (key === undefined) {
+        if (counterKeys.size >= MAX_MEMOIZED_KEYS) counterKeys.clear();
+        key = `${namespace}:${identity}`;
+        counterKeys.set(identity, key);
+      }
+      return key;
+    };
+
     const warnAndAdmit = (error: unknown): undefined => {
       warn(error);
       return undefined;
@@ -105,7 +120,7 @@ export const rateLimitPolicy = definePolicy<RateLimitConfig>({
     return {
       // Synchronous when the store answers synchronously (memory, approximate): no promise per request.
       request(ctx) {
-        const counterKey = `${namespace}:${identityOf(ctx)}`;
+        const counterKey = counterKeyOf(identityOf(ctx));
         if (approximate) return apply(ctx, approximate.hit(counterKey, limit));
         let result: HitResult | Promise<HitResult>;
         try {

@@ -15,12 +15,28 @@ export const KeyField = (what: string) =>
     }),
   );
 
+/** Identities kept ready per policy; past it the memo starts over (client IPs can be many). */
+const MAX_MEMOIZED_IDENTITIES = 10_000;
+
 /** Builds the per-request key function once; raw CEL values never appear in keys (they may be secrets). */
 export function createKeyResolver(
   key: string,
   env: Pick<PolicyEnvironment, 'compileExpression'>,
 ): (ctx: RequestContext) => string {
   const expression = key.trim() === '' ? undefined : env.compileExpression(key);
+  // The default identities are the same few strings over and over: built once, they keep their cached hash, so the
+  // counter lookups keyed by them do not rehash a fresh string per request.
+  const memo = { 'sub:': new Map<string, string>(), 'ip:': new Map<string, string>() };
+  const identity = (prefix: 'sub:' | 'ip:', value: string): string => {
+    const known = memo[prefix];
+    let id = known.get(value);
+    if (id === undefined) {
+      if (known.size >= MAX_MEMOIZED_IDENTITIES) known.clear();
+      id = prefix + value;
+      known.set(value, id);
+    }
+    return id;
+  };
   return (ctx) => {
     if (expression) {
       try {
@@ -32,6 +48,6 @@ export function createKeyResolver(
         // A key that cannot be computed for this request falls back to the default identity.
       }
     }
-    return ctx.subscription ? `sub:${ctx.subscription.id}` : `ip:${ctx.request.clientIp}`;
+    return ctx.subscription ? identity('sub:', ctx.subscription.id) : identity('ip:', ctx.request.clientIp);
   };
 }

@@ -22,9 +22,16 @@ interface WindowEntry {
   expiresAt: number;
 }
 
+/**
+ * Windows by counter key, then by window start. Two levels rather than one `${key}@${start}` string: the per-hit
+ * composite string had to be built and hashed on every request, twice for sliding windows.
+ */
+type WindowsOfKey = Map<number, WindowEntry>;
+
 export class MemoryCounterStore implements CounterStore {
   readonly kind = 'memory' as const;
-  private readonly windows = new Map<string, WindowEntry>();
+  private readonly windows = new Map<string, WindowsOfKey>();
+  private entries = 0;
   private readonly maxEntries: number;
   private readonly degraded: boolean;
   private readonly now: () => number;
@@ -41,19 +48,21 @@ export class MemoryCounterStore implements CounterStore {
 
   /** Number of live window entries (for tests and metrics). */
   get size(): number {
-    return this.windows.size;
+    return this.entries;
   }
 
   hit(request: HitRequest): HitResult {
     const cost = request.cost ?? 1;
     const now = this.now();
     const start = windowStart(now, request.windowMs, request.windowStartMs);
-    const currentKey = `${request.key}@${start}`;
-    // One clock read and one lookup of the current window per hit: this runs on every rate-limited request.
-    const entry = this.live(currentKey, now);
+    const ofKey = this.windows.get(request.key);
+    const entry = ofKey === undefined ? undefined : this.live(ofKey, start, now);
     const counts: WindowCounts = {
       current: entry?.count ?? 0,
-      previous: this.previousCount(request, start, now),
+      previous:
+        request.algorithm === 'sliding' && ofKey !== undefined
+          ? (this.live(ofKey, start - request.windowMs, now)?.count ?? 0)
+          : 0,
       elapsed: now - start,
     };
     const estimate =
@@ -64,76 +73,89 @@ export class MemoryCounterStore implements CounterStore {
       return toHitResult(request.algorithm, counts, request, 'refused', this.degraded);
     counts.current += cost;
     if (entry) entry.count = counts.current;
-    else this.write(currentKey, counts.current, start + 2 * request.windowMs);
+    else this.insert(request.key, start, counts.current, start + 2 * request.windowMs);
     return toHitResult(request.algorithm, counts, request, 'admitted', this.degraded);
   }
 
   peek(request: HitRequest): HitResult {
-    return toHitResult(request.algorithm, this.read(request).counts, request, 'peek', this.degraded);
+    const now = this.now();
+    const start = windowStart(now, request.windowMs, request.windowStartMs);
+    const ofKey = this.windows.get(request.key);
+    const counts: WindowCounts = {
+      current: ofKey === undefined ? 0 : (this.live(ofKey, start, now)?.count ?? 0),
+      previous:
+        request.algorithm === 'sliding' && ofKey !== undefined
+          ? (this.live(ofKey, start - request.windowMs, now)?.count ?? 0)
+          : 0,
+      elapsed: now - start,
+    };
+    return toHitResult(request.algorithm, counts, request, 'peek', this.degraded);
   }
 
   async add(key: string, windowMs: number, delta: number, windowStartMs?: number): Promise<number> {
-    const start = windowStart(this.now(), windowMs, windowStartMs);
-    const entryKey = `${key}@${start}`;
-    const total = (this.live(entryKey)?.count ?? 0) + delta;
-    this.write(entryKey, total, start + 2 * windowMs);
+    const now = this.now();
+    const start = windowStart(now, windowMs, windowStartMs);
+    const ofKey = this.windows.get(key);
+    const entry = ofKey === undefined ? undefined : this.live(ofKey, start, now);
+    const total = (entry?.count ?? 0) + delta;
+    if (entry) entry.count = total;
+    else this.insert(key, start, total, start + 2 * windowMs);
     return total;
   }
 
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     this.windows.clear();
+    this.entries = 0;
   }
 
   /** Drops expired windows; runs on the sweep timer. */
   sweep(): void {
     const now = this.now();
-    for (const [key, entry] of this.windows) if (entry.expiresAt <= now) this.windows.delete(key);
+    for (const [key, ofKey] of this.windows) {
+      for (const [start, entry] of ofKey) {
+        if (entry.expiresAt <= now) {
+          ofKey.delete(start);
+          this.entries--;
+        }
+      }
+      if (ofKey.size === 0) this.windows.delete(key);
+    }
   }
 
-  private read(request: HitRequest): { counts: WindowCounts; currentKey: string; expiresAt: number } {
-    const now = this.now();
-    const start = windowStart(now, request.windowMs, request.windowStartMs);
-    const currentKey = `${request.key}@${start}`;
-    return {
-      counts: {
-        current: this.live(currentKey, now)?.count ?? 0,
-        previous: this.previousCount(request, start, now),
-        elapsed: now - start,
-      },
-      currentKey,
-      expiresAt: start + 2 * request.windowMs,
-    };
-  }
-
-  private previousCount(request: HitRequest, start: number, now: number): number {
-    if (request.algorithm !== 'sliding') return 0;
-    return this.live(`${request.key}@${start - request.windowMs}`, now)?.count ?? 0;
-  }
-
-  private live(entryKey: string, now = this.now()): WindowEntry | undefined {
-    const entry = this.windows.get(entryKey);
+  private live(ofKey: WindowsOfKey, start: number, now: number): WindowEntry | undefined {
+    const entry = ofKey.get(start);
     if (entry && entry.expiresAt <= now) {
-      this.windows.delete(entryKey);
+      ofKey.delete(start);
+      this.entries--;
       return undefined;
     }
     return entry;
   }
 
-  private write(entryKey: string, count: number, expiresAt: number): void {
-    const entry = this.windows.get(entryKey);
-    if (entry) {
-      entry.count = count;
-      return;
-    }
-    if (this.windows.size >= this.maxEntries) {
+  private insert(key: string, start: number, count: number, expiresAt: number): void {
+    if (this.entries >= this.maxEntries) {
       this.sweep();
-      // Still full: drop the oldest insertion, which is the oldest window.
-      if (this.windows.size >= this.maxEntries) {
-        const oldest = this.windows.keys().next();
-        if (!oldest.done) this.windows.delete(oldest.value);
+      // Still full: drop the oldest window of the key inserted first (keys and windows keep insertion order).
+      if (this.entries >= this.maxEntries) {
+        const oldest = this.windows.entries().next();
+        if (!oldest.done) {
+          const [oldestKey, ofOldest] = oldest.value;
+          const first = ofOldest.keys().next();
+          if (!first.done) {
+            ofOldest.delete(first.value);
+            this.entries--;
+          }
+          if (ofOldest.size === 0) this.windows.delete(oldestKey);
+        }
       }
     }
-    this.windows.set(entryKey, { count, expiresAt });
+    let ofKey = this.windows.get(key);
+    if (ofKey === undefined) {
+      ofKey = new Map();
+      this.windows.set(key, ofKey);
+    }
+    ofKey.set(start, { count, expiresAt });
+    this.entries++;
   }
 }
