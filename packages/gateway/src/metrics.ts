@@ -1,4 +1,7 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { BucketedHistogram } from './bucketed-histogram.js';
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /** The gateway's Prometheus metrics; one registry per gateway instance (tests run several). */
 export class GatewayMetrics {
@@ -9,20 +12,20 @@ export class GatewayMetrics {
     labelNames: ['api', 'plan', 'status'] as const,
     registers: [this.registry],
   });
-  readonly latency = new Histogram({
-    name: 'gatehouse_request_duration_seconds',
-    help: 'Total request latency at the gateway (first byte in to last byte out), by API.',
-    labelNames: ['api'] as const,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [this.registry],
-  });
-  readonly upstreamLatency = new Histogram({
-    name: 'gatehouse_upstream_duration_seconds',
-    help: 'Time until the upstream answered with headers, by API.',
-    labelNames: ['api'] as const,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [this.registry],
-  });
+  readonly latency = new BucketedHistogram(
+    'gatehouse_request_duration_seconds',
+    'Total request latency at the gateway (first byte in to last byte out), by API.',
+    'api',
+    LATENCY_BUCKETS,
+    this.registry,
+  );
+  readonly upstreamLatency = new BucketedHistogram(
+    'gatehouse_upstream_duration_seconds',
+    'Time until the upstream answered with headers, by API.',
+    'api',
+    LATENCY_BUCKETS,
+    this.registry,
+  );
   readonly upstreamErrors = new Counter({
     name: 'gatehouse_upstream_errors_total',
     help: 'Upstream failures by API, target and kind (connect, timeout, reset, status).',
@@ -64,11 +67,10 @@ export class GatewayMetrics {
   });
 
   /**
-   * Per-request accounting stays off prom-client's label hashing: counts and latency buckets
-   * accumulate in plain numbers here and are folded into the prom-client metrics when scraped.
+   * Per-request accounting stays off prom-client's label hashing: request counts accumulate in typed arrays here
+   * and are folded into the counter when scraped; latencies go straight into BucketedHistograms.
    */
   private readonly pendingRequests = new Map<string, Map<string, Uint32Array>>();
-  private readonly pendingLatency = new Map<string, LatencyAccumulator>();
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false)
@@ -76,8 +78,6 @@ export class GatewayMetrics {
     const flush = () => this.flush();
     // prom-client calls `collect` before reading a metric; both fold the same pending data.
     Object.assign(this.requests, { collect: flush });
-    Object.assign(this.latency, { collect: flush });
-    Object.assign(this.upstreamLatency, { collect: flush });
   }
 
   countRequest(api: string, plan: string, status: number, seconds: number, upstreamSeconds?: number): void {
@@ -93,15 +93,8 @@ export class GatewayMetrics {
       byPlan.set(plan, counts);
     }
     counts[status < STATUS_SLOTS ? status : 0]!++;
-    let latency = this.pendingLatency.get(api);
-    if (!latency) {
-      latency = new LatencyAccumulator();
-      this.pendingLatency.set(api, latency);
-    }
-    latency.values.push(seconds);
-    if (upstreamSeconds !== undefined) latency.upstream.push(upstreamSeconds);
-    // Nobody scraping must not mean unbounded memory: fold in once enough samples piled up.
-    if (latency.values.length >= 10_000) this.flush();
+    this.latency.observe(api, seconds);
+    if (upstreamSeconds !== undefined) this.upstreamLatency.observe(api, upstreamSeconds);
   }
 
   private flush(): void {
@@ -113,17 +106,6 @@ export class GatewayMetrics {
           counts[status] = 0;
           this.requests.inc({ api, plan, status: status === 0 ? 'other' : String(status) }, count);
         }
-      }
-    }
-    for (const [api, acc] of this.pendingLatency) {
-      if (acc.values.length === 0) continue;
-      const child = this.latency.labels(api);
-      for (const value of acc.values) child.observe(value);
-      acc.values.length = 0;
-      if (acc.upstream.length > 0) {
-        const upstream = this.upstreamLatency.labels(api);
-        for (const value of acc.upstream) upstream.observe(value);
-        acc.upstream.length = 0;
       }
     }
   }
@@ -146,9 +128,3 @@ export class GatewayMetrics {
 
 /** HTTP status codes are three digits; slot 0 collects anything else. */
 const STATUS_SLOTS = 1000;
-
-/** Latency samples since the last fold into prom-client's histogram (the request path only pushes). */
-class LatencyAccumulator {
-  readonly values: number[] = [];
-  readonly upstream: number[] = [];
-}
