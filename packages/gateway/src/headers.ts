@@ -48,42 +48,35 @@ export function forwardableResponseHeaders(source: Record<string, string | strin
 }
 
 /**
- * The upstream's raw header list as Node's flat [name, value, ...] for the client, hop-by-hop ones dropped, without
- * building a headers object first (the path when no policy looks at the response headers). Undefined when the
- * Connection header names extra headers to drop: the object path handles that rare case.
+ * Walks undici's raw response header list, handing each end-to-end header (lower-case name, latin1 value) to
+ * `take` and skipping hop-by-hop ones. Returns false when the Connection header names extra headers to drop:
+ * callers then use the parsed-object path, which handles that rare case.
  */
-export function forwardableRawHeaderList(raw: readonly Buffer[]): string[] | undefined {
-  const list: string[] = [];
+function eachForwardableRaw(raw: readonly Buffer[], take: (name: string, value: string) => void): boolean {
   for (let i = 0; i < raw.length; i += 2) {
     const name = util.headerNameToString(raw[i]!);
     if (HOP_BY_HOP.has(name)) {
       if (name === 'connection') {
-        const value = raw[i + 1]!.toString('latin1').trim().toLowerCase();
-        if (value !== 'keep-alive' && value !== 'close') return undefined;
+        const token = raw[i + 1]!.toString('latin1').trim().toLowerCase();
+        if (token !== 'keep-alive' && token !== 'close') return false;
       }
       continue;
     }
-    list.push(name, raw[i + 1]!.toString('latin1'));
+    take(name, raw[i + 1]!.toString('latin1'));
   }
-  return list;
+  return true;
 }
 
-/**
- * The forwardable headers object straight from the raw list (one pass, no intermediate parsed object); repeated
- * names become arrays. Undefined in the same rare Connection case as forwardableRawHeaderList.
- */
+/** The forwardable headers as Node's flat [name, value, ...] list, without building a headers object first. */
+export function forwardableRawHeaderList(raw: readonly Buffer[]): string[] | undefined {
+  const list: string[] = [];
+  return eachForwardableRaw(raw, (name, value) => list.push(name, value)) ? list : undefined;
+}
+
+/** The forwardable headers object straight from the raw list (one pass); repeated names become arrays. */
 export function forwardableHeadersFromRaw(raw: readonly Buffer[]): OutgoingHttpHeaders | undefined {
   const out: OutgoingHttpHeaders = {};
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = util.headerNameToString(raw[i]!);
-    const value = raw[i + 1]!.toString('latin1');
-    if (HOP_BY_HOP.has(name)) {
-      if (name === 'connection') {
-        const token = value.trim().toLowerCase();
-        if (token !== 'keep-alive' && token !== 'close') return undefined;
-      }
-      continue;
-    }
+  const complete = eachForwardableRaw(raw, (name, value) => {
     // Own-property check: names like `constructor` must not hit Object.prototype.
     const existing = Object.hasOwn(out, name) ? out[name] : undefined;
     if (existing === undefined) {
@@ -92,8 +85,8 @@ export function forwardableHeadersFromRaw(raw: readonly Buffer[]): OutgoingHttpH
       else out[name] = value;
     } else if (Array.isArray(existing)) existing.push(value);
     else out[name] = [String(existing), value];
-  }
-  return out;
+  });
+  return complete ? out : undefined;
 }
 
 function connectionTokens(value: string | string[]): Set<string> {

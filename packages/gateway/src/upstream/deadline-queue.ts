@@ -18,7 +18,6 @@ export class DeadlineQueue {
   #deadlines: number[] = [];
   #head = 0;
   #timer: NodeJS.Timeout | undefined;
-  #timerAt = 0;
 
   constructor(durationMs: number, now: () => number = performance.now.bind(performance)) {
     this.#durationMs = durationMs;
@@ -72,16 +71,9 @@ export class DeadlineQueue {
   }
 
   #arm(deadline: number): void {
-    this.#timerAt = deadline;
     this.#timer = setTimeout(() => this.#fire(), Math.max(0, Math.ceil(deadline - this.#now())));
     // A pending deadline must not keep a draining process alive.
     this.#timer.unref();
-  }
-
-  #disarm(): void {
-    if (this.#timer === undefined) return;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
   }
 
   #fire(): void {
@@ -96,19 +88,6 @@ export class DeadlineQueue {
     }
     this.#advance();
     if (this.#head < this.#items.length && this.#timer === undefined) this.#arm(this.#deadlines[this.#head]!);
-  }
-
-  /** For tests: when the armed timer is due (0 when none). */
-  get armedFor(): number {
-    return this.#timer === undefined ? 0 : this.#timerAt;
-  }
-
-  close(): void {
-    this.#disarm();
-    this.#items = [];
-    this.#deadlines = [];
-    this.#offset = 0;
-    this.#head = 0;
   }
 }
 
