@@ -3,13 +3,17 @@ import type { Http2ServerRequest } from 'node:http2';
 import type { Readable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { GatewayError, type Logger } from '@gatehouse/core';
-import type {
-  ApplicationInfo,
-  GatewayRequest,
-  GatewayResponse,
-  RequestContext,
-  RequestLocal,
-  UpstreamOverrides,
+import {
+  type ApplicationInfo,
+  appendHeaderValue,
+  applyHeaderEdits,
+  type GatewayRequest,
+  type GatewayResponse,
+  type HeaderEdit,
+  type RequestContext,
+  type RequestLocal,
+  recordHeaderEdit,
+  type UpstreamOverrides,
 } from '@gatehouse/policies';
 import { forwardableHeadersFromRaw, forwardableResponseHeaders } from './headers.js';
 
@@ -131,6 +135,8 @@ export class ProxyResponse implements GatewayResponse {
   private headers_: OutgoingHttpHeaders | undefined = {};
   /** The upstream's header list while nobody asked for `headers` (then it is turned into the object once). */
   private upstreamHeaders: UpstreamHeaderSource | undefined;
+  /** Header edits made while `headers_` is unbuilt; applied when it is built or the raw list is forwarded. */
+  private edits: HeaderEdit[] | undefined;
   fromGateway = false;
   body: Buffer | undefined;
   private stream_: Readable | undefined;
@@ -146,8 +152,10 @@ export class ProxyResponse implements GatewayResponse {
       const raw = source.rawHeaders;
       headers =
         (raw === undefined ? undefined : forwardableHeadersFromRaw(raw)) ?? forwardableResponseHeaders(source.headers);
+      if (this.edits !== undefined) applyHeaderEdits(headers, this.edits);
       this.headers_ = headers;
       this.upstreamHeaders = undefined;
+      this.edits = undefined;
     }
     return headers;
   }
@@ -155,17 +163,47 @@ export class ProxyResponse implements GatewayResponse {
   set headers(value: OutgoingHttpHeaders) {
     this.headers_ = value;
     this.upstreamHeaders = undefined;
+    this.edits = undefined;
+  }
+
+  setHeader(name: string, value: string | readonly string[]): void {
+    const headers = this.headers_;
+    if (headers === undefined) recordHeaderEdit(this.pendingEditList(), name, true, value);
+    else headers[name] = typeof value === 'string' ? value : [...value];
+  }
+
+  appendHeader(name: string, value: string): void {
+    const headers = this.headers_;
+    if (headers === undefined) recordHeaderEdit(this.pendingEditList(), name, false, value);
+    else appendHeaderValue(headers, name, value);
+  }
+
+  removeHeader(name: string): void {
+    const headers = this.headers_;
+    if (headers === undefined) recordHeaderEdit(this.pendingEditList(), name, true, undefined);
+    else if (headers[name] !== undefined) headers[name] = undefined;
+  }
+
+  private pendingEditList(): HeaderEdit[] {
+    this.edits ??= [];
+    return this.edits;
   }
 
   /** Takes the upstream's headers as they are; `headers` builds the forwardable object only when asked. */
   setUpstreamHeaders(source: UpstreamHeaderSource): void {
     this.headers_ = undefined;
     this.upstreamHeaders = source;
+    this.edits = undefined;
   }
 
-  /** The upstream's raw header list, as long as nobody read or replaced `headers`. */
+  /** The upstream's raw header list, as long as nobody read or replaced `headers` (see `pendingEdits`). */
   untouchedRawHeaders(): readonly Buffer[] | undefined {
     return this.headers_ === undefined ? this.upstreamHeaders?.rawHeaders : undefined;
+  }
+
+  /** Edits to apply to the raw list on the way out (set/append/remove while the headers were untouched). */
+  get pendingEdits(): readonly HeaderEdit[] | undefined {
+    return this.edits;
   }
 
   /** Upstream body stream while not buffered (created on first access). */

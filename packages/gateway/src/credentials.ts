@@ -68,7 +68,8 @@ export class CredentialIndex {
     return {
       apiKey: (keyHash) => {
         const entry = this.keys.get(keyHash);
-        if (!entry || !fits(entry.subscription) || entry.expiresAt <= Date.now()) return undefined;
+        if (!entry || !fits(entry.subscription)) return undefined;
+        if (entry.expiresAt !== Number.POSITIVE_INFINITY && entry.expiresAt <= Date.now()) return undefined;
         return entry.subscription;
       },
       clientId: (clientId) => subscriptionOf(this.clientIds.get(clientId)),

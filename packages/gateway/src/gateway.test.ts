@@ -484,3 +484,56 @@ describe('graceful shutdown', () => {
     await slow.close();
   });
 });
+
+describe('response headers on the way out', () => {
+  it("sends one X-Request-Id (the gateway's) and applies response policies' edits to the upstream's headers", async () => {
+    const upstream = await startTestUpstream((_q, res) => {
+      res.writeHead(200, [
+        'X-Request-Id',
+        'upstream-own-id',
+        'X-Powered-By',
+        'Express',
+        'Vary',
+        'Accept',
+        'Set-Cookie',
+        'a=1',
+        'Set-Cookie',
+        'b=2',
+        'Content-Length',
+        '2',
+      ]);
+      res.end('ok');
+    });
+    const edited = simpleDocument(upstream.url, {
+      id: 'edited',
+      basePath: '/edited',
+      policies: [
+        { policy: 'set-headers', config: { response: { remove: ['x-powered-by'], add: { vary: 'Origin' } } } },
+        { policy: 'rate-limit', config: { limit: 100, window: '1m' } },
+      ],
+    });
+    const plain = simpleDocument(upstream.url);
+    const gw = await startTestGateway({
+      ...plain,
+      apis: [...(plain.apis as unknown[]), ...(edited.apis as unknown[])],
+    });
+    try {
+      for (const path of ['/test/a', '/edited/a']) {
+        const text = await rawRequest(gw.port, `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+        const head = text.split('\r\n\r\n')[0]!.toLowerCase();
+        expect(head.match(/^x-request-id: /gm)).toHaveLength(1);
+        expect(head).not.toContain('upstream-own-id');
+        expect(head.match(/^set-cookie: /gm)).toHaveLength(2);
+        if (path === '/edited/a') {
+          expect(head).not.toContain('x-powered-by');
+          expect(head.match(/^vary: .*$/gm)).toEqual(['vary: accept', 'vary: origin']);
+          expect(head).toMatch(/^ratelimit-limit: 100$/m);
+          expect(head).toMatch(/^ratelimit-remaining: 99$/m);
+        } else expect(head).toContain('x-powered-by: express');
+      }
+    } finally {
+      await gw.close();
+      await upstream.close();
+    }
+  });
+});

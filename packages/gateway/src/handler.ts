@@ -417,7 +417,7 @@ class Exchange {
     const closeAfter = this.deps.isShuttingDown() || ctx.errorCode === 'payload_too_large';
     // Nobody looked at the upstream's headers: forward its raw list without building objects in between.
     const raw = http1 ? response.untouchedRawHeaders() : undefined;
-    const list = raw === undefined ? undefined : forwardableRawHeaderList(raw);
+    const list = raw === undefined ? undefined : forwardableRawHeaderList(raw, response.pendingEdits, 'x-request-id');
     this.status = response.status;
     try {
       if (list !== undefined) {
@@ -602,9 +602,21 @@ export function clientAddress(req: ClientRequest | IncomingMessage, trustProxy: 
     const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
     if (first) return first;
   }
-  const address = req.socket?.remoteAddress ?? '';
-  return address.startsWith('::ffff:') ? address.slice(7) : address;
+  const socket = req.socket as (ClientRequest['socket'] & { [PEER_ADDRESS]?: string }) | null;
+  if (socket === null) return '';
+  // Once per connection: the getter chain behind remoteAddress showed in profiles. HTTP/2's socket is a
+  // proxy shared by the session's streams, so it is not tagged.
+  let address = req.httpVersionMajor === 1 ? socket[PEER_ADDRESS] : undefined;
+  if (address === undefined) {
+    const remote = socket.remoteAddress ?? '';
+    address = remote.startsWith('::ffff:') ? remote.slice(7) : remote;
+    if (req.httpVersionMajor === 1) socket[PEER_ADDRESS] = address;
+  }
+  return address;
 }
+
+/** The client address of a connection, normalized (IPv4-mapped IPv6 as IPv4), kept on the socket. */
+const PEER_ADDRESS = Symbol('gatehouse.peerAddress');
 
 function normalizePath(pathname: string): string {
   try {

@@ -1,3 +1,4 @@
+import { type HeaderEdit, recordHeaderEdit } from '@gatehouse/policies';
 import { describe, expect, it } from 'vitest';
 import { forwardableHeadersFromRaw, forwardableRawHeaderList, nextTraceparent } from './headers.js';
 
@@ -20,12 +21,30 @@ describe('forwardableRawHeaderList', () => {
         'Set-Cookie',
         'b=2',
       ),
+      undefined,
+      'x-request-id',
     );
     expect(list).toEqual(['content-type', 'application/json', 'set-cookie', 'a=1', 'set-cookie', 'b=2']);
   });
 
   it('leaves a Connection header naming other headers to the object path', () => {
-    expect(forwardableRawHeaderList(raw('Connection', 'close, x-secret', 'X-Secret', '1'))).toBeUndefined();
+    expect(
+      forwardableRawHeaderList(raw('Connection', 'close, x-secret', 'X-Secret', '1'), undefined, 'x-request-id'),
+    ).toBeUndefined();
+  });
+
+  it("applies policies' header edits and leaves out the header the gateway sets itself", () => {
+    const edits: HeaderEdit[] = [];
+    recordHeaderEdit(edits, 'x-powered-by', true, undefined);
+    recordHeaderEdit(edits, 'ratelimit-remaining', true, '9');
+    recordHeaderEdit(edits, 'vary', false, 'origin');
+    recordHeaderEdit(edits, 'ratelimit-remaining', true, '8');
+    const list = forwardableRawHeaderList(
+      raw('X-Powered-By', 'Express', 'Vary', 'accept', 'RateLimit-Remaining', '100', 'X-Request-Id', 'upstream-id'),
+      edits,
+      'x-request-id',
+    );
+    expect(list).toEqual(['vary', 'accept', 'ratelimit-remaining', '8', 'vary', 'origin']);
   });
 });
 

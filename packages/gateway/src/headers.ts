@@ -1,5 +1,6 @@
 import { randomFillSync } from 'node:crypto';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import { type HeaderEdit, replacedByEdits } from '@gatehouse/policies';
 import { util } from 'undici';
 
 /** Hop-by-hop headers (RFC 9110 7.6.1) never forwarded in either direction. */
@@ -67,10 +68,29 @@ function eachForwardableRaw(raw: readonly Buffer[], take: (name: string, value: 
   return true;
 }
 
-/** The forwardable headers as Node's flat [name, value, ...] list, without building a headers object first. */
-export function forwardableRawHeaderList(raw: readonly Buffer[]): string[] | undefined {
+/**
+ * The forwardable headers as Node's flat [name, value, ...] list, without building a headers object first, with
+ * policies' header edits applied: replaced headers are skipped, then every edit's values follow.
+ */
+export function forwardableRawHeaderList(
+  raw: readonly Buffer[],
+  edits: readonly HeaderEdit[] | undefined,
+  /** A header the gateway sets itself afterwards (the request id): the upstream's is not forwarded. */
+  own: string,
+): string[] | undefined {
   const list: string[] = [];
-  return eachForwardableRaw(raw, (name, value) => list.push(name, value)) ? list : undefined;
+  const complete =
+    edits === undefined
+      ? eachForwardableRaw(raw, (name, value) => {
+          if (name !== own) list.push(name, value);
+        })
+      : eachForwardableRaw(raw, (name, value) => {
+          if (name !== own && !replacedByEdits(edits, name)) list.push(name, value);
+        });
+  if (!complete) return undefined;
+  if (edits !== undefined)
+    for (const edit of edits) if (edit.name !== own) for (const value of edit.values) list.push(edit.name, value);
+  return list;
 }
 
 /** The forwardable headers object straight from the raw list (one pass); repeated names become arrays. */

@@ -83,7 +83,7 @@ export const quotaPolicy = definePolicy<QuotaConfig>({
       response(ctx) {
         const state = ctx.getLocal(states);
         if (!state) return;
-        Object.assign(ctx.response.headers, quotaHeaders(state));
+        for (const [name, value] of Object.entries(quotaHeaders(state))) ctx.response.setHeader(name, value);
       },
       close: () => approximate?.close(),
     };

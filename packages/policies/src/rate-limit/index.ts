@@ -4,12 +4,11 @@
  * stable scope key, so a config reload keeps them. A store in trouble never fails a request: a
  * degraded store counts locally, and an error admits the request.
  */
-import type { OutgoingHttpHeaders } from 'node:http';
 import { GatewayError, parseDuration } from '@gatehouse/core';
 import type { HitResult } from '../sdk/counters/types.js';
 import { definePolicy } from '../sdk/define.js';
 import { createKeyResolver } from '../sdk/traffic-key.js';
-import { type RequestContext, RequestLocal } from '../sdk/types.js';
+import { type GatewayResponse, type RequestContext, RequestLocal } from '../sdk/types.js';
 import { ApproximateCounter } from './approximate.js';
 import { RateLimitConfig } from './schema.js';
 
@@ -37,10 +36,16 @@ function record(ctx: RequestContext, state: RateLimitState): void {
   if (tighter) ctx.setLocal(STATE, state);
 }
 
-function setHeaders(headers: OutgoingHttpHeaders | Record<string, string>, state: RateLimitState): void {
+function setHeaders(headers: Record<string, string>, state: RateLimitState): void {
   headers['ratelimit-limit'] = String(state.limit);
   headers['ratelimit-remaining'] = String(state.remaining);
   headers['ratelimit-reset'] = String(state.resetSeconds);
+}
+
+function setResponseHeaders(response: GatewayResponse, state: RateLimitState): void {
+  response.setHeader('ratelimit-limit', String(state.limit));
+  response.setHeader('ratelimit-remaining', String(state.remaining));
+  response.setHeader('ratelimit-reset', String(state.resetSeconds));
 }
 
 export const rateLimitPolicy = definePolicy<RateLimitConfig>({
@@ -134,7 +139,7 @@ export const rateLimitPolicy = definePolicy<RateLimitConfig>({
       response: config.headers
         ? (ctx) => {
             const state = ctx.getLocal(STATE);
-            if (state) setHeaders(ctx.response.headers, state);
+            if (state) setResponseHeaders(ctx.response, state);
           }
         : undefined,
       close: approximate ? () => approximate.close() : undefined,

@@ -2,4 +2,5 @@ export * from './cache-store.js';
 export * from './counters/types.js';
 export * from './define.js';
 export * from './expression.js';
+export * from './header-edits.js';
 export * from './types.js';

@@ -196,6 +196,15 @@ export interface GatewayResponse {
   status: number;
   /** Response headers sent to the client (lower-case names). */
   readonly headers: OutgoingHttpHeaders;
+  /**
+   * Sets a response header, replacing its values (lower-case name). Prefer these three to writing `headers` when
+   * the policy does not read them: on an upstream answer they cost no headers object.
+   */
+  setHeader(name: string, value: string | readonly string[]): void;
+  /** Adds a value after the header's existing ones. */
+  appendHeader(name: string, value: string): void;
+  /** Drops the header. */
+  removeHeader(name: string): void;
   /** True when the response came from a short-circuit (mock, cache, error) rather than the upstream. */
   readonly fromGateway: boolean;
   /** Buffers the response body (upstream or short-circuit) up to maxBytes; later calls reuse it. */

@@ -7,6 +7,7 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { definePolicy } from '../sdk/define.js';
 import { compileTemplate } from '../sdk/expression.js';
+import { appendHeaderValue } from '../sdk/header-edits.js';
 import type { Handler, RequestContext } from '../sdk/types.js';
 import { HEADER_NAME_PATTERN, type HeaderChangesConfig, SetHeadersConfig } from './schema.js';
 
@@ -80,11 +81,21 @@ function apply(changes: CompiledChanges, headers: Headers, ctx: RequestContext):
   }
   for (const [name, template] of changes.add) {
     const value = render(template, ctx);
-    if (value === undefined) continue;
-    const existing = headers[name];
-    if (existing === undefined) headers[name] = value;
-    else if (Array.isArray(existing)) headers[name] = [...existing, value];
-    else headers[name] = [String(existing), value];
+    if (value !== undefined) appendHeaderValue(headers as OutgoingHttpHeaders, name, value);
+  }
+}
+
+/** The same changes as header edits: on an upstream answer no headers object is built for them. */
+function applyToResponse(changes: CompiledChanges, ctx: RequestContext): void {
+  const response = ctx.response;
+  for (const name of changes.remove) response.removeHeader(name);
+  for (const [name, template] of changes.set) {
+    const value = render(template, ctx);
+    if (value !== undefined) response.setHeader(name, value);
+  }
+  for (const [name, template] of changes.add) {
+    const value = render(template, ctx);
+    if (value !== undefined) response.appendHeader(name, value);
   }
 }
 
@@ -109,7 +120,7 @@ export const setHeadersPolicy = definePolicy<SetHeadersConfig>({
     const request = compileChanges(config.request, 'request');
     const response = compileChanges(config.response, 'response');
     const requestHandler: Handler = (ctx) => apply(request, ctx.request.headers, ctx);
-    const responseHandler: Handler = (ctx) => apply(response, ctx.response.headers, ctx);
+    const responseHandler: Handler = (ctx) => applyToResponse(response, ctx);
     return {
       request: isEmpty(request) ? undefined : requestHandler,
       response: isEmpty(response) ? undefined : responseHandler,

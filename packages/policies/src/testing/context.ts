@@ -4,6 +4,7 @@
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import { GatewayError, silentLogger } from '@gatehouse/core';
+import { appendHeaderValue, applyHeaderEdits } from '../sdk/header-edits.js';
 import type {
   ApplicationInfo,
   GatewayRequest,
@@ -104,6 +105,17 @@ export function createTestContext(init: TestContextInit = {}): TestContext {
       status = value;
     },
     headers: responseHeaders,
+    setHeader(name, value) {
+      applyHeaderEdits(responseHeaders, [
+        { name, replace: true, values: typeof value === 'string' ? [value] : [...value] },
+      ]);
+    },
+    appendHeader(name, value) {
+      appendHeaderValue(responseHeaders, name, value);
+    },
+    removeHeader(name) {
+      if (responseHeaders[name] !== undefined) responseHeaders[name] = undefined;
+    },
     get fromGateway() {
       return shortCircuit !== undefined;
     },
