@@ -16,7 +16,7 @@ import { type Scenario, scenarios } from './scenarios.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const cli = path.resolve(here, '../../cli/dist/main.js');
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const RATE = Number(process.env.BENCH_RATE ?? 1000);
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 10);
@@ -99,33 +99,51 @@ async function main(): Promise<void> {
     // Warm-up: the gateway has more code than the baseline for V8 to optimize; measure steady state.
     for (const r of running) await throughput(r.url, r.scenario.headers, WARMUP, CONNECTIONS, LOAD_CPUS);
 
+    // Each round measures the baseline before and after every scenario: this VM's speed drifts from one window to
+    // the next, so a scenario is compared with the baseline windows beside it (the mean of the two), not with a
+    // baseline measured half a round earlier. The printed ratio is the median of those per-round ratios.
     const results = new Map<string, LoadResult[]>();
+    const ratios = new Map<string, number[]>();
+    const measure = async (r: Running, round: number): Promise<LoadResult> => {
+      const cpuBefore = cpuSeconds(r.proc.child.pid);
+      const result = await throughput(r.url, r.scenario.headers, SECONDS, CONNECTIONS, LOAD_CPUS);
+      const cpuAfter = cpuSeconds(r.proc.child.pid);
+      if (cpuBefore !== undefined && cpuAfter !== undefined && result.requests > 0)
+        result.cpuUsPerRequest = ((cpuAfter - cpuBefore) * 1e6) / result.requests;
+      if (result.errors > 0)
+        process.stdout.write(`  warning: ${r.scenario.id} had ${result.errors} errors in round ${round + 1}\n`);
+      results.set(r.scenario.id, [...(results.get(r.scenario.id) ?? []), result]);
+      return result;
+    };
+    const baselineRun = running.find((r) => r.scenario.kind === 'baseline')!;
+    const others = running.filter((r) => r !== baselineRun);
     for (let round = 0; round < ROUNDS; round++) {
-      for (const r of running) {
-        const cpuBefore = cpuSeconds(r.proc.child.pid);
-        const result = await throughput(r.url, r.scenario.headers, SECONDS, CONNECTIONS, LOAD_CPUS);
-        const cpuAfter = cpuSeconds(r.proc.child.pid);
-        if (cpuBefore !== undefined && cpuAfter !== undefined && result.requests > 0)
-          result.cpuUsPerRequest = ((cpuAfter - cpuBefore) * 1e6) / result.requests;
-        if (result.errors > 0)
-          process.stdout.write(`  warning: ${r.scenario.id} had ${result.errors} errors in round ${round + 1}\n`);
-        results.set(r.scenario.id, [...(results.get(r.scenario.id) ?? []), result]);
+      let before = await measure(baselineRun, round);
+      for (const r of others) {
+        const result = await measure(r, round);
+        const after = await measure(baselineRun, round);
+        ratios.set(r.scenario.id, [...(ratios.get(r.scenario.id) ?? []), result.rps / ((before.rps + after.rps) / 2)]);
+        before = after;
       }
     }
-    const baseline = summarize(results.get('baseline')!);
     const rows = running.map((r) => {
       const s = summarize(results.get(r.scenario.id)!);
+      const perRound = ratios.get(r.scenario.id) ?? [1];
       return [
         r.scenario.title,
         fmt(s.rps, 0),
         fmt(s.p50, 2),
         fmt(s.p99, 2),
         fmt(s.cpuUsPerRequest ?? Number.NaN, 1),
-        `${fmt(s.rps / baseline.rps, 2)}x`,
+        `${fmt(median(perRound), 2)}x`,
+        r === baselineRun ? '' : `${fmt(Math.min(...perRound), 2)}-${fmt(Math.max(...perRound), 2)}`,
         r.scenario.target ? `>= ${r.scenario.target}` : '',
       ];
     });
-    printTable(['scenario', 'req/s', 'p50 ms', 'p99 ms', 'CPU us/req', 'vs baseline', 'target'], rows);
+    printTable(['scenario', 'req/s', 'p50 ms', 'p99 ms', 'CPU us/req', 'vs baseline', 'rounds', 'target'], rows);
+    process.stdout.write(
+      '(vs baseline: median over rounds of req/s against the mean of the baseline windows just before and after)\n',
+    );
 
     process.stdout.write(
       `\nLatency at a fixed ${RATE} req/s (${LATENCY_SECONDS}s, open loop, median of ${ROUNDS} rounds):\n`,
@@ -140,7 +158,6 @@ async function main(): Promise<void> {
       }
     }
     const fixed: string[][] = [];
-    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
     const baseP99 = median(latency.get('baseline')!.map((s) => s.p99));
     for (const r of running) {
       const runs = latency.get(r.scenario.id);
@@ -163,11 +180,12 @@ async function main(): Promise<void> {
   }
 }
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
 function summarize(list: LoadResult[]): LoadResult {
-  const median = (values: number[]) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    return sorted[Math.floor(sorted.length / 2)]!;
-  };
   return {
     rps: median(list.map((r) => r.rps)),
     p50: median(list.map((r) => r.p50)),
