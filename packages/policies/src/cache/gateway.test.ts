@@ -52,6 +52,15 @@ describe('cache through the gateway (memory store)', () => {
     expect(upstream.requests.filter((r) => r.url === '/items?a=1')).toHaveLength(1);
   });
 
+  it('answers HEAD from the GET entry with its Content-Length and no body', async () => {
+    const body = await (await gw.fetch('/test/head-item')).text();
+    const head = await gw.fetch('/test/head-item', { method: 'HEAD' });
+    expect(head.headers.get('x-cache')).toBe('HIT');
+    expect(head.headers.get('content-length')).toBe(String(Buffer.byteLength(body)));
+    expect(await head.text()).toBe('');
+    expect(upstream.requests.filter((r) => r.url === '/head-item')).toHaveLength(1);
+  });
+
   it('honours Cache-Control on both sides and Vary', async () => {
     await gw.fetch('/test/private');
     expect((await gw.fetch('/test/private')).headers.get('x-cache')).toBe('MISS');

@@ -71,6 +71,7 @@ describe('cache: hits and misses', () => {
     const head = await exchange(handlers, { method: 'HEAD', path: '/h' });
     expect(head.fromUpstream).toBe(false);
     expect(head.body).toBe('');
+    expect(head.headers['content-length']).toBe('7');
   });
 
   it('leaves other methods alone and caches POST by body only when configured', async () => {

@@ -101,7 +101,11 @@ export const cachePolicy = definePolicy<CacheConfig>({
               age: String(Math.max(0, Math.floor((Date.now() - entry.storedAt) / 1000))),
             };
             if (statusHeader) headers[statusHeader] = 'HIT';
-            ctx.respond(entry.status, headers, ctx.request.method === 'HEAD' ? '' : entry.body);
+            if (ctx.request.method === 'HEAD') {
+              ctx.respond(entry.status, headers, '');
+              // A HEAD answer describes the GET one (RFC 9110 9.3.2): its length, not the empty body's.
+              ctx.response.setHeader('content-length', String(entry.body.length));
+            } else ctx.respond(entry.status, headers, entry.body);
             return;
           }
         }
