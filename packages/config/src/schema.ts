@@ -415,9 +415,10 @@ export type Application = Static<typeof Application>;
 export const GatewaySettings = Type.Object(
   {
     trustProxy: Type.Optional(
-      Type.Boolean({
+      Type.Union([Type.Boolean(), Type.Array(Type.String(), { minItems: 1 })], {
         default: false,
-        description: 'Trust X-Forwarded-For from the connecting peer (set when a load balancer fronts the gateway).',
+        description:
+          'Whose X-Forwarded-For/-Proto/-Host to believe. `false`: nobody, the client is the connecting peer. A list of addresses or CIDR ranges of your load balancers (e.g. `["10.0.0.0/8"]`): only peers in it, and the client is the right-most X-Forwarded-For address outside the list. `true`: any peer, the left-most address (only when nothing but a proxy can reach the gateway).',
       }),
     ),
     requestIdHeader: Type.Optional(

@@ -24,6 +24,7 @@ import {
   validatePolicyConfig,
 } from '@gatehouse/policies';
 import { ApiRouter } from './api-router.js';
+import { compileProxyTrust, type ProxyTrust } from './client-address.js';
 import { CredentialIndex } from './credentials.js';
 import { compileRoutePattern, RouteTable } from './route-matcher.js';
 import { type PoolManager, Upstream, type UpstreamObserver } from './upstream/index.js';
@@ -85,7 +86,7 @@ export interface CompiledConfig {
 }
 
 export interface GatewayRuntimeSettings {
-  trustProxy: boolean;
+  trustProxy: ProxyTrust;
   requestIdHeader: string;
   maxBodyBuffer: number;
 }
@@ -115,7 +116,7 @@ export function compileConfig(doc: ConfigDocument, deps: CompileDependencies): C
   const problems: ConfigError['problems'] = [];
   const closers: Array<() => unknown> = [];
   const settings: GatewayRuntimeSettings = {
-    trustProxy: doc.gateway?.trustProxy ?? false,
+    trustProxy: compileProxyTrust(doc.gateway?.trustProxy, problems),
     requestIdHeader: (doc.gateway?.requestIdHeader ?? 'x-request-id').toLowerCase(),
     maxBodyBuffer: parseSize(doc.gateway?.maxBodyBuffer ?? '10mb'),
   };

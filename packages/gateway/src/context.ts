@@ -64,6 +64,10 @@ export class ProxyRequest implements GatewayRequest {
     rawQuery: string,
     readonly headers: IncomingHttpHeaders,
     readonly clientIp: string,
+    /** The connecting peer's address (the client's, unless a trusted proxy forwarded the request). */
+    readonly peer: string,
+    /** The connecting peer is a trusted proxy: its X-Forwarded-* headers are kept and extended. */
+    readonly viaTrustedProxy: boolean,
     readonly host: string,
     readonly protocol: 'http' | 'https',
     private readonly maxBodyBuffer: number,

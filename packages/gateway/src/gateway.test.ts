@@ -537,3 +537,47 @@ describe('response headers on the way out', () => {
     }
   });
 });
+
+describe('trusted proxies (gateway.trustProxy)', () => {
+  it('keeps and extends X-Forwarded-* only from listed peers and finds the client behind them', async () => {
+    const upstream = await startTestUpstream();
+    const forwarded = {
+      'x-forwarded-for': '198.51.100.7, 203.0.113.9, 10.0.0.2',
+      'x-forwarded-proto': 'https',
+      'x-forwarded-host': 'api.example.com',
+    };
+    const trusted = await startTestGateway(
+      simpleDocument(upstream.url, {}, { gateway: { trustProxy: ['127.0.0.1', '10.0.0.0/8'] } }),
+    );
+    const untrusted = await startTestGateway(
+      simpleDocument(upstream.url, {}, { gateway: { trustProxy: ['10.0.0.0/8'] } }),
+    );
+    try {
+      const echoed = (await (await trusted.fetch('/test/a', { headers: forwarded })).json()) as {
+        headers: Record<string, string>;
+      };
+      expect(echoed.headers['x-forwarded-for']).toBe('198.51.100.7, 203.0.113.9, 10.0.0.2, 127.0.0.1');
+      expect(echoed.headers['x-forwarded-proto']).toBe('https');
+      expect(echoed.headers['x-forwarded-host']).toBe('api.example.com');
+      expect(trusted.records.at(-1)?.clientIp).toBe('203.0.113.9');
+
+      const direct = (await (await untrusted.fetch('/test/b', { headers: forwarded })).json()) as {
+        headers: Record<string, string>;
+      };
+      expect(direct.headers['x-forwarded-for']).toBe('127.0.0.1');
+      expect(direct.headers['x-forwarded-proto']).toBe('http');
+      expect(direct.headers['x-forwarded-host']).toMatch(/^127\.0\.0\.1:\d+$/);
+      expect(untrusted.records.at(-1)?.clientIp).toBe('127.0.0.1');
+    } finally {
+      await trusted.close();
+      await untrusted.close();
+      await upstream.close();
+    }
+  });
+
+  it('refuses a document whose list holds something that is not an address or range', async () => {
+    await expect(
+      startTestGateway(simpleDocument('http://127.0.0.1:9', {}, { gateway: { trustProxy: ['10.0.0.0/8', 'lb-1'] } })),
+    ).rejects.toThrow(/gateway\.trustProxy\[1\]/);
+  });
+});

@@ -2,11 +2,12 @@
  * The request path: route -> preSecurity -> security -> request -> upstream -> response -> log.
  * Everything here runs per request; everything that could be decided earlier was (compile.ts).
  */
-import type { IncomingMessage, OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
 import type { Duplex, Readable } from 'node:stream';
 import { GatewayError, type Logger, PROBLEM_CONTENT_TYPE, toProblem } from '@gatehouse/core';
 import type { AuthOutcome } from '@gatehouse/policies';
+import { clientAddress, forwardedClient, peerAddress, peerTrusted } from './client-address.js';
 import type { CompiledApi, CompiledConfig, CompiledRoute, PhaseLists, Step } from './compile.js';
 import type { ConfigHolder, Generation } from './config-holder.js';
 import { type ClientRequest, GatewayContext, ProxyRequest } from './context.js';
@@ -193,7 +194,9 @@ class Exchange {
       }
 
       const settings = config.settings;
-      const clientIp = clientAddress(req, settings.trustProxy);
+      const peer = peerAddress(req);
+      const viaTrustedProxy = peerTrusted(settings.trustProxy, peer);
+      const clientIp = viaTrustedProxy ? forwardedClient(req, settings.trustProxy, peer) : peer;
       const headers = forwardableRequestHeaders(req.headers);
       const protocol = (req.socket as { encrypted?: boolean } | null)?.encrypted ? 'https' : 'http';
       const request = new ProxyRequest(
@@ -204,6 +207,8 @@ class Exchange {
         rawQuery,
         headers,
         clientIp,
+        peer,
+        viaTrustedProxy,
         host ?? '',
         protocol,
         settings.maxBodyBuffer,
@@ -262,7 +267,7 @@ class Exchange {
   private async proxyUpgrade(api: CompiledApi, ctx: GatewayContext, upgrade: UpgradeInfo): Promise<void> {
     const request = ctx.request;
     const headers = request.headers;
-    setForwardedHeaders(headers, request.clientIp, request.protocol, request.host, this.config.settings.trustProxy);
+    setForwardedHeaders(headers, request.peer, request.protocol, request.host, request.viaTrustedProxy);
     headers[this.config.settings.requestIdHeader] = this.requestId;
     const upstream = await api.upstream.upgrade({
       method: request.method,
@@ -343,7 +348,7 @@ class Exchange {
     const request = ctx.request;
     const headers = request.headers;
     const settings = this.config.settings;
-    setForwardedHeaders(headers, request.clientIp, request.protocol, request.host, settings.trustProxy);
+    setForwardedHeaders(headers, request.peer, request.protocol, request.host, request.viaTrustedProxy);
     headers[settings.requestIdHeader] = this.requestId;
     const trace = nextTraceparent(
       headers.traceparent as string | undefined,
@@ -595,28 +600,6 @@ function withoutUnset(headers: OutgoingHttpHeaders): OutgoingHttpHeaders {
   for (const name in headers) if (headers[name] !== undefined) out[name] = headers[name];
   return out;
 }
-
-export function clientAddress(req: ClientRequest | IncomingMessage, trustProxy: boolean): string {
-  if (trustProxy) {
-    const forwarded = req.headers['x-forwarded-for'];
-    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
-    if (first) return first;
-  }
-  const socket = req.socket as (ClientRequest['socket'] & { [PEER_ADDRESS]?: string }) | null;
-  if (socket === null) return '';
-  // Once per connection: the getter chain behind remoteAddress showed in profiles. HTTP/2's socket is a
-  // proxy shared by the session's streams, so it is not tagged.
-  let address = req.httpVersionMajor === 1 ? socket[PEER_ADDRESS] : undefined;
-  if (address === undefined) {
-    const remote = socket.remoteAddress ?? '';
-    address = remote.startsWith('::ffff:') ? remote.slice(7) : remote;
-    if (req.httpVersionMajor === 1) socket[PEER_ADDRESS] = address;
-  }
-  return address;
-}
-
-/** The client address of a connection, normalized (IPv4-mapped IPv6 as IPv4), kept on the socket. */
-const PEER_ADDRESS = Symbol('gatehouse.peerAddress');
 
 function normalizePath(pathname: string): string {
   try {

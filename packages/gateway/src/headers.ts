@@ -165,16 +165,19 @@ export function nextTraceparent(
   return { header: `00-${traceId}-${spanId}-00`, traceId };
 }
 
-/** Appends the client address to X-Forwarded-For and sets -Proto and -Host (RFC 7239's de facto cousins). */
+/**
+ * Sets X-Forwarded-For/-Proto/-Host (RFC 7239's de facto cousins). From a trusted proxy the chain is kept and the
+ * proxy's own address appended, as every hop does; from anyone else the client's values are replaced.
+ */
 export function setForwardedHeaders(
   headers: IncomingHttpHeaders,
-  clientIp: string,
+  peer: string,
   protocol: string,
   host: string,
-  trustProxy: boolean,
+  viaTrustedProxy: boolean,
 ): void {
-  const prior = trustProxy ? headers['x-forwarded-for'] : undefined;
-  headers['x-forwarded-for'] = prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ${clientIp}` : clientIp;
-  if (!trustProxy || headers['x-forwarded-proto'] === undefined) headers['x-forwarded-proto'] = protocol;
-  if (!trustProxy || headers['x-forwarded-host'] === undefined) headers['x-forwarded-host'] = host;
+  const prior = viaTrustedProxy ? headers['x-forwarded-for'] : undefined;
+  headers['x-forwarded-for'] = prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ${peer}` : peer;
+  if (!viaTrustedProxy || headers['x-forwarded-proto'] === undefined) headers['x-forwarded-proto'] = protocol;
+  if (!viaTrustedProxy || headers['x-forwarded-host'] === undefined) headers['x-forwarded-host'] = host;
 }

@@ -1,3 +1,4 @@
+export { type AddressMatcher, compileAddresses, normalizeAddress } from './ip-filter/ranges.js';
 export * from './registry.js';
 export * from './sdk/index.js';
 export * from './stores/index.js';
