@@ -365,6 +365,20 @@ describe('hot reload', () => {
     }
   });
 
+  it("applies a new document's listener limits to new connections", async () => {
+    const upstream = await startTestUpstream((_q, res) => res.end('ok'));
+    const gw = await startTestGateway(simpleDocument(upstream.url));
+    const request = `GET /test/x HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(6_000)}\r\nConnection: close\r\n\r\n`;
+    try {
+      expect(await rawRequest(gw.port, request)).toMatch(/^HTTP\/1\.1 200/);
+      expect(gw.apply(simpleDocument(upstream.url, {}, { gateway: { maxHeaderSize: '4kb' } })).ok).toBe(true);
+      expect(await rawRequest(gw.port, request)).toMatch(/^HTTP\/1\.1 431/);
+    } finally {
+      await gw.close();
+      await upstream.close();
+    }
+  });
+
   it('fails no request across reloads under load; in-flight requests finish on their config', async () => {
     const slow = await startTestUpstream((_q, res) => setTimeout(() => res.end('slow'), 300));
     const fast = await startTestUpstream((_q, res) => res.end('fast'));

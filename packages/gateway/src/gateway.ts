@@ -18,7 +18,13 @@ import { type CompiledConfig, compileConfig } from './compile.js';
 import { ConfigHolder } from './config-holder.js';
 import { createRequestHandler, type RequestRecord } from './handler.js';
 import { GatewayMetrics } from './metrics.js';
-import { createHttpServer, createTlsServer, type ListenerLimits, type TlsOptions } from './server.js';
+import {
+  createHttpServer,
+  createTlsServer,
+  type ListenerLimits,
+  type TlsOptions,
+  updateListenerLimits,
+} from './server.js';
 import { PoolManager } from './upstream/index.js';
 
 export interface GatewayOptions {
@@ -76,6 +82,17 @@ const DEFAULTS = {
   drainTimeout: '30s',
 };
 
+/** The listener settings of a document (defaults where it says nothing). */
+function listenerLimits(settings: ConfigDocument['gateway'] = {}): ListenerLimits & { drainTimeoutMs: number } {
+  return {
+    maxHeaderSize: parseSize(settings.maxHeaderSize ?? DEFAULTS.maxHeaderSize),
+    headersTimeoutMs: parseDuration(settings.headersTimeout ?? DEFAULTS.headersTimeout),
+    requestTimeoutMs: parseDuration(settings.requestTimeout ?? DEFAULTS.requestTimeout),
+    keepAliveTimeoutMs: parseDuration(settings.keepAliveTimeout ?? DEFAULTS.keepAliveTimeout),
+    drainTimeoutMs: parseDuration(settings.drainTimeout ?? DEFAULTS.drainTimeout),
+  };
+}
+
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger({ name: 'gateway' });
   const metrics = new GatewayMetrics();
@@ -93,6 +110,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   let lastText: string | undefined;
   let shuttingDown = false;
   const tunnels = new Set<import('node:stream').Duplex>();
+  /** The listeners, once started: a new document's limits apply to them (hybrid gateways start with none). */
+  const listeners: Array<http.Server | http2.Http2SecureServer> = [];
 
   const apply = (raw: unknown): ApplyResult => {
     const validated = validateDocument(raw);
@@ -120,6 +139,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       throw error;
     }
     holder.swap(compiled);
+    const limits = listenerLimits(compiled.document.gateway);
+    for (const listener of listeners) updateListenerLimits(listener, limits);
     metrics.configReloads.labels('success').inc();
     metrics.setConfigVersion(compiled.version);
     logger.info(
@@ -169,14 +190,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   }
   const initialDocument: ConfigDocument | undefined = holder.current?.document;
 
-  const settings = initialDocument?.gateway ?? {};
-  const limits: ListenerLimits = {
-    maxHeaderSize: parseSize(settings.maxHeaderSize ?? DEFAULTS.maxHeaderSize),
-    headersTimeoutMs: parseDuration(settings.headersTimeout ?? DEFAULTS.headersTimeout),
-    requestTimeoutMs: parseDuration(settings.requestTimeout ?? DEFAULTS.requestTimeout),
-    keepAliveTimeoutMs: parseDuration(settings.keepAliveTimeout ?? DEFAULTS.keepAliveTimeout),
-  };
-  const drainTimeoutMs = parseDuration(settings.drainTimeout ?? DEFAULTS.drainTimeout);
+  const limits = listenerLimits(initialDocument?.gateway);
 
   const accessLogger =
     options.accessLog === 'off' || typeof options.accessLog === 'function' || !logger.isLevelEnabled('info')
@@ -200,6 +214,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   const server = createHttpServer(handle, limits);
   await listen(server, options.port ?? 8080, options.host ?? '0.0.0.0');
+  listeners.push(server);
   let tlsServer: http2.Http2SecureServer | undefined;
   if (options.tls) {
     // Ask TLS clients for a certificate only when an mtls plan needs one (browsers may prompt otherwise).
@@ -210,6 +225,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       requestClientCert: options.tls.requestClientCert ?? usesMtls,
     });
     await listen(tlsServer as unknown as http.Server, options.tls.port, options.host ?? '0.0.0.0');
+    listeners.push(tlsServer);
   }
   const admin = createAdminServer(metrics, {
     ready: () => {
@@ -240,7 +256,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const servers = [server, ...(tlsServer ? [tlsServer as unknown as http.Server] : [])];
     const closed = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     for (const s of servers) s.closeIdleConnections?.();
-    const deadline = Date.now() + drainTimeoutMs;
+    // The drain timeout of the document being served (it may have changed since start).
+    const deadline = Date.now() + listenerLimits(holder.current?.document.gateway).drainTimeoutMs;
     while (holder.inFlight > 0 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 25));
       for (const s of servers) s.closeIdleConnections?.();

@@ -74,6 +74,20 @@ export function createTlsServer(handle: Handle, limits: ListenerLimits, tls: Tls
   return server;
 }
 
+/**
+ * A reloaded document's limits for a running listener: Node reads these properties per connection (header size,
+ * keep-alive) or on its periodic check (header and request timeouts), so open connections keep theirs until they
+ * close. HTTP/2 peers are told the new header list size in a SETTINGS frame.
+ */
+export function updateListenerLimits(server: http.Server | http2.Http2SecureServer, limits: ListenerLimits): void {
+  const target = server as http.Server & { maxHeaderSize?: number };
+  target.maxHeaderSize = limits.maxHeaderSize;
+  target.headersTimeout = limits.headersTimeoutMs;
+  target.requestTimeout = limits.requestTimeoutMs;
+  target.keepAliveTimeout = limits.keepAliveTimeoutMs;
+  if ('updateSettings' in server) server.updateSettings({ maxHeaderListSize: limits.maxHeaderSize });
+}
+
 function attachCommon(server: http.Server, handle: Handle): void {
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const res = new ServerResponse(req);
