@@ -12,6 +12,22 @@ describe('LruCache', () => {
     expect(cache.peek('a')).toBe(1);
   });
 
+  it('keeps recency right when the most recent key is read again, deleted or re-added', () => {
+    const cache = new LruCache<string, number>(2);
+    cache.set('a', 1);
+    cache.get('a');
+    cache.set('b', 2);
+    cache.get('a');
+    cache.get('a');
+    cache.set('c', 3);
+    expect([...['a', 'b', 'c'].filter((k) => cache.peek(k) !== undefined)]).toEqual(['a', 'c']);
+    cache.delete('c');
+    cache.set('d', 4);
+    cache.get('a');
+    cache.set('e', 5);
+    expect([...['a', 'd', 'e'].filter((k) => cache.peek(k) !== undefined)]).toEqual(['a', 'e']);
+  });
+
   it('bounds by weight', () => {
     const cache = new LruCache<string, string>(10, (v) => v.length);
     cache.set('a', '123456');

@@ -5,6 +5,8 @@
 export class LruCache<K, V> {
   private readonly map = new Map<K, V>();
   private weight = 0;
+  /** The key last set or moved to the end (the most recently used one). */
+  private newest: K | undefined = undefined;
 
   constructor(
     private readonly maxWeight: number,
@@ -22,8 +24,11 @@ export class LruCache<K, V> {
   get(key: K): V | undefined {
     const value = this.map.get(key);
     if (value === undefined) return undefined;
+    // Already the most recent: moving it again would only churn the map's table (a hot key is the common case).
+    if (key === this.newest) return value;
     this.map.delete(key);
     this.map.set(key, value);
+    this.newest = key;
     return value;
   }
 
@@ -40,6 +45,7 @@ export class LruCache<K, V> {
     const w = this.weigh(value);
     if (w > this.maxWeight) return;
     this.map.set(key, value);
+    this.newest = key;
     this.weight += w;
     while (this.weight > this.maxWeight) {
       const oldest = this.map.keys().next();
@@ -52,11 +58,13 @@ export class LruCache<K, V> {
     const value = this.map.get(key);
     if (value === undefined) return false;
     this.weight -= this.weigh(value);
+    if (key === this.newest) this.newest = undefined;
     return this.map.delete(key);
   }
 
   clear(): void {
     this.map.clear();
     this.weight = 0;
+    this.newest = undefined;
   }
 }

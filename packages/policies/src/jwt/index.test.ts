@@ -80,6 +80,26 @@ describe('jwt security with a shared secret (HS256)', () => {
     expect(ctx.request.headers['x-roles']).toBe('["admin"]');
   });
 
+  it('answers a token it verified before synchronously, with the same identity and header handling', async () => {
+    const s = hs();
+    const token = await sign(hsKey, 'HS256', {
+      client_id: 'orders-client',
+      sub: 'user-8',
+      iss: 'https://idp.test/',
+      aud: 'orders-api',
+      exp: nowSeconds() + 60,
+    });
+    const first = s.authenticate(bearer(token));
+    expect(first).toBeInstanceOf(Promise);
+    expect(await first).toHaveProperty('subscription');
+    const ctx = bearer(token);
+    const again = s.authenticate(ctx);
+    expect(again).not.toBeInstanceOf(Promise);
+    expect(again).toMatchObject({ principal: 'user-8', subscription: { application: { id: 'orders-app' } } });
+    expect(ctx.request.headers.authorization).toBeUndefined();
+    expect(ctx.request.headers['x-user-id']).toBe('user-8');
+  });
+
   it('returns undefined when the request has no bearer token, another scheme, or an opaque token', async () => {
     const s = hs();
     expect(await s.authenticate(createTestContext())).toBeUndefined();

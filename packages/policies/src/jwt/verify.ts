@@ -18,6 +18,8 @@ interface CachedToken {
 }
 
 export interface TokenVerifier {
+  /** The claims of a token verified before and still fresh (synchronous: a cache hit needs no promise). */
+  cached(token: string): Claims | undefined;
   /**
    * Resolves the verified claims (frozen, shared across requests), undefined when the token is
    * plainly meant for another scheme, or rejects with a GatewayError.
@@ -65,13 +67,19 @@ export function createTokenVerifier(
     return false;
   };
 
+  const cached = (token: string): Claims | undefined => {
+    const entry = cache?.get(token);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt > now()) return entry.claims;
+    cache!.delete(token);
+    return undefined;
+  };
+
   return {
+    cached,
     async verify(token) {
-      const cached = cache?.get(token);
-      if (cached !== undefined) {
-        if (cached.expiresAt > now()) return cached.claims;
-        cache!.delete(token);
-      }
+      const hit = cached(token);
+      if (hit !== undefined) return hit;
       if (declines(token)) return undefined;
       let claims: Claims;
       try {
