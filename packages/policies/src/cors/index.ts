@@ -100,7 +100,8 @@ export const corsPolicy = definePolicy<CorsConfig>({
         // Our own preflight answer is already complete.
         if (ctx.response.fromGateway && ctx.request.method === 'OPTIONS' && headers['access-control-allow-methods'])
           return;
-        for (const name of CORS_RESPONSE_HEADERS) delete headers[name];
+        // Unset rather than deleted (a deleted property makes the headers object a slow dictionary).
+        for (const name of CORS_RESPONSE_HEADERS) if (headers[name] !== undefined) headers[name] = undefined;
         if (!origins.allows(origin)) return;
         headers['access-control-allow-origin'] = allowOriginFor(origin);
         if (config.credentials) headers['access-control-allow-credentials'] = 'true';

@@ -123,7 +123,8 @@ export function forwardClaims(
 ): void {
   for (const [claim, header] of Object.entries(mapping)) {
     const name = header.toLowerCase();
-    delete ctx.request.headers[name];
+    // Unset rather than deleted (a deleted property makes the headers object a slow dictionary).
+    ctx.request.headers[name] = undefined;
     const value = claimValue(claims, claim);
     if (value === undefined || value === null) continue;
     const text = typeof value === 'string' ? value : JSON.stringify(value);
