@@ -19,7 +19,7 @@ import {
   setForwardedHeaders,
 } from './headers.js';
 import type { GatewayMetrics } from './metrics.js';
-import type { UpstreamRequest, UpstreamResponse } from './upstream/index.js';
+import type { UpstreamReceiver, UpstreamRequest, UpstreamResponse } from './upstream/index.js';
 
 export type ClientResponse = ServerResponse | Http2ServerResponse;
 
@@ -95,19 +95,20 @@ export function createRequestHandler(deps: HandlerDependencies) {
       (res as TrackedResponse)[EXCHANGE] = exchange;
       res.on('close', onResponseClose);
     }
-    // run() handles its own failures: no .catch() closure and derived promise per request.
-    void exchange.run();
+    exchange.run();
   };
 }
 
 /** One request's trip through the pipeline. */
-class Exchange {
+class Exchange implements UpstreamReceiver {
   readonly requestId: string;
   /** Set with a generated request id (same draw); the request id then also names a new trace. */
   private spanId: string | undefined;
   private ctx: GatewayContext | undefined;
   private api: CompiledApi | undefined;
+  private route: CompiledRoute | undefined;
   private lists: PhaseLists | undefined;
+  private sentAt = 0;
   private traceId: string | undefined;
   private status = 0;
   private errorCode: string | undefined;
@@ -150,117 +151,241 @@ class Exchange {
     this.unpin();
   }
 
-  /** Never rejects (no .catch() closure per request): an unexpected failure becomes a 500, or a reset once the response started. */
-  async run(): Promise<void> {
+  /**
+   * Routes the request and starts the pipeline. The phases continue one into the next directly while they finish
+   * synchronously (the common case), through a promise only where a policy or scheme really waited: no async frame
+   * per request. Nothing escapes: an unexpected failure becomes a 500, or a reset once the response started.
+   */
+  run(): void {
+    let started: boolean;
     try {
-      const { req, config } = this;
-      const url = req.url ?? '/';
-      const q = url.indexOf('?');
-      let pathname = q === -1 ? url : url.slice(0, q);
-      const rawQuery = q === -1 ? '' : url.slice(q + 1);
-      if (pathname.charCodeAt(0) !== 47 /* / */)
-        return this.fail(new GatewayError('bad_request', { detail: 'request target must be an absolute path' }));
-      // Dot segments (also percent-encoded) are resolved first, so `/orders/../admin` cannot escape a basePath upstream.
-      if (pathname.includes('/.') || pathname.includes('%2')) pathname = normalizePath(pathname);
+      started = this.begin();
+    } catch (error) {
+      this.crash(error);
+      return;
+    }
+    if (started) this.preSecurityPhase();
+  }
 
-      const host = (req.headers.host ?? req.headers[':authority']) as string | undefined;
-      const mount = config.router.match(host, pathname);
-      if (!mount) return this.fail(new GatewayError('no_route', { detail: `no API serves ${pathname}` }));
-      const api = mount.value;
-      this.api = api;
-      let forwardPath = pathname;
-      if (api.stripBasePath && mount.basePath !== '/') {
-        forwardPath = pathname.slice(mount.basePath.length);
-        if (forwardPath === '') forwardPath = '/';
+  /** Routing and the context; false when the request was already answered (no route, bad target). */
+  private begin(): boolean {
+    const { req, config } = this;
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    let pathname = q === -1 ? url : url.slice(0, q);
+    const rawQuery = q === -1 ? '' : url.slice(q + 1);
+    if (pathname.charCodeAt(0) !== 47 /* / */) {
+      this.fail(new GatewayError('bad_request', { detail: 'request target must be an absolute path' }));
+      return false;
+    }
+    // Dot segments (also percent-encoded) are resolved first, so `/orders/../admin` cannot escape a basePath upstream.
+    if (pathname.includes('/.') || pathname.includes('%2')) pathname = normalizePath(pathname);
+
+    const host = (req.headers.host ?? req.headers[':authority']) as string | undefined;
+    const mount = config.router.match(host, pathname);
+    if (!mount) {
+      this.fail(new GatewayError('no_route', { detail: `no API serves ${pathname}` }));
+      return false;
+    }
+    const api = mount.value;
+    this.api = api;
+    let forwardPath = pathname;
+    if (api.stripBasePath && mount.basePath !== '/') {
+      forwardPath = pathname.slice(mount.basePath.length);
+      if (forwardPath === '') forwardPath = '/';
+    }
+
+    let route: CompiledRoute;
+    let params: Record<string, string> | undefined;
+    if (api.routes) {
+      const matches = api.routes.matchAll(forwardPath);
+      if (matches.length === 0) {
+        this.fail(new GatewayError('no_route', { detail: `API "${api.id}" has no route for ${forwardPath}` }));
+        return false;
       }
+      const found = matches.find((m) => m.value.methods === undefined || m.value.methods.has(req.method!));
+      if (!found) {
+        const allow = [...new Set(matches.flatMap((m) => [...(m.value.methods ?? [])]))].join(', ');
+        this.fail(
+          new GatewayError('method_not_allowed', { detail: `${req.method} is not allowed here`, headers: { allow } }),
+        );
+        return false;
+      }
+      route = found.value;
+      params = found.params;
+    } else {
+      route = api.catchAll!;
+    }
 
-      let route: CompiledRoute;
-      let params: Record<string, string> | undefined;
-      if (api.routes) {
-        const matches = api.routes.matchAll(forwardPath);
-        if (matches.length === 0)
-          return this.fail(new GatewayError('no_route', { detail: `API "${api.id}" has no route for ${forwardPath}` }));
-        const found = matches.find((m) => m.value.methods === undefined || m.value.methods.has(req.method!));
-        if (!found) {
-          const allow = [...new Set(matches.flatMap((m) => [...(m.value.methods ?? [])]))].join(', ');
-          return this.fail(
-            new GatewayError('method_not_allowed', { detail: `${req.method} is not allowed here`, headers: { allow } }),
+    const settings = config.settings;
+    const peer = peerAddress(req);
+    const viaTrustedProxy = peerTrusted(settings.trustProxy, peer);
+    const clientIp = viaTrustedProxy ? forwardedClient(req, settings.trustProxy, peer) : peer;
+    const headers = forwardableRequestHeaders(req.headers);
+    const protocol = (req.socket as { encrypted?: boolean } | null)?.encrypted ? 'https' : 'http';
+    const request = new ProxyRequest(
+      req,
+      req.method!,
+      pathname,
+      forwardPath,
+      rawQuery,
+      headers,
+      clientIp,
+      peer,
+      viaTrustedProxy,
+      host ?? '',
+      protocol,
+      settings.maxBodyBuffer,
+    );
+    const ctx = new GatewayContext(
+      this.requestId,
+      request,
+      api,
+      this.deps.logger,
+      this.startedAt,
+      settings.maxBodyBuffer,
+    );
+    ctx.route = route.ref;
+    if (params !== undefined) ctx.params = params;
+    this.ctx = ctx;
+    this.route = route;
+    this.lists = route.unauthenticated;
+    return true;
+  }
+
+  private preSecurityPhase(): void {
+    const ctx = this.ctx!;
+    try {
+      const steps = this.route!.preSecurity;
+      if (steps.length > 0) {
+        const pending = runSteps(steps, ctx);
+        if (pending !== undefined) {
+          pending.then(
+            () => this.securityPhase(),
+            (error: unknown) => this.pipelineFailed(error),
           );
+          return;
         }
-        route = found.value;
-        params = found.params;
-      } else {
-        route = api.catchAll!;
       }
+    } catch (error) {
+      this.pipelineFailed(error);
+      return;
+    }
+    this.securityPhase();
+  }
 
-      const settings = config.settings;
-      const peer = peerAddress(req);
-      const viaTrustedProxy = peerTrusted(settings.trustProxy, peer);
-      const clientIp = viaTrustedProxy ? forwardedClient(req, settings.trustProxy, peer) : peer;
-      const headers = forwardableRequestHeaders(req.headers);
-      const protocol = (req.socket as { encrypted?: boolean } | null)?.encrypted ? 'https' : 'http';
-      const request = new ProxyRequest(
-        req,
-        req.method!,
-        pathname,
-        forwardPath,
-        rawQuery,
-        headers,
-        clientIp,
-        peer,
-        viaTrustedProxy,
-        host ?? '',
-        protocol,
-        settings.maxBodyBuffer,
+  private securityPhase(): void {
+    const ctx = this.ctx!;
+    if (ctx.responded) {
+      this.responsePhase();
+      return;
+    }
+    let authenticated: string | Promise<string>;
+    try {
+      authenticated = this.authenticate(this.api!, ctx);
+    } catch (error) {
+      this.pipelineFailed(error);
+      return;
+    }
+    if (typeof authenticated === 'string') this.requestPhase(authenticated);
+    else
+      authenticated.then(
+        (planId) => this.requestPhase(planId),
+        (error: unknown) => this.pipelineFailed(error),
       );
-      const ctx = new GatewayContext(
-        this.requestId,
-        request,
-        api,
-        this.deps.logger,
-        this.startedAt,
-        settings.maxBodyBuffer,
-      );
-      ctx.route = route.ref;
-      if (params !== undefined) ctx.params = params;
-      this.ctx = ctx;
-      this.lists = route.unauthenticated;
+  }
 
-      try {
-        if (route.preSecurity.length > 0) {
-          const pending = runSteps(route.preSecurity, ctx);
-          if (pending !== undefined) await pending;
+  private requestPhase(planId: string): void {
+    const ctx = this.ctx!;
+    try {
+      const lists = this.route!.byPlan.get(planId)!;
+      this.lists = lists;
+      if (lists.request.length > 0) {
+        const pending = runSteps(lists.request, ctx);
+        if (pending !== undefined) {
+          pending.then(
+            () => this.upstreamPhase(),
+            (error: unknown) => this.pipelineFailed(error),
+          );
+          return;
         }
-        if (!ctx.responded) {
-          const authenticated = this.authenticate(api, ctx);
-          const planId = typeof authenticated === 'string' ? authenticated : await authenticated;
-          this.lists = route.byPlan.get(planId)!;
-          if (this.lists.request.length > 0) {
-            const pending = runSteps(this.lists.request, ctx);
-            if (pending !== undefined) await pending;
-          }
-          if (!ctx.responded) {
-            if (this.upgrade) {
-              await this.proxyUpgrade(api, ctx, this.upgrade);
-              return;
-            }
-            const sentAt = performance.now();
-            const answer = await api.upstream.send(this.upstreamRequest(ctx));
-            this.acceptUpstream(ctx, answer, sentAt);
-          }
-        }
-      } catch (error) {
-        this.toErrorResponse(error, ctx);
       }
-      if (this.lists.response.length > 0) {
-        const pending = this.respond(ctx, this.lists.response);
-        if (pending !== undefined) await pending;
+    } catch (error) {
+      this.pipelineFailed(error);
+      return;
+    }
+    this.upstreamPhase();
+  }
+
+  private upstreamPhase(): void {
+    const ctx = this.ctx!;
+    if (ctx.responded) {
+      this.responsePhase();
+      return;
+    }
+    try {
+      if (this.upgrade) {
+        this.proxyUpgrade(this.api!, ctx, this.upgrade).then(undefined, (error: unknown) => this.pipelineFailed(error));
+        return;
+      }
+      this.sentAt = performance.now();
+      // Answers through upstreamAnswered / upstreamFailed.
+      this.api!.upstream.deliver(this.upstreamRequest(ctx), this);
+    } catch (error) {
+      this.pipelineFailed(error);
+    }
+  }
+
+  /** The upstream's response headers arrived (UpstreamReceiver). */
+  upstreamAnswered(answer: UpstreamResponse): void {
+    const ctx = this.ctx!;
+    try {
+      ctx.upstreamLatencyMs = performance.now() - this.sentAt;
+      ctx.upstreamTarget = answer.target;
+      const response = ctx.response;
+      response.status = answer.statusCode;
+      response.setUpstreamHeaders(answer);
+      response.setUpstream(answer);
+    } catch (error) {
+      this.pipelineFailed(error);
+      return;
+    }
+    this.responsePhase();
+  }
+
+  /** No upstream answer (UpstreamReceiver): the error becomes the response. */
+  upstreamFailed(error: unknown): void {
+    this.pipelineFailed(error);
+  }
+
+  /** A phase before the response failed: its error becomes the response, which the response phase still sees. */
+  private pipelineFailed(error: unknown): void {
+    try {
+      this.toErrorResponse(error, this.ctx);
+    } catch (failure) {
+      this.crash(failure);
+      return;
+    }
+    this.responsePhase();
+  }
+
+  private responsePhase(): void {
+    const ctx = this.ctx!;
+    try {
+      if (this.lists!.response.length > 0) {
+        const pending = this.respond(ctx, this.lists!.response);
+        if (pending !== undefined) pending.then(undefined, (error: unknown) => this.crash(error));
       } else this.write(ctx);
     } catch (error) {
-      this.deps.logger.error({ err: error }, 'unhandled error in the request path');
-      if (!this.res.headersSent) sendProblem(this.res, new GatewayError('internal_error'), this.requestId);
-      else this.res.destroy();
+      this.crash(error);
     }
+  }
+
+  /** Something outside the policies' contract failed: answer 500, or reset a response already under way. */
+  private crash(error: unknown): void {
+    this.deps.logger.error({ err: error }, 'unhandled error in the request path');
+    if (!this.res.headersSent) sendProblem(this.res, new GatewayError('internal_error'), this.requestId);
+    else this.res.destroy();
   }
 
   /** WebSocket and other upgrades: same routing, security and request policies, then a raw tunnel. */
@@ -365,15 +490,6 @@ class Exchange {
       signal: ctx.upstreamSignal,
       overrides: ctx.upstreamOverrides,
     };
-  }
-
-  private acceptUpstream(ctx: GatewayContext, answer: UpstreamResponse, sentAt: number): void {
-    ctx.upstreamLatencyMs = performance.now() - sentAt;
-    ctx.upstreamTarget = answer.target;
-    const response = ctx.response;
-    response.status = answer.statusCode;
-    response.setUpstreamHeaders(answer);
-    response.setUpstream(answer);
   }
 
   private toErrorResponse(error: unknown, ctx: GatewayContext | undefined): void {

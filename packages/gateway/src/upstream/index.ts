@@ -7,6 +7,7 @@ export type {
   UpgradeResponse,
   UpstreamErrorKind,
   UpstreamObserver,
+  UpstreamReceiver,
   UpstreamRequest,
   UpstreamRequestOverrides,
   UpstreamResponse,

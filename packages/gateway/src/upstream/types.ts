@@ -43,6 +43,13 @@ export interface UpstreamResponse {
   attempts: number;
 }
 
+/** Told once how a delivery ended (Upstream.deliver); called outside undici's callbacks. */
+export interface UpstreamReceiver {
+  upstreamAnswered(response: UpstreamResponse): void;
+  /** A GatewayError for the client, or an unexpected error. */
+  upstreamFailed(error: unknown): void;
+}
+
 export interface UpgradeRequest extends UpstreamRequest {
   /** Value of the Upgrade header, e.g. `websocket`. */
   protocol: string;

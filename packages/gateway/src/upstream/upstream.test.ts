@@ -3,7 +3,7 @@ import { GatewayError } from '@gatehouse/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PoolManager } from './pool-manager.js';
 import { readAll, refusedUrl, sleep, startServer, type TestServer, waitFor } from './test-support/servers.js';
-import type { UpstreamRequest } from './types.js';
+import type { UpstreamReceiver, UpstreamRequest, UpstreamResponse } from './types.js';
 import { Upstream } from './upstream.js';
 
 let cleanup: Array<() => Promise<void>> = [];
@@ -201,6 +201,69 @@ describe('Upstream: balancing over real servers', () => {
     expect(slow.requests).toHaveLength(1);
     expect(fast!.requests).toHaveLength(5);
     expect(instance.state().targets.map((t) => t.inFlight)).toEqual([0, 0]);
+  });
+});
+
+describe('Upstream.deliver', () => {
+  /** Records what the receiver was told, and whether it was told during the deliver() call itself. */
+  function recorder() {
+    let inside = false;
+    const told: Array<{ kind: 'answer' | 'failure'; value: unknown; reentrant: boolean; complete?: string }> = [];
+    let settle!: () => void;
+    const done = new Promise<void>((resolve) => {
+      settle = resolve;
+    });
+    const receiver: UpstreamReceiver = {
+      upstreamAnswered(response: UpstreamResponse) {
+        // Taken when told, as the proxy path does: a small body should already be whole.
+        told.push({
+          kind: 'answer',
+          value: response,
+          reentrant: inside,
+          complete: response.takeComplete?.()?.toString(),
+        });
+        settle();
+      },
+      upstreamFailed(error: unknown) {
+        told.push({ kind: 'failure', value: error, reentrant: inside });
+        settle();
+      },
+    };
+    const deliver = (instance: Upstream, request: UpstreamRequest) => {
+      inside = true;
+      instance.deliver(request, receiver);
+      inside = false;
+    };
+    return { told, done, deliver };
+  }
+
+  it('tells the receiver once, after the call, with a small body already complete', async () => {
+    const [server] = await servers(1);
+    const instance = upstream({ targets: [{ url: server!.url }] });
+    const { told, done, deliver } = recorder();
+    deliver(instance, get('/'));
+    await done;
+    await sleep(20);
+    expect(told.map((t) => [t.kind, t.reentrant])).toEqual([['answer', false]]);
+    expect((told[0]!.value as UpstreamResponse).statusCode).toBe(200);
+    // The answer is reported once the chunk holding headers and body was parsed: no stream needed.
+    expect(told[0]!.complete).toBe('ok');
+  });
+
+  it('reports a failure known at once (no healthy target) after the call, not inside it', async () => {
+    const instance = upstream({
+      targets: [{ url: await refusedUrl() }],
+      retries: { attempts: 0 },
+      healthCheck: { passive: { failures: 1, cooldown: '10s' } },
+    });
+    await rejection(instance.send(get('/')));
+    const { told, done, deliver } = recorder();
+    deliver(instance, get('/'));
+    expect(told).toEqual([]);
+    await done;
+    expect(told).toHaveLength(1);
+    expect(told[0]!.reentrant).toBe(false);
+    expect((told[0]!.value as GatewayError).code).toBe('no_healthy_target');
   });
 });
 

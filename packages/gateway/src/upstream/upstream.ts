@@ -13,6 +13,7 @@ import type {
   UpgradeRequest,
   UpgradeResponse,
   UpstreamObserver,
+  UpstreamReceiver,
   UpstreamRequest,
   UpstreamResponse,
   UpstreamStateSnapshot,
@@ -72,6 +73,16 @@ export class Upstream {
 
   /** Sends the request; resolves when the response headers arrive, the body streams afterwards. */
   send(request: UpstreamRequest): Promise<UpstreamResponse> {
+    return new Promise((resolve, reject) =>
+      this.deliver(request, { upstreamAnswered: resolve, upstreamFailed: reject }),
+    );
+  }
+
+  /**
+   * Sends the request and tells `receiver` once: when the response headers arrived, or why none will. The proxy
+   * path uses this rather than send(): no promise, no resolve/reject closures, no async frame to resume.
+   */
+  deliver(request: UpstreamRequest, receiver: UpstreamReceiver): void {
     const overrides = request.overrides;
     let delivery: Delivery;
     try {
@@ -85,6 +96,7 @@ export class Upstream {
       delivery = new Delivery(
         this,
         request,
+        receiver,
         dynamic,
         breaker,
         admission,
@@ -93,10 +105,10 @@ export class Upstream {
         overrides?.responseTimeoutMs ?? this.#settings.responseTimeoutMs,
       );
     } catch (error) {
-      return Promise.reject(error);
+      process.nextTick(reportFailure, receiver, error);
+      return;
     }
     this.attempt(delivery);
-    return delivery.promise;
   }
 
   /** Starts the next attempt of a delivery on a target it has not tried, or settles it when none is left. (Internal.) */
@@ -283,13 +295,10 @@ export class Upstream {
 }
 
 /**
- * One send(): its settings, the attempts so far and the one promise the caller awaits. It is the attempts' outcome
- * listener, so an answer settles the promise from undici's callback directly.
+ * One delivery: its settings and the attempts so far. It is the attempts' outcome listener, so an answer reaches
+ * the receiver from undici's callback with one deferral and nothing else in between.
  */
 class Delivery implements AttemptOutcome {
-  readonly promise: Promise<UpstreamResponse>;
-  resolve!: (response: UpstreamResponse) => void;
-  reject!: (error: unknown) => void;
   attempts = 0;
   tried: TargetState[] | undefined = undefined;
   failure: GatewayError | undefined = undefined;
@@ -298,17 +307,25 @@ class Delivery implements AttemptOutcome {
   constructor(
     private readonly upstream: Upstream,
     readonly request: UpstreamRequest,
+    private readonly receiver: UpstreamReceiver,
     readonly dynamic: TargetState | undefined,
     readonly breaker: CircuitBreaker | undefined,
     readonly admission: Admission,
     readonly maxAttempts: number,
     readonly failOnStatus: readonly number[],
     readonly headersTimeoutMs: number,
-  ) {
-    this.promise = new Promise((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
+  ) {}
+
+  /**
+   * Deferred to after the current I/O callback: undici reports headers while still parsing the chunk that usually
+   * holds the whole small body too, and the receiver wants to find that body complete (one write, no stream).
+   */
+  resolve(response: UpstreamResponse): void {
+    process.nextTick(reportAnswer, this.receiver, response);
+  }
+
+  reject(error: unknown): void {
+    process.nextTick(reportFailure, this.receiver, error);
   }
 
   answered(exchange: Exchange, response: UpstreamResponse): void {
@@ -318,6 +335,14 @@ class Delivery implements AttemptOutcome {
   failed(exchange: Exchange, error: Error): void {
     this.upstream.failed(this, exchange, error);
   }
+}
+
+function reportAnswer(receiver: UpstreamReceiver, response: UpstreamResponse): void {
+  receiver.upstreamAnswered(response);
+}
+
+function reportFailure(receiver: UpstreamReceiver, error: unknown): void {
+  receiver.upstreamFailed(error);
 }
 
 /** Targets this request already tried; allocated only once a retry happens. */
