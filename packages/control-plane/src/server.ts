@@ -4,6 +4,7 @@ import { buildApp } from './app.js';
 import { bootstrap } from './bootstrap.js';
 import { type Database, openDatabase } from './db/connect.js';
 import { migrate } from './db/migrate.js';
+import { DEFAULT_ANALYTICS_RETENTION_MS, startRetention } from './services/retention.js';
 
 export interface ControlPlaneOptions {
   port?: number;
@@ -19,6 +20,23 @@ export interface ControlPlaneOptions {
   databaseSchema?: string;
   /** Expected gateway heartbeat interval; default GATEHOUSE_HEARTBEAT_INTERVAL or 60 s. */
   heartbeatIntervalMs?: number;
+  /**
+   * Analytics records older than this are deleted (hourly, in batches); 0 keeps them forever. Default
+   * GATEHOUSE_ANALYTICS_RETENTION or 30 days.
+   */
+  analyticsRetentionMs?: number;
+}
+
+/** `GATEHOUSE_ANALYTICS_RETENTION`: a duration (`30d`, `12h`), or `0` / `off` to keep records forever. */
+export function analyticsRetentionFromEnv(value: string | undefined): number {
+  if (value === undefined || value.trim() === '') return DEFAULT_ANALYTICS_RETENTION_MS;
+  const text = value.trim().toLowerCase();
+  if (text === '0' || text === 'off') return 0;
+  try {
+    return parseDuration(text);
+  } catch {
+    throw new Error(`GATEHOUSE_ANALYTICS_RETENTION: "${value}" is not a duration (e.g. 30d, 12h) nor 0/off`);
+  }
 }
 
 export interface ControlPlane {
@@ -43,7 +61,10 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     searchPath: options.databaseSchema,
     logger,
   });
+  let retention: ReturnType<typeof startRetention> | undefined;
   try {
+    const analyticsRetentionMs =
+      options.analyticsRetentionMs ?? analyticsRetentionFromEnv(process.env.GATEHOUSE_ANALYTICS_RETENTION);
     const migrated = await migrate(handle.db);
     if (migrated.applied.length > 0) logger.info({ applied: migrated.applied }, 'database migrated');
     const boot = await bootstrap(handle.db, { adminEmail: options.adminEmail, adminPassword: options.adminPassword });
@@ -66,6 +87,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const port = typeof address === 'object' && address ? address.port : (options.port ?? DEFAULT_PORT);
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     logger.info({ url, database: handle.kind }, 'control plane listening');
+    retention = startRetention(handle.db, { analyticsRetentionMs, logger });
     return {
       url,
       port,
@@ -74,6 +96,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       databaseKind: handle.kind,
       ...(boot.generatedPassword ? { generatedAdminPassword: boot.generatedPassword } : {}),
       async close() {
+        await retention?.stop();
         await app.close();
         await handle.close();
       },

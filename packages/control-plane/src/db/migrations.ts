@@ -261,4 +261,12 @@ export const MIGRATIONS: Migration[] = [
       'CREATE INDEX analytics_env_time ON analytics_requests (env_id, time)',
     ],
   },
+  {
+    version: 3,
+    name: 'analytics retention: index by time alone',
+    statements: [
+      // The retention job deletes by age across environments; (env_id, time) cannot serve that.
+      'CREATE INDEX analytics_time ON analytics_requests (time)',
+    ],
+  },
 ];
