@@ -303,7 +303,8 @@ export class GatewayContext implements RequestContext {
   upstreamOverrides: UpstreamOverrides | undefined = undefined;
   private attributes_: Record<string, unknown> | undefined = undefined;
   private finishers: Array<() => void> | undefined = undefined;
-  private locals: Map<RequestLocal<unknown>, unknown> | undefined = undefined;
+  /** Values of RequestLocal keys by slot; a request uses one or two, so no Map. */
+  private locals: unknown[] | undefined = undefined;
   private activation: Record<string, unknown> | undefined = undefined;
   private abortController: AbortController | undefined = undefined;
   /** Who listens for the client going away: usually one upstream exchange, so no array until a second. */
@@ -412,12 +413,12 @@ export class GatewayContext implements RequestContext {
   }
 
   getLocal<T>(key: RequestLocal<T>): T | undefined {
-    return this.locals?.get(key) as T | undefined;
+    return this.locals?.[key.slot] as T | undefined;
   }
 
   setLocal<T>(key: RequestLocal<T>, value: T): void {
-    this.locals ??= new Map();
-    this.locals.set(key, value);
+    this.locals ??= [];
+    this.locals[key.slot] = value;
   }
 
   /** Security changed identity: the activation must show the new plan, app and claims. */

@@ -14,6 +14,8 @@ import { RateLimitConfig } from './schema.js';
 
 interface RateLimitState {
   limit: number;
+  /** The limit as a header value, made once per policy rather than per request. */
+  limitText: string;
   remaining: number;
   resetSeconds: number;
 }
@@ -37,13 +39,13 @@ function record(ctx: RequestContext, state: RateLimitState): void {
 }
 
 function setHeaders(headers: Record<string, string>, state: RateLimitState): void {
-  headers['ratelimit-limit'] = String(state.limit);
+  headers['ratelimit-limit'] = state.limitText;
   headers['ratelimit-remaining'] = String(state.remaining);
   headers['ratelimit-reset'] = String(state.resetSeconds);
 }
 
 function setResponseHeaders(response: GatewayResponse, state: RateLimitState): void {
-  response.setHeader('ratelimit-limit', String(state.limit));
+  response.setHeader('ratelimit-limit', state.limitText);
   response.setHeader('ratelimit-remaining', String(state.remaining));
   response.setHeader('ratelimit-reset', String(state.resetSeconds));
 }
@@ -61,6 +63,7 @@ export const rateLimitPolicy = definePolicy<RateLimitConfig>({
     const windowMs = parseDuration(config.window);
     if (windowMs < 1) throw new Error('window must be at least 1ms');
     const { limit, algorithm } = config;
+    const limitText = String(limit);
     const identityOf = createKeyResolver(config.key ?? '', env);
     // The window length is part of the namespace: counts of a 1m window mean nothing to a 1h one.
     const namespace = `rl:${env.scope.key}:${windowMs}`;
@@ -107,6 +110,7 @@ export const rateLimitPolicy = definePolicy<RateLimitConfig>({
       if (result === undefined) return;
       const state: RateLimitState = {
         limit,
+        limitText,
         remaining: Math.max(0, Math.floor(limit - result.count)),
         resetSeconds: Math.max(0, Math.ceil(result.resetMs / 1000)),
       };

@@ -270,6 +270,11 @@ export interface RequestContext {
 
 /** A key for RequestContext.getLocal/setLocal: create one per policy (module or factory), never per request. */
 export class RequestLocal<T> {
+  static #count = 0;
   declare private readonly _type: T;
-  constructor(readonly name: string) {}
+  /** Index of this key in a context's locals: an array slot rather than a Map per request. */
+  readonly slot: number;
+  constructor(readonly name: string) {
+    this.slot = RequestLocal.#count++;
+  }
 }
