@@ -254,24 +254,7 @@ class Exchange implements UpstreamReceiver {
   }
 
   private preSecurityPhase(): void {
-    const ctx = this.ctx!;
-    try {
-      const steps = this.route!.preSecurity;
-      if (steps.length > 0) {
-        const pending = runSteps(steps, ctx);
-        if (pending !== undefined) {
-          pending.then(
-            () => this.securityPhase(),
-            (error: unknown) => this.pipelineFailed(error),
-          );
-          return;
-        }
-      }
-    } catch (error) {
-      this.pipelineFailed(error);
-      return;
-    }
-    this.securityPhase();
+    this.runPhase(this.route!.preSecurity, this.securityPhase);
   }
 
   private securityPhase(): void {
@@ -296,15 +279,19 @@ class Exchange implements UpstreamReceiver {
   }
 
   private requestPhase(planId: string): void {
-    const ctx = this.ctx!;
+    const lists = this.route!.byPlan.get(planId)!;
+    this.lists = lists;
+    this.runPhase(lists.request, this.upstreamPhase);
+  }
+
+  /** Runs a phase's steps, then `next`: directly when they finished synchronously, else once they did. */
+  private runPhase(steps: Step[], next: (this: Exchange) => void): void {
     try {
-      const lists = this.route!.byPlan.get(planId)!;
-      this.lists = lists;
-      if (lists.request.length > 0) {
-        const pending = runSteps(lists.request, ctx);
+      if (steps.length > 0) {
+        const pending = runSteps(steps, this.ctx!);
         if (pending !== undefined) {
           pending.then(
-            () => this.upstreamPhase(),
+            () => next.call(this),
             (error: unknown) => this.pipelineFailed(error),
           );
           return;
@@ -314,7 +301,7 @@ class Exchange implements UpstreamReceiver {
       this.pipelineFailed(error);
       return;
     }
-    this.upstreamPhase();
+    next.call(this);
   }
 
   private upstreamPhase(): void {
