@@ -1,10 +1,11 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { freePorts } from '@gatehouse/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 
@@ -20,15 +21,6 @@ async function gatehouse(args: string[]): Promise<{ code: number; stdout: string
     const e = error as { code: number; stdout: string; stderr: string };
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 describe('gatehouse validate', () => {
@@ -137,8 +129,7 @@ describe('gatehouse gateway (process)', () => {
     upstream = http.createServer((_req, res) => setTimeout(() => res.end('slow done'), 500));
     await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
     upstreamPort = (upstream.address() as net.AddressInfo).port;
-    port = await freePort();
-    adminPort = await freePort();
+    [port, adminPort] = (await freePorts(2)) as [number, number];
     file = path.join(mkdtempSync(path.join(tmpdir(), 'gatehouse-gw-')), 'gateway.yaml');
     writeFileSync(file, doc('v1'));
     gateway = spawn(
