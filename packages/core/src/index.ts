@@ -5,4 +5,3 @@ export * from './logger.js';
 export * from './lru.js';
 export * from './secrets.js';
 export * from './shutdown.js';
-export * from './test-env.js';

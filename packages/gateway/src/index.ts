@@ -12,12 +12,4 @@ export {
   startHybridGateway,
 } from './hybrid/index.js';
 export { GatewayMetrics } from './metrics.js';
-export {
-  type EchoedRequest,
-  simpleDocument,
-  startTestGateway,
-  startTestUpstream,
-  type TestGateway,
-  type TestUpstream,
-} from './testing/harness.js';
 export { PoolManager } from './upstream/index.js';

@@ -2,4 +2,3 @@ export { type AddressMatcher, compileAddresses, normalizeAddress } from './ip-fi
 export * from './registry.js';
 export * from './sdk/index.js';
 export * from './stores/index.js';
-export { createTestContext, type TestContext, type TestContextInit } from './testing/context.js';

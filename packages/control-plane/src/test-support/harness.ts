@@ -3,7 +3,8 @@
  * when DATABASE_URL is set), tables truncated between tests, requests through app.inject.
  */
 import { randomBytes } from 'node:crypto';
-import { serviceUrl, silentLogger } from '@gatehouse/core';
+import { silentLogger } from '@gatehouse/core';
+import { serviceUrl } from '@gatehouse/core/testing';
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import pg from 'pg';

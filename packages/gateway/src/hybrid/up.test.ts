@@ -6,7 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { freePorts } from '@gatehouse/core';
+import { freePorts } from '@gatehouse/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { assertCliBuilt, CLI } from './test-support/processes.js';
 

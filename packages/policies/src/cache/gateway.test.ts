@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { serviceUrl } from '@gatehouse/core';
+import { serviceUrl } from '@gatehouse/core/testing';
 import {
   simpleDocument,
   startTestGateway,
   startTestUpstream,
   type TestGateway,
   type TestUpstream,
-} from '@gatehouse/gateway';
+} from '@gatehouse/gateway/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /** An upstream whose answers say how many requests it has served, so a cached answer is recognisable. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { OutgoingHttpHeaders } from 'node:http';
-import { serviceUrl } from '@gatehouse/core';
+import { serviceUrl } from '@gatehouse/core/testing';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { capturingLogger, instantiate, testEnv } from '../json-schema/test-support/env.js';

@@ -4,7 +4,7 @@ import {
   startTestUpstream,
   type TestGateway,
   type TestUpstream,
-} from '@gatehouse/gateway';
+} from '@gatehouse/gateway/testing';
 import { type CryptoKey, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalServer, sendJson, startLocalServer } from './test-support/local-server.js';

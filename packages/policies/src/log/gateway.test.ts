@@ -5,7 +5,7 @@ import {
   startTestUpstream,
   type TestGateway,
   type TestUpstream,
-} from '@gatehouse/gateway';
+} from '@gatehouse/gateway/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { capturingLogger } from '../json-schema/test-support/env.js';
 

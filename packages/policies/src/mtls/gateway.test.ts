@@ -7,7 +7,7 @@ import {
   startTestUpstream,
   type TestGateway,
   type TestUpstream,
-} from '@gatehouse/gateway';
+} from '@gatehouse/gateway/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fingerprintIdentity } from './chain.js';
 import { createTestPki, type TestPki } from './test-support/certs.js';

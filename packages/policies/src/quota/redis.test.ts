@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { GatewayError, serviceUrl } from '@gatehouse/core';
+import { GatewayError } from '@gatehouse/core';
+import { serviceUrl } from '@gatehouse/core/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisCounterStore } from '../stores/redis-counters.js';

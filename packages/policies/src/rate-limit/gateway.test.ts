@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { serviceUrl } from '@gatehouse/core';
+import { serviceUrl } from '@gatehouse/core/testing';
 import {
   simpleDocument,
   startTestGateway,
   startTestUpstream,
   type TestGateway,
   type TestUpstream,
-} from '@gatehouse/gateway';
+} from '@gatehouse/gateway/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 const redis = serviceUrl('REDIS_URL');

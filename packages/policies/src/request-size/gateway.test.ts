@@ -5,7 +5,7 @@ import {
   startTestUpstream,
   type TestGateway,
   type TestUpstream,
-} from '@gatehouse/gateway';
+} from '@gatehouse/gateway/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /** POSTs a chunked body (no Content-Length) in several writes. */

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { serviceUrl, silentLogger } from '@gatehouse/core';
+import { silentLogger } from '@gatehouse/core';
+import { serviceUrl } from '@gatehouse/core/testing';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CachedResponse } from '../sdk/cache-store.js';

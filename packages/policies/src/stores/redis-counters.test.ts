@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { serviceUrl } from '@gatehouse/core';
+import { serviceUrl } from '@gatehouse/core/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisCounterStore } from './redis-counters.js';

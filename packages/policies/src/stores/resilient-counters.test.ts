@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { serviceUrl } from '@gatehouse/core';
+import { serviceUrl } from '@gatehouse/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HitRequest } from '../sdk/counters/types.js';
 import { createFailFastClient } from './redis-client.js';

@@ -1,0 +1,8 @@
+export {
+  type EchoedRequest,
+  simpleDocument,
+  startTestGateway,
+  startTestUpstream,
+  type TestGateway,
+  type TestUpstream,
+} from './harness.js';

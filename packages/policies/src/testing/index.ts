@@ -1,0 +1,1 @@
+export { createTestContext, type TestContext, type TestContextInit } from './context.js';
