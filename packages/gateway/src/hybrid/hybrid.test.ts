@@ -11,7 +11,7 @@ import { createLogger, hashApiKey, silentLogger } from '@gatehouse/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestUpstream, type TestUpstream } from '../testing/harness.js';
 import { type HybridGateway, type HybridGatewayOptions, startHybridGateway } from './hybrid-gateway.js';
-import { type FakeControlPlane, signMessage, startFakeControlPlane } from './test-support/fake-control-plane.js';
+import { type FakeControlPlane, resign, startFakeControlPlane } from './test-support/fake-control-plane.js';
 
 const API_KEY = 'acme-hybrid-key-0001';
 
@@ -158,14 +158,14 @@ describe('hybrid gateway (fake control plane)', () => {
     expect(refused.appliedRevisions).toMatchObject({ open: 1 });
     expect((await fetch(`${gw.url}/open/x`)).headers.get('x-revision')).toBe('1');
 
-    cp.tamper((message) => ({ ...message, cursor: `${message.cursor}-tampered` }));
+    cp.tamper((message) => ({ ...message, definitionVersion: `${message.definitionVersion}-tampered` }));
     cp.deploy(definition(upstream.url, { revision: 3 }));
     await until(() => lastErrors(cp).includes('invalid signature'), 2000, 'signature refusal');
 
     const other = generateKeyPairSync('ed25519').privateKey;
-    cp.tamper((message) => signMessage(message, other, 'k2'));
+    cp.tamper((message) => resign({ ...cp, keyId: 'k2', privateKey: other }, message) as never);
     cp.deploy(definition(upstream.url, { revision: 4 }));
-    await until(() => lastErrors(cp).includes('trusts "k1"'), 2000, 'foreign key refusal');
+    await until(() => lastErrors(cp).includes(`trusts "${cp.keyId}"`), 2000, 'foreign key refusal');
     expect((await fetch(`${gw.url}/open/x`)).headers.get('x-revision')).toBe('1');
 
     cp.tamper(undefined);
