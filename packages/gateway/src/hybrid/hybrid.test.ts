@@ -175,6 +175,39 @@ describe('hybrid gateway (fake control plane)', () => {
     expect(metrics).toMatch(/gatehouse_config_sync_total\{result="refused"\} 3/);
   });
 
+  it('a gateway that refuses a definition still applies credential changes: a revoked key gets 401 on it', async () => {
+    const { cp, upstream, dir } = await setup();
+    cp.upsertApplication(acme(['revoked-key-00001', 'kept-key-0000001']));
+    const gw = await gatewayFor(cp, dir);
+    await until(async () => (await statusOf(gw, '/orders/x', { 'x-api-key': 'revoked-key-00001' })) === 200);
+
+    // A definition this gateway cannot run (a policy it lacks), then a revocation on top of it.
+    cp.deploy(definition(upstream.url, { revision: 2, policies: [{ policy: 'no-such-policy', config: {} }] }));
+    cp.upsertApplication(acme(['kept-key-0000001']));
+    await until(
+      async () => (await statusOf(gw, '/orders/x', { 'x-api-key': 'revoked-key-00001' })) === 401,
+      3000,
+      'revocation despite the refused definition',
+    );
+    expect(await statusOf(gw, '/orders/x', { 'x-api-key': 'kept-key-0000001' })).toBe(200);
+    expect((await fetch(`${gw.url}/open/x`)).headers.get('x-revision')).toBe('1');
+    expect(
+      gw.hybrid
+        .status()
+        .errors.map((e) => e.message)
+        .join('\n'),
+    ).toMatch(/definition refused .*no-such-policy.*; its credentials are applied/);
+
+    // Later revocations arrive as deltas for the refused definition and still apply; the backup keeps them.
+    cp.deleteApplication('acme');
+    await until(async () => (await statusOf(gw, '/orders/x', { 'x-api-key': 'kept-key-0000001' })) === 401, 3000);
+    await gw.close();
+    await cp.stop();
+    const restarted = await gatewayFor(cp, dir);
+    expect(await statusOf(restarted, '/orders/x', { 'x-api-key': 'kept-key-0000001' })).toBe(401);
+    expect((await fetch(`${restarted.url}/open/x`)).headers.get('x-revision')).toBe('1');
+  });
+
   it('serves on with zero failed requests while the control plane is down, then applies the changes and delivers the analytics once', async () => {
     const { cp, upstream, dir } = await setup();
     cp.upsertApplication(acme(['old-key-000001']));
