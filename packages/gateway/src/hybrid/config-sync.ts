@@ -10,6 +10,7 @@ import type { Logger } from '@gatehouse/core';
 import type { ApplyResult } from '../gateway.js';
 import { Backoff } from './backoff.js';
 import type { BackupStore } from './backup.js';
+import { followChangeStream } from './change-stream.js';
 import { type ControlPlaneClient, ControlPlaneError } from './control-plane-client.js';
 import {
   definitionBehind,
@@ -17,7 +18,6 @@ import {
   fromSnapshot,
   type HeldConfig,
   messagesOf,
-  replay,
   withCredentialsOf,
   withDelta,
 } from './document-state.js';
@@ -44,7 +44,6 @@ export interface ConfigSyncOptions {
 
 /** After this many deltas the next sync asks for a snapshot, which also compacts the backup. */
 const MAX_DELTAS = 100;
-const STREAM_IDLE_TIMEOUT_MS = 45_000;
 const BACKUP_CONFIRM_EVERY_MS = 60_000;
 
 export type ControlPlaneState = 'connecting' | 'reachable' | 'unreachable' | 'unauthorized';
@@ -85,7 +84,14 @@ export class ConfigSync {
 
   /** Starts the change stream and the poll. */
   start(): void {
-    this.streamLoop = this.stream();
+    const { client, metrics, logger } = this.options;
+    this.streamLoop = followChangeStream({
+      client,
+      metrics,
+      logger,
+      signal: this.stop$.signal,
+      onChange: () => void this.syncNow(),
+    });
     this.schedulePoll(this.pollIntervalMs);
   }
 
@@ -165,7 +171,11 @@ export class ConfigSync {
     const message = parsed.message;
     const untrusted = this.trust.check(message, trust);
     if (untrusted) return this.refuse(`${message.kind} ${message.cursor} refused: ${untrusted}`, undefined);
-    if (await this.trust.accept(message, trust)) this.wantSnapshot = true;
+    if (await this.trust.accept(message, trust)) {
+      // A rotation was followed: re-base the backup on a snapshot the new key signs.
+      this.wantSnapshot = true;
+      this.again = true;
+    }
     if (message.kind === 'unchanged') {
       if (this.held && this.held.cursor === message.cursor) this.confirm(message.issuedAt);
       else this.wantSnapshot = true;
@@ -310,23 +320,7 @@ export class ConfigSync {
       else refuse(loaded.detail);
       return;
     }
-    let trust: Awaited<ReturnType<Trust['stored']>>;
-    try {
-      trust = await this.trust.stored();
-    } catch (error) {
-      return refuse(`pinned key unreadable (${(error as Error).message})`);
-    }
-    if (!trust) return refuse('no pinned control-plane key to verify it with');
-    const messages: ConfigMessage[] = [];
-    for (const message of loaded.content.messages) {
-      const parsed = parseSyncMessage(message);
-      if (!parsed.ok || parsed.message.kind === 'unchanged')
-        return refuse(parsed.ok ? 'unexpected message' : parsed.reason);
-      const invalid = this.trust.checkStored(parsed.message, trust);
-      if (invalid) return refuse(`${parsed.message.kind} ${parsed.message.cursor}: ${invalid}`);
-      messages.push(parsed.message);
-    }
-    const replayed = replay(messages);
+    const replayed = await this.trust.restore(loaded.content.messages);
     if (!replayed.ok) return refuse(replayed.reason);
     const result = this.tryApply(replayed.held);
     if (!result.ok) return refuse(result.problems);
@@ -340,44 +334,4 @@ export class ConfigSync {
     );
     this.options.onConfigEvent();
   }
-
-  private async stream(): Promise<void> {
-    const { client, metrics, logger } = this.options;
-    const backoff = new Backoff(1000, 30_000);
-    while (!this.stopped) {
-      try {
-        await client.events({
-          signal: this.stop$.signal,
-          idleTimeoutMs: STREAM_IDLE_TIMEOUT_MS,
-          onOpen: () => {
-            backoff.reset();
-            metrics.controlPlaneConnected.set(1);
-            // Changes may have happened while disconnected.
-            void this.syncNow();
-          },
-          onChanged: () => void this.syncNow(),
-        });
-      } catch (error) {
-        logger.debug({ err: (error as Error).message }, 'change stream failed');
-        // A sync now tells "control plane gone" (state, backoff, one log line) from a dropped stream.
-        if (!this.stopped) void this.syncNow();
-      }
-      metrics.controlPlaneConnected.set(0);
-      if (this.stopped) break;
-      await sleep(backoff.next(), this.stop$.signal);
-    }
-  }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -64,14 +64,15 @@ export async function writeTrustState(dir: string, state: TrustState): Promise<v
 /**
  * The state to start from. An operator-pinned key (GATEHOUSE_CP_PUBLIC_KEY) is the anchor: the
  * stored state is used only when it grew from that same key (a rotation followed since), otherwise
- * trust restarts from the pinned key alone.
+ * trust restarts from the pinned key alone, with no binding or position yet.
  */
 export function initialTrust(stored: TrustState | undefined, pinnedPem: string | undefined): TrustState | undefined {
   if (!pinnedPem) return stored;
   const pinned = trustedKey(pinnedPem);
   if (stored && (stored.anchor === pinned.keyId || (stored.anchor === undefined && stored.ring.has(pinned.keyId))))
     return { ...stored, anchor: pinned.keyId };
-  return { ring: keyRing([pinned]), anchor: pinned.keyId, binding: stored?.binding, position: stored?.position };
+  // Another key pinned: another control plane (or a deliberate re-pin), so its binding and positions start afresh.
+  return { ring: keyRing([pinned]), anchor: pinned.keyId };
 }
 
 async function readJson<T>(file: string): Promise<T | undefined> {

@@ -14,6 +14,7 @@ import {
   keyRing,
   type Position,
   type PublishedKey,
+  parseSyncMessage,
   type SyncMessage,
   sameRing,
   trustedKey,
@@ -21,6 +22,7 @@ import {
 } from '@gatehouse/config';
 import type { Logger } from '@gatehouse/core';
 import { ControlPlaneError, type SigningKey } from './control-plane-client.js';
+import { type HeldConfig, replay } from './document-state.js';
 import { initialTrust, readTrustState, type TrustState, writeTrustState } from './trust-state.js';
 
 export interface TrustOptions {
@@ -98,13 +100,29 @@ export class Trust {
   }
 
   /**
-   * Checks a message from the local backup. Its signature may be by a key that has retired since it
-   * was received (the backup itself is authenticated by the token-derived key): retirement is not
-   * applied, but the key must still be known and the binding must match.
+   * The held config rebuilt from the local backup, each message checked first. A signature may be
+   * by a key that has retired since it was received (the backup itself is authenticated by the
+   * token-derived key): retirement is not applied, but the key must still be trusted and the
+   * binding must match.
    */
-  checkStored(message: ConfigMessage, state: TrustState): string | undefined {
-    const verified = verifyMessage(message, state.ring, Number.NEGATIVE_INFINITY);
-    if (!verified.ok) return verified.reason;
-    return bindingMismatch(message, state.binding);
+  async restore(stored: unknown[]): Promise<{ ok: true; held: HeldConfig } | { ok: false; reason: string }> {
+    let state: TrustState | undefined;
+    try {
+      state = await this.stored();
+    } catch (error) {
+      return { ok: false, reason: `pinned key unreadable (${(error as Error).message})` };
+    }
+    if (!state) return { ok: false, reason: 'no pinned control-plane key to verify it with' };
+    const messages: ConfigMessage[] = [];
+    for (const message of stored) {
+      const parsed = parseSyncMessage(message);
+      if (!parsed.ok) return parsed;
+      if (parsed.message.kind === 'unchanged') return { ok: false, reason: 'unexpected message' };
+      const verified = verifyMessage(parsed.message, state.ring, Number.NEGATIVE_INFINITY);
+      const invalid = verified.ok ? bindingMismatch(parsed.message, state.binding) : verified.reason;
+      if (invalid) return { ok: false, reason: `${parsed.message.kind} ${parsed.message.cursor}: ${invalid}` };
+      messages.push(parsed.message);
+    }
+    return replay(messages);
   }
 }
