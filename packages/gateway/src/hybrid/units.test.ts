@@ -1,7 +1,8 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { DeltaMessage, SnapshotMessage } from '@gatehouse/config';
+import { type DeltaMessage, keyRing, type SnapshotMessage, trustedKey } from '@gatehouse/config';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Backoff } from './backoff.js';
 import { BackupStore, decrypt, encrypt } from './backup.js';
@@ -9,6 +10,7 @@ import { fromSnapshot, messagesOf, replay, withCredentialsOf, withDelta } from '
 import { anonymizeIp } from './ip-anonymization.js';
 import { DiskSpool } from './spool.js';
 import { SseParser } from './sse.js';
+import { initialTrust, readTrustState, writeTrustState } from './trust-state.js';
 
 const dirs: string[] = [];
 async function tempDir(): Promise<string> {
@@ -207,5 +209,43 @@ describe('disk spool', () => {
     expect((oldest!.records[0] as { id: string }).id).toBe('2-0');
     await reopened.remove(oldest!.name);
     expect(((await reopened.oldest())!.records[0] as { id: string }).id).toBe('3-0');
+  });
+});
+
+describe('trust state', () => {
+  const pem = () => generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString();
+
+  it('round-trips keys, binding and position; an operator pin keeps it only when it grew from that key', async () => {
+    const dir = await tempDir();
+    const k1 = trustedKey(pem());
+    const k2 = trustedKey(pem(), Date.parse('2026-12-02T00:00:00Z'));
+    const state = {
+      ring: keyRing([k1, k2]),
+      anchor: k1.keyId,
+      binding: { environment: 'e', gateway: 'g' },
+      position: { cursor: 'c:7', issuedAt: '2026-12-01T00:00:00.000Z' },
+    };
+    await writeTrustState(dir, state);
+    const read = await readTrustState(dir);
+    expect([...read!.ring.keys()]).toEqual([k1.keyId, k2.keyId]);
+    expect(read!.ring.get(k2.keyId)!.notAfter).toBe(k2.notAfter);
+    expect(read).toMatchObject({ anchor: k1.keyId, binding: state.binding, position: state.position });
+
+    expect(initialTrust(read, k1.publicKeyPem)).toMatchObject({ binding: state.binding, position: state.position });
+    expect(initialTrust(read, undefined)).toBe(read);
+    // Another pinned key: another control plane; nothing of the old one carries over.
+    const other = pem();
+    const fresh = initialTrust(read, other)!;
+    expect([...fresh.ring.keys()]).toEqual([trustedKey(other).keyId]);
+    expect(fresh.binding).toBeUndefined();
+    expect(fresh.position).toBeUndefined();
+  });
+
+  it('reads the single key pinned by earlier versions', async () => {
+    const dir = await tempDir();
+    const key = pem();
+    await writeFile(path.join(dir, 'control-plane-key.json'), JSON.stringify({ keyId: 'k1', publicKeyPem: key }));
+    const read = await readTrustState(dir);
+    expect([...read!.ring.keys()]).toEqual([trustedKey(key).keyId]);
   });
 });
