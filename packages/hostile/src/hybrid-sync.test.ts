@@ -140,6 +140,11 @@ describe('hybrid sync: signed, bound, monotonic', () => {
     for (const gw of gateways) await gw.close();
     await mitm?.close();
     await cp?.close();
+    if (database.url) {
+      const handle = await openDatabase({ databaseUrl: database.url });
+      await handle.db.execute(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await handle.close();
+    }
     await upstream?.close();
     await rm(dir, { recursive: true, force: true });
   });

@@ -3,7 +3,7 @@
  * part, so how it is kept at rest is decided here alone.
  */
 import { createPrivateKey, type KeyObject } from 'node:crypto';
-import { desc, isNull } from 'drizzle-orm';
+import { desc, eq, isNull } from 'drizzle-orm';
 import type { Database } from '../db/connect.js';
 import { signingKeys } from '../db/schema.js';
 
@@ -43,4 +43,8 @@ export async function insertSigningKey(
 /** Sets the retirement time of every key not yet scheduled to retire. */
 export async function scheduleRetirement(db: Database, at: Date): Promise<void> {
   await db.update(signingKeys).set({ retiresAt: at }).where(isNull(signingKeys.retiresAt));
+}
+
+export async function setRetirement(db: Database, id: string, at: Date): Promise<void> {
+  await db.update(signingKeys).set({ retiresAt: at }).where(eq(signingKeys.id, id));
 }

@@ -18,13 +18,21 @@ import {
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/connect.js';
 import { inTransaction } from '../services/tx.js';
-import { insertSigningKey, readSigningKeys, type StoredSigningKey, scheduleRetirement } from './signing-key-store.js';
+import {
+  insertSigningKey,
+  readSigningKeys,
+  type StoredSigningKey,
+  scheduleRetirement,
+  setRetirement,
+} from './signing-key-store.js';
 
 // Serialises key generation and rotation between replicas (see changes.ts for the namespace).
 const SIGNING_KEY_LOCK = 4_770_003;
 /** Other replicas pick up a rotation within this time (and the signer sees retirements on time). */
 const RELOAD_EVERY_MS = 30_000;
 export const MAX_ROTATION_OVERLAP_MS = 30 * 86_400_000;
+/** Previous keys still signing after a rotation: older ones retire at once (messages stay small, gateways' key lists bounded). */
+const MAX_PREVIOUS_KEYS = 2;
 
 export interface SigningKeyView {
   keyId: string;
@@ -81,9 +89,11 @@ export class Signer {
   async rotate(overlapMs: number): Promise<SigningKeyView[]> {
     await inTransaction(this.db, async (tx) => {
       await tx.execute(sql`SELECT pg_advisory_xact_lock(${SIGNING_KEY_LOCK})`);
-      const retiresAt = new Date(Date.now() + overlapMs);
+      const now = Date.now();
       // A key already retiring sooner keeps its earlier time.
-      await scheduleRetirement(tx, retiresAt);
+      await scheduleRetirement(tx, new Date(now + overlapMs));
+      const stillSigning = (await readSigningKeys(tx)).filter((k) => k.retiresAt && k.retiresAt.getTime() > now);
+      for (const key of stillSigning.slice(MAX_PREVIOUS_KEYS)) await setRetirement(tx, key.id, new Date(now));
       await insertSigningKey(tx, newKey());
     });
     return this.list();
