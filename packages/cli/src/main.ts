@@ -7,6 +7,7 @@ import { ConfigError } from '@gatehouse/policies';
 import { startDemoUpstreams } from './demo-upstreams.js';
 import { runDocs } from './docs/command.js';
 import { HYBRID_HELP, hybridFlags, hybridOptions } from './hybrid-options.js';
+import { runSigningKey, SIGNING_KEY_HELP } from './signing-key-command.js';
 import { runUp, UP_HELP } from './up-command.js';
 import { printReport, validateConfigFile } from './validate-command.js';
 
@@ -18,7 +19,7 @@ Usage:
                     [--access-log stdout|off]
       Runs a gateway standalone from a YAML/JSON document (hot-reloaded on change or SIGHUP).
       REDIS_URL shares rate-limit, quota and cache state between gateways.
-${HYBRID_HELP}${UP_HELP}  gatehouse validate FILE
+${HYBRID_HELP}${UP_HELP}${SIGNING_KEY_HELP}  gatehouse validate FILE
       Checks a config document; prints every problem with its path and exits 1, or a summary and 0.
   gatehouse control-plane [--port 8082] [--host 127.0.0.1]
       Runs the management API (PostgreSQL from DATABASE_URL, embedded PGlite otherwise).
@@ -43,6 +44,8 @@ async function main(argv: string[]): Promise<number> {
       return quickstart(rest);
     case 'up':
       return runUp(rest);
+    case 'signing-key':
+      return runSigningKey(rest);
     case 'demo-upstreams': {
       const demo = await startDemoUpstreams();
       process.stdout.write(`demo upstreams on ${demo.ports.map((p) => `http://127.0.0.1:${p}`).join(', ')}\n`);

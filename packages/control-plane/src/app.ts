@@ -21,6 +21,7 @@ import { environmentRoutes } from './routes/environments.js';
 import { gatewayApiRoutes } from './routes/gateway-api.js';
 import { gatewayRoutes } from './routes/gateways.js';
 import { planRoutes } from './routes/plans.js';
+import { signingKeyRoutes } from './routes/signing-keys.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 import { systemRoutes } from './routes/system.js';
 import { userRoutes } from './routes/users.js';
@@ -119,6 +120,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   subscriptionRoutes(app, deps);
   gatewayRoutes(app, deps);
   gatewayApiRoutes(app, deps);
+  signingKeyRoutes(app, deps);
   analyticsRoutes(app, deps);
   auditRoutes(app, deps);
   configRoutes(app, deps);

@@ -3,9 +3,10 @@
  * PostgreSQL. One control plane per backend; each test works in its own environment so tests
  * stay independent without resetting the database.
  */
-import { randomUUID, verify } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { canonicalJson, hashApiKey } from '@gatehouse/core';
+import { keyRing, type SyncMessage, trustedKey, verifyMessage } from '@gatehouse/config';
+import { hashApiKey } from '@gatehouse/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { measureDeltaBytes } from './bench/delta-bytes.js';
 import { createDemoSetup } from './demo.js';
@@ -71,13 +72,7 @@ for (const backend of backends()) {
         h.call('POST', `${GW}/heartbeat`, { token, body: { instanceId: randomUUID(), version: '0.1.0', ...body } });
 
       function verifies(message: Json, publicKeyPem: string): boolean {
-        const { signature, ...unsigned } = message;
-        return verify(
-          null,
-          Buffer.from(canonicalJson(unsigned)),
-          publicKeyPem,
-          Buffer.from(signature.value as string, 'base64'),
-        );
+        return verifyMessage(message as SyncMessage, keyRing([trustedKey(publicKeyPem)])).ok;
       }
 
       it('authenticates gateways by token; rotation keeps the old token for the grace period; revocation is 401', async () => {
@@ -131,7 +126,10 @@ for (const backend of backends()) {
         const snap = (await sync(gw.token)).json<Json>();
         expect(snap.kind).toBe('snapshot');
         expect(snap.cursor).toMatch(/^c:\d+$/);
-        expect(snap.signature).toMatchObject({ alg: 'Ed25519', keyId: key.keyId });
+        expect(snap.signatures).toContainEqual(expect.objectContaining({ alg: 'Ed25519', keyId: key.keyId }));
+        // Bound to this gateway and position (docs/hybrid-protocol.md): replays elsewhere or later are refused.
+        expect(snap).toMatchObject({ protocol: 2, gateway: gw.id, environment: expect.any(String) });
+        expect(Date.parse(snap.issuedAt)).toBeGreaterThan(Date.now() - 60_000);
         expect(verifies(snap, key.publicKeyPem)).toBe(true);
         expect(verifies({ ...snap, cursor: 'c:999999' }, key.publicKeyPem)).toBe(false);
         expect(snap.document.apis.map((a: Json) => a.id)).toEqual(['orders']);

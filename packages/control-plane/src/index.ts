@@ -12,7 +12,7 @@ export { migrate } from './db/migrate.js';
 export { MIGRATIONS } from './db/migrations.js';
 export { createDemoSetup, type DemoOptions, type DemoSetup } from './demo.js';
 export { servesApi } from './hybrid/sharding.js';
-export type { SyncMessage } from './hybrid/sync.js';
+export type { SyncBody } from './hybrid/sync.js';
 export {
   type ControlPlane,
   type ControlPlaneOptions,

@@ -59,6 +59,9 @@ export const PERMISSIONS = {
   // Gateways: pull config, signing key and change events; push heartbeats and analytics.
   'gateway:config': { scope: 'gateway' },
   'gateway:report': { scope: 'gateway' },
+  // The control plane's message-signing keys (hybrid mode): rotation is a platform operation.
+  'signing-keys:read': { scope: 'platform' },
+  'signing-keys:write': { scope: 'platform' },
   'audit:read': { scope: 'env', roles: ['admin'] },
   'config:read': { scope: 'env', roles: STAFF },
 } as const satisfies Record<string, Rule>;

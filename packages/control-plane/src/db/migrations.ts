@@ -269,4 +269,10 @@ export const MIGRATIONS: Migration[] = [
       'CREATE INDEX analytics_time ON analytics_requests (time)',
     ],
   },
+  {
+    version: 4,
+    name: 'hybrid: signing-key rotation',
+    // A rotated key keeps signing until retires_at (the overlap), then is retired; null = current.
+    statements: [`ALTER TABLE signing_keys ADD COLUMN retires_at ${ts}`],
+  },
 ];

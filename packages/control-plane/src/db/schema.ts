@@ -270,6 +270,7 @@ export const signingKeys = pgTable('signing_keys', {
   publicKeyPem: text('public_key_pem').notNull(),
   privateKeyPem: text('private_key_pem').notNull(),
   createdAt: created(),
+  retiresAt: ts('retires_at'),
 });
 
 export const analyticsRequests = pgTable('analytics_requests', {

@@ -1,10 +1,10 @@
 /**
  * `GET /gateway/sync`: what a gateway needs to catch up from its cursor. A snapshot (its shard of
  * the environment's document), a delta (only the applications whose credentials changed, when the
- * definition it holds is still current) or `unchanged`. Messages are built here and signed by the
- * route.
+ * definition it holds is still current) or `unchanged`. Messages are built and bound to the gateway
+ * here, and signed by the route.
  */
-import type { Application, ConfigDocument } from '@gatehouse/config';
+import { type MessageBody, PROTOCOL_VERSION } from '@gatehouse/config';
 import {
   buildEnvironmentDocument,
   compileApplications,
@@ -19,32 +19,32 @@ import { servesApi } from './sharding.js';
 export const DELTA_MAX_APPLICATIONS = 1000;
 
 export interface SyncGateway {
+  id: string;
   envId: string;
   tags: string[];
 }
 
-export type SyncMessage =
-  | { kind: 'snapshot'; cursor: string; definitionVersion: string; document: ConfigDocument }
-  | {
-      kind: 'delta';
-      cursor: string;
-      fromCursor: string;
-      definitionVersion: string;
-      applications: { upsert: Application[]; delete: string[] };
-    }
-  | { kind: 'unchanged'; cursor: string };
+/** A message before the signer publishes its keys and signs it. */
+export type SyncBody = MessageBody;
 
-export async function syncMessage(
-  db: Database,
-  gateway: SyncGateway,
-  cursor: string | undefined,
-): Promise<SyncMessage> {
+/** What binds a message to one gateway and one position: signed, so it cannot be replayed elsewhere or later. */
+function stamp(gateway: SyncGateway, head: number) {
+  return {
+    protocol: PROTOCOL_VERSION,
+    environment: gateway.envId,
+    gateway: gateway.id,
+    cursor: formatCursor(head),
+    issuedAt: new Date().toISOString(),
+  };
+}
+
+export async function syncMessage(db: Database, gateway: SyncGateway, cursor: string | undefined): Promise<SyncBody> {
   // Read the head first: everything up to it is committed (see changes.ts), and whatever the
   // compilation below sees on top of it is sent again in the next delta, which is harmless.
   const head = await headSeq(db, gateway.envId);
   const from = parseCursor(cursor);
   if (from === undefined || from > head) return snapshot(db, gateway, head);
-  if (from === head) return { kind: 'unchanged', cursor: formatCursor(head) };
+  if (from === head) return { kind: 'unchanged', ...stamp(gateway, head) };
 
   const definitionChanges = await definitionChangesBetween(db, gateway.envId, from, head);
   if (definitionChanges.some((apiTags) => servesApi(gateway.tags, apiTags))) return snapshot(db, gateway, head);
@@ -56,7 +56,7 @@ export async function syncMessage(
   const kept = new Set(upsert.map((a) => a.id));
   return {
     kind: 'delta',
-    cursor: formatCursor(head),
+    ...stamp(gateway, head),
     fromCursor: formatCursor(from),
     definitionVersion: definitionVersionOf([...apis.values()].sort((a, b) => a.id.localeCompare(b.id))),
     // An application with nothing left in this shard (subscription closed, deleted) is removed.
@@ -64,9 +64,14 @@ export async function syncMessage(
   };
 }
 
-async function snapshot(db: Database, gateway: SyncGateway, head: number): Promise<SyncMessage> {
+async function snapshot(db: Database, gateway: SyncGateway, head: number): Promise<SyncBody> {
   const { document, definitionVersion } = await buildEnvironmentDocument(db, gateway.envId, {
     shardTags: gateway.tags,
   });
-  return { kind: 'snapshot', cursor: formatCursor(head), definitionVersion, document };
+  return {
+    kind: 'snapshot',
+    ...stamp(gateway, head),
+    definitionVersion,
+    document: document as Record<string, unknown>,
+  };
 }

@@ -3,6 +3,8 @@
  * gateway token; the environment comes from the token. Gateways always pull: config (`sync`), the
  * signing key, change events (SSE), and they push heartbeats and analytics.
  */
+
+import { AnalyticsBatch, Heartbeat, HeartbeatAnswer, SigningKeyAnswer, SyncMessage } from '@gatehouse/config';
 import { formatDuration } from '@gatehouse/core';
 import Type from 'typebox';
 import { gatewayOf } from '../auth/gateway-token.js';
@@ -10,72 +12,15 @@ import { errorResponses } from '../http/schemas.js';
 import { formatCursor, headSeq } from '../hybrid/changes.js';
 import { changeBus, type HybridEvent } from '../hybrid/events.js';
 import { syncMessage } from '../hybrid/sync.js';
-import { ingestAnalytics, MAX_ANALYTICS_BATCH } from '../services/analytics.js';
+import { ingestAnalytics } from '../services/analytics.js';
 import { recordHeartbeat } from '../services/heartbeats.js';
 import { type App, type RouteDeps, typed } from './deps.js';
 
 const GATEWAY_SECURITY = [{ gatewayToken: [] }];
-const Signature = Type.Object({ alg: Type.Literal('Ed25519'), keyId: Type.String(), value: Type.String() });
 const gatewayErrors = () => {
   const { 403: _forbidden, 404: _notFound, ...rest } = errorResponses();
   return rest;
 };
-
-// Bodies sent by gateways accept unknown members (ignored), so a newer gateway can talk to an older control plane.
-const Heartbeat = Type.Object(
-  {
-    instanceId: Type.Optional(Type.String({ maxLength: 200, description: 'Id of the gateway process.' })),
-    version: Type.Optional(Type.String({ maxLength: 100 })),
-    hostname: Type.Optional(Type.String({ maxLength: 255 })),
-    configVersion: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
-    cursor: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Null()])),
-    appliedRevisions: Type.Optional(
-      Type.Record(Type.String(), Type.Integer({ minimum: 0 }), { description: 'API id -> revision served.' }),
-    ),
-    uptimeSeconds: Type.Optional(Type.Number({ minimum: 0 })),
-    requests: Type.Optional(Type.Record(Type.String(), Type.Number())),
-    capabilities: Type.Optional(
-      Type.Array(
-        Type.Object({
-          name: Type.String({ maxLength: 200 }),
-          version: Type.String({ maxLength: 100 }),
-          kind: Type.String({ maxLength: 50 }),
-        }),
-        { maxItems: 1000 },
-      ),
-    ),
-    backup: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-    errors: Type.Optional(
-      Type.Array(Type.Object({ at: Type.String({ maxLength: 64 }), message: Type.String({ maxLength: 2000 }) }), {
-        maxItems: 100,
-      }),
-    ),
-  },
-  { additionalProperties: true },
-);
-
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(s: T) =>
-  Type.Optional(Type.Union([s, Type.Null()]));
-const AnalyticsRecord = Type.Object(
-  {
-    id: Type.String({ format: 'uuid', description: 'Unique per request: replays are deduplicated on it.' }),
-    time: Type.String({ format: 'date-time' }),
-    api: Nullable(Type.String({ maxLength: 200 })),
-    plan: Nullable(Type.String({ maxLength: 200 })),
-    application: Nullable(Type.String({ maxLength: 200 })),
-    subscription: Nullable(Type.String({ maxLength: 200 })),
-    method: Type.String({ minLength: 1, maxLength: 16 }),
-    route: Nullable(Type.String({ maxLength: 500 })),
-    status: Type.Integer({ minimum: 100, maximum: 599 }),
-    latencyMs: Type.Number({ minimum: 0 }),
-    upstreamLatencyMs: Nullable(Type.Number({ minimum: 0 })),
-    bytesIn: Nullable(Type.Integer({ minimum: 0 })),
-    bytesOut: Nullable(Type.Integer({ minimum: 0 })),
-    clientIp: Nullable(Type.String({ maxLength: 64 })),
-    errorCode: Nullable(Type.String({ maxLength: 100 })),
-  },
-  { additionalProperties: true },
-);
 
 export function gatewayApiRoutes(root: App, deps: RouteDeps): void {
   const app = typed(root);
@@ -96,25 +41,15 @@ export function gatewayApiRoutes(root: App, deps: RouteDeps): void {
           },
           { additionalProperties: false },
         ),
-        response: {
-          200: Type.Object(
-            {
-              kind: Type.Union([Type.Literal('snapshot'), Type.Literal('delta'), Type.Literal('unchanged')]),
-              cursor: Type.String(),
-              signature: Signature,
-            },
-            { additionalProperties: true, description: 'See docs/hybrid-protocol.md for each kind.' },
-          ),
-          ...gatewayErrors(),
-        },
+        response: { 200: SyncMessage, ...gatewayErrors() },
       },
     },
     async (request, reply) => {
       const gateway = gatewayOf(request);
-      const message = await syncMessage(deps.db, gateway, request.query.cursor);
+      const message = await deps.signer.seal(await syncMessage(deps.db, gateway, request.query.cursor));
       // Sent pre-serialised: the response schema must not reshape what the signature covers.
       reply.type('application/json').header('cache-control', 'no-store');
-      return reply.send(JSON.stringify(deps.signer.sign(message)) as never);
+      return reply.send(JSON.stringify(message) as never);
     },
   );
 
@@ -124,18 +59,16 @@ export function gatewayApiRoutes(root: App, deps: RouteDeps): void {
       config: { action: 'gateway:config' },
       schema: {
         tags: ['gateway protocol'],
-        summary: 'The public key verifying config messages',
+        summary: 'The public keys verifying config messages (current first)',
         security: GATEWAY_SECURITY,
-        response: {
-          200: Type.Object(
-            { keyId: Type.String(), alg: Type.Literal('Ed25519'), publicKeyPem: Type.String() },
-            { additionalProperties: false },
-          ),
-          ...gatewayErrors(),
-        },
+        response: { 200: SigningKeyAnswer, ...gatewayErrors() },
       },
     },
-    async () => ({ keyId: deps.signer.keyId, alg: 'Ed25519' as const, publicKeyPem: deps.signer.publicKeyPem }),
+    async () => {
+      const keys = await deps.signer.publishedKeys();
+      const current = keys[0]!;
+      return { keyId: current.keyId, alg: 'Ed25519' as const, publicKeyPem: current.publicKeyPem, keys };
+    },
   );
 
   const streams = new Set<() => void>();
@@ -196,13 +129,7 @@ export function gatewayApiRoutes(root: App, deps: RouteDeps): void {
         summary: "Report this gateway's state; answers the expected heartbeat interval",
         security: GATEWAY_SECURITY,
         body: Heartbeat,
-        response: {
-          200: Type.Object(
-            { serverTime: Type.String({ format: 'date-time' }), heartbeatInterval: Type.String() },
-            { additionalProperties: false },
-          ),
-          ...gatewayErrors(),
-        },
+        response: { 200: HeartbeatAnswer, ...gatewayErrors() },
       },
     },
     async (request) => {
@@ -220,10 +147,7 @@ export function gatewayApiRoutes(root: App, deps: RouteDeps): void {
         tags: ['gateway protocol'],
         summary: 'Ingest a batch of request records; replays are deduplicated on record id',
         security: GATEWAY_SECURITY,
-        body: Type.Object(
-          { records: Type.Array(AnalyticsRecord, { maxItems: MAX_ANALYTICS_BATCH }) },
-          { additionalProperties: true },
-        ),
+        body: AnalyticsBatch,
         response: {
           202: Type.Object({ accepted: Type.Integer(), duplicates: Type.Integer() }, { additionalProperties: false }),
           ...gatewayErrors(),

@@ -10,7 +10,6 @@ import { type Database, rowsOf } from '../db/connect.js';
 import { analyticsRequests, applications } from '../db/schema.js';
 import { invalid } from '../http/validation.js';
 
-export const MAX_ANALYTICS_BATCH = 5000;
 // 17 columns per row: 1000 rows stay far below PostgreSQL's 65,535 parameters per statement.
 const INSERT_CHUNK = 1000;
 

@@ -4,6 +4,7 @@
  * plane deduplicates on record id, so a replay after an uncertain send never double counts.
  */
 import { randomUUID } from 'node:crypto';
+import type { AnalyticsRecord as WireAnalyticsRecord } from '@gatehouse/config';
 import type { Logger } from '@gatehouse/core';
 import type { RequestRecord } from '../handler.js';
 import { Backoff } from './backoff.js';
@@ -11,24 +12,22 @@ import { ControlPlaneError } from './control-plane-client.js';
 import { anonymizeIp, type ClientIpAnonymization } from './ip-anonymization.js';
 import type { DiskSpool } from './spool.js';
 
-/** The wire record of docs/hybrid-protocol.md. Never credentials: no headers, no query. */
-export interface AnalyticsRecord {
-  id: string;
-  time: string;
+/**
+ * The wire record (the protocol's AnalyticsRecord), with the members this gateway always fills.
+ * Never credentials: no headers, no query.
+ */
+export type AnalyticsRecord = WireAnalyticsRecord & {
   api: string | null;
   plan: string | null;
   application: string | null;
   subscription: string | null;
-  method: string;
   route: string | null;
-  status: number;
-  latencyMs: number;
   upstreamLatencyMs: number | null;
   bytesIn: number;
   bytesOut: number;
   clientIp: string;
   errorCode: string | null;
-}
+};
 
 export function toAnalyticsRecord(record: RequestRecord, anonymization: ClientIpAnonymization): AnalyticsRecord {
   return {

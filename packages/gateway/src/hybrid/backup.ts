@@ -6,8 +6,8 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { readFile, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
+import type { ConfigMessage } from '@gatehouse/config';
 import { writeFileAtomic } from './atomic-file.js';
-import type { SignedMessage } from './messages.js';
 
 const MAGIC = Buffer.from('GHBK1\n');
 const SALT_BYTES = 16;
@@ -18,7 +18,7 @@ const FILE = 'config-backup.bin';
 
 export interface BackupContent {
   /** The snapshot first, then the deltas applied on top of it, in order. */
-  messages: SignedMessage[];
+  messages: ConfigMessage[];
   savedAt: string;
 }
 
@@ -39,7 +39,7 @@ export class BackupStore {
   }
 
   /** Saves are serialized so an older state never lands after a newer one. */
-  save(messages: SignedMessage[]): Promise<void> {
+  save(messages: ConfigMessage[]): Promise<void> {
     const content: BackupContent = { messages, savedAt: new Date().toISOString() };
     const next = this.writing.then(() =>
       writeFileAtomic(this.file, encrypt(Buffer.from(JSON.stringify(content)), this.token)),

@@ -5,23 +5,31 @@
  * last good config serves meanwhile. With the control plane unreachable at start, the local
  * backup is verified and served.
  */
+import { type ConfigMessage, parseSyncMessage, type SnapshotMessage } from '@gatehouse/config';
 import type { Logger } from '@gatehouse/core';
 import type { ApplyResult } from '../gateway.js';
 import { Backoff } from './backoff.js';
 import type { BackupStore } from './backup.js';
+import { followChangeStream } from './change-stream.js';
 import { type ControlPlaneClient, ControlPlaneError } from './control-plane-client.js';
-import { deltaMismatch, fromSnapshot, type HeldConfig, replay, withDelta } from './document-state.js';
-import { pinKey, readPinnedKey } from './key-pin.js';
-import { parseSyncMessage, type SignedMessage } from './messages.js';
+import {
+  definitionBehind,
+  deltaMismatch,
+  fromSnapshot,
+  type HeldConfig,
+  messagesOf,
+  withCredentialsOf,
+  withDelta,
+} from './document-state.js';
 import type { HybridMetrics } from './metrics.js';
 import type { RecentErrors } from './recent-errors.js';
-import { type TrustedKey, trustedKey, verifyMessage } from './signature.js';
+import { Trust } from './trust.js';
 
 export interface ConfigSyncOptions {
   client: ControlPlaneClient;
   apply: (document: unknown) => ApplyResult;
   backup: BackupStore | undefined;
-  /** Where the trust-on-first-use key is pinned. */
+  /** Where the trusted keys, this gateway's binding and its position are kept. */
   stateDir: string;
   /** PEM pinned by the operator (GATEHOUSE_CP_PUBLIC_KEY); overrides trust on first use. */
   publicKeyPem: string | undefined;
@@ -36,7 +44,6 @@ export interface ConfigSyncOptions {
 
 /** After this many deltas the next sync asks for a snapshot, which also compacts the backup. */
 const MAX_DELTAS = 100;
-const STREAM_IDLE_TIMEOUT_MS = 45_000;
 const BACKUP_CONFIRM_EVERY_MS = 60_000;
 
 export type ControlPlaneState = 'connecting' | 'reachable' | 'unreachable' | 'unauthorized';
@@ -47,7 +54,7 @@ export class ConfigSync {
   state: ControlPlaneState = 'connecting';
   private confirmedAt: number | undefined;
   private backupConfirmedAt = 0;
-  private trusted: TrustedKey | undefined;
+  private readonly trust: Trust;
   private wantSnapshot = false;
   private lastRefused: string | undefined;
   private running: Promise<void> | undefined;
@@ -61,6 +68,12 @@ export class ConfigSync {
 
   constructor(private readonly options: ConfigSyncOptions) {
     this.pollIntervalMs = options.pollIntervalMs ?? 10_000;
+    this.trust = new Trust({
+      stateDir: options.stateDir,
+      publicKeyPem: options.publicKeyPem,
+      fetchSigningKey: () => options.client.signingKey(),
+      logger: options.logger,
+    });
   }
 
   /** First contact; falls back to the backup when no config could be had from the control plane. */
@@ -71,7 +84,14 @@ export class ConfigSync {
 
   /** Starts the change stream and the poll. */
   start(): void {
-    this.streamLoop = this.stream();
+    const { client, metrics, logger } = this.options;
+    this.streamLoop = followChangeStream({
+      client,
+      metrics,
+      logger,
+      signal: this.stop$.signal,
+      onChange: () => void this.syncNow(),
+    });
     this.schedulePoll(this.pollIntervalMs);
   }
 
@@ -144,33 +164,40 @@ export class ConfigSync {
   }
 
   private async syncOnce(timeoutMs?: number): Promise<void> {
-    const trusted = await this.trust();
+    const trust = await this.trust.load();
     const raw = await this.options.client.sync(this.wantSnapshot ? undefined : this.held?.cursor, timeoutMs);
     const parsed = parseSyncMessage(raw);
     if (!parsed.ok) return this.refuse(`sync answer refused: ${parsed.reason}`, undefined);
     const message = parsed.message;
+    const untrusted = this.trust.check(message, trust);
+    if (untrusted) return this.refuse(`${message.kind} ${message.cursor} refused: ${untrusted}`, undefined);
+    if (await this.trust.accept(message, trust)) {
+      // A rotation was followed: re-base the backup on a snapshot the new key signs.
+      this.wantSnapshot = true;
+      this.again = true;
+    }
     if (message.kind === 'unchanged') {
-      if (this.held) this.confirm();
+      if (this.held && this.held.cursor === message.cursor) this.confirm(message.issuedAt);
       else this.wantSnapshot = true;
       return;
     }
-    const invalid = verifyMessage(message, trusted);
-    if (invalid) return this.refuse(`${message.kind} ${message.cursor} refused: ${invalid}`, undefined);
     // A genuine message whose content was refused comes back on every poll: report it once.
-    const identity = `${message.kind}:${message.cursor}:${message.signature.value}`;
+    const identity = `${message.kind}:${message.cursor}:${message.signatures[0]?.value}`;
     if (identity === this.lastRefused) return;
     if (message.kind === 'snapshot') {
       this.wantSnapshot = false;
+      const held = this.held;
       if (
-        this.held &&
-        this.held.deltas.length === 0 &&
-        this.held.cursor === message.cursor &&
-        this.held.snapshot.definitionVersion === message.definitionVersion
+        held &&
+        held.deltas.length === 0 &&
+        !definitionBehind(held) &&
+        held.cursor === message.cursor &&
+        held.definition.definitionVersion === message.definitionVersion
       ) {
-        this.confirm();
+        this.confirm(message.issuedAt);
         return;
       }
-      return this.install(fromSnapshot(message), message, identity);
+      return this.installSnapshot(message, identity);
     }
     const mismatch = this.held ? deltaMismatch(this.held, message) : 'no snapshot held';
     if (mismatch || !this.held) {
@@ -182,12 +209,43 @@ export class ConfigSync {
     return this.install(withDelta(this.held, message), message, identity);
   }
 
-  private install(next: HeldConfig, message: SignedMessage, identity: string): void {
+  /**
+   * A snapshot whose definition is refused still carries the current credentials: they are applied
+   * to the definition being served, so revocations reach this gateway whatever else fails.
+   */
+  private installSnapshot(message: SnapshotMessage, identity: string): void {
+    const next = fromSnapshot(message);
+    const full = this.tryApply(next);
+    if (full.ok || !this.held) {
+      this.install(next, message, identity, full);
+      return;
+    }
+    const credentialsOnly = withCredentialsOf(this.held, message);
+    const partial = this.tryApply(credentialsOnly);
+    if (!partial.ok) {
+      this.refuse(`config snapshot ${message.cursor} refused: ${full.problems}`, identity);
+      return;
+    }
+    this.options.metrics.configSync.labels('refused').inc();
+    this.options.errors.add(
+      `config snapshot ${message.cursor}: definition refused (${full.problems}); its credentials are applied to the definition being served`,
+    );
+    this.install(credentialsOnly, message, identity, partial);
+  }
+
+  private tryApply(next: HeldConfig): { ok: true; version: string | undefined } | { ok: false; problems: string } {
     // apply() fills schema defaults in place: give it a copy so the held document stays as signed.
     const result = this.options.apply(structuredClone(next.document));
+    if (result.ok) return { ok: true, version: result.version };
+    return {
+      ok: false,
+      problems: result.problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).join('; '),
+    };
+  }
+
+  private install(next: HeldConfig, message: ConfigMessage, identity: string, result = this.tryApply(next)): void {
     if (!result.ok) {
-      const problems = result.problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).join('; ');
-      this.refuse(`config ${message.kind} ${message.cursor} refused: ${problems}`, identity);
+      this.refuse(`config ${message.kind} ${message.cursor} refused: ${result.problems}`, identity);
       return;
     }
     this.held = next;
@@ -195,11 +253,13 @@ export class ConfigSync {
     this.servingFromBackup = false;
     this.options.metrics.servingFromBackup.set(0);
     this.options.metrics.configSync.labels('applied').inc();
-    this.confirmedAt = Date.now();
+    this.confirmedAt = Math.min(Date.now(), Date.parse(message.issuedAt));
     if (next.deltas.length >= MAX_DELTAS) this.wantSnapshot = true;
     this.options.logger.info(
       { kind: message.kind, cursor: next.cursor, configVersion: result.version },
-      'config from the control plane applied',
+      definitionBehind(next)
+        ? 'credentials from the control plane applied to the definition being served'
+        : 'config from the control plane applied',
     );
     this.saveBackup(next);
     this.options.onConfigEvent();
@@ -215,9 +275,10 @@ export class ConfigSync {
     this.options.onConfigEvent();
   }
 
-  private confirm(): void {
+  /** The control plane said at `issuedAt` that what is held is current (a replayed answer cannot make it fresher). */
+  private confirm(issuedAt: string): void {
     this.options.metrics.configSync.labels('unchanged').inc();
-    this.confirmedAt = Date.now();
+    this.confirmedAt = Math.min(Date.now(), Date.parse(issuedAt));
     if (this.servingFromBackup) {
       this.servingFromBackup = false;
       this.options.metrics.servingFromBackup.set(0);
@@ -233,25 +294,10 @@ export class ConfigSync {
     const backup = this.options.backup;
     if (!backup) return;
     this.backupConfirmedAt = Date.now();
-    backup.save([held.snapshot, ...held.deltas]).catch((error: unknown) => {
+    backup.save(messagesOf(held)).catch((error: unknown) => {
       this.options.errors.add(`config backup not written: ${(error as Error).message}`);
       this.options.logger.error({ err: error }, 'config backup not written');
     });
-  }
-
-  /** The operator's pinned key, else the key pinned on first use, else the control plane's (pinned now). */
-  private async trust(): Promise<TrustedKey> {
-    if (this.trusted) return this.trusted;
-    const { publicKeyPem, stateDir, client, logger } = this.options;
-    if (publicKeyPem) this.trusted = trustedKey(publicKeyPem);
-    else this.trusted = await readPinnedKey(stateDir);
-    if (!this.trusted) {
-      const key = await client.signingKey();
-      if (key.alg !== 'Ed25519') throw new ControlPlaneError('rejected', `unsupported signing algorithm ${key.alg}`);
-      this.trusted = await pinKey(stateDir, key);
-      logger.info({ keyId: key.keyId }, 'pinned the control-plane signing key (trust on first use)');
-    }
-    return this.trusted;
   }
 
   private async loadBackup(): Promise<void> {
@@ -274,27 +320,10 @@ export class ConfigSync {
       else refuse(loaded.detail);
       return;
     }
-    let trusted: TrustedKey | undefined;
-    try {
-      trusted = this.options.publicKeyPem
-        ? trustedKey(this.options.publicKeyPem)
-        : await readPinnedKey(this.options.stateDir);
-    } catch (error) {
-      return refuse(`pinned key unreadable (${(error as Error).message})`);
-    }
-    if (!trusted) return refuse('no pinned control-plane key to verify it with');
-    for (const message of loaded.content.messages) {
-      const parsed = parseSyncMessage(message);
-      if (!parsed.ok || parsed.message.kind === 'unchanged')
-        return refuse(parsed.ok ? 'unexpected message' : parsed.reason);
-      const invalid = verifyMessage(parsed.message, trusted);
-      if (invalid) return refuse(`${parsed.message.kind} ${parsed.message.cursor}: ${invalid}`);
-    }
-    const replayed = replay(loaded.content.messages);
+    const replayed = await this.trust.restore(loaded.content.messages);
     if (!replayed.ok) return refuse(replayed.reason);
-    const result = this.options.apply(structuredClone(replayed.held.document));
-    if (!result.ok) return refuse(result.problems.map((p) => `${p.path}: ${p.message}`).join('; '));
-    this.trusted = trusted;
+    const result = this.tryApply(replayed.held);
+    if (!result.ok) return refuse(result.problems);
     this.held = replayed.held;
     this.servingFromBackup = true;
     this.confirmedAt = loaded.confirmedAt.getTime();
@@ -305,44 +334,4 @@ export class ConfigSync {
     );
     this.options.onConfigEvent();
   }
-
-  private async stream(): Promise<void> {
-    const { client, metrics, logger } = this.options;
-    const backoff = new Backoff(1000, 30_000);
-    while (!this.stopped) {
-      try {
-        await client.events({
-          signal: this.stop$.signal,
-          idleTimeoutMs: STREAM_IDLE_TIMEOUT_MS,
-          onOpen: () => {
-            backoff.reset();
-            metrics.controlPlaneConnected.set(1);
-            // Changes may have happened while disconnected.
-            void this.syncNow();
-          },
-          onChanged: () => void this.syncNow(),
-        });
-      } catch (error) {
-        logger.debug({ err: (error as Error).message }, 'change stream failed');
-        // A sync now tells "control plane gone" (state, backoff, one log line) from a dropped stream.
-        if (!this.stopped) void this.syncNow();
-      }
-      metrics.controlPlaneConnected.set(0);
-      if (this.stopped) break;
-      await sleep(backoff.next(), this.stop$.signal);
-    }
-  }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -1,4 +1,5 @@
 /** HTTP calls of a gateway to its control plane (docs/hybrid-protocol.md). The token never leaves the headers. */
+import type { HeartbeatAnswer, SigningKeyAnswer } from '@gatehouse/config';
 import { SseParser } from './sse.js';
 
 export type ControlPlaneFailure = 'unreachable' | 'unauthorized' | 'rejected';
@@ -14,16 +15,8 @@ export class ControlPlaneError extends Error {
   }
 }
 
-export interface SigningKey {
-  keyId: string;
-  alg: string;
-  publicKeyPem: string;
-}
-
-export interface HeartbeatAnswer {
-  serverTime?: string;
-  heartbeatInterval?: string;
-}
+/** The signing-key answer, as received: `alg` is checked before use. */
+export type SigningKey = Omit<SigningKeyAnswer, 'alg'> & { alg: string };
 
 export class ControlPlaneClient {
   private readonly base: string;
@@ -49,8 +42,8 @@ export class ControlPlaneClient {
     return this.call('GET', '/api/v1/gateway/signing-key') as Promise<SigningKey>;
   }
 
-  heartbeat(body: unknown): Promise<HeartbeatAnswer> {
-    return this.call('POST', '/api/v1/gateway/heartbeat', body) as Promise<HeartbeatAnswer>;
+  heartbeat(body: unknown): Promise<Partial<HeartbeatAnswer>> {
+    return this.call('POST', '/api/v1/gateway/heartbeat', body) as Promise<Partial<HeartbeatAnswer>>;
   }
 
   analytics(records: unknown[]): Promise<{ accepted?: number; duplicates?: number }> {

@@ -1,63 +1,113 @@
 /**
- * The config a hybrid gateway holds: the last snapshot plus the credential deltas applied since.
- * Pure functions; the messages stay untouched (they are re-verified when loaded from the backup).
+ * The config a hybrid gateway holds: the snapshot whose definition it serves, the snapshot its
+ * credentials come from, and the credential deltas applied since. Usually both snapshots are the
+ * same message. When a snapshot's definition is refused, its credentials are still taken (onto the
+ * definition being served) and later deltas apply to them: a key revoked while a bad deployment
+ * is pending is still revoked on every gateway. Pure functions; messages stay untouched (they are
+ * re-verified when loaded from the backup).
  */
-import type { DeltaMessage, SignedMessage, SnapshotMessage } from './messages.js';
+import type { ConfigMessage, DeltaMessage, SnapshotMessage } from '@gatehouse/config';
 
 export interface HeldConfig {
-  snapshot: SnapshotMessage;
+  definition: SnapshotMessage;
+  credentials: SnapshotMessage;
   deltas: DeltaMessage[];
   cursor: string;
+  issuedAt: string;
   /** The document the messages produce (a fresh object, never shared with a message). */
   document: Record<string, unknown>;
 }
 
+type App = { id: string; subscriptions?: Array<{ api?: unknown; plan?: unknown }> };
+
 export function fromSnapshot(snapshot: SnapshotMessage): HeldConfig {
-  return { snapshot, deltas: [], cursor: snapshot.cursor, document: structuredClone(snapshot.document) };
+  return build(snapshot, snapshot, []);
+}
+
+/** The served definition kept, the credentials taken from a snapshot whose definition was refused. */
+export function withCredentialsOf(held: HeldConfig, snapshot: SnapshotMessage): HeldConfig {
+  return build(held.definition, snapshot, []);
+}
+
+/** True when the credentials come from a newer snapshot than the definition served. */
+export function definitionBehind(held: HeldConfig): boolean {
+  return held.definition !== held.credentials;
 }
 
 /** Why a delta cannot go on top of what is held (then a full snapshot is needed), or undefined. */
 export function deltaMismatch(held: HeldConfig, delta: DeltaMessage): string | undefined {
   if (delta.fromCursor !== held.cursor)
     return `delta from cursor ${delta.fromCursor}, but this gateway is at ${held.cursor}`;
-  if (delta.definitionVersion !== held.snapshot.definitionVersion)
-    return `delta for definition ${delta.definitionVersion}, but this gateway holds ${held.snapshot.definitionVersion}`;
+  if (delta.definitionVersion !== held.credentials.definitionVersion)
+    return `delta for definition ${delta.definitionVersion}, but this gateway holds ${held.credentials.definitionVersion}`;
   return undefined;
 }
 
-/** Upserts replace an application by id in place (or append it); deletes remove by id. */
 export function withDelta(held: HeldConfig, delta: DeltaMessage): HeldConfig {
-  const current = (held.document.applications as Array<{ id: string }> | undefined) ?? [];
-  const upserts = new Map(structuredClone(delta.applications.upsert).map((a) => [a.id, a as { id: string }]));
-  const deleted = new Set(delta.applications.delete);
-  const applications: Array<{ id: string }> = [];
-  for (const app of current) {
-    if (deleted.has(app.id)) continue;
-    const replacement = upserts.get(app.id);
-    applications.push(replacement ?? app);
-    upserts.delete(app.id);
-  }
-  applications.push(...upserts.values());
-  return {
-    snapshot: held.snapshot,
-    deltas: [...held.deltas, delta],
-    cursor: delta.cursor,
-    document: { ...held.document, applications },
-  };
+  return build(held.definition, held.credentials, [...held.deltas, delta]);
 }
 
-/** Rebuilds the held config from stored messages (snapshot first), or says why they don't chain. */
-export function replay(messages: SignedMessage[]): { ok: true; held: HeldConfig } | { ok: false; reason: string } {
+/** The messages to keep in the backup, in replay order. */
+export function messagesOf(held: HeldConfig): ConfigMessage[] {
+  return definitionBehind(held)
+    ? [held.definition, held.credentials, ...held.deltas]
+    : [held.definition, ...held.deltas];
+}
+
+/** Rebuilds the held config from stored messages, or says why they don't chain. */
+export function replay(messages: ConfigMessage[]): { ok: true; held: HeldConfig } | { ok: false; reason: string } {
   const [first, ...rest] = messages;
   if (first?.kind !== 'snapshot') return { ok: false, reason: 'no snapshot' };
   let held = fromSnapshot(first);
+  if (rest[0]?.kind === 'snapshot') held = withCredentialsOf(held, rest.shift() as SnapshotMessage);
   for (const message of rest) {
-    if (message.kind !== 'delta') return { ok: false, reason: 'a second snapshot after the first' };
+    if (message.kind !== 'delta') return { ok: false, reason: 'a snapshot after the credentials snapshot' };
     const mismatch = deltaMismatch(held, message);
     if (mismatch) return { ok: false, reason: mismatch };
     held = withDelta(held, message);
   }
   return { ok: true, held };
+}
+
+function build(definition: SnapshotMessage, credentials: SnapshotMessage, deltas: DeltaMessage[]): HeldConfig {
+  let applications = structuredClone((credentials.document.applications as App[] | undefined) ?? []);
+  for (const delta of deltas) applications = applyDelta(applications, delta);
+  const document = structuredClone(definition.document);
+  if (definition !== credentials) applications = restrictTo(applications, document);
+  const last = deltas.at(-1) ?? credentials;
+  return {
+    definition,
+    credentials,
+    deltas,
+    cursor: last.cursor,
+    issuedAt: last.issuedAt,
+    document: { ...document, applications },
+  };
+}
+
+/** Upserts replace an application by id in place (or append it); deletes remove by id. */
+function applyDelta(current: App[], delta: DeltaMessage): App[] {
+  const upserts = new Map(structuredClone(delta.applications.upsert).map((a) => [a.id, a as App]));
+  const deleted = new Set(delta.applications.delete);
+  const applications: App[] = [];
+  for (const app of current) {
+    if (deleted.has(app.id)) continue;
+    applications.push(upserts.get(app.id) ?? app);
+    upserts.delete(app.id);
+  }
+  applications.push(...upserts.values());
+  return applications;
+}
+
+/** Subscriptions to APIs or plans the served definition does not have are left out (they cannot be used). */
+function restrictTo(applications: App[], document: Record<string, unknown>): App[] {
+  const plans = new Set<string>();
+  for (const api of (document.apis as Array<{ id?: unknown; plans?: Array<{ id?: unknown }> }> | undefined) ?? [])
+    for (const plan of api.plans ?? []) plans.add(`${String(api.id)}\u0000${String(plan.id)}`);
+  return applications.map((app) => ({
+    ...app,
+    subscriptions: (app.subscriptions ?? []).filter((s) => plans.has(`${String(s.api)}\u0000${String(s.plan)}`)),
+  }));
 }
 
 export function appliedRevisions(document: Record<string, unknown>): Record<string, number> {

@@ -1,9 +1,12 @@
 /** Periodic heartbeat to the control plane, plus one right after each applied or refused config. */
+import type { Heartbeat } from '@gatehouse/config';
 import type { Logger } from '@gatehouse/core';
 import type { ControlPlaneClient } from './control-plane-client.js';
 import type { HybridMetrics } from './metrics.js';
 
-export interface HeartbeatPayload {
+/** The protocol's heartbeat (see @gatehouse/config), with what this gateway always sends. */
+export interface HeartbeatPayload extends Heartbeat {
+  protocol: number;
   instanceId: string;
   version: string;
   hostname: string;

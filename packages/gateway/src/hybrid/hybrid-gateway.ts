@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import { PROTOCOL_VERSION } from '@gatehouse/config';
 import { createLogger, exitOnShutdownSignals } from '@gatehouse/core';
 import { capabilities } from '@gatehouse/policies';
 import { type ApplyResult, type GatewayOptions, type RunningGateway, startGateway } from '../gateway.js';
@@ -118,6 +119,7 @@ export async function startHybridGateway(options: HybridGatewayOptions): Promise
   shipper.start();
 
   const buildHeartbeat = (): HeartbeatPayload => ({
+    protocol: PROTOCOL_VERSION,
     instanceId,
     version: VERSION,
     hostname: os.hostname(),

@@ -11,7 +11,7 @@ import { createLogger, hashApiKey, silentLogger } from '@gatehouse/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestUpstream, type TestUpstream } from '../testing/harness.js';
 import { type HybridGateway, type HybridGatewayOptions, startHybridGateway } from './hybrid-gateway.js';
-import { type FakeControlPlane, signMessage, startFakeControlPlane } from './test-support/fake-control-plane.js';
+import { type FakeControlPlane, resign, startFakeControlPlane } from './test-support/fake-control-plane.js';
 
 const API_KEY = 'acme-hybrid-key-0001';
 
@@ -158,14 +158,14 @@ describe('hybrid gateway (fake control plane)', () => {
     expect(refused.appliedRevisions).toMatchObject({ open: 1 });
     expect((await fetch(`${gw.url}/open/x`)).headers.get('x-revision')).toBe('1');
 
-    cp.tamper((message) => ({ ...message, cursor: `${message.cursor}-tampered` }));
+    cp.tamper((message) => ({ ...message, definitionVersion: `${message.definitionVersion}-tampered` }));
     cp.deploy(definition(upstream.url, { revision: 3 }));
     await until(() => lastErrors(cp).includes('invalid signature'), 2000, 'signature refusal');
 
     const other = generateKeyPairSync('ed25519').privateKey;
-    cp.tamper((message) => signMessage(message, other, 'k2'));
+    cp.tamper((message) => resign({ ...cp, keyId: 'k2', privateKey: other }, message) as never);
     cp.deploy(definition(upstream.url, { revision: 4 }));
-    await until(() => lastErrors(cp).includes('trusts "k1"'), 2000, 'foreign key refusal');
+    await until(() => lastErrors(cp).includes(`trusts "${cp.keyId}"`), 2000, 'foreign key refusal');
     expect((await fetch(`${gw.url}/open/x`)).headers.get('x-revision')).toBe('1');
 
     cp.tamper(undefined);
@@ -173,6 +173,39 @@ describe('hybrid gateway (fake control plane)', () => {
     expect((await fetch(`${gw.url}/open/x`)).headers.get('x-revision')).toBe('4');
     const metrics = await (await fetch(`${gw.adminUrl}/metrics`)).text();
     expect(metrics).toMatch(/gatehouse_config_sync_total\{result="refused"\} 3/);
+  });
+
+  it('a gateway that refuses a definition still applies credential changes: a revoked key gets 401 on it', async () => {
+    const { cp, upstream, dir } = await setup();
+    cp.upsertApplication(acme(['revoked-key-00001', 'kept-key-0000001']));
+    const gw = await gatewayFor(cp, dir);
+    await until(async () => (await statusOf(gw, '/orders/x', { 'x-api-key': 'revoked-key-00001' })) === 200);
+
+    // A definition this gateway cannot run (a policy it lacks), then a revocation on top of it.
+    cp.deploy(definition(upstream.url, { revision: 2, policies: [{ policy: 'no-such-policy', config: {} }] }));
+    cp.upsertApplication(acme(['kept-key-0000001']));
+    await until(
+      async () => (await statusOf(gw, '/orders/x', { 'x-api-key': 'revoked-key-00001' })) === 401,
+      3000,
+      'revocation despite the refused definition',
+    );
+    expect(await statusOf(gw, '/orders/x', { 'x-api-key': 'kept-key-0000001' })).toBe(200);
+    expect((await fetch(`${gw.url}/open/x`)).headers.get('x-revision')).toBe('1');
+    expect(
+      gw.hybrid
+        .status()
+        .errors.map((e) => e.message)
+        .join('\n'),
+    ).toMatch(/definition refused .*no-such-policy.*; its credentials are applied/);
+
+    // Later revocations arrive as deltas for the refused definition and still apply; the backup keeps them.
+    cp.deleteApplication('acme');
+    await until(async () => (await statusOf(gw, '/orders/x', { 'x-api-key': 'kept-key-0000001' })) === 401, 3000);
+    await gw.close();
+    await cp.stop();
+    const restarted = await gatewayFor(cp, dir);
+    expect(await statusOf(restarted, '/orders/x', { 'x-api-key': 'kept-key-0000001' })).toBe(401);
+    expect((await fetch(`${restarted.url}/open/x`)).headers.get('x-revision')).toBe('1');
   });
 
   it('serves on with zero failed requests while the control plane is down, then applies the changes and delivers the analytics once', async () => {

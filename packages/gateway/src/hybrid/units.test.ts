@@ -2,17 +2,15 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { type DeltaMessage, keyRing, type SnapshotMessage, trustedKey } from '@gatehouse/config';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Backoff } from './backoff.js';
 import { BackupStore, decrypt, encrypt } from './backup.js';
-import { fromSnapshot, replay, withDelta } from './document-state.js';
+import { fromSnapshot, messagesOf, replay, withCredentialsOf, withDelta } from './document-state.js';
 import { anonymizeIp } from './ip-anonymization.js';
-import type { DeltaMessage, SnapshotMessage } from './messages.js';
-import { parseSyncMessage } from './messages.js';
-import { trustedKey, verifyMessage } from './signature.js';
 import { DiskSpool } from './spool.js';
 import { SseParser } from './sse.js';
-import { signMessage } from './test-support/fake-control-plane.js';
+import { initialTrust, readTrustState, writeTrustState } from './trust-state.js';
 
 const dirs: string[] = [];
 async function tempDir(): Promise<string> {
@@ -25,8 +23,10 @@ afterEach(async () => {
 });
 
 const sig = { alg: 'Ed25519' as const, keyId: 'k1', value: 'x' };
+const bound = { protocol: 2, environment: 'e', gateway: 'g', issuedAt: '2026-12-01T00:00:00Z', signatures: [sig] };
 const snapshot: SnapshotMessage = {
   kind: 'snapshot',
+  ...bound,
   cursor: 'c:1',
   definitionVersion: 'd1',
   document: {
@@ -37,15 +37,14 @@ const snapshot: SnapshotMessage = {
       { id: 'b', name: 'B', subscriptions: [] },
     ],
   },
-  signature: sig,
 };
 const delta = (from: string, to: string, upsert: Array<Record<string, unknown>>, del: string[] = []): DeltaMessage => ({
   kind: 'delta',
+  ...bound,
   cursor: to,
   fromCursor: from,
   definitionVersion: 'd1',
   applications: { upsert: upsert as never, delete: del },
-  signature: sig,
 });
 
 describe('ip anonymization', () => {
@@ -82,29 +81,6 @@ describe('SSE parser', () => {
   });
 });
 
-describe('signed messages', () => {
-  it('verifies the canonical bytes and refuses any change or another key', () => {
-    const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-    const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
-    const message = signMessage(
-      { kind: 'snapshot', cursor: 'c:9', definitionVersion: 'd', document: { b: 1, a: [2] } },
-      privateKey,
-      'k1',
-    );
-    const parsed = parseSyncMessage(message);
-    expect(parsed.ok).toBe(true);
-    if (!parsed.ok || parsed.message.kind === 'unchanged') throw new Error('unreachable');
-    expect(verifyMessage(parsed.message, trustedKey(pem, 'k1'))).toBeUndefined();
-    expect(verifyMessage(parsed.message, trustedKey(pem))).toBeUndefined();
-    expect(verifyMessage(parsed.message, trustedKey(pem, 'k2'))).toMatch(/trusts "k2"/);
-    const changed = structuredClone(parsed.message) as SnapshotMessage;
-    (changed.document as { b: number }).b = 2;
-    expect(verifyMessage(changed, trustedKey(pem, 'k1'))).toBe('invalid signature');
-    const unsigned = { ...message, signature: undefined };
-    expect(parseSyncMessage(unsigned)).toEqual({ ok: false, reason: expect.stringMatching(/not signed/) });
-  });
-});
-
 describe('document state', () => {
   it('applies upserts in place, appends new applications and removes deletes', () => {
     let held = fromSnapshot(snapshot);
@@ -135,6 +111,57 @@ describe('document state', () => {
       reason: expect.stringMatching(/from cursor c:5/),
     });
     expect(replay([delta('c:1', 'c:2', [])]).ok).toBe(false);
+  });
+
+  it('takes the credentials of a snapshot whose definition is refused, onto the definition served', () => {
+    const served = {
+      ...snapshot,
+      document: {
+        version: 1,
+        apis: [{ id: 'orders', plans: [{ id: 'gold' }] }],
+        applications: [
+          {
+            id: 'a',
+            name: 'A',
+            subscriptions: [{ api: 'orders', plan: 'gold', apiKeys: [{ keyHash: 'h1' }, { keyHash: 'h2' }] }],
+          },
+        ],
+      },
+    };
+    const refused: SnapshotMessage = {
+      ...snapshot,
+      cursor: 'c:5',
+      definitionVersion: 'd2',
+      document: {
+        version: 1,
+        apis: [
+          { id: 'orders', plans: [{ id: 'gold' }] },
+          { id: 'new', plans: [{ id: 'free' }], bad: true },
+        ],
+        applications: [
+          {
+            id: 'a',
+            name: 'A',
+            subscriptions: [
+              { api: 'orders', plan: 'gold', apiKeys: [{ keyHash: 'h2' }] },
+              { api: 'new', plan: 'free' },
+            ],
+          },
+        ],
+      },
+    };
+    let held = withCredentialsOf(fromSnapshot(served), refused);
+    expect(held.cursor).toBe('c:5');
+    expect((held.document.apis as unknown[]).length).toBe(1);
+    // h1 revoked; the subscription to an API this gateway does not serve is left out.
+    expect(held.document.applications).toEqual([
+      { id: 'a', name: 'A', subscriptions: [{ api: 'orders', plan: 'gold', apiKeys: [{ keyHash: 'h2' }] }] },
+    ]);
+    // Later deltas are for the refused snapshot's definition, and apply to its credentials.
+    held = withDelta(held, { ...delta('c:5', 'c:6', [], ['a']), definitionVersion: 'd2' });
+    expect(held.document.applications).toEqual([]);
+    const again = replay(messagesOf(held));
+    expect(again.ok && again.held.document).toEqual(held.document);
   });
 });
 
@@ -182,5 +209,43 @@ describe('disk spool', () => {
     expect((oldest!.records[0] as { id: string }).id).toBe('2-0');
     await reopened.remove(oldest!.name);
     expect(((await reopened.oldest())!.records[0] as { id: string }).id).toBe('3-0');
+  });
+});
+
+describe('trust state', () => {
+  const pem = () => generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString();
+
+  it('round-trips keys, binding and position; an operator pin keeps it only when it grew from that key', async () => {
+    const dir = await tempDir();
+    const k1 = trustedKey(pem());
+    const k2 = trustedKey(pem(), Date.parse('2026-12-02T00:00:00Z'));
+    const state = {
+      ring: keyRing([k1, k2]),
+      anchor: k1.keyId,
+      binding: { environment: 'e', gateway: 'g' },
+      position: { cursor: 'c:7', issuedAt: '2026-12-01T00:00:00.000Z' },
+    };
+    await writeTrustState(dir, state);
+    const read = await readTrustState(dir);
+    expect([...read!.ring.keys()]).toEqual([k1.keyId, k2.keyId]);
+    expect(read!.ring.get(k2.keyId)!.notAfter).toBe(k2.notAfter);
+    expect(read).toMatchObject({ anchor: k1.keyId, binding: state.binding, position: state.position });
+
+    expect(initialTrust(read, k1.publicKeyPem)).toMatchObject({ binding: state.binding, position: state.position });
+    expect(initialTrust(read, undefined)).toBe(read);
+    // Another pinned key: another control plane; nothing of the old one carries over.
+    const other = pem();
+    const fresh = initialTrust(read, other)!;
+    expect([...fresh.ring.keys()]).toEqual([trustedKey(other).keyId]);
+    expect(fresh.binding).toBeUndefined();
+    expect(fresh.position).toBeUndefined();
+  });
+
+  it('reads the single key pinned by earlier versions', async () => {
+    const dir = await tempDir();
+    const key = pem();
+    await writeFile(path.join(dir, 'control-plane-key.json'), JSON.stringify({ keyId: 'k1', publicKeyPem: key }));
+    const read = await readTrustState(dir);
+    expect([...read!.ring.keys()]).toEqual([trustedKey(key).keyId]);
   });
 });

@@ -2,15 +2,20 @@
  * A small control plane speaking docs/hybrid-protocol.md over node:http, for tests of the gateway
  * side: signed snapshots and deltas, the change stream, heartbeats and deduplicated analytics.
  */
-import { createHash, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+import { createHash, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { keyIdOf, PROTOCOL_VERSION, type SyncMessage, signMessage, type UnsignedMessage } from '@gatehouse/config';
 import { canonicalJson } from '@gatehouse/core';
 
 export interface FakeControlPlane {
   url: string;
   port: number;
   publicKeyPem: string;
+  keyId: string;
+  privateKey: KeyObject;
+  environment: string;
+  gateway: string;
   token: string;
   /** Every sync answer kind, in order. */
   syncAnswers: string[];
@@ -38,11 +43,13 @@ interface Change {
 }
 
 export async function startFakeControlPlane(
-  options: { token?: string; port?: number; keyId?: string } = {},
+  options: { token?: string; port?: number; environment?: string; gateway?: string } = {},
 ): Promise<FakeControlPlane> {
   const token = options.token ?? 'gw_test_token_0123456789';
-  const keyId = options.keyId ?? 'k1';
+  const environment = options.environment ?? 'env-1';
+  const gateway = options.gateway ?? 'gw-1';
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const keyId = keyIdOf(publicKey);
   const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
   const tokens = new Set([token]);
   let definition: Record<string, unknown> = { version: 1, apis: [] };
@@ -53,7 +60,17 @@ export async function startFakeControlPlane(
   const streams = new Set<http.ServerResponse>();
   let transform: ((m: Record<string, unknown>) => Record<string, unknown>) | undefined;
 
-  const signed = (message: Record<string, unknown>) => signMessage(message, privateKey, keyId);
+  const signed = (message: Record<string, unknown>) =>
+    sign({
+      protocol: PROTOCOL_VERSION,
+      environment,
+      gateway,
+      issuedAt: new Date().toISOString(),
+      keys: [{ keyId, alg: 'Ed25519', publicKeyPem }],
+      ...message,
+    });
+  const sign = (message: Record<string, unknown>) =>
+    signMessage(message as unknown as UnsignedMessage, [{ keyId, privateKey }]) as unknown as Record<string, unknown>;
   const definitionVersion = () => createHash('sha256').update(canonicalJson(definition)).digest('hex').slice(0, 16);
   const changed = (change: Omit<Change, 'cursor'>) => {
     cursor++;
@@ -64,7 +81,7 @@ export async function startFakeControlPlane(
 
   const syncAnswer = (from: string | null): Record<string, unknown> => {
     const since = from?.startsWith('c:') ? Number(from.slice(2)) : Number.NaN;
-    if (since === cursor) return { kind: 'unchanged', cursor: `c:${cursor}` };
+    if (since === cursor) return signed({ kind: 'unchanged', cursor: `c:${cursor}` });
     if (Number.isInteger(since) && since >= definitionCursor && since < cursor) {
       const touched = new Set(changes.filter((c) => c.cursor > since && c.appId).map((c) => c.appId!));
       const upsert = [...touched].filter((id) => applications.has(id)).map((id) => applications.get(id)!);
@@ -89,6 +106,10 @@ export async function startFakeControlPlane(
     url: '',
     port: options.port ?? 0,
     publicKeyPem,
+    keyId,
+    privateKey,
+    environment,
+    gateway,
     token,
     syncAnswers: [],
     heartbeats: [],
@@ -143,7 +164,7 @@ export async function startFakeControlPlane(
           return json(res, 200, { keyId, alg: 'Ed25519', publicKeyPem });
         case 'GET /api/v1/gateway/sync': {
           let answer = syncAnswer(url.searchParams.get('cursor'));
-          if (transform && answer.kind !== 'unchanged') answer = transform(structuredClone(answer));
+          if (transform) answer = transform(structuredClone(answer));
           fake.syncAnswers.push(String(answer.kind));
           return json(res, 200, answer);
         }
@@ -178,14 +199,10 @@ export async function startFakeControlPlane(
   return fake;
 }
 
-export function signMessage(
-  message: Record<string, unknown>,
-  privateKey: KeyObject,
-  keyId: string,
-): Record<string, unknown> {
-  const { signature: _drop, ...rest } = message;
-  const value = sign(null, Buffer.from(canonicalJson(rest)), privateKey).toString('base64');
-  return { ...rest, signature: { alg: 'Ed25519', keyId, value } };
+/** Signs (or re-signs) a message with the fake's key, as the control plane does. */
+export function resign(fake: FakeControlPlane, message: Record<string, unknown>): SyncMessage {
+  const { signatures: _drop, ...rest } = message;
+  return signMessage(rest as unknown as UnsignedMessage, [{ keyId: fake.keyId, privateKey: fake.privateKey }]);
 }
 
 function json(res: http.ServerResponse, status: number, body: unknown): void {

@@ -1,0 +1,3 @@
+export * from './acceptance.js';
+export * from './messages.js';
+export * from './signing.js';

@@ -1,0 +1,208 @@
+/**
+ * The hybrid wire contract (docs/hybrid-protocol.md), the one definition both planes use: the
+ * control plane's route schemas and the gateway's compiled validators are these objects.
+ *
+ * Compatibility rule (tested both ways in protocol.test.ts):
+ *  - `protocol` is the contract version. Within a version, changes are additive only: a new member
+ *    is optional and its absence means the behaviour before it existed. Receivers ignore members
+ *    they do not know; the signature covers them anyway (it is over the message as received), so a
+ *    gateway verifies a newer control plane's message and applies what it understands.
+ *  - A change older receivers would misread bumps `protocol`. A gateway refuses a message whose
+ *    version is above PROTOCOL_VERSION ("upgrade the gateway") or below MIN_PROTOCOL_VERSION
+ *    ("upgrade the control plane": version 1 messages were not bound to an environment, gateway and
+ *    position, so accepting them would reopen replay), and keeps serving what it has.
+ *  - Bodies gateways send (heartbeat, analytics) accept unknown members, so a newer gateway can
+ *    report to an older control plane.
+ */
+import Type, { type Static, type TSchema } from 'typebox';
+
+export const PROTOCOL_VERSION = 2;
+export const MIN_PROTOCOL_VERSION = 2;
+
+export const CURSOR_PATTERN = '^c:\\d{1,15}$';
+
+export const MessageSignature = Type.Object(
+  {
+    alg: Type.Literal('Ed25519'),
+    keyId: Type.String({ minLength: 1, maxLength: 100, description: 'The signing key (see `keys`).' }),
+    value: Type.String({
+      minLength: 1,
+      maxLength: 200,
+      description: 'Base64 Ed25519 signature of the canonical bytes.',
+    }),
+  },
+  { additionalProperties: true },
+);
+export type MessageSignature = Static<typeof MessageSignature>;
+
+export const PublishedKey = Type.Object(
+  {
+    keyId: Type.String({ minLength: 1, maxLength: 100 }),
+    alg: Type.Literal('Ed25519'),
+    publicKeyPem: Type.String({ minLength: 1, maxLength: 1000 }),
+    notAfter: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description: 'The key is retired then: messages it signs are refused after.',
+      }),
+    ),
+  },
+  { additionalProperties: true },
+);
+export type PublishedKey = Static<typeof PublishedKey>;
+
+/** Members every sync message has: what it is bound to, where it stands, who signed it. */
+const common = {
+  protocol: Type.Integer({ minimum: 1, description: 'Contract version (see the compatibility rule).' }),
+  environment: Type.String({ minLength: 1, maxLength: 200, description: 'Environment id the message is for.' }),
+  gateway: Type.String({ minLength: 1, maxLength: 200, description: 'Gateway id the message is for.' }),
+  cursor: Type.String({ pattern: CURSOR_PATTERN, description: "Position in the environment's change log." }),
+  issuedAt: Type.String({ format: 'date-time', description: 'When the control plane issued the message.' }),
+  keys: Type.Optional(
+    Type.Array(PublishedKey, {
+      minItems: 1,
+      maxItems: 8,
+      description: "The control plane's signing keys (current, and previous until its notAfter) for key rotation.",
+    }),
+  ),
+  signatures: Type.Array(MessageSignature, {
+    minItems: 1,
+    maxItems: 8,
+    description: 'One per active signing key; a gateway needs one from a key it trusts.',
+  }),
+};
+
+const ApplicationRef = Type.Object(
+  { id: Type.String({ minLength: 1, maxLength: 200 }) },
+  { additionalProperties: true, description: 'An application as in the config document (validated when applied).' },
+);
+
+export const SnapshotMessage = Type.Object(
+  {
+    kind: Type.Literal('snapshot'),
+    ...common,
+    definitionVersion: Type.String({ minLength: 1, maxLength: 200 }),
+    document: Type.Record(Type.String(), Type.Unknown(), { description: "The gateway's shard of the document." }),
+  },
+  { additionalProperties: true },
+);
+export type SnapshotMessage = Static<typeof SnapshotMessage>;
+
+export const DeltaMessage = Type.Object(
+  {
+    kind: Type.Literal('delta'),
+    ...common,
+    fromCursor: Type.String({ pattern: CURSOR_PATTERN }),
+    definitionVersion: Type.String({ minLength: 1, maxLength: 200 }),
+    applications: Type.Object(
+      {
+        upsert: Type.Array(ApplicationRef),
+        delete: Type.Array(Type.String({ minLength: 1, maxLength: 200 })),
+      },
+      { additionalProperties: true },
+    ),
+  },
+  { additionalProperties: true },
+);
+export type DeltaMessage = Static<typeof DeltaMessage>;
+
+export const UnchangedMessage = Type.Object(
+  { kind: Type.Literal('unchanged'), ...common },
+  { additionalProperties: true },
+);
+export type UnchangedMessage = Static<typeof UnchangedMessage>;
+
+export const SyncMessage = Type.Union([SnapshotMessage, DeltaMessage, UnchangedMessage], {
+  description: 'See docs/hybrid-protocol.md for each kind.',
+});
+export type SyncMessage = Static<typeof SyncMessage>;
+/** Messages that carry config (kept in the gateway's backup). */
+export type ConfigMessage = SnapshotMessage | DeltaMessage;
+
+/** A message before it is signed. */
+export type UnsignedMessage<M extends SyncMessage = SyncMessage> = M extends unknown ? Omit<M, 'signatures'> : never;
+/** What the control plane builds: the signer adds `keys` and `signatures`. */
+export type MessageBody<M extends SyncMessage = SyncMessage> = M extends unknown
+  ? Omit<M, 'signatures' | 'keys'>
+  : never;
+
+export const SigningKeyAnswer = Type.Object(
+  {
+    keyId: Type.String(),
+    alg: Type.Literal('Ed25519'),
+    publicKeyPem: Type.String(),
+    keys: Type.Optional(Type.Array(PublishedKey, { description: 'Every key in use (current first).' })),
+  },
+  { additionalProperties: true },
+);
+export type SigningKeyAnswer = Static<typeof SigningKeyAnswer>;
+
+const nullable = <T extends TSchema>(schema: T) => Type.Optional(Type.Union([schema, Type.Null()]));
+
+export const Heartbeat = Type.Object(
+  {
+    protocol: Type.Optional(Type.Integer({ minimum: 1, description: 'Highest contract version the gateway speaks.' })),
+    instanceId: Type.Optional(Type.String({ maxLength: 200, description: 'Id of the gateway process.' })),
+    version: Type.Optional(Type.String({ maxLength: 100 })),
+    hostname: Type.Optional(Type.String({ maxLength: 255 })),
+    configVersion: nullable(Type.String({ maxLength: 200 })),
+    cursor: nullable(Type.String({ maxLength: 200 })),
+    appliedRevisions: Type.Optional(
+      Type.Record(Type.String(), Type.Integer({ minimum: 0 }), { description: 'API id -> revision served.' }),
+    ),
+    uptimeSeconds: Type.Optional(Type.Number({ minimum: 0 })),
+    requests: Type.Optional(Type.Record(Type.String(), Type.Number())),
+    capabilities: Type.Optional(
+      Type.Array(
+        Type.Object({
+          name: Type.String({ maxLength: 200 }),
+          version: Type.String({ maxLength: 100 }),
+          kind: Type.String({ maxLength: 50 }),
+        }),
+        { maxItems: 1000 },
+      ),
+    ),
+    backup: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    errors: Type.Optional(
+      Type.Array(Type.Object({ at: Type.String({ maxLength: 64 }), message: Type.String({ maxLength: 2000 }) }), {
+        maxItems: 100,
+      }),
+    ),
+  },
+  { additionalProperties: true },
+);
+export type Heartbeat = Static<typeof Heartbeat>;
+
+export const HeartbeatAnswer = Type.Object(
+  { serverTime: Type.String({ format: 'date-time' }), heartbeatInterval: Type.String() },
+  { additionalProperties: false },
+);
+export type HeartbeatAnswer = Static<typeof HeartbeatAnswer>;
+
+export const AnalyticsRecord = Type.Object(
+  {
+    id: Type.String({ format: 'uuid', description: 'Unique per request: replays are deduplicated on it.' }),
+    time: Type.String({ format: 'date-time' }),
+    api: nullable(Type.String({ maxLength: 200 })),
+    plan: nullable(Type.String({ maxLength: 200 })),
+    application: nullable(Type.String({ maxLength: 200 })),
+    subscription: nullable(Type.String({ maxLength: 200 })),
+    method: Type.String({ minLength: 1, maxLength: 16 }),
+    route: nullable(Type.String({ maxLength: 500 })),
+    status: Type.Integer({ minimum: 100, maximum: 599 }),
+    latencyMs: Type.Number({ minimum: 0 }),
+    upstreamLatencyMs: nullable(Type.Number({ minimum: 0 })),
+    bytesIn: nullable(Type.Integer({ minimum: 0 })),
+    bytesOut: nullable(Type.Integer({ minimum: 0 })),
+    clientIp: nullable(Type.String({ maxLength: 64 })),
+    errorCode: nullable(Type.String({ maxLength: 100 })),
+  },
+  { additionalProperties: true },
+);
+export type AnalyticsRecord = Static<typeof AnalyticsRecord>;
+
+export const MAX_ANALYTICS_BATCH = 5000;
+export const AnalyticsBatch = Type.Object(
+  { records: Type.Array(AnalyticsRecord, { maxItems: MAX_ANALYTICS_BATCH }) },
+  { additionalProperties: true },
+);

@@ -1,0 +1,117 @@
+/**
+ * The one implementation of message signing (control plane), verification and key-rotation
+ * following (gateway). Ed25519 over the canonical bytes: the message without its `signatures`
+ * member, keys sorted recursively (canonicalJson), so unknown members are covered too.
+ */
+import { createHash, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
+import { canonicalJson } from '@gatehouse/core';
+import type { MessageSignature, PublishedKey, SyncMessage, UnsignedMessage } from './messages.js';
+
+export interface SigningKey {
+  keyId: string;
+  privateKey: KeyObject;
+}
+
+/** `ed25519-<first 16 hex of sha256(SPKI DER)>`: derivable from the public key alone. */
+export function keyIdOf(publicKey: KeyObject | string): string {
+  const key = typeof publicKey === 'string' ? createPublicKey(publicKey) : publicKey;
+  const der = key.export({ type: 'spki', format: 'der' });
+  return `ed25519-${createHash('sha256').update(der).digest('hex').slice(0, 16)}`;
+}
+
+export function canonicalBytes(message: object): Buffer {
+  const { signatures: _signatures, ...rest } = message as Record<string, unknown>;
+  return Buffer.from(canonicalJson(rest));
+}
+
+/** The message with one signature per key (during a rotation overlap: the current and the previous). */
+export function signMessage<M extends SyncMessage>(message: UnsignedMessage<M>, keys: readonly SigningKey[]): M {
+  if (keys.length === 0) throw new Error('signMessage: no signing key');
+  const bytes = canonicalBytes(message);
+  const signatures: MessageSignature[] = keys.map((k) => ({
+    alg: 'Ed25519',
+    keyId: k.keyId,
+    value: sign(null, bytes, k.privateKey).toString('base64'),
+  }));
+  return { ...message, signatures } as unknown as M;
+}
+
+export interface TrustedKey {
+  keyId: string;
+  publicKeyPem: string;
+  key: KeyObject;
+  /** Epoch ms after which this key's signatures are refused (a retired key). */
+  notAfter?: number;
+}
+
+/** The keys a gateway accepts signatures from, by key id. */
+export type KeyRing = ReadonlyMap<string, TrustedKey>;
+
+export function trustedKey(publicKeyPem: string, notAfter?: number): TrustedKey {
+  const key = createPublicKey(publicKeyPem);
+  if (key.asymmetricKeyType !== 'ed25519') throw new Error('the control-plane public key must be an Ed25519 key');
+  return { keyId: keyIdOf(key), publicKeyPem, key, ...(notAfter === undefined ? {} : { notAfter }) };
+}
+
+export function keyRing(keys: Iterable<TrustedKey>): KeyRing {
+  return new Map([...keys].map((k) => [k.keyId, k]));
+}
+
+export type Verification = { ok: true; keyId: string } | { ok: false; reason: string };
+
+/** Valid when one signature is by a key of the ring that has not retired and verifies. */
+export function verifyMessage(message: SyncMessage, ring: KeyRing, now = Date.now()): Verification {
+  const bytes = canonicalBytes(message);
+  let invalid: string | undefined;
+  for (const signature of message.signatures) {
+    const trusted = ring.get(signature.keyId);
+    if (!trusted) continue;
+    if (trusted.notAfter !== undefined && now > trusted.notAfter) {
+      invalid = `signed by key "${signature.keyId}", retired at ${new Date(trusted.notAfter).toISOString()}`;
+      continue;
+    }
+    if (verify(null, bytes, trusted.key, Buffer.from(signature.value, 'base64')))
+      return { ok: true, keyId: trusted.keyId };
+    invalid = `invalid signature by key "${signature.keyId}"`;
+  }
+  if (invalid) return { ok: false, reason: invalid };
+  const by = message.signatures.map((s) => `"${s.keyId}"`).join(', ');
+  const trusts = [...ring.keys()].map((k) => `"${k}"`).join(', ') || 'no key';
+  return { ok: false, reason: `signed by ${by}, but this gateway trusts ${trusts}` };
+}
+
+/**
+ * The ring after a verified message: the keys it publishes replace the ring (a rotation is followed:
+ * the new key joins, a retired one leaves). Called only with a message a trusted key verified, so
+ * the new keys are vouched for by a key already trusted. Without `keys` (an older control plane)
+ * the ring stays. Keys whose key id does not match their public key are ignored.
+ */
+export function followKeys(ring: KeyRing, published: readonly PublishedKey[] | undefined): KeyRing {
+  if (!published || published.length === 0) return ring;
+  const next = new Map<string, TrustedKey>();
+  for (const entry of published) {
+    let key: TrustedKey;
+    try {
+      key = trustedKey(entry.publicKeyPem, entry.notAfter === undefined ? undefined : Date.parse(entry.notAfter));
+    } catch {
+      continue;
+    }
+    if (key.keyId === entry.keyId) next.set(key.keyId, key);
+  }
+  return next.size > 0 ? next : ring;
+}
+
+export function sameRing(a: KeyRing, b: KeyRing): boolean {
+  if (a.size !== b.size) return false;
+  for (const [id, key] of a) if (b.get(id)?.notAfter !== key.notAfter) return false;
+  return true;
+}
+
+export function publishedKeys(ring: KeyRing): PublishedKey[] {
+  return [...ring.values()].map((k) => ({
+    keyId: k.keyId,
+    alg: 'Ed25519' as const,
+    publicKeyPem: k.publicKeyPem,
+    ...(k.notAfter === undefined ? {} : { notAfter: new Date(k.notAfter).toISOString() }),
+  }));
+}
