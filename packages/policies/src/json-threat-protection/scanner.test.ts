@@ -170,11 +170,11 @@ describe('JsonScanner limits', () => {
     expect(scan('{"we ird":[1,2]}', { maxArraySize: 1 })).toMatchObject({ path: 'body["we ird"]' });
   });
 
-  it('stops hostile input early and scans a megabyte in milliseconds', () => {
-    const deep = Buffer.from('['.repeat(5_000_000));
-    let started = performance.now();
+  it('stops hostile input at the first exceeded limit, without reading the rest', () => {
+    // Past the depth limit come bytes that are not JSON: a scanner that read on would report a syntax
+    // error instead. (Speed is the benchmark's business, not a timed unit test's.)
+    const deep = Buffer.from(`${'['.repeat(33)}${'x'.repeat(5_000_000)}`);
     expect(scanJson(deep, { ...OPEN, maxDepth: 32 })).toMatchObject({ limit: 'maxDepth' });
-    expect(performance.now() - started).toBeLessThan(50);
 
     const items = Array.from({ length: 20_000 }, (_, i) => ({
       id: i,
@@ -184,8 +184,7 @@ describe('JsonScanner limits', () => {
     }));
     const megabyte = Buffer.from(JSON.stringify({ items }));
     expect(megabyte.length).toBeGreaterThan(1_000_000);
-    started = performance.now();
     expect(scanJson(megabyte, { ...OPEN, maxArraySize: 100_000 })).toBeUndefined();
-    expect(performance.now() - started).toBeLessThan(500);
+    expect(scanJson(megabyte, { ...OPEN, maxArraySize: 19_999 })).toMatchObject({ limit: 'maxArraySize' });
   });
 });
