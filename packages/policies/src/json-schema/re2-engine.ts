@@ -37,10 +37,19 @@ function toRe2Syntax(pattern: string): string {
   });
 }
 
+/** Compiled patterns by source: documents repeat theirs (Stripe's `^[a-z]{3}$` hundreds of times). */
+const compiled = new Map<string, RE2JS>();
+const CACHE_SIZE = 2000;
+
 /** Compiles a pattern with RE2; throws a readable error when RE2 cannot express it (backreferences, lookaround). */
 export function compileRe2(pattern: string): RE2JS {
+  const cached = compiled.get(pattern);
+  if (cached) return cached;
   try {
-    return RE2JS.compile(toRe2Syntax(pattern));
+    const re = RE2JS.compile(toRe2Syntax(pattern));
+    if (compiled.size >= CACHE_SIZE) compiled.clear();
+    compiled.set(pattern, re);
+    return re;
   } catch (error) {
     throw new Error(
       `pattern ${JSON.stringify(pattern)} is not supported by the linear-time (RE2) engine: ${(error as Error).message}`,

@@ -31,6 +31,8 @@ export interface SchemaCheckOptions {
   refOverridesSiblings?: boolean;
   /** Keywords accepted without Ajv knowing them (OpenAPI's `x-` extensions); collected in `extensions`. */
   isExtension?: (keyword: string) => boolean;
+  /** Checks a `$ref` (returns a problem, or undefined when it resolves). */
+  checkRef?: (ref: string, at: string) => string | undefined;
   /** Schema objects already checked (shared across calls so a document's components are walked once). */
   seen?: WeakSet<object>;
 }
@@ -78,6 +80,10 @@ export function checkSchema(
         continue;
       }
       if (key === 'pattern' && typeof value === 'string') tryPattern(value, here, result.problems);
+      if (key === '$ref' && typeof value === 'string' && options.checkRef) {
+        const problem = options.checkRef(value, here);
+        if (problem) result.problems.push(problem);
+      }
       if (typeof value !== 'object' || value === null) continue;
       if (SCHEMA_MAPS.has(key) && !Array.isArray(value)) {
         for (const [name, sub] of Object.entries(value)) {

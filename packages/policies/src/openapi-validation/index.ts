@@ -47,8 +47,8 @@ export const openapiValidationPolicy = definePolicy<OpenApiValidationConfig>({
         }
         const match = matcher.match(path);
         if (!match) return unknown(new GatewayError('no_route', { detail: 'the API description has no such path' }));
-        const op = match.value.operations.get(ctx.request.method);
-        if (!op) {
+        const handle = match.value.operations.get(ctx.request.method);
+        if (!handle) {
           return unknown(
             new GatewayError('method_not_allowed', {
               detail: `${ctx.request.method} is not described for this path`,
@@ -56,10 +56,11 @@ export const openapiValidationPolicy = definePolicy<OpenApiValidationConfig>({
             }),
           );
         }
+        const op = handle.compiled();
         const { query, headers } = ctx.request;
         const errors: InvalidParam[] = validateParameters(op, { pathParams: match.params, query, headers }, enabled);
         if (config.unknownQueryParameters === 'reject') errors.push(...unknownQueryParameters(op, query));
-        if (config.validateBody && op.body) errors.push(...(await validateBody(op.body, ctx)));
+        if (config.validateBody && op.body) errors.push(...(await validateBody(op.body, ctx, config.maxDepth)));
         if (errors.length === 0) return;
         const listed = errors.slice(0, config.maxErrors);
         throw new GatewayError('validation_failed', {
