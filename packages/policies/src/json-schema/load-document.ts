@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 
-function readText(source: string, resolvePath: (path: string) => string, what: string): string {
+export function readText(source: string, resolvePath: (path: string) => string, what: string): string {
   try {
     return readFileSync(resolvePath(source), 'utf8');
   } catch (error) {
@@ -11,7 +11,7 @@ function readText(source: string, resolvePath: (path: string) => string, what: s
   }
 }
 
-function parseText(text: string, source: string, what: string): unknown {
+export function parseText(text: string, source: string, what: string): unknown {
   // JSON files go through JSON.parse: the YAML parser takes seconds on a multi-megabyte OpenAPI document.
   if (source.toLowerCase().endsWith('.json') || /^\s*[{[]/.test(text.slice(0, 64))) {
     try {

@@ -1,8 +1,9 @@
 import { GatewayError, type InvalidParam } from '@gatehouse/core';
-import { loadDocument } from '../json-schema/load-document.js';
+import { loadDocument, parseText, readText } from '../json-schema/load-document.js';
 import { definePolicy } from '../sdk/define.js';
 import type { RequestContext } from '../sdk/types.js';
 import { prepareDocument } from './document.js';
+import { cachedDocument, documentKey } from './document-cache.js';
 import { compileDocument, type Location } from './operations.js';
 import { type OpenApiValidationConfig, OpenApiValidationConfigSchema } from './schema.js';
 import { unknownQueryParameters, validateBody, validateParameters } from './validate-request.js';
@@ -22,8 +23,16 @@ export const openapiValidationPolicy = definePolicy<OpenApiValidationConfig>({
       throw new Error("no OpenAPI document: set the API's `openapi` or this policy's `document`");
     }
     const what = config.document === undefined ? "the API's openapi document" : 'document';
-    const document = prepareDocument(loadDocument(source, (p) => env.resolvePath(p), what));
-    const { matcher } = compileDocument(document);
+    const resolve = (p: string) => env.resolvePath(p);
+    // File documents are keyed by their text (read, not parsed); inline ones by their JSON.
+    const text = typeof source === 'string' ? readText(source, resolve, what) : JSON.stringify(source);
+    const { matcher } = cachedDocument(documentKey(text), () => {
+      const root = typeof source === 'string' ? parseText(text, source, what) : loadDocument(source, resolve, what);
+      if (typeof root !== 'object' || root === null || Array.isArray(root)) {
+        throw new Error(`${what} file "${String(source)}" must contain an object`);
+      }
+      return compileDocument(prepareDocument(root as Record<string, unknown>));
+    });
     const serverPath = config.serverPath.replace(/\/+$/, '');
     const enabled: Record<Location, boolean> = {
       path: config.validatePath,
