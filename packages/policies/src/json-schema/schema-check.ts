@@ -72,19 +72,21 @@ export function checkSchema(
     const object = node as Record<string, unknown>;
     if (object.$dynamicRef !== undefined) usesDynamicRef = true;
     if (object.$dynamicAnchor !== undefined && at !== pointer && object.$id === undefined) misplacedAnchors.push(at);
-    for (const [key, value] of Object.entries(node)) {
-      const here = `${at}/${escapeSegment(key)}`;
+    for (const key of Object.keys(object)) {
+      const value = object[key];
       if (!ajv.RULES.keywords[key] && !CORE_IDENTIFIERS.has(key)) {
         if (options.isExtension?.(key)) result.extensions.add(key);
         else result.problems.push(`${at || '/'}: unknown keyword "${key}"`);
         continue;
       }
-      if (key === 'pattern' && typeof value === 'string') tryPattern(value, here, result.problems);
+      if (key === 'pattern' && typeof value === 'string') tryPattern(value, `${at}/pattern`, result.problems);
       if (key === '$ref' && typeof value === 'string' && options.checkRef) {
-        const problem = options.checkRef(value, here);
+        const problem = options.checkRef(value, `${at}/$ref`);
         if (problem) result.problems.push(problem);
       }
+      // Most keywords (descriptions, bounds) hold no subschema: their pointer is never built.
       if (typeof value !== 'object' || value === null) continue;
+      const here = `${at}/${escapeSegment(key)}`;
       if (SCHEMA_MAPS.has(key) && !Array.isArray(value)) {
         for (const [name, sub] of Object.entries(value)) {
           if (key === 'patternProperties') tryPattern(name, here, result.problems);
