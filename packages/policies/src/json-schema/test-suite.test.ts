@@ -1,8 +1,11 @@
 /**
- * The official JSON Schema Test Suite (required tests of draft-07, 2019-09 and 2020-12, vendored in
- * test-fixtures/json-schema-test-suite) run through the real policy: the schema compiled at load as
- * a `json-schema` config, each instance sent as a request body. Valid instances must pass, invalid
- * ones must answer 400 validation_failed; nothing may throw anything else.
+ * The official JSON Schema Test Suite (required tests of draft-07, 2019-09 and 2020-12) run through
+ * the real policy: the schema compiled at load as a `json-schema` config, each instance sent as a
+ * request body. Valid instances must pass, invalid ones must answer 400 validation_failed; nothing may
+ * throw anything else. The suite is not in the npm registry in a usable form and is not committed
+ * here: point JSON_SCHEMA_TEST_SUITE at a checkout's `tests` folder to run it (a conformance check,
+ * about 70 s; figures in docs/security.md). The failing classes it found have their own tests beside
+ * the policy and in the hostile suite.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +15,7 @@ import { createTestContext } from '../testing/context.js';
 import { jsonSchemaPolicy } from './index.js';
 import { instantiate } from './test-support/env.js';
 
-const SUITE = join(import.meta.dirname, '../../test-fixtures/json-schema-test-suite/tests');
+const SUITE = process.env.JSON_SCHEMA_TEST_SUITE;
 
 interface SuiteGroup {
   description: string;
@@ -188,10 +191,16 @@ async function outcome(handlers: ReturnType<typeof instantiate>, data: unknown):
   }
 }
 
-for (const draft of Object.keys(DIALECTS) as Array<keyof typeof DIALECTS>) {
+describe.skipIf(!SUITE)('JSON Schema Test Suite (set JSON_SCHEMA_TEST_SUITE to run it)', () => {
+  it('is a folder with the three drafts', () => {
+    for (const draft of Object.keys(DIALECTS)) expect(readdirSync(join(SUITE!, draft)).length).toBeGreaterThan(0);
+  });
+});
+
+for (const draft of SUITE ? (Object.keys(DIALECTS) as Array<keyof typeof DIALECTS>) : []) {
   describe(`JSON Schema Test Suite: ${draft}`, () => {
-    for (const file of readdirSync(join(SUITE, draft)).filter((f) => f.endsWith('.json'))) {
-      const groups = JSON.parse(readFileSync(join(SUITE, draft, file), 'utf8')) as SuiteGroup[];
+    for (const file of readdirSync(join(SUITE!, draft)).filter((f) => f.endsWith('.json'))) {
+      const groups = JSON.parse(readFileSync(join(SUITE!, draft, file), 'utf8')) as SuiteGroup[];
       const name = file.replace(/\.json$/, '');
       it(name, async () => {
         const mismatches: string[] = [];
