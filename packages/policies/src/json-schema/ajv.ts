@@ -5,10 +5,12 @@
  */
 import type { InvalidParam } from '@gatehouse/core';
 import { Ajv, type ErrorObject, type Options } from 'ajv';
+import { Ajv2019 } from 'ajv/dist/2019.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
+import { re2RegExp } from './re2-engine.js';
 
-export type AnyAjv = Ajv | Ajv2020;
+export type AnyAjv = Ajv | Ajv2019 | Ajv2020;
 
 // ajv-formats is CommonJS: depending on the loader the plugin is the module itself or its `default`.
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
@@ -17,19 +19,35 @@ const addFormats = ((addFormatsModule as unknown as { default?: unknown }).defau
 
 const INT32 = 2 ** 31;
 
-export type SchemaDialect = 'draft-07' | '2020-12';
+export type SchemaDialect = 'draft-07' | '2019-09' | '2020-12';
 
-/** Picks the dialect from a schema's `$schema` (2019-09 and 2020-12 share Ajv2020's vocabulary). */
+/** Picks the dialect from a schema's `$schema`; draft-07 when absent. */
 export function dialectOf(schema: unknown): SchemaDialect {
   const declared =
     typeof schema === 'object' && schema !== null ? (schema as { $schema?: unknown }).$schema : undefined;
-  return typeof declared === 'string' && /2019-09|2020-12/.test(declared) ? '2020-12' : 'draft-07';
+  if (typeof declared !== 'string') return 'draft-07';
+  if (declared.includes('2020-12')) return '2020-12';
+  if (declared.includes('2019-09')) return '2019-09';
+  return 'draft-07';
 }
 
 export function createAjv(dialect: SchemaDialect, options: Options = {}): AnyAjv {
-  // strict: false tolerates vocabulary Ajv does not know (OpenAPI's example, xml, discriminator...).
-  const base: Options = { allErrors: true, strict: false, logger: false, ...options };
-  const ajv = dialect === '2020-12' ? new Ajv2020(base) : new Ajv(base);
+  const base: Options = {
+    allErrors: true,
+    // Unknown keywords are refused by checkSchema (schema-check.ts), with their path. Ajv's own strict
+    // mode also refuses valid schemas (`additionalItems` beside a single `items`), so it stays off.
+    strictSchema: false,
+    strictNumbers: true,
+    strictTypes: false,
+    strictTuples: false,
+    strictRequired: false,
+    // `required: ["constructor"]` must not be met by Object.prototype.
+    ownProperties: true,
+    code: { regExp: re2RegExp },
+    logger: false,
+    ...options,
+  };
+  const ajv = dialect === '2020-12' ? new Ajv2020(base) : dialect === '2019-09' ? new Ajv2019(base) : new Ajv(base);
   addFormats(ajv);
   ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= -INT32 && n < INT32 });
   ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isInteger(n) });

@@ -197,3 +197,90 @@ describe('json-schema example', () => {
     await handlers.close?.();
   });
 });
+
+describe('json-schema: validation that means what the schema says', () => {
+  const post = (body: string) => createTestContext({ method: 'POST', headers: json, body });
+
+  it('counts only own properties: required constructor/toString is not met by {}', async () => {
+    const handlers = instantiate(jsonSchemaPolicy, {
+      schema: { type: 'object', required: ['constructor', 'toString'] },
+    });
+    const error = await rejection(handlers.request!(post('{}')));
+    expect(error.errors).toEqual([
+      { path: '/constructor', message: 'is required' },
+      { path: '/toString', message: 'is required' },
+    ]);
+    await handlers.request!(post('{"constructor":1,"toString":2}'));
+  });
+
+  it('accepts boolean schemas and enum: [] and applies them', async () => {
+    await instantiate(jsonSchemaPolicy, { schema: true }).request!(post('[1]'));
+    await rejection(instantiate(jsonSchemaPolicy, { schema: false }).request!(post('{}')));
+    await rejection(instantiate(jsonSchemaPolicy, { schema: { enum: [] } }).request!(post('1')));
+  });
+
+  it('supports draft 2019-09 ($recursiveRef, dependentRequired)', async () => {
+    const handlers = instantiate(jsonSchemaPolicy, {
+      schema: {
+        $schema: 'https://json-schema.org/draft/2019-09/schema',
+        $recursiveAnchor: true,
+        type: 'object',
+        dependentRequired: { a: ['b'] },
+        properties: { child: { $recursiveRef: '#' } },
+      },
+    });
+    await handlers.request!(post('{"a":1,"b":2,"child":{"a":1,"b":2}}'));
+    const error = await rejection(handlers.request!(post('{"child":{"a":1}}')));
+    expect(error.errors?.[0]).toMatchObject({ path: '/child' });
+  });
+
+  it('refuses unknown (misspelled) keywords at load, with their path', () => {
+    expect(() =>
+      instantiate(jsonSchemaPolicy, { schema: { properties: { age: { type: 'integer', minimun: 0 } } } }),
+    ).toThrow('schema#/properties/age: unknown keyword "minimun"');
+  });
+
+  it('runs pattern and patternProperties on RE2 and refuses what RE2 cannot run, with the path', async () => {
+    expect(() => instantiate(jsonSchemaPolicy, { schema: { properties: { a: { pattern: '^(?=x)' } } } })).toThrow(
+      'schema#/properties/a/pattern: pattern "^(?=x)" is not supported by the linear-time (RE2) engine',
+    );
+    expect(() => instantiate(jsonSchemaPolicy, { schema: { patternProperties: { '(a)\\1': {} } } })).toThrow(
+      'schema#/patternProperties',
+    );
+    const handlers = instantiate(jsonSchemaPolicy, {
+      schema: { properties: { a: { type: 'string', pattern: '^(a+)+$' } } },
+    });
+    const started = performance.now();
+    await rejection(handlers.request!(post(JSON.stringify({ a: `${'a'.repeat(50_000)}!` }))));
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it('answers 400 (never 500) for a body nested deeper than maxDepth against a recursive schema', async () => {
+    const schema = { $id: 'https://example.test/tree', type: 'array', items: { $ref: '#' } };
+    const handlers = instantiate(jsonSchemaPolicy, { schema });
+    const deep = `${'['.repeat(10_000)}${']'.repeat(10_000)}`;
+    const error = await rejection(handlers.request!(post(deep)));
+    expect(error.status).toBe(400);
+    expect(error.errors).toEqual([{ path: '', message: 'nests arrays/objects deeper than 100 levels' }]);
+    await handlers.request!(post(`${'['.repeat(100)}${']'.repeat(100)}`));
+    // Brackets inside strings are not nesting.
+    await instantiate(jsonSchemaPolicy, { schema: true }).request!(post(JSON.stringify('['.repeat(500))));
+  });
+
+  it('answers 400 for a $dynamicRef schema and a deep body, and refuses anchors Ajv would resolve wrongly', async () => {
+    const schema = {
+      $schema: 'https://json-schema.org/draft/2020-12/schema',
+      $dynamicAnchor: 'node',
+      type: 'array',
+      items: { $dynamicRef: '#node' },
+    };
+    const handlers = instantiate(jsonSchemaPolicy, { schema, maxDepth: 1000 });
+    await handlers.request!(post(`${'['.repeat(1000)}${']'.repeat(1000)}`));
+    expect((await rejection(handlers.request!(post(`${'['.repeat(10_000)}${']'.repeat(10_000)}`)))).status).toBe(400);
+    expect(() =>
+      instantiate(jsonSchemaPolicy, {
+        schema: { ...schema, $dynamicAnchor: undefined, $defs: { n: { $dynamicAnchor: 'node' } } },
+      }),
+    ).toThrow('schema#/$defs/n: $dynamicAnchor is supported only at the root');
+  });
+});

@@ -1,34 +1,13 @@
 import { GatewayError, type InvalidParam } from '@gatehouse/core';
-import type { ValidateFunction } from 'ajv';
 import { definePolicy } from '../sdk/define.js';
-import type { PolicyEnvironment, RequestContext } from '../sdk/types.js';
-import { ajvErrorsToPointers, createAjv, dialectOf } from './ajv.js';
-import { isJsonMediaType, loadDocument } from './load-document.js';
+import type { RequestContext } from '../sdk/types.js';
+import { checkJson } from './body.js';
+import { compileBodySchema } from './compile-schema.js';
+import { isJsonMediaType } from './load-document.js';
 import { type JsonSchemaConfig, JsonSchemaConfigSchema } from './schema.js';
-
-/** Loads and compiles a body schema once, at load time; a broken schema is a config error. */
-function compileBodySchema(source: unknown, env: PolicyEnvironment, field: string): ValidateFunction {
-  const schema = loadDocument(source, (p) => env.resolvePath(p), field);
-  try {
-    return createAjv(dialectOf(schema)).compile(schema);
-  } catch (error) {
-    throw new Error(`${field}: invalid JSON Schema: ${(error as Error).message}`);
-  }
-}
 
 function summarize(errors: InvalidParam[]): string {
   return errors.map((e) => `${e.path || '(root)'} ${e.message}`).join('; ');
-}
-
-/** Parses and validates a JSON buffer; returns the problems (empty when valid). */
-function check(validate: ValidateFunction, raw: Buffer, maxErrors: number): InvalidParam[] {
-  let data: unknown;
-  try {
-    data = JSON.parse(raw.toString('utf8'));
-  } catch {
-    return [{ path: '', message: 'is not valid JSON' }];
-  }
-  return validate(data) ? [] : ajvErrorsToPointers(validate.errors, maxErrors);
 }
 
 export const jsonSchemaPolicy = definePolicy<JsonSchemaConfig>({
@@ -71,7 +50,7 @@ export const jsonSchemaPolicy = definePolicy<JsonSchemaConfig>({
               detail: 'the request body must be JSON (application/json)',
             });
           }
-          const errors = check(requestValidator, await ctx.request.readBody(), config.maxErrors);
+          const errors = checkJson(requestValidator, await ctx.request.readBody(), config);
           if (errors.length > 0) throw new GatewayError('validation_failed', { detail: summarize(errors), errors });
         }
       : undefined;
@@ -93,7 +72,7 @@ export const jsonSchemaPolicy = definePolicy<JsonSchemaConfig>({
               return;
             }
             const raw = await ctx.response.readBody();
-            errors = check(responseValidator, raw, config.maxErrors);
+            errors = checkJson(responseValidator, raw, config);
           }
           if (errors.length === 0) return;
           ctx.log.warn({ policy: 'json-schema', status, errors }, 'upstream response does not match its schema');

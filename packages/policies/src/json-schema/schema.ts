@@ -2,8 +2,8 @@ import Type, { type Static } from 'typebox';
 
 const SchemaSource = (description: string) =>
   Type.Optional(
-    Type.Union([Type.String({ minLength: 1 }), Type.Record(Type.String(), Type.Unknown())], {
-      description: `${description} Inline JSON Schema, or a JSON/YAML file path relative to the config file. \`$schema\` selects draft-07 (default) or 2020-12.`,
+    Type.Union([Type.String({ minLength: 1 }), Type.Record(Type.String(), Type.Unknown()), Type.Boolean()], {
+      description: `${description} Inline JSON Schema (an object, or \`true\`/\`false\`), or a JSON/YAML file path relative to the config file. \`$schema\` selects draft-07 (default), 2019-09 or 2020-12. Unknown keywords and patterns RE2 cannot run are refused at load.`,
     }),
   );
 
@@ -36,10 +36,19 @@ export const JsonSchemaConfigSchema = Type.Object(
     maxErrors: Type.Optional(
       Type.Integer({ minimum: 1, maximum: 100, description: 'Most errors listed in a 400 answer.', default: 10 }),
     ),
+    maxDepth: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 1000,
+        description:
+          'Deepest nesting of arrays/objects accepted in a body; deeper bodies answer 400 without being validated.',
+        default: 100,
+      }),
+    ),
   },
   { additionalProperties: false },
 );
 
 type Raw = Static<typeof JsonSchemaConfigSchema>;
 export type JsonSchemaConfig = Raw &
-  Required<Pick<Raw, 'methods' | 'requireBody' | 'responseStatuses' | 'onResponseError' | 'maxErrors'>>;
+  Required<Pick<Raw, 'methods' | 'requireBody' | 'responseStatuses' | 'onResponseError' | 'maxErrors' | 'maxDepth'>>;

@@ -311,7 +311,9 @@ describe('openapi-validation options', () => {
         '/x': { post: { requestBody: { content: { 'application/json': { schema: { $ref: 'other.yaml#/Pet' } } } } } },
       },
     };
-    expect(() => instantiate(openapiValidationPolicy, { document: external })).toThrow(/POST \/x/);
+    expect(() => instantiate(openapiValidationPolicy, { document: external })).toThrow(
+      /\/paths\/~1x\/post\/requestBody\/.*only local \$refs/,
+    );
     expect(() =>
       instantiate(openapiValidationPolicy, { document: 'missing.yaml' }, testEnv({ resolvePath: (p) => join(dir, p) })),
     ).toThrow(/cannot read document file/);
@@ -323,5 +325,126 @@ describe('openapi-validation example', () => {
     expect(openapiValidationPolicy.example.policy).toBe('openapi-validation');
     const handlers = instantiate(openapiValidationPolicy, openapiValidationPolicy.example.config, apiEnv());
     expect(handlers.request).toBeTypeOf('function');
+  });
+});
+
+describe('openapi-validation: validation that means what the document says', () => {
+  const document = {
+    openapi: '3.0.3',
+    info: { title: 'Charges', version: '1' },
+    paths: {
+      '/charges': {
+        get: {
+          parameters: [
+            { name: 'created', in: 'query', style: 'deepObject', schema: { properties: { gt: { type: 'integer' } } } },
+            { name: 'expand', in: 'query', schema: { type: 'array', items: { type: 'string', maxLength: 5 } } },
+          ],
+          responses: { 200: { description: 'ok' } },
+        },
+        post: {
+          requestBody: {
+            content: {
+              'application/json': { schema: { type: 'object', required: ['constructor'], 'x-internal': true } },
+              'application/x-www-form-urlencoded': {
+                schema: {
+                  type: 'object',
+                  required: ['amount'],
+                  additionalProperties: false,
+                  example: { amount: 1 },
+                  properties: {
+                    amount: { type: 'integer' },
+                    metadata: { type: 'object', additionalProperties: { type: 'string', maxLength: 3 } },
+                    expand: { type: 'array', items: { type: 'string' } },
+                    items: {
+                      type: 'array',
+                      items: {
+                        type: 'object',
+                        required: ['price'],
+                        properties: { price: { type: 'string' }, quantity: { type: 'integer' } },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          responses: { 200: { description: 'ok' } },
+        },
+      },
+    },
+  };
+  const handlers = instantiate(openapiValidationPolicy, { document });
+  const form = { 'content-type': 'application/x-www-form-urlencoded' };
+  const json = { 'content-type': 'application/json' };
+
+  it('accepts form bodies with bracket names (metadata[key]=v, items[]=x, items[0][price]=p)', async () => {
+    await handlers.request!(
+      createTestContext({
+        method: 'POST',
+        path: '/charges',
+        headers: form,
+        body: 'amount=5&metadata[order]=abc&expand[]=customer&expand[]=invoice&items[0][price]=p1&items[0][quantity]=2&items[1][price]=p2',
+      }),
+    );
+    const error = await errorsOf(handlers, {
+      method: 'POST',
+      path: '/charges',
+      headers: form,
+      body: 'amount=5&metadata[order]=toolong&items[0][quantity]=x',
+    });
+    expect(error.errors).toEqual(
+      expect.arrayContaining([
+        { path: 'body.metadata.order', message: 'must NOT have more than 3 characters' },
+        { path: 'body.items[0].price', message: 'is required' },
+      ]),
+    );
+  });
+
+  it('keeps __proto__ and constructor in form names as plain data', async () => {
+    const error = await errorsOf(handlers, {
+      method: 'POST',
+      path: '/charges',
+      headers: form,
+      body: 'amount=1&__proto__[polluted]=1&constructor[prototype][x]=1',
+    });
+    expect(error.status).toBe(400);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('validates deepObject query parameters whose schema has no type, and name[] arrays', async () => {
+    await handlers.request!(createTestContext({ path: '/charges', query: 'created[gt]=5&expand[]=a' }));
+    const error = await errorsOf(handlers, { path: '/charges', query: 'created[gt]=soon&expand[]=toolong' });
+    expect(error.errors).toEqual(
+      expect.arrayContaining([
+        { path: 'query.created.gt', message: 'must be integer' },
+        { path: 'query.expand[0]', message: 'must NOT have more than 5 characters' },
+      ]),
+    );
+  });
+
+  it('counts only own properties of a JSON body and bounds its depth (400, never 500)', async () => {
+    const missing = await errorsOf(handlers, { method: 'POST', path: '/charges', headers: json, body: '{}' });
+    expect(missing.errors).toEqual([{ path: 'body.constructor', message: 'is required' }]);
+    const deep = await errorsOf(handlers, {
+      method: 'POST',
+      path: '/charges',
+      headers: json,
+      body: `${'['.repeat(10_000)}${']'.repeat(10_000)}`,
+    });
+    expect(deep.status).toBe(400);
+    expect(deep.errors).toEqual([{ path: 'body', message: 'nests arrays/objects deeper than 100 levels' }]);
+  });
+
+  it('refuses unknown keywords and patterns RE2 cannot run at load, with their pointer', () => {
+    const broken = structuredClone(document) as Record<string, any>;
+    broken.paths['/charges'].get.parameters[1].schema.items.maxLenght = 5;
+    expect(() => instantiate(openapiValidationPolicy, { document: broken })).toThrow(
+      '/paths/~1charges/get/parameters/1/schema/items: unknown keyword "maxLenght"',
+    );
+    const lookahead = structuredClone(document) as Record<string, any>;
+    lookahead.paths['/charges'].get.parameters[1].schema.items.pattern = '^(?!x)';
+    expect(() => instantiate(openapiValidationPolicy, { document: lookahead })).toThrow(
+      '/paths/~1charges/get/parameters/1/schema/items/pattern: pattern "^(?!x)" is not supported by the linear-time (RE2) engine',
+    );
   });
 });

@@ -1,8 +1,9 @@
 import { GatewayError, type InvalidParam } from '@gatehouse/core';
-import { loadDocument } from '../json-schema/load-document.js';
+import { loadDocument, parseText, readText } from '../json-schema/load-document.js';
 import { definePolicy } from '../sdk/define.js';
 import type { RequestContext } from '../sdk/types.js';
 import { prepareDocument } from './document.js';
+import { cachedDocument, documentKey } from './document-cache.js';
 import { compileDocument, type Location } from './operations.js';
 import { type OpenApiValidationConfig, OpenApiValidationConfigSchema } from './schema.js';
 import { unknownQueryParameters, validateBody, validateParameters } from './validate-request.js';
@@ -22,8 +23,16 @@ export const openapiValidationPolicy = definePolicy<OpenApiValidationConfig>({
       throw new Error("no OpenAPI document: set the API's `openapi` or this policy's `document`");
     }
     const what = config.document === undefined ? "the API's openapi document" : 'document';
-    const document = prepareDocument(loadDocument(source, (p) => env.resolvePath(p), what));
-    const { matcher } = compileDocument(document);
+    const resolve = (p: string) => env.resolvePath(p);
+    // File documents are keyed by their text (read, not parsed); inline ones by their JSON.
+    const text = typeof source === 'string' ? readText(source, resolve, what) : JSON.stringify(source);
+    const { matcher } = cachedDocument(documentKey(text), () => {
+      const root = typeof source === 'string' ? parseText(text, source, what) : loadDocument(source, resolve, what);
+      if (typeof root !== 'object' || root === null || Array.isArray(root)) {
+        throw new Error(`${what} file "${String(source)}" must contain an object`);
+      }
+      return compileDocument(prepareDocument(root as Record<string, unknown>));
+    });
     const serverPath = config.serverPath.replace(/\/+$/, '');
     const enabled: Record<Location, boolean> = {
       path: config.validatePath,
@@ -47,8 +56,8 @@ export const openapiValidationPolicy = definePolicy<OpenApiValidationConfig>({
         }
         const match = matcher.match(path);
         if (!match) return unknown(new GatewayError('no_route', { detail: 'the API description has no such path' }));
-        const op = match.value.operations.get(ctx.request.method);
-        if (!op) {
+        const handle = match.value.operations.get(ctx.request.method);
+        if (!handle) {
           return unknown(
             new GatewayError('method_not_allowed', {
               detail: `${ctx.request.method} is not described for this path`,
@@ -56,10 +65,11 @@ export const openapiValidationPolicy = definePolicy<OpenApiValidationConfig>({
             }),
           );
         }
+        const op = handle.compiled();
         const { query, headers } = ctx.request;
         const errors: InvalidParam[] = validateParameters(op, { pathParams: match.params, query, headers }, enabled);
         if (config.unknownQueryParameters === 'reject') errors.push(...unknownQueryParameters(op, query));
-        if (config.validateBody && op.body) errors.push(...(await validateBody(op.body, ctx)));
+        if (config.validateBody && op.body) errors.push(...(await validateBody(op.body, ctx, config.maxDepth)));
         if (errors.length === 0) return;
         const listed = errors.slice(0, config.maxErrors);
         throw new GatewayError('validation_failed', {

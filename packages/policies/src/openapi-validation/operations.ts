@@ -1,11 +1,17 @@
 /**
- * Compiles every operation of an OpenAPI document at load time: one Ajv validator per parameter
- * location (path, query, header, cookie) and one per request body media type. Schemas are referenced
- * by JSON pointer into the document (added to Ajv once), so local `$ref`s resolve where they were written.
+ * Indexes every operation of an OpenAPI document at load time and compiles each on its first request:
+ * one Ajv validator per parameter location (path, query, header, cookie) and one per request body
+ * media type. Compiling a Stripe-sized document up front took seconds of blocked event loop on every
+ * reload; an operation compiles only what it reaches, and components compiled for one operation are
+ * shared by the next (one Ajv per document). Schemas are referenced by JSON pointer into the document
+ * (added to Ajv once), so local `$ref`s resolve where they were written. Everything that can be refused
+ * (unknown keywords, patterns RE2 cannot run, unresolvable `$ref`s of parameters and bodies) is
+ * refused at load by checkDocument, without compiling.
  */
 import type { ValidateFunction } from 'ajv';
 import { type AnyAjv, createAjv } from '../json-schema/ajv.js';
 import { isJsonMediaType } from '../json-schema/load-document.js';
+import { checkDocument } from './check-document.js';
 import { escapePointer, type Json, type OpenApiDocument } from './document.js';
 import { PathMatcher } from './path-matcher.js';
 
@@ -47,9 +53,16 @@ export interface CompiledOperation {
   body: { required: boolean; media: MediaTypeSpec[] } | undefined;
 }
 
+/** An operation of the document, compiled on first use (then kept for the config version's life). */
+export interface OperationHandle {
+  method: string;
+  template: string;
+  compiled(): CompiledOperation;
+}
+
 export interface PathEntry {
   template: string;
-  operations: Map<string, CompiledOperation>;
+  operations: Map<string, OperationHandle>;
   /** Allow header value for 405 answers. */
   allow: string;
 }
@@ -69,6 +82,11 @@ function shapeOf(doc: OpenApiDocument, schema: unknown, pointer: string): Parame
   const types = Array.isArray(node.type) ? node.type : [node.type];
   if (types.includes('array')) return 'array';
   if (types.includes('object')) return 'object';
+  if (node.type !== undefined) return 'scalar';
+  // No `type`: what the schema constrains says what the parameter is.
+  if (node.properties !== undefined || node.additionalProperties !== undefined || node.patternProperties !== undefined)
+    return 'object';
+  if (node.items !== undefined || node.prefixItems !== undefined) return 'array';
   return 'scalar';
 }
 
@@ -115,7 +133,9 @@ function compileGroups(
             ? 'form'
             : 'simple';
       const explode = typeof param.explode === 'boolean' ? param.explode : style === 'form';
-      const shape = shapeOf(doc, param.schema, `${pointer}/schema`);
+      const inferred = shapeOf(doc, param.schema, `${pointer}/schema`);
+      // deepObject serializes objects only: a deepObject parameter is an object whatever its schema omits.
+      const shape = style === 'deepObject' && inferred === 'scalar' ? 'object' : inferred;
       // Exploded form objects spread over several query names: their names cannot be checked.
       if (shape === 'object' && location === 'query' && style === 'form') declaredQuery = undefined;
       if (shape === 'object' && style !== 'deepObject') continue; // only deepObject objects are deserialized
@@ -159,6 +179,7 @@ export function compileDocument(doc: OpenApiDocument): CompiledDocument {
   // Parameters arrive as strings, so their validator coerces ("5" -> 5); JSON bodies must be exact.
   const coercing = createAjv(doc.dialect, { coerceTypes: 'array' });
   const strict = createAjv(doc.dialect);
+  checkDocument(doc, strict);
   for (const ajv of [coercing, strict]) ajv.addSchema(doc.root, DOC_ID, undefined, false);
 
   const matcher = new PathMatcher<PathEntry>();
@@ -167,27 +188,56 @@ export function compileDocument(doc: OpenApiDocument): CompiledDocument {
     if (!template.startsWith('/')) continue; // `x-` extensions
     const base = `/paths/${escapePointer(template)}`;
     const { node: pathItem, pointer: pathPointer } = doc.resolve(rawItem, base);
-    const operations = new Map<string, CompiledOperation>();
+    const operations = new Map<string, OperationHandle>();
     for (const method of METHODS) {
       const rawOp = pathItem[method];
       if (rawOp === undefined) continue;
       const opPointer = `${pathPointer}/${method}`;
+      const upper = method.toUpperCase();
+      const fail = (error: unknown) => new Error(`${upper} ${template}: ${(error as Error).message}`);
+      let params: ReturnType<typeof collectParameters>;
       try {
-        const op = rawOp as Json;
-        const { groups, declaredQuery } = compileGroups(
-          doc,
-          coercing,
-          collectParameters(doc, pathItem, pathPointer, op, opPointer),
-        );
-        const body = compileBody(doc, strict, coercing, op.requestBody, `${opPointer}/requestBody`);
-        operations.set(method.toUpperCase(), { method: method.toUpperCase(), template, groups, declaredQuery, body });
-        operationCount++;
+        // Parameters are resolved now (cheap), so a broken parameter $ref is a load error.
+        params = collectParameters(doc, pathItem, pathPointer, rawOp as Json, opPointer);
       } catch (error) {
-        throw new Error(`${method.toUpperCase()} ${template}: ${(error as Error).message}`);
+        throw fail(error);
       }
+      let compiled: CompiledOperation | Error | undefined;
+      const compile = (): CompiledOperation => {
+        const { groups, declaredQuery } = compileGroups(doc, coercing, params);
+        const body = compileBody(doc, strict, coercing, (rawOp as Json).requestBody, `${opPointer}/requestBody`);
+        return { method: upper, template, groups, declaredQuery, body };
+      };
+      operations.set(upper, {
+        method: upper,
+        template,
+        compiled() {
+          if (compiled === undefined) {
+            try {
+              compiled = compile();
+            } catch (error) {
+              // What checkDocument could not foresee (an Ajv limit): remembered, never recompiled per request.
+              compiled = fail(error);
+            }
+          }
+          if (compiled instanceof Error) throw compiled;
+          return compiled;
+        },
+      });
+      operationCount++;
     }
-    if (operations.has('GET') && !operations.has('HEAD'))
-      operations.set('HEAD', { ...operations.get('GET')!, method: 'HEAD' });
+    if (operations.has('GET') && !operations.has('HEAD')) {
+      const get = operations.get('GET')!;
+      let head: CompiledOperation | undefined;
+      operations.set('HEAD', {
+        method: 'HEAD',
+        template,
+        compiled: () => {
+          head ??= { ...get.compiled(), method: 'HEAD' };
+          return head;
+        },
+      });
+    }
     matcher.add(template, { template, operations, allow: [...operations.keys()].join(', ') });
   }
   return { matcher, operationCount };

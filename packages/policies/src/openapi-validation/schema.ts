@@ -7,7 +7,7 @@ export const OpenApiValidationConfigSchema = Type.Object(
     document: Type.Optional(
       Type.Union([Type.String({ minLength: 1 }), Type.Record(Type.String(), Type.Unknown())], {
         description:
-          "OpenAPI 3.0/3.1 document: inline, or a JSON/YAML file path relative to the config file. Defaults to the API's `openapi`.",
+          "OpenAPI 3.0/3.1 document: inline, or a JSON/YAML file path relative to the config file. Defaults to the API's `openapi`. Unknown schema keywords (other than OpenAPI's and `x-` extensions), patterns RE2 cannot run and unresolvable `$ref`s are refused at load; each operation's validators compile on its first request.",
       }),
     ),
     serverPath: Type.Optional(
@@ -38,6 +38,15 @@ export const OpenApiValidationConfigSchema = Type.Object(
     ),
     maxErrors: Type.Optional(
       Type.Integer({ minimum: 1, maximum: 100, description: 'Most errors listed in a 400 answer.', default: 10 }),
+    ),
+    maxDepth: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 1000,
+        description:
+          'Deepest nesting of arrays/objects accepted in a JSON body; deeper bodies answer 400 without being validated.',
+        default: 100,
+      }),
     ),
   },
   { additionalProperties: false },

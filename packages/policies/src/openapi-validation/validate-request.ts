@@ -3,7 +3,9 @@
 import { pointerToPath } from '@gatehouse/config';
 import { GatewayError, type InvalidParam } from '@gatehouse/core';
 import { ajvErrorsToPointers } from '../json-schema/ajv.js';
+import { nestsDeeperThan, runValidator, tooDeep } from '../json-schema/body.js';
 import type { RequestContext } from '../sdk/types.js';
+import { parseFormBody } from './form-body.js';
 import type { CompiledOperation, Location, MediaTypeSpec, ParameterSpec } from './operations.js';
 
 export interface RequestSources {
@@ -33,6 +35,8 @@ function rawValues(
     }
     case 'query': {
       const values = sources.query.getAll(spec.name);
+      // `expand[]=a&expand[]=b`, as PHP/Rails/Stripe clients write arrays.
+      if (spec.shape === 'array') values.push(...sources.query.getAll(`${spec.name}[]`));
       return values.length === 0 ? undefined : values;
     }
     case 'header': {
@@ -134,19 +138,11 @@ function pickMediaType(media: MediaTypeSpec[], contentType: string): MediaTypeSp
   );
 }
 
-function formToObject(text: string): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [key, value] of new URLSearchParams(text)) {
-    const previous = out[key];
-    out[key] = previous === undefined ? value : Array.isArray(previous) ? [...previous, value] : [previous, value];
-  }
-  return out;
-}
-
 /** Validates the body when its media type has a schema; buffers it only then. */
 export async function validateBody(
   body: NonNullable<CompiledOperation['body']>,
   ctx: RequestContext,
+  maxDepth: number,
 ): Promise<InvalidParam[]> {
   if (!ctx.request.hasBody) return body.required ? [{ path: 'body', message: 'is required' }] : [];
   if (body.media.length === 0) return [];
@@ -158,19 +154,19 @@ export async function validateBody(
     });
   }
   if (!media.validate) return [];
-  const text = (await ctx.request.readBody()).toString('utf8');
+  const raw = await ctx.request.readBody();
   let data: unknown;
   if (media.kind === 'form') {
-    data = formToObject(text);
+    data = parseFormBody(raw.toString('utf8'));
   } else {
+    if (nestsDeeperThan(raw, maxDepth)) return [{ path: 'body', message: tooDeep(maxDepth).message }];
     try {
-      data = JSON.parse(text);
+      data = JSON.parse(raw.toString('utf8'));
     } catch {
       return [{ path: 'body', message: 'is not valid JSON' }];
     }
   }
-  if (media.validate(data)) return [];
-  return ajvErrorsToPointers(media.validate.errors, 100).map((e) => ({
+  return runValidator(media.validate, data, 100).map((e) => ({
     path: pointerToPath(e.path, 'body'),
     message: e.message,
   }));
