@@ -65,10 +65,24 @@ describe('find-replace', () => {
 
   it('rejects invalid regular expressions and flags at load', () => {
     expect(() => createPolicy(findReplacePolicy, { replacements: [{ find: '(', regex: true }] })).toThrow(
-      /not a valid regular expression/,
+      /^replacements\[0\]\.find: not a valid RE2 regular expression/,
     );
+    // RE2 has no lookaround or backreferences: refused at load rather than misread.
+    expect(() => createPolicy(findReplacePolicy, { replacements: [{ find: '(?<=a)b', regex: true }] })).toThrow(/RE2/);
+    expect(() => createPolicy(findReplacePolicy, { replacements: [{ find: '(a)\\1', regex: true }] })).toThrow(/RE2/);
     expect(() => createPolicy(findReplacePolicy, { replacements: [{ find: 'a', flags: 'x' }] })).toThrow(ConfigError);
     expect(() => createPolicy(findReplacePolicy, { replacements: [] })).toThrow(ConfigError);
+  });
+});
+
+describe('find-replace on RE2', () => {
+  it('rewrites a large body with a catastrophic-backtracking pattern in linear time', async () => {
+    const policy = createPolicy(findReplacePolicy, { replacements: [{ find: '(x+x+)+y', regex: true, replace: '-' }] });
+    const ctx = createTestContext({ method: 'POST', headers: text, body: `${'x'.repeat(50_000)}y${'x'.repeat(29)}` });
+    const started = performance.now();
+    await policy.request!(ctx);
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(ctx.forwardedBody()!.toString()).toBe(`-${'x'.repeat(29)}`);
   });
 });
 

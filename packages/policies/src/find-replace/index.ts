@@ -6,26 +6,23 @@
 
 import { mediaTypeMatches, messageBody, resolveBodyLimit } from '../sdk/body-message.js';
 import { definePolicy } from '../sdk/define.js';
+import { compileSafeRegex, quoteRegex } from '../sdk/safe-regex.js';
 import type { Handler } from '../sdk/types.js';
 import { FindReplaceConfig, type ReplacementConfig } from './schema.js';
 
 type Rewrite = (text: string) => string;
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 function compileReplacement(rule: ReplacementConfig, index: number): Rewrite {
-  const source = rule.regex ? rule.find : escapeRegExp(rule.find);
-  let pattern: RegExp;
-  try {
-    pattern = new RegExp(source, rule.flags);
-  } catch (error) {
-    throw new Error(`replacements[${index}].find is not a valid regular expression: ${(error as Error).message}`);
-  }
+  const source = rule.regex ? rule.find : quoteRegex(rule.find);
+  // RE2 (linear time): a response body is as long as the upstream makes it.
+  const pattern = compileSafeRegex(source, `replacements[${index}].find`, {
+    ignoreCase: rule.flags.includes('i'),
+    multiline: rule.flags.includes('m'),
+    dotAll: rule.flags.includes('s'),
+  });
   // Literal replacements are literal too: a `$` in them must not refer to groups.
-  if (!rule.regex) return (text) => text.replace(pattern, () => rule.replace);
-  return (text) => text.replace(pattern, rule.replace);
+  const options = { all: rule.flags.includes('g'), literal: !rule.regex };
+  return (text) => pattern.replace(text, rule.replace, options);
 }
 
 export const findReplacePolicy = definePolicy<FindReplaceConfig>({

@@ -7,6 +7,7 @@ import jsonata from 'jsonata';
 import { isJsonMediaType, messageBody, resolveBodyLimit } from '../sdk/body-message.js';
 import { definePolicy } from '../sdk/define.js';
 import type { Handler, RequestContext } from '../sdk/types.js';
+import { re2EngineFor } from './regex-engine.js';
 import { JsonTransformConfig } from './schema.js';
 
 /** JSONata error codes of its own guards. */
@@ -33,11 +34,14 @@ export const jsonTransformPolicy = definePolicy<JsonTransformConfig>({
     const timeoutMs = parseDuration(config.timeout);
     let expression: jsonata.Expression;
     try {
-      expression = jsonata(config.expression, { timeout: timeoutMs, stack: config.maxDepth });
+      expression = jsonata(config.expression);
     } catch (error) {
       const { message, position } = error as { message?: string; position?: number };
       throw new Error(`invalid JSONata expression at position ${position ?? 0}: ${message ?? String(error)}`);
     }
+    // Regex literals run on RE2; a pattern RE2 refuses fails the load here.
+    const RegexEngine = re2EngineFor(expression, 'expression') as unknown as RegExpConstructor;
+    expression = jsonata(config.expression, { timeout: timeoutMs, stack: config.maxDepth, RegexEngine });
 
     const bindingsOf = (ctx: RequestContext): Record<string, unknown> => {
       const activation = ctx.celActivation();
