@@ -7,6 +7,7 @@
  * MAX_CONCURRENT checks run at once and at most MAX_WAITING wait; beyond that the caller is told
  * to come back (503) at once rather than queued without bound.
  */
+import { availableParallelism } from 'node:os';
 import argon2 from 'argon2';
 import bcrypt from 'bcrypt';
 
@@ -14,8 +15,11 @@ const BCRYPT = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/;
 // PHC string format: $argon2id$v=19$m=..,t=..,p=..$<salt>$<hash> (parameter order varies by library).
 const ARGON2 = /^\$argon2(id|i|d)\$(v=\d+\$)?[a-z]=\d+(,[a-z]=\d+)*\$[A-Za-z0-9+/]+=*\$[A-Za-z0-9+/]+=*$/;
 
-/** Half of libuv's default pool of 4: the rest stays free for files, DNS and compression. */
-export const MAX_CONCURRENT_VERIFICATIONS = 2;
+/**
+ * At most half of libuv's default pool of 4 (the rest stays free for files, DNS and compression),
+ * and one core less than the machine has, so the event loop keeps a core to itself.
+ */
+export const MAX_CONCURRENT_VERIFICATIONS = Math.max(1, Math.min(2, availableParallelism() - 1));
 export const MAX_WAITING_VERIFICATIONS = 32;
 
 export type HashKind = 'bcrypt' | 'argon2';
