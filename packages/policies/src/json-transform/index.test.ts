@@ -110,6 +110,12 @@ describe('json-transform', () => {
     expect(text.forwardedBody()!.toString()).toBe('hello');
   });
 
+  it('refuses a body nested deeper than maxBodyDepth with 400 before parsing it', async () => {
+    const policy = createPolicy(jsonTransformPolicy, { expression: '$' });
+    const deep = createTestContext({ headers: json, body: `${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}` });
+    expect((await failure(policy.request!(deep))).code).toBe('bad_request');
+  });
+
   it('rejects invalid JSONata at load', () => {
     expect(() => createPolicy(jsonTransformPolicy, { expression: '{"a": ' })).toThrow(/invalid JSONata expression/);
     expect(() => createPolicy(jsonTransformPolicy, { expression: '$match(s, /a(?=b)/)' })).toThrow(

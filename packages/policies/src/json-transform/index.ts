@@ -6,6 +6,7 @@ import { GatewayError, parseDuration } from '@gatehouse/core';
 import jsonata from 'jsonata';
 import { isJsonMediaType, messageBody, resolveBodyLimit } from '../sdk/body-message.js';
 import { definePolicy } from '../sdk/define.js';
+import { jsonNestingExceeds } from '../sdk/nesting-depth.js';
 import type { Handler, RequestContext } from '../sdk/types.js';
 import { re2EngineFor } from './regex-engine.js';
 import { JsonTransformConfig } from './schema.js';
@@ -61,9 +62,12 @@ export const jsonTransformPolicy = definePolicy<JsonTransformConfig>({
       if (!isJsonMediaType(message.mediaType) || message.encoded || message.gatewayProblem) return;
       const body = await message.read();
       if (body.length === 0) return;
+      const text = body.toString('utf8');
+      if (jsonNestingExceeds(text, config.maxBodyDepth))
+        throw message.malformed(`The ${config.phase} body nests deeper than ${config.maxBodyDepth} levels.`);
       let input: unknown;
       try {
-        input = JSON.parse(body.toString('utf8'));
+        input = JSON.parse(text);
       } catch {
         throw message.malformed(
           config.phase === 'request'

@@ -1,6 +1,7 @@
 import { Duration } from '@gatehouse/config';
 import Type, { type Static } from 'typebox';
 import { BodyPhaseField, MaxBodySizeField } from '../sdk/body-message.js';
+import { MaxBodyDepthField } from '../sdk/nesting-depth.js';
 
 export const JsonTransformConfig = Type.Object(
   {
@@ -27,6 +28,7 @@ export const JsonTransformConfig = Type.Object(
       Type.String({ minLength: 1, description: 'Content-Type of the transformed body.', default: 'application/json' }),
     ),
     maxBodySize: MaxBodySizeField(),
+    maxBodyDepth: MaxBodyDepthField('JSON arrays and objects in the body'),
   },
   { additionalProperties: false },
 );
