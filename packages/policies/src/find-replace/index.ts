@@ -44,8 +44,7 @@ export const findReplacePolicy = definePolicy<FindReplaceConfig>({
     const rewrites = config.replacements.map(compileReplacement);
     const handler: Handler = async (ctx) => {
       const message = messageBody(ctx, config.phase, maxBytes);
-      if (message.encoded || message.gatewayProblem || !mediaTypeMatches(message.mediaType, config.contentTypes))
-        return;
+      if (message.gatewayProblem || !mediaTypeMatches(message.mediaType, config.contentTypes)) return;
       const body = await message.read();
       if (body.length === 0) return;
       const original = body.toString('utf8');
@@ -53,6 +52,6 @@ export const findReplacePolicy = definePolicy<FindReplaceConfig>({
       for (const rewrite of rewrites) text = rewrite(text);
       if (text !== original) message.write(text);
     };
-    return config.phase === 'request' ? { request: handler } : { response: handler };
+    return config.phase === 'request' ? { request: handler } : { response: handler, readsResponseBody: true };
   },
 });

@@ -37,7 +37,7 @@ export const FindReplaceConfig = Type.Object(
     contentTypes: Type.Optional(
       Type.Array(Type.String({ minLength: 1 }), {
         description:
-          'Media types rewritten (`text/*`, `application/*+json` wildcards allowed); other bodies pass through. Empty rewrites every body that is not compressed.',
+          'Media types rewritten (`text/*`, `application/*+json` wildcards allowed); other bodies pass through. Empty rewrites every body. Compressed bodies (gzip, deflate, br) are decoded first; another Content-Encoding fails closed (415 for a request, 502 for a response).',
         default: [
           'text/*',
           'application/json',

@@ -81,13 +81,9 @@ describe('json-to-xml', () => {
     expect((await failure(policy.request!(ctx))).code).toBe('payload_too_large');
   });
 
-  it('leaves non-JSON, compressed and empty bodies alone', async () => {
+  it('leaves non-JSON and empty bodies alone', async () => {
     const policy = createPolicy(jsonToXmlPolicy, {});
-    for (const init of [
-      { headers: { 'content-type': 'text/plain' }, body: '{"a":1}' },
-      { headers: { ...json, 'content-encoding': 'gzip' }, body: 'binary' },
-      { headers: json },
-    ]) {
+    for (const init of [{ headers: { 'content-type': 'text/plain' }, body: '{"a":1}' }, { headers: json }]) {
       const ctx = createTestContext(init);
       await policy.request!(ctx);
       expect(ctx.forwardedBody()?.toString()).toBe(init.body);

@@ -23,7 +23,7 @@ export const jsonToXmlPolicy = definePolicy<JsonToXmlConfig>({
     const toXml = createXmlWriter(config);
     const handler: Handler = async (ctx) => {
       const message = messageBody(ctx, config.phase, maxBytes);
-      if (!isJsonMediaType(message.mediaType) || message.encoded || message.gatewayProblem) return;
+      if (!isJsonMediaType(message.mediaType) || message.gatewayProblem) return;
       const body = await message.read();
       if (body.length === 0) return;
       const text = body.toString('utf8');
@@ -41,6 +41,6 @@ export const jsonToXmlPolicy = definePolicy<JsonToXmlConfig>({
       }
       message.write(toXml(value), config.contentType);
     };
-    return config.phase === 'request' ? { request: handler } : { response: handler };
+    return config.phase === 'request' ? { request: handler } : { response: handler, readsResponseBody: true };
   },
 });

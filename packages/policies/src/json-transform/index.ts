@@ -59,7 +59,7 @@ export const jsonTransformPolicy = definePolicy<JsonTransformConfig>({
 
     const handler: Handler = async (ctx) => {
       const message = messageBody(ctx, config.phase, maxBytes);
-      if (!isJsonMediaType(message.mediaType) || message.encoded || message.gatewayProblem) return;
+      if (!isJsonMediaType(message.mediaType) || message.gatewayProblem) return;
       const body = await message.read();
       if (body.length === 0) return;
       const text = body.toString('utf8');
@@ -91,6 +91,6 @@ export const jsonTransformPolicy = definePolicy<JsonTransformConfig>({
       }
       message.write(JSON.stringify(result) ?? 'null', config.contentType);
     };
-    return config.phase === 'request' ? { request: handler } : { response: handler };
+    return config.phase === 'request' ? { request: handler } : { response: handler, readsResponseBody: true };
   },
 });

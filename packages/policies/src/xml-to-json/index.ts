@@ -23,7 +23,7 @@ export const xmlToJsonPolicy = definePolicy<XmlToJsonConfig>({
     const fromXml = createXmlReader(config);
     const handler: Handler = async (ctx) => {
       const message = messageBody(ctx, config.phase, maxBytes);
-      if (!isXmlMediaType(message.mediaType) || message.encoded) return;
+      if (!isXmlMediaType(message.mediaType)) return;
       const body = await message.read();
       if (body.length === 0) return;
       const text = body.toString('utf8');
@@ -43,6 +43,6 @@ export const xmlToJsonPolicy = definePolicy<XmlToJsonConfig>({
       }
       message.write(JSON.stringify(value), config.contentType);
     };
-    return config.phase === 'request' ? { request: handler } : { response: handler };
+    return config.phase === 'request' ? { request: handler } : { response: handler, readsResponseBody: true };
   },
 });
