@@ -10,7 +10,7 @@ export const JsonTransformConfig = Type.Object(
       Type.String({
         minLength: 1,
         description:
-          'JSONata expression over the JSON body, with bindings `$request`, `$context`, `$attributes`, `$claims` (and `$response` with `status` and `headers` in the response phase); its result becomes the body (`null` when it has none). Example: `{"id": orderId, "customer": $claims.sub}`.',
+          'JSONata expression over the JSON body, with bindings `$request`, `$context`, `$attributes`, `$claims` (and `$response` with `status` and `headers` in the response phase); its result becomes the body (`null` when it has none). Example: `{"id": orderId, "customer": $claims.sub}`. Regex literals (`/.../i` in `$match`, `$replace`, `$split`, `$contains`) run on RE2 in linear time: no lookaround and no backreferences; such a literal is refused at load.',
         default: '$',
       }),
     ),
