@@ -299,8 +299,22 @@ function steps(instances: PolicyInstance[], phase: 'preSecurity' | 'request' | '
 }
 
 /** Request-phase list; policies in `planScoped` also run their preSecurity handler here. */
+/**
+ * Asks the upstream for an uncompressed answer, so response-body policies (masking, transforms)
+ * see plain bytes without decompressing; they still decode a body compressed regardless.
+ */
+const IDENTITY_ENCODING: Step = {
+  policy: 'gateway',
+  run: (ctx) => {
+    ctx.request.headers['accept-encoding'] = 'identity';
+  },
+};
+
 function phaseLists(instances: PolicyInstance[], planScoped: ReadonlySet<PolicyInstance>): PhaseLists {
   const request: Step[] = [];
+  // Decided here, once per route and plan: only routes with a response-body policy pay for it.
+  if (instances.some((instance) => instance.handlers.readsResponseBody && instance.handlers.response))
+    request.push(IDENTITY_ENCODING);
   for (const instance of instances) {
     const { preSecurity, request: onRequest } = instance.handlers;
     if (preSecurity && planScoped.has(instance))

@@ -1,11 +1,12 @@
 import { GatewayError } from '@gatehouse/core';
 import argon2 from 'argon2';
-import bcrypt from 'bcryptjs';
+import bcrypt from 'bcrypt';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createAtPath, validatePolicyConfig } from '../sdk/define.js';
 import type { PolicyEnvironment, PolicyHandlers } from '../sdk/types.js';
 import { createTestContext } from '../testing/context.js';
 import { basicAuthPolicy, USERNAME_ATTRIBUTE } from './index.js';
+import { MAX_CONCURRENT_VERIFICATIONS, MAX_WAITING_VERIFICATIONS } from './password-hash.js';
 import type { BasicAuthConfig } from './schema.js';
 
 let argonHash: string;
@@ -37,8 +38,8 @@ function users() {
 
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
-async function run(handlers: PolicyHandlers, authorization?: string) {
-  const ctx = createTestContext({ headers: authorization ? { authorization } : {} });
+async function run(handlers: PolicyHandlers, authorization?: string, clientIp = '127.0.0.1') {
+  const ctx = createTestContext({ headers: authorization ? { authorization } : {}, clientIp });
   try {
     await handlers.request!(ctx);
     return { ctx, error: undefined };
@@ -99,6 +100,37 @@ describe('basic-auth', () => {
     const p = policy({ credentials: [{ username: 'alice', passwordHash: argonHash }] });
     expect((await run(p, basic('mallory', 'x'))).error?.status).toBe(401);
     expect(verify).toHaveBeenCalledTimes(1);
+  });
+
+  it('throttles failed logins per user and client address, without checking the hash', async () => {
+    const p = policy({ credentials: users(), maxFailures: 3, failureWindow: '1m', cacheTtl: '0ms' });
+    for (let i = 0; i < 3; i++) expect((await run(p, basic('bob', 'wrong'), '10.0.0.1')).error?.status).toBe(401);
+    const compare = vi.spyOn(bcrypt, 'compare');
+    const blocked = (await run(p, basic('bob', 'bcrypt-password'), '10.0.0.1')).error!;
+    expect([blocked.code, blocked.status]).toEqual(['too_many_requests', 429]);
+    expect(Number(blocked.headers?.['retry-after'])).toBeGreaterThan(0);
+    expect(compare).not.toHaveBeenCalled();
+    // Another address, and another user from the same address, are not affected.
+    expect((await run(p, basic('bob', 'bcrypt-password'), '10.0.0.2')).error).toBeUndefined();
+    expect((await run(p, basic('carol', 'bcrypt-password'), '10.0.0.1')).error).toBeUndefined();
+    // The window ends.
+    vi.useFakeTimers({ now: Date.now() + 61_000, toFake: ['Date'] });
+    expect((await run(p, basic('bob', 'bcrypt-password'), '10.0.0.1')).error).toBeUndefined();
+  });
+
+  it('answers 503 at once when too many hash checks are running and waiting', async () => {
+    const p = policy({ credentials: users(), cacheTtl: '0ms' });
+    const started = performance.now();
+    const outcomes = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => run(p, basic(`user${i}`, 'wrong'), `10.1.0.${i}`)),
+    );
+    const busy = outcomes.filter((o) => o.error?.code === 'service_unavailable');
+    expect(busy.length).toBe(60 - MAX_CONCURRENT_VERIFICATIONS - MAX_WAITING_VERIFICATIONS);
+    expect(busy[0]!.error!.headers?.['retry-after']).toBe('1');
+    expect(outcomes.filter((o) => o.error?.status === 401).length).toBe(
+      MAX_CONCURRENT_VERIFICATIONS + MAX_WAITING_VERIFICATIONS,
+    );
+    expect(performance.now() - started).toBeLessThan(10_000);
   });
 
   it('keeps the Authorization header with forwardCredentials', async () => {

@@ -5,11 +5,16 @@
  * `attributes["basicAuth.username"]`) and the Authorization header is removed before forwarding.
  * Successful checks are cached briefly under sha256(username:password), so the deliberately slow hash
  * is paid once per TTL rather than per request; failures are never cached.
+ *
+ * Hash checks run off the event loop with a process-wide cap (see password-hash.ts): past it, 503
+ * `service_unavailable` with `Retry-After`. Failures are counted per (user name, client address);
+ * past `maxFailures` in `failureWindow`, 429 `too_many_requests` without checking the hash.
  */
 import { GatewayError, LruCache, parseDuration, sha256Hex } from '@gatehouse/core';
 import { definePolicy } from '../sdk/define.js';
 import type { RequestContext } from '../sdk/types.js';
-import { type HashKind, hashKind, verifyPassword } from './password-hash.js';
+import { FailureThrottle } from './failure-throttle.js';
+import { type HashKind, hashKind, verifiableHash, verifyPassword } from './password-hash.js';
 import { type BasicAuthConfig, BasicAuthConfigSchema } from './schema.js';
 
 export const USERNAME_ATTRIBUTE = 'basicAuth.username';
@@ -48,7 +53,7 @@ export const basicAuthPolicy = definePolicy<BasicAuthConfig>({
         );
       }
       if (accounts.has(username)) throw new Error(`credentials[${index}].username: "${username}" is listed twice`);
-      accounts.set(username, { hash: passwordHash, kind });
+      accounts.set(username, { hash: verifiableHash(kind, passwordHash), kind });
     });
     // Unknown users are checked against a real hash too, so response time does not reveal which users exist.
     const decoy = accounts.values().next().value as Account | undefined;
@@ -56,6 +61,12 @@ export const basicAuthPolicy = definePolicy<BasicAuthConfig>({
     const ttlMs = parseDuration(config.cacheTtl ?? '60s');
     const verified =
       ttlMs > 0 ? new LruCache<string, { expiresAt: number }>(config.cacheMaxEntries ?? 1000) : undefined;
+
+    const throttle = new FailureThrottle(
+      config.maxFailures ?? 5,
+      parseDuration(config.failureWindow ?? '1m'),
+      config.failureMaxEntries ?? 10_000,
+    );
 
     const reject = (detail: string) => new GatewayError('unauthorized', { detail, headers: challenge });
 
@@ -69,11 +80,28 @@ export const basicAuthPolicy = definePolicy<BasicAuthConfig>({
         const hit = verified?.get(cacheKey);
         let ok = hit !== undefined && hit.expiresAt > Date.now();
         if (!ok) {
+          const clientIp = ctx.request.clientIp;
+          const retryAfter = throttle.retryAfter(username, clientIp);
+          if (retryAfter > 0) {
+            throw new GatewayError('too_many_requests', {
+              detail: 'too many failed logins for this user from this address; try again later',
+              headers: { 'retry-after': String(retryAfter) },
+            });
+          }
           const account = accounts.get(username);
           const checked = account ?? decoy;
           const matches = checked ? await verifyPassword(checked.kind, checked.hash, password) : false;
+          if (matches === 'busy') {
+            throw new GatewayError('service_unavailable', {
+              detail: 'too many password checks in progress; try again shortly',
+              headers: { 'retry-after': '1' },
+            });
+          }
           ok = account !== undefined && matches;
-          if (ok) verified?.set(cacheKey, { expiresAt: Date.now() + ttlMs });
+          if (ok) {
+            verified?.set(cacheKey, { expiresAt: Date.now() + ttlMs });
+            throttle.succeeded(username, clientIp);
+          } else throttle.failed(username, clientIp);
         }
         if (!ok) throw reject('the user name or password is wrong');
 

@@ -40,6 +40,22 @@ export const BasicAuthConfigSchema = Type.Object(
     cacheMaxEntries: Type.Optional(
       Type.Integer({ minimum: 1, default: 1000, description: 'Successful verifications remembered (LRU).' }),
     ),
+    maxFailures: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        default: 5,
+        description:
+          'Failed logins allowed per (user name, client address) within `failureWindow`; further attempts get 429 `too_many_requests` with `Retry-After`, without a hash check, until the window ends.',
+      }),
+    ),
+    failureWindow: Type.Optional(Duration('Window in which failed logins are counted.', '1m')),
+    failureMaxEntries: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        default: 10000,
+        description: '(user name, client address) pairs whose failures are remembered (LRU).',
+      }),
+    ),
     forwardCredentials: Type.Optional(
       Type.Boolean({
         default: false,

@@ -55,6 +55,15 @@ export function responseLifetimeMs(
   return remaining > 0 ? remaining : undefined;
 }
 
+/**
+ * RFC 9111 section 3.5: a shared cache may reuse a response to a request with credentials for
+ * others only when the response says so.
+ */
+export function sharableDespiteCredentials(headers: OutgoingHttpHeaders): boolean {
+  const cc = parseCacheControl(headers['cache-control']);
+  return cc.has('public') || cc.has('s-maxage') || cc.has('must-revalidate');
+}
+
 /** Lower-case header names listed in Vary. */
 export function varyNames(headers: OutgoingHttpHeaders): string[] {
   const vary = headers.vary;

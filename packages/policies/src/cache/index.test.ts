@@ -125,6 +125,55 @@ describe('cache: hits and misses', () => {
   });
 });
 
+describe('cache: callers and hosts do not share what they should not', () => {
+  it('keys entries by the request Host', async () => {
+    const { handlers } = withCache();
+    await exchange(handlers, { path: '/page', headers: { host: 'evil.example' } }, { body: 'poisoned' });
+    const honest = await exchange(handlers, { path: '/page', headers: { host: 'api.example' } }, { body: 'genuine' });
+    expect([honest.fromUpstream, honest.body]).toEqual([true, 'genuine']);
+    expect((await exchange(handlers, { path: '/page', headers: { host: 'API.example' } })).body).toBe('genuine');
+  });
+
+  it('keeps one cache per caller by default: subscription, token subject, basic-auth user or raw Authorization', async () => {
+    const { handlers } = withCache();
+    await exchange(handlers, { path: '/me', subscriptionId: 's1', claims: { iss: 'i', sub: 'alice' } }, { body: 'A' });
+    const bob = await exchange(
+      handlers,
+      { path: '/me', subscriptionId: 's1', claims: { iss: 'i', sub: 'bob' } },
+      { body: 'B' },
+    );
+    expect([bob.fromUpstream, bob.body]).toEqual([true, 'B']);
+    const alice = await exchange(handlers, { path: '/me', subscriptionId: 's1', claims: { iss: 'i', sub: 'alice' } });
+    expect([alice.fromUpstream, alice.body]).toEqual([false, 'A']);
+
+    await exchange(handlers, { path: '/raw', headers: { authorization: 'Bearer one' } }, { body: 'one' });
+    expect((await exchange(handlers, { path: '/raw', headers: { authorization: 'Bearer two' } })).fromUpstream).toBe(
+      true,
+    );
+    const anonymous = await exchange(handlers, { path: '/raw' }, { body: 'public' });
+    expect([anonymous.fromUpstream, anonymous.body]).toEqual([true, 'public']);
+  });
+
+  it('shared between callers (keyBy: []), stores answers to credentialed requests only when marked public or s-maxage (RFC 9111 3.5)', async () => {
+    const { handlers } = withCache({ keyBy: [] });
+    const alice = { path: '/me', headers: { authorization: 'Bearer alice' } };
+    const bob = { path: '/me', headers: { authorization: 'Bearer bob' } };
+    await exchange(handlers, alice, { body: 'alice-private' });
+    const second = await exchange(handlers, bob, { body: 'bob-private' });
+    expect([second.fromUpstream, second.body]).toEqual([true, 'bob-private']);
+    expect((await exchange(handlers, { path: '/me', subscriptionId: 's9' })).fromUpstream).toBe(true);
+
+    await exchange(
+      handlers,
+      { ...alice, path: '/news' },
+      { headers: { 'cache-control': 'public, max-age=60' }, body: 'news' },
+    );
+    expect((await exchange(handlers, { ...bob, path: '/news' })).body).toBe('news');
+    await exchange(handlers, { ...alice, path: '/s' }, { headers: { 'cache-control': 's-maxage=60' }, body: 's' });
+    expect((await exchange(handlers, { ...bob, path: '/s' })).fromUpstream).toBe(false);
+  });
+});
+
 describe('cache: HTTP caching rules', () => {
   it('does not store no-store, private, no-cache, max-age=0, Set-Cookie or Vary: * responses', async () => {
     const { handlers } = withCache();

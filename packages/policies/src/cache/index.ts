@@ -3,8 +3,8 @@ import { parseDuration, parseSize, sha256Hex } from '@gatehouse/core';
 import type { CachedResponse } from '../sdk/cache-store.js';
 import { definePolicy } from '../sdk/define.js';
 import { type RequestContext, RequestLocal } from '../sdk/types.js';
-import { parseCacheControl, responseLifetimeMs, varyNames } from './cache-control.js';
-import { primaryKey, variantKey, varyMatches, varyValues } from './key.js';
+import { parseCacheControl, responseLifetimeMs, sharableDespiteCredentials, varyNames } from './cache-control.js';
+import { callerIdentity, primaryKey, variantKey, varyMatches, varyValues } from './key.js';
 import { type CacheConfig, CacheConfigSchema } from './schema.js';
 
 type CacheStatus = 'HIT' | 'MISS' | 'BYPASS';
@@ -14,6 +14,8 @@ interface Pending {
   status: CacheStatus;
   /** Undefined when the response must not be stored (client sent no-store). */
   key: string | undefined;
+  /** The request carried credentials but the key is shared by other callers (RFC 9111 3.5). */
+  sharedWithCredentials: boolean;
 }
 
 /** Headers that describe the connection or this cache's own answer, never part of a stored response. */
@@ -46,6 +48,7 @@ export const cachePolicy = definePolicy<CacheConfig>({
     const statusHeader = config.statusHeader.toLowerCase();
     const keyConfig = { keyHeaders: config.keyHeaders.map((h) => h.toLowerCase()), keyBy: config.keyBy };
     const namespace = `cache:${env.scope.key}:`;
+    const keyedByCaller = config.keyBy.includes('caller');
     // Keyed by the request object, so the entry goes away with the request.
     const pendingByRequest = new RequestLocal<Pending>('cache');
 
@@ -86,7 +89,7 @@ export const cachePolicy = definePolicy<CacheConfig>({
         if (!methods.has(ctx.request.method)) return;
         const cc = config.requestCacheControl ? parseCacheControl(ctx.request.headers['cache-control']) : new Map();
         if (cc.has('no-store')) {
-          ctx.setLocal(pendingByRequest, { status: 'BYPASS', key: undefined });
+          ctx.setLocal(pendingByRequest, { status: 'BYPASS', key: undefined, sharedWithCredentials: false });
           return;
         }
         const noCache =
@@ -109,7 +112,8 @@ export const cachePolicy = definePolicy<CacheConfig>({
             return;
           }
         }
-        ctx.setLocal(pendingByRequest, { status: noCache ? 'BYPASS' : 'MISS', key });
+        const sharedWithCredentials = !keyedByCaller && callerIdentity(ctx) !== '';
+        ctx.setLocal(pendingByRequest, { status: noCache ? 'BYPASS' : 'MISS', key, sharedWithCredentials });
       },
 
       async response(ctx) {
@@ -119,6 +123,7 @@ export const cachePolicy = definePolicy<CacheConfig>({
         const { response } = ctx;
         if (statusHeader) response.headers[statusHeader] = pending.status;
         if (pending.key === undefined || ctx.request.method === 'HEAD' || !statuses.has(response.status)) return;
+        if (pending.sharedWithCredentials && !sharableDespiteCredentials(response.headers)) return;
         const lifetime = responseLifetimeMs(response.headers, ttlMs, config.useUpstreamCacheControl);
         if (lifetime === undefined) return;
         const declared = response.headers['content-length'];

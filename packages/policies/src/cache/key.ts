@@ -7,6 +7,9 @@ import { sha256Hex } from '@gatehouse/core';
 import type { RequestContext } from '../sdk/types.js';
 import type { CacheConfig } from './schema.js';
 
+/** The attribute basic-auth sets (not imported, to keep the policies independent). */
+const BASIC_AUTH_USERNAME = 'basicAuth.username';
+
 function headerValue(headers: IncomingHttpHeaders, name: string): string {
   const value = headers[name];
   return value === undefined ? '' : Array.isArray(value) ? value.join(', ') : value;
@@ -19,6 +22,23 @@ function normalizedQuery(query: URLSearchParams): string {
   return sorted.toString();
 }
 
+/**
+ * Who is calling, as far as the gateway knows: the subscription, the token subject and the
+ * basic-auth user; failing those, a raw Authorization header the upstream will judge itself.
+ * Empty for anonymous requests.
+ */
+export function callerIdentity(ctx: RequestContext): string {
+  const parts: string[] = [];
+  if (ctx.subscription) parts.push(`subscription=${ctx.subscription.id}`);
+  const { claims } = ctx;
+  if (claims?.sub !== undefined) parts.push(`sub=${String(claims.iss ?? '')} ${String(claims.sub)}`);
+  const user = ctx.attributes[BASIC_AUTH_USERNAME];
+  if (typeof user === 'string') parts.push(`user=${user}`);
+  const authorization = ctx.request.headers.authorization;
+  if (parts.length === 0 && authorization !== undefined) parts.push(`authorization=${authorization}`);
+  return parts.join('\n');
+}
+
 export function primaryKey(
   namespace: string,
   ctx: RequestContext,
@@ -28,6 +48,8 @@ export function primaryKey(
   const { request } = ctx;
   const parts: string[] = [
     request.method === 'HEAD' ? 'GET' : request.method,
+    // The Host the client sent: one host's answer must never be served for another.
+    request.host.toLowerCase(),
     request.path,
     normalizedQuery(request.query),
     bodyHash,
@@ -35,7 +57,13 @@ export function primaryKey(
   for (const name of config.keyHeaders) parts.push(`${name}=${headerValue(request.headers, name)}`);
   for (const dimension of config.keyBy) {
     const id =
-      dimension === 'application' ? ctx.application?.id : dimension === 'plan' ? ctx.plan?.id : ctx.subscription?.id;
+      dimension === 'caller'
+        ? callerIdentity(ctx)
+        : dimension === 'application'
+          ? ctx.application?.id
+          : dimension === 'plan'
+            ? ctx.plan?.id
+            : ctx.subscription?.id;
     parts.push(`${dimension}=${id ?? ''}`);
   }
   return `${namespace}${sha256Hex(parts.join('\n'))}`;

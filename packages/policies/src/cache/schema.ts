@@ -42,17 +42,25 @@ export const CacheConfigSchema = Type.Object(
     keyHeaders: Type.Optional(
       Type.Array(Type.String({ minLength: 1 }), {
         description:
-          'Request headers whose values are part of the cache key (besides method, path and query). Headers named in the upstream Vary are matched anyway.',
+          'Request headers whose values are part of the cache key (besides method, Host, path and query). Headers named in the upstream Vary are matched anyway.',
         default: [],
       }),
     ),
     keyBy: Type.Optional(
-      Type.Array(Type.Union([Type.Literal('application'), Type.Literal('plan'), Type.Literal('subscription')]), {
-        description:
-          'Identity in the key, for responses that differ per caller: `application` keeps one cache per application. Empty shares entries between all callers of this scope.',
-        default: [],
-        uniqueItems: true,
-      }),
+      Type.Array(
+        Type.Union([
+          Type.Literal('caller'),
+          Type.Literal('application'),
+          Type.Literal('plan'),
+          Type.Literal('subscription'),
+        ]),
+        {
+          description:
+            'Identity in the key, for responses that differ per caller. `caller` (the default) keeps one cache per authenticated caller: subscription, token subject (`iss` + `sub`) and basic-auth user, or the raw `Authorization` header the gateway did not check; anonymous callers share. `application` keeps one cache per application. Empty shares entries between all callers of this scope; then, as RFC 9111 section 3.5 requires of shared caches, a response to a request with credentials is stored only when the upstream marks it `public`, `s-maxage` or `must-revalidate`.',
+          default: ['caller'],
+          uniqueItems: true,
+        },
+      ),
     ),
     maxEntrySize: Type.Optional(ByteSize('Largest response body stored; larger responses pass uncached.', '1mb')),
     bufferUnknownLength: Type.Optional(

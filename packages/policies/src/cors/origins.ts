@@ -1,4 +1,5 @@
-/** Origin allow-lists compiled once: exact origins in a set, wildcard ones as anchored regexes. */
+/** Origin allow-lists compiled once: exact origins in a set, wildcard ones as anchored RE2 regexes. */
+import { compileSafeRegex, quoteRegex, type SafeRegex } from '../sdk/safe-regex.js';
 
 export interface OriginMatcher {
   /** `*` was listed: any origin is allowed. */
@@ -10,13 +11,9 @@ const ORIGIN = /^([a-z][a-z0-9+.-]*):\/\/(\[[0-9a-f:.]+\]|[^/?#:[\]]+)(:\d+)?$/;
 /** One or more DNS labels. */
 const LABELS = '[a-z0-9-]+(?:\\.[a-z0-9-]+)*';
 
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 export function compileOrigins(origins: readonly string[]): OriginMatcher {
   const exact = new Set<string>();
-  const wildcards: RegExp[] = [];
+  const wildcards: SafeRegex[] = [];
   let any = false;
   for (const raw of origins) {
     const origin = raw.trim().toLowerCase().replace(/\/$/, '');
@@ -31,8 +28,10 @@ export function compileOrigins(origins: readonly string[]): OriginMatcher {
       exact.add(origin);
       continue;
     }
-    const hostPattern = host.split('*').map(escapeRegex).join(LABELS);
-    wildcards.push(new RegExp(`^${escapeRegex(parts[1]!)}://${hostPattern}${escapeRegex(parts[3] ?? '')}$`));
+    // RE2: the Origin header is the client's, and several `*` would backtrack polynomially.
+    const hostPattern = host.split('*').map(quoteRegex).join(LABELS);
+    const source = `^${quoteRegex(parts[1]!)}://${hostPattern}${quoteRegex(parts[3] ?? '')}$`;
+    wildcards.push(compileSafeRegex(source, 'origins'));
   }
   return {
     any,

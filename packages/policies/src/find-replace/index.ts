@@ -6,26 +6,23 @@
 
 import { mediaTypeMatches, messageBody, resolveBodyLimit } from '../sdk/body-message.js';
 import { definePolicy } from '../sdk/define.js';
+import { compileSafeRegex, quoteRegex } from '../sdk/safe-regex.js';
 import type { Handler } from '../sdk/types.js';
 import { FindReplaceConfig, type ReplacementConfig } from './schema.js';
 
 type Rewrite = (text: string) => string;
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 function compileReplacement(rule: ReplacementConfig, index: number): Rewrite {
-  const source = rule.regex ? rule.find : escapeRegExp(rule.find);
-  let pattern: RegExp;
-  try {
-    pattern = new RegExp(source, rule.flags);
-  } catch (error) {
-    throw new Error(`replacements[${index}].find is not a valid regular expression: ${(error as Error).message}`);
-  }
+  const source = rule.regex ? rule.find : quoteRegex(rule.find);
+  // RE2 (linear time): a response body is as long as the upstream makes it.
+  const pattern = compileSafeRegex(source, `replacements[${index}].find`, {
+    ignoreCase: rule.flags.includes('i'),
+    multiline: rule.flags.includes('m'),
+    dotAll: rule.flags.includes('s'),
+  });
   // Literal replacements are literal too: a `$` in them must not refer to groups.
-  if (!rule.regex) return (text) => text.replace(pattern, () => rule.replace);
-  return (text) => text.replace(pattern, rule.replace);
+  const options = { all: rule.flags.includes('g'), literal: !rule.regex };
+  return (text) => pattern.replace(text, rule.replace, options);
 }
 
 export const findReplacePolicy = definePolicy<FindReplaceConfig>({
@@ -47,8 +44,7 @@ export const findReplacePolicy = definePolicy<FindReplaceConfig>({
     const rewrites = config.replacements.map(compileReplacement);
     const handler: Handler = async (ctx) => {
       const message = messageBody(ctx, config.phase, maxBytes);
-      if (message.encoded || message.gatewayProblem || !mediaTypeMatches(message.mediaType, config.contentTypes))
-        return;
+      if (message.gatewayProblem || !mediaTypeMatches(message.mediaType, config.contentTypes)) return;
       const body = await message.read();
       if (body.length === 0) return;
       const original = body.toString('utf8');
@@ -56,6 +52,6 @@ export const findReplacePolicy = definePolicy<FindReplaceConfig>({
       for (const rewrite of rewrites) text = rewrite(text);
       if (text !== original) message.write(text);
     };
-    return config.phase === 'request' ? { request: handler } : { response: handler };
+    return config.phase === 'request' ? { request: handler } : { response: handler, readsResponseBody: true };
   },
 });

@@ -5,7 +5,8 @@ export const Replacement = Type.Object(
   {
     find: Type.String({
       minLength: 1,
-      description: 'Text to find, or a regular expression (JavaScript syntax) when `regex` is true.',
+      description:
+        'Text to find, or a regular expression when `regex` is true (RE2 syntax, matched in linear time: no lookaround (`(?=`, `(?<=`) and no backreferences (`\\1`); such patterns are refused at load).',
     }),
     replace: Type.Optional(
       Type.String({
@@ -16,9 +17,9 @@ export const Replacement = Type.Object(
     regex: Type.Optional(Type.Boolean({ description: 'Treat `find` as a regular expression.', default: false })),
     flags: Type.Optional(
       Type.String({
-        pattern: '^[gimsuy]*$',
+        pattern: '^[gimsu]*$',
         description:
-          'Regular expression flags (`g` replaces every match, `i` ignores case, `m`, `s`, `u`, `y`); for literal text, `i` ignores case and without `g` only the first occurrence is replaced.',
+          'Flags: `g` replaces every match, `i` ignores case, `m` lets `^`/`$` match at line breaks, `s` lets `.` match line breaks, `u` is accepted (matching is always by code point); for literal text, `i` ignores case and without `g` only the first occurrence is replaced.',
         default: 'g',
       }),
     ),
@@ -36,7 +37,7 @@ export const FindReplaceConfig = Type.Object(
     contentTypes: Type.Optional(
       Type.Array(Type.String({ minLength: 1 }), {
         description:
-          'Media types rewritten (`text/*`, `application/*+json` wildcards allowed); other bodies pass through. Empty rewrites every body that is not compressed.',
+          'Media types rewritten (`text/*`, `application/*+json` wildcards allowed); other bodies pass through. Empty rewrites every body. Compressed bodies (gzip, deflate, br) are decoded first; another Content-Encoding fails closed (415 for a request, 502 for a response).',
         default: [
           'text/*',
           'application/json',

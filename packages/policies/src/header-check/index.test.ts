@@ -88,9 +88,20 @@ describe('header-check', () => {
     expect(Object.keys(policy(config, 'plan'))).toEqual(['request']);
   });
 
+  it('tests a catastrophic-backtracking pattern against a hostile value in linear time', async () => {
+    const handlers = policy({ required: [{ name: 'x-a', pattern: '^(a+)+$' }] });
+    const started = performance.now();
+    const error = await run(handlers, { 'x-a': `${'a'.repeat(28)}!` });
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(error?.code).toBe('validation_failed');
+  });
+
   it('refuses a bad regular expression or header name at load with its path', () => {
     expect(() => policy({ required: [{ name: 'x-a', pattern: '(' }] })).toThrow(
-      /^apis\[0\]\.policies\[0\]\.config: required\[0\]\.pattern: invalid regular expression/,
+      /^apis\[0\]\.policies\[0\]\.config: required\[0\]\.pattern: not a valid RE2 regular expression/,
+    );
+    expect(() => policy({ forbidden: [{ name: 'x-a', pattern: '^(?!ok)' }] })).toThrow(
+      /forbidden\[0\]\.pattern: .*lookaround/,
     );
     expect(() => policy({ forbidden: [{ name: 'bad name' }] })).toThrow(/forbidden\[0\]\.name/);
   });

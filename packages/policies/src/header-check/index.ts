@@ -9,6 +9,7 @@
  */
 import { GatewayError, type InvalidParam } from '@gatehouse/core';
 import { definePolicy } from '../sdk/define.js';
+import { compileSafeRegex } from '../sdk/safe-regex.js';
 import type { Handler, RequestContext } from '../sdk/types.js';
 import { type HeaderCheckConfig, HeaderCheckConfigSchema } from './schema.js';
 
@@ -26,12 +27,8 @@ function compile(list: readonly Constraint[], field: 'required' | 'forbidden'): 
     const tests: Array<(value: string) => boolean> = [];
     const parts: string[] = [];
     if (entry.pattern !== undefined) {
-      let re: RegExp;
-      try {
-        re = new RegExp(entry.pattern, entry.ignoreCase ? 'i' : '');
-      } catch (error) {
-        throw new Error(`${field}[${index}].pattern: invalid regular expression (${(error as Error).message})`);
-      }
+      // RE2: this runs before authentication, on any client's header.
+      const re = compileSafeRegex(entry.pattern, `${field}[${index}].pattern`, { ignoreCase: entry.ignoreCase });
       tests.push((value) => re.test(value));
       parts.push(`match ${entry.pattern}`);
     }

@@ -7,7 +7,7 @@ const valueConstraints = {
     Type.String({
       minLength: 1,
       description:
-        'JavaScript regular expression the value is tested against (unanchored: use `^...$` for a whole-value match).',
+        'Regular expression the value is tested against (unanchored: use `^...$` for a whole-value match). RE2 syntax, matched in linear time: no lookaround (`(?=`, `(?<=`) and no backreferences (`\\1`); such patterns are refused at load.',
     }),
   ),
   values: Type.Optional(

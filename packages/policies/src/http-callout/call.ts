@@ -1,6 +1,7 @@
 /** One outbound call with a hard deadline and a bounded body; never throws, reports the outcome. */
 import { type Dispatcher, request } from 'undici';
 import { isJsonMediaType } from '../json-schema/load-document.js';
+import { DEFAULT_MAX_BODY_DEPTH, jsonNestingExceeds } from '../sdk/nesting-depth.js';
 
 export interface CalloutResult {
   ok: boolean;
@@ -66,6 +67,9 @@ export async function call(options: CallOptions): Promise<CalloutResult> {
       return { ok: false, status: response.statusCode, headers, body: null, error: 'response too large' };
     const text = raw.toString('utf8');
     let body: unknown = raw.length === 0 ? null : text;
+    // Templates and CEL walk the parsed value recursively: a too-deep answer is a failed call.
+    if (raw.length > 0 && isJsonMediaType(headers['content-type']) && jsonNestingExceeds(text, DEFAULT_MAX_BODY_DEPTH))
+      return { ok: false, status: response.statusCode, headers, body: null, error: 'response nested too deeply' };
     if (raw.length > 0 && isJsonMediaType(headers['content-type'])) {
       try {
         body = JSON.parse(text);

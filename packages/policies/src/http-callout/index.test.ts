@@ -43,6 +43,9 @@ beforeAll(async () => {
         setTimeout(() => res.end('late'), 1000);
       } else if (url.pathname === '/big') {
         res.end('x'.repeat(4096));
+      } else if (url.pathname === '/deep') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(`${'['.repeat(10_000)}${']'.repeat(10_000)}`);
       } else {
         res.writeHead(503, { 'content-type': 'application/json' });
         res.end('{"error":"down"}');
@@ -142,6 +145,14 @@ describe('http-callout', () => {
 
     const big = await run(policy({ url: `${base}/big`, maxResponseSize: '1kb' }));
     expect(big.result.callout).toMatchObject({ ok: false, status: 200, error: 'response too large' });
+
+    const deep = await run(policy({ url: `${base}/deep` }));
+    expect(deep.result.callout).toMatchObject({
+      ok: false,
+      status: 200,
+      body: null,
+      error: 'response nested too deeply',
+    });
 
     const closed = http.createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));

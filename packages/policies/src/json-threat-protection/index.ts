@@ -7,6 +7,7 @@
  */
 import { GatewayError, isGatewayError, parseSize } from '@gatehouse/core';
 import { definePolicy } from '../sdk/define.js';
+import { compileGlob } from '../sdk/safe-regex.js';
 import type { RequestContext } from '../sdk/types.js';
 import { type JsonLimits, scanJson } from './scanner.js';
 import { type JsonThreatProtectionConfig, JsonThreatProtectionConfigSchema } from './schema.js';
@@ -71,14 +72,11 @@ export const jsonThreatProtectionPolicy = definePolicy<JsonThreatProtectionConfi
 
 /** Matches a Content-Type header (parameters ignored) against media type patterns with `*`. */
 export function mediaTypeMatcher(patterns: readonly string[]): (contentType: string | undefined) => boolean {
-  const regexes = patterns.map((p) => new RegExp(`^${p.toLowerCase().split('*').map(escapeRegExp).join('[^/;]*')}$`));
+  // RE2: several `*` in one pattern would backtrack polynomially on a long Content-Type.
+  const regexes = patterns.map((p, index) => compileGlob(p.toLowerCase(), '[^/;]*', `contentTypes[${index}]`));
   return (contentType) => {
     if (!contentType) return false;
     const mediaType = contentType.split(';', 1)[0]!.trim().toLowerCase();
     return regexes.some((re) => re.test(mediaType));
   };
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

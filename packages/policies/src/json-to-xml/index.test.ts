@@ -62,19 +62,28 @@ describe('json-to-xml', () => {
     expect((await failure(policy.request!(large))).code).toBe('payload_too_large');
   });
 
+  it('refuses a body nested deeper than maxBodyDepth with 400 (502 from the upstream), before parsing it', async () => {
+    const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+    const request = createPolicy(jsonToXmlPolicy, {});
+    const error = await failure(request.request!(createTestContext({ headers: json, body: deep })));
+    expect([error.code, error.detail]).toEqual(['bad_request', 'The request body nests deeper than 100 levels.']);
+    const response = createPolicy(jsonToXmlPolicy, { phase: 'response' });
+    const upstream = createTestContext({ response: { headers: json, body: deep } });
+    expect((await failure(response.response!(upstream))).code).toBe('upstream_bad_response');
+    const shallow = createTestContext({ headers: json, body: '{"a":{"b":[1]}}' });
+    await createPolicy(jsonToXmlPolicy, { maxBodyDepth: 3 }).request!(shallow);
+    expect(shallow.forwardedBody()!.toString()).toContain('<b>1</b>');
+  });
+
   it('caps maxBodySize at the gateway maxBodyBuffer', async () => {
     const policy = createPolicy(jsonToXmlPolicy, { maxBodySize: '1mb' }, testPolicyEnv({ maxBodyBuffer: 10 }));
     const ctx = createTestContext({ headers: json, body: '{"a":"0123456789"}' });
     expect((await failure(policy.request!(ctx))).code).toBe('payload_too_large');
   });
 
-  it('leaves non-JSON, compressed and empty bodies alone', async () => {
+  it('leaves non-JSON and empty bodies alone', async () => {
     const policy = createPolicy(jsonToXmlPolicy, {});
-    for (const init of [
-      { headers: { 'content-type': 'text/plain' }, body: '{"a":1}' },
-      { headers: { ...json, 'content-encoding': 'gzip' }, body: 'binary' },
-      { headers: json },
-    ]) {
+    for (const init of [{ headers: { 'content-type': 'text/plain' }, body: '{"a":1}' }, { headers: json }]) {
       const ctx = createTestContext(init);
       await policy.request!(ctx);
       expect(ctx.forwardedBody()?.toString()).toBe(init.body);

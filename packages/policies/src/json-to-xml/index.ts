@@ -5,6 +5,7 @@
 
 import { isJsonMediaType, messageBody, resolveBodyLimit } from '../sdk/body-message.js';
 import { definePolicy } from '../sdk/define.js';
+import { jsonNestingExceeds } from '../sdk/nesting-depth.js';
 import type { Handler } from '../sdk/types.js';
 import { JsonToXmlConfig } from './schema.js';
 import { createXmlWriter } from './to-xml.js';
@@ -22,12 +23,15 @@ export const jsonToXmlPolicy = definePolicy<JsonToXmlConfig>({
     const toXml = createXmlWriter(config);
     const handler: Handler = async (ctx) => {
       const message = messageBody(ctx, config.phase, maxBytes);
-      if (!isJsonMediaType(message.mediaType) || message.encoded || message.gatewayProblem) return;
+      if (!isJsonMediaType(message.mediaType) || message.gatewayProblem) return;
       const body = await message.read();
       if (body.length === 0) return;
+      const text = body.toString('utf8');
+      if (jsonNestingExceeds(text, config.maxBodyDepth))
+        throw message.malformed(`The ${config.phase} body nests deeper than ${config.maxBodyDepth} levels.`);
       let value: unknown;
       try {
-        value = JSON.parse(body.toString('utf8'));
+        value = JSON.parse(text);
       } catch {
         throw message.malformed(
           config.phase === 'request'
@@ -37,6 +41,6 @@ export const jsonToXmlPolicy = definePolicy<JsonToXmlConfig>({
       }
       message.write(toXml(value), config.contentType);
     };
-    return config.phase === 'request' ? { request: handler } : { response: handler };
+    return config.phase === 'request' ? { request: handler } : { response: handler, readsResponseBody: true };
   },
 });

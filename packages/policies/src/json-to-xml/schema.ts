@@ -1,5 +1,6 @@
 import Type, { type Static } from 'typebox';
 import { BodyPhaseField, MaxBodySizeField } from '../sdk/body-message.js';
+import { MaxBodyDepthField } from '../sdk/nesting-depth.js';
 
 export const XML_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9._-]*$';
 
@@ -46,6 +47,7 @@ export const JsonToXmlConfig = Type.Object(
       Type.String({ minLength: 1, description: 'Content-Type of the converted body.', default: 'application/xml' }),
     ),
     maxBodySize: MaxBodySizeField(),
+    maxBodyDepth: MaxBodyDepthField('JSON arrays and objects'),
   },
   { additionalProperties: false },
 );

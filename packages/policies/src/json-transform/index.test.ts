@@ -110,7 +110,37 @@ describe('json-transform', () => {
     expect(text.forwardedBody()!.toString()).toBe('hello');
   });
 
+  it('refuses a body nested deeper than maxBodyDepth with 400 before parsing it', async () => {
+    const policy = createPolicy(jsonTransformPolicy, { expression: '$' });
+    const deep = createTestContext({ headers: json, body: `${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}` });
+    expect((await failure(policy.request!(deep))).code).toBe('bad_request');
+  });
+
   it('rejects invalid JSONata at load', () => {
     expect(() => createPolicy(jsonTransformPolicy, { expression: '{"a": ' })).toThrow(/invalid JSONata expression/);
+    expect(() => createPolicy(jsonTransformPolicy, { expression: '$match(s, /a(?=b)/)' })).toThrow(
+      /^expression \/a\(\?=b\)\/: not a valid RE2 regular expression/,
+    );
+  });
+
+  it('runs regex literals on RE2: match, replace, split and contains; backtracking-proof', async () => {
+    const policy = createPolicy(jsonTransformPolicy, {
+      expression:
+        '{"m": $match(s, /(\\w)(\\d)/).groups, "r": $replace(s, /(\\w)(\\d)/i, "$2$1"), "p": $split(s, / /), "c": $contains(s, /B2/i), "evil": $contains(evil, /^(a+)+$/)}',
+    });
+    const ctx = createTestContext({
+      headers: json,
+      body: JSON.stringify({ s: 'a1 b2', evil: `${'a'.repeat(28)}!` }),
+    });
+    const started = performance.now();
+    await policy.request!(ctx);
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(JSON.parse(ctx.forwardedBody()!.toString())).toEqual({
+      m: ['a', '1', 'b', '2'],
+      r: '1a 2b',
+      p: ['a1', 'b2'],
+      c: true,
+      evil: false,
+    });
   });
 });

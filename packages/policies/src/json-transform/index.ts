@@ -6,7 +6,9 @@ import { GatewayError, parseDuration } from '@gatehouse/core';
 import jsonata from 'jsonata';
 import { isJsonMediaType, messageBody, resolveBodyLimit } from '../sdk/body-message.js';
 import { definePolicy } from '../sdk/define.js';
+import { jsonNestingExceeds } from '../sdk/nesting-depth.js';
 import type { Handler, RequestContext } from '../sdk/types.js';
+import { re2EngineFor } from './regex-engine.js';
 import { JsonTransformConfig } from './schema.js';
 
 /** JSONata error codes of its own guards. */
@@ -33,11 +35,14 @@ export const jsonTransformPolicy = definePolicy<JsonTransformConfig>({
     const timeoutMs = parseDuration(config.timeout);
     let expression: jsonata.Expression;
     try {
-      expression = jsonata(config.expression, { timeout: timeoutMs, stack: config.maxDepth });
+      expression = jsonata(config.expression);
     } catch (error) {
       const { message, position } = error as { message?: string; position?: number };
       throw new Error(`invalid JSONata expression at position ${position ?? 0}: ${message ?? String(error)}`);
     }
+    // Regex literals run on RE2; a pattern RE2 refuses fails the load here.
+    const RegexEngine = re2EngineFor(expression, 'expression') as unknown as RegExpConstructor;
+    expression = jsonata(config.expression, { timeout: timeoutMs, stack: config.maxDepth, RegexEngine });
 
     const bindingsOf = (ctx: RequestContext): Record<string, unknown> => {
       const activation = ctx.celActivation();
@@ -54,12 +59,15 @@ export const jsonTransformPolicy = definePolicy<JsonTransformConfig>({
 
     const handler: Handler = async (ctx) => {
       const message = messageBody(ctx, config.phase, maxBytes);
-      if (!isJsonMediaType(message.mediaType) || message.encoded || message.gatewayProblem) return;
+      if (!isJsonMediaType(message.mediaType) || message.gatewayProblem) return;
       const body = await message.read();
       if (body.length === 0) return;
+      const text = body.toString('utf8');
+      if (jsonNestingExceeds(text, config.maxBodyDepth))
+        throw message.malformed(`The ${config.phase} body nests deeper than ${config.maxBodyDepth} levels.`);
       let input: unknown;
       try {
-        input = JSON.parse(body.toString('utf8'));
+        input = JSON.parse(text);
       } catch {
         throw message.malformed(
           config.phase === 'request'
@@ -83,6 +91,6 @@ export const jsonTransformPolicy = definePolicy<JsonTransformConfig>({
       }
       message.write(JSON.stringify(result) ?? 'null', config.contentType);
     };
-    return config.phase === 'request' ? { request: handler } : { response: handler };
+    return config.phase === 'request' ? { request: handler } : { response: handler, readsResponseBody: true };
   },
 });

@@ -1,8 +1,11 @@
 /**
  * OpenAPI path templates (`/pets/{petId}`) compiled once into regexes, grouped by segment count.
  * Concrete segments win over templated ones at the same position, as the specification requires
- * (`/pets/mine` before `/pets/{petId}`).
+ * (`/pets/mine` before `/pets/{petId}`). On RE2: adjacent parameters in one segment
+ * (`/{a}{b}.json`) would backtrack polynomially on the client's path with RegExp.
  */
+import { compileSafeRegex, quoteRegex, type SafeMatch, type SafeRegex } from '../sdk/safe-regex.js';
+
 export interface PathMatch<T> {
   value: T;
   /** Raw (still percent-encoded) parameter values by name. */
@@ -10,14 +13,10 @@ export interface PathMatch<T> {
 }
 
 interface Entry<T> {
-  regex: RegExp;
+  regex: SafeRegex;
   names: string[];
   rank: string;
   value: T;
-}
-
-function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 export class PathMatcher<T> {
@@ -34,7 +33,7 @@ export class PathMatcher<T> {
           .split(/(\{[^}]+\})/)
           .map((part) => {
             const name = /^\{([^}]+)\}$/.exec(part)?.[1];
-            if (name === undefined) return escapeRegex(part);
+            if (name === undefined) return quoteRegex(part);
             templated = true;
             names.push(name);
             return '([^/]+)';
@@ -45,7 +44,7 @@ export class PathMatcher<T> {
       })
       .join('/');
     const list = this.bySegments.get(segments.length) ?? [];
-    list.push({ regex: new RegExp(`^${source}$`), names, rank, value });
+    list.push({ regex: compileSafeRegex(`^${source}$`, `paths.${template}`), names, rank, value });
     list.sort((a, b) => (a.rank < b.rank ? -1 : a.rank > b.rank ? 1 : 0));
     this.bySegments.set(segments.length, list);
   }
@@ -55,7 +54,7 @@ export class PathMatcher<T> {
     const candidates = this.bySegments.get(trimmed.split('/').length);
     if (!candidates) return undefined;
     for (const entry of candidates) {
-      const m = entry.regex.exec(trimmed);
+      const m: SafeMatch | null = entry.regex.exec(trimmed);
       if (!m) continue;
       const params: Record<string, string> = {};
       entry.names.forEach((name, i) => {

@@ -36,6 +36,13 @@ describe('rewrite-path', () => {
     expect(await rewrite({ pattern: '^/a/b', replacement: '/x{0}' }, '/a/b/c')).toMatchObject({ path: '/x/a/b' });
   });
 
+  it('matches a catastrophic-backtracking pattern in linear time', async () => {
+    const started = performance.now();
+    const result = await rewrite({ pattern: '^/(a+)+$', replacement: '/x' }, `/${'a'.repeat(28)}!`);
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(result.path).toBe(`/${'a'.repeat(28)}!`);
+  });
+
   it('leaves non-matching paths unchanged', async () => {
     expect(await rewrite({ pattern: '^/users/(?<id>[^/]+)$', replacement: '/v2/{id}' }, '/health', 'q=1')).toEqual({
       path: '/health',
@@ -76,6 +83,7 @@ describe('rewrite-path', () => {
 
   it('rejects bad patterns and unknown placeholders at load', () => {
     expect(() => policy({ pattern: '^/(unclosed', replacement: '/x' })).toThrow(/pattern/);
+    expect(() => policy({ pattern: '^/(?<id>\\d+)(?=/)', replacement: '/x' })).toThrow(/^config: pattern: .*RE2/);
     expect(() => policy({ pattern: '^/(?<id>\\d+)$', replacement: '/x/{idd}' })).toThrow(
       /\{idd\} is not a named group/,
     );

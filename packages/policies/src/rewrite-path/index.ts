@@ -5,21 +5,14 @@
  */
 import { GatewayError } from '@gatehouse/core';
 import { definePolicy } from '../sdk/define.js';
+import { compileSafeRegex, type SafeMatch, type SafeRegex } from '../sdk/safe-regex.js';
 import { RewritePathConfig } from './schema.js';
 
 type Part = string | { group: string | number };
 
-/** Group names and count of a regex source. */
-function groupsOf(regex: RegExp): { names: Set<string>; count: number } {
-  // Matching the empty alternative makes exec return one slot per capturing group.
-  const count = new RegExp(`${regex.source}|`).exec('')!.length - 1;
-  const names = new Set([...regex.source.matchAll(/\(\?<([A-Za-z_$][\w$]*)>/g)].map((m) => m[1]!));
-  return { names, count };
-}
-
 /** Splits `/v2/{id}/x` into literal text and group references, validating each reference. */
-export function compileReplacement(template: string, regex: RegExp, field: string): Part[] {
-  const { names, count } = groupsOf(regex);
+export function compileReplacement(template: string, regex: SafeRegex, field: string): Part[] {
+  const { groupNames: names, groupCount: count } = regex;
   const parts: Part[] = [];
   let last = 0;
   for (const match of template.matchAll(/\{([A-Za-z_$][\w$]*|\d+)\}/g)) {
@@ -39,7 +32,7 @@ export function compileReplacement(template: string, regex: RegExp, field: strin
   return parts;
 }
 
-function render(parts: Part[], match: RegExpExecArray, encode: (value: string) => string): string {
+function render(parts: Part[], match: SafeMatch, encode: (value: string) => string): string {
   let out = '';
   for (const part of parts) {
     if (typeof part === 'string') out += part;
@@ -75,12 +68,7 @@ export const rewritePathPolicy = definePolicy<RewritePathConfig>({
   },
   phases: ['request'],
   create(config) {
-    let regex: RegExp;
-    try {
-      regex = new RegExp(config.pattern, config.ignoreCase ? 'i' : '');
-    } catch (error) {
-      throw new Error(`pattern: ${(error as Error).message}`);
-    }
+    const regex = compileSafeRegex(config.pattern, 'pattern', { ignoreCase: config.ignoreCase });
     const path = compileReplacement(config.replacement, regex, 'replacement');
     const query = compileReplacement(config.query, regex, 'query');
     return {

@@ -5,7 +5,7 @@ export const RewritePathConfig = Type.Object(
     pattern: Type.String({
       minLength: 1,
       description:
-        'Regular expression (JavaScript syntax) matched against the path forwarded upstream (basePath already stripped, no query), e.g. `^/users/(?<id>[^/]+)$`. Requests whose path does not match are forwarded unchanged.',
+        'Regular expression matched against the path forwarded upstream (basePath already stripped, no query), e.g. `^/users/(?<id>[^/]+)$`. Requests whose path does not match are forwarded unchanged. RE2 syntax, matched in linear time: no lookaround (`(?=`, `(?<=`) and no backreferences (`\\1`); such patterns are refused at load.',
     }),
     replacement: Type.String({
       pattern: '^/',

@@ -5,6 +5,7 @@
  */
 import { GatewayError, isGatewayError, parseSize } from '@gatehouse/core';
 import Type from 'typebox';
+import { BodyDecodeError, contentCodings, decodeBody } from './content-coding.js';
 import type { PolicyEnvironment, RequestContext } from './types.js';
 
 export type BodyPhase = 'request' | 'response';
@@ -40,14 +41,18 @@ export interface MessageBody {
   readonly headers: HeaderBag;
   /** Lower-case media type without parameters (`application/json`), '' when absent. */
   readonly mediaType: string;
-  /** True when the body is compressed (Content-Encoding other than identity): rewriting bytes would corrupt it. */
+  /** True when the body is compressed (Content-Encoding other than identity); read() decodes it. */
   readonly encoded: boolean;
   /**
    * True for an error document the gateway itself produced (problem+json): its shape is a public
    * contract, so body transformations written for upstream payloads leave it alone.
    */
   readonly gatewayProblem: boolean;
-  /** Buffers the body up to the policy's limit. */
+  /**
+   * Buffers the body up to the policy's limit, decoded when compressed (gzip, deflate, br; decoded
+   * size capped at the same limit). Another coding, a corrupt or a too-large body fails closed:
+   * 415/400/413 for a request, 502 for a response.
+   */
   read(): Promise<Buffer>;
   /** Replaces the body (uncompressed; the gateway fixes Content-Length) and optionally its Content-Type. */
   write(body: Buffer | string, contentType?: string): void;
@@ -59,18 +64,20 @@ export function messageBody(ctx: RequestContext, phase: BodyPhase, maxBytes: num
   const side = phase === 'request' ? ctx.request : ctx.response;
   const headers = side.headers as HeaderBag;
   const contentType = headerValue(headers['content-type']);
-  const encoding = headerValue(headers['content-encoding']).trim().toLowerCase();
+  const codings = contentCodings(headerValue(headers['content-encoding']));
   const mediaType = contentType.split(';')[0]!.trim().toLowerCase();
   return {
     phase,
     headers,
     mediaType,
-    encoded: encoding !== '' && encoding !== 'identity',
+    encoded: codings.length > 0,
     gatewayProblem: phase === 'response' && ctx.response.fromGateway && mediaType === 'application/problem+json',
     async read() {
       try {
-        return await side.readBody(maxBytes);
+        const body = await side.readBody(maxBytes);
+        return codings.length === 0 ? body : await decodeBody(body, codings, maxBytes);
       } catch (error) {
+        if (error instanceof BodyDecodeError) throw decodeProblem(phase, error);
         // A too-large upstream body is not the client's fault: answer 502, not 413.
         if (phase === 'response' && isGatewayError(error) && error.code === 'payload_too_large') {
           throw new GatewayError('upstream_bad_response', {
@@ -97,6 +104,13 @@ export function messageBody(ctx: RequestContext, phase: BodyPhase, maxBytes: num
         : new GatewayError('upstream_bad_response', { detail });
     },
   };
+}
+
+function decodeProblem(phase: BodyPhase, error: BodyDecodeError): GatewayError {
+  const detail = `The ${phase} body could not be decoded: ${error.message}.`;
+  if (phase === 'response') return new GatewayError('upstream_bad_response', { detail });
+  if (error.reason === 'unsupported') return new GatewayError('unsupported_media_type', { detail });
+  return new GatewayError(error.reason === 'too_large' ? 'payload_too_large' : 'bad_request', { detail });
 }
 
 function headerValue(value: string | string[] | number | undefined): string {

@@ -3,4 +3,5 @@ export * from './counters/types.js';
 export * from './define.js';
 export * from './expression.js';
 export * from './header-edits.js';
+export * from './safe-regex.js';
 export * from './types.js';

@@ -42,6 +42,11 @@ export interface PolicyHandlers {
   request?: Handler;
   response?: Handler;
   log?: Handler;
+  /**
+   * The response handler reads the upstream body: the gateway then asks the upstream for an
+   * uncompressed answer (Accept-Encoding: identity) on the routes this policy applies to.
+   */
+  readsResponseBody?: boolean;
   /** Called when the config version that created these handlers is retired (timers, sockets). */
   close?: () => Awaitable<void>;
 }

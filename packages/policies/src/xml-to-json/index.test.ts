@@ -25,6 +25,14 @@ async function convert(config: unknown, body: string): Promise<unknown> {
 }
 
 describe('xml-to-json', () => {
+  it('refuses a document nested deeper than maxBodyDepth with 400, before parsing it', async () => {
+    const policy = createPolicy(xmlToJsonPolicy, {});
+    const deep = `${'<a>'.repeat(20_000)}${'</a>'.repeat(20_000)}`;
+    const error = await failure(policy.request!(createTestContext({ method: 'POST', headers: xml, body: deep })));
+    expect([error.code, error.detail]).toEqual(['bad_request', 'The request body nests deeper than 100 levels.']);
+    expect(await convert({ maxBodyDepth: 2 }, '<a><b>1</b></a>')).toEqual({ a: { b: '1' } });
+  });
+
   it('converts elements, attributes, text and repeated elements; values stay strings by default', async () => {
     const body =
       '<?xml version="1.0"?><order id="7"><zip>01234</zip><line>a</line><line>b</line><price currency="EUR">10</price><empty/></order>';

@@ -5,6 +5,7 @@
 
 import { isXmlMediaType, messageBody, resolveBodyLimit } from '../sdk/body-message.js';
 import { definePolicy } from '../sdk/define.js';
+import { xmlNestingExceeds } from '../sdk/nesting-depth.js';
 import type { Handler } from '../sdk/types.js';
 import { createXmlReader, XmlSyntaxError } from './from-xml.js';
 import { XmlToJsonConfig } from './schema.js';
@@ -22,12 +23,15 @@ export const xmlToJsonPolicy = definePolicy<XmlToJsonConfig>({
     const fromXml = createXmlReader(config);
     const handler: Handler = async (ctx) => {
       const message = messageBody(ctx, config.phase, maxBytes);
-      if (!isXmlMediaType(message.mediaType) || message.encoded) return;
+      if (!isXmlMediaType(message.mediaType)) return;
       const body = await message.read();
       if (body.length === 0) return;
+      const text = body.toString('utf8');
+      if (xmlNestingExceeds(text, config.maxBodyDepth))
+        throw message.malformed(`The ${config.phase} body nests deeper than ${config.maxBodyDepth} levels.`);
       let value: unknown;
       try {
-        value = fromXml(body.toString('utf8'));
+        value = fromXml(text);
       } catch (error) {
         if (!(error instanceof XmlSyntaxError)) throw error;
         const where = error.line === undefined ? '' : ` (line ${error.line})`;
@@ -39,6 +43,6 @@ export const xmlToJsonPolicy = definePolicy<XmlToJsonConfig>({
       }
       message.write(JSON.stringify(value), config.contentType);
     };
-    return config.phase === 'request' ? { request: handler } : { response: handler };
+    return config.phase === 'request' ? { request: handler } : { response: handler, readsResponseBody: true };
   },
 });

@@ -1,5 +1,6 @@
 import Type, { type Static } from 'typebox';
 import { BodyPhaseField, MaxBodySizeField } from '../sdk/body-message.js';
+import { MaxBodyDepthField } from '../sdk/nesting-depth.js';
 
 export const XmlToJsonConfig = Type.Object(
   {
@@ -41,6 +42,7 @@ export const XmlToJsonConfig = Type.Object(
       Type.String({ minLength: 1, description: 'Content-Type of the converted body.', default: 'application/json' }),
     ),
     maxBodySize: MaxBodySizeField(),
+    maxBodyDepth: MaxBodyDepthField('XML elements'),
   },
   { additionalProperties: false },
 );
