@@ -1,9 +1,10 @@
 /**
- * Ajv's `code.regExp` engine backed by RE2 (`@bufbuild/re2`): operator-supplied `pattern` and
+ * Ajv's `code.regExp` engine backed by RE2 (`re2js`, the engine of sdk/safe-regex.ts): operator-supplied `pattern` and
  * `patternProperties` run in linear time, so no body can make a pattern backtrack for seconds.
  */
-import { RE2JS } from '@bufbuild/re2';
+
 import type { RegExpEngine } from 'ajv/dist/types/index.js';
+import { RE2JS } from 're2js';
 
 /** ECMA-262 spells Unicode general categories in full (`\p{Letter}`); RE2 knows their short names. */
 const CATEGORY_ALIASES: Record<string, string> = {
@@ -59,5 +60,5 @@ export function compileRe2(pattern: string): RE2JS {
 
 export const re2RegExp: RegExpEngine = Object.assign((pattern: string) => compileRe2(pattern), {
   // Only used by Ajv's standalone code generation, which Gatehouse does not use.
-  code: 'require("@bufbuild/re2").RE2JS.compile',
+  code: 'require("re2js").RE2JS.compile',
 });
