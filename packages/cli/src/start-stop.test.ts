@@ -3,7 +3,7 @@
  * already taken (one line naming the port and how to change it, exit 1, nothing left listening),
  * Ctrl-C during a slow start, and a lost admin password.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -78,6 +78,17 @@ describe('gatehouse --version and --help', () => {
     const result = await runToEnd(['--version']);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^gatehouse \d+\.\d+\.\d+\n$/);
+  });
+
+  it('runs as `npx gatehouse` from the repository (the linked bin is executable before any build)', {
+    timeout: 60_000,
+  }, async () => {
+    const stdout = await new Promise<string>((resolve, reject) =>
+      execFile('npx', ['--no-install', 'gatehouse', '--version'], { cwd: root }, (error, out) =>
+        error ? reject(error) : resolve(out),
+      ),
+    );
+    expect(stdout).toMatch(/^gatehouse \d+\.\d+\.\d+\n$/);
   });
 
   it('answers --help for every command without a stack trace, and a wrong flag with one line and the help', async () => {
@@ -195,7 +206,7 @@ describe('Ctrl-C', () => {
     );
     const deadline = Date.now() + 30_000;
     // The first start is slow (the embedded database is created): interrupt it there.
-    while (!run.output().stderr.includes('opening the database')) {
+    while (!run.output().stderr.includes('creating the embedded database')) {
       if (Date.now() > deadline || run.child.exitCode !== null) throw new Error(JSON.stringify(run.output()));
       await new Promise((r) => setTimeout(r, 25));
     }
@@ -270,5 +281,5 @@ describe.skipIf(postgres.skipReason)('gatehouse admin reset-password', () => {
     } finally {
       await handle.close();
     }
-  }, 60_000);
+  }, 180_000);
 });

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { createLogger, type Logger, parseDuration } from '@gatehouse/core';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
@@ -64,8 +65,13 @@ export const DEFAULT_DATA_DIR = './.gatehouse/data';
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const logger = options.logger ?? createLogger({ name: 'control-plane' });
   const progress = options.progress ?? NO_PROGRESS;
-  const where = options.databaseUrl ? 'PostgreSQL' : `embedded PGlite under ${options.dataDir ?? DEFAULT_DATA_DIR}`;
-  const handle = await progress.step(`opening the database (${where})`, () =>
+  const dataDir = options.dataDir ?? DEFAULT_DATA_DIR;
+  const label = options.databaseUrl
+    ? 'opening the database (PostgreSQL)'
+    : existsSync(dataDir)
+      ? `opening the database (embedded PGlite under ${dataDir})`
+      : `creating the embedded database under ${dataDir} (first start only; can take a minute)`;
+  const handle = await progress.step(label, () =>
     openDatabase({
       databaseUrl: options.databaseUrl,
       dataDir: options.databaseUrl ? undefined : (options.dataDir ?? DEFAULT_DATA_DIR),
