@@ -2,7 +2,7 @@
 import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { formatProblems } from '@gatehouse/config';
-import { createLogger } from '@gatehouse/core';
+import { createLogger, logFormat } from '@gatehouse/core';
 import { startGateway, startHybridGateway } from '@gatehouse/gateway';
 import { ConfigError } from '@gatehouse/policies';
 import { ADMIN_HELP, runAdmin } from './admin-command.js';
@@ -227,7 +227,8 @@ async function quickstart(args: string[]): Promise<number> {
 }
 
 function printQuickstart(ports: number[]): void {
-  process.stdout.write(
+  // With JSON logs, stdout stays JSON lines only.
+  (logFormat() === 'json' ? process.stderr : process.stdout).write(
     [
       'Gatehouse quickstart',
       `  demo upstreams: ${ports.map((p) => `127.0.0.1:${p}`).join(', ')}`,

@@ -90,6 +90,7 @@ describe('the docs run', () => {
   let cwd: string;
   let banner = '';
   let progress = '';
+  let logs = '';
   let substitutions: Array<[string, string]> = [];
   const password = randomBytes(12).toString('base64url');
 
@@ -113,15 +114,17 @@ describe('the docs run', () => {
       { cwd, env: { ...process.env, GATEHOUSE_ADMIN_PASSWORD: password, LOG_FORMAT: 'json' } },
     );
     up.stdout!.on('data', (c: Buffer) => {
-      banner += c.toString();
+      logs += c.toString();
     });
+    // JSON logs on stdout; progress and the banner on stderr.
     up.stderr!.on('data', (c: Buffer) => {
       progress += c.toString();
+      banner += c.toString();
     });
     const deadline = Date.now() + 150_000;
     while (!/curl http\S+\/status\//.test(banner)) {
       if (up.exitCode !== null || Date.now() > deadline)
-        throw new Error(`npm start did not come up:\n${progress}\n${banner}`);
+        throw new Error(`npm start did not come up:\n${banner}\n${logs}`);
       await new Promise((r) => setTimeout(r, 100));
     }
     const key = /X-Api-Key: ([^']+)'/.exec(banner)?.[1];
@@ -147,7 +150,8 @@ describe('the docs run', () => {
     if (cwd) rmSync(cwd, { recursive: true, force: true });
   }, 30_000);
 
-  it('`npm start` reports its progress, each step with its time', () => {
+  it('`npm start` reports its progress, each step with its time; stdout carries JSON lines only', () => {
+    for (const line of logs.split('\n').filter(Boolean)) expect(() => JSON.parse(line), line).not.toThrow();
     expect(progress).toMatch(/building \(tsc -b\) \.\.\. \d+\.\d s/);
     expect(progress).toMatch(/creating the embedded database under .+ \.\.\. \d+\.\d s/);
     expect(progress).toMatch(/ready in \d+\.\d s/);

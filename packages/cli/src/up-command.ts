@@ -5,7 +5,7 @@
  * (the demo gateway's token is rotated: tokens are shown once).
  */
 import { parseArgs } from 'node:util';
-import { createLogger } from '@gatehouse/core';
+import { createLogger, logFormat } from '@gatehouse/core';
 import { startHybridGateway } from '@gatehouse/gateway';
 import { startDemoUpstreams } from './demo-upstreams.js';
 import { Lifecycle, type PortSpec, portValue, StartError } from './lifecycle.js';
@@ -133,6 +133,8 @@ export async function runUp(args: string[]): Promise<number> {
       ...(setup.apiKey ? [`curl -H 'X-Api-Key: ${setup.apiKey}' ${gateway.url}/orders/`] : []),
       `curl ${gateway.url}/status/`,
     ];
-    process.stdout.write(formatBanner('Gatehouse is up (control plane + gateway in hybrid mode)', lines, tryCommands));
+    // With JSON logs, stdout stays JSON lines only: the banner goes next to the progress, on stderr.
+    const out = logFormat() === 'json' ? process.stderr : process.stdout;
+    out.write(formatBanner('Gatehouse is up (control plane + gateway in hybrid mode)', lines, tryCommands));
   });
 }
