@@ -5,11 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { GatewayError } from '@gatehouse/core';
-import { and, desc, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import type { EnvScope } from '../auth/context.js';
 import { issueSecret } from '../auth/secrets.js';
 import type { Database } from '../db/connect.js';
 import { apiKeys } from '../db/schema.js';
+import { keyset, type SortColumn } from '../http/pagination.js';
 import { iso } from '../http/schemas.js';
 import { invalid } from '../http/validation.js';
 import { recordCredentialChange } from '../hybrid/changes.js';
@@ -92,29 +93,33 @@ export async function createKey(scope: EnvScope, subscriptionId: string, input: 
   });
 }
 
+const KEY_SORTS: Record<string, SortColumn> = { createdAt: { column: apiKeys.createdAt, kind: 'date' } };
+
 export async function listKeys(
   scope: EnvScope,
   subscriptionId: string,
   query: { limit?: number | undefined; cursor?: string | undefined; includeRevoked?: boolean | undefined },
 ) {
   await findSubscription(scope, subscriptionId);
-  const limit = Math.min(query.limit ?? 20, 100);
-  const offset = query.cursor ? Number(Buffer.from(query.cursor, 'base64url').toString('utf8')) || 0 : 0;
+  const plan = keyset(query, KEY_SORTS, apiKeys.id, '-createdAt');
   const rows = await scope.db
     .select()
     .from(apiKeys)
     .where(
-      and(eq(apiKeys.subscriptionId, subscriptionId), query.includeRevoked ? undefined : isNull(apiKeys.revokedAt)),
+      and(
+        eq(apiKeys.subscriptionId, subscriptionId),
+        query.includeRevoked ? undefined : isNull(apiKeys.revokedAt),
+        plan.where,
+      ),
     )
-    .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
-    // A subscription holds at most MAX_KEYS_PER_SUBSCRIPTION live keys, so an offset stays small.
-    .offset(offset)
-    .limit(limit + 1);
-  const items = rows.slice(0, limit);
-  return {
-    items: items.map(keyView),
-    nextCursor: rows.length > limit ? Buffer.from(String(offset + limit)).toString('base64url') : null,
-  };
+    .orderBy(...plan.orderBy)
+    .limit(plan.limit);
+  const page = plan.page(
+    rows,
+    (r) => r.createdAt,
+    (r) => r.id,
+  );
+  return { items: page.items.map(keyView), nextCursor: page.nextCursor };
 }
 
 async function findKey(tx: Database, subscriptionId: string, keyId: string): Promise<KeyRow> {

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { GatewayError } from '@gatehouse/core';
-import { and, desc, eq, lt, max } from 'drizzle-orm';
+import { and, eq, max } from 'drizzle-orm';
 import type { EnvScope } from '../auth/context.js';
 import { apiFromSnapshot, compileEnvironmentConfig, InvalidCompiledDocument } from '../compiler/compile.js';
 import { deployments } from '../db/schema.js';
 import { isUniqueViolation } from '../http/errors.js';
+import { keyset, type SortColumn } from '../http/pagination.js';
 import { iso } from '../http/schemas.js';
 import { assertGatewaysSupport } from '../hybrid/capabilities.js';
 import { recordChanges } from '../hybrid/changes.js';
@@ -149,36 +150,35 @@ export async function deploy(
   }
 }
 
+const DEPLOYMENT_SORTS: Record<string, SortColumn> = { revision: { column: deployments.revision, kind: 'number' } };
+
 export async function listDeployments(
   scope: EnvScope,
   apiSlug: string,
   query: { limit?: number | undefined; cursor?: string | undefined },
 ) {
   const api = await findApi(scope, apiSlug);
-  const limit = Math.min(query.limit ?? 20, 100);
-  const before = query.cursor ? Number(Buffer.from(query.cursor, 'base64url').toString('utf8')) : undefined;
+  const plan = keyset(query, DEPLOYMENT_SORTS, deployments.id, '-revision');
   const rows = await scope.db
     .select()
     .from(deployments)
-    .where(
-      and(
-        eq(deployments.apiPk, api.pk),
-        before !== undefined && Number.isInteger(before) ? lt(deployments.revision, before) : undefined,
-      ),
-    )
-    .orderBy(desc(deployments.revision))
-    .limit(limit + 1);
+    .where(and(eq(deployments.apiPk, api.pk), plan.where))
+    .orderBy(...plan.orderBy)
+    .limit(plan.limit);
   const [top] = await scope.db
     .select({ revision: max(deployments.revision) })
     .from(deployments)
     .where(eq(deployments.apiPk, api.pk));
   const current = top?.revision ?? null;
-  const items = rows.slice(0, limit);
-  const last = items[items.length - 1];
-  const rollouts = await withRollouts(scope, api.slug, items);
+  const page = plan.page(
+    rows,
+    (r) => r.revision,
+    (r) => r.id,
+  );
+  const rollouts = await withRollouts(scope, api.slug, page.items);
   return {
-    items: items.map((r) => deploymentView(r, current, rollouts.get(r.revision))),
-    nextCursor: rows.length > limit && last ? Buffer.from(String(last.revision)).toString('base64url') : null,
+    items: page.items.map((r) => deploymentView(r, current, rollouts.get(r.revision))),
+    nextCursor: page.nextCursor,
   };
 }
 

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { GatewayError } from '@gatehouse/core';
-import { and, asc, eq, gt, type SQL } from 'drizzle-orm';
+import { and, eq, type SQL } from 'drizzle-orm';
 import type { Actor, EnvScope } from '../auth/context.js';
 import type { Role } from '../auth/permissions.js';
 import type { Database } from '../db/connect.js';
 import { environments, memberships, users } from '../db/schema.js';
 import { isUniqueViolation } from '../http/errors.js';
 import type { IfMatch } from '../http/etag.js';
-import { keyset, type PageRequest } from '../http/pagination.js';
+import { keyset, type PageRequest, type SortColumn } from '../http/pagination.js';
 import { iso } from '../http/schemas.js';
 import { recordAudit } from './audit.js';
 import { inTransaction } from './tx.js';
@@ -133,29 +133,25 @@ export function memberView(row: MemberRow) {
   };
 }
 
+const MEMBER_SORTS: Record<string, SortColumn> = { userId: { column: memberships.userId, kind: 'text' } };
+
 export async function listMembers(scope: EnvScope, query: PageRequest & { role?: Role | undefined }) {
-  const limit = Math.min(query.limit ?? 20, 100);
-  let afterId: string | undefined;
-  if (query.cursor) afterId = Buffer.from(query.cursor, 'base64url').toString('utf8');
+  const plan = keyset(query, MEMBER_SORTS, memberships.userId, 'userId');
   const rows = await scope.db
     .select({ m: memberships, u: { email: users.email, name: users.name } })
     .from(memberships)
     .innerJoin(users, eq(users.id, memberships.userId))
     .where(
-      and(
-        eq(memberships.envId, scope.env.id),
-        query.role ? eq(memberships.role, query.role) : undefined,
-        afterId ? gt(memberships.userId, afterId) : undefined,
-      ),
+      and(eq(memberships.envId, scope.env.id), query.role ? eq(memberships.role, query.role) : undefined, plan.where),
     )
-    .orderBy(asc(memberships.userId))
-    .limit(limit + 1);
-  const items = rows.slice(0, limit);
-  const last = items[items.length - 1];
-  return {
-    items: items.map(memberView),
-    nextCursor: rows.length > limit && last ? Buffer.from(last.m.userId).toString('base64url') : null,
-  };
+    .orderBy(...plan.orderBy)
+    .limit(plan.limit);
+  const page = plan.page(
+    rows,
+    (r) => r.m.userId,
+    (r) => r.m.userId,
+  );
+  return { items: page.items.map(memberView), nextCursor: page.nextCursor };
 }
 
 export async function getMember(db: Database, envId: string, userId: string): Promise<MemberRow> {

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { PolicyRef } from '@gatehouse/config';
 import { GatewayError } from '@gatehouse/core';
-import { and, asc, eq, gt, inArray, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, type SQL } from 'drizzle-orm';
 import { type EnvScope, ownOnly } from '../auth/context.js';
 import type { Database } from '../db/connect.js';
 import { plans, subscriptions } from '../db/schema.js';
 import { isUniqueViolation } from '../http/errors.js';
 import type { IfMatch } from '../http/etag.js';
+import { keyset, type SortColumn } from '../http/pagination.js';
 import { iso } from '../http/schemas.js';
 import { type ApiRow, findApi, stripUndefined } from './apis.js';
 import { recordAudit } from './audit.js';
@@ -55,14 +56,15 @@ export async function findPlan(scope: EnvScope, api: ApiRow, slug: string, db: D
   return row;
 }
 
+const PLAN_SORTS: Record<string, SortColumn> = { slug: { column: plans.slug, kind: 'text' } };
+
 export async function listPlans(
   scope: EnvScope,
   apiSlug: string,
   query: { limit?: number | undefined; cursor?: string | undefined; status?: PlanStatus | undefined },
 ) {
   const api = await findApi(scope, apiSlug);
-  const limit = Math.min(query.limit ?? 20, 100);
-  const after = query.cursor ? Buffer.from(query.cursor, 'base64url').toString('utf8') : undefined;
+  const plan = keyset(query, PLAN_SORTS, plans.pk, 'slug');
   const rows = await scope.db
     .select()
     .from(plans)
@@ -71,17 +73,17 @@ export async function listPlans(
         eq(plans.apiPk, api.pk),
         visible(scope),
         query.status ? eq(plans.status, query.status) : undefined,
-        after ? gt(plans.slug, after) : undefined,
+        plan.where,
       ),
     )
-    .orderBy(asc(plans.slug))
-    .limit(limit + 1);
-  const items = rows.slice(0, limit);
-  const last = items[items.length - 1];
-  return {
-    items: items.map(planView),
-    nextCursor: rows.length > limit && last ? Buffer.from(last.slug).toString('base64url') : null,
-  };
+    .orderBy(...plan.orderBy)
+    .limit(plan.limit);
+  const page = plan.page(
+    rows,
+    (r) => r.slug,
+    (r) => r.pk,
+  );
+  return { items: page.items.map(planView), nextCursor: page.nextCursor };
 }
 
 export async function createPlan(scope: EnvScope, apiSlug: string, input: PlanInput): Promise<PlanRow> {

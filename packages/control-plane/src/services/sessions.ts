@@ -1,14 +1,14 @@
 /** Sign-in sessions and personal access tokens: both are random bearer secrets stored as sha256. */
 import { randomUUID } from 'node:crypto';
 import { GatewayError } from '@gatehouse/core';
-import { and, desc, eq, gt, isNull, lt, or } from 'drizzle-orm';
+import { and, eq, gt, isNull } from 'drizzle-orm';
 import type { Actor } from '../auth/context.js';
 import { burnPasswordCheck, verifyPassword } from '../auth/passwords.js';
 import { issueSecret } from '../auth/secrets.js';
 import type { LoginThrottle } from '../auth/throttle.js';
 import type { Database } from '../db/connect.js';
 import { authTokens, users } from '../db/schema.js';
-import { encodeCursor } from '../http/pagination.js';
+import { keyset, type SortColumn } from '../http/pagination.js';
 import { iso } from '../http/schemas.js';
 import { invalid } from '../http/validation.js';
 import { recordAudit } from './audit.js';
@@ -102,19 +102,11 @@ export async function createPat(
   });
 }
 
+const PAT_SORTS: Record<string, SortColumn> = { createdAt: { column: authTokens.createdAt, kind: 'date' } };
+
 /** Live PATs of the caller, newest first; bounded like every list. */
 export async function listPats(db: Database, userId: string, limit: number, cursor?: string) {
-  const now = new Date();
-  let after: { v: string; id: string } | undefined;
-  if (cursor) {
-    try {
-      after = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-      if (typeof after?.v !== 'string' || typeof after.id !== 'string') throw new Error();
-    } catch {
-      throw invalid('query.cursor', 'is not a valid cursor');
-    }
-  }
-  const at = after ? new Date(after.v) : undefined;
+  const plan = keyset({ limit, cursor }, PAT_SORTS, authTokens.id, '-createdAt');
   const rows = await db
     .select()
     .from(authTokens)
@@ -123,21 +115,18 @@ export async function listPats(db: Database, userId: string, limit: number, curs
         eq(authTokens.userId, userId),
         eq(authTokens.kind, 'pat'),
         isNull(authTokens.revokedAt),
-        gt(authTokens.expiresAt, now),
-        at && after
-          ? or(lt(authTokens.createdAt, at), and(eq(authTokens.createdAt, at), lt(authTokens.id, after.id)))
-          : undefined,
+        gt(authTokens.expiresAt, new Date()),
+        plan.where,
       ),
     )
-    .orderBy(desc(authTokens.createdAt), desc(authTokens.id))
-    .limit(limit + 1);
-  const items = rows.slice(0, limit);
-  const last = items[items.length - 1];
-  const nextCursor =
-    rows.length > limit && last
-      ? encodeCursor({ s: '-createdAt', v: last.createdAt.toISOString(), id: last.id })
-      : null;
-  return { items: items.map(tokenView), nextCursor };
+    .orderBy(...plan.orderBy)
+    .limit(plan.limit);
+  const page = plan.page(
+    rows,
+    (r) => r.createdAt,
+    (r) => r.id,
+  );
+  return { items: page.items.map(tokenView), nextCursor: page.nextCursor };
 }
 
 export async function deletePat(db: Database, actor: Actor, tokenId: string): Promise<void> {

@@ -9,7 +9,7 @@ import type { HitResult } from '../sdk/counters/types.js';
 import { definePolicy } from '../sdk/define.js';
 import { createKeyResolver } from '../sdk/traffic-key.js';
 import { type GatewayResponse, type RequestContext, RequestLocal } from '../sdk/types.js';
-import { ApproximateCounter } from './approximate.js';
+import { ApproximateRateLimiter } from './approximate.js';
 import { RateLimitConfig } from './schema.js';
 
 interface RateLimitState {
@@ -79,7 +79,7 @@ export const rateLimitPolicy = definePolicy<RateLimitConfig>({
     };
     const approximate =
       config.mode === 'approximate'
-        ? new ApproximateCounter({
+        ? new ApproximateRateLimiter({
             store: env.counters,
             windowMs,
             algorithm,
