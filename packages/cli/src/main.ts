@@ -1,12 +1,16 @@
 #!/usr/bin/env node
+import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { formatProblems } from '@gatehouse/config';
-import { createLogger, exitOnShutdownSignals } from '@gatehouse/core';
+import { createLogger, logFormat } from '@gatehouse/core';
 import { startGateway, startHybridGateway } from '@gatehouse/gateway';
 import { ConfigError } from '@gatehouse/policies';
+import { ADMIN_HELP, runAdmin } from './admin-command.js';
+import { commandHelp } from './command-help.js';
 import { startDemoUpstreams } from './demo-upstreams.js';
 import { runDocs } from './docs/command.js';
 import { HYBRID_HELP, hybridFlags, hybridOptions } from './hybrid-options.js';
+import { Lifecycle, type PortSpec, portValue, StartError } from './lifecycle.js';
 import { runSigningKey, SIGNING_KEY_HELP } from './signing-key-command.js';
 import { runUp, UP_HELP } from './up-command.js';
 import { printReport, validateConfigFile } from './validate-command.js';
@@ -27,12 +31,27 @@ ${HYBRID_HELP}${UP_HELP}${SIGNING_KEY_HELP}  gatehouse validate FILE
       Demo upstreams + a gateway on the quickstart document.
   gatehouse demo-upstreams
       Only the demo upstreams (ports 9101, 9102, 9103).
-  gatehouse docs --write | --check
+${ADMIN_HELP}  gatehouse docs --write | --check
       Regenerates (or checks) docs/config-reference.md, docs/policies.md and schema/gatehouse.schema.json.
+  gatehouse --version
+      Prints the version.
+
+  gatehouse COMMAND --help prints the help of one command. LOG_LEVEL (trace, debug, info, warn, error,
+  silent) sets the log level; logs are JSON lines, or human-readable when stdout is a terminal or
+  LOG_FORMAT=pretty (LOG_FORMAT=json forces JSON).
 `;
+
+const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command && !command.startsWith('-') && (rest.includes('--help') || rest.includes('-h'))) {
+    const help = commandHelp(HELP, helpKey(argv));
+    if (help) {
+      process.stdout.write(help);
+      return 0;
+    }
+  }
   switch (command) {
     case 'validate':
       return validate(rest);
@@ -46,13 +65,17 @@ async function main(argv: string[]): Promise<number> {
       return runUp(rest);
     case 'signing-key':
       return runSigningKey(rest);
-    case 'demo-upstreams': {
-      const demo = await startDemoUpstreams();
-      process.stdout.write(`demo upstreams on ${demo.ports.map((p) => `http://127.0.0.1:${p}`).join(', ')}\n`);
-      return new Promise(() => {});
-    }
+    case 'demo-upstreams':
+      return demoUpstreams();
+    case 'admin':
+      return runAdmin(rest);
     case 'docs':
       return runDocs(rest);
+    case '--version':
+    case '-v':
+    case 'version':
+      process.stdout.write(`gatehouse ${VERSION}\n`);
+      return 0;
     case undefined:
     case 'help':
     case '--help':
@@ -87,7 +110,10 @@ const gatewayOptions = {
   ...hybridFlags,
 } as const;
 
-async function gateway(args: string[], extra: { beforeStart?: () => Promise<void> } = {}): Promise<number> {
+async function gateway(
+  args: string[],
+  extra: { beforeStart?: (life: Lifecycle) => Promise<void> } = {},
+): Promise<number> {
   const { values } = parseArgs({ args, options: gatewayOptions });
   if (values['control-plane'] && values.config) {
     process.stderr.write('--config (standalone) and --control-plane (hybrid) exclude each other\n');
@@ -104,7 +130,35 @@ async function gateway(args: string[], extra: { beforeStart?: () => Promise<void
     return 2;
   }
   const logger = createLogger({ name: 'gateway' });
-  await extra.beforeStart?.();
+  const host = values.host;
+  const ports: PortSpec[] = [
+    { port: portValue(values.port, '--port'), host, changeWith: '--port or GATEHOUSE_PORT', what: 'gateway' },
+    {
+      port: portValue(values['admin-port'], '--admin-port'),
+      host: '127.0.0.1',
+      changeWith: '--admin-port or GATEHOUSE_ADMIN_PORT',
+      what: 'gateway admin',
+    },
+  ];
+  if (values['tls-cert'])
+    ports.push({
+      port: portValue(values['tls-port'], '--tls-port'),
+      host,
+      changeWith: '--tls-port',
+      what: 'gateway TLS',
+    });
+  const life = new Lifecycle(logger, ports);
+  return life.run(async () => {
+    await extra.beforeStart?.(life);
+    await startGatewayProcess(values, logger, life);
+  });
+}
+
+async function startGatewayProcess(
+  values: ReturnType<typeof parseArgs<{ args: string[]; options: typeof gatewayOptions }>>['values'],
+  logger: ReturnType<typeof createLogger>,
+  life: Lifecycle,
+): Promise<void> {
   const tls =
     values['tls-cert'] && values['tls-key']
       ? {
@@ -118,10 +172,7 @@ async function gateway(args: string[], extra: { beforeStart?: () => Promise<void
       : {};
   if (values['control-plane']) {
     const hybrid = hybridOptions(values);
-    if (!hybrid.ok) {
-      process.stderr.write(`${hybrid.problem}\n`);
-      return 2;
-    }
+    if (!hybrid.ok) throw new StartError(hybrid.problem);
     const running = await startHybridGateway({
       ...hybrid.options,
       port: Number(values.port),
@@ -131,13 +182,10 @@ async function gateway(args: string[], extra: { beforeStart?: () => Promise<void
       ...(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {}),
       accessLog: values['access-log'] === 'off' ? 'off' : 'stdout',
       logger,
-      handleSignals: true,
     });
-    logger.info(
-      { url: running.url, admin: running.adminUrl, ready: Boolean(running.current()) },
-      'gateway listening (hybrid mode)',
-    );
-    return new Promise(() => {});
+    life.add('gateway', running.close);
+    process.on('SIGHUP', () => void running.reload());
+    return; // startHybridGateway logged its start line
   }
   try {
     const running = await startGateway({
@@ -149,18 +197,19 @@ async function gateway(args: string[], extra: { beforeStart?: () => Promise<void
       ...(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {}),
       accessLog: values['access-log'] === 'off' ? 'off' : 'stdout',
       logger,
-      handleSignals: true,
+    });
+    life.add('gateway', running.close);
+    process.on('SIGHUP', () => {
+      logger.info('SIGHUP: reloading config');
+      void running.reload();
     });
     logger.info(
       { url: running.url, admin: running.adminUrl, https: running.httpsUrl, configVersion: running.current()?.version },
       'gateway listening',
     );
-    return new Promise(() => {});
   } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${formatProblems(error.problems)}\nthe gateway did not start: fix the config above\n`);
-      return 1;
-    }
+    if (error instanceof ConfigError)
+      throw new StartError(`${formatProblems(error.problems)}\nthe gateway did not start: fix the config above`);
     throw error;
   }
 }
@@ -171,11 +220,21 @@ async function quickstart(args: string[]): Promise<number> {
     options: { config: { type: 'string', default: 'examples/quickstart.yaml' } },
     strict: false,
   });
-  const demo = await startDemoUpstreams();
-  process.stdout.write(
+  return gateway(['--config', String(values.config)], {
+    beforeStart: async (life) => {
+      const demo = await startDemoUpstreams();
+      life.add('demo upstreams', demo.close);
+      printQuickstart(demo.ports);
+    },
+  });
+}
+
+function printQuickstart(ports: number[]): void {
+  // With JSON logs, stdout stays JSON lines only.
+  (logFormat() === 'json' ? process.stderr : process.stdout).write(
     [
       'Gatehouse quickstart',
-      `  demo upstreams: ${demo.ports.map((p) => `127.0.0.1:${p}`).join(', ')}`,
+      `  demo upstreams: ${ports.map((p) => `127.0.0.1:${p}`).join(', ')}`,
       '  gateway:        http://127.0.0.1:8080  (admin: http://127.0.0.1:8081/metrics)',
       '  try:',
       "    curl -H 'X-Api-Key: acme-demo-key-0001' http://127.0.0.1:8080/orders/",
@@ -183,7 +242,20 @@ async function quickstart(args: string[]): Promise<number> {
       '',
     ].join('\n'),
   );
-  return gateway(['--config', String(values.config)]);
+}
+
+async function demoUpstreams(): Promise<number> {
+  const logger = createLogger({ name: 'demo-upstreams' });
+  const ports = [9101, 9102, 9103];
+  const life = new Lifecycle(
+    logger,
+    ports.map((port) => ({ port, host: '127.0.0.1', changeWith: 'stopping what uses it', what: 'demo upstream' })),
+  );
+  return life.run(async () => {
+    const demo = await startDemoUpstreams(ports);
+    life.add('demo upstreams', demo.close);
+    process.stdout.write(`demo upstreams on ${demo.ports.map((p) => `http://127.0.0.1:${p}`).join(', ')}\n`);
+  });
 }
 
 async function controlPlane(args: string[]): Promise<number> {
@@ -194,28 +266,57 @@ async function controlPlane(args: string[]): Promise<number> {
       host: { type: 'string', default: process.env.GATEHOUSE_CP_HOST ?? '127.0.0.1' },
     },
   });
-  const { startControlPlane } = await import('@gatehouse/control-plane');
   const logger = createLogger({ name: 'control-plane' });
-  const running = await startControlPlane({
-    port: Number(values.port),
-    host: values.host,
-    ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
-    dataDir: process.env.GATEHOUSE_DATA_DIR ?? './.gatehouse/data',
-    ...(process.env.GATEHOUSE_ADMIN_EMAIL ? { adminEmail: process.env.GATEHOUSE_ADMIN_EMAIL } : {}),
-    ...(process.env.GATEHOUSE_ADMIN_PASSWORD ? { adminPassword: process.env.GATEHOUSE_ADMIN_PASSWORD } : {}),
-    logger,
+  const port = portValue(values.port, '--port');
+  const life = new Lifecycle(logger, [
+    { port, host: values.host, changeWith: '--port or GATEHOUSE_CP_PORT', what: 'control plane' },
+  ]);
+  return life.run(async () => {
+    const { startControlPlane } = await import('@gatehouse/control-plane');
+    const running = await startControlPlane({
+      port,
+      host: values.host,
+      ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
+      dataDir: process.env.GATEHOUSE_DATA_DIR ?? './.gatehouse/data',
+      ...(process.env.GATEHOUSE_ADMIN_EMAIL ? { adminEmail: process.env.GATEHOUSE_ADMIN_EMAIL } : {}),
+      ...(process.env.GATEHOUSE_ADMIN_PASSWORD ? { adminPassword: process.env.GATEHOUSE_ADMIN_PASSWORD } : {}),
+      logger,
+    });
+    life.add('control plane', running.close);
   });
-  logger.info({ url: running.url }, 'control plane listening');
-  exitOnShutdownSignals(() => running.close(), logger);
-  return new Promise(() => {});
 }
 
-main(process.argv.slice(2)).then(
+/** `admin reset-password` has its own help; other commands are one word. */
+function helpKey(args: string[]): string {
+  const [command = '', sub] = args;
+  return command === 'admin' && sub && !sub.startsWith('-') ? `admin ${sub}` : command;
+}
+
+/** Usage mistakes (unknown flag, missing value) answer one line and the command's help, never a stack. */
+function isUsageError(error: unknown): error is Error {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
+}
+
+const argv = process.argv.slice(2);
+main(argv).then(
   (code) => {
     process.exitCode = code;
+    // A failed start may leave handles (a database, timers) behind: nothing may keep running.
+    if (code !== 0) setTimeout(() => process.exit(code), 1_000).unref();
   },
   (error: unknown) => {
-    process.stderr.write(`gatehouse: ${(error as Error).stack ?? String(error)}\n`);
-    process.exitCode = 1;
+    if (isUsageError(error)) {
+      const help = commandHelp(HELP, helpKey(argv));
+      process.stderr.write(`gatehouse: ${error.message}\n\n${help ?? HELP}`);
+      process.exitCode = 2;
+    } else {
+      const detailed = process.env.LOG_LEVEL === 'debug' || process.env.LOG_LEVEL === 'trace';
+      process.stderr.write(
+        `gatehouse: ${detailed ? ((error as Error).stack ?? String(error)) : String((error as Error).message ?? error)}\n`,
+      );
+      process.exitCode = 1;
+    }
+    setTimeout(() => process.exit(process.exitCode as number), 1_000).unref();
   },
 );

@@ -7,7 +7,8 @@ import { registerAuth } from './auth/plugin.js';
 import { DEFAULT_THROTTLE, LoginThrottle, type ThrottleOptions } from './auth/throttle.js';
 import type { Database } from './db/connect.js';
 import { registerErrorHandling } from './http/errors.js';
-import { validatorCompiler } from './http/validation.js';
+import { registerJsonBodyParser } from './http/json-body.js';
+import { HTTP_URL, validatorCompiler } from './http/validation.js';
 import { loadSigner } from './hybrid/signing.js';
 import { analyticsRoutes } from './routes/analytics.js';
 import { apiRoutes } from './routes/apis.js';
@@ -51,8 +52,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     bodyLimit: 8 * 1024 * 1024,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true },
+    // The response serializer has its own Ajv (for anyOf): without our formats it warns on stdout.
+    serializerOpts: { ajv: { formats: { 'http-url': HTTP_URL } } },
   }) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler);
+  registerJsonBodyParser(app);
   registerErrorHandling(app);
   // A bodiless POST (`curl -X POST`) is an empty object: required fields are then reported by name.
   app.addHook('preValidation', async (request) => {

@@ -2,16 +2,17 @@
  * A ready-to-use demo environment for `gatehouse up`: an `orders` API behind an api-key plan, a
  * keyless `status` API, an application subscribed to `orders` with a fresh key, and a registered
  * gateway. Created through the services as the platform admin, so it is audited like any change.
- * Safe to run on every start: what exists is reused; the API key and the gateway token are new
- * each time (secrets are shown once, so an old one cannot be shown again).
+ * Safe to run on every start: what exists is reused; the API key and the gateway token are
+ * replaced each time (secrets are stored hashed and shown once, so an old one cannot be shown again;
+ * the previous demo key is revoked, so there is only ever one valid demo key).
  */
 import { GatewayError } from '@gatehouse/core';
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { EnvScope } from './auth/context.js';
 import type { Database } from './db/connect.js';
 import { applications, environments, gateways, organizations, subscriptions, users } from './db/schema.js';
-import { createKey } from './services/api-keys.js';
-import { createApi, deployedRevisions, findApi } from './services/apis.js';
+import { createKey, listKeys, revokeKey } from './services/api-keys.js';
+import { createApi, deployedRevisions, findApi, updateApi } from './services/apis.js';
 import { createApplication } from './services/applications.js';
 import { deploy } from './services/deployments.js';
 import { registerGateway, rotateGatewayToken } from './services/gateways.js';
@@ -19,8 +20,10 @@ import { createPlan } from './services/plans.js';
 import { subscribe } from './services/subscriptions.js';
 
 export interface DemoOptions {
-  /** Where both demo APIs forward to. */
+  /** Where the `orders` API forwards to. */
   upstreamUrl: string;
+  /** Where the `status` API forwards to (default: upstreamUrl). */
+  statusUpstreamUrl?: string;
   environment?: string;
   gatewayName?: string;
 }
@@ -30,7 +33,7 @@ export interface DemoSetup {
   gatewayId: string;
   /** Token for the demo gateway; the previous demo token (if any) stops working. */
   gatewayToken: string;
-  /** A new key for `orders` (send as `x-api-key`). */
+  /** A new key for `orders` (send as `x-api-key`); the previous demo key is revoked. */
   apiKey: string;
   applicationId: string;
   adminEmail: string;
@@ -49,7 +52,7 @@ export async function createDemoSetup(
     id: 'gold',
     security: { type: 'api-key' },
   });
-  await ensureDeployedApi(scope, 'status', 'Status', options.upstreamUrl, {
+  await ensureDeployedApi(scope, 'status', 'Status', options.statusUpstreamUrl ?? options.upstreamUrl, {
     id: 'open',
     security: { type: 'keyless' },
   });
@@ -74,6 +77,8 @@ export async function createDemoSetup(
     .limit(1);
   const subscriptionId =
     openSub?.id ?? (await subscribe(scope, applicationId, { apiId: 'orders', planId: 'gold' })).sub.id;
+  const previousKeys = await listKeys(scope, subscriptionId, { limit: 100 });
+  for (const key of previousKeys.items) await revokeKey(scope, subscriptionId, key.id);
   const { key: apiKey } = await createKey(scope, subscriptionId, {});
 
   const gatewayName = options.gatewayName ?? 'local';
@@ -145,6 +150,13 @@ async function ensureDeployedApi(
       visibility: 'public',
     }));
   if (!existing) await createPlan(scope, id, plan);
+  // Earlier versions pointed every demo API at the first upstream: move it to its own.
+  const upstream = existing?.upstream as { targets?: Array<{ url?: string }> } | undefined;
+  const moved = upstream !== undefined && upstream.targets?.[0]?.url !== upstreamUrl;
+  if (moved)
+    await updateApi(scope, id, () => undefined, {
+      upstream: { ...upstream, targets: [{ url: upstreamUrl }] } as Parameters<typeof createApi>[1]['upstream'],
+    });
   const revisions = await deployedRevisions(scope.db, [api.pk]);
-  if (!revisions.has(api.pk)) await deploy(scope, id, { message: 'demo setup' });
+  if (moved || !revisions.has(api.pk)) await deploy(scope, id, { message: 'demo setup' });
 }

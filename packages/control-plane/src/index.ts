@@ -18,5 +18,7 @@ export {
   type ControlPlaneOptions,
   DEFAULT_DATA_DIR,
   DEFAULT_PORT,
+  type StartProgress,
   startControlPlane,
 } from './server.js';
+export { type PasswordReset, resetPassword } from './services/password-reset.js';

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { createLogger, type Logger, parseDuration } from '@gatehouse/core';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
@@ -6,7 +7,15 @@ import { type Database, openDatabase } from './db/connect.js';
 import { migrate } from './db/migrate.js';
 import { DEFAULT_ANALYTICS_RETENTION_MS, startRetention } from './services/retention.js';
 
+/** Reports the slow steps of a start (the CLI prints each with its time). */
+export interface StartProgress {
+  step<T>(label: string, run: () => Promise<T>): Promise<T>;
+}
+
+const NO_PROGRESS: StartProgress = { step: (_label, run) => run() };
+
 export interface ControlPlaneOptions {
+  progress?: StartProgress;
   port?: number;
   /** Loopback unless told otherwise: the management API is not for the open internet by default. */
   host?: string;
@@ -55,23 +64,32 @@ export const DEFAULT_DATA_DIR = './.gatehouse/data';
 
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const logger = options.logger ?? createLogger({ name: 'control-plane' });
-  const handle = await openDatabase({
-    databaseUrl: options.databaseUrl,
-    dataDir: options.databaseUrl ? undefined : (options.dataDir ?? DEFAULT_DATA_DIR),
-    searchPath: options.databaseSchema,
-    logger,
-  });
+  const progress = options.progress ?? NO_PROGRESS;
+  const dataDir = options.dataDir ?? DEFAULT_DATA_DIR;
+  const label = options.databaseUrl
+    ? 'opening the database (PostgreSQL)'
+    : existsSync(dataDir)
+      ? `opening the database (embedded PGlite under ${dataDir})`
+      : `creating the embedded database under ${dataDir} (first start only; can take a minute)`;
+  const handle = await progress.step(label, () =>
+    openDatabase({
+      databaseUrl: options.databaseUrl,
+      dataDir: options.databaseUrl ? undefined : (options.dataDir ?? DEFAULT_DATA_DIR),
+      searchPath: options.databaseSchema,
+      logger,
+    }),
+  );
   let retention: ReturnType<typeof startRetention> | undefined;
   try {
     const analyticsRetentionMs =
       options.analyticsRetentionMs ?? analyticsRetentionFromEnv(process.env.GATEHOUSE_ANALYTICS_RETENTION);
-    const migrated = await migrate(handle.db);
+    const migrated = await progress.step('migrating the database', () => migrate(handle.db));
     if (migrated.applied.length > 0) logger.info({ applied: migrated.applied }, 'database migrated');
     const boot = await bootstrap(handle.db, { adminEmail: options.adminEmail, adminPassword: options.adminPassword });
     if (boot.generatedPassword) {
       // Printed once, to the terminal only: the logger would (rightly) redact it.
       process.stderr.write(
-        `\nGatehouse control plane: created admin ${boot.adminEmail} with password\n\n    ${boot.generatedPassword}\n\nIt is not shown again; change it with PATCH /api/v1/users/{id}.\n\n`,
+        `\nGatehouse control plane: created admin ${boot.adminEmail} with password\n\n    ${boot.generatedPassword}\n\nIt is not shown again; change it with PATCH /api/v1/users/{id}, or reset a lost one with\n  gatehouse admin reset-password --email ${boot.adminEmail}\n\n`,
       );
     }
     const heartbeat = process.env.GATEHOUSE_HEARTBEAT_INTERVAL;
@@ -82,7 +100,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? (heartbeat ? parseDuration(heartbeat) : undefined),
     });
     const host = options.host ?? '127.0.0.1';
-    await app.listen({ port: options.port ?? DEFAULT_PORT, host });
+    await progress.step('starting the management API', () => app.listen({ port: options.port ?? DEFAULT_PORT, host }));
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : (options.port ?? DEFAULT_PORT);
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;

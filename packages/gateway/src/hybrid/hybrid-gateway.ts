@@ -151,6 +151,8 @@ export async function startHybridGateway(options: HybridGatewayOptions): Promise
   heartbeat.start();
   logger.info(
     {
+      url: gateway.url,
+      admin: gateway.adminUrl,
       controlPlane: controlPlaneUrl,
       instanceId,
       ready: Boolean(gateway.current()),

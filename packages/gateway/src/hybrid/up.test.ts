@@ -44,7 +44,7 @@ async function up(dir: string, ports: number[]): Promise<{ summary: string; stop
     out += c.toString();
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const deadline = Date.now() + 40_000;
+  const deadline = Date.now() + 120_000;
   while (!out.includes('curl http')) {
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`gatehouse up did not start:\n${out}`);
     await new Promise((r) => setTimeout(r, 50));
@@ -60,11 +60,12 @@ async function up(dir: string, ports: number[]): Promise<{ summary: string; stop
 
 describe('gatehouse up', () => {
   it('starts the control plane and a hybrid gateway serving the demo API; a second run reuses the data', {
-    timeout: 90_000,
+    timeout: 300_000,
   }, async () => {
     assertCliBuilt();
     cwd = await mkdtemp(path.join(os.tmpdir(), 'gh-up-'));
     const ports = await freePorts(6);
+    let previousKey: string | undefined;
     for (const run of [1, 2]) {
       const started = await up(cwd, ports);
       const key = /X-Api-Key: ([^']+)'/.exec(started.summary)?.[1];
@@ -76,6 +77,14 @@ describe('gatehouse up', () => {
       expect(withKey.status).toBe(200);
       expect(((await withKey.json()) as { server: string }).server).toMatch(/^orders-/);
       expect((await fetch(`${gatewayUrl}/orders/`)).status).toBe(401);
+      // One valid demo key at a time: a new start replaces (revokes) the previous one.
+      if (previousKey) {
+        expect(key).not.toBe(previousKey);
+        expect((await fetch(`${gatewayUrl}/orders/`, { headers: { 'x-api-key': previousKey } })).status).toBe(401);
+      }
+      previousKey = key;
+      // The status API has its own upstream (the third demo port).
+      expect(((await (await fetch(`${gatewayUrl}/status/`)).json()) as { service: string }).service).toBe('status');
       expect(await started.stop()).toBe(0);
     }
   });
