@@ -21,6 +21,7 @@ import { environmentRoutes } from './routes/environments.js';
 import { gatewayApiRoutes } from './routes/gateway-api.js';
 import { gatewayRoutes } from './routes/gateways.js';
 import { planRoutes } from './routes/plans.js';
+import { policyRoutes } from './routes/policies.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 import { systemRoutes } from './routes/system.js';
 import { userRoutes } from './routes/users.js';
@@ -122,6 +123,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   analyticsRoutes(app, deps);
   auditRoutes(app, deps);
   configRoutes(app, deps);
+  policyRoutes(app, deps);
   await app.ready();
   return app;
 }

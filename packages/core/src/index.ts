@@ -5,3 +5,4 @@ export * from './logger.js';
 export * from './lru.js';
 export * from './secrets.js';
 export * from './shutdown.js';
+export * from './suggest.js';

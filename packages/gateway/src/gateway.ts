@@ -4,15 +4,10 @@ import type http from 'node:http';
 import type http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import {
-  type ConfigDocument,
-  type ConfigProblem,
-  parseConfigText,
-  readConfigFile,
-  validateDocument,
-} from '@gatehouse/config';
+import { type ConfigDocument, type ConfigProblem, parseConfigText, readConfigFile } from '@gatehouse/config';
 import { createLogger, exitOnShutdownSignals, type Logger, parseDuration, parseSize } from '@gatehouse/core';
 import { ConfigError, createStores } from '@gatehouse/policies';
+import { checkConfigDocument } from '@gatehouse/policies/catalog';
 import { createAdminServer } from './admin.js';
 import { type CompiledConfig, compileConfig } from './compile.js';
 import { ConfigHolder } from './config-holder.js';
@@ -114,7 +109,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const listeners: Array<http.Server | http2.Http2SecureServer> = [];
 
   const apply = (raw: unknown): ApplyResult => {
-    const validated = validateDocument(raw);
+    // Structure, references and policy configs in one pass: a refused reload logs every problem at once.
+    const validated = checkConfigDocument(raw);
     if (!validated.ok) {
       metrics.configReloads.labels('failure').inc();
       return { ok: false, problems: validated.problems };

@@ -3,8 +3,9 @@ import type { ValidateFunction } from 'ajv';
 import { definePolicy } from '../sdk/define.js';
 import type { PolicyEnvironment, RequestContext } from '../sdk/types.js';
 import { ajvErrorsToPointers, createAjv, dialectOf } from './ajv.js';
+import { jsonSchemaContract } from './contract.js';
 import { isJsonMediaType, loadDocument } from './load-document.js';
-import { type JsonSchemaConfig, JsonSchemaConfigSchema } from './schema.js';
+import type { JsonSchemaConfig } from './schema.js';
 
 /** Loads and compiles a body schema once, at load time; a broken schema is a config error. */
 function compileBodySchema(source: unknown, env: PolicyEnvironment, field: string): ValidateFunction {
@@ -32,18 +33,7 @@ function check(validate: ValidateFunction, raw: Buffer, maxErrors: number): Inva
 }
 
 export const jsonSchemaPolicy = definePolicy<JsonSchemaConfig>({
-  name: 'json-schema',
-  version: '1.0.0',
-  category: 'validation',
-  summary: 'Validates JSON request bodies (and optionally upstream responses) against a JSON Schema.',
-  configSchema: JsonSchemaConfigSchema,
-  example: {
-    policy: 'json-schema',
-    config: {
-      schema: { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1 } } },
-    },
-  },
-  phases: ['request', 'response'],
+  ...jsonSchemaContract,
   create(config, env) {
     if (config.schema === undefined && config.responseSchema === undefined) {
       throw new Error('set `schema` (request body), `responseSchema` or both');

@@ -5,7 +5,8 @@
  */
 import { GatewayError } from '@gatehouse/core';
 import { definePolicy } from '../sdk/define.js';
-import { RewritePathConfig } from './schema.js';
+import { rewritePathContract } from './contract.js';
+import type { RewritePathConfig } from './schema.js';
 
 type Part = string | { group: string | number };
 
@@ -63,17 +64,7 @@ export function hasDotSegment(path: string): boolean {
 }
 
 export const rewritePathPolicy = definePolicy<RewritePathConfig>({
-  name: 'rewrite-path',
-  version: '1.0.0',
-  category: 'transformation',
-  summary:
-    'Rewrites the upstream path with a regular expression and a `{group}` replacement, optionally adding query parameters.',
-  configSchema: RewritePathConfig,
-  example: {
-    policy: 'rewrite-path',
-    config: { pattern: '^/users/(?<id>[^/]+)$', replacement: '/v2/accounts/{id}', query: 'source=gateway' },
-  },
-  phases: ['request'],
+  ...rewritePathContract,
   create(config) {
     let regex: RegExp;
     try {

@@ -1,5 +1,5 @@
 import { type ConfigProblem, validateAgainst } from '@gatehouse/config';
-import type { PolicyDefinition, SecurityDefinition } from './types.js';
+import type { PolicyContract, PolicyDefinition, SecurityContract, SecurityDefinition } from './types.js';
 
 /** Identity helpers that give policy modules full type inference. */
 export function definePolicy<Config>(definition: PolicyDefinition<Config>): PolicyDefinition<Config> {
@@ -40,4 +40,13 @@ export function createAtPath<T>(path: string, create: () => T): T {
     if (error instanceof ConfigError) throw error;
     throw new ConfigError([{ path, message: (error as Error).message }]);
   }
+}
+
+/** Identity helpers for the light half of a definition (contract.ts: no runtime imports). */
+export function definePolicyContract<Config>(contract: PolicyContract<Config>): PolicyContract<Config> {
+  return contract;
+}
+
+export function defineSecurityContract<Config>(contract: SecurityContract<Config>): SecurityContract<Config> {
+  return contract;
 }
