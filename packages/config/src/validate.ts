@@ -100,7 +100,12 @@ export function formatAjvErrors(errors: ErrorObject[] | null | undefined, base =
       const options = errors
         .filter((e) => e.keyword === 'const' && e.instancePath === error.instancePath)
         .map((e) => JSON.stringify((e.params as { allowedValue: unknown }).allowedValue));
-      message = options.length > 0 ? `must be one of ${options.join(', ')}` : 'does not match any allowed shape';
+      const literals = errors
+        .filter((e) => e.keyword === 'const' && e.instancePath === error.instancePath)
+        .map((e) => (e.params as { allowedValue: unknown }).allowedValue)
+        .filter((v): v is string => typeof v === 'string');
+      const hint = typeof error.data === 'string' ? didYouMean(error.data, literals) : '';
+      message = options.length > 0 ? `must be one of ${options.join(', ')}${hint}` : 'does not match any allowed shape';
     } else if (unionPaths.has(error.instancePath) && (error.keyword === 'const' || error.keyword === 'type')) {
       continue;
     } else if (error.keyword === 'additionalProperties') {
@@ -158,5 +163,6 @@ export function validateDocument(value: unknown): ValidationResult<ConfigDocumen
 }
 
 export function formatProblems(problems: ConfigProblem[]): string {
-  return problems.map((p) => `${p.path || '(root)'}: ${p.message}`).join('\n');
+  // A problem of the whole file (a syntax error, an unreadable file) names its own location.
+  return problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).join('\n');
 }

@@ -90,7 +90,7 @@ describe('header-check', () => {
 
   it('refuses a bad regular expression or header name at load with its path', () => {
     expect(() => policy({ required: [{ name: 'x-a', pattern: '(' }] })).toThrow(
-      /^apis\[0\]\.policies\[0\]\.config: required\[0\]\.pattern: invalid regular expression/,
+      /^apis\[0\]\.policies\[0\]\.config\.required\[0\]\.pattern: invalid regular expression/,
     );
     expect(() => policy({ forbidden: [{ name: 'bad name' }] })).toThrow(/forbidden\[0\]\.name/);
   });
