@@ -4,10 +4,16 @@ import type http from 'node:http';
 import type http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { type ConfigDocument, type ConfigProblem, parseConfigText, readConfigFile } from '@gatehouse/config';
+import {
+  type ConfigDocument,
+  type ConfigProblem,
+  inspectDocument,
+  parseConfigText,
+  readConfigFile,
+} from '@gatehouse/config';
 import { createLogger, exitOnShutdownSignals, type Logger, parseDuration, parseSize } from '@gatehouse/core';
 import { ConfigError, createStores } from '@gatehouse/policies';
-import { checkConfigDocument } from '@gatehouse/policies/catalog';
+import { checkDocumentPolicies } from '@gatehouse/policies/catalog';
 import { createAdminServer } from './admin.js';
 import { type CompiledConfig, compileConfig } from './compile.js';
 import { ConfigHolder } from './config-holder.js';
@@ -110,14 +116,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   const apply = (raw: unknown): ApplyResult => {
     // Structure, references and policy configs in one pass: a refused reload logs every problem at once.
-    const validated = checkConfigDocument(raw);
-    if (!validated.ok) {
+    // A document without structural problems gets its policy checks from compileConfig (once, not twice).
+    const inspected = inspectDocument(raw);
+    if (inspected.problems.length > 0) {
       metrics.configReloads.labels('failure').inc();
-      return { ok: false, problems: validated.problems };
+      return { ok: false, problems: [...inspected.problems, ...checkDocumentPolicies(inspected.value)] };
     }
     let compiled: CompiledConfig;
     try {
-      compiled = compileConfig(validated.value, {
+      compiled = compileConfig(inspected.value as ConfigDocument, {
         logger,
         counters: stores.counters,
         responseCache: stores.responseCache,
