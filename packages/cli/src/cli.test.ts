@@ -30,7 +30,7 @@ describe('gatehouse validate', () => {
     expect(result.stdout).toContain('is valid: 2 API(s), 2 plan(s), 1 application(s), 1 subscription(s), 1 API key(s)');
   });
 
-  it('prints every problem with its path and exits 1', async () => {
+  it('prints every problem with its path and exits 1', { timeout: 60_000 }, async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-validate-'));
     const file = path.join(dir, 'bad.yaml');
     writeFileSync(
@@ -84,6 +84,56 @@ describe('gatehouse validate', () => {
     expect(policies.code).toBe(1);
     expect(policies.stderr).toContain('apis[0].plans[0].policies[0].config.limit');
     expect(policies.stderr).toContain('apis[0].plans[0].policies[1].policy: unknown policy "nope"');
+  });
+});
+
+describe('gatehouse validate: one pass', () => {
+  it('reports a schema error, a dangling reference and a bad policy config in the same run', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-validate-'));
+    const file = path.join(dir, 'three.yaml');
+    writeFileSync(
+      file,
+      stringify({
+        version: 1,
+        apis: [
+          {
+            id: 'a',
+            name: 'A',
+            basePath: '/a',
+            upstream: { targets: [{ url: 'http://127.0.0.1:1' }], timeouts: { connect: 'fast' } },
+            plans: [
+              {
+                id: 'p',
+                security: { type: 'api-key' },
+                policies: [{ policy: 'rate-limit', config: { limit: 5, windw: '1m' } }],
+              },
+            ],
+          },
+        ],
+        applications: [{ id: 'app', name: 'App', subscriptions: [{ api: 'a', plan: 'gold' }] }],
+      }),
+    );
+    const result = await gatehouse(['validate', file]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('apis[0].upstream.timeouts.connect: must be a duration');
+    expect(result.stderr).toContain('applications[0].subscriptions[0].plan: API "a" has no plan "gold"');
+    expect(result.stderr).toContain(
+      'apis[0].plans[0].policies[0].config.windw: is not a known field (did you mean "window"?)',
+    );
+    expect(result.stderr).toContain('problem(s) found');
+  });
+
+  it('shows a YAML syntax error with its line and a caret', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'gatehouse-validate-'));
+    const file = path.join(dir, 'broken.yaml');
+    writeFileSync(file, 'version: 1\napis:\n  - id: a\n    name: A: B\n');
+    const result = await gatehouse(['validate', file]);
+    expect(result.code).toBe(1);
+    const lines = result.stderr.split('\n');
+    const head = lines.findIndex((l) => l.startsWith(`${file}:`));
+    expect(lines[head]).toMatch(/^.*broken\.yaml:4:11: Nested mappings are not allowed/);
+    expect(lines[head + 1]).toBe('4 |     name: A: B');
+    expect(lines[head + 2]).toBe(`${' '.repeat('4 | '.length + 10)}^`);
   });
 });
 

@@ -1,8 +1,5 @@
-import path from 'node:path';
-import { type ConfigProblem, formatProblems, readConfigFile, validateDocument } from '@gatehouse/config';
-import { silentLogger } from '@gatehouse/core';
-import { compileConfig, PoolManager } from '@gatehouse/gateway';
-import { ConfigError, createStores } from '@gatehouse/policies';
+import { type ConfigProblem, formatProblems, readConfigFile } from '@gatehouse/config';
+import { checkConfigDocument } from '@gatehouse/policies/catalog';
 
 export interface ValidationReport {
   ok: boolean;
@@ -10,31 +7,17 @@ export interface ValidationReport {
   summary?: string;
 }
 
-/** Structure, references, and every policy's own config: what the gateway would refuse at load. */
+/**
+ * Structure, references, and every policy's and security type's config, in one pass: what a gateway
+ * would refuse at load, without building stores or connection pools. Only what depends on the
+ * gateway's environment (files, environment variables, JWKS) is left to the gateway.
+ */
 export async function validateConfigFile(file: string): Promise<ValidationReport> {
   const read = await readConfigFile(file);
   if (!read.ok) return { ok: false, problems: read.problems };
-  const validated = validateDocument(read.value);
+  const validated = checkConfigDocument(read.value);
   if (!validated.ok) return { ok: false, problems: validated.problems };
   const doc = validated.value;
-  const stores = createStores({ logger: silentLogger() });
-  const pools = new PoolManager();
-  try {
-    const compiled = compileConfig(doc, {
-      logger: silentLogger(),
-      counters: stores.counters,
-      responseCache: stores.responseCache,
-      pools,
-      baseDir: path.dirname(path.resolve(file)),
-    });
-    await compiled.close();
-  } catch (error) {
-    if (error instanceof ConfigError) return { ok: false, problems: error.problems };
-    throw error;
-  } finally {
-    await pools.close();
-    await stores.close();
-  }
   const apps = doc.applications ?? [];
   const subscriptions = apps.reduce((n, a) => n + a.subscriptions.length, 0);
   const keys = apps.reduce((n, a) => n + a.subscriptions.reduce((m, s) => m + (s.apiKeys?.length ?? 0), 0), 0);

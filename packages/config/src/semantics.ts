@@ -8,11 +8,11 @@ export function checkSemantics(doc: ConfigDocument): ConfigProblem[] {
   const apiPlans = new Map<string, Set<string>>();
   const mounts = new Map<string, string>();
 
-  doc.apis.forEach((api, i) => {
+  (doc.apis ?? []).forEach((api, i) => {
     const at = `apis[${i}]`;
     if (apiPlans.has(api.id)) problems.push({ path: `${at}.id`, message: `duplicate API id "${api.id}"` });
     const plans = new Set<string>();
-    api.plans.forEach((plan, j) => {
+    (api.plans ?? []).forEach((plan, j) => {
       if (plans.has(plan.id))
         problems.push({ path: `${at}.plans[${j}].id`, message: `duplicate plan id "${plan.id}"` });
       plans.add(plan.id);
@@ -30,7 +30,7 @@ export function checkSemantics(doc: ConfigDocument): ConfigProblem[] {
       }
       mounts.set(mount, api.id);
     }
-    api.upstream.targets.forEach((target, j) => {
+    (api.upstream?.targets ?? []).forEach((target, j) => {
       try {
         const url = new URL(target.url);
         if (url.search || url.hash)
@@ -55,7 +55,7 @@ export function checkSemantics(doc: ConfigDocument): ConfigProblem[] {
         problems.push({ path: `${at}.clientId`, message: `clientId already used by application "${other}"` });
       clientIds.set(app.clientId, app.id);
     }
-    app.subscriptions.forEach((sub, j) => {
+    (app.subscriptions ?? []).forEach((sub, j) => {
       const sat = `${at}.subscriptions[${j}]`;
       const plans = apiPlans.get(sub.api);
       if (!plans) problems.push({ path: `${sat}.api`, message: `no API with id "${sub.api}"` });

@@ -68,3 +68,44 @@ describe('validateDocument', () => {
     if (!parsed.ok) expect(parsed.problems[0]!.message).toMatch(/^bad\.yaml:\d+:\d+: /);
   });
 });
+
+describe('one-pass validation and hints', () => {
+  it('reports schema problems and dangling references together', () => {
+    const doc = load(quickstart);
+    doc.apis[0].upstream.timeouts = { connect: 'soon' };
+    doc.applications[0].subscriptions[0].plan = 'platinum';
+    const text = formatProblems(validateDocument(doc).problems);
+    expect(text).toContain('apis[0].upstream.timeouts.connect: must be a duration');
+    expect(text).toMatch(/applications\[0\]\.subscriptions\[0\]\.plan: API ".*" has no plan "platinum"/);
+  });
+
+  it('suggests the field an unknown one was probably meant to be', () => {
+    const doc = load(quickstart);
+    doc.apis[0].basePth = doc.apis[0].basePath;
+    delete doc.apis[0].basePath;
+    const text = formatProblems(validateDocument(doc).problems);
+    expect(text).toContain('apis[0].basePth: is not a known field (did you mean "basePath"?)');
+    doc.apis[0].basePath = '/x';
+    doc.apis[0].upstream.loadBalancing = 'round-robn';
+    expect(formatProblems(validateDocument(doc).problems)).toContain('(did you mean "round-robin"?)');
+  });
+});
+
+describe('parseConfigText', () => {
+  it('shows a YAML syntax error with its line, column, the line and a caret', () => {
+    const parsed = parseConfigText(
+      'version: 1\napis:\n  - id: a\n    name: [A, B\n    basePath: /a\n',
+      'gatehouse.yaml',
+    );
+    expect(parsed.ok).toBe(false);
+    if (parsed.ok) return;
+    const [problem] = parsed.problems;
+    const lines = problem!.message.split('\n');
+    expect(lines[0]).toMatch(/^gatehouse\.yaml:\d+:\d+: /);
+    const [, line, col] = /^gatehouse\.yaml:(\d+):(\d+)/.exec(lines[0]!)!.map(Number);
+    expect(lines[1]).toBe(
+      `${line} | ${'version: 1\napis:\n  - id: a\n    name: [A, B\n    basePath: /a'.split('\n')[line! - 1]}`,
+    );
+    expect(lines[2]!.indexOf('^')).toBe(`${line} | `.length + col! - 1);
+  });
+});

@@ -1,3 +1,4 @@
+import { didYouMean } from '@gatehouse/core';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { TSchema } from 'typebox';
 import type { ConfigDocument as ConfigDocumentType } from './schema.js';
@@ -14,8 +15,8 @@ export type ValidationResult<T> = { ok: true; value: T; problems: [] } | { ok: f
 
 const HTTP_URL = /^https?:\/\/[^\s/?#]+(?:[/?#]\S*)?$/i;
 
-/** One Ajv per process: compiled validators are cached per schema object. */
-export const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, allowUnionTypes: true });
+/** One Ajv per process: compiled validators are cached per schema object. Verbose: errors carry the value and schema, for "did you mean" hints. */
+export const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, allowUnionTypes: true, verbose: true });
 ajv.addFormat('http-url', { type: 'string', validate: (value: string) => HTTP_URL.test(value) });
 ajv.addFormat('date-time', {
   type: 'string',
@@ -70,8 +71,17 @@ function describe(error: ErrorObject): string {
       return `must be ${String(p.type)}`;
     case 'const':
       return `must be ${JSON.stringify(p.allowedValue)}`;
-    case 'enum':
-      return `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'enum': {
+      const allowed = p.allowedValues as unknown[];
+      const hint =
+        typeof error.data === 'string'
+          ? didYouMean(
+              error.data,
+              allowed.filter((v): v is string => typeof v === 'string'),
+            )
+          : '';
+      return `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}${hint}`;
+    }
     default:
       return error.message ?? 'is invalid';
   }
@@ -90,12 +100,19 @@ export function formatAjvErrors(errors: ErrorObject[] | null | undefined, base =
       const options = errors
         .filter((e) => e.keyword === 'const' && e.instancePath === error.instancePath)
         .map((e) => JSON.stringify((e.params as { allowedValue: unknown }).allowedValue));
-      message = options.length > 0 ? `must be one of ${options.join(', ')}` : 'does not match any allowed shape';
+      const literals = errors
+        .filter((e) => e.keyword === 'const' && e.instancePath === error.instancePath)
+        .map((e) => (e.params as { allowedValue: unknown }).allowedValue)
+        .filter((v): v is string => typeof v === 'string');
+      const hint = typeof error.data === 'string' ? didYouMean(error.data, literals) : '';
+      message = options.length > 0 ? `must be one of ${options.join(', ')}${hint}` : 'does not match any allowed shape';
     } else if (unionPaths.has(error.instancePath) && (error.keyword === 'const' || error.keyword === 'type')) {
       continue;
     } else if (error.keyword === 'additionalProperties') {
-      path = joinPath(path, String((error.params as { additionalProperty: string }).additionalProperty));
-      message = 'is not a known field';
+      const field = String((error.params as { additionalProperty: string }).additionalProperty);
+      path = joinPath(path, field);
+      const known = (error.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties;
+      message = `is not a known field${known ? didYouMean(field, Object.keys(known)) : ''}`;
     } else if (error.keyword === 'required') {
       path = joinPath(path, String((error.params as { missingProperty: string }).missingProperty));
       message = 'is required';
@@ -118,15 +135,34 @@ export function validateAgainst<T>(schema: TSchema, value: unknown, basePath = '
   return { ok: false, problems: formatAjvErrors(fn.errors, basePath) };
 }
 
-/** Structure (JSON Schema) then cross-references (ids, subscriptions, keys). Policy configs are checked by the policy registry. */
+/**
+ * Structure (JSON Schema) and cross-references (ids, subscriptions, keys) in one pass, so a file
+ * with problems of both kinds reports them together. `value` is the copy with defaults filled, even
+ * when there are problems (policy checks walk it next). Policy configs are checked by the policy catalog.
+ */
+export function inspectDocument(value: unknown): { value: unknown; problems: ConfigProblem[] } {
+  const copy = value === undefined ? {} : structuredClone(value);
+  const fn = validatorFor(ConfigDocument);
+  const problems = fn(copy) ? [] : formatAjvErrors(fn.errors);
+  try {
+    const seen = new Set(problems.map((p) => `${p.path}\u0000${p.message}`));
+    for (const problem of checkSemantics(copy as ConfigDocumentType)) {
+      if (!seen.has(`${problem.path}\u0000${problem.message}`)) problems.push(problem);
+    }
+  } catch {
+    // A shape too broken for reference checks (e.g. `apis` not a list): the schema problems say why.
+  }
+  return { value: copy, problems };
+}
+
+/** Structure and cross-references; see inspectDocument. */
 export function validateDocument(value: unknown): ValidationResult<ConfigDocumentType> {
-  const structural = validateAgainst<ConfigDocumentType>(ConfigDocument, value);
-  if (!structural.ok) return structural;
-  const problems = checkSemantics(structural.value);
-  if (problems.length > 0) return { ok: false, problems };
-  return structural;
+  const inspected = inspectDocument(value);
+  if (inspected.problems.length > 0) return { ok: false, problems: inspected.problems };
+  return { ok: true, value: inspected.value as ConfigDocumentType, problems: [] };
 }
 
 export function formatProblems(problems: ConfigProblem[]): string {
-  return problems.map((p) => `${p.path || '(root)'}: ${p.message}`).join('\n');
+  // A problem of the whole file (a syntax error, an unreadable file) names its own location.
+  return problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).join('\n');
 }

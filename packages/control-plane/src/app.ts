@@ -22,6 +22,7 @@ import { environmentRoutes } from './routes/environments.js';
 import { gatewayApiRoutes } from './routes/gateway-api.js';
 import { gatewayRoutes } from './routes/gateways.js';
 import { planRoutes } from './routes/plans.js';
+import { policyRoutes } from './routes/policies.js';
 import { signingKeyRoutes } from './routes/signing-keys.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 import { systemRoutes } from './routes/system.js';
@@ -128,6 +129,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   analyticsRoutes(app, deps);
   auditRoutes(app, deps);
   configRoutes(app, deps);
+  policyRoutes(app, deps);
   await app.ready();
   return app;
 }

@@ -6,3 +6,4 @@ export * from './lru.js';
 export * from './pretty-log.js';
 export * from './secrets.js';
 export * from './shutdown.js';
+export * from './suggest.js';

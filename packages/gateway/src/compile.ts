@@ -21,8 +21,8 @@ import {
   type ScopeKind,
   type SecurityScheme,
   securityRegistry,
-  validatePolicyConfig,
 } from '@gatehouse/policies';
+import { checkPolicyRef, checkSecurity } from '@gatehouse/policies/catalog';
 import { ApiRouter } from './api-router.js';
 import { compileProxyTrust, type ProxyTrust } from './client-address.js';
 import { CredentialIndex } from './credentials.js';
@@ -141,25 +141,15 @@ export function compileConfig(doc: ConfigDocument, deps: CompileDependencies): C
     (refs ?? []).forEach((ref, index) => {
       const refPath = `${at}[${index}]`;
       if (ref.enabled === false) return;
-      const definition = policyRegistry.get(ref.policy);
-      if (!definition) {
-        problems.push({
-          path: `${refPath}.policy`,
-          message: `unknown policy "${ref.policy}"; known: ${[...policyRegistry.keys()].sort().join(', ')}`,
-        });
+      // The catalog's checks (name, scope, `when:`, schema, the policy's check): the ones the control plane runs.
+      const checked = checkPolicyRef(ref, refPath, scope.kind);
+      if (checked.problems.length > 0) {
+        problems.push(...checked.problems);
         return;
       }
-      if (definition.scopes && !definition.scopes.includes(scope.kind)) {
-        problems.push({
-          path: `${refPath}.policy`,
-          message: `"${ref.policy}" cannot be used at ${scope.kind} scope (allowed: ${definition.scopes.join(', ')})`,
-        });
-        return;
-      }
+      const definition = policyRegistry.get(ref.policy)!;
       try {
-        const when =
-          ref.when === undefined ? undefined : compileAt(`${refPath}.when`, () => compileExpression(ref.when!));
-        const config = validatePolicyConfig(definition, ref.config ?? {}, `${refPath}.config`);
+        const { when, config } = checked;
         const env: PolicyEnvironment = {
           ...environmentBase,
           logger: deps.logger.child({ policy: ref.policy, api: api?.id }),
@@ -355,16 +345,14 @@ function compileSecurity(
   });
   const entries: Array<SecurityEntry & { priority: number }> = [];
   for (const group of groups.values()) {
-    const definition = securityRegistry.get(group.type);
-    if (!definition) {
-      problems.push({
-        path: `${group.path}.type`,
-        message: `unknown security type "${group.type}"; known: ${[...securityRegistry.keys()].sort().join(', ')}`,
-      });
+    const checked = checkSecurity({ type: group.type, config: group.config }, group.path);
+    if (checked.problems.length > 0) {
+      problems.push(...checked.problems);
       continue;
     }
+    const definition = securityRegistry.get(group.type)!;
     try {
-      const config = validatePolicyConfig(definition, group.config, `${group.path}.config`);
+      const config = checked.config;
       const scheme = compileAt(`${group.path}.config`, () =>
         definition.create(config, {
           ...environmentBase,

@@ -7,12 +7,13 @@ import path from 'node:path';
 import {
   type ConfigDocument,
   type ConfigProblem,
+  inspectDocument,
   parseConfigText,
   readConfigFile,
-  validateDocument,
 } from '@gatehouse/config';
 import { createLogger, exitOnShutdownSignals, type Logger, parseDuration, parseSize } from '@gatehouse/core';
 import { ConfigError, createStores } from '@gatehouse/policies';
+import { checkDocumentPolicies } from '@gatehouse/policies/catalog';
 import { createAdminServer } from './admin.js';
 import { type CompiledConfig, compileConfig } from './compile.js';
 import { ConfigHolder } from './config-holder.js';
@@ -114,14 +115,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const listeners: Array<http.Server | http2.Http2SecureServer> = [];
 
   const apply = (raw: unknown): ApplyResult => {
-    const validated = validateDocument(raw);
-    if (!validated.ok) {
+    // Structure, references and policy configs in one pass: a refused reload logs every problem at once.
+    // A document without structural problems gets its policy checks from compileConfig (once, not twice).
+    const inspected = inspectDocument(raw);
+    if (inspected.problems.length > 0) {
       metrics.configReloads.labels('failure').inc();
-      return { ok: false, problems: validated.problems };
+      return { ok: false, problems: [...inspected.problems, ...checkDocumentPolicies(inspected.value)] };
     }
     let compiled: CompiledConfig;
     try {
-      compiled = compileConfig(validated.value, {
+      compiled = compileConfig(inspected.value as ConfigDocument, {
         logger,
         counters: stores.counters,
         responseCache: stores.responseCache,

@@ -1,3 +1,4 @@
+export * from './catalog.js';
 export { type AddressMatcher, compileAddresses, normalizeAddress } from './ip-filter/ranges.js';
 export * from './registry.js';
 export * from './sdk/index.js';

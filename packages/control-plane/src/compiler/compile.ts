@@ -9,8 +9,8 @@
  * and the same `configVersion`.
  */
 import type { Api, Application, ConfigDocument, ConfigProblem, Plan } from '@gatehouse/config';
-import { validateDocument } from '@gatehouse/config';
 import { canonicalJson, GatewayError, sha256Hex } from '@gatehouse/core';
+import { checkConfigDocument } from '@gatehouse/policies/catalog';
 import { and, desc, eq, gt, inArray, isNull, or } from 'drizzle-orm';
 import type { Database } from '../db/connect.js';
 import { apiKeys, apis, applications, deployments, environments, plans, subscriptions } from '../db/schema.js';
@@ -219,15 +219,18 @@ export class InvalidCompiledDocument extends Error {
   }
 }
 
-/** The environment's deployed state as a gateway config document, checked against the gateway's schema. */
+/**
+ * The environment's deployed state as a gateway config document, checked as gateways check it:
+ * structure, references, and every policy and security config (the policy catalog's checks).
+ */
 export async function compileEnvironmentConfig(
   db: Database,
   envId: string,
   options: CompileOptions = {},
 ): Promise<CompileResult> {
   const result = await buildEnvironmentDocument(db, envId, options);
-  // Validate a copy: validation fills defaults, and the served document should stay as compiled.
-  const checked = validateDocument(structuredClone(result.document));
+  // Validation fills defaults in its own copy: the served document stays as compiled.
+  const checked = checkConfigDocument(result.document);
   if (!checked.ok) throw new InvalidCompiledDocument(checked.problems);
   return result;
 }

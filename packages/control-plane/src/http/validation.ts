@@ -21,6 +21,8 @@ function createAjv(coerce: boolean): Ajv {
     allowUnionTypes: true,
     removeAdditional: false,
     coerceTypes: coerce ? 'array' : false,
+    // Errors carry the value and schema, for "did you mean" hints on unknown fields and enum values.
+    verbose: true,
   });
   ajv.addFormat('http-url', { type: 'string', validate: (v: string) => HTTP_URL.test(v) });
   ajv.addFormat('uuid', { type: 'string', validate: (v: string) => UUID.test(v) });

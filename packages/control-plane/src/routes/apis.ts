@@ -2,6 +2,7 @@ import { PolicyRef, parseConfigText, Route, Upstream } from '@gatehouse/config';
 import Type from 'typebox';
 import { envScope } from '../auth/context.js';
 import { ifMatchOf, setEtag } from '../http/etag.js';
+import { apiBodyProblems, assertValidRequest } from '../http/policy-checks.js';
 import {
   Description,
   EnvParams,
@@ -145,6 +146,7 @@ export function apiRoutes(root: App, deps: RouteDeps): void {
   app.post(
     base,
     {
+      attachValidation: true,
       config: { action: 'apis:write' },
       schema: {
         tags: ['apis'],
@@ -155,6 +157,7 @@ export function apiRoutes(root: App, deps: RouteDeps): void {
       },
     },
     async (request, reply) => {
+      assertValidRequest(request, apiBodyProblems(request.body));
       const row = await createApi(envScope(request, deps.db), request.body);
       setEtag(reply, row.pk, row.rowVersion);
       return reply.code(201).send(apiView(row, null, { withOpenapi: true }));
@@ -223,6 +226,7 @@ export function apiRoutes(root: App, deps: RouteDeps): void {
   app.patch(
     `${base}/:apiId`,
     {
+      attachValidation: true,
       config: { action: 'apis:write' },
       schema: {
         tags: ['apis'],
@@ -233,6 +237,7 @@ export function apiRoutes(root: App, deps: RouteDeps): void {
       },
     },
     async (request, reply) => {
+      assertValidRequest(request, apiBodyProblems(request.body));
       const { row, deployedRevision } = await updateApi(
         envScope(request, deps.db),
         request.params.apiId,
@@ -247,6 +252,7 @@ export function apiRoutes(root: App, deps: RouteDeps): void {
   app.put(
     `${base}/:apiId`,
     {
+      attachValidation: true,
       config: { action: 'apis:write' },
       schema: {
         tags: ['apis'],
@@ -257,6 +263,7 @@ export function apiRoutes(root: App, deps: RouteDeps): void {
       },
     },
     async (request, reply) => {
+      assertValidRequest(request, apiBodyProblems(request.body));
       const b = request.body;
       const full = {
         ...b,

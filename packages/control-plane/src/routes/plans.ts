@@ -1,7 +1,9 @@
 import { PolicyRef } from '@gatehouse/config';
+import { SECURITY_TYPE_NAMES } from '@gatehouse/policies/catalog';
 import Type from 'typebox';
 import { envScope } from '../auth/context.js';
 import { ifMatchOf, setEtag } from '../http/etag.js';
+import { assertValidRequest, planBodyProblems } from '../http/policy-checks.js';
 import {
   Description,
   errorResponses,
@@ -18,13 +20,13 @@ import { createPlan, deletePlan, findPlan, listPlans, PLAN_STATUSES, planView, u
 import { ApiParams } from './apis.js';
 import { type App, type RouteDeps, typed } from './deps.js';
 
-const SECURITY_TYPES = ['keyless', 'api-key', 'jwt', 'oauth2', 'mtls', 'basic-auth'] as const;
 const Security = Type.Object(
   {
-    type: StringEnum(SECURITY_TYPES, { description: 'How consumers authenticate.' }),
+    // The security types gateways serve, from the policy catalog (GET /api/v1/policies has their schemas).
+    type: StringEnum(SECURITY_TYPE_NAMES, { description: 'How consumers authenticate.' }),
     config: Type.Optional(
       Type.Record(Type.String(), Type.Unknown(), {
-        description: 'Settings of the security type (see the policy reference).',
+        description: "Settings of the security type, checked against the type's schema (see GET /api/v1/policies).",
       }),
     ),
   },
@@ -91,6 +93,7 @@ export function planRoutes(root: App, deps: RouteDeps): void {
   app.post(
     base,
     {
+      attachValidation: true,
       config: { action: 'apis:write' },
       schema: {
         tags: ['plans'],
@@ -101,6 +104,7 @@ export function planRoutes(root: App, deps: RouteDeps): void {
       },
     },
     async (request, reply) => {
+      assertValidRequest(request, planBodyProblems(request.body));
       const row = await createPlan(envScope(request, deps.db), request.params.apiId, request.body);
       setEtag(reply, row.pk, row.rowVersion);
       return reply.code(201).send(planView(row));
@@ -129,6 +133,7 @@ export function planRoutes(root: App, deps: RouteDeps): void {
   app.patch(
     `${base}/:planId`,
     {
+      attachValidation: true,
       config: { action: 'apis:write' },
       schema: {
         tags: ['plans'],
@@ -139,6 +144,7 @@ export function planRoutes(root: App, deps: RouteDeps): void {
       },
     },
     async (request, reply) => {
+      assertValidRequest(request, planBodyProblems(request.body));
       const row = await updatePlan(
         envScope(request, deps.db),
         request.params.apiId,

@@ -7,7 +7,8 @@
 import { GatewayError, hashApiKey } from '@gatehouse/core';
 import { defineSecurity } from '../sdk/define.js';
 import type { GatewayRequest } from '../sdk/types.js';
-import { ApiKeyConfig } from './schema.js';
+import { apiKeyContract } from './contract.js';
+import type { ApiKeyConfig } from './schema.js';
 
 /** Removes every occurrence of `name` from a raw query string, leaving other parameters byte-for-byte. */
 export function removeQueryParameter(rawQuery: string, name: string): string {
@@ -45,12 +46,7 @@ function extractKey(request: GatewayRequest, headerName: string, queryName: stri
 }
 
 export const apiKeySecurity = defineSecurity<ApiKeyConfig>({
-  type: 'api-key',
-  version: '1.0.0',
-  summary: 'Consumers send an API key of their subscription in a header (default X-Api-Key) or a query parameter.',
-  configSchema: ApiKeyConfig,
-  example: { type: 'api-key', config: { header: 'X-Api-Key' } },
-  priority: 30,
+  ...apiKeyContract,
   create(config, env) {
     const headerName = config.header.toLowerCase();
     return {

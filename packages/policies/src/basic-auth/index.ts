@@ -13,9 +13,10 @@
 import { GatewayError, LruCache, parseDuration, sha256Hex } from '@gatehouse/core';
 import { definePolicy } from '../sdk/define.js';
 import type { RequestContext } from '../sdk/types.js';
+import { basicAuthContract } from './contract.js';
 import { FailureThrottle } from './failure-throttle.js';
 import { type HashKind, hashKind, verifiableHash, verifyPassword } from './password-hash.js';
-import { type BasicAuthConfig, BasicAuthConfigSchema } from './schema.js';
+import type { BasicAuthConfig } from './schema.js';
 
 export const USERNAME_ATTRIBUTE = 'basicAuth.username';
 
@@ -25,24 +26,7 @@ interface Account {
 }
 
 export const basicAuthPolicy = definePolicy<BasicAuthConfig>({
-  name: 'basic-auth',
-  version: '1.0.0',
-  category: 'security',
-  summary: 'HTTP Basic authentication against bcrypt or argon2 password hashes; 401 with a Basic challenge otherwise.',
-  configSchema: BasicAuthConfigSchema,
-  example: {
-    policy: 'basic-auth',
-    config: {
-      realm: 'reports',
-      credentials: [
-        {
-          username: 'auditor',
-          passwordHash: '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g',
-        },
-      ],
-    },
-  },
-  phases: ['request'],
+  ...basicAuthContract,
   create(config) {
     const accounts = new Map<string, Account>();
     (config.credentials ?? []).forEach(({ username, passwordHash }, index) => {

@@ -4,8 +4,9 @@ import type { CachedResponse } from '../sdk/cache-store.js';
 import { definePolicy } from '../sdk/define.js';
 import { type RequestContext, RequestLocal } from '../sdk/types.js';
 import { parseCacheControl, responseLifetimeMs, sharableDespiteCredentials, varyNames } from './cache-control.js';
+import { cacheContract } from './contract.js';
 import { callerIdentity, primaryKey, variantKey, varyMatches, varyValues } from './key.js';
-import { type CacheConfig, CacheConfigSchema } from './schema.js';
+import type { CacheConfig } from './schema.js';
 
 type CacheStatus = 'HIT' | 'MISS' | 'BYPASS';
 
@@ -31,14 +32,7 @@ function storedHeaders(headers: OutgoingHttpHeaders, statusHeader: string): Reco
 }
 
 export const cachePolicy = definePolicy<CacheConfig>({
-  name: 'cache',
-  version: '1.0.0',
-  category: 'caching',
-  summary:
-    'Serves repeated GET/HEAD requests from a response cache (memory or Redis) keyed by method, path, query and chosen headers, honouring Cache-Control and Vary.',
-  configSchema: CacheConfigSchema,
-  example: { policy: 'cache', config: { ttl: '1m', keyHeaders: ['accept-language'] } },
-  phases: ['request', 'response'],
+  ...cacheContract,
   create(config, env) {
     const store = env.responseCache;
     const ttlMs = parseDuration(config.ttl);

@@ -6,17 +6,12 @@
 import { GatewayError, parseDuration } from '@gatehouse/core';
 import { definePolicy } from '../sdk/define.js';
 import { createKeyResolver } from '../sdk/traffic-key.js';
-import { ConcurrencyLimitConfig } from './schema.js';
+import { concurrencyLimitContract } from './contract.js';
+import type { ConcurrencyLimitConfig } from './schema.js';
 import { SlotPool } from './slots.js';
 
 export const concurrencyLimitPolicy = definePolicy<ConcurrencyLimitConfig>({
-  name: 'concurrency-limit',
-  version: '1.0.0',
-  category: 'traffic',
-  summary: 'Caps in-flight requests per key on each gateway; excess requests wait in a FIFO queue or get 429.',
-  configSchema: ConcurrencyLimitConfig,
-  example: { policy: 'concurrency-limit', config: { limit: 50, key: '"all"', queueSize: 100, queueTimeout: '2s' } },
-  phases: ['request'],
+  ...concurrencyLimitContract,
   create(config, env) {
     const keyOf = createKeyResolver(config.key, env);
     const queueTimeoutMs = parseDuration(config.queueTimeout);

@@ -8,8 +8,9 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import { GatewayError, parseDuration } from '@gatehouse/core';
 import { definePolicy } from '../sdk/define.js';
+import { corsContract } from './contract.js';
 import { compileOrigins } from './origins.js';
-import { CorsConfig } from './schema.js';
+import type { CorsConfig } from './schema.js';
 
 const CORS_RESPONSE_HEADERS = [
   'access-control-allow-origin',
@@ -40,22 +41,7 @@ export function appendVary(headers: OutgoingHttpHeaders, ...tokens: string[]): v
 const forbidden = (detail: string) => new GatewayError('forbidden', { detail: `CORS preflight refused: ${detail}` });
 
 export const corsPolicy = definePolicy<CorsConfig>({
-  name: 'cors',
-  version: '1.0.0',
-  category: 'security',
-  summary:
-    'Answers CORS preflights at the gateway (before security) and adds Access-Control-* headers for allowed origins, including wildcard subdomains.',
-  configSchema: CorsConfig,
-  example: {
-    policy: 'cors',
-    config: {
-      origins: ['https://app.example.com', 'https://*.example.com'],
-      credentials: true,
-      exposeHeaders: ['x-request-id'],
-    },
-  },
-  scopes: ['global', 'api', 'route'],
-  phases: ['preSecurity', 'response'],
+  ...corsContract,
   create(config) {
     const origins = compileOrigins(config.origins);
     const methods = new Set(config.methods);

@@ -54,7 +54,7 @@ describe('dynamic-routing', () => {
   it('checks fixed URLs and CEL at load time', () => {
     expect(() => instantiate(dynamicRoutingPolicy, { rules: [] })).toThrow(ConfigError);
     expect(() => instantiate(dynamicRoutingPolicy, { rules: [{ when: 'true', url: 'ftp://x' }] })).toThrow(
-      /rules\[0\]: url is not an http\(s\) URL/,
+      /rules\[0\]\.url: is not an http\(s\) URL/,
     );
     expect(() =>
       instantiate(dynamicRoutingPolicy, {
@@ -63,7 +63,7 @@ describe('dynamic-routing', () => {
       }),
     ).toThrow(/not in allowedHosts/);
     expect(() => instantiate(dynamicRoutingPolicy, { rules: [{ when: 'request.', url: 'http://a' }] })).toThrow(
-      /rules\[0\]: invalid CEL/,
+      /rules\[0\]\.when: invalid CEL/,
     );
   });
 });

@@ -1,25 +1,12 @@
 import { GatewayError } from '@gatehouse/core';
 import { definePolicy } from '../sdk/define.js';
 import { compileTemplate } from '../sdk/expression.js';
-import { type DynamicRoutingConfig, DynamicRoutingConfigSchema } from './schema.js';
+import { dynamicRoutingContract } from './contract.js';
+import type { DynamicRoutingConfig } from './schema.js';
 import { checkUrl, hostMatcher } from './target-url.js';
 
 export const dynamicRoutingPolicy = definePolicy<DynamicRoutingConfig>({
-  name: 'dynamic-routing',
-  version: '1.0.0',
-  category: 'mediation',
-  summary: 'Chooses the upstream target per request: the first rule whose CEL condition holds sets the target URL.',
-  configSchema: DynamicRoutingConfigSchema,
-  example: {
-    policy: 'dynamic-routing',
-    config: {
-      rules: [
-        { when: 'request.headers["x-region"] == "eu"', url: 'http://orders-eu.internal:8080' },
-        { when: 'context.plan == "beta"', url: 'http://orders-beta.internal:8080' },
-      ],
-    },
-  },
-  phases: ['request'],
+  ...dynamicRoutingContract,
   create(config, env) {
     const allowed = hostMatcher(config.allowedHosts);
     const rules = config.rules.map((rule, i) => {

@@ -66,7 +66,7 @@ describe('find-replace', () => {
 
   it('rejects invalid regular expressions and flags at load', () => {
     expect(() => createPolicy(findReplacePolicy, { replacements: [{ find: '(', regex: true }] })).toThrow(
-      /^replacements\[0\]\.find: not a valid RE2 regular expression/,
+      /^config\.replacements\[0\]\.find: not a valid RE2 regular expression/,
     );
     // RE2 has no lookaround or backreferences: refused at load rather than misread.
     expect(() => createPolicy(findReplacePolicy, { replacements: [{ find: '(?<=a)b', regex: true }] })).toThrow(/RE2/);

@@ -8,7 +8,8 @@ import { mediaTypeMatches, messageBody, resolveBodyLimit } from '../sdk/body-mes
 import { definePolicy } from '../sdk/define.js';
 import { compileSafeRegex, quoteRegex } from '../sdk/safe-regex.js';
 import type { Handler } from '../sdk/types.js';
-import { FindReplaceConfig, type ReplacementConfig } from './schema.js';
+import { findReplaceContract } from './contract.js';
+import type { FindReplaceConfig, ReplacementConfig } from './schema.js';
 
 type Rewrite = (text: string) => string;
 
@@ -26,19 +27,7 @@ function compileReplacement(rule: ReplacementConfig, index: number): Rewrite {
 }
 
 export const findReplacePolicy = definePolicy<FindReplaceConfig>({
-  name: 'find-replace',
-  version: '1.0.0',
-  category: 'transformation',
-  summary: 'Replaces literal text or regular-expression matches in request or response bodies of chosen media types.',
-  configSchema: FindReplaceConfig,
-  example: {
-    policy: 'find-replace',
-    config: {
-      phase: 'response',
-      replacements: [{ find: 'http://orders.internal:8080', replace: 'https://api.example.com/orders' }],
-    },
-  },
-  phases: ['request', 'response'],
+  ...findReplaceContract,
   create(config, env) {
     const maxBytes = resolveBodyLimit(config.maxBodySize, env);
     const rewrites = config.replacements.map(compileReplacement);

@@ -98,7 +98,7 @@ describe('header-check', () => {
 
   it('refuses a bad regular expression or header name at load with its path', () => {
     expect(() => policy({ required: [{ name: 'x-a', pattern: '(' }] })).toThrow(
-      /^apis\[0\]\.policies\[0\]\.config: required\[0\]\.pattern: not a valid RE2 regular expression/,
+      /^apis\[0\]\.policies\[0\]\.config\.required\[0\]\.pattern: not a valid RE2 regular expression/,
     );
     expect(() => policy({ forbidden: [{ name: 'x-a', pattern: '^(?!ok)' }] })).toThrow(
       /forbidden\[0\]\.pattern: .*lookaround/,

@@ -11,7 +11,8 @@ import { GatewayError, type InvalidParam } from '@gatehouse/core';
 import { definePolicy } from '../sdk/define.js';
 import { compileSafeRegex } from '../sdk/safe-regex.js';
 import type { Handler, RequestContext } from '../sdk/types.js';
-import { type HeaderCheckConfig, HeaderCheckConfigSchema } from './schema.js';
+import { headerCheckContract } from './contract.js';
+import type { HeaderCheckConfig } from './schema.js';
 
 interface ValueTest {
   name: string;
@@ -50,20 +51,7 @@ function valuesOf(ctx: RequestContext, name: string): string[] | undefined {
 }
 
 export const headerCheckPolicy = definePolicy<HeaderCheckConfig>({
-  name: 'header-check',
-  version: '1.0.0',
-  category: 'security',
-  summary:
-    'Requires and forbids request headers (optionally by value pattern or list); 400 listing each offending header.',
-  configSchema: HeaderCheckConfigSchema,
-  example: {
-    policy: 'header-check',
-    config: {
-      required: [{ name: 'x-tenant-id', pattern: '^[a-z0-9-]{3,32}$' }],
-      forbidden: [{ name: 'x-debug' }, { name: 'x-forwarded-host', pattern: '\\.internal$' }],
-    },
-  },
-  phases: ['preSecurity', 'request'],
+  ...headerCheckContract,
   create(config, env) {
     const required = compile(config.required ?? [], 'required');
     const forbidden = compile(config.forbidden ?? [], 'forbidden');

@@ -177,8 +177,10 @@ describe('http-callout', () => {
 
   it('checks the URL and templates at load time', () => {
     expect(() => instantiate(httpCalloutPolicy, {})).toThrow(/url/);
-    expect(() => instantiate(httpCalloutPolicy, { url: 'ftp://files' })).toThrow(/url is not an http\(s\) URL/);
-    expect(() => instantiate(httpCalloutPolicy, { url: `${base}/x`, body: '${ 1 + }' })).toThrow(/^body: invalid CEL/);
+    expect(() => instantiate(httpCalloutPolicy, { url: 'ftp://files' })).toThrow(/url: is not an http\(s\) URL/);
+    expect(() => instantiate(httpCalloutPolicy, { url: `${base}/x`, body: '${ 1 + }' })).toThrow(
+      /^config\.body: invalid CEL/,
+    );
     expect(() => instantiate(httpCalloutPolicy, { url: `${base}/x`, attribute: 'has space' })).toThrow(/attribute/);
   });
 });

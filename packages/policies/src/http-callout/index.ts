@@ -5,7 +5,8 @@ import { checkUrl, hostMatcher } from '../dynamic-routing/target-url.js';
 import { definePolicy } from '../sdk/define.js';
 import { compileTemplate } from '../sdk/expression.js';
 import { call } from './call.js';
-import { type HttpCalloutConfig, HttpCalloutConfigSchema } from './schema.js';
+import { httpCalloutContract } from './contract.js';
+import type { HttpCalloutConfig } from './schema.js';
 
 function compileField(field: string, template: string) {
   try {
@@ -16,23 +17,7 @@ function compileField(field: string, template: string) {
 }
 
 export const httpCalloutPolicy = definePolicy<HttpCalloutConfig>({
-  name: 'http-callout',
-  version: '1.0.0',
-  category: 'mediation',
-  summary:
-    'Calls another service during the request and stores its answer (status, headers, parsed body) in an attribute for later policies; can fail the request when the call fails.',
-  configSchema: HttpCalloutConfigSchema,
-  example: {
-    policy: 'http-callout',
-    config: {
-      url: 'http://users.internal/v1/users/${claims.sub}',
-      headers: { accept: 'application/json' },
-      attribute: 'user',
-      timeout: '2s',
-      failOnError: true,
-    },
-  },
-  phases: ['request'],
+  ...httpCalloutContract,
   create(config) {
     const allowed = hostMatcher(config.allowedHosts);
     const url = compileField('url', config.url);

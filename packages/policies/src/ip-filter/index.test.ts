@@ -54,7 +54,7 @@ describe('ip-filter', () => {
   });
 
   it('rejects malformed entries at load', () => {
-    expect(() => policy({ allow: ['10.0.0.300'] })).toThrow(/allow: "10.0.0.300" is not an IP address/);
+    expect(() => policy({ allow: ['10.0.0.300'] })).toThrow(/allow\[0\]: "10.0.0.300" is not an IP address/);
     expect(() => policy({ deny: ['10.0.0.0/33'] })).toThrow(/prefix length/);
     expect(() => policy({ deny: ['2001:db8::/129'] })).toThrow(/prefix length/);
     expect(() => policy({ deny: ['10.0.0.0/8/8'] })).toThrow(/not an IP address/);

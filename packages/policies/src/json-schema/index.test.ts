@@ -237,15 +237,15 @@ describe('json-schema: validation that means what the schema says', () => {
   it('refuses unknown (misspelled) keywords at load, with their path', () => {
     expect(() =>
       instantiate(jsonSchemaPolicy, { schema: { properties: { age: { type: 'integer', minimun: 0 } } } }),
-    ).toThrow('schema#/properties/age: unknown keyword "minimun"');
+    ).toThrow('schema: #/properties/age: unknown keyword "minimun"');
   });
 
   it('runs pattern and patternProperties on RE2 and refuses what RE2 cannot run, with the path', async () => {
     expect(() => instantiate(jsonSchemaPolicy, { schema: { properties: { a: { pattern: '^(?=x)' } } } })).toThrow(
-      'schema#/properties/a/pattern: pattern "^(?=x)" is not supported by the linear-time (RE2) engine',
+      'schema: #/properties/a/pattern: pattern "^(?=x)" is not supported by the linear-time (RE2) engine',
     );
     expect(() => instantiate(jsonSchemaPolicy, { schema: { patternProperties: { '(a)\\1': {} } } })).toThrow(
-      'schema#/patternProperties',
+      'schema: #/patternProperties',
     );
     const handlers = instantiate(jsonSchemaPolicy, {
       schema: { properties: { a: { type: 'string', pattern: '^(a+)+$' } } },
@@ -281,6 +281,6 @@ describe('json-schema: validation that means what the schema says', () => {
       instantiate(jsonSchemaPolicy, {
         schema: { ...schema, $dynamicAnchor: undefined, $defs: { n: { $dynamicAnchor: 'node' } } },
       }),
-    ).toThrow('schema#/$defs/n: $dynamicAnchor is supported only at the root');
+    ).toThrow('schema: #/$defs/n: $dynamicAnchor is supported only at the root');
   });
 });

@@ -3,26 +3,16 @@ import { definePolicy } from '../sdk/define.js';
 import type { RequestContext } from '../sdk/types.js';
 import { checkJson } from './body.js';
 import { compileBodySchema } from './compile-schema.js';
+import { jsonSchemaContract } from './contract.js';
 import { isJsonMediaType } from './load-document.js';
-import { type JsonSchemaConfig, JsonSchemaConfigSchema } from './schema.js';
+import type { JsonSchemaConfig } from './schema.js';
 
 function summarize(errors: InvalidParam[]): string {
   return errors.map((e) => `${e.path || '(root)'} ${e.message}`).join('; ');
 }
 
 export const jsonSchemaPolicy = definePolicy<JsonSchemaConfig>({
-  name: 'json-schema',
-  version: '1.0.0',
-  category: 'validation',
-  summary: 'Validates JSON request bodies (and optionally upstream responses) against a JSON Schema.',
-  configSchema: JsonSchemaConfigSchema,
-  example: {
-    policy: 'json-schema',
-    config: {
-      schema: { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1 } } },
-    },
-  },
-  phases: ['request', 'response'],
+  ...jsonSchemaContract,
   create(config, env) {
     if (config.schema === undefined && config.responseSchema === undefined) {
       throw new Error('set `schema` (request body), `responseSchema` or both');

@@ -9,18 +9,12 @@ import { GatewayError, isGatewayError, parseSize } from '@gatehouse/core';
 import { definePolicy } from '../sdk/define.js';
 import { compileGlob } from '../sdk/safe-regex.js';
 import type { RequestContext } from '../sdk/types.js';
+import { jsonThreatProtectionContract } from './contract.js';
 import { type JsonLimits, scanJson } from './scanner.js';
-import { type JsonThreatProtectionConfig, JsonThreatProtectionConfigSchema } from './schema.js';
+import type { JsonThreatProtectionConfig } from './schema.js';
 
 export const jsonThreatProtectionPolicy = definePolicy<JsonThreatProtectionConfig>({
-  name: 'json-threat-protection',
-  version: '1.0.0',
-  category: 'security',
-  summary:
-    'Rejects JSON bodies that exceed depth, key, string, array, object or size limits, with a single-pass scanner.',
-  configSchema: JsonThreatProtectionConfigSchema,
-  example: { policy: 'json-threat-protection', config: { maxDepth: 10, maxArraySize: 500, maxSize: '256kb' } },
-  phases: ['request'],
+  ...jsonThreatProtectionContract,
   create(config, env) {
     const limits: JsonLimits = {
       maxDepth: config.maxDepth ?? 32,

@@ -7,17 +7,12 @@ import { isJsonMediaType, messageBody, resolveBodyLimit } from '../sdk/body-mess
 import { definePolicy } from '../sdk/define.js';
 import { jsonNestingExceeds } from '../sdk/nesting-depth.js';
 import type { Handler } from '../sdk/types.js';
-import { JsonToXmlConfig } from './schema.js';
+import { jsonToXmlContract } from './contract.js';
+import type { JsonToXmlConfig } from './schema.js';
 import { createXmlWriter } from './to-xml.js';
 
 export const jsonToXmlPolicy = definePolicy<JsonToXmlConfig>({
-  name: 'json-to-xml',
-  version: '1.0.0',
-  category: 'transformation',
-  summary: 'Converts a JSON request or response body to XML, with attributes from prefixed members.',
-  configSchema: JsonToXmlConfig,
-  example: { policy: 'json-to-xml', config: { phase: 'request', rootElement: 'order' } },
-  phases: ['request', 'response'],
+  ...jsonToXmlContract,
   create(config, env) {
     const maxBytes = resolveBodyLimit(config.maxBodySize, env);
     const toXml = createXmlWriter(config);

@@ -8,28 +8,16 @@ import { isJsonMediaType, messageBody, resolveBodyLimit } from '../sdk/body-mess
 import { definePolicy } from '../sdk/define.js';
 import { jsonNestingExceeds } from '../sdk/nesting-depth.js';
 import type { Handler, RequestContext } from '../sdk/types.js';
+import { jsonTransformContract } from './contract.js';
 import { re2EngineFor } from './regex-engine.js';
-import { JsonTransformConfig } from './schema.js';
+import type { JsonTransformConfig } from './schema.js';
 
 /** JSONata error codes of its own guards. */
 const TIMED_OUT = 'D1012';
 const TOO_DEEP = 'D1011';
 
 export const jsonTransformPolicy = definePolicy<JsonTransformConfig>({
-  name: 'json-transform',
-  version: '1.0.0',
-  category: 'transformation',
-  summary:
-    'Reshapes a JSON request or response body with a JSONata expression (bindings for request, claims and attributes).',
-  configSchema: JsonTransformConfig,
-  example: {
-    policy: 'json-transform',
-    config: {
-      phase: 'response',
-      expression: '{"items": orders.{"id": id, "total": $sum(lines.price)}, "user": $claims.sub}',
-    },
-  },
-  phases: ['request', 'response'],
+  ...jsonTransformContract,
   create(config, env) {
     const maxBytes = resolveBodyLimit(config.maxBodySize, env);
     const timeoutMs = parseDuration(config.timeout);

@@ -13,28 +13,15 @@ import type { GatewayError } from '@gatehouse/core';
 import { defineSecurity } from '../sdk/define.js';
 import type { AuthOutcome, RequestContext } from '../sdk/types.js';
 import { type FoundToken, forwardClaims, readToken, removeToken, subscriptionForClaims } from './bearer.js';
+import { jwtContract } from './contract.js';
 import { loadVerificationKey } from './keys.js';
-import { type JwtConfig, JwtConfigSchema } from './schema.js';
+import type { JwtConfig } from './schema.js';
 import { type Claims, createTokenVerifier } from './verify.js';
 
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 
 export const jwtSecurity = defineSecurity<JwtConfig>({
-  type: 'jwt',
-  version: '1.0.0',
-  summary:
-    'Bearer JWTs verified at the gateway (inline key or JWK Set URL); the client claim selects the subscription.',
-  configSchema: JwtConfigSchema,
-  example: {
-    type: 'jwt',
-    config: {
-      jwksUrl: 'https://idp.example.com/.well-known/jwks.json',
-      issuer: 'https://idp.example.com/',
-      audience: 'orders-api',
-      forwardClaims: { sub: 'x-user-id' },
-    },
-  },
-  priority: 10,
+  ...jwtContract,
   create(config, env) {
     const key = loadVerificationKey(config, env.resolvePath, env.logger);
     const verifier = createTokenVerifier(config, key);

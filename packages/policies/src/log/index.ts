@@ -3,12 +3,11 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import { definePolicy } from '../sdk/define.js';
 import { compileTemplate } from '../sdk/expression.js';
 import type { RequestContext } from '../sdk/types.js';
+import { logContract } from './contract.js';
 import { redactorFor } from './redact.js';
-import { type LogConfig, LogConfigSchema } from './schema.js';
+import type { LogConfig } from './schema.js';
 
 /** Keys pino writes itself; a field with one of these names would clobber them. */
-const RESERVED_FIELDS = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'service', 'err']);
-
 function headerStrings(headers: OutgoingHttpHeaders): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
@@ -27,28 +26,9 @@ function logActivation(ctx: RequestContext): Record<string, unknown> {
 }
 
 export const logPolicy = definePolicy<LogConfig>({
-  name: 'log',
-  version: '1.0.0',
-  category: 'observability',
-  summary:
-    'Writes a custom JSON log line per request with CEL-rendered fields, after the response was sent; credentials are masked.',
-  configSchema: LogConfigSchema,
-  example: {
-    policy: 'log',
-    config: {
-      message: '${request.method} ${request.path} -> ${response.status}',
-      fields: {
-        app: 'context.application',
-        status: 'response.status',
-        tenant: 'request.headers["x-tenant"]',
-        ms: 'durationMs',
-      },
-    },
-  },
-  phases: ['log'],
+  ...logContract,
   create(config, env) {
     const fields = Object.entries(config.fields).map(([name, source]) => {
-      if (RESERVED_FIELDS.has(name)) throw new Error(`fields.${name}: "${name}" is reserved by the log format`);
       try {
         return { name, expression: env.compileExpression(source) };
       } catch (error) {

@@ -8,23 +8,11 @@ import { GatewayError } from '@gatehouse/core';
 import { definePolicy } from '../sdk/define.js';
 import { compileTemplate } from '../sdk/expression.js';
 import { sanitizeHeaderValue } from '../set-headers/index.js';
-import { MockResponseConfig } from './schema.js';
+import { mockResponseContract } from './contract.js';
+import type { MockResponseConfig } from './schema.js';
 
 export const mockResponsePolicy = definePolicy<MockResponseConfig>({
-  name: 'mock-response',
-  version: '1.0.0',
-  category: 'mediation',
-  summary: 'Answers with a configured status, headers and (templated) body instead of calling the upstream.',
-  configSchema: MockResponseConfig,
-  example: {
-    policy: 'mock-response',
-    config: {
-      status: 200,
-      headers: { 'content-type': 'application/json' },
-      body: '{"pong":true,"path":"${request.path}"}',
-    },
-  },
-  phases: ['request'],
+  ...mockResponseContract,
   create(config) {
     const compile = (text: string, field: string) => {
       try {

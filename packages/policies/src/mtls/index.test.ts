@@ -190,7 +190,7 @@ describe('mtls security over a real TLS connection', () => {
   it('reads the CA from a file and refuses a config without certificates', () => {
     expect(() => scheme({ ca: `${pki.dir}/root.pem` }, [])).not.toThrow();
     expect(() => scheme({ ca: '-----BEGIN NOTHING-----' }, [])).toThrow(
-      /plans\[0\]\.security\.config: ca: no PEM certificate found/,
+      /plans\[0\]\.security\.config\.ca: no PEM certificate found/,
     );
   });
 });

@@ -24,7 +24,8 @@ import {
   subjectIdentity,
   verifyChain,
 } from './chain.js';
-import { type MtlsConfig, MtlsConfigSchema } from './schema.js';
+import { mtlsContract } from './contract.js';
+import type { MtlsConfig } from './schema.js';
 
 interface ConnectionVerdict {
   verdict: ChainVerdict;
@@ -33,13 +34,7 @@ interface ConnectionVerdict {
 }
 
 export const mtlsSecurity = defineSecurity<MtlsConfig>({
-  type: 'mtls',
-  version: '1.0.0',
-  summary:
-    "Client certificates (mutual TLS) verified against the plan's CA and matched to an application's certificates.",
-  configSchema: MtlsConfigSchema,
-  example: { type: 'mtls', config: { ca: 'certs/clients-ca.pem' } },
-  priority: 5,
+  ...mtlsContract,
   create(config, env) {
     const pem = isInlineMaterial(config.ca) ? config.ca : readFileSync(env.resolvePath(config.ca), 'utf8');
     const anchors = parseCertificates(pem);

@@ -11,27 +11,13 @@ import { GatewayError, parseDuration } from '@gatehouse/core';
 import { bearerChallenge, forwardClaims, readToken, removeToken, subscriptionForClaims } from '../jwt/bearer.js';
 import { defineSecurity } from '../sdk/define.js';
 import type { AuthOutcome, RequestContext } from '../sdk/types.js';
+import { oauth2Contract } from './contract.js';
 import { IntrospectionClient, IntrospectionUnavailableError } from './introspection.js';
-import { type OAuth2Config, OAuth2ConfigSchema } from './schema.js';
+import type { OAuth2Config } from './schema.js';
 import { compileScopeRules, grantedScopes } from './scope-rules.js';
 
 export const oauth2Security = defineSecurity<OAuth2Config>({
-  type: 'oauth2',
-  version: '1.0.0',
-  summary:
-    'Bearer tokens checked by RFC 7662 introspection (cached), with scopes required per plan and per route prefix.',
-  configSchema: OAuth2ConfigSchema,
-  example: {
-    type: 'oauth2',
-    config: {
-      introspectionUrl: 'https://idp.example.com/oauth2/introspect',
-      clientId: 'gatehouse',
-      clientSecretEnv: 'INTROSPECTION_SECRET',
-      requiredScopes: ['orders'],
-      scopes: { 'POST,PUT,DELETE /orders': ['orders:write'] },
-    },
-  },
-  priority: 20,
+  ...oauth2Contract,
   create(config, env) {
     const client = new IntrospectionClient({
       url: config.introspectionUrl,

@@ -2,21 +2,15 @@ import { GatewayError, type InvalidParam } from '@gatehouse/core';
 import { loadDocument, parseText, readText } from '../json-schema/load-document.js';
 import { definePolicy } from '../sdk/define.js';
 import type { RequestContext } from '../sdk/types.js';
+import { openapiValidationContract } from './contract.js';
 import { prepareDocument } from './document.js';
 import { cachedDocument, documentKey } from './document-cache.js';
 import { compileDocument, type Location } from './operations.js';
-import { type OpenApiValidationConfig, OpenApiValidationConfigSchema } from './schema.js';
+import type { OpenApiValidationConfig } from './schema.js';
 import { unknownQueryParameters, validateBody, validateParameters } from './validate-request.js';
 
 export const openapiValidationPolicy = definePolicy<OpenApiValidationConfig>({
-  name: 'openapi-validation',
-  version: '1.0.0',
-  category: 'validation',
-  summary:
-    "Validates requests (path, query, header and cookie parameters, and the body) against the matching operation of the API's OpenAPI 3.x document.",
-  configSchema: OpenApiValidationConfigSchema,
-  example: { policy: 'openapi-validation', config: { unknownOperations: 'reject' } },
-  phases: ['request'],
+  ...openapiValidationContract,
   create(config, env) {
     const source = config.document ?? env.api?.openapi;
     if (source === undefined) {

@@ -8,8 +8,9 @@ import { definePolicy } from '../sdk/define.js';
 import { createKeyResolver } from '../sdk/traffic-key.js';
 import { RequestLocal } from '../sdk/types.js';
 import { ApproximateQuotaCounter } from './approximate.js';
+import { quotaContract } from './contract.js';
 import { createPeriodCalculator, type PeriodBounds } from './period.js';
-import { QuotaConfig } from './schema.js';
+import type { QuotaConfig } from './schema.js';
 
 interface QuotaState {
   limit: number;
@@ -18,13 +19,7 @@ interface QuotaState {
 }
 
 export const quotaPolicy = definePolicy<QuotaConfig>({
-  name: 'quota',
-  version: '1.0.0',
-  category: 'traffic',
-  summary: 'Limits requests per calendar day, week or month in a time zone, per subscription, client IP or CEL key.',
-  configSchema: QuotaConfig,
-  example: { policy: 'quota', config: { limit: 10000, period: 'month', timeZone: 'Europe/Paris' } },
-  phases: ['request', 'response'],
+  ...quotaContract,
   create(config, env) {
     const periodOf = createPeriodCalculator(config.period, config.timeZone, config.weekStart);
     const keyOf = createKeyResolver(config.key, env);

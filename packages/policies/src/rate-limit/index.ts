@@ -10,7 +10,8 @@ import { definePolicy } from '../sdk/define.js';
 import { createKeyResolver } from '../sdk/traffic-key.js';
 import { type GatewayResponse, type RequestContext, RequestLocal } from '../sdk/types.js';
 import { ApproximateRateLimiter } from './approximate.js';
-import { RateLimitConfig } from './schema.js';
+import { rateLimitContract } from './contract.js';
+import type { RateLimitConfig } from './schema.js';
 
 interface RateLimitState {
   limit: number;
@@ -51,17 +52,9 @@ function setResponseHeaders(response: GatewayResponse, state: RateLimitState): v
 }
 
 export const rateLimitPolicy = definePolicy<RateLimitConfig>({
-  name: 'rate-limit',
-  version: '1.0.0',
-  category: 'traffic',
-  summary:
-    'Limits requests per subscription, client IP or CEL key in a fixed or sliding window, shared across gateways; answers 429 with Retry-After and sends RateLimit-* headers. In approximate mode a window admits at most limit + (G - 1) x min(limit, r x syncInterval) with G gateways at r requests/s each.',
-  configSchema: RateLimitConfig,
-  example: { policy: 'rate-limit', config: { limit: 100, window: '1m', algorithm: 'sliding' } },
-  phases: ['request', 'response'],
+  ...rateLimitContract,
   create(config, env) {
     const windowMs = parseDuration(config.window);
-    if (windowMs < 1) throw new Error('window must be at least 1ms');
     const { limit, algorithm } = config;
     const limitText = String(limit);
     const identityOf = createKeyResolver(config.key ?? '', env);

@@ -6,18 +6,11 @@
  */
 import { GatewayError, parseSize } from '@gatehouse/core';
 import { definePolicy } from '../sdk/define.js';
-import { RequestSizeConfig } from './schema.js';
+import { requestSizeContract } from './contract.js';
+import type { RequestSizeConfig } from './schema.js';
 
 export const requestSizePolicy = definePolicy<RequestSizeConfig>({
-  name: 'request-size',
-  version: '1.0.0',
-  category: 'validation',
-  summary:
-    'Answers 413 for request bodies larger than `max`: at once from Content-Length, or while reading a chunked body.',
-  configSchema: RequestSizeConfig,
-  example: { policy: 'request-size', config: { max: '256kb' } },
-  scopes: ['global', 'api', 'route'],
-  phases: ['preSecurity'],
+  ...requestSizeContract,
   create(config) {
     const max = parseSize(config.max);
     const tooLarge = () => new GatewayError('payload_too_large', { detail: `The request body exceeds ${max} bytes.` });

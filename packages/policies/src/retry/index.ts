@@ -1,14 +1,9 @@
 import { definePolicy } from '../sdk/define.js';
-import { type RetryConfig, RetryConfigSchema } from './schema.js';
+import { retryContract } from './contract.js';
+import type { RetryConfig } from './schema.js';
 
 export const retryPolicy = definePolicy<RetryConfig>({
-  name: 'retry',
-  version: '1.0.0',
-  category: 'mediation',
-  summary: 'Sets how often the gateway retries the upstream call for matching requests, and on which statuses.',
-  configSchema: RetryConfigSchema,
-  example: { policy: 'retry', config: { attempts: 3, onStatus: [502, 503] } },
-  phases: ['request'],
+  ...retryContract,
   create(config) {
     // Frozen once: every request shares the same list, and nobody downstream may mutate it.
     const onStatus = Object.freeze([...config.onStatus]);

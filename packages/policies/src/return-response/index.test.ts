@@ -36,9 +36,9 @@ describe('return-response', () => {
   });
 
   it('reports bad CEL at load time with the field it is in', () => {
-    expect(() => instantiate(returnResponsePolicy, { body: 'x ${request.}' })).toThrow(/^body: invalid CEL/);
+    expect(() => instantiate(returnResponsePolicy, { body: 'x ${request.}' })).toThrow(/^config\.body: invalid CEL/);
     expect(() => instantiate(returnResponsePolicy, { headers: { 'x-a': '${(}' } })).toThrow(
-      /^headers\.x-a: invalid CEL/,
+      /^config\.headers\.x-a: invalid CEL/,
     );
   });
 });

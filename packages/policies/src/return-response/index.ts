@@ -1,24 +1,11 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${ cel }` placeholders are template syntax in plain strings, not JS templates.
 import { definePolicy } from '../sdk/define.js';
 import { compileTemplate } from '../sdk/expression.js';
-import { type ReturnResponseConfig, ReturnResponseConfigSchema } from './schema.js';
+import { returnResponseContract } from './contract.js';
+import type { ReturnResponseConfig } from './schema.js';
 
 export const returnResponsePolicy = definePolicy<ReturnResponseConfig>({
-  name: 'return-response',
-  version: '1.0.0',
-  category: 'mediation',
-  summary:
-    'Answers at the gateway with a templated status, headers and body (CEL placeholders); the upstream is not called.',
-  configSchema: ReturnResponseConfigSchema,
-  example: {
-    policy: 'return-response',
-    config: {
-      status: 200,
-      headers: { 'content-type': 'application/json' },
-      body: '{"application": "${context.application}", "path": "${request.path}"}',
-    },
-  },
-  phases: ['request'],
+  ...returnResponseContract,
   create(config) {
     const headers = Object.entries(config.headers).map(([name, value]) => {
       try {

@@ -83,7 +83,7 @@ describe('rewrite-path', () => {
 
   it('rejects bad patterns and unknown placeholders at load', () => {
     expect(() => policy({ pattern: '^/(unclosed', replacement: '/x' })).toThrow(/pattern/);
-    expect(() => policy({ pattern: '^/(?<id>\\d+)(?=/)', replacement: '/x' })).toThrow(/^config: pattern: .*RE2/);
+    expect(() => policy({ pattern: '^/(?<id>\\d+)(?=/)', replacement: '/x' })).toThrow(/^config\.pattern: .*RE2/);
     expect(() => policy({ pattern: '^/(?<id>\\d+)$', replacement: '/x/{idd}' })).toThrow(
       /\{idd\} is not a named group/,
     );

@@ -5,32 +5,10 @@
  */
 import { GatewayError } from '@gatehouse/core';
 import { definePolicy } from '../sdk/define.js';
-import { compileSafeRegex, type SafeMatch, type SafeRegex } from '../sdk/safe-regex.js';
-import { RewritePathConfig } from './schema.js';
-
-type Part = string | { group: string | number };
-
-/** Splits `/v2/{id}/x` into literal text and group references, validating each reference. */
-export function compileReplacement(template: string, regex: SafeRegex, field: string): Part[] {
-  const { groupNames: names, groupCount: count } = regex;
-  const parts: Part[] = [];
-  let last = 0;
-  for (const match of template.matchAll(/\{([A-Za-z_$][\w$]*|\d+)\}/g)) {
-    if (match.index > last) parts.push(template.slice(last, match.index));
-    const ref = match[1]!;
-    if (/^\d+$/.test(ref)) {
-      const index = Number(ref);
-      if (index > count) throw new Error(`${field}: {${ref}} but the pattern has ${count} group(s)`);
-      parts.push({ group: index });
-    } else {
-      if (!names.has(ref)) throw new Error(`${field}: {${ref}} is not a named group of the pattern`);
-      parts.push({ group: ref });
-    }
-    last = match.index + match[0].length;
-  }
-  if (last < template.length) parts.push(template.slice(last));
-  return parts;
-}
+import { compileSafeRegex, type SafeMatch } from '../sdk/safe-regex.js';
+import { rewritePathContract } from './contract.js';
+import { compileReplacement, type Part } from './replacement.js';
+import type { RewritePathConfig } from './schema.js';
 
 function render(parts: Part[], match: SafeMatch, encode: (value: string) => string): string {
   let out = '';
@@ -56,17 +34,7 @@ export function hasDotSegment(path: string): boolean {
 }
 
 export const rewritePathPolicy = definePolicy<RewritePathConfig>({
-  name: 'rewrite-path',
-  version: '1.0.0',
-  category: 'transformation',
-  summary:
-    'Rewrites the upstream path with a regular expression and a `{group}` replacement, optionally adding query parameters.',
-  configSchema: RewritePathConfig,
-  example: {
-    policy: 'rewrite-path',
-    config: { pattern: '^/users/(?<id>[^/]+)$', replacement: '/v2/accounts/{id}', query: 'source=gateway' },
-  },
-  phases: ['request'],
+  ...rewritePathContract,
   create(config) {
     const regex = compileSafeRegex(config.pattern, 'pattern', { ignoreCase: config.ignoreCase });
     const path = compileReplacement(config.replacement, regex, 'replacement');

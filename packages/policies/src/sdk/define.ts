@@ -1,5 +1,5 @@
 import { type ConfigProblem, validateAgainst } from '@gatehouse/config';
-import type { PolicyDefinition, SecurityDefinition } from './types.js';
+import type { PolicyContract, PolicyDefinition, SecurityContract, SecurityDefinition } from './types.js';
 
 /** Identity helpers that give policy modules full type inference. */
 export function definePolicy<Config>(definition: PolicyDefinition<Config>): PolicyDefinition<Config> {
@@ -19,16 +19,24 @@ export class ConfigError extends Error {
 }
 
 /**
- * Validates a policy's config against its schema (filling defaults) and reports problems under
- * `path` (e.g. `apis[0].plans[0].policies[0].config`).
+ * Validates a policy's config against its schema (filling defaults), then runs the definition's pure
+ * check, and reports problems under `path` (e.g. `apis[0].plans[0].policies[0].config`).
  */
 export function validatePolicyConfig<Config>(
-  definition: { configSchema: PolicyDefinition['configSchema'] },
+  definition: Pick<PolicyContract<Config>, 'configSchema' | 'check'>,
   config: unknown,
   path: string,
 ): Config {
   const result = validateAgainst<Config>(definition.configSchema, config ?? {}, path);
   if (!result.ok) throw new ConfigError(result.problems);
+  const issues = definition.check?.(result.value) ?? [];
+  if (issues.length > 0)
+    throw new ConfigError(
+      issues.map((issue) => ({
+        path: issue.path === '' ? path : issue.path.startsWith('[') ? `${path}${issue.path}` : `${path}.${issue.path}`,
+        message: issue.message,
+      })),
+    );
   return result.value;
 }
 
@@ -40,4 +48,13 @@ export function createAtPath<T>(path: string, create: () => T): T {
     if (error instanceof ConfigError) throw error;
     throw new ConfigError([{ path, message: (error as Error).message }]);
   }
+}
+
+/** Identity helpers for the light half of a definition (contract.ts: no runtime imports). */
+export function definePolicyContract<Config>(contract: PolicyContract<Config>): PolicyContract<Config> {
+  return contract;
+}
+
+export function defineSecurityContract<Config>(contract: SecurityContract<Config>): SecurityContract<Config> {
+  return contract;
 }

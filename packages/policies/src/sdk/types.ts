@@ -80,7 +80,17 @@ export interface PolicyEnvironment {
   maxBodyBuffer: number;
 }
 
-export interface PolicyDefinition<Config = any> {
+/** A problem `check` found, at a path inside the config (`window`, `rules[0].url`; empty for the config itself). */
+export interface ConfigIssue {
+  path: string;
+  message: string;
+}
+
+/**
+ * What the control plane, `gatehouse validate` and the console know of a policy without running it:
+ * its identity, schema and pure checks. Lives in the policy's contract.ts, which imports no runtime code.
+ */
+export interface PolicyContract<Config = any> {
   /** Registry name used in config documents, e.g. `rate-limit`. */
   name: string;
   /** Semantic version of the policy implementation; reported as a gateway capability. */
@@ -96,6 +106,14 @@ export interface PolicyDefinition<Config = any> {
   scopes?: readonly ScopeKind[];
   /** Phases the policy acts in (for docs and load-time checks). */
   phases: readonly Phase[];
+  /**
+   * Rules the schema cannot express (regexes, CEL, templates, cross-field), over the schema-valid config
+   * with defaults filled. Pure: no environment, no I/O; the same answer on every gateway and the control plane.
+   */
+  check?(config: Config): ConfigIssue[];
+}
+
+export interface PolicyDefinition<Config = any> extends PolicyContract<Config> {
   create(config: Config, env: PolicyEnvironment): PolicyHandlers;
 }
 
@@ -152,7 +170,8 @@ export interface SecurityEnvironment extends Omit<PolicyEnvironment, 'scope'> {
   lookup: CredentialLookup;
 }
 
-export interface SecurityDefinition<Config = any> {
+/** A plan security type's identity, schema and pure checks (see PolicyContract). */
+export interface SecurityContract<Config = any> {
   /** Plan security type, e.g. `api-key`. */
   type: string;
   version: string;
@@ -161,6 +180,11 @@ export interface SecurityDefinition<Config = any> {
   example: { type: string; config?: unknown };
   /** Lower runs first when an API has plans of several types; keyless always runs last. */
   priority: number;
+  /** Pure rules beyond the schema (see PolicyContract.check). */
+  check?(config: Config): ConfigIssue[];
+}
+
+export interface SecurityDefinition<Config = any> extends SecurityContract<Config> {
   create(config: Config, env: SecurityEnvironment): SecurityScheme;
 }
 

@@ -5,22 +5,11 @@
 import { GatewayError } from '@gatehouse/core';
 import { definePolicy } from '../sdk/define.js';
 import type { Handler } from '../sdk/types.js';
-import { SetAttributeConfig } from './schema.js';
+import { setAttributeContract } from './contract.js';
+import type { SetAttributeConfig } from './schema.js';
 
 export const setAttributePolicy = definePolicy<SetAttributeConfig>({
-  name: 'set-attribute',
-  version: '1.0.0',
-  category: 'transformation',
-  summary: 'Sets request attributes (literals or CEL results) that later policies, conditions and templates read.',
-  configSchema: SetAttributeConfig,
-  example: {
-    policy: 'set-attribute',
-    config: {
-      values: { tier: 'gold' },
-      expressions: { tenant: 'claims.tenant', isMobile: 'request.headers["user-agent"].contains("Mobile")' },
-    },
-  },
-  phases: ['preSecurity', 'request'],
+  ...setAttributeContract,
   create(config, env) {
     const literals = Object.entries(config.values);
     const expressions = Object.entries(config.expressions).map(([name, source]) => ({

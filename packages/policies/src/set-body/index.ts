@@ -8,17 +8,12 @@ import { GatewayError } from '@gatehouse/core';
 import { messageBody } from '../sdk/body-message.js';
 import { definePolicy } from '../sdk/define.js';
 import type { Handler, RequestContext } from '../sdk/types.js';
-import { SetBodyConfig } from './schema.js';
+import { setBodyContract } from './contract.js';
+import type { SetBodyConfig } from './schema.js';
 import { compileBodyTemplate } from './template.js';
 
 export const setBodyPolicy = definePolicy<SetBodyConfig>({
-  name: 'set-body',
-  version: '1.0.0',
-  category: 'transformation',
-  summary: 'Replaces the request or response body with a template rendered with CEL values (JSON-encoded by default).',
-  configSchema: SetBodyConfig,
-  example: { policy: 'set-body', config: { body: '{"user": ${ claims.sub }, "tier": ${ attributes.tier }}' } },
-  phases: ['request', 'response'],
+  ...setBodyContract,
   create(config, env) {
     const template = compileBodyTemplate(config.body, config.encoding, (source) => env.compileExpression(source));
     const activationOf = (ctx: RequestContext): Record<string, unknown> =>

@@ -9,11 +9,8 @@ import { definePolicy } from '../sdk/define.js';
 import { compileTemplate } from '../sdk/expression.js';
 import { appendHeaderValue } from '../sdk/header-edits.js';
 import type { Handler, RequestContext } from '../sdk/types.js';
-import { HEADER_NAME_PATTERN, type HeaderChangesConfig, SetHeadersConfig } from './schema.js';
-
-const HEADER_NAME = new RegExp(HEADER_NAME_PATTERN);
-/** Framing headers belong to the gateway: changing them would corrupt the exchange. */
-const PROTECTED = new Set(['content-length', 'transfer-encoding', 'connection']);
+import { sanitizeHeaderValue, setHeadersContract } from './contract.js';
+import type { HeaderChangesConfig, SetHeadersConfig } from './schema.js';
 
 type Template = ReturnType<typeof compileTemplate>;
 type Headers = IncomingHttpHeaders | OutgoingHttpHeaders;
@@ -24,42 +21,26 @@ interface CompiledChanges {
   add: Array<[name: string, value: Template]>;
 }
 
-function checkName(name: string, where: string): string {
-  if (!HEADER_NAME.test(name)) throw new Error(`${where}: "${name}" is not a valid header name`);
-  const lower = name.toLowerCase();
-  if (PROTECTED.has(lower)) throw new Error(`${where}: "${name}" is managed by the gateway and cannot be changed`);
-  return lower;
-}
-
 function compileChanges(changes: HeaderChangesConfig, side: string): CompiledChanges {
   const compileValues = (op: 'set' | 'add') =>
     Object.entries(changes[op]).map(([name, value]): [string, Template] => {
       const where = `${side}.${op}`;
       try {
         const template = compileTemplate(value);
-        if (!template.dynamic && sanitizeHeaderValue(value) !== value)
-          throw new Error('control characters are not allowed');
-        return [checkName(name, where), template];
+        return [name.toLowerCase(), template];
       } catch (error) {
         throw new Error(`${where}.${name}: ${(error as Error).message}`);
       }
     });
   return {
-    remove: changes.remove.map((name) => checkName(name, `${side}.remove`)),
+    remove: changes.remove.map((name) => name.toLowerCase()),
     set: compileValues('set'),
     add: compileValues('add'),
   };
 }
 
 /** Drops CR, LF and other control characters (tab is allowed in field values). */
-export function sanitizeHeaderValue(value: string): string {
-  let out = '';
-  for (const char of value) {
-    const code = char.charCodeAt(0);
-    if ((code >= 0x20 && code !== 0x7f) || code === 0x09) out += char;
-  }
-  return out;
-}
+export { sanitizeHeaderValue };
 
 function render(template: Template, ctx: RequestContext): string | undefined {
   if (!template.dynamic) return template.render(ctx);
@@ -102,20 +83,7 @@ function applyToResponse(changes: CompiledChanges, ctx: RequestContext): void {
 const isEmpty = (c: CompiledChanges) => c.remove.length + c.set.length + c.add.length === 0;
 
 export const setHeadersPolicy = definePolicy<SetHeadersConfig>({
-  name: 'set-headers',
-  version: '1.0.0',
-  category: 'transformation',
-  summary:
-    'Removes, sets and appends request and response headers; values may be templates with ${ cel } placeholders.',
-  configSchema: SetHeadersConfig,
-  example: {
-    policy: 'set-headers',
-    config: {
-      request: { set: { 'x-consumer': '${context.application}' }, remove: ['x-internal-debug'] },
-      response: { add: { 'cache-control': 'no-store' }, remove: ['x-powered-by', 'server'] },
-    },
-  },
-  phases: ['request', 'response'],
+  ...setHeadersContract,
   create(config) {
     const request = compileChanges(config.request, 'request');
     const response = compileChanges(config.response, 'response');

@@ -5,20 +5,12 @@
  */
 import { definePolicy } from '../sdk/define.js';
 import { compileTemplate } from '../sdk/expression.js';
+import { setQueryContract } from './contract.js';
 import { RawQuery } from './raw-query.js';
-import { SetQueryConfig } from './schema.js';
+import type { SetQueryConfig } from './schema.js';
 
 export const setQueryPolicy = definePolicy<SetQueryConfig>({
-  name: 'set-query',
-  version: '1.0.0',
-  category: 'transformation',
-  summary: 'Removes, sets or appends query parameters of the request forwarded upstream; values may be CEL templates.',
-  configSchema: SetQueryConfig,
-  example: {
-    policy: 'set-query',
-    config: { remove: ['api_key'], set: { tenant: '${ context.application }' }, add: { source: 'gateway' } },
-  },
-  phases: ['request'],
+  ...setQueryContract,
   create(config) {
     const compile = (values: Record<string, string>) =>
       Object.entries(values).map(([name, value]) => ({ name, template: compileTemplate(value) }));

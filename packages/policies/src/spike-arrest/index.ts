@@ -6,19 +6,14 @@
 import { GatewayError } from '@gatehouse/core';
 import { definePolicy } from '../sdk/define.js';
 import { createKeyResolver } from '../sdk/traffic-key.js';
+import { spikeArrestContract } from './contract.js';
 import { GcraLimiter } from './gcra.js';
-import { emissionIntervalMs, SpikeArrestConfig } from './schema.js';
+import { emissionIntervalMs, type SpikeArrestConfig } from './schema.js';
 
 const PRUNE_EVERY_MS = 10_000;
 
 export const spikeArrestPolicy = definePolicy<SpikeArrestConfig>({
-  name: 'spike-arrest',
-  version: '1.0.0',
-  category: 'traffic',
-  summary: 'Smooths traffic bursts: admits one request per (period / rate) per key, plus an optional burst.',
-  configSchema: SpikeArrestConfig,
-  example: { policy: 'spike-arrest', config: { rate: '20/s', burst: 5, key: 'request.ip' } },
-  phases: ['request'],
+  ...spikeArrestContract,
   create(config, env) {
     const keyOf = createKeyResolver(config.key, env);
     const intervalMs = emissionIntervalMs(config.rate);

@@ -3,7 +3,8 @@ import { parseDuration, parseSize } from '@gatehouse/core';
 import { Agent, type Dispatcher, request } from 'undici';
 import { definePolicy } from '../sdk/define.js';
 import type { RequestContext } from '../sdk/types.js';
-import { type TrafficShadowingConfig, TrafficShadowingConfigSchema } from './schema.js';
+import { trafficShadowingContract } from './contract.js';
+import type { TrafficShadowingConfig } from './schema.js';
 
 /** Connection-level headers never travel to another hop; content-length is recomputed from the copy. */
 const HOP_BY_HOP = new Set([
@@ -33,17 +34,7 @@ function copyHeaders(
 }
 
 export const trafficShadowingPolicy = definePolicy<TrafficShadowingConfig>({
-  name: 'traffic-shadowing',
-  version: '1.0.0',
-  category: 'mediation',
-  summary:
-    "Copies (a sample of) requests to another target without waiting for it; the shadow's answer and failures never affect the client.",
-  configSchema: TrafficShadowingConfigSchema,
-  example: {
-    policy: 'traffic-shadowing',
-    config: { url: 'http://orders-v2.internal:8080', percentage: 10, headers: { 'x-shadow': 'true' } },
-  },
-  phases: ['request'],
+  ...trafficShadowingContract,
   create(config, env) {
     const base = new URL(config.url);
     const basePath = base.pathname.replace(/\/+$/, '');

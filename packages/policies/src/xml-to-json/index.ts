@@ -7,17 +7,12 @@ import { isXmlMediaType, messageBody, resolveBodyLimit } from '../sdk/body-messa
 import { definePolicy } from '../sdk/define.js';
 import { xmlNestingExceeds } from '../sdk/nesting-depth.js';
 import type { Handler } from '../sdk/types.js';
+import { xmlToJsonContract } from './contract.js';
 import { createXmlReader, XmlSyntaxError } from './from-xml.js';
-import { XmlToJsonConfig } from './schema.js';
+import type { XmlToJsonConfig } from './schema.js';
 
 export const xmlToJsonPolicy = definePolicy<XmlToJsonConfig>({
-  name: 'xml-to-json',
-  version: '1.0.0',
-  category: 'transformation',
-  summary: 'Converts an XML request or response body to JSON, keeping attributes as prefixed members.',
-  configSchema: XmlToJsonConfig,
-  example: { policy: 'xml-to-json', config: { phase: 'response', arrayElements: ['item'] } },
-  phases: ['request', 'response'],
+  ...xmlToJsonContract,
   create(config, env) {
     const maxBytes = resolveBodyLimit(config.maxBodySize, env);
     const fromXml = createXmlReader(config);

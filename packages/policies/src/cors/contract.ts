@@ -1,0 +1,31 @@
+import { attempt } from '../sdk/check.js';
+import { definePolicyContract } from '../sdk/define.js';
+import type { ConfigIssue } from '../sdk/types.js';
+import { compileOrigins } from './origins.js';
+import { CorsConfig } from './schema.js';
+
+export const corsContract = definePolicyContract<CorsConfig>({
+  name: 'cors',
+  version: '1.0.0',
+  category: 'security',
+  summary:
+    'Answers CORS preflights at the gateway (before security) and adds Access-Control-* headers for allowed origins, including wildcard subdomains.',
+  configSchema: CorsConfig,
+  example: {
+    policy: 'cors',
+    config: {
+      origins: ['https://app.example.com', 'https://*.example.com'],
+      credentials: true,
+      exposeHeaders: ['x-request-id'],
+    },
+  },
+  scopes: ['global', 'api', 'route'],
+  phases: ['preSecurity', 'response'],
+  check(config) {
+    const issues: ConfigIssue[] = [];
+    config.origins.forEach((origin, i) => {
+      attempt(issues, `origins[${i}]`, () => compileOrigins([origin]));
+    });
+    return issues.map((issue) => ({ ...issue, message: issue.message.replace(/^origins: /, '') }));
+  },
+});
