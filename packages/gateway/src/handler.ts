@@ -18,7 +18,9 @@ import {
   nextTraceparent,
   setForwardedHeaders,
 } from './headers.js';
+import { checkHost } from './host.js';
 import type { GatewayMetrics } from './metrics.js';
+import { isPlainPath, normalizePath } from './path-normalize.js';
 import type { UpstreamReceiver, UpstreamRequest, UpstreamResponse } from './upstream/index.js';
 
 export type ClientResponse = ServerResponse | Http2ServerResponse;
@@ -178,10 +180,22 @@ class Exchange implements UpstreamReceiver {
       this.fail(new GatewayError('bad_request', { detail: 'request target must be an absolute path' }));
       return false;
     }
-    // Dot segments (also percent-encoded) are resolved first, so `/orders/../admin` cannot escape a basePath upstream.
-    if (pathname.includes('/.') || pathname.includes('%2')) pathname = normalizePath(pathname);
+    const hostCheck = checkHost(req);
+    if (!hostCheck.ok) {
+      this.fail(new GatewayError('bad_request', { detail: hostCheck.reason }));
+      return false;
+    }
+    const host = hostCheck.host;
+    // One meaning for every backend: routed and forwarded in canonical form, ambiguous forms refused.
+    if (!isPlainPath(pathname)) {
+      const normalized = normalizePath(pathname, config.settings.escapedSlashes);
+      if (!normalized.ok) {
+        this.fail(new GatewayError('bad_request', { detail: normalized.reason }));
+        return false;
+      }
+      pathname = normalized.path;
+    }
 
-    const host = (req.headers.host ?? req.headers[':authority']) as string | undefined;
     const mount = config.router.match(host, pathname);
     if (!mount) {
       this.fail(new GatewayError('no_route', { detail: `no API serves ${pathname}` }));
@@ -702,14 +716,6 @@ function withoutUnset(headers: OutgoingHttpHeaders): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
   for (const name in headers) if (headers[name] !== undefined) out[name] = headers[name];
   return out;
-}
-
-function normalizePath(pathname: string): string {
-  try {
-    return new URL(pathname, 'http://gatehouse.invalid').pathname;
-  } catch {
-    return pathname;
-  }
 }
 
 function round(ms: number): number {

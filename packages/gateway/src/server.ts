@@ -6,6 +6,7 @@ import type { Duplex } from 'node:stream';
 import { ERROR_CATALOG, type ErrorCode, PROBLEM_CONTENT_TYPE, problem } from '@gatehouse/core';
 import type { ClientRequest } from './context.js';
 import type { ClientResponse, UpgradeInfo } from './handler.js';
+import { headBlockTooLarge } from './header-block.js';
 
 export interface ListenerLimits {
   maxHeaderSize: number;
@@ -39,10 +40,11 @@ export function createHttpServer(handle: Handle, limits: ListenerLimits): http.S
     },
     (req, res) => {
       if (refuseAmbiguousFraming(req, res)) return;
+      if (headBlockTooLarge(req, headerLimit(server))) return refuse(res, 'headers_too_large', HEADERS_TOO_LARGE);
       handle(req, res);
     },
   );
-  attachCommon(server, handle);
+  attachCommon(server, handle, true);
   return server;
 }
 
@@ -62,15 +64,19 @@ export function createTlsServer(handle: Handle, limits: ListenerLimits, tls: Tls
       maxSendHeaderBlockLength: limits.maxHeaderSize,
     },
     (req, res) => {
-      if (
-        req.httpVersionMajor === 1 &&
-        refuseAmbiguousFraming(req as unknown as IncomingMessage, res as unknown as ServerResponse)
-      )
-        return;
+      if (req.httpVersionMajor === 1) {
+        const http1 = req as unknown as IncomingMessage;
+        const response = res as unknown as ServerResponse;
+        if (refuseAmbiguousFraming(http1, response)) return;
+        if (headBlockTooLarge(http1, headerLimit(server), false))
+          return refuse(response, 'headers_too_large', HEADERS_TOO_LARGE);
+      }
       handle(req, res);
     },
   );
-  attachCommon(server as unknown as http.Server, handle);
+  // Node's HTTP/1 fallback reads the limit from the server object; the HTTP/2 server has none of its own.
+  (server as { maxHeaderSize?: number }).maxHeaderSize = limits.maxHeaderSize;
+  attachCommon(server as unknown as http.Server, handle, false);
   return server;
 }
 
@@ -88,12 +94,14 @@ export function updateListenerLimits(server: http.Server | http2.Http2SecureServ
   if ('updateSettings' in server) server.updateSettings({ maxHeaderListSize: limits.maxHeaderSize });
 }
 
-function attachCommon(server: http.Server, handle: Handle): void {
+function attachCommon(server: http.Server, handle: Handle, countSocketBytes: boolean): void {
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const res = new ServerResponse(req);
     res.assignSocket(socket as Socket);
     res.shouldKeepAlive = false;
     res.once('finish', () => socket.end());
+    if (headBlockTooLarge(req, headerLimit(server), countSocketBytes))
+      return refuse(res, 'headers_too_large', HEADERS_TOO_LARGE);
     handle(req, res, { socket, head });
   });
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
@@ -135,15 +143,25 @@ function clientErrorDetail(error: NodeJS.ErrnoException): string {
  */
 function refuseAmbiguousFraming(req: IncomingMessage, res: ServerResponse): boolean {
   if (req.headers['content-length'] === undefined || req.headers['transfer-encoding'] === undefined) return false;
-  const body = JSON.stringify(
-    problem('bad_request', { detail: 'Content-Length and Transfer-Encoding must not both be present' }),
-  );
+  refuse(res, 'bad_request', 'Content-Length and Transfer-Encoding must not both be present');
+  return true;
+}
+
+const HEADERS_TOO_LARGE = 'request headers exceed the limit';
+
+/** The listener's current header limit (a reload may have changed it). */
+function headerLimit(server: object): number {
+  return (server as { maxHeaderSize?: number }).maxHeaderSize ?? 16 * 1024;
+}
+
+/** Answers before any routing and closes the connection: what follows on it cannot be trusted. */
+function refuse(res: ServerResponse, code: ErrorCode, detail: string): void {
+  const body = JSON.stringify(problem(code, { detail }));
   res.shouldKeepAlive = false;
-  res.writeHead(400, {
+  res.writeHead(ERROR_CATALOG[code].status, {
     'content-type': PROBLEM_CONTENT_TYPE,
     'content-length': Buffer.byteLength(body),
     connection: 'close',
   });
   res.end(body);
-  return true;
 }
