@@ -210,6 +210,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     ...(options.onRecord ? { onRecord: options.onRecord } : {}),
     isShuttingDown: () => shuttingDown,
     tunnels,
+    uploads: new Map(),
   });
 
   const server = createHttpServer(handle, limits);

@@ -102,7 +102,16 @@ function attachCommon(server: http.Server, handle: Handle, countSocketBytes: boo
     res.once('finish', () => socket.end());
     if (headBlockTooLarge(req, headerLimit(server), countSocketBytes))
       return refuse(res, 'headers_too_large', HEADERS_TOO_LARGE);
-    handle(req, res, { socket, head });
+    if (offersWebSocket(req)) {
+      handle(req, res, { socket, head });
+      return;
+    }
+    // Other upgrades (h2c from `curl --http2`, TLS...) are ignored, as RFC 9110 7.8 allows: tunnelling h2c would
+    // let every later stream on it bypass the gateway's per-request policies. Node has stopped parsing this
+    // connection, so only a request without a body can still be served as an ordinary one.
+    if (req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0')
+      return refuse(res, 'bad_request', `upgrade to ${req.headers.upgrade} is not supported on a request with a body`);
+    handle(req, res);
   });
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
     if (!socket.writable || (socket as Socket & { _httpMessage?: unknown })._httpMessage) {
@@ -115,6 +124,12 @@ function attachCommon(server: http.Server, handle: Handle, countSocketBytes: boo
       `HTTP/1.1 ${ERROR_CATALOG[code].status} ${ERROR_CATALOG[code].title}\r\ncontent-type: ${PROBLEM_CONTENT_TYPE}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
     );
   });
+}
+
+/** True when the client asks for a WebSocket (the one upgrade the gateway tunnels). */
+function offersWebSocket(req: IncomingMessage): boolean {
+  const upgrade = req.headers.upgrade;
+  return upgrade !== undefined && /(?:^|,)\s*websocket\s*(?:,|$)/i.test(upgrade);
 }
 
 function clientErrorCode(error: NodeJS.ErrnoException): ErrorCode {
