@@ -73,7 +73,9 @@ export function parseRaw(text: string): { status: number; headers: Record<string
     const colon = line.indexOf(':');
     if (colon <= 0) continue;
     const name = line.slice(0, colon).trim().toLowerCase();
-    (headers[name] ??= []).push(line.slice(colon + 1).trim());
+    const values = headers[name] ?? [];
+    values.push(line.slice(colon + 1).trim());
+    headers[name] = values;
   }
   const match = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine);
   return { status: match ? Number(match[1]) : 0, headers, body: end >= 0 ? text.slice(end + 4) : '' };
