@@ -19,6 +19,7 @@ import { ConfigHolder } from './config-holder.js';
 import { createRequestHandler, type RequestRecord } from './handler.js';
 import { GatewayMetrics } from './metrics.js';
 import {
+  closeHttp2Sessions,
   createHttpServer,
   createTlsServer,
   type ListenerLimits,
@@ -90,6 +91,7 @@ function listenerLimits(settings: ConfigDocument['gateway'] = {}): ListenerLimit
     requestTimeoutMs: parseDuration(settings.requestTimeout ?? DEFAULTS.requestTimeout),
     keepAliveTimeoutMs: parseDuration(settings.keepAliveTimeout ?? DEFAULTS.keepAliveTimeout),
     drainTimeoutMs: parseDuration(settings.drainTimeout ?? DEFAULTS.drainTimeout),
+    http2MaxConcurrentStreams: settings.http2MaxConcurrentStreams ?? 100,
   };
 }
 
@@ -257,6 +259,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const servers = [server, ...(tlsServer ? [tlsServer as unknown as http.Server] : [])];
     const closed = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     for (const s of servers) s.closeIdleConnections?.();
+    for (const s of servers) closeHttp2Sessions(s, true);
     // The drain timeout of the document being served (it may have changed since start).
     const deadline = Date.now() + listenerLimits(holder.current?.document.gateway).drainTimeoutMs;
     while (holder.inFlight > 0 && Date.now() < deadline) {
@@ -266,6 +269,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     if (holder.inFlight > 0)
       logger.warn({ inFlight: holder.inFlight }, 'drain timeout reached; closing remaining connections');
     for (const s of servers) s.closeAllConnections?.();
+    for (const s of servers) closeHttp2Sessions(s, false);
     for (const socket of tunnels) socket.destroy();
     await closed;
     await new Promise<void>((resolve) => admin.close(() => resolve()));

@@ -13,6 +13,7 @@ export interface ListenerLimits {
   headersTimeoutMs: number;
   requestTimeoutMs: number;
   keepAliveTimeoutMs: number;
+  http2MaxConcurrentStreams: number;
 }
 
 export interface TlsOptions {
@@ -60,7 +61,8 @@ export function createTlsServer(handle: Handle, limits: ListenerLimits, tls: Tls
       // Chains are verified by the mtls plan so requests without a certificate can still reach other plans.
       rejectUnauthorized: false,
       maxSessionMemory: 64,
-      settings: { maxHeaderListSize: limits.maxHeaderSize },
+      // Node advertises no stream limit by default (2^32-1); nghttp2 refuses streams beyond the advertised one.
+      settings: { maxHeaderListSize: limits.maxHeaderSize, maxConcurrentStreams: limits.http2MaxConcurrentStreams },
       maxSendHeaderBlockLength: limits.maxHeaderSize,
     },
     (req, res) => {
@@ -76,6 +78,10 @@ export function createTlsServer(handle: Handle, limits: ListenerLimits, tls: Tls
   );
   // Node's HTTP/1 fallback reads the limit from the server object; the HTTP/2 server has none of its own.
   (server as { maxHeaderSize?: number }).maxHeaderSize = limits.maxHeaderSize;
+  (server as { keepAliveTimeout?: number }).keepAliveTimeout = limits.keepAliveTimeoutMs;
+  const sessions = new Set<http2.ServerHttp2Session>();
+  (server as Http2Listener)[SESSIONS] = sessions;
+  server.on('session', (session) => watchSession(session, server as Http2Listener, sessions));
   attachCommon(server as unknown as http.Server, handle, false);
   return server;
 }
@@ -91,7 +97,55 @@ export function updateListenerLimits(server: http.Server | http2.Http2SecureServ
   target.headersTimeout = limits.headersTimeoutMs;
   target.requestTimeout = limits.requestTimeoutMs;
   target.keepAliveTimeout = limits.keepAliveTimeoutMs;
-  if ('updateSettings' in server) server.updateSettings({ maxHeaderListSize: limits.maxHeaderSize });
+  if ('updateSettings' in server)
+    server.updateSettings({
+      maxHeaderListSize: limits.maxHeaderSize,
+      maxConcurrentStreams: limits.http2MaxConcurrentStreams,
+    });
+}
+
+const SESSIONS = Symbol('gatehouse.http2Sessions');
+type Http2Listener = http2.Http2SecureServer & {
+  [SESSIONS]?: Set<http2.ServerHttp2Session>;
+  keepAliveTimeout?: number;
+};
+
+/**
+ * HTTP/2 connections end when they should: Node keeps a session whose client sent a FIN (after a protocol error
+ * nghttp2 answered with GOAWAY, the socket sat in CLOSE-WAIT forever), and idle sessions have no timeout at all.
+ */
+function watchSession(
+  session: http2.ServerHttp2Session,
+  server: Http2Listener,
+  sessions: Set<http2.ServerHttp2Session>,
+) {
+  sessions.add(session);
+  let openStreams = 0;
+  session.on('stream', (stream) => {
+    openStreams++;
+    stream.once('close', () => openStreams--);
+  });
+  session.once('close', () => sessions.delete(session));
+  session.on('error', () => session.destroy());
+  // HTTP/2 has no half-closed connections: a client that stopped sending is gone.
+  session.socket.once('end', () => session.destroy());
+  // Idle like an HTTP/1 keep-alive connection: closed once no stream is open (after a GOAWAY too).
+  session.setTimeout(server.keepAliveTimeout ?? 5_000, () => {
+    if (openStreams === 0) session.destroy();
+  });
+}
+
+/**
+ * Shutdown for HTTP/2 listeners: `graceful` sends GOAWAY (streams under way finish, no new ones start); otherwise
+ * every session is destroyed. server.close() alone waits for HTTP/2 clients indefinitely.
+ */
+export function closeHttp2Sessions(server: object, graceful: boolean): void {
+  const sessions = (server as Http2Listener)[SESSIONS];
+  if (sessions === undefined) return;
+  for (const session of sessions) {
+    if (!graceful) session.destroy();
+    else if (!session.closed) session.close();
+  }
 }
 
 function attachCommon(server: http.Server, handle: Handle, countSocketBytes: boolean): void {
