@@ -15,10 +15,8 @@ export type ClientBody =
   | { kind: 'failed'; error: GatewayError };
 
 export function clientBodyTimeout(idleMs: number): GatewayError {
-  return new GatewayError('request_timeout', {
-    detail: `the request body paused for more than ${idleMs} ms`,
-    headers: { connection: 'close' },
-  });
+  // The handler closes an HTTP/1 connection after this answer (no Connection header here: HTTP/2 forbids it).
+  return new GatewayError('request_timeout', { detail: `the request body paused for more than ${idleMs} ms` });
 }
 
 /**

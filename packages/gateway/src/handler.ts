@@ -364,10 +364,7 @@ class Exchange implements UpstreamReceiver {
     if (held >= this.config.settings.maxStreamingUploadsPerClient) {
       body.destroy();
       this.pipelineFailed(
-        new GatewayError('too_many_requests', {
-          detail: 'too many request bodies streaming from this client at once',
-          headers: { connection: 'close' },
-        }),
+        new GatewayError('too_many_requests', { detail: 'too many request bodies streaming from this client at once' }),
       );
       return;
     }

@@ -2,10 +2,12 @@
  * A client's behaviour never counts against an upstream: declined upgrades and slow uploads are the client's
  * business (its answer, its 408), never a target failure that ejects the only target for everyone.
  */
+import http2 from 'node:http2';
 import net from 'node:net';
 import { startTestGateway, startTestUpstream, type TestGateway, type TestUpstream } from '@gatehouse/gateway/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseRaw, rawRequest } from './raw.js';
+import { selfSigned } from './self-signed.js';
 
 let cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -136,5 +138,45 @@ describe('slow request bodies', () => {
     const third = await stalledUpload(gw.port, 100_000, 2_000, 2_000);
     expect(third.status).toBe(429);
     for (const socket of sockets) socket.destroy();
+  });
+});
+
+describe('slow request bodies over HTTP/2', () => {
+  it('a stalled HTTP/2 upload gets 408 on its stream and the target stays in', async () => {
+    const upstream = await startTestUpstream();
+    const gw = await startTestGateway(
+      {
+        version: 1,
+        gateway: { clientBodyTimeout: '500ms' },
+        apis: [
+          {
+            id: 'plain',
+            name: 'Plain API',
+            basePath: '/api',
+            upstream: {
+              targets: [{ url: upstream.url }],
+              timeouts: { response: '1s' },
+              healthCheck: { passive: { failures: 1, cooldown: '30s' } },
+            },
+            plans: [{ id: 'open', security: { type: 'keyless' } }],
+          },
+        ],
+      },
+      { tls: { ...selfSigned(), port: 0 } },
+    );
+    cleanup.push(
+      () => upstream.close(),
+      () => gw.close(),
+    );
+    const session = http2.connect(gw.httpsUrl!, { rejectUnauthorized: false });
+    cleanup.push(async () => void session.destroy());
+    const stream = session.request({ ':path': '/api/upload', ':method': 'POST', 'content-length': '100' });
+    stream.write('x');
+    const status = await new Promise<number>((resolve) =>
+      stream.once('response', (h) => resolve(Number(h[':status']))),
+    );
+    expect(status).toBe(408);
+    stream.destroy();
+    await stillServes(gw);
   });
 });
