@@ -120,6 +120,8 @@ class Exchange implements UpstreamReceiver {
   private errorCode: string | undefined;
   private readonly bytesWrittenAtStart: number;
   upgrade: UpgradeInfo | undefined;
+  /** The client's body while it streams upstream; released (and its upload slot) when the exchange ends. */
+  private upload: TimedBody | undefined;
   private readonly config: CompiledConfig;
   private pinned = true;
 
@@ -369,6 +371,7 @@ class Exchange implements UpstreamReceiver {
       return;
     }
     uploads.set(client, held + 1);
+    this.upload = body;
     let released = false;
     const release = () => {
       if (released) return;
@@ -653,6 +656,8 @@ class Exchange implements UpstreamReceiver {
     const aborted = !res.writableFinished && this.status !== 101;
     // The client left before the response was out: stop the upstream exchange too.
     if (aborted) ctx?.abort();
+    // An upload nobody will read any more (the upstream answered or failed early) must not hold its slot.
+    if (this.upload !== undefined && !this.upload.destroyed) this.upload.destroy();
     const status = this.status || (aborted ? 499 : res.statusCode);
     const latencyMs = performance.now() - this.startedAt;
     const apiId = this.api?.id ?? '-';
