@@ -435,6 +435,41 @@ export const GatewaySettings = Type.Object(
       Duration('On shutdown, how long in-flight requests may run before they are cut.', '30s'),
     ),
     maxBodyBuffer: Type.Optional(ByteSize('Largest body a policy may buffer (413 beyond).', '10mb')),
+    requestBodyBuffer: Type.Optional(
+      ByteSize(
+        'Request bodies up to this size are read from the client before an upstream connection is taken, so slow clients hold none (nginx buffers likewise). Larger bodies stream.',
+        '64kb',
+      ),
+    ),
+    clientBodyTimeout: Type.Optional(
+      Duration(
+        'Longest pause between two pieces of a request body from the client (408 beyond, never counted against the upstream).',
+        '10s',
+      ),
+    ),
+    maxStreamingUploadsPerClient: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        default: 16,
+        description:
+          'Request bodies one client address may stream to upstreams at once (bodies larger than `requestBodyBuffer`); beyond, 429.',
+      }),
+    ),
+    http2MaxConcurrentStreams: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 1000,
+        default: 100,
+        description: 'Streams one HTTP/2 client connection may have open at once (advertised and enforced).',
+      }),
+    ),
+    escapedSlashes: Type.Optional(
+      Type.Union([Type.Literal('reject'), Type.Literal('keep')], {
+        default: 'reject',
+        description:
+          'Paths containing `%2F`, `%5C` or `\\`: `reject` answers 400 (backends disagree on whether they separate segments); `keep` routes and forwards them escaped, as opaque characters.',
+      }),
+    ),
   },
   { additionalProperties: false, description: 'Gateway-wide settings.' },
 );

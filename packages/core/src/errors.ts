@@ -25,6 +25,7 @@ export const ERROR_CATALOG = {
   validation_failed: { status: 400, title: 'Request validation failed' },
   json_threat_detected: { status: 400, title: 'JSON body exceeds a structural limit' },
   payload_too_large: { status: 413, title: 'Request body too large' },
+  request_timeout: { status: 408, title: 'Request not received in time' },
   headers_too_large: { status: 431, title: 'Request header fields too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
   not_found: { status: 404, title: 'Resource not found' },

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Api, ConfigDocument, PolicyRef } from '@gatehouse/config';
-import { type Logger, parseSize } from '@gatehouse/core';
+import { type Logger, parseDuration, parseSize } from '@gatehouse/core';
 import {
   type CompiledExpression,
   ConfigError,
@@ -26,6 +26,7 @@ import { checkPolicyRef, checkSecurity } from '@gatehouse/policies/catalog';
 import { ApiRouter } from './api-router.js';
 import { compileProxyTrust, type ProxyTrust } from './client-address.js';
 import { CredentialIndex } from './credentials.js';
+import type { EscapedSlashes } from './path-normalize.js';
 import { compileRoutePattern, RouteTable } from './route-matcher.js';
 import { type PoolManager, Upstream, type UpstreamObserver } from './upstream/index.js';
 
@@ -89,6 +90,12 @@ export interface GatewayRuntimeSettings {
   trustProxy: ProxyTrust;
   requestIdHeader: string;
   maxBodyBuffer: number;
+  /** Bodies up to this size are read whole before an upstream is chosen. */
+  requestBodyBuffer: number;
+  /** Longest pause between two pieces of a client's request body. */
+  clientBodyTimeoutMs: number;
+  maxStreamingUploadsPerClient: number;
+  escapedSlashes: EscapedSlashes;
 }
 
 export interface CompileDependencies {
@@ -119,6 +126,10 @@ export function compileConfig(doc: ConfigDocument, deps: CompileDependencies): C
     trustProxy: compileProxyTrust(doc.gateway?.trustProxy, problems),
     requestIdHeader: (doc.gateway?.requestIdHeader ?? 'x-request-id').toLowerCase(),
     maxBodyBuffer: parseSize(doc.gateway?.maxBodyBuffer ?? '10mb'),
+    requestBodyBuffer: parseSize(doc.gateway?.requestBodyBuffer ?? '64kb'),
+    clientBodyTimeoutMs: parseDuration(doc.gateway?.clientBodyTimeout ?? '10s'),
+    maxStreamingUploadsPerClient: doc.gateway?.maxStreamingUploadsPerClient ?? 16,
+    escapedSlashes: doc.gateway?.escapedSlashes ?? 'reject',
   };
   const credentials = new CredentialIndex(doc);
   const environmentBase = {

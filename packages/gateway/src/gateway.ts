@@ -20,6 +20,7 @@ import { ConfigHolder } from './config-holder.js';
 import { createRequestHandler, type RequestRecord } from './handler.js';
 import { GatewayMetrics } from './metrics.js';
 import {
+  closeHttp2Sessions,
   createHttpServer,
   createTlsServer,
   type ListenerLimits,
@@ -91,6 +92,7 @@ function listenerLimits(settings: ConfigDocument['gateway'] = {}): ListenerLimit
     requestTimeoutMs: parseDuration(settings.requestTimeout ?? DEFAULTS.requestTimeout),
     keepAliveTimeoutMs: parseDuration(settings.keepAliveTimeout ?? DEFAULTS.keepAliveTimeout),
     drainTimeoutMs: parseDuration(settings.drainTimeout ?? DEFAULTS.drainTimeout),
+    http2MaxConcurrentStreams: settings.http2MaxConcurrentStreams ?? 100,
   };
 }
 
@@ -213,6 +215,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     ...(options.onRecord ? { onRecord: options.onRecord } : {}),
     isShuttingDown: () => shuttingDown,
     tunnels,
+    uploads: new Map(),
   });
 
   const server = createHttpServer(handle, limits);
@@ -259,6 +262,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     const servers = [server, ...(tlsServer ? [tlsServer as unknown as http.Server] : [])];
     const closed = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     for (const s of servers) s.closeIdleConnections?.();
+    for (const s of servers) closeHttp2Sessions(s, true);
     // The drain timeout of the document being served (it may have changed since start).
     const deadline = Date.now() + listenerLimits(holder.current?.document.gateway).drainTimeoutMs;
     while (holder.inFlight > 0 && Date.now() < deadline) {
@@ -268,6 +272,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     if (holder.inFlight > 0)
       logger.warn({ inFlight: holder.inFlight }, 'drain timeout reached; closing remaining connections');
     for (const s of servers) s.closeAllConnections?.();
+    for (const s of servers) closeHttp2Sessions(s, false);
     for (const socket of tunnels) socket.destroy();
     await closed;
     await new Promise<void>((resolve) => admin.close(() => resolve()));

@@ -4,10 +4,12 @@
  */
 import type { OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Http2ServerResponse } from 'node:http2';
+import type { Socket } from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
 import { GatewayError, type Logger, PROBLEM_CONTENT_TYPE, toProblem } from '@gatehouse/core';
 import type { AuthOutcome } from '@gatehouse/policies';
 import { clientAddress, forwardedClient, peerAddress, peerTrusted } from './client-address.js';
+import { readClientBody, streamClientBody, type TimedBody } from './client-body.js';
 import type { CompiledApi, CompiledConfig, CompiledRoute, PhaseLists, Step } from './compile.js';
 import type { ConfigHolder, Generation } from './config-holder.js';
 import { type ClientRequest, GatewayContext, ProxyRequest } from './context.js';
@@ -18,7 +20,9 @@ import {
   nextTraceparent,
   setForwardedHeaders,
 } from './headers.js';
+import { checkHost } from './host.js';
 import type { GatewayMetrics } from './metrics.js';
+import { isPlainPath, normalizePath } from './path-normalize.js';
 import type { UpstreamReceiver, UpstreamRequest, UpstreamResponse } from './upstream/index.js';
 
 export type ClientResponse = ServerResponse | Http2ServerResponse;
@@ -57,6 +61,8 @@ export interface HandlerDependencies {
   isShuttingDown: () => boolean;
   /** Established upgrade tunnels (WebSockets), closed at shutdown once HTTP requests drained. */
   tunnels: Set<Duplex>;
+  /** Request bodies each client address is streaming upstream right now. */
+  uploads: Map<string, number>;
 }
 
 const NO_PLAN = '-';
@@ -114,6 +120,8 @@ class Exchange implements UpstreamReceiver {
   private errorCode: string | undefined;
   private readonly bytesWrittenAtStart: number;
   upgrade: UpgradeInfo | undefined;
+  /** The client's body while it streams upstream; released (and its upload slot) when the exchange ends. */
+  private upload: TimedBody | undefined;
   private readonly config: CompiledConfig;
   private pinned = true;
 
@@ -178,10 +186,22 @@ class Exchange implements UpstreamReceiver {
       this.fail(new GatewayError('bad_request', { detail: 'request target must be an absolute path' }));
       return false;
     }
-    // Dot segments (also percent-encoded) are resolved first, so `/orders/../admin` cannot escape a basePath upstream.
-    if (pathname.includes('/.') || pathname.includes('%2')) pathname = normalizePath(pathname);
+    const hostCheck = checkHost(req);
+    if (!hostCheck.ok) {
+      this.fail(new GatewayError('bad_request', { detail: hostCheck.reason }));
+      return false;
+    }
+    const host = hostCheck.host;
+    // One meaning for every backend: routed and forwarded in canonical form, ambiguous forms refused.
+    if (!isPlainPath(pathname)) {
+      const normalized = normalizePath(pathname, config.settings.escapedSlashes);
+      if (!normalized.ok) {
+        this.fail(new GatewayError('bad_request', { detail: normalized.reason }));
+        return false;
+      }
+      pathname = normalized.path;
+    }
 
-    const host = (req.headers.host ?? req.headers[':authority']) as string | undefined;
     const mount = config.router.match(host, pathname);
     if (!mount) {
       this.fail(new GatewayError('no_route', { detail: `no API serves ${pathname}` }));
@@ -310,14 +330,66 @@ class Exchange implements UpstreamReceiver {
       this.responsePhase();
       return;
     }
-    try {
-      if (this.upgrade) {
-        this.proxyUpgrade(this.api!, ctx, this.upgrade).then(undefined, (error: unknown) => this.pipelineFailed(error));
-        return;
+    const request = ctx.request;
+    if (request.bufferedBody === undefined && this.upgrade === undefined && request.hasBody) {
+      this.receiveBody(request);
+      return;
+    }
+    this.deliver(null);
+  }
+
+  /**
+   * The client's body, before any upstream connection is taken: read whole when small, else streamed with the
+   * client's own idle timer (and a cap on how many such uploads one client may hold open).
+   */
+  private receiveBody(request: ProxyRequest): void {
+    const settings = this.config.settings;
+    const declared = request.headers['content-length'];
+    if (declared !== undefined && Number(declared) > settings.requestBodyBuffer) {
+      this.streamBody(streamClientBody(this.req as Readable, settings.clientBodyTimeoutMs));
+      return;
+    }
+    readClientBody(this.req as Readable, settings.requestBodyBuffer, settings.clientBodyTimeoutMs, (result) => {
+      if (result.kind === 'failed') this.pipelineFailed(result.error);
+      else if (result.kind === 'stream') this.streamBody(result.body);
+      else {
+        request.setBody(result.body);
+        this.deliver(null);
       }
+    });
+  }
+
+  private streamBody(body: TimedBody): void {
+    const uploads = this.deps.uploads;
+    const client = this.ctx!.request.clientIp;
+    const held = uploads.get(client) ?? 0;
+    if (held >= this.config.settings.maxStreamingUploadsPerClient) {
+      body.destroy();
+      this.pipelineFailed(
+        new GatewayError('too_many_requests', { detail: 'too many request bodies streaming from this client at once' }),
+      );
+      return;
+    }
+    uploads.set(client, held + 1);
+    this.upload = body;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      const now = (uploads.get(client) ?? 1) - 1;
+      if (now === 0) uploads.delete(client);
+      else uploads.set(client, now);
+    };
+    body.once('close', release);
+    body.once('end', release);
+    this.deliver(body);
+  }
+
+  private deliver(body: TimedBody | null): void {
+    try {
       this.sentAt = performance.now();
       // Answers through upstreamAnswered / upstreamFailed.
-      this.api!.upstream.deliver(this.upstreamRequest(ctx), this);
+      this.api!.upstream.deliver(this.upstreamRequest(this.ctx!, body), this);
     } catch (error) {
       this.pipelineFailed(error);
     }
@@ -326,6 +398,12 @@ class Exchange implements UpstreamReceiver {
   /** The upstream's response headers arrived (UpstreamReceiver). */
   upstreamAnswered(answer: UpstreamResponse): void {
     const ctx = this.ctx!;
+    if (answer.socket !== undefined) {
+      ctx.upstreamLatencyMs = performance.now() - this.sentAt;
+      ctx.upstreamTarget = answer.target;
+      this.tunnel(answer, answer.socket, this.upgrade!);
+      return;
+    }
     try {
       ctx.upstreamLatencyMs = performance.now() - this.sentAt;
       ctx.upstreamTarget = answer.target;
@@ -375,47 +453,39 @@ class Exchange implements UpstreamReceiver {
     else this.res.destroy();
   }
 
-  /** WebSocket and other upgrades: same routing, security and request policies, then a raw tunnel. */
-  private async proxyUpgrade(api: CompiledApi, ctx: GatewayContext, upgrade: UpgradeInfo): Promise<void> {
-    const request = ctx.request;
-    const headers = request.headers;
-    setForwardedHeaders(headers, request.peer, request.protocol, request.host, request.viaTrustedProxy);
-    headers[this.config.settings.requestIdHeader] = this.requestId;
-    const upstream = await api.upstream.upgrade({
-      method: request.method,
-      path: request.rawQuery ? `${request.path}?${request.rawQuery}` : request.path,
-      headers: headers as Record<string, string | string[]>,
-      body: null,
-      signal: ctx.upstreamSignal,
-      overrides: ctx.upstreamOverrides,
-      protocol: String(this.req.headers.upgrade ?? 'websocket'),
-    });
+  /**
+   * The upstream accepted the upgrade: relay its 101 and join the two connections. (Same routing, security and
+   * request policies ran before; an upstream that declined answered an ordinary response instead.)
+   */
+  private tunnel(answer: UpstreamResponse, upstream: Socket, upgrade: UpgradeInfo): void {
     const client = upgrade.socket;
     if (client.destroyed) {
-      upstream.socket.destroy();
+      upstream.destroy();
       return;
     }
-    let head = `HTTP/1.1 ${upstream.statusCode} Switching Protocols\r\n`;
-    for (const [name, value] of Object.entries(upstream.headers)) {
-      if (value === undefined) continue;
+    let head = 'HTTP/1.1 101 Switching Protocols\r\n';
+    const headers = answer.headers;
+    for (const name in headers) {
+      const value = headers[name];
+      if (value === undefined || name === 'x-request-id') continue;
       for (const v of Array.isArray(value) ? value : [value]) head += `${name}: ${v}\r\n`;
     }
     head += `x-request-id: ${this.requestId}\r\n\r\n`;
     client.write(head);
-    if (upgrade.head.length > 0) upstream.socket.write(upgrade.head);
+    if (upgrade.head.length > 0) upstream.write(upgrade.head);
     this.status = 101;
     const tunnels = this.deps.tunnels;
     tunnels.add(client);
     upgrade.established?.();
-    upstream.socket.on('error', () => client.destroy());
-    client.on('error', () => upstream.socket.destroy());
-    upstream.socket.on('close', () => client.destroy());
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
     client.on('close', () => {
       tunnels.delete(client);
-      upstream.socket.destroy();
+      upstream.destroy();
     });
-    upstream.socket.pipe(client);
-    client.pipe(upstream.socket);
+    upstream.pipe(client);
+    client.pipe(upstream);
   }
 
   /** Returns synchronously when the schemes tried answered synchronously (the common case). */
@@ -456,7 +526,7 @@ class Exchange implements UpstreamReceiver {
   }
 
   /** What goes upstream: forwardable headers plus X-Forwarded-*, the request id and the next traceparent. */
-  private upstreamRequest(ctx: GatewayContext): UpstreamRequest {
+  private upstreamRequest(ctx: GatewayContext, stream: TimedBody | null): UpstreamRequest {
     const request = ctx.request;
     const headers = request.headers;
     const settings = this.config.settings;
@@ -473,9 +543,11 @@ class Exchange implements UpstreamReceiver {
       method: request.method,
       path: request.rawQuery ? `${request.path}?${request.rawQuery}` : request.path,
       headers: headers as Record<string, string | string[]>,
-      body: request.bufferedBody ?? (request.hasBody ? (this.req as Readable) : null),
+      body: request.bufferedBody ?? stream,
+      clientUploading: stream === null ? undefined : () => !stream.clientDone,
       signal: ctx.upstreamSignal,
       overrides: ctx.upstreamOverrides,
+      upgrade: this.upgrade === undefined ? undefined : String(this.req.headers.upgrade),
     };
   }
 
@@ -522,7 +594,11 @@ class Exchange implements UpstreamReceiver {
     const response = ctx.response;
     const http1 = this.req.httpVersionMajor === 1;
     // After a refused body the rest of it is not worth reading on this connection.
-    const closeAfter = this.deps.isShuttingDown() || ctx.errorCode === 'payload_too_large';
+    const closeAfter =
+      this.deps.isShuttingDown() ||
+      ctx.errorCode === 'payload_too_large' ||
+      ctx.errorCode === 'request_timeout' ||
+      ctx.errorCode === 'too_many_requests';
     // Nobody looked at the upstream's headers: forward its raw list without building objects in between.
     const raw = http1 ? response.untouchedRawHeaders() : undefined;
     const list = raw === undefined ? undefined : forwardableRawHeaderList(raw, response.pendingEdits, 'x-request-id');
@@ -580,6 +656,8 @@ class Exchange implements UpstreamReceiver {
     const aborted = !res.writableFinished && this.status !== 101;
     // The client left before the response was out: stop the upstream exchange too.
     if (aborted) ctx?.abort();
+    // An upload nobody will read any more (the upstream answered or failed early) must not hold its slot.
+    if (this.upload !== undefined && !this.upload.destroyed) this.upload.destroy();
     const status = this.status || (aborted ? 499 : res.statusCode);
     const latencyMs = performance.now() - this.startedAt;
     const apiId = this.api?.id ?? '-';
@@ -702,14 +780,6 @@ function withoutUnset(headers: OutgoingHttpHeaders): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
   for (const name in headers) if (headers[name] !== undefined) out[name] = headers[name];
   return out;
-}
-
-function normalizePath(pathname: string): string {
-  try {
-    return new URL(pathname, 'http://gatehouse.invalid').pathname;
-  } catch {
-    return pathname;
-  }
 }
 
 function round(ms: number): number {

@@ -6,12 +6,14 @@ import type { Duplex } from 'node:stream';
 import { ERROR_CATALOG, type ErrorCode, PROBLEM_CONTENT_TYPE, problem } from '@gatehouse/core';
 import type { ClientRequest } from './context.js';
 import type { ClientResponse, UpgradeInfo } from './handler.js';
+import { headBlockTooLarge } from './header-block.js';
 
 export interface ListenerLimits {
   maxHeaderSize: number;
   headersTimeoutMs: number;
   requestTimeoutMs: number;
   keepAliveTimeoutMs: number;
+  http2MaxConcurrentStreams: number;
 }
 
 export interface TlsOptions {
@@ -39,10 +41,11 @@ export function createHttpServer(handle: Handle, limits: ListenerLimits): http.S
     },
     (req, res) => {
       if (refuseAmbiguousFraming(req, res)) return;
+      if (headBlockTooLarge(req, headerLimit(server))) return refuse(res, 'headers_too_large', HEADERS_TOO_LARGE);
       handle(req, res);
     },
   );
-  attachCommon(server, handle);
+  attachCommon(server, handle, true);
   return server;
 }
 
@@ -58,19 +61,28 @@ export function createTlsServer(handle: Handle, limits: ListenerLimits, tls: Tls
       // Chains are verified by the mtls plan so requests without a certificate can still reach other plans.
       rejectUnauthorized: false,
       maxSessionMemory: 64,
-      settings: { maxHeaderListSize: limits.maxHeaderSize },
+      // Node advertises no stream limit by default (2^32-1); nghttp2 refuses streams beyond the advertised one.
+      settings: { maxHeaderListSize: limits.maxHeaderSize, maxConcurrentStreams: limits.http2MaxConcurrentStreams },
       maxSendHeaderBlockLength: limits.maxHeaderSize,
     },
     (req, res) => {
-      if (
-        req.httpVersionMajor === 1 &&
-        refuseAmbiguousFraming(req as unknown as IncomingMessage, res as unknown as ServerResponse)
-      )
-        return;
+      if (req.httpVersionMajor === 1) {
+        const http1 = req as unknown as IncomingMessage;
+        const response = res as unknown as ServerResponse;
+        if (refuseAmbiguousFraming(http1, response)) return;
+        if (headBlockTooLarge(http1, headerLimit(server), false))
+          return refuse(response, 'headers_too_large', HEADERS_TOO_LARGE);
+      }
       handle(req, res);
     },
   );
-  attachCommon(server as unknown as http.Server, handle);
+  // Node's HTTP/1 fallback reads the limit from the server object; the HTTP/2 server has none of its own.
+  (server as { maxHeaderSize?: number }).maxHeaderSize = limits.maxHeaderSize;
+  (server as { keepAliveTimeout?: number }).keepAliveTimeout = limits.keepAliveTimeoutMs;
+  const sessions = new Set<http2.ServerHttp2Session>();
+  (server as Http2Listener)[SESSIONS] = sessions;
+  server.on('session', (session) => watchSession(session, server as Http2Listener, sessions));
+  attachCommon(server as unknown as http.Server, handle, false);
   return server;
 }
 
@@ -85,16 +97,75 @@ export function updateListenerLimits(server: http.Server | http2.Http2SecureServ
   target.headersTimeout = limits.headersTimeoutMs;
   target.requestTimeout = limits.requestTimeoutMs;
   target.keepAliveTimeout = limits.keepAliveTimeoutMs;
-  if ('updateSettings' in server) server.updateSettings({ maxHeaderListSize: limits.maxHeaderSize });
+  if ('updateSettings' in server)
+    server.updateSettings({
+      maxHeaderListSize: limits.maxHeaderSize,
+      maxConcurrentStreams: limits.http2MaxConcurrentStreams,
+    });
 }
 
-function attachCommon(server: http.Server, handle: Handle): void {
+const SESSIONS = Symbol('gatehouse.http2Sessions');
+type Http2Listener = http2.Http2SecureServer & {
+  [SESSIONS]?: Set<http2.ServerHttp2Session>;
+  keepAliveTimeout?: number;
+};
+
+/**
+ * HTTP/2 connections end when they should: Node keeps a session whose client sent a FIN (after a protocol error
+ * nghttp2 answered with GOAWAY, the socket sat in CLOSE-WAIT forever), and idle sessions have no timeout at all.
+ */
+function watchSession(
+  session: http2.ServerHttp2Session,
+  server: Http2Listener,
+  sessions: Set<http2.ServerHttp2Session>,
+) {
+  sessions.add(session);
+  let openStreams = 0;
+  session.on('stream', (stream) => {
+    openStreams++;
+    stream.once('close', () => openStreams--);
+  });
+  session.once('close', () => sessions.delete(session));
+  session.on('error', () => session.destroy());
+  // HTTP/2 has no half-closed connections: a client that stopped sending is gone.
+  session.socket.once('end', () => session.destroy());
+  // Idle like an HTTP/1 keep-alive connection: closed once no stream is open (after a GOAWAY too).
+  session.setTimeout(server.keepAliveTimeout ?? 5_000, () => {
+    if (openStreams === 0) session.destroy();
+  });
+}
+
+/**
+ * Shutdown for HTTP/2 listeners: `graceful` sends GOAWAY (streams under way finish, no new ones start); otherwise
+ * every session is destroyed. server.close() alone waits for HTTP/2 clients indefinitely.
+ */
+export function closeHttp2Sessions(server: object, graceful: boolean): void {
+  const sessions = (server as Http2Listener)[SESSIONS];
+  if (sessions === undefined) return;
+  for (const session of sessions) {
+    if (!graceful) session.destroy();
+    else if (!session.closed) session.close();
+  }
+}
+
+function attachCommon(server: http.Server, handle: Handle, countSocketBytes: boolean): void {
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const res = new ServerResponse(req);
     res.assignSocket(socket as Socket);
     res.shouldKeepAlive = false;
     res.once('finish', () => socket.end());
-    handle(req, res, { socket, head });
+    if (headBlockTooLarge(req, headerLimit(server), countSocketBytes))
+      return refuse(res, 'headers_too_large', HEADERS_TOO_LARGE);
+    if (offersWebSocket(req)) {
+      handle(req, res, { socket, head });
+      return;
+    }
+    // Other upgrades (h2c from `curl --http2`, TLS...) are ignored, as RFC 9110 7.8 allows: tunnelling h2c would
+    // let every later stream on it bypass the gateway's per-request policies. Node has stopped parsing this
+    // connection, so only a request without a body can still be served as an ordinary one.
+    if (req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0')
+      return refuse(res, 'bad_request', `upgrade to ${req.headers.upgrade} is not supported on a request with a body`);
+    handle(req, res);
   });
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
     if (!socket.writable || (socket as Socket & { _httpMessage?: unknown })._httpMessage) {
@@ -107,6 +178,12 @@ function attachCommon(server: http.Server, handle: Handle): void {
       `HTTP/1.1 ${ERROR_CATALOG[code].status} ${ERROR_CATALOG[code].title}\r\ncontent-type: ${PROBLEM_CONTENT_TYPE}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
     );
   });
+}
+
+/** True when the client asks for a WebSocket (the one upgrade the gateway tunnels). */
+function offersWebSocket(req: IncomingMessage): boolean {
+  const upgrade = req.headers.upgrade;
+  return upgrade !== undefined && /(?:^|,)\s*websocket\s*(?:,|$)/i.test(upgrade);
 }
 
 function clientErrorCode(error: NodeJS.ErrnoException): ErrorCode {
@@ -135,15 +212,25 @@ function clientErrorDetail(error: NodeJS.ErrnoException): string {
  */
 function refuseAmbiguousFraming(req: IncomingMessage, res: ServerResponse): boolean {
   if (req.headers['content-length'] === undefined || req.headers['transfer-encoding'] === undefined) return false;
-  const body = JSON.stringify(
-    problem('bad_request', { detail: 'Content-Length and Transfer-Encoding must not both be present' }),
-  );
+  refuse(res, 'bad_request', 'Content-Length and Transfer-Encoding must not both be present');
+  return true;
+}
+
+const HEADERS_TOO_LARGE = 'request headers exceed the limit';
+
+/** The listener's current header limit (a reload may have changed it). */
+function headerLimit(server: object): number {
+  return (server as { maxHeaderSize?: number }).maxHeaderSize ?? 16 * 1024;
+}
+
+/** Answers before any routing and closes the connection: what follows on it cannot be trusted. */
+function refuse(res: ServerResponse, code: ErrorCode, detail: string): void {
+  const body = JSON.stringify(problem(code, { detail }));
   res.shouldKeepAlive = false;
-  res.writeHead(400, {
+  res.writeHead(ERROR_CATALOG[code].status, {
     'content-type': PROBLEM_CONTENT_TYPE,
     'content-length': Buffer.byteLength(body),
     connection: 'close',
   });
   res.end(body);
-  return true;
 }

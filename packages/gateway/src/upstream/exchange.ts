@@ -1,4 +1,5 @@
-import { Readable } from 'node:stream';
+import type { Socket } from 'node:net';
+import { type Duplex, Readable } from 'node:stream';
 import { type Dispatcher, errors, util } from 'undici';
 import { type DeadlineQueue, deadlineQueue } from './deadline-queue.js';
 import type { TargetState } from './target.js';
@@ -16,6 +17,8 @@ export interface ExchangeTracker {
 export interface AttemptOutcome {
   answered(exchange: Exchange, response: UpstreamResponse): void;
   failed(exchange: Exchange, error: Error): void;
+  /** True while the client is still sending the request body: the response deadline has not started yet. */
+  waitingForClient(): boolean;
 }
 
 /** Matches undici's own response streams; Node's 16 KiB default costs extra pause/resume round trips. */
@@ -66,6 +69,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   /** The response (headers) deadline: a slot in a shared queue rather than a Timeout object per exchange. */
   #deadlines: DeadlineQueue | undefined;
   #deadlineSlot = 0;
+  readonly #headersTimeoutMs: number;
 
   constructor(
     readonly target: TargetState,
@@ -76,6 +80,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     headersTimeoutMs: number,
     private readonly outcome: AttemptOutcome,
   ) {
+    this.#headersTimeoutMs = headersTimeoutMs;
     signal?.addEventListener('abort', this, ONCE);
     // Undici's own headersTimeout runs on a ~1s-resolution timer, too coarse for sub-second budgets, and starts
     // only once the request is written; this one covers pool queueing, connect and the upload, to the ms.
@@ -88,6 +93,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
   timeOut(): void {
     this.#deadlines = undefined;
     if (this.#headersReceived || this.#ended) return;
+    // Upstream timeouts count from the end of the upload: while the client still sends, its own timer rules.
+    if (this.outcome.waitingForClient()) {
+      this.#deadlines = deadlineQueue(this.#headersTimeoutMs);
+      this.#deadlineSlot = this.#deadlines.add(this);
+      return;
+    }
     const error = new errors.HeadersTimeoutError();
     // Failed now even if undici is still connecting; it reports the abort (and ends the exchange) later.
     this.#fail(error);
@@ -124,6 +135,18 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.outcome.answered(this, new ExchangeResponse(this, statusCode, rawHeaders));
     }
     return true;
+  }
+
+  /** The upstream accepted an upgrade (101): the connection is the client's tunnel now, the exchange is over. */
+  onUpgrade(statusCode: number, rawHeaders: Buffer[], socket: Duplex): void {
+    this.#cancelDeadline();
+    this.#headersReceived = true;
+    this.#complete = true;
+    if (!this.#settled) {
+      this.#settled = true;
+      this.outcome.answered(this, new ExchangeResponse(this, statusCode, rawHeaders, socket as Socket));
+    } else socket.destroy();
+    this.#end(undefined);
   }
 
   /** The body stream, created on demand and fed what arrived before. */
@@ -230,6 +253,7 @@ class ExchangeResponse implements UpstreamResponse {
     private readonly exchange: Exchange,
     readonly statusCode: number,
     readonly rawHeaders: readonly Buffer[],
+    readonly socket?: Socket,
   ) {
     this.target = exchange.target.origin;
     this.attempts = exchange.attempt;

@@ -3,8 +3,6 @@ export { PoolManager } from './pool-manager.js';
 export type {
   CircuitState,
   TargetHealthState,
-  UpgradeRequest,
-  UpgradeResponse,
   UpstreamErrorKind,
   UpstreamObserver,
   UpstreamReceiver,

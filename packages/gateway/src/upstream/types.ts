@@ -23,6 +23,16 @@ export interface UpstreamRequest {
   /** Aborted when the client went away: the upstream exchange is aborted too. */
   signal?: AbortSignal;
   overrides?: UpstreamRequestOverrides;
+  /**
+   * Protocol the client asked to switch to (`websocket`): the request is offered to the upstream as an upgrade,
+   * never retried. An upstream that declines answers an ordinary response (RFC 9110 7.8 lets it ignore Upgrade).
+   */
+  upgrade?: string;
+  /**
+   * For a body streaming from the client: true while the client is still sending it. Until then a timeout or reset
+   * is the client's slowness, not the target's: no health failure, and the response deadline waits.
+   */
+  clientUploading?: (() => boolean) | undefined;
 }
 
 export interface UpstreamResponse {
@@ -41,6 +51,8 @@ export interface UpstreamResponse {
   /** Origin of the target that answered. */
   target: string;
   attempts: number;
+  /** The upgraded connection, when the upstream accepted an upgrade (status 101); the body is then empty. */
+  readonly socket?: Socket;
 }
 
 /** Told once how a delivery ended (Upstream.deliver); called outside undici's callbacks. */
@@ -48,17 +60,6 @@ export interface UpstreamReceiver {
   upstreamAnswered(response: UpstreamResponse): void;
   /** A GatewayError for the client, or an unexpected error. */
   upstreamFailed(error: unknown): void;
-}
-
-export interface UpgradeRequest extends UpstreamRequest {
-  /** Value of the Upgrade header, e.g. `websocket`. */
-  protocol: string;
-}
-
-export interface UpgradeResponse {
-  statusCode: number;
-  headers: Record<string, string | string[] | undefined>;
-  socket: Socket;
 }
 
 export type UpstreamErrorKind = 'connect' | 'timeout' | 'reset' | 'status';

@@ -1,7 +1,6 @@
-import { createServer, request as httpRequest } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Upstream as UpstreamConfig } from '@gatehouse/config';
-import { GatewayError } from '@gatehouse/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PoolManager } from './pool-manager.js';
 import { Upstream } from './upstream.js';
@@ -54,51 +53,48 @@ describe('Upstream.upgrade', () => {
   it('opens an upgraded connection to the target and relays bytes both ways', async () => {
     const echo = await echoUpgradeServer();
     const upstream = make({ targets: [{ url: `${echo.url}/ws` }] } as UpstreamConfig);
-    const upgraded = await upstream.upgrade({
+    const upgraded = await upstream.send({
       method: 'GET',
       path: '/chat?room=1',
-      // connection/upgrade come from the client; undici sets its own and must not get them twice.
-      headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' },
+      // connection/upgrade are hop-by-hop (the gateway strips them); undici sets its own from `upgrade`.
+      headers: { 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' },
       body: null,
-      protocol: 'websocket',
+      upgrade: 'websocket',
     });
     expect(upgraded.statusCode).toBe(101);
+    const socket = upgraded.socket!;
     expect(upgraded.headers['x-echo']).toBe('yes');
     expect(echo.seen[0]).toMatchObject({
       url: '/ws/chat?room=1',
       headers: { upgrade: 'websocket', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' },
     });
-    const reply = new Promise<string>((resolve) =>
-      upgraded.socket.once('data', (chunk: Buffer) => resolve(String(chunk))),
-    );
-    upgraded.socket.write('hello over the tunnel');
+    const reply = new Promise<string>((resolve) => socket.once('data', (chunk: Buffer) => resolve(String(chunk))));
+    socket.write('hello over the tunnel');
     expect(await reply).toBe('hello over the tunnel');
-    upgraded.socket.destroy();
+    socket.destroy();
   });
 
-  it('rejects with a GatewayError when the target refuses the upgrade', async () => {
+  it('hands back the ordinary response of a target that declines the upgrade, and counts no failure', async () => {
     const plain = createServer((_req, res) => {
-      res.statusCode = 400;
-      res.end();
+      res.statusCode = 426;
+      res.end('websocket not here');
     });
     await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
     cleanup.push(() => new Promise<void>((resolve) => plain.close(() => resolve())));
-    plain.on('upgrade', (_req, socket: Socket) => socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n'));
+    // Answered the way a plain API answers: no 'upgrade' listener, an ordinary response.
+    plain.on('upgrade', (_req, socket: Socket) =>
+      socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 7\r\nConnection: close\r\n\r\ndeclined'),
+    );
     const upstream = make({
       targets: [{ url: `http://127.0.0.1:${(plain.address() as AddressInfo).port}` }],
+      healthCheck: { passive: { failures: 1 } },
     } as UpstreamConfig);
-    const error = await upstream
-      .upgrade({ method: 'GET', path: '/', headers: {}, body: null, protocol: 'websocket' })
-      .catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(GatewayError);
-    expect((error as GatewayError).status).toBe(502);
-    // Sanity: the server is reachable for plain requests, so the failure really was the refused upgrade.
-    const status = await new Promise<number>((resolve) =>
-      httpRequest(`http://127.0.0.1:${(plain.address() as AddressInfo).port}`, (res) => {
-        res.resume();
-        resolve(res.statusCode!);
-      }).end(),
-    );
-    expect(status).toBe(400);
+    for (let i = 0; i < 3; i++) {
+      const answer = await upstream.send({ method: 'GET', path: '/', headers: {}, body: null, upgrade: 'websocket' });
+      expect(answer.statusCode).toBe(403);
+      expect(answer.socket).toBeUndefined();
+      answer.body.resume();
+    }
+    expect(upstream.state().targets[0]!.healthy).toBe(true);
   });
 });

@@ -10,8 +10,6 @@ import type { PoolManager } from './pool-manager.js';
 import type { UpstreamSettings } from './settings.js';
 import { parseTarget, TargetState } from './target.js';
 import type {
-  UpgradeRequest,
-  UpgradeResponse,
   UpstreamObserver,
   UpstreamReceiver,
   UpstreamRequest,
@@ -30,8 +28,6 @@ export interface UpstreamOptions {
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 /** Dynamic (overrides.targetUrl) targets kept per Upstream; beyond that the oldest pool references are dropped. */
 const MAX_DYNAMIC_TARGETS = 64;
-/** Hop-by-hop headers undici sets itself on an upgrade and refuses to be given. */
-const UPGRADE_OWN_HEADERS = new Set(['connection', 'upgrade']);
 
 function discard(body: NodeJS.ReadableStream & { destroyed?: boolean }): void {
   // Drained rather than destroyed so the keep-alive connection survives; errors have no one else to go to.
@@ -62,8 +58,14 @@ export class Upstream {
       ended(exchange, error) {
         const target = exchange.target;
         target.inFlight--;
-        // Failures before the headers are judged by send(); this is a stall or reset mid-body.
-        if (error !== undefined && exchange.bodyError !== undefined && !target.dynamic) {
+        // Failures before the headers are judged by send(); this is a stall or reset mid-body. A GatewayError is
+        // the client's upload failing (its idle timeout), not the target.
+        if (
+          error !== undefined &&
+          exchange.bodyError !== undefined &&
+          !target.dynamic &&
+          !(error instanceof GatewayError)
+        ) {
           const kind = classifyUpstreamError(error);
           if (kind !== 'request') health.recordFailure(target, kind, Date.now());
         }
@@ -90,7 +92,7 @@ export class Upstream {
       // Dynamic targets are outside this upstream's rotation: they neither feed nor obey its health and breaker.
       const breaker = dynamic === undefined ? this.#health.breaker : undefined;
       const admission = breaker === undefined ? ADMITTED : this.#admit(breaker);
-      const replayable = request.body === null || Buffer.isBuffer(request.body);
+      const replayable = request.upgrade === undefined && (request.body === null || Buffer.isBuffer(request.body));
       const maxAttempts =
         replayable && IDEMPOTENT.has(request.method) ? 1 + (overrides?.retries ?? this.#settings.retryAttempts) : 1;
       delivery = new Delivery(
@@ -134,6 +136,7 @@ export class Upstream {
         body: request.body,
         headersTimeout: 0, // the exchange's own, precise timer
         bodyTimeout: this.#settings.idleTimeoutMs,
+        upgrade: request.upgrade ?? null,
       },
       exchange,
     );
@@ -156,9 +159,17 @@ export class Upstream {
 
   /** An attempt failed before any response headers. (Delivery's callback.) */
   failed(d: Delivery, exchange: Exchange, error: Error): void {
+    // Our own error: the client's upload failed (too slow, or gone) while it streamed to the target.
+    if (error instanceof GatewayError) {
+      d.breaker?.abandon(d.admission);
+      d.reject(error);
+      return;
+    }
     const kind = classifyUpstreamError(error);
     const aborted = d.request.signal?.aborted === true;
-    if (aborted || kind === 'request') {
+    // A target that gives up on a client still uploading (its own body timeout, a reset) did nothing wrong.
+    const clientsFault = kind !== 'connect' && d.request.clientUploading?.() === true;
+    if (aborted || kind === 'request' || clientsFault) {
       d.breaker?.abandon(d.admission);
       d.reject(aborted ? clientClosed(error) : toGatewayError(kind, error));
       return;
@@ -186,46 +197,6 @@ export class Upstream {
     } else {
       d.breaker?.abandon(d.admission);
       d.reject(new GatewayError('no_healthy_target'));
-    }
-  }
-
-  /** Opens an upgraded (WebSocket) connection to a chosen target; no retries, the handshake is not replayable. */
-  async upgrade(request: UpgradeRequest): Promise<UpgradeResponse> {
-    const targetUrl = request.overrides?.targetUrl;
-    const target = targetUrl === undefined ? this.#health.balancer.pick(Date.now()) : this.#dynamicTarget(targetUrl);
-    const breaker = target?.dynamic ? undefined : this.#health.breaker;
-    const admission = breaker === undefined ? ADMITTED : this.#admit(breaker);
-    if (target === undefined) {
-      breaker?.abandon(admission);
-      throw new GatewayError('no_healthy_target');
-    }
-    const headers: Record<string, string | string[]> = {};
-    for (const name in request.headers) {
-      if (!UPGRADE_OWN_HEADERS.has(name)) headers[name] = request.headers[name]!;
-    }
-    if (!this.#settings.preserveHost) headers.host = target.host;
-    const options: Dispatcher.UpgradeOptions & { headersTimeout: number } = {
-      path: target.prefix + request.path,
-      method: request.method,
-      headers,
-      protocol: request.protocol,
-      signal: request.signal ?? null,
-      headersTimeout: request.overrides?.responseTimeoutMs ?? this.#settings.responseTimeoutMs,
-    };
-    try {
-      const upgraded = await target.pool.upgrade(options);
-      if (!target.dynamic) this.#health.recordSuccess(target);
-      breaker?.success(admission);
-      return { statusCode: 101, headers: upgraded.headers, socket: upgraded.socket as Socket };
-    } catch (error) {
-      const kind = classifyUpstreamError(error);
-      if (request.signal?.aborted || kind === 'request') {
-        breaker?.abandon(admission);
-        throw request.signal?.aborted ? clientClosed(error) : toGatewayError(kind, error);
-      }
-      this.#failed(target, kind);
-      breaker?.failure(admission, Date.now());
-      throw toGatewayError(kind, error);
     }
   }
 
@@ -334,6 +305,10 @@ class Delivery implements AttemptOutcome {
 
   failed(exchange: Exchange, error: Error): void {
     this.upstream.failed(this, exchange, error);
+  }
+
+  waitingForClient(): boolean {
+    return this.request.clientUploading?.() === true;
   }
 }
 

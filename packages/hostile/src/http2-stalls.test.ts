@@ -1,0 +1,170 @@
+/**
+ * Nothing one HTTP/2 client does stalls the others: the advertised stream limit is enforced, connections that ended
+ * in a protocol error are closed, and shutdown finishes within the drain timeout with HTTP/2 clients connected.
+ * Frames are written by hand (a well-behaved client library would obey the limits under test).
+ */
+import http2 from 'node:http2';
+import tls from 'node:tls';
+import { startTestGateway, startTestUpstream, type TestGateway, type TestUpstream } from '@gatehouse/gateway/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { selfSigned } from './self-signed.js';
+
+const PREFACE = 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n';
+const TYPE = { HEADERS: 1, RST_STREAM: 3, SETTINGS: 4, GOAWAY: 7 } as const;
+const REFUSED_STREAM = 7;
+
+let cleanup: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const step of cleanup.reverse()) await step();
+  cleanup = [];
+});
+
+async function setup(gateway: Record<string, unknown> = {}, upstreamDelayMs = 0) {
+  const upstream: TestUpstream = await startTestUpstream((_req, res) => {
+    setTimeout(() => res.end('ok'), upstreamDelayMs);
+  });
+  const gw: TestGateway = await startTestGateway(
+    {
+      version: 1,
+      gateway,
+      apis: [
+        {
+          id: 'api',
+          name: 'API',
+          basePath: '/api',
+          upstream: { targets: [{ url: upstream.url }] },
+          plans: [{ id: 'open', security: { type: 'keyless' } }],
+        },
+      ],
+    },
+    { tls: { ...selfSigned(), port: 0 } },
+  );
+  let closed = false;
+  cleanup.push(
+    () => upstream.close(),
+    async () => {
+      if (!closed) await gw.close();
+    },
+  );
+  return { upstream, gw, port: Number(new URL(gw.httpsUrl!).port), markClosed: () => (closed = true) };
+}
+
+function frame(type: number, flags: number, streamId: number, payload: Buffer = Buffer.alloc(0)): Buffer {
+  const head = Buffer.alloc(9);
+  head.writeUIntBE(payload.length, 0, 3);
+  head[3] = type;
+  head[4] = flags;
+  head.writeUInt32BE(streamId, 5);
+  return Buffer.concat([head, payload]);
+}
+
+/** A GET as an HPACK block: static-table :method GET and :scheme https, literal :path and :authority. */
+function getHeaders(path: string): Buffer {
+  const literal = (index: number, value: string) => Buffer.from([index, value.length, ...Buffer.from(value)]);
+  return Buffer.concat([Buffer.from([0x82, 0x87]), literal(0x04, path), literal(0x01, '127.0.0.1')]);
+}
+
+/** A raw TLS connection speaking h2, collecting the frames the server sends. */
+function rawH2(port: number) {
+  const frames: Array<{ type: number; streamId: number; code: number }> = [];
+  let buffer = Buffer.alloc(0);
+  const socket = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false, ALPNProtocols: ['h2'] });
+  socket.on('data', (chunk: Buffer) => {
+    buffer = Buffer.concat([buffer, chunk]);
+    while (buffer.length >= 9) {
+      const length = buffer.readUIntBE(0, 3);
+      if (buffer.length < 9 + length) break;
+      const type = buffer[3]!;
+      const streamId = buffer.readUInt32BE(5) & 0x7fffffff;
+      const payload = buffer.subarray(9, 9 + length);
+      const code =
+        type === TYPE.RST_STREAM ? payload.readUInt32BE(0) : type === TYPE.GOAWAY ? payload.readUInt32BE(4) : 0;
+      frames.push({ type, streamId, code });
+      buffer = buffer.subarray(9 + length);
+    }
+  });
+  socket.on('error', () => {});
+  const connected = new Promise<void>((resolve) => socket.once('secureConnect', () => resolve()));
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  return { socket, frames, connected, closed };
+}
+
+describe('HTTP/2 stream limit', () => {
+  it('refuses streams beyond the advertised limit; the upstream never sees them', async () => {
+    const { upstream, port } = await setup({ http2MaxConcurrentStreams: 10 }, 1_000);
+    const client = rawH2(port);
+    await client.connected;
+    const frames = [Buffer.from(PREFACE), frame(TYPE.SETTINGS, 0, 0)];
+    for (let i = 0; i < 30; i++) frames.push(frame(TYPE.HEADERS, 0x5, 1 + 2 * i, getHeaders(`/api/s${i}`)));
+    client.socket.write(Buffer.concat(frames));
+    await new Promise((r) => setTimeout(r, 600));
+    // The test upstream records a request as soon as it arrived (it answers a second later).
+    expect(upstream.requests.length).toBeLessThanOrEqual(10);
+    const refused = client.frames.filter((f) => f.type === TYPE.RST_STREAM && f.code === REFUSED_STREAM);
+    const goaway = client.frames.some((f) => f.type === TYPE.GOAWAY);
+    expect(refused.length >= 20 || goaway).toBe(true);
+    client.socket.destroy();
+  });
+
+  it('advertises the limit in its SETTINGS', async () => {
+    const { gw } = await setup({ http2MaxConcurrentStreams: 10 });
+    const session = http2.connect(gw.httpsUrl!, { rejectUnauthorized: false });
+    const settings = await new Promise<http2.Settings>((resolve) => session.once('remoteSettings', resolve));
+    expect(settings.maxConcurrentStreams).toBe(10);
+    session.destroy();
+  });
+});
+
+describe('HTTP/2 connections that ended badly', () => {
+  it('closes a connection that ended in a protocol error within the keep-alive timeout (no CLOSE-WAIT)', async () => {
+    const { port } = await setup({ keepAliveTimeout: '500ms' });
+    const client = rawH2(port);
+    await client.connected;
+    // A frame header announcing 16 MB: FRAME_SIZE_ERROR, the server answers GOAWAY.
+    client.socket.write(
+      Buffer.concat([
+        Buffer.from(PREFACE),
+        frame(TYPE.SETTINGS, 0, 0),
+        Buffer.from([0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 1]),
+      ]),
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    expect(client.frames.some((f) => f.type === TYPE.GOAWAY)).toBe(true);
+    client.socket.end();
+    const outcome = await Promise.race([client.closed.then(() => 'closed'), sleep(2_000).then(() => 'still open')]);
+    expect(outcome).toBe('closed');
+  });
+
+  it('closes an idle HTTP/2 connection after the keep-alive timeout', async () => {
+    const { port } = await setup({ keepAliveTimeout: '500ms' });
+    const client = rawH2(port);
+    await client.connected;
+    client.socket.write(Buffer.concat([Buffer.from(PREFACE), frame(TYPE.SETTINGS, 0, 0)]));
+    const outcome = await Promise.race([client.closed.then(() => 'closed'), sleep(3_000).then(() => 'still open')]);
+    expect(outcome).toBe('closed');
+  });
+});
+
+describe('shutdown with HTTP/2 clients', () => {
+  it('finishes within the drain timeout while an HTTP/2 client stays connected, letting its request finish', async () => {
+    const { gw, markClosed } = await setup({ drainTimeout: '1s', keepAliveTimeout: '60s' }, 300);
+    const session = http2.connect(gw.httpsUrl!, { rejectUnauthorized: false });
+    session.on('error', () => {});
+    const stream = session.request({ ':path': '/api/slow' });
+    const status = new Promise<number>((resolve) => stream.once('response', (h) => resolve(Number(h[':status']))));
+    stream.resume();
+    stream.end();
+    await new Promise((r) => setTimeout(r, 100));
+    const started = Date.now();
+    const outcome = await Promise.race([gw.close().then(() => 'closed'), sleep(4_000).then(() => 'hung')]);
+    markClosed();
+    expect(outcome).toBe('closed');
+    expect(Date.now() - started).toBeLessThan(2_500);
+    expect(await status).toBe(200);
+    session.destroy();
+  });
+});
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
