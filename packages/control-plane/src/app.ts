@@ -1,12 +1,13 @@
 /** Assembles the Fastify application: validation, errors, auth, OpenAPI and every route group. */
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { Logger } from '@gatehouse/core';
+import type { Logger, SecretBox } from '@gatehouse/core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { registerAuth } from './auth/plugin.js';
 import { DEFAULT_THROTTLE, LoginThrottle, type ThrottleOptions } from './auth/throttle.js';
 import type { Database } from './db/connect.js';
 import { registerErrorHandling } from './http/errors.js';
+import { registerHardening } from './http/hardening.js';
 import { validatorCompiler } from './http/validation.js';
 import { loadSigner } from './hybrid/signing.js';
 import { analyticsRoutes } from './routes/analytics.js';
@@ -24,12 +25,17 @@ import { planRoutes } from './routes/plans.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 import { systemRoutes } from './routes/system.js';
 import { userRoutes } from './routes/users.js';
+import { installSecretBox } from './secrets/keyring.js';
 
 export const DOCS_PREFIX = '/api/v1/docs';
 
 export interface BuildAppOptions {
   db: Database;
   orgId: string;
+  /** Encrypts secrets at rest (signing key, secret fields of definitions); see secrets/keyring.ts. */
+  secretBox: SecretBox;
+  /** Serve HTTPS with this certificate chain and key (PEM). */
+  tls?: { cert: Buffer | string; key: Buffer | string } | undefined;
   logger?: Logger | undefined;
   sessionTtlMs?: number | undefined;
   throttle?: ThrottleOptions | undefined;
@@ -44,7 +50,9 @@ export interface BuildAppOptions {
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 60_000;
 
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  installSecretBox(options.secretBox);
   const app = Fastify({
+    ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' as const } } : {}),
     loggerInstance: options.logger,
     trustProxy: options.trustProxy ?? false,
     bodyLimit: 8 * 1024 * 1024,
@@ -53,6 +61,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   }) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler);
   registerErrorHandling(app);
+  registerHardening(app);
   // A bodiless POST (`curl -X POST`) is an empty object: required fields are then reported by name.
   app.addHook('preValidation', async (request) => {
     if (
@@ -97,12 +106,26 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       url,
     }),
   });
-  await app.register(swaggerUi, { routePrefix: DOCS_PREFIX, uiConfig: { deepLinking: true } });
+  await app.register(swaggerUi, {
+    routePrefix: DOCS_PREFIX,
+    uiConfig: { deepLinking: true },
+    // The plugin's CSP (script and style hashes), never framed (clickjacking), and without
+    // upgrade-insecure-requests, which would break the page on a plain-HTTP loopback listener.
+    staticCSP: true,
+    transformStaticCSP: (header) =>
+      header.replace("frame-ancestors 'self'", "frame-ancestors 'none'").replace(' upgrade-insecure-requests;', ''),
+    uiHooks: {
+      onRequest: (_request, reply, done) => {
+        reply.header('x-frame-options', 'DENY');
+        done();
+      },
+    },
+  });
 
   const deps: RouteDeps = {
     db: options.db,
     orgId: options.orgId,
-    throttle: new LoginThrottle(options.throttle ?? DEFAULT_THROTTLE),
+    throttle: new LoginThrottle(options.db, options.throttle ?? DEFAULT_THROTTLE),
     sessionTtlMs: options.sessionTtlMs ?? 12 * 3_600_000,
     signer: await loadSigner(options.db),
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,

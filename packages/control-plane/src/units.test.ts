@@ -1,26 +1,18 @@
-/** Database-free units: throttle, audit redaction, cursors, OpenAPI import, migrations list. */
+/** Database-free units: throttle backoff, audit redaction, cursors, OpenAPI import, migrations list. */
 import { describe, expect, it } from 'vitest';
-import { LoginThrottle } from './auth/throttle.js';
+import { DEFAULT_THROTTLE, lockDuration } from './auth/throttle.js';
 import { MIGRATIONS } from './db/migrations.js';
 import { users } from './db/schema.js';
 import { keyset } from './http/pagination.js';
 import { diffOf, REDACTED } from './services/audit.js';
 import { apiFromOpenApi, slugify } from './services/openapi-import.js';
 
-describe('LoginThrottle', () => {
-  it('blocks an account after 5 failures in the window, then releases it', () => {
-    let now = 0;
-    const t = new LoginThrottle({ windowMs: 60_000, maxPerAccount: 5, maxPerAddress: 100 }, () => now);
-    for (let i = 0; i < 5; i++) t.fail('a@x', '1.1.1.1');
-    expect(() => t.check('a@x', '2.2.2.2')).toThrow(/Too many/);
-    expect(() => t.check('b@x', '1.1.1.1')).not.toThrow();
-    now = 61_000;
-    expect(() => t.check('a@x', '1.1.1.1')).not.toThrow();
-  });
-  it('blocks an address spraying many accounts', () => {
-    const t = new LoginThrottle({ windowMs: 60_000, maxPerAccount: 5, maxPerAddress: 3 });
-    for (const a of ['a', 'b', 'c']) t.fail(a, '9.9.9.9');
-    expect(() => t.check('d', '9.9.9.9')).toThrow();
+describe('login throttle backoff', () => {
+  const options = { ...DEFAULT_THROTTLE, baseLockMs: 1000, maxLockMs: 8000 };
+  it('is free up to the allowance, then doubles up to the cap', () => {
+    expect([3, 4, 5, 6, 7, 8, 9, 40].map((n) => lockDuration(options, n, 5))).toEqual([
+      0, 0, 1000, 2000, 4000, 8000, 8000, 8000,
+    ]);
   });
 });
 

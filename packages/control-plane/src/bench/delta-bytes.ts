@@ -6,9 +6,9 @@
  *   node packages/control-plane/dist/bench/delta-bytes.js [keys]      # embedded PGlite
  *   DATABASE_URL=postgres://... node packages/control-plane/dist/bench/delta-bytes.js
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import { sha256Hex, silentLogger } from '@gatehouse/core';
+import { SecretBox, sha256Hex, silentLogger } from '@gatehouse/core';
 import { and, eq, sql } from 'drizzle-orm';
 import pg from 'pg';
 import { buildApp } from '../app.js';
@@ -80,7 +80,12 @@ export async function seedApiKeys(db: Database, envSlug: string, count: number):
 
 export async function measureDeltaBytes(db: Database, keys: number): Promise<DeltaFigures> {
   const boot = await bootstrap(db, { adminEmail: 'bench@example.test', adminPassword: 'bench-password-long-enough' });
-  const app = await buildApp({ db, orgId: boot.orgId, logger: silentLogger() });
+  const app = await buildApp({
+    db,
+    orgId: boot.orgId,
+    logger: silentLogger(),
+    secretBox: new SecretBox(randomBytes(32)),
+  });
   try {
     const demo = await createDemoSetup({ db }, { upstreamUrl: 'http://127.0.0.1:9' });
     await seedApiKeys(db, demo.environment, keys);

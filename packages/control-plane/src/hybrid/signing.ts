@@ -4,10 +4,11 @@
  * over their canonical JSON without the `signature` member (docs/hybrid-protocol.md).
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
-import { canonicalJson, sha256Hex } from '@gatehouse/core';
-import { desc, sql } from 'drizzle-orm';
+import { canonicalJson, isSealed, sha256Hex } from '@gatehouse/core';
+import { desc, eq, sql } from 'drizzle-orm';
 import type { Database } from '../db/connect.js';
 import { signingKeys } from '../db/schema.js';
+import { secretBox } from '../secrets/keyring.js';
 import { inTransaction } from '../services/tx.js';
 
 // Serialises first-start key generation between replicas (see changes.ts for the namespace).
@@ -42,6 +43,12 @@ export async function loadSigner(db: Database): Promise<Signer> {
   const row = await inTransaction(db, async (tx) => {
     await tx.execute(sql`SELECT pg_advisory_xact_lock(${SIGNING_KEY_LOCK})`);
     const [existing] = await tx.select().from(signingKeys).orderBy(desc(signingKeys.createdAt)).limit(1);
+    if (existing && !isSealed(existing.privateKeyPem)) {
+      // Stored before encryption at rest: encrypt it in place.
+      const privateKeyPem = secretBox().seal(existing.privateKeyPem);
+      await tx.update(signingKeys).set({ privateKeyPem }).where(eq(signingKeys.id, existing.id));
+      return { ...existing, privateKeyPem };
+    }
     if (existing) return existing;
     const pair = generateKeyPairSync('ed25519');
     const publicKeyPem = pair.publicKey.export({ type: 'spki', format: 'pem' }).toString();
@@ -53,12 +60,13 @@ export async function loadSigner(db: Database): Promise<Signer> {
         id: `ed25519-${sha256Hex(der).slice(0, 16)}`,
         alg: 'Ed25519',
         publicKeyPem,
-        privateKeyPem: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+        // Encrypted at rest (secrets/keyring.ts); opened only to sign.
+        privateKeyPem: secretBox().seal(pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()),
       })
       .returning();
     return created!;
   });
-  const privateKey = createPrivateKey(row.privateKeyPem);
+  const privateKey = createPrivateKey(secretBox().open(row.privateKeyPem));
   // The stored public key must be the private key's: a mismatch would make every message unverifiable.
   const derived = createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString();
   if (derived !== row.publicKeyPem) throw new Error(`signing key ${row.id}: public key does not match private key`);

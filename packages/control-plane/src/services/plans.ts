@@ -8,6 +8,8 @@ import { plans, subscriptions } from '../db/schema.js';
 import { isUniqueViolation } from '../http/errors.js';
 import type { IfMatch } from '../http/etag.js';
 import { iso } from '../http/schemas.js';
+import { maskSecrets } from '../secrets/fields.js';
+import { sealSecrets } from '../secrets/keyring.js';
 import { type ApiRow, findApi, stripUndefined } from './apis.js';
 import { recordAudit } from './audit.js';
 import { inTransaction } from './tx.js';
@@ -26,18 +28,45 @@ export interface PlanInput {
   status?: PlanStatus | undefined;
 }
 
+/** The staff view of a plan: secrets masked (this view also feeds the audit trail). */
 export function planView(row: PlanRow) {
+  const masked = maskSecrets(definitionOf(row));
   return {
     id: row.slug,
     name: row.name,
     description: row.description,
-    security: { type: row.securityType, config: row.securityConfig },
-    policies: row.policies as PolicyRef[],
+    security: masked.security,
+    policies: masked.policies as PolicyRef[],
     approval: row.approval as 'auto' | 'manual',
     status: row.status as PlanStatus,
     createdAt: iso(row.createdAt)!,
     updatedAt: iso(row.updatedAt)!,
   };
+}
+
+function definitionOf(row: PlanRow) {
+  return { security: { type: row.securityType, config: row.securityConfig }, policies: row.policies };
+}
+
+/** What a consumer may know of a plan: name, description and how to authenticate, never configs. */
+export function catalogPlanView(row: PlanRow) {
+  return {
+    id: row.slug,
+    name: row.name,
+    description: row.description,
+    security: { type: row.securityType },
+    approval: row.approval as 'auto' | 'manual',
+    status: row.status as PlanStatus,
+    createdAt: iso(row.createdAt)!,
+    updatedAt: iso(row.updatedAt)!,
+  };
+}
+
+export function planViewFor(
+  scope: EnvScope,
+  row: PlanRow,
+): ReturnType<typeof catalogPlanView> & Partial<Omit<ReturnType<typeof planView>, 'security'>> {
+  return ownOnly(scope) ? catalogPlanView(row) : planView(row);
 }
 
 /** Consumers only see plans they could subscribe to. */
@@ -79,7 +108,7 @@ export async function listPlans(
   const items = rows.slice(0, limit);
   const last = items[items.length - 1];
   return {
-    items: items.map(planView),
+    items: items.map((row) => planViewFor(scope, row)),
     nextCursor: rows.length > limit && last ? Buffer.from(last.slug).toString('base64url') : null,
   };
 }
@@ -88,6 +117,7 @@ export async function createPlan(scope: EnvScope, apiSlug: string, input: PlanIn
   try {
     return await inTransaction(scope.db, async (tx) => {
       const api = await findApi(scope, apiSlug, tx);
+      const sealed = sealSecrets({ security: input.security, policies: input.policies }, null);
       const [row] = await tx
         .insert(plans)
         .values({
@@ -96,9 +126,9 @@ export async function createPlan(scope: EnvScope, apiSlug: string, input: PlanIn
           slug: input.id,
           name: input.name ?? input.id,
           description: input.description ?? null,
-          securityType: input.security.type,
-          securityConfig: input.security.config ?? {},
-          policies: input.policies ?? [],
+          securityType: sealed.security.type,
+          securityConfig: sealed.security.config ?? {},
+          policies: sealed.policies ?? [],
           approval: input.approval ?? 'auto',
           status: input.status ?? 'published',
         })
@@ -130,7 +160,7 @@ export async function updatePlan(
     const api = await findApi(scope, apiSlug, tx);
     const current = await findPlan(scope, api, planSlug, tx);
     ifMatch(current.pk, current.rowVersion);
-    const p = stripUndefined(patch);
+    const p = sealSecrets(stripUndefined(patch), definitionOf(current));
     const [row] = await tx
       .update(plans)
       .set({
