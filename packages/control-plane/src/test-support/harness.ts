@@ -52,6 +52,8 @@ export interface Harness {
   app: FastifyInstance;
   orgId: string;
   adminToken: string;
+  /** The key this harness's control plane seals secrets with (a second replica needs it too). */
+  secretBox: SecretBox;
   reset(): Promise<void>;
   close(): Promise<void>;
   call(
@@ -92,6 +94,7 @@ export async function createHarness(backend: Backend, options: HarnessOptions = 
     app: undefined as unknown as FastifyInstance,
     orgId: '',
     adminToken: '',
+    secretBox,
     async reset() {
       await db.execute(sql.raw(`TRUNCATE ${TABLES.join(', ')} CASCADE`));
       const boot = await bootstrap(db, { adminEmail: ADMIN.email, adminPassword: ADMIN.password });
