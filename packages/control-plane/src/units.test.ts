@@ -1,8 +1,10 @@
 /** Database-free units: throttle backoff, audit redaction, cursors, OpenAPI import, migrations list. */
+import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_THROTTLE, lockDuration } from './auth/throttle.js';
 import { MIGRATIONS } from './db/migrations.js';
 import { users } from './db/schema.js';
+import { loggableError } from './http/hardening.js';
 import { keyset } from './http/pagination.js';
 import { diffOf, REDACTED } from './services/audit.js';
 import { apiFromOpenApi, slugify } from './services/openapi-import.js';
@@ -88,5 +90,21 @@ describe('OpenAPI import', () => {
 describe('migrations', () => {
   it('are numbered 1..n without gaps', () => {
     expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
+  });
+});
+
+describe('error logging', () => {
+  it('never keeps a failed query its parameters', () => {
+    const driver = Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), { code: '22021' });
+    const error = new DrizzleQueryError(
+      'select * from users where email = $1 and x = $2',
+      ['a@b.c', 'hunter2-pw'],
+      driver,
+    );
+    const logged = JSON.stringify(loggableError(error));
+    expect(logged).not.toContain('hunter2-pw');
+    expect(logged).not.toContain('a@b.c');
+    expect(logged).toContain('22021');
+    expect(logged).toContain('select * from users');
   });
 });
