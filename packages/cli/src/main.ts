@@ -7,6 +7,7 @@ import { ConfigError } from '@gatehouse/policies';
 import { startDemoUpstreams } from './demo-upstreams.js';
 import { runDocs } from './docs/command.js';
 import { HYBRID_HELP, hybridFlags, hybridOptions } from './hybrid-options.js';
+import { controlPlaneTls, reportStartError, TLS_FLAGS } from './control-plane-tls.js';
 import { runUp, UP_HELP } from './up-command.js';
 import { printReport, validateConfigFile } from './validate-command.js';
 
@@ -20,8 +21,10 @@ Usage:
       REDIS_URL shares rate-limit, quota and cache state between gateways.
 ${HYBRID_HELP}${UP_HELP}  gatehouse validate FILE
       Checks a config document; prints every problem with its path and exits 1, or a summary and 0.
-  gatehouse control-plane [--port 8082] [--host 127.0.0.1]
-      Runs the management API (PostgreSQL from DATABASE_URL, embedded PGlite otherwise).
+  gatehouse control-plane [--port 8082] [--host 127.0.0.1] [--tls-cert FILE --tls-key FILE]
+      Runs the management API (PostgreSQL from DATABASE_URL, embedded PGlite otherwise), over HTTPS
+      with --tls-cert/--tls-key. Secrets at rest are encrypted under GATEHOUSE_SECRET_KEY (or
+      GATEHOUSE_SECRET_KEY_FILE); the embedded database generates a key file on first start.
   gatehouse quickstart [--config examples/quickstart.yaml]
       Demo upstreams + a gateway on the quickstart document.
   gatehouse demo-upstreams
@@ -189,19 +192,23 @@ async function controlPlane(args: string[]): Promise<number> {
     options: {
       port: { type: 'string', default: process.env.GATEHOUSE_CP_PORT ?? '8082' },
       host: { type: 'string', default: process.env.GATEHOUSE_CP_HOST ?? '127.0.0.1' },
+      ...TLS_FLAGS,
     },
   });
+  const tls = controlPlaneTls(values);
   const { startControlPlane } = await import('@gatehouse/control-plane');
   const logger = createLogger({ name: 'control-plane' });
   const running = await startControlPlane({
     port: Number(values.port),
     host: values.host,
+    ...(tls ? { tls } : {}),
     ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
     dataDir: process.env.GATEHOUSE_DATA_DIR ?? './.gatehouse/data',
     ...(process.env.GATEHOUSE_ADMIN_EMAIL ? { adminEmail: process.env.GATEHOUSE_ADMIN_EMAIL } : {}),
     ...(process.env.GATEHOUSE_ADMIN_PASSWORD ? { adminPassword: process.env.GATEHOUSE_ADMIN_PASSWORD } : {}),
     logger,
-  });
+  }).catch(reportStartError);
+  if (typeof running === 'number') return running;
   logger.info({ url: running.url }, 'control plane listening');
   exitOnShutdownSignals(() => running.close(), logger);
   return new Promise(() => {});

@@ -7,10 +7,12 @@
 import { parseArgs } from 'node:util';
 import { createLogger, exitOnShutdownSignals } from '@gatehouse/core';
 import { startHybridGateway } from '@gatehouse/gateway';
+import { controlPlaneTls, reportStartError, TLS_FLAGS, trustOwnCertificate } from './control-plane-tls.js';
 import { startDemoUpstreams } from './demo-upstreams.js';
 
 export const UP_HELP = `  gatehouse up [--port 8080] [--admin-port 8081] [--cp-port 8082] [--data-dir ./.gatehouse/data]
                [--backup-dir ./.gatehouse/gateway-backup] [--upstream-ports 9101,9102,9103]
+               [--tls-cert FILE --tls-key FILE]
       All in one: control plane (embedded PGlite), demo upstreams, a demo API deployed and a gateway
       connected in hybrid mode. Prints the URLs, the admin login and a demo API key.
 `;
@@ -25,8 +27,11 @@ export async function runUp(args: string[]): Promise<number> {
       'data-dir': { type: 'string', default: process.env.GATEHOUSE_DATA_DIR ?? './.gatehouse/data' },
       'backup-dir': { type: 'string', default: process.env.GATEHOUSE_BACKUP_DIR ?? './.gatehouse/gateway-backup' },
       'upstream-ports': { type: 'string', default: '9101,9102,9103' },
+      ...TLS_FLAGS,
     },
   });
+  const tls = controlPlaneTls(values);
+  if (tls) trustOwnCertificate(tls.certFile);
   const logger = createLogger({ name: 'gatehouse' });
   const { startControlPlane, createDemoSetup } = await import('@gatehouse/control-plane');
 
@@ -36,11 +41,16 @@ export async function runUp(args: string[]): Promise<number> {
     port: Number(values['cp-port']),
     host: '127.0.0.1',
     dataDir: values['data-dir'],
+    ...(tls ? { tls } : {}),
     ...(process.env.GATEHOUSE_ADMIN_EMAIL ? { adminEmail: process.env.GATEHOUSE_ADMIN_EMAIL } : {}),
     ...(process.env.GATEHOUSE_ADMIN_PASSWORD ? { adminPassword: process.env.GATEHOUSE_ADMIN_PASSWORD } : {}),
     // The control plane logs every gateway call at info: in a one-terminal demo that buries the summary.
     logger: logger.child({ component: 'control-plane' }, { level: process.env.LOG_LEVEL ?? 'warn' }),
+  }).catch(async (error: unknown) => {
+    await demo.close();
+    return reportStartError(error);
   });
+  if (typeof cp === 'number') return cp;
   const setup = await createDemoSetup(cp, { upstreamUrl: `http://127.0.0.1:${upstreamPorts[0]}` });
   // Same process: pin the control plane's key directly rather than trusting it on first use, so a
   // reset data dir (new key) next to an old backup dir does not lock the demo gateway out.
