@@ -4,10 +4,10 @@ import { formatProblems } from '@gatehouse/config';
 import { createLogger, exitOnShutdownSignals } from '@gatehouse/core';
 import { startGateway, startHybridGateway } from '@gatehouse/gateway';
 import { ConfigError } from '@gatehouse/policies';
+import { controlPlaneTls, reportStartError, TLS_FLAGS } from './control-plane-tls.js';
 import { startDemoUpstreams } from './demo-upstreams.js';
 import { runDocs } from './docs/command.js';
 import { HYBRID_HELP, hybridFlags, hybridOptions } from './hybrid-options.js';
-import { controlPlaneTls, reportStartError, TLS_FLAGS } from './control-plane-tls.js';
 import { runUp, UP_HELP } from './up-command.js';
 import { printReport, validateConfigFile } from './validate-command.js';
 

@@ -10,8 +10,8 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { silentLogger } from '@gatehouse/core';
 import { type ControlPlane, startControlPlane } from '@gatehouse/control-plane';
+import { silentLogger } from '@gatehouse/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawRequest } from './raw.js';
 
