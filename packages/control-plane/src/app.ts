@@ -40,7 +40,7 @@ export interface BuildAppOptions {
   sessionTtlMs?: number | undefined;
   throttle?: ThrottleOptions | undefined;
   /** Trust X-Forwarded-For (only behind a known proxy): the login throttle keys on the client address. */
-  trustProxy?: boolean | undefined;
+  trustProxy?: boolean | string | undefined;
   /** Expected time between gateway heartbeats (default 60 s); online/stale/offline derive from it. */
   heartbeatIntervalMs?: number | undefined;
   /** Keep-alive comment interval on gateways' event streams (default 15 s). */

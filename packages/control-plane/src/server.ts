@@ -43,6 +43,19 @@ export interface ControlPlaneOptions {
   secretKeyFile?: string;
   /** HTTPS listener: PEM certificate chain and key files. */
   tls?: { certFile: string; keyFile: string };
+  /**
+   * Behind a TLS-terminating proxy: which proxies' X-Forwarded-For to believe (Fastify's trustProxy:
+   * addresses/CIDRs, or true). Default GATEHOUSE_TRUST_PROXY; unset trusts none, so the
+   * login throttle keys on the proxy's address.
+   */
+  trustProxy?: boolean | string;
+}
+
+/** `GATEHOUSE_TRUST_PROXY`: `true`, or a comma list of proxy addresses / CIDRs. */
+export function trustProxyFromEnv(value: string | undefined): boolean | string | undefined {
+  const text = value?.trim();
+  if (!text || text === 'false') return undefined;
+  return text === 'true' ? true : text;
 }
 
 /** `GATEHOUSE_ANALYTICS_RETENTION`: a duration (`30d`, `12h`), or `0` / `off` to keep records forever. */
@@ -112,6 +125,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       orgId: boot.orgId,
       secretBox: secrets.box,
       tls,
+      trustProxy: options.trustProxy ?? trustProxyFromEnv(process.env.GATEHOUSE_TRUST_PROXY),
       logger,
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? (heartbeat ? parseDuration(heartbeat) : undefined),
     });
