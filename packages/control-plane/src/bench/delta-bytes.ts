@@ -18,6 +18,7 @@ import { migrate } from '../db/migrate.js';
 import { apiKeys, apis, applications, environments, plans, subscriptions, users } from '../db/schema.js';
 import { adminScope, createDemoSetup } from '../demo.js';
 import { recordChanges } from '../hybrid/changes.js';
+import { installedSecretBox } from '../secrets/keyring.js';
 import { createKey, revokeKey } from '../services/api-keys.js';
 import { inTransaction } from '../services/tx.js';
 
@@ -80,12 +81,9 @@ export async function seedApiKeys(db: Database, envSlug: string, count: number):
 
 export async function measureDeltaBytes(db: Database, keys: number): Promise<DeltaFigures> {
   const boot = await bootstrap(db, { adminEmail: 'bench@example.test', adminPassword: 'bench-password-long-enough' });
-  const app = await buildApp({
-    db,
-    orgId: boot.orgId,
-    logger: silentLogger(),
-    secretBox: new SecretBox(randomBytes(32)),
-  });
+  // The signing key may already be sealed under this process's key (tests); otherwise a fresh one.
+  const secretBox = installedSecretBox() ?? new SecretBox(randomBytes(32));
+  const app = await buildApp({ db, orgId: boot.orgId, logger: silentLogger(), secretBox });
   try {
     const demo = await createDemoSetup({ db }, { upstreamUrl: 'http://127.0.0.1:9' });
     await seedApiKeys(db, demo.environment, keys);

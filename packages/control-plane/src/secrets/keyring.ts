@@ -14,6 +14,11 @@ export function installSecretBox(box: SecretBox): void {
   installed = box;
 }
 
+/** The installed box, if any (a second application on the same database must reuse it). */
+export function installedSecretBox(): SecretBox | undefined {
+  return installed;
+}
+
 export function secretBox(): SecretBox {
   if (!installed) throw new Error('no secret key installed (buildApp installs it)');
   return installed;
