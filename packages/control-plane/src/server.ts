@@ -12,7 +12,7 @@ import { buildApp } from './app.js';
 import { bootstrap } from './bootstrap.js';
 import { type Database, openDatabase } from './db/connect.js';
 import { migrate } from './db/migrate.js';
-import { resolveSecretBox } from './secrets/startup.js';
+import { resolveSecretBox, sealStoredSecrets } from './secrets/startup.js';
 import { DEFAULT_ANALYTICS_RETENTION_MS, startRetention } from './services/retention.js';
 
 export interface ControlPlaneOptions {
@@ -129,6 +129,9 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       logger,
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? (heartbeat ? parseDuration(heartbeat) : undefined),
     });
+    // After buildApp: the signing key opened, so the key is the right one.
+    const resealed = await sealStoredSecrets(handle.db, secrets.box);
+    if (resealed > 0) logger.info({ rows: resealed }, 'secrets stored in clear are now encrypted');
     const host = options.host ?? '127.0.0.1';
     await app.listen({ port: options.port ?? DEFAULT_PORT, host });
     const address = app.server.address();

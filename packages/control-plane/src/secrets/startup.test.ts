@@ -1,5 +1,8 @@
-/** Start-up with encrypted secrets: the key file is created once; a missing or wrong key refuses to start. */
-import { randomBytes } from 'node:crypto';
+/**
+ * Start-up with encrypted secrets: the key file is created once; a missing or wrong key refuses to
+ * start; secrets stored in clear by an older version are encrypted.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,6 +10,7 @@ import { silentLogger } from '@gatehouse/core';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { rowsOf } from '../db/connect.js';
+import { apis, environments, plans } from '../db/schema.js';
 import { startControlPlane } from '../server.js';
 
 describe('secret key at start-up (embedded database)', () => {
@@ -29,6 +33,33 @@ describe('secret key at start-up (embedded database)', () => {
       await first.db.execute(sql`SELECT private_key_pem FROM signing_keys`),
     );
     expect(stored[0]!.private_key_pem).toMatch(/^ghsb:v1:/);
+    // A definition written in clear (as by a version without encryption at rest).
+    const [env] = await first.db.select({ id: environments.id }).from(environments).limit(1);
+    const apiPk = randomUUID();
+    await first.db.insert(apis).values({
+      pk: apiPk,
+      envId: env!.id,
+      slug: 'legacy',
+      name: 'Legacy',
+      basePath: '/legacy',
+      upstream: { targets: [{ url: 'http://127.0.0.1:9' }] },
+      policies: [],
+      tags: [],
+      shardingTags: [],
+      lifecycle: 'draft',
+      visibility: 'private',
+    });
+    await first.db.insert(plans).values({
+      pk: randomUUID(),
+      apiPk,
+      slug: 'jwt',
+      name: 'jwt',
+      securityType: 'jwt',
+      securityConfig: { secret: 'legacy-clear-secret-0123456789abcdef' },
+      policies: [],
+      approval: 'auto',
+      status: 'published',
+    });
     await first.close();
     const key = (await readFile(keyFile, 'utf8')).trim();
 
@@ -39,6 +70,8 @@ describe('secret key at start-up (embedded database)', () => {
     await expect(start({})).rejects.toThrow(/holds encrypted secrets but no key is configured/);
 
     const again = await start({ key });
+    const [plan] = await again.db.select({ config: plans.securityConfig }).from(plans);
+    expect((plan!.config as { secret: string }).secret).toMatch(/^ghsb:v1:/);
     await again.close();
   }, 180_000);
 });

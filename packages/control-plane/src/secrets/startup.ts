@@ -14,9 +14,10 @@ import {
   SecretKeyError,
   type SecretKeySource,
 } from '@gatehouse/core';
-import { like } from 'drizzle-orm';
+import { eq, like } from 'drizzle-orm';
 import type { Database } from '../db/connect.js';
-import { signingKeys } from '../db/schema.js';
+import { apis, deployments, plans, signingKeys } from '../db/schema.js';
+import { definitionSecrets } from './fields.js';
 
 export interface ResolvedSecretBox {
   box: SecretBox;
@@ -60,4 +61,40 @@ export async function resolveSecretBox(
   throw new SecretKeyError(
     'GATEHOUSE_SECRET_KEY (or GATEHOUSE_SECRET_KEY_FILE) is required with PostgreSQL: it encrypts secrets at rest. Generate one with `openssl rand -base64 32` and give every replica the same key.',
   );
+}
+
+/**
+ * Encrypts secrets stored in clear by a version without encryption at rest (API and plan
+ * definitions, deployed snapshots), once, at start; already sealed values are left as they are.
+ * Returns how many rows changed.
+ */
+export async function sealStoredSecrets(db: Database, box: SecretBox): Promise<number> {
+  const seal = <T>(value: T): T => definitionSecrets(value, (secret) => box.sealOnce(secret));
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  let changed = 0;
+  for (const row of await db.select({ pk: apis.pk, policies: apis.policies, routes: apis.routes }).from(apis)) {
+    const sealed = seal({ policies: row.policies, routes: row.routes });
+    if (same(sealed, { policies: row.policies, routes: row.routes })) continue;
+    await db.update(apis).set(sealed).where(eq(apis.pk, row.pk));
+    changed++;
+  }
+  for (const row of await db
+    .select({ pk: plans.pk, type: plans.securityType, config: plans.securityConfig, policies: plans.policies })
+    .from(plans)) {
+    const before = { security: { type: row.type, config: row.config }, policies: row.policies };
+    const sealed = seal(before);
+    if (same(sealed, before)) continue;
+    await db
+      .update(plans)
+      .set({ securityConfig: sealed.security.config, policies: sealed.policies })
+      .where(eq(plans.pk, row.pk));
+    changed++;
+  }
+  for (const row of await db.select({ id: deployments.id, snapshot: deployments.snapshot }).from(deployments)) {
+    const sealed = seal(row.snapshot);
+    if (same(sealed, row.snapshot)) continue;
+    await db.update(deployments).set({ snapshot: sealed }).where(eq(deployments.id, row.id));
+    changed++;
+  }
+  return changed;
 }
