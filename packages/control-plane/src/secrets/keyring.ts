@@ -25,11 +25,11 @@ export function secretBox(): SecretBox {
 }
 
 /**
- * Encrypts every secret of a definition written by a client. A field sent as the mask keeps the
- * value stored at the same place (same path, same policy), as Kong and Gravitee do, so a client can
- * send back what it read; the mask where nothing is stored is refused.
+ * A definition written by a client, in clear: a field sent as the mask takes the value stored at
+ * the same place (same path, same policy), as Kong and Gravitee do, so a client can send back what
+ * it read; the mask where nothing is stored is refused. Validate this, then seal it.
  */
-export function sealSecrets<T>(input: T, stored: unknown, bodyPath = 'body'): T {
+export function unmaskSecrets<T>(input: T, stored: unknown, bodyPath = 'body'): T {
   const box = secretBox();
   const previous = new Map<string, string>();
   if (stored) {
@@ -39,13 +39,19 @@ export function sealSecrets<T>(input: T, stored: unknown, bodyPath = 'body'): T 
     });
   }
   return definitionSecrets(input, (value, path, identity) => {
-    if (value !== SECRET_MASK) return box.seal(value);
+    if (value !== SECRET_MASK) return value;
     const kept = previous.get(identity);
     if (kept === undefined) {
       throw invalid(`${bodyPath}.${path}`, `is the mask ${SECRET_MASK} but no secret is stored there; send the value`);
     }
-    return box.sealOnce(kept);
+    return isSealed(kept) ? box.open(kept) : kept;
   });
+}
+
+/** Encrypts every secret of a definition written by a client (masks resolved first, see above). */
+export function sealSecrets<T>(input: T, stored: unknown, bodyPath = 'body'): T {
+  const box = secretBox();
+  return definitionSecrets(unmaskSecrets(input, stored, bodyPath), (value) => box.seal(value));
 }
 
 /** The plaintext of every sealed secret: for the document gateways receive, nowhere else. */
