@@ -5,6 +5,7 @@
  */
 import net from 'node:net';
 import type { Logger } from '@gatehouse/core';
+import { SecretKeyError } from '@gatehouse/core';
 
 /** A port a command binds, and how the user changes it. */
 export interface PortSpec {
@@ -65,6 +66,7 @@ export class Lifecycle {
   private describe(error: unknown): string {
     const e = error as NodeJS.ErrnoException & { port?: number };
     if (error instanceof StartError) return error.message;
+    if (error instanceof SecretKeyError) return `cannot start: ${error.message}`;
     if (e.code === 'EADDRINUSE' || e.code === 'EACCES') {
       const spec =
         this.ports.find((p) => p.port === e.port) ?? this.ports.find((p) => e.message?.includes(`:${p.port}`));

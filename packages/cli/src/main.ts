@@ -7,6 +7,7 @@ import { startGateway, startHybridGateway } from '@gatehouse/gateway';
 import { ConfigError } from '@gatehouse/policies';
 import { ADMIN_HELP, runAdmin } from './admin-command.js';
 import { commandHelp } from './command-help.js';
+import { controlPlaneTls, TLS_FLAGS } from './control-plane-tls.js';
 import { startDemoUpstreams } from './demo-upstreams.js';
 import { runDocs } from './docs/command.js';
 import { HYBRID_HELP, hybridFlags, hybridOptions } from './hybrid-options.js';
@@ -25,8 +26,10 @@ Usage:
       REDIS_URL shares rate-limit, quota and cache state between gateways.
 ${HYBRID_HELP}${UP_HELP}${SIGNING_KEY_HELP}  gatehouse validate FILE
       Checks a config document; prints every problem with its path and exits 1, or a summary and 0.
-  gatehouse control-plane [--port 8082] [--host 127.0.0.1]
-      Runs the management API (PostgreSQL from DATABASE_URL, embedded PGlite otherwise).
+  gatehouse control-plane [--port 8082] [--host 127.0.0.1] [--tls-cert FILE --tls-key FILE]
+      Runs the management API (PostgreSQL from DATABASE_URL, embedded PGlite otherwise), over HTTPS
+      with --tls-cert/--tls-key. Secrets at rest are encrypted under GATEHOUSE_SECRET_KEY (or
+      GATEHOUSE_SECRET_KEY_FILE); the embedded database generates a key file on first start.
   gatehouse quickstart [--config examples/quickstart.yaml]
       Demo upstreams + a gateway on the quickstart document.
   gatehouse demo-upstreams
@@ -264,8 +267,10 @@ async function controlPlane(args: string[]): Promise<number> {
     options: {
       port: { type: 'string', default: process.env.GATEHOUSE_CP_PORT ?? '8082' },
       host: { type: 'string', default: process.env.GATEHOUSE_CP_HOST ?? '127.0.0.1' },
+      ...TLS_FLAGS,
     },
   });
+  const tls = controlPlaneTls(values);
   const logger = createLogger({ name: 'control-plane' });
   const port = portValue(values.port, '--port');
   const life = new Lifecycle(logger, [
@@ -276,6 +281,7 @@ async function controlPlane(args: string[]): Promise<number> {
     const running = await startControlPlane({
       port,
       host: values.host,
+      ...(tls ? { tls } : {}),
       ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
       dataDir: process.env.GATEHOUSE_DATA_DIR ?? './.gatehouse/data',
       ...(process.env.GATEHOUSE_ADMIN_EMAIL ? { adminEmail: process.env.GATEHOUSE_ADMIN_EMAIL } : {}),

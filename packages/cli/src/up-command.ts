@@ -7,13 +7,14 @@
 import { parseArgs } from 'node:util';
 import { createLogger, logFormat } from '@gatehouse/core';
 import { startHybridGateway } from '@gatehouse/gateway';
+import { controlPlaneTls, TLS_FLAGS, trustOwnCertificate } from './control-plane-tls.js';
 import { startDemoUpstreams } from './demo-upstreams.js';
 import { Lifecycle, type PortSpec, portValue, StartError } from './lifecycle.js';
 import { Progress } from './progress.js';
 
 export const UP_HELP = `  gatehouse up [--port 8080] [--admin-port 8081] [--cp-port 8082] [--data-dir ./.gatehouse/data]
                [--backup-dir ./.gatehouse/gateway-backup] [--upstream-ports 9101,9102,9103]
-               [--access-log stdout|off]
+               [--access-log stdout|off] [--tls-cert FILE --tls-key FILE]
       All in one: control plane (embedded PGlite), demo upstreams, a demo API deployed and a gateway
       connected in hybrid mode. Prints the URLs, the admin login and a demo API key.
 `;
@@ -45,8 +46,11 @@ export async function runUp(args: string[]): Promise<number> {
       'backup-dir': { type: 'string', default: process.env.GATEHOUSE_BACKUP_DIR ?? './.gatehouse/gateway-backup' },
       'upstream-ports': { type: 'string', default: '9101,9102,9103' },
       'access-log': { type: 'string', default: 'stdout' },
+      ...TLS_FLAGS,
     },
   });
+  const tls = controlPlaneTls(values);
+  if (tls) trustOwnCertificate(tls.certFile);
   const logger = createLogger({ name: 'gatehouse' });
   const upstreamPorts = String(values['upstream-ports'])
     .split(',')
@@ -76,6 +80,7 @@ export async function runUp(args: string[]): Promise<number> {
       port: cpPort,
       host: local,
       dataDir: values['data-dir'],
+      ...(tls ? { tls } : {}),
       ...(process.env.GATEHOUSE_ADMIN_EMAIL ? { adminEmail: process.env.GATEHOUSE_ADMIN_EMAIL } : {}),
       ...(process.env.GATEHOUSE_ADMIN_PASSWORD ? { adminPassword: process.env.GATEHOUSE_ADMIN_PASSWORD } : {}),
       // The control plane logs every gateway call at info: in a one-terminal demo that buries the summary.

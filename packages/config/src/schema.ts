@@ -8,6 +8,13 @@
 import { DURATION_PATTERN, SIZE_PATTERN } from '@gatehouse/core';
 import Type, { type Static, type TSchema } from 'typebox';
 
+/**
+ * Schema keyword marking a header map (`{ name: value }`) whose values may carry credentials: the
+ * control plane masks and encrypts the values of credential-like names in it. Secret fields
+ * themselves are marked with the standard `writeOnly: true`.
+ */
+export const HEADER_MAP_KEYWORD = 'x-gatehouse-header-map';
+
 export const SLUG_PATTERN = '^[a-z0-9](?:[a-z0-9-_.]{0,62}[a-z0-9])?$';
 
 const slug = (description: string) => Type.String({ pattern: SLUG_PATTERN, description, minLength: 1, maxLength: 64 });
@@ -399,7 +406,7 @@ export const Application = Type.Object(
         Type.Object(
           {
             username: Type.String({ description: 'User name for `basic-auth`.' }),
-            passwordHash: Type.String({ description: 'bcrypt or argon2 hash of the password.' }),
+            passwordHash: Type.String({ writeOnly: true, description: 'bcrypt or argon2 hash of the password.' }),
           },
           { additionalProperties: false },
         ),

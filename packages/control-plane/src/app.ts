@@ -1,12 +1,13 @@
 /** Assembles the Fastify application: validation, errors, auth, OpenAPI and every route group. */
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { Logger } from '@gatehouse/core';
+import type { Logger, SecretBox } from '@gatehouse/core';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { registerAuth } from './auth/plugin.js';
 import { DEFAULT_THROTTLE, LoginThrottle, type ThrottleOptions } from './auth/throttle.js';
 import type { Database } from './db/connect.js';
 import { registerErrorHandling } from './http/errors.js';
+import { registerHardening } from './http/hardening.js';
 import { registerJsonBodyParser } from './http/json-body.js';
 import { HTTP_URL, validatorCompiler } from './http/validation.js';
 import { loadSigner } from './hybrid/signing.js';
@@ -27,17 +28,22 @@ import { signingKeyRoutes } from './routes/signing-keys.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 import { systemRoutes } from './routes/system.js';
 import { userRoutes } from './routes/users.js';
+import { installSecretBox } from './secrets/keyring.js';
 
 export const DOCS_PREFIX = '/api/v1/docs';
 
 export interface BuildAppOptions {
   db: Database;
   orgId: string;
+  /** Encrypts secrets at rest (signing key, secret fields of definitions); see secrets/keyring.ts. */
+  secretBox: SecretBox;
+  /** Serve HTTPS with this certificate chain and key (PEM). */
+  tls?: { cert: Buffer | string; key: Buffer | string } | undefined;
   logger?: Logger | undefined;
   sessionTtlMs?: number | undefined;
   throttle?: ThrottleOptions | undefined;
   /** Trust X-Forwarded-For (only behind a known proxy): the login throttle keys on the client address. */
-  trustProxy?: boolean | undefined;
+  trustProxy?: boolean | string | undefined;
   /** Expected time between gateway heartbeats (default 60 s); online/stale/offline derive from it. */
   heartbeatIntervalMs?: number | undefined;
   /** Keep-alive comment interval on gateways' event streams (default 15 s). */
@@ -47,7 +53,9 @@ export interface BuildAppOptions {
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 60_000;
 
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  installSecretBox(options.secretBox);
   const app = Fastify({
+    ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' as const } } : {}),
     loggerInstance: options.logger,
     trustProxy: options.trustProxy ?? false,
     bodyLimit: 8 * 1024 * 1024,
@@ -59,6 +67,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.setValidatorCompiler(validatorCompiler);
   registerJsonBodyParser(app);
   registerErrorHandling(app);
+  registerHardening(app);
   // A bodiless POST (`curl -X POST`) is an empty object: required fields are then reported by name.
   app.addHook('preValidation', async (request) => {
     if (
@@ -103,12 +112,26 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       url,
     }),
   });
-  await app.register(swaggerUi, { routePrefix: DOCS_PREFIX, uiConfig: { deepLinking: true } });
+  await app.register(swaggerUi, {
+    routePrefix: DOCS_PREFIX,
+    uiConfig: { deepLinking: true },
+    // The plugin's CSP (script and style hashes), never framed (clickjacking), and without
+    // upgrade-insecure-requests, which would break the page on a plain-HTTP loopback listener.
+    staticCSP: true,
+    transformStaticCSP: (header) =>
+      header.replace("frame-ancestors 'self'", "frame-ancestors 'none'").replace(' upgrade-insecure-requests;', ''),
+    uiHooks: {
+      onRequest: (_request, reply, done) => {
+        reply.header('x-frame-options', 'DENY');
+        done();
+      },
+    },
+  });
 
   const deps: RouteDeps = {
     db: options.db,
     orgId: options.orgId,
-    throttle: new LoginThrottle(options.throttle ?? DEFAULT_THROTTLE),
+    throttle: new LoginThrottle(options.db, options.throttle ?? DEFAULT_THROTTLE),
     sessionTtlMs: options.sessionTtlMs ?? 12 * 3_600_000,
     signer: await loadSigner(options.db),
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,

@@ -1,10 +1,19 @@
 import { existsSync } from 'node:fs';
-import { createLogger, type Logger, parseDuration } from '@gatehouse/core';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  createLogger,
+  type Logger,
+  parseDuration,
+  type SecretKeySource,
+  secretKeySourceFromEnv,
+} from '@gatehouse/core';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { bootstrap } from './bootstrap.js';
 import { type Database, openDatabase } from './db/connect.js';
 import { migrate } from './db/migrate.js';
+import { resolveSecretBox, sealStoredSecrets } from './secrets/startup.js';
 import { DEFAULT_ANALYTICS_RETENTION_MS, startRetention } from './services/retention.js';
 
 /** Reports the slow steps of a start (the CLI prints each with its time). */
@@ -34,6 +43,28 @@ export interface ControlPlaneOptions {
    * GATEHOUSE_ANALYTICS_RETENTION or 30 days.
    */
   analyticsRetentionMs?: number;
+  /** Key of secrets at rest; default GATEHOUSE_SECRET_KEY / GATEHOUSE_SECRET_KEY_FILE. */
+  secretKey?: SecretKeySource;
+  /**
+   * Embedded database without a configured key: the key file, created on first start. Default
+   * `secret.key` in the data directory (`./.gatehouse/data/secret.key`).
+   */
+  secretKeyFile?: string;
+  /** HTTPS listener: PEM certificate chain and key files. */
+  tls?: { certFile: string; keyFile: string };
+  /**
+   * Behind a TLS-terminating proxy: which proxies' X-Forwarded-For to believe (Fastify's trustProxy:
+   * addresses/CIDRs, or true). Default GATEHOUSE_TRUST_PROXY; unset trusts none, so the
+   * login throttle keys on the proxy's address.
+   */
+  trustProxy?: boolean | string;
+}
+
+/** `GATEHOUSE_TRUST_PROXY`: `true`, or a comma list of proxy addresses / CIDRs. */
+export function trustProxyFromEnv(value: string | undefined): boolean | string | undefined {
+  const text = value?.trim();
+  if (!text || text === 'false') return undefined;
+  return text === 'true' ? true : text;
 }
 
 /** `GATEHOUSE_ANALYTICS_RETENTION`: a duration (`30d`, `12h`), or `0` / `off` to keep records forever. */
@@ -85,6 +116,20 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       options.analyticsRetentionMs ?? analyticsRetentionFromEnv(process.env.GATEHOUSE_ANALYTICS_RETENTION);
     const migrated = await progress.step('migrating the database', () => migrate(handle.db));
     if (migrated.applied.length > 0) logger.info({ applied: migrated.applied }, 'database migrated');
+    const dataDir = options.dataDir ?? DEFAULT_DATA_DIR;
+    const secrets = await resolveSecretBox(
+      handle.db,
+      options.secretKey ?? secretKeySourceFromEnv(),
+      options.databaseUrl ? undefined : (options.secretKeyFile ?? join(dataDir, 'secret.key')),
+    );
+    if (secrets.createdKeyFile) {
+      process.stderr.write(
+        `\nGatehouse control plane: generated the key that encrypts stored secrets in\n\n    ${secrets.createdKeyFile}\n\nKeep it with the data (a backup without it cannot be read); set GATEHOUSE_SECRET_KEY in production.\n\n`,
+      );
+    }
+    const tls = options.tls
+      ? { cert: await readFile(options.tls.certFile), key: await readFile(options.tls.keyFile) }
+      : undefined;
     const boot = await bootstrap(handle.db, { adminEmail: options.adminEmail, adminPassword: options.adminPassword });
     if (boot.generatedPassword) {
       // Printed once, to the terminal only: the logger would (rightly) redact it.
@@ -96,14 +141,20 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const app = await buildApp({
       db: handle.db,
       orgId: boot.orgId,
+      secretBox: secrets.box,
+      tls,
+      trustProxy: options.trustProxy ?? trustProxyFromEnv(process.env.GATEHOUSE_TRUST_PROXY),
       logger,
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? (heartbeat ? parseDuration(heartbeat) : undefined),
     });
+    // After buildApp: the signing key opened, so the key is the right one.
+    const resealed = await sealStoredSecrets(handle.db, secrets.box);
+    if (resealed > 0) logger.info({ rows: resealed }, 'secrets stored in clear are now encrypted');
     const host = options.host ?? '127.0.0.1';
     await progress.step('starting the management API', () => app.listen({ port: options.port ?? DEFAULT_PORT, host }));
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : (options.port ?? DEFAULT_PORT);
-    const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    const url = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
     logger.info({ url, database: handle.kind }, 'control plane listening');
     retention = startRetention(handle.db, { analyticsRetentionMs, logger });
     return {

@@ -1,26 +1,20 @@
-/** Database-free units: throttle, audit redaction, cursors, OpenAPI import, migrations list. */
+/** Database-free units: throttle backoff, audit redaction, cursors, OpenAPI import, migrations list. */
+import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { describe, expect, it } from 'vitest';
-import { LoginThrottle } from './auth/throttle.js';
+import { DEFAULT_THROTTLE, lockDuration } from './auth/throttle.js';
 import { MIGRATIONS } from './db/migrations.js';
 import { users } from './db/schema.js';
+import { loggableError } from './http/hardening.js';
 import { keyset } from './http/pagination.js';
 import { diffOf, REDACTED } from './services/audit.js';
 import { apiFromOpenApi, slugify } from './services/openapi-import.js';
 
-describe('LoginThrottle', () => {
-  it('blocks an account after 5 failures in the window, then releases it', () => {
-    let now = 0;
-    const t = new LoginThrottle({ windowMs: 60_000, maxPerAccount: 5, maxPerAddress: 100 }, () => now);
-    for (let i = 0; i < 5; i++) t.fail('a@x', '1.1.1.1');
-    expect(() => t.check('a@x', '2.2.2.2')).toThrow(/Too many/);
-    expect(() => t.check('b@x', '1.1.1.1')).not.toThrow();
-    now = 61_000;
-    expect(() => t.check('a@x', '1.1.1.1')).not.toThrow();
-  });
-  it('blocks an address spraying many accounts', () => {
-    const t = new LoginThrottle({ windowMs: 60_000, maxPerAccount: 5, maxPerAddress: 3 });
-    for (const a of ['a', 'b', 'c']) t.fail(a, '9.9.9.9');
-    expect(() => t.check('d', '9.9.9.9')).toThrow();
+describe('login throttle backoff', () => {
+  const options = { ...DEFAULT_THROTTLE, baseLockMs: 1000, maxLockMs: 8000 };
+  it('is free up to the allowance, then doubles up to the cap', () => {
+    expect([3, 4, 5, 6, 7, 8, 9, 40].map((n) => lockDuration(options, n, 5))).toEqual([
+      0, 0, 1000, 2000, 4000, 8000, 8000, 8000,
+    ]);
   });
 });
 
@@ -96,5 +90,21 @@ describe('OpenAPI import', () => {
 describe('migrations', () => {
   it('are numbered 1..n without gaps', () => {
     expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
+  });
+});
+
+describe('error logging', () => {
+  it('never keeps a failed query its parameters', () => {
+    const driver = Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), { code: '22021' });
+    const error = new DrizzleQueryError(
+      'select * from users where email = $1 and x = $2',
+      ['a@b.c', 'hunter2-pw'],
+      driver,
+    );
+    const logged = JSON.stringify(loggableError(error));
+    expect(logged).not.toContain('hunter2-pw');
+    expect(logged).not.toContain('a@b.c');
+    expect(logged).toContain('22021');
+    expect(logged).toContain('select * from users');
   });
 });

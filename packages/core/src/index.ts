@@ -4,6 +4,7 @@ export * from './errors.js';
 export * from './logger.js';
 export * from './lru.js';
 export * from './pretty-log.js';
+export * from './secret-box.js';
 export * from './secrets.js';
 export * from './shutdown.js';
 export * from './suggest.js';

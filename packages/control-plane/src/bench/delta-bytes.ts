@@ -6,9 +6,9 @@
  *   node packages/control-plane/dist/bench/delta-bytes.js [keys]      # embedded PGlite
  *   DATABASE_URL=postgres://... node packages/control-plane/dist/bench/delta-bytes.js
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import { sha256Hex, silentLogger } from '@gatehouse/core';
+import { SecretBox, sha256Hex, silentLogger } from '@gatehouse/core';
 import { and, eq, sql } from 'drizzle-orm';
 import pg from 'pg';
 import { buildApp } from '../app.js';
@@ -18,6 +18,7 @@ import { migrate } from '../db/migrate.js';
 import { apiKeys, apis, applications, environments, plans, subscriptions, users } from '../db/schema.js';
 import { adminScope, createDemoSetup } from '../demo.js';
 import { recordChanges } from '../hybrid/changes.js';
+import { installedSecretBox } from '../secrets/keyring.js';
 import { createKey, revokeKey } from '../services/api-keys.js';
 import { inTransaction } from '../services/tx.js';
 
@@ -80,7 +81,9 @@ export async function seedApiKeys(db: Database, envSlug: string, count: number):
 
 export async function measureDeltaBytes(db: Database, keys: number): Promise<DeltaFigures> {
   const boot = await bootstrap(db, { adminEmail: 'bench@example.test', adminPassword: 'bench-password-long-enough' });
-  const app = await buildApp({ db, orgId: boot.orgId, logger: silentLogger() });
+  // The signing key may already be sealed under this process's key (tests); otherwise a fresh one.
+  const secretBox = installedSecretBox() ?? new SecretBox(randomBytes(32));
+  const app = await buildApp({ db, orgId: boot.orgId, logger: silentLogger(), secretBox });
   try {
     const demo = await createDemoSetup({ db }, { upstreamUrl: 'http://127.0.0.1:9' });
     await seedApiKeys(db, demo.environment, keys);

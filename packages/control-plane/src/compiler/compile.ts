@@ -15,6 +15,7 @@ import { and, desc, eq, gt, inArray, isNull, or } from 'drizzle-orm';
 import type { Database } from '../db/connect.js';
 import { apiKeys, apis, applications, deployments, environments, plans, subscriptions } from '../db/schema.js';
 import { servesApi } from '../hybrid/sharding.js';
+import { openSecrets } from '../secrets/keyring.js';
 import type { ApiSnapshot } from '../services/apis.js';
 
 export interface CompileOptions {
@@ -33,8 +34,10 @@ export interface CompileResult {
 
 const SERVED_PLAN_STATUSES = new Set(['published', 'deprecated']);
 
-export function apiFromSnapshot(snapshot: ApiSnapshot, revision: number): Api | null {
-  if (snapshot.lifecycle === 'retired') return null;
+export function apiFromSnapshot(stored: ApiSnapshot, revision: number): Api | null {
+  if (stored.lifecycle === 'retired') return null;
+  // The one place secrets are decrypted: the document gateways receive needs them in clear.
+  const snapshot = openSecrets(stored);
   const servedPlans: Plan[] = snapshot.plans
     .filter((p) => SERVED_PLAN_STATUSES.has(p.status))
     .map((p) => ({

@@ -275,4 +275,20 @@ export const MIGRATIONS: Migration[] = [
     // A rotated key keeps signing until retires_at (the overlap), then is retired; null = current.
     statements: [`ALTER TABLE signing_keys ADD COLUMN retires_at ${ts}`],
   },
+  {
+    version: 5,
+    name: 'login throttling per (account, address), shared by replicas',
+    statements: [
+      // account '*' counts every account tried from one address (password spraying).
+      `CREATE TABLE login_throttle (
+        account text NOT NULL,
+        address text NOT NULL,
+        failures integer NOT NULL,
+        last_failure_at ${ts} NOT NULL,
+        locked_until ${ts},
+        PRIMARY KEY (account, address)
+      )`,
+      'CREATE INDEX login_throttle_last_failure ON login_throttle (last_failure_at)',
+    ],
+  },
 ];

@@ -310,6 +310,18 @@ export const auditEvents = pgTable('audit_events', {
   createdAt: created(),
 });
 
+export const loginThrottle = pgTable(
+  'login_throttle',
+  {
+    account: text('account').notNull(),
+    address: text('address').notNull(),
+    failures: integer('failures').notNull(),
+    lastFailureAt: ts('last_failure_at').notNull(),
+    lockedUntil: ts('locked_until'),
+  },
+  (t) => [primaryKey({ columns: [t.account, t.address] })],
+);
+
 export const schema = {
   organizations,
   users,
@@ -328,4 +340,5 @@ export const schema = {
   signingKeys,
   analyticsRequests,
   auditEvents,
+  loginThrottle,
 };

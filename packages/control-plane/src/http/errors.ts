@@ -1,10 +1,11 @@
 /**
  * Every error leaves as problem+json from the core catalog: no stack, no driver message. Unknown
- * errors are logged in full server-side and answered as `internal_error`.
+ * errors are logged server-side (never with query parameters) and answered as `internal_error`.
  */
 import { GatewayError, PROBLEM_CONTENT_TYPE, problem, toProblem } from '@gatehouse/core';
 import type { ErrorObject } from 'ajv';
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { loggableError } from './hardening.js';
 import { validationProblem } from './validation.js';
 
 /** PostgreSQL SQLSTATE of a driver error, looking through Drizzle's wrapper. */
@@ -49,8 +50,8 @@ function toGatewayError(error: FastifyError | Error): GatewayError | undefined {
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const known = toGatewayError(error);
-    if (!known) request.log.error({ err: error }, 'unhandled error');
-    else if (known.status >= 500) request.log.error({ err: error }, known.code);
+    if (!known) request.log.error({ err: loggableError(error) }, 'unhandled error');
+    else if (known.status >= 500) request.log.error({ err: loggableError(error) }, known.code);
     const body = known ? known.toProblem(request.url) : toProblem(error, request.url);
     if (known?.headers) reply.headers(known.headers);
     reply.code(body.status).type(PROBLEM_CONTENT_TYPE).send(body);

@@ -9,10 +9,28 @@ import { GatewayError, type InvalidParam } from '@gatehouse/core';
 import { checkPolicyRefs, checkSecurity } from '@gatehouse/policies/catalog';
 import type { ErrorObject } from 'ajv';
 import type { FastifyRequest } from 'fastify';
+import { SECRET_MASK } from '../secrets/fields.js';
 import { validationProblem } from './validation.js';
 
 const field = (value: unknown, key: string): unknown =>
   value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+
+/** The value at a problem path such as `body.policies[1].config.secret` (`body` being the request body). */
+function valueAt(body: unknown, path: string): unknown {
+  let value: unknown = { body };
+  for (const [, name, index] of path.matchAll(/\.?([^.[\]]+)|\[(\d+)\]/g)) {
+    value = index !== undefined ? (Array.isArray(value) ? value[Number(index)] : undefined) : field(value, name!);
+  }
+  return value;
+}
+
+/**
+ * A secret sent back as the mask keeps its stored value (secrets/keyring.ts), which was checked when
+ * it was written: the mask itself is not a config mistake.
+ */
+function withoutMasks(body: unknown, problems: ConfigProblem[]): ConfigProblem[] {
+  return problems.filter((p) => valueAt(body, p.path) !== SECRET_MASK);
+}
 
 /** An API body: API-scope `policies` and each route's `policies`. */
 export function apiBodyProblems(body: unknown): ConfigProblem[] {
@@ -22,15 +40,15 @@ export function apiBodyProblems(body: unknown): ConfigProblem[] {
     routes.forEach((route, i) => {
       problems.push(...checkPolicyRefs(field(route, 'policies'), `body.routes[${i}].policies`, 'route'));
     });
-  return problems;
+  return withoutMasks(body, problems);
 }
 
 /** A plan body: `security` and plan-scope `policies`. */
 export function planBodyProblems(body: unknown): ConfigProblem[] {
-  return [
+  return withoutMasks(body, [
     ...checkSecurity(field(body, 'security'), 'body.security').problems,
     ...checkPolicyRefs(field(body, 'policies'), 'body.policies', 'plan'),
-  ];
+  ]);
 }
 
 /**

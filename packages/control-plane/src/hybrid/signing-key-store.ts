@@ -3,9 +3,11 @@
  * part, so how it is kept at rest is decided here alone.
  */
 import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { isSealed } from '@gatehouse/core';
 import { desc, eq, isNull } from 'drizzle-orm';
 import type { Database } from '../db/connect.js';
 import { signingKeys } from '../db/schema.js';
+import { secretBox } from '../secrets/keyring.js';
 
 export interface StoredSigningKey {
   id: string;
@@ -22,7 +24,8 @@ export async function readSigningKeys(db: Database): Promise<StoredSigningKey[]>
   return rows.map((row) => ({
     id: row.id,
     publicKeyPem: row.publicKeyPem,
-    privateKey: createPrivateKey(row.privateKeyPem),
+    // Encrypted at rest (secrets/keyring.ts); opened only here, to sign.
+    privateKey: createPrivateKey(isSealed(row.privateKeyPem) ? secretBox().open(row.privateKeyPem) : row.privateKeyPem),
     createdAt: row.createdAt,
     retiresAt: row.retiresAt,
   }));
@@ -36,8 +39,17 @@ export async function insertSigningKey(
     id: key.id,
     alg: 'Ed25519',
     publicKeyPem: key.publicKeyPem,
-    privateKeyPem: key.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    privateKeyPem: secretBox().seal(key.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()),
   });
+}
+
+/** Encrypts in place the keys stored before encryption at rest existed. */
+export async function sealPlaintextSigningKeys(db: Database): Promise<void> {
+  for (const row of await db.select().from(signingKeys)) {
+    if (isSealed(row.privateKeyPem)) continue;
+    const privateKeyPem = secretBox().seal(row.privateKeyPem);
+    await db.update(signingKeys).set({ privateKeyPem }).where(eq(signingKeys.id, row.id));
+  }
 }
 
 /** Sets the retirement time of every key not yet scheduled to retire. */

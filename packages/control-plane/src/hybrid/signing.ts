@@ -23,6 +23,7 @@ import {
   readSigningKeys,
   type StoredSigningKey,
   scheduleRetirement,
+  sealPlaintextSigningKeys,
   setRetirement,
 } from './signing-key-store.js';
 
@@ -53,6 +54,7 @@ export class Signer {
   async init(): Promise<this> {
     await inTransaction(this.db, async (tx) => {
       await tx.execute(sql`SELECT pg_advisory_xact_lock(${SIGNING_KEY_LOCK})`);
+      await sealPlaintextSigningKeys(tx);
       if ((await readSigningKeys(tx)).length === 0) await insertSigningKey(tx, newKey());
     });
     await this.reload();

@@ -19,6 +19,7 @@ import {
 import { invalid } from '../http/validation.js';
 import {
   apiView,
+  apiViewFor,
   createApi,
   deleteApi,
   deployedRevisions,
@@ -94,11 +95,12 @@ const ApiView = Type.Object(
     basePath: Type.String(),
     stripBasePath: Nullable(Type.Boolean()),
     hosts: Nullable(Type.Array(Type.String())),
-    upstream: Upstream,
-    policies: Type.Array(PolicyRef),
-    routes: Nullable(Type.Array(Route)),
+    // Absent in the consumer catalog view; secret fields show `********` in the staff view.
+    upstream: Type.Optional(Upstream),
+    policies: Type.Optional(Type.Array(PolicyRef)),
+    routes: Type.Optional(Nullable(Type.Array(Route))),
     tags: Type.Array(Type.String()),
-    shardingTags: Type.Array(Type.String()),
+    shardingTags: Type.Optional(Type.Array(Type.String())),
     lifecycle: Lifecycle,
     visibility: Visibility,
     openapi: Type.Optional(Nullable(OpenApiDoc)),
@@ -219,7 +221,7 @@ export function apiRoutes(root: App, deps: RouteDeps): void {
       const row = await findApi(scope, request.params.apiId);
       const revisions = await deployedRevisions(deps.db, [row.pk]);
       setEtag(reply, row.pk, row.rowVersion);
-      return apiView(row, revisions.get(row.pk) ?? null, { withOpenapi: true });
+      return apiViewFor(scope, row, revisions.get(row.pk) ?? null, { withOpenapi: true });
     },
   );
 

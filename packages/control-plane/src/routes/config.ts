@@ -3,6 +3,7 @@ import Type from 'typebox';
 import { envScope } from '../auth/context.js';
 import { compileEnvironmentConfig } from '../compiler/compile.js';
 import { EnvParams, errorResponses } from '../http/schemas.js';
+import { maskSecrets } from '../secrets/fields.js';
 import { type App, type RouteDeps, typed } from './deps.js';
 
 // The gateway schema minus its $id, so it can be embedded in this route's response schema.
@@ -26,7 +27,8 @@ export function configRoutes(root: App, deps: RouteDeps): void {
     async (request, reply) => {
       const { document, configVersion } = await compileEnvironmentConfig(deps.db, envScope(request, deps.db).env.id);
       reply.header('etag', `"${configVersion}"`);
-      return document;
+      // Gateways receive the secrets (through /api/v1/gateway/*); people read their masks.
+      return maskSecrets(document);
     },
   );
 }

@@ -16,7 +16,16 @@ import {
   Timestamp,
 } from '../http/schemas.js';
 import { findApi } from '../services/apis.js';
-import { createPlan, deletePlan, findPlan, listPlans, PLAN_STATUSES, planView, updatePlan } from '../services/plans.js';
+import {
+  createPlan,
+  deletePlan,
+  findPlan,
+  listPlans,
+  PLAN_STATUSES,
+  planView,
+  planViewFor,
+  updatePlan,
+} from '../services/plans.js';
 import { ApiParams } from './apis.js';
 import { type App, type RouteDeps, typed } from './deps.js';
 
@@ -55,10 +64,17 @@ const PlanView = Type.Object(
     name: Type.String(),
     description: Type.Union([Type.String(), Type.Null()]),
     security: Type.Object(
-      { type: Type.String(), config: Type.Record(Type.String(), Type.Unknown()) },
+      {
+        type: Type.String(),
+        config: Type.Optional(
+          Type.Record(Type.String(), Type.Unknown(), {
+            description: 'Absent in the consumer catalog; secret fields show `********`.',
+          }),
+        ),
+      },
       { additionalProperties: false },
     ),
-    policies: Type.Array(PolicyRef),
+    policies: Type.Optional(Type.Array(PolicyRef, { description: 'Absent in the consumer catalog.' })),
     approval: Approval,
     status: Status,
     createdAt: Timestamp('Creation time.'),
@@ -126,7 +142,7 @@ export function planRoutes(root: App, deps: RouteDeps): void {
       const scope = envScope(request, deps.db);
       const row = await findPlan(scope, await findApi(scope, request.params.apiId), request.params.planId);
       setEtag(reply, row.pk, row.rowVersion);
-      return planView(row);
+      return planViewFor(scope, row);
     },
   );
 

@@ -10,6 +10,8 @@ import type { IfMatch } from '../http/etag.js';
 import { keyset, type PageRequest } from '../http/pagination.js';
 import { iso } from '../http/schemas.js';
 import { recordChanges } from '../hybrid/changes.js';
+import { maskSecrets } from '../secrets/fields.js';
+import { sealSecrets } from '../secrets/keyring.js';
 import { recordAudit } from './audit.js';
 import { inTransaction } from './tx.js';
 import { escapeLike } from './users.js';
@@ -37,7 +39,9 @@ export interface ApiInput {
   openapi?: Record<string, unknown> | null | undefined;
 }
 
+/** The staff view of an API: every field, secrets masked (this view also feeds the audit trail). */
 export function apiView(row: ApiRow, deployedRevision: number | null, options: { withOpenapi?: boolean } = {}) {
+  const masked = maskSecrets({ policies: row.policies, routes: row.routes });
   return {
     id: row.slug,
     name: row.name,
@@ -47,8 +51,8 @@ export function apiView(row: ApiRow, deployedRevision: number | null, options: {
     stripBasePath: row.stripBasePath,
     hosts: row.hosts,
     upstream: row.upstream as Upstream,
-    policies: row.policies as PolicyRef[],
-    routes: row.routes as Route[] | null,
+    policies: masked.policies as PolicyRef[],
+    routes: masked.routes as Route[] | null,
     tags: row.tags,
     shardingTags: row.shardingTags,
     lifecycle: row.lifecycle as Lifecycle,
@@ -61,6 +65,36 @@ export function apiView(row: ApiRow, deployedRevision: number | null, options: {
   };
 }
 export type ApiView = ReturnType<typeof apiView>;
+
+/** What a consumer may know of an API: the catalog entry, never targets, policies or routes. */
+export function catalogApiView(row: ApiRow, deployedRevision: number | null) {
+  return {
+    id: row.slug,
+    name: row.name,
+    description: row.description,
+    version: row.version,
+    basePath: row.basePath,
+    stripBasePath: row.stripBasePath,
+    hosts: row.hosts,
+    tags: row.tags,
+    lifecycle: row.lifecycle as Lifecycle,
+    visibility: row.visibility as 'public' | 'private',
+    hasOpenapi: row.openapi !== null,
+    deployedRevision,
+    createdAt: iso(row.createdAt)!,
+    updatedAt: iso(row.updatedAt)!,
+  };
+}
+
+/** The view of an API for the caller's role: the catalog for consumers, the staff view otherwise. */
+export function apiViewFor(
+  scope: EnvScope,
+  row: ApiRow,
+  deployedRevision: number | null,
+  options: { withOpenapi?: boolean } = {},
+): Partial<ApiView> & ReturnType<typeof catalogApiView> {
+  return ownOnly(scope) ? catalogApiView(row, deployedRevision) : apiView(row, deployedRevision, options);
+}
 
 /** Consumers browse a catalog: published (or deprecated) public APIs only. */
 function catalogFilter(scope: EnvScope): SQL | undefined {
@@ -127,7 +161,10 @@ export async function listApis(
     scope.db,
     page.items.map((r) => r.pk),
   );
-  return { items: page.items.map((r) => apiView(r, revisions.get(r.pk) ?? null)), nextCursor: page.nextCursor };
+  return {
+    items: page.items.map((r) => apiViewFor(scope, r, revisions.get(r.pk) ?? null)),
+    nextCursor: page.nextCursor,
+  };
 }
 
 function columnsOf(input: Omit<ApiInput, 'id'>) {
@@ -159,7 +196,7 @@ export async function createApi(scope: EnvScope, input: ApiInput, action = 'api.
           envId: scope.env.id,
           slug: input.id,
           createdBy: scope.actor.userId,
-          ...columnsOf(input),
+          ...columnsOf(sealSecrets(input, null)),
         })
         .returning();
       await recordAudit(tx, scope.actor, {
@@ -183,7 +220,7 @@ export async function updateApi(scope: EnvScope, slug: string, ifMatch: IfMatch,
   return inTransaction(scope.db, async (tx) => {
     const current = await findApi(scope, slug, tx);
     ifMatch(current.pk, current.rowVersion);
-    const merged = columnsOf({ ...fromRow(current), ...stripUndefined(patch) });
+    const merged = columnsOf({ ...fromRow(current), ...sealSecrets(stripUndefined(patch), fromRow(current)) });
     const [row] = await tx
       .update(apis)
       .set({ ...merged, rowVersion: current.rowVersion + 1, updatedAt: new Date() })

@@ -10,6 +10,7 @@ import { iso } from '../http/schemas.js';
 import { assertGatewaysSupport } from '../hybrid/capabilities.js';
 import { recordChanges } from '../hybrid/changes.js';
 import { type Rollout, rolloutsOf } from '../hybrid/rollout.js';
+import { maskSecrets } from '../secrets/fields.js';
 import { type ApiSnapshot, findApi, snapshotOf } from './apis.js';
 import { recordAudit } from './audit.js';
 import { inTransaction } from './tx.js';
@@ -195,5 +196,8 @@ export async function getDeployment(scope: EnvScope, apiSlug: string, revision: 
     .from(deployments)
     .where(eq(deployments.apiPk, api.pk));
   const rollouts = await withRollouts(scope, api.slug, [row]);
-  return { ...deploymentView(row, top?.revision ?? null, rollouts.get(row.revision)), definition: row.snapshot };
+  return {
+    ...deploymentView(row, top?.revision ?? null, rollouts.get(row.revision)),
+    definition: maskSecrets(row.snapshot),
+  };
 }

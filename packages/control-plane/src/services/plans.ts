@@ -9,6 +9,8 @@ import { isUniqueViolation } from '../http/errors.js';
 import type { IfMatch } from '../http/etag.js';
 import { keyset, type SortColumn } from '../http/pagination.js';
 import { iso } from '../http/schemas.js';
+import { maskSecrets } from '../secrets/fields.js';
+import { sealSecrets } from '../secrets/keyring.js';
 import { type ApiRow, findApi, stripUndefined } from './apis.js';
 import { recordAudit } from './audit.js';
 import { inTransaction } from './tx.js';
@@ -27,18 +29,45 @@ export interface PlanInput {
   status?: PlanStatus | undefined;
 }
 
+/** The staff view of a plan: secrets masked (this view also feeds the audit trail). */
 export function planView(row: PlanRow) {
+  const masked = maskSecrets(definitionOf(row));
   return {
     id: row.slug,
     name: row.name,
     description: row.description,
-    security: { type: row.securityType, config: row.securityConfig },
-    policies: row.policies as PolicyRef[],
+    security: masked.security,
+    policies: masked.policies as PolicyRef[],
     approval: row.approval as 'auto' | 'manual',
     status: row.status as PlanStatus,
     createdAt: iso(row.createdAt)!,
     updatedAt: iso(row.updatedAt)!,
   };
+}
+
+function definitionOf(row: PlanRow) {
+  return { security: { type: row.securityType, config: row.securityConfig }, policies: row.policies };
+}
+
+/** What a consumer may know of a plan: name, description and how to authenticate, never configs. */
+export function catalogPlanView(row: PlanRow) {
+  return {
+    id: row.slug,
+    name: row.name,
+    description: row.description,
+    security: { type: row.securityType },
+    approval: row.approval as 'auto' | 'manual',
+    status: row.status as PlanStatus,
+    createdAt: iso(row.createdAt)!,
+    updatedAt: iso(row.updatedAt)!,
+  };
+}
+
+export function planViewFor(
+  scope: EnvScope,
+  row: PlanRow,
+): ReturnType<typeof catalogPlanView> & Partial<Omit<ReturnType<typeof planView>, 'security'>> {
+  return ownOnly(scope) ? catalogPlanView(row) : planView(row);
 }
 
 /** Consumers only see plans they could subscribe to. */
@@ -83,13 +112,14 @@ export async function listPlans(
     (r) => r.slug,
     (r) => r.pk,
   );
-  return { items: page.items.map(planView), nextCursor: page.nextCursor };
+  return { items: page.items.map((row) => planViewFor(scope, row)), nextCursor: page.nextCursor };
 }
 
 export async function createPlan(scope: EnvScope, apiSlug: string, input: PlanInput): Promise<PlanRow> {
   try {
     return await inTransaction(scope.db, async (tx) => {
       const api = await findApi(scope, apiSlug, tx);
+      const sealed = sealSecrets({ security: input.security, policies: input.policies }, null);
       const [row] = await tx
         .insert(plans)
         .values({
@@ -98,9 +128,9 @@ export async function createPlan(scope: EnvScope, apiSlug: string, input: PlanIn
           slug: input.id,
           name: input.name ?? input.id,
           description: input.description ?? null,
-          securityType: input.security.type,
-          securityConfig: input.security.config ?? {},
-          policies: input.policies ?? [],
+          securityType: sealed.security.type,
+          securityConfig: sealed.security.config ?? {},
+          policies: sealed.policies ?? [],
           approval: input.approval ?? 'auto',
           status: input.status ?? 'published',
         })
@@ -132,7 +162,7 @@ export async function updatePlan(
     const api = await findApi(scope, apiSlug, tx);
     const current = await findPlan(scope, api, planSlug, tx);
     ifMatch(current.pk, current.rowVersion);
-    const p = stripUndefined(patch);
+    const p = sealSecrets(stripUndefined(patch), definitionOf(current));
     const [row] = await tx
       .update(plans)
       .set({

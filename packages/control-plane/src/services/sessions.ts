@@ -22,17 +22,17 @@ export async function login(
   input: { email: string; password: string; address: string; sessionTtlMs: number },
 ): Promise<{ token: string; expiresAt: string; userId: string }> {
   const email = input.email.trim().toLowerCase();
-  throttle.check(email, input.address);
+  await throttle.check(email, input.address);
   const [user] = await db.select().from(users).where(eq(users.email, email)).limit(1);
   let ok = false;
   if (user) ok = await verifyPassword(user.passwordHash, input.password);
   else await burnPasswordCheck(input.password);
   // A disabled account answers exactly like a wrong password: no account-state oracle.
   if (!user || !ok || user.disabled) {
-    throttle.fail(email, input.address);
+    await throttle.fail(email, input.address);
     throw new GatewayError('unauthorized', { detail: 'Wrong e-mail or password.' });
   }
-  throttle.succeed(email);
+  await throttle.succeed(email, input.address);
   const secret = issueSecret('session');
   const expiresAt = new Date(Date.now() + input.sessionTtlMs);
   await db.insert(authTokens).values({

@@ -3,12 +3,13 @@
  * when DATABASE_URL is set), tables truncated between tests, requests through app.inject.
  */
 import { randomBytes } from 'node:crypto';
-import { silentLogger } from '@gatehouse/core';
+import { SecretBox, silentLogger } from '@gatehouse/core';
 import { serviceUrl } from '@gatehouse/core/testing';
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import pg from 'pg';
 import { buildApp } from '../app.js';
+import type { ThrottleOptions } from '../auth/throttle.js';
 import { bootstrap } from '../bootstrap.js';
 import { type Database, openDatabase } from '../db/connect.js';
 import { migrate } from '../db/migrate.js';
@@ -27,6 +28,7 @@ export function backends(): Backend[] {
 export const ADMIN = { email: 'admin@example.test', password: 'correct-horse-battery-staple' };
 // signing_keys survives resets: the key is generated once per database, as in production.
 const TABLES = [
+  'login_throttle',
   'analytics_requests',
   'config_changes',
   'gateway_heartbeats',
@@ -50,6 +52,8 @@ export interface Harness {
   app: FastifyInstance;
   orgId: string;
   adminToken: string;
+  /** The key this harness's control plane seals secrets with (a second replica needs it too). */
+  secretBox: SecretBox;
   reset(): Promise<void>;
   close(): Promise<void>;
   call(
@@ -67,6 +71,7 @@ export interface Harness {
 
 export interface HarnessOptions {
   heartbeatIntervalMs?: number;
+  throttle?: ThrottleOptions;
 }
 
 export async function createHarness(backend: Backend, options: HarnessOptions = {}): Promise<Harness> {
@@ -82,11 +87,14 @@ export async function createHarness(backend: Backend, options: HarnessOptions = 
   await migrate(handle.db);
   const db = handle.db;
   let app: FastifyInstance | undefined;
+  // One key per harness: the signing key, sealed under it, survives resets.
+  const secretBox = new SecretBox(randomBytes(32));
   const h: Harness = {
     db,
     app: undefined as unknown as FastifyInstance,
     orgId: '',
     adminToken: '',
+    secretBox,
     async reset() {
       await db.execute(sql.raw(`TRUNCATE ${TABLES.join(', ')} CASCADE`));
       const boot = await bootstrap(db, { adminEmail: ADMIN.email, adminPassword: ADMIN.password });
@@ -96,7 +104,14 @@ export async function createHarness(backend: Backend, options: HarnessOptions = 
           db,
           orgId: boot.orgId,
           logger: silentLogger(),
-          throttle: { windowMs: 60_000, maxPerAccount: 5, maxPerAddress: 1000 },
+          secretBox,
+          throttle: options.throttle ?? {
+            freeAttempts: 5,
+            freeAttemptsPerAddress: 1000,
+            baseLockMs: 60_000,
+            maxLockMs: 15 * 60_000,
+            resetAfterMs: 60 * 60_000,
+          },
           heartbeatIntervalMs: options.heartbeatIntervalMs,
         });
       }

@@ -22,6 +22,7 @@ export const BasicAuthConfigSchema = Type.Object(
             }),
             passwordHash: Type.String({
               minLength: 1,
+              writeOnly: true,
               description:
                 'Password hash: bcrypt (`$2a$`, `$2b$`, `$2y$`) or argon2 (`$argon2id$...`, also `$argon2i$`/`$argon2d$`). Plaintext passwords are refused.',
             }),

@@ -1,5 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${ cel }` placeholders are template syntax in plain strings, not JS templates.
-import { ByteSize, Duration } from '@gatehouse/config';
+import { ByteSize, Duration, HEADER_MAP_KEYWORD } from '@gatehouse/config';
 import Type, { type Static } from 'typebox';
 
 export const HttpCalloutConfigSchema = Type.Object(
@@ -17,6 +17,7 @@ export const HttpCalloutConfigSchema = Type.Object(
     ),
     headers: Type.Optional(
       Type.Record(Type.String({ minLength: 1 }), Type.String(), {
+        [HEADER_MAP_KEYWORD]: true,
         description:
           'Headers of the call; values are templates. Nothing from the client request is sent unless a template puts it there.',
         default: {},

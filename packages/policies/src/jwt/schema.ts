@@ -29,6 +29,7 @@ export const JwtConfigSchema = Type.Object(
     secret: Type.Optional(
       Type.String({
         minLength: 1,
+        writeOnly: true,
         description:
           'Shared secret for HS256/384/512 (at least 32 bytes once decoded). Prefer `secretEnv` so the file holds no secret.',
       }),

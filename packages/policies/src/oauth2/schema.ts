@@ -18,6 +18,7 @@ export const OAuth2ConfigSchema = Type.Object(
     clientSecret: Type.Optional(
       Type.String({
         minLength: 1,
+        writeOnly: true,
         description:
           'Client secret for the introspection endpoint. Prefer `clientSecretEnv` so the file holds no secret.',
       }),

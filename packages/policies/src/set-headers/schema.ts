@@ -1,4 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${ cel }` placeholders are template syntax in plain strings, not JS templates.
+import { HEADER_MAP_KEYWORD } from '@gatehouse/config';
 import Type, { type Static } from 'typebox';
 
 /** RFC 9110 token: the characters a header field name may use. */
@@ -18,6 +19,7 @@ const HeaderChanges = (side: 'request' | 'response', direction: string) =>
         ),
         set: Type.Optional(
           Type.Record(Type.String(), Type.String(), {
+            [HEADER_MAP_KEYWORD]: true,
             description: `Headers set to one value, replacing any existing value. ${templateNote}`,
             propertyNames: { pattern: HEADER_NAME_PATTERN },
             default: {},
@@ -25,6 +27,7 @@ const HeaderChanges = (side: 'request' | 'response', direction: string) =>
         ),
         add: Type.Optional(
           Type.Record(Type.String(), Type.String(), {
+            [HEADER_MAP_KEYWORD]: true,
             description: `Headers appended after existing values (a header may then have several values). ${templateNote}`,
             propertyNames: { pattern: HEADER_NAME_PATTERN },
             default: {},
