@@ -202,7 +202,8 @@ async function controlPlane(args: string[]): Promise<number> {
     ...(process.env.GATEHOUSE_ADMIN_PASSWORD ? { adminPassword: process.env.GATEHOUSE_ADMIN_PASSWORD } : {}),
     logger,
   });
-  logger.info({ url: running.url }, 'control plane listening');
+  logger.info({ url: running.url, console: `${running.url}/console/` }, 'control plane listening');
+  process.stdout.write(`\nGatehouse console: ${running.url}/console/\n\n`);
   exitOnShutdownSignals(() => running.close(), logger);
   return new Promise(() => {});
 }

@@ -63,6 +63,7 @@ export async function runUp(args: string[]): Promise<number> {
     [
       '',
       'Gatehouse is up (control plane + gateway in hybrid mode)',
+      `  console:        ${cp.url}/console/`,
       `  control plane:  ${cp.url}  (API docs: ${cp.url}/api/v1/docs)`,
       `  admin login:    ${setup.adminEmail}  ${setup.adminPassword ? `password: ${setup.adminPassword}` : '(password: as set at first start, or GATEHOUSE_ADMIN_PASSWORD)'}`,
       `  gateway:        ${gateway.url}  (admin: ${gateway.adminUrl}/metrics, /readyz)`,

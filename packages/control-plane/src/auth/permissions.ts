@@ -35,6 +35,7 @@ export const PERMISSIONS = {
   'users:read': { scope: 'platform' },
   'users:write': { scope: 'platform' },
   'environments:list': { scope: 'authenticated' },
+  'policies:read': { scope: 'authenticated' },
   'environments:write': { scope: 'platform' },
   'environments:read': { scope: 'env', roles: ALL },
   'members:read': { scope: 'env', roles: ['admin'] },
