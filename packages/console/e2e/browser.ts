@@ -3,9 +3,8 @@
  * /usr/bin/chromium; never a downloaded browser), a fresh profile per launch, axe-core injected
  * from node_modules to check each page, screenshots under packages/console/artefacts/.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -35,7 +34,6 @@ export interface BrowserHandle {
 export async function launchBrowser(): Promise<BrowserHandle> {
   const executablePath = chromiumPath();
   if (!executablePath) throw new Error('Chromium not found: apt-get install -y chromium (or set CHROMIUM_PATH)');
-  const profile = mkdtempSync(join(tmpdir(), 'gatehouse-console-'));
   const browser = await chromium.launch({
     executablePath,
     headless: true,
@@ -48,14 +46,13 @@ export async function launchBrowser(): Promise<BrowserHandle> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
-      `--user-data-dir=${profile}`,
+      // No --user-data-dir: Playwright gives every launch a new, empty profile of its own and deletes it.
     ],
   });
   return {
     browser,
     async close() {
       await browser.close();
-      rmSync(profile, { recursive: true, force: true });
     },
   };
 }

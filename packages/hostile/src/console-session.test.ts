@@ -5,9 +5,9 @@
  * cookie must be out of JavaScript's reach. Bearer-token clients must be unaffected.
  */
 import { randomBytes } from 'node:crypto';
+import { type ControlPlane, startControlPlane } from '@gatehouse/control-plane';
 import { silentLogger } from '@gatehouse/core';
 import { serviceUrl } from '@gatehouse/core/testing';
-import { type ControlPlane, startControlPlane } from '@gatehouse/control-plane';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRaw, rawRequest } from './raw.js';
@@ -57,7 +57,8 @@ describe.skipIf(Boolean(database.skipReason))('console session cookie', () => {
     const payload = body === undefined ? '' : JSON.stringify(body);
     const lines = [`${method} ${path} HTTP/1.1`, `Host: 127.0.0.1:${cp.port}`, 'Connection: close'];
     for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
-    if (body !== undefined) lines.push('Content-Type: application/json', `Content-Length: ${Buffer.byteLength(payload)}`);
+    if (body !== undefined)
+      lines.push('Content-Type: application/json', `Content-Length: ${Buffer.byteLength(payload)}`);
     const answer = await rawRequest(cp.port, `${lines.join('\r\n')}\r\n\r\n${payload}`, { timeoutMs: 5_000 });
     const parsed = parseRaw(answer.text);
     return { status: parsed.status, headers: parsed.headers, body: parsed.body };
@@ -106,7 +107,12 @@ describe.skipIf(Boolean(database.skipReason))('console session cookie', () => {
       expect(answer.status).toBe(403);
     }
     for (const method of ['PATCH', 'DELETE']) {
-      const answer = await send(method, `${appsPath}/00000000-0000-4000-8000-000000000000`, { Cookie: first.cookie }, {});
+      const answer = await send(
+        method,
+        `${appsPath}/00000000-0000-4000-8000-000000000000`,
+        { Cookie: first.cookie },
+        {},
+      );
       expect(answer.status).toBe(403);
     }
   });
@@ -147,9 +153,9 @@ describe.skipIf(Boolean(database.skipReason))('console session cookie', () => {
 
   it('logout ends the session server-side: the old cookie no longer works anywhere', async () => {
     const { cookie, csrf } = await signIn();
-    const without = await send('DELETE', '/api/v1/auth/session', { Cookie: cookie });
+    const without = await send('POST', '/api/v1/auth/logout', { Cookie: cookie });
     expect(without.status).toBe(403); // logout is a state change too
-    const out = await send('DELETE', '/api/v1/auth/session', { Cookie: cookie, 'X-CSRF-Token': csrf, Origin: origin() });
+    const out = await send('POST', '/api/v1/auth/logout', { Cookie: cookie, 'X-CSRF-Token': csrf, Origin: origin() });
     expect(out.status).toBe(204);
     expect(out.headers['set-cookie']![0]).toMatch(/^gatehouse_session=; Max-Age=0/);
     expect((await send('GET', '/api/v1/auth/session', { Cookie: cookie })).status).toBe(401);
@@ -176,7 +182,11 @@ describe.skipIf(Boolean(database.skipReason))('console session cookie', () => {
       const answer = await app.inject({
         method: 'POST',
         url: '/api/v1/auth/session',
-        headers: { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'console.example', origin: 'https://console.example' },
+        headers: {
+          'x-forwarded-proto': 'https',
+          'x-forwarded-host': 'console.example',
+          origin: 'https://console.example',
+        },
         payload: ADMIN,
       });
       expect(answer.statusCode).toBe(200);

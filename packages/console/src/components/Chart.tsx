@@ -46,7 +46,8 @@ export function TimeChart({ times, series, label, height = 240, unit = '' }: Pro
             stroke: s.color,
             width: 1.5,
             fill: s.fill ? `${s.color}22` : undefined,
-            points: { show: false },
+            // Points only where lines cannot show (a lone bucket); uPlot decides by density.
+            points: { size: 5 },
           })),
         ],
       },

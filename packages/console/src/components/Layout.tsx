@@ -49,7 +49,7 @@ export function Layout() {
 
   const signOut = async () => {
     try {
-      await api.del('/auth/session');
+      await api.post('/auth/logout');
     } catch (error) {
       toast.error(error);
     }

@@ -1,23 +1,17 @@
 /**
  * Console sign-in: the same accounts and throttled login as POST /auth/login, but the session lives
- * in an HttpOnly cookie (auth/cookie-session.ts), and the console learns what it may offer from
+ * in an HttpOnly cookie (auth/cookie-session.ts; POST /auth/logout ends it), and the console learns what it may offer from
  * GET /auth/session (the server still checks every call against auth/permissions.ts).
  */
 import { and, eq } from 'drizzle-orm';
 import Type from 'typebox';
 import { principalOf } from '../auth/context.js';
-import {
-  assertSameOrigin,
-  clearSessionCookie,
-  csrfTokenFor,
-  SESSION_COOKIE,
-  setSessionCookie,
-} from '../auth/cookie-session.js';
+import { assertSameOrigin, csrfTokenFor, SESSION_COOKIE, setSessionCookie } from '../auth/cookie-session.js';
 import { PASSWORD_MAX_LENGTH } from '../auth/passwords.js';
 import { type Action, isAllowed, PERMISSIONS, ROLES, type Role } from '../auth/permissions.js';
 import { environments, memberships } from '../db/schema.js';
-import { Email, errorResponses, NoContent, StringEnum, Timestamp } from '../http/schemas.js';
-import { login, revokeToken } from '../services/sessions.js';
+import { Email, errorResponses, StringEnum, Timestamp } from '../http/schemas.js';
+import { login } from '../services/sessions.js';
 import { getUser, userView } from '../services/users.js';
 import { type App, type RouteDeps, typed } from './deps.js';
 import { UserView } from './users.js';
@@ -119,23 +113,6 @@ export function sessionRoutes(root: App, deps: RouteDeps): void {
         ),
         environments: envs,
       };
-    },
-  );
-
-  app.delete(
-    '/api/v1/auth/session',
-    {
-      config: { action: 'self' },
-      schema: {
-        tags: ['auth'],
-        summary: 'Sign out: ends the session server-side and clears the cookie',
-        response: { 204: NoContent, ...errorResponses() },
-      },
-    },
-    async (request, reply) => {
-      await revokeToken(deps.db, principalOf(request).tokenId);
-      clearSessionCookie(request, reply);
-      return reply.code(204).send(null);
     },
   );
 }

@@ -170,7 +170,7 @@ export function DefinitionForm({ draft, onChange, error, canWrite, idField }: Pr
               )}
             </Field>
             <div className="row">
-              {upstream.targets.length > 1 && (
+              {canWrite && upstream.targets.length > 1 && (
                 <button
                   type="button"
                   className="btn btn-small btn-danger"
@@ -271,29 +271,36 @@ export function DefinitionForm({ draft, onChange, error, canWrite, idField }: Pr
                     </button>
                   </td>
                   <td>
-                    <button
-                      type="button"
-                      className="btn btn-small btn-danger"
-                      onClick={() =>
-                        set('routes', routes.filter((_, j) => j !== i).length ? routes.filter((_, j) => j !== i) : null)
-                      }
-                    >
-                      Remove
-                    </button>
+                    {canWrite && (
+                      <button
+                        type="button"
+                        className="btn btn-small btn-danger"
+                        onClick={() =>
+                          set(
+                            'routes',
+                            routes.filter((_, j) => j !== i).length ? routes.filter((_, j) => j !== i) : null,
+                          )
+                        }
+                      >
+                        Remove
+                      </button>
+                    )}
                   </td>
                 </tr>
               ))}
             </tbody>
           </table>
         )}
-        <button
-          type="button"
-          className="btn btn-small"
-          style={{ marginTop: 8 }}
-          onClick={() => set('routes', [...routes, { path: '/', methods: METHODS.slice(0, 1) }])}
-        >
-          Add route
-        </button>
+        {canWrite && (
+          <button
+            type="button"
+            className="btn btn-small"
+            style={{ marginTop: 8 }}
+            onClick={() => set('routes', [...routes, { path: '/', methods: METHODS.slice(0, 1) }])}
+          >
+            Add route
+          </button>
+        )}
       </div>
       {routePolicies !== null && routes[routePolicies] && (
         <Modal wide title={`Policies of route ${routes[routePolicies]!.path}`} onClose={() => setRoutePolicies(null)}>
