@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * Browser harness for the console tests: playwright-core driving the system's Chromium (Debian's
  * /usr/bin/chromium; never a downloaded browser), a fresh profile per launch, axe-core injected
@@ -78,7 +79,9 @@ export async function axeViolations(page: Page): Promise<AxeViolation[]> {
     const r = await axe.run(document, { resultTypes: ['violations'] });
     return r.violations as AxeViolation[];
   });
-  return result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  return result
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) }));
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {

@@ -182,13 +182,15 @@ export function DefinitionForm({ draft, onChange, error, canWrite, idField }: Pr
             </div>
           </div>
         ))}
-        <button
-          type="button"
-          className="btn btn-small"
-          onClick={() => setUpstream({ targets: [...upstream.targets, { url: 'http://', weight: 1 }] })}
-        >
-          Add target
-        </button>
+        {canWrite && (
+          <button
+            type="button"
+            className="btn btn-small"
+            onClick={() => setUpstream({ targets: [...upstream.targets, { url: 'http://', weight: 1 }] })}
+          >
+            Add target
+          </button>
+        )}
         <div className="grid grid-4" style={{ marginTop: 12 }}>
           <Field label="Load balancing" errors={at('upstream.loadBalancing')}>
             {(p) => (
