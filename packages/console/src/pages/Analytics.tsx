@@ -1,6 +1,7 @@
 /** Traffic over time by status class, latency percentiles, top APIs / applications / plans. */
 import { useQuery } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
+import { useSearchParams } from 'react-router';
 import { api, enc, type Page } from '../api';
 import { type Series, TimeChart } from '../components/Chart';
 import { Empty, ErrorBanner, Loading, PageHeader } from '../components/ui';
@@ -10,7 +11,10 @@ import { errorRate, ms, RANGES, STATUS_COLORS, useAnalytics } from './analytics-
 
 export default function Analytics() {
   const { env } = useEnv();
-  const [range, setRange] = useState('1h');
+  // The range is in the URL, so a view can be shared or bookmarked (?range=24h).
+  const [params, setParams] = useSearchParams();
+  const range = RANGES[params.get('range') ?? ''] ? params.get('range')! : '1h';
+  const setRange = (next: string) => setParams({ range: next }, { replace: true });
   const [apiId, setApiId] = useState('');
   const [applicationId, setApplicationId] = useState('');
   const [auto, setAuto] = useState(true);
