@@ -7,8 +7,9 @@
  * Runs a control plane on PostgreSQL (DATABASE_URL, fresh schema) or embedded PGlite, and the
  * system Chromium through playwright-core.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -171,8 +172,18 @@ async function main() {
       await context.close();
     }
     const result = {
-      initialJs: { files: js.files, rawKB: +(js.raw / 1024).toFixed(1), gzipKB: +(js.gzip / 1024).toFixed(1), budgetKB: 300 },
-      apiListMs: { inApp: median(apiList), coldLoad: median(apiListCold), runs: { inApp: apiList, cold: apiListCold }, apis: APIS },
+      initialJs: {
+        files: js.files,
+        rawKB: +(js.raw / 1024).toFixed(1),
+        gzipKB: +(js.gzip / 1024).toFixed(1),
+        budgetKB: 300,
+      },
+      apiListMs: {
+        inApp: median(apiList),
+        coldLoad: median(apiListCold),
+        runs: { inApp: apiList, cold: apiListCold },
+        apis: APIS,
+      },
       analyticsMs: {
         inApp: median(analytics),
         coldLoad: median(analyticsCold),
