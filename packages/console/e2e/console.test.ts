@@ -96,6 +96,11 @@ describe.skipIf(Boolean(database.skipReason) || !haveChromium)('admin console in
       await page.getByText('is required').first().waitFor(); // checked before sending
       await page.getByLabel('Limit *').fill('1000');
       await page.getByLabel('Window *').fill('1m');
+      // A `when:` that does not compile is refused before saving, at its field.
+      await page.getByLabel('Condition (when, CEL)').fill('request.method ==');
+      await page.getByRole('button', { name: 'Save policies' }).click();
+      await page.getByText(/invalid CEL expression/).waitFor();
+      await page.getByLabel('Condition (when, CEL)').fill('request.method != "TRACE"');
       await check(page, '03-policy-editor');
       await page.getByRole('button', { name: 'Save policies' }).click();
       await page.getByRole('tab', { name: 'Policies (1)' }).waitFor();

@@ -4,7 +4,7 @@
  * caller (so a save carries If-Match for the object the list belongs to).
  */
 import { useEffect, useId, useState } from 'react';
-import { ApiError } from '../api';
+import { ApiError, api } from '../api';
 import type { PolicyInfo, PolicyRef } from '../types';
 import { usePolicyCatalog } from './policies';
 import { checkAgainstSchema, SchemaForm } from './SchemaForm';
@@ -66,6 +66,22 @@ export function PolicyEditor({ scope, policies, canWrite, errorBase, onSave }: P
       const info = byName.get(p.policy);
       return info ? checkAgainstSchema(info.schema, p.config ?? {}, `[${i}].config`) : [];
     });
+    // `when:` conditions are compiled by the server as the gateway would, before anything is saved.
+    const whens = await Promise.all(
+      draft.map(async (p, i) => {
+        if (!p.when) return null;
+        try {
+          await api.post('/policies/check-expression', { expression: p.when });
+          return null;
+        } catch (e) {
+          return {
+            path: `[${i}].when`,
+            message: e instanceof ApiError ? (e.at('body.expression')[0] ?? e.message) : String(e),
+          };
+        }
+      }),
+    );
+    problems.push(...whens.filter((w): w is { path: string; message: string } => w !== null));
     setLocal(problems);
     if (problems.length) {
       setOpen(Number(/^\[(\d+)\]/.exec(problems[0]!.path)?.[1] ?? 0));
@@ -169,7 +185,7 @@ export function PolicyEditor({ scope, policies, canWrite, errorBase, onSave }: P
                     )}
                     <Field
                       label="Condition (when, CEL)"
-                      hint='The policy is skipped when false, e.g. request.method == "POST". Checked when deployed.'
+                      hint='The policy is skipped when false, e.g. request.method == "POST". Checked before saving.'
                       errors={errorsAt(i)('when')}
                     >
                       {(props) => (

@@ -2,9 +2,10 @@
  * The policy catalog the console builds its forms from: each policy's (and plan security type's)
  * JSON Schema, the same one the gateway validates configs with. Read-only and the same for everyone.
  */
-import { policyRegistry, securityRegistry } from '@gatehouse/policies';
+import { compileExpression, policyRegistry, securityRegistry } from '@gatehouse/policies';
 import Type from 'typebox';
 import { errorResponses } from '../http/schemas.js';
+import { invalid } from '../http/validation.js';
 import { type App, type RouteDeps, typed } from './deps.js';
 
 const PolicyInfo = Type.Object(
@@ -54,6 +55,32 @@ export function policyRoutes(root: App, _deps: RouteDeps): void {
     async (_request, reply) => {
       reply.header('cache-control', 'private, max-age=300');
       return { items };
+    },
+  );
+
+  typed(root).post(
+    '/api/v1/policies/check-expression',
+    {
+      config: { action: 'policies:read' },
+      schema: {
+        tags: ['policies'],
+        summary: 'Check a CEL expression (a policy `when:` or key) before saving it',
+        description:
+          'Parses and plans it as the gateway would; 400 with the problem at `body.expression` when it does not compile.',
+        body: Type.Object(
+          { expression: Type.String({ minLength: 1, maxLength: 4000 }) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ valid: Type.Literal(true) }), ...errorResponses() },
+      },
+    },
+    async (request) => {
+      try {
+        compileExpression(request.body.expression);
+      } catch (error) {
+        throw invalid('body.expression', (error as Error).message);
+      }
+      return { valid: true as const };
     },
   );
 }
