@@ -43,9 +43,17 @@ export function clearSessionCookie(request: FastifyRequest, reply: FastifyReply)
   reply.header('set-cookie', `${SESSION_COOKIE}=; Max-Age=0; ${cookieAttributes(request)}`);
 }
 
-/** The request's own origin, as a browser would write it in `Origin`. */
-function ownOrigin(request: FastifyRequest): string {
-  return `${request.protocol}://${request.host}`;
+/**
+ * Same host as the request: a cross-site page cannot choose the Host its browser sends, only its
+ * own Origin. The scheme is not compared, so a console behind a TLS-terminating proxy without
+ * trustProxy still works.
+ */
+function sameHost(origin: string, request: FastifyRequest): boolean {
+  try {
+    return new URL(origin).host === request.host;
+  } catch {
+    return false;
+  }
 }
 
 /** Refuses requests a browser marks as coming from another site (login CSRF included). */
@@ -55,7 +63,7 @@ export function assertSameOrigin(request: FastifyRequest): void {
     throw new GatewayError('forbidden', { detail: 'Cross-site requests are refused for cookie sessions.' });
   }
   const origin = request.headers.origin;
-  if (origin !== undefined && origin !== ownOrigin(request)) {
+  if (origin !== undefined && !sameHost(origin, request)) {
     throw new GatewayError('forbidden', { detail: `Origin ${origin} may not use this session.` });
   }
 }
