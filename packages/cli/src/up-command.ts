@@ -118,6 +118,7 @@ export async function runUp(args: string[]): Promise<number> {
     progress.done();
 
     const lines: BannerLine[] = [
+      ['console', `${cp.url}/console/`],
       ['control plane', `${cp.url}  (API docs: ${cp.url}/api/v1/docs)`],
       [
         'admin login',

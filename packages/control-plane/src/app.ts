@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { registerAuth } from './auth/plugin.js';
 import { DEFAULT_THROTTLE, LoginThrottle, type ThrottleOptions } from './auth/throttle.js';
 import type { Database } from './db/connect.js';
+import { registerConsole } from './http/console-static.js';
 import { registerErrorHandling } from './http/errors.js';
 import { registerHardening } from './http/hardening.js';
 import { registerJsonBodyParser } from './http/json-body.js';
@@ -24,6 +25,7 @@ import { gatewayApiRoutes } from './routes/gateway-api.js';
 import { gatewayRoutes } from './routes/gateways.js';
 import { planRoutes } from './routes/plans.js';
 import { policyRoutes } from './routes/policies.js';
+import { sessionRoutes } from './routes/session.js';
 import { signingKeyRoutes } from './routes/signing-keys.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 import { systemRoutes } from './routes/system.js';
@@ -48,6 +50,8 @@ export interface BuildAppOptions {
   heartbeatIntervalMs?: number | undefined;
   /** Keep-alive comment interval on gateways' event streams (default 15 s). */
   eventsPingMs?: number | undefined;
+  /** Built console assets served at /console/ (default packages/console/dist). */
+  consoleDir?: string | undefined;
 }
 
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 60_000;
@@ -152,7 +156,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   analyticsRoutes(app, deps);
   auditRoutes(app, deps);
   configRoutes(app, deps);
+  sessionRoutes(app, deps);
   policyRoutes(app, deps);
+  registerConsole(app, options.consoleDir);
   await app.ready();
   return app;
 }

@@ -9,6 +9,9 @@ export interface Principal {
   isAdmin: boolean;
   tokenId: string;
   tokenKind: 'session' | 'pat';
+  /** Authenticated by the console's session cookie (then `sessionToken` derives its CSRF token). */
+  viaCookie?: boolean;
+  sessionToken?: string;
 }
 
 export interface EnvContext {

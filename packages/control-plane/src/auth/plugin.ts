@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Database } from '../db/connect.js';
 import { authTokens, environments, memberships, users } from '../db/schema.js';
 import type { Principal } from './context.js';
+import { assertCsrf, sessionCookieOf } from './cookie-session.js';
 import { authenticateGateway } from './gateway-token.js';
 import { isAllowed, PERMISSIONS, type Role } from './permissions.js';
 import { hashToken, SECRET_PREFIX } from './secrets.js';
@@ -81,12 +82,22 @@ export function registerAuth(app: FastifyInstance, options: AuthPluginOptions): 
   });
 }
 
+/** A bearer token wins; without an Authorization header the console's session cookie is accepted. */
 async function authenticate(db: Database, request: FastifyRequest): Promise<Principal | null> {
   const header = request.headers.authorization;
-  if (!header) return null;
+  if (!header) {
+    const cookie = sessionCookieOf(request);
+    if (!cookie?.startsWith(`${SECRET_PREFIX.session}_`)) return null;
+    const principal = await principalOfToken(db, cookie);
+    if (principal) assertCsrf(request, cookie);
+    return principal && { ...principal, viaCookie: true, sessionToken: cookie };
+  }
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!match) return null;
-  const token = match[1]!;
+  return principalOfToken(db, match[1]!);
+}
+
+async function principalOfToken(db: Database, token: string): Promise<Principal | null> {
   if (!token.startsWith(`${SECRET_PREFIX.session}_`) && !token.startsWith(`${SECRET_PREFIX.pat}_`)) return null;
   const now = new Date();
   const [row] = await db

@@ -1,6 +1,7 @@
 import { DURATION_PATTERN, parseDuration } from '@gatehouse/core';
 import Type from 'typebox';
 import { actorOf, principalOf } from '../auth/context.js';
+import { clearSessionCookie } from '../auth/cookie-session.js';
 import { PASSWORD_MAX_LENGTH } from '../auth/passwords.js';
 import {
   Email,
@@ -78,7 +79,9 @@ export function authRoutes(root: App, deps: RouteDeps): void {
       },
     },
     async (request, reply) => {
-      await revokeToken(deps.db, principalOf(request).tokenId);
+      const principal = principalOf(request);
+      await revokeToken(deps.db, principal.tokenId);
+      if (principal.viaCookie) clearSessionCookie(request, reply);
       return reply.code(204).send(null);
     },
   );

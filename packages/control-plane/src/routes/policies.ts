@@ -3,9 +3,11 @@
  * validate before they write: every policy and plan security type with its version, phases and the
  * JSON Schema of its config. The same catalog checks every write and deployment.
  */
+import { compileExpression } from '@gatehouse/policies';
 import { describeCatalog } from '@gatehouse/policies/catalog';
 import Type from 'typebox';
 import { errorResponses } from '../http/schemas.js';
+import { invalid } from '../http/validation.js';
 import { type App, type RouteDeps, typed } from './deps.js';
 
 const JsonSchema = Type.Record(Type.String(), Type.Unknown(), { description: 'JSON Schema of `config`.' });
@@ -66,5 +68,31 @@ export function policyRoutes(root: App, _deps: RouteDeps): void {
       },
     },
     async () => catalog,
+  );
+
+  typed(root).post(
+    '/api/v1/policies/check-expression',
+    {
+      config: { action: 'policies:read' },
+      schema: {
+        tags: ['policies'],
+        summary: 'Check a CEL expression (a policy `when:` or key) before saving it',
+        description:
+          'Parses and plans it as the gateway would; 400 with the problem at `body.expression` when it does not compile.',
+        body: Type.Object(
+          { expression: Type.String({ minLength: 1, maxLength: 4000 }) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ valid: Type.Literal(true) }), ...errorResponses() },
+      },
+    },
+    async (request) => {
+      try {
+        compileExpression(request.body.expression);
+      } catch (error) {
+        throw invalid('body.expression', (error as Error).message);
+      }
+      return { valid: true as const };
+    },
   );
 }
