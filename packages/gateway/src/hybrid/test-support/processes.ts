@@ -58,7 +58,7 @@ export async function spawnGateway(
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       for (const line of output.split('\n')) {
-        if (!line.includes('gateway listening (hybrid mode)')) continue;
+        if (!line.includes('hybrid gateway started')) continue;
         clearTimeout(timer);
         const parsed = JSON.parse(line) as { url: string; admin: string };
         resolve(parsed);
