@@ -31,7 +31,7 @@ import { type App, type RouteDeps, typed } from './deps.js';
 
 const Lifecycle = StringEnum(LIFECYCLES, {
   description:
-    'draft -> published -> deprecated -> retired. Retired APIs leave the compiled configuration when deployed.',
+    'draft -> published -> deprecated -> retired (forward only; deprecated -> published allowed, other moves 409). Drafts cannot be deployed; deprecated APIs take no new subscriptions; retired APIs leave the compiled configuration when deployed.',
 });
 const Visibility = Type.Union([Type.Literal('public'), Type.Literal('private')], {
   description: 'Public APIs appear in the consumer catalog.',

@@ -11,6 +11,7 @@ import { keyset, type PageRequest } from '../http/pagination.js';
 import { iso } from '../http/schemas.js';
 import { recordChanges } from '../hybrid/changes.js';
 import { recordAudit } from './audit.js';
+import { assertLifecycleTransition } from './lifecycle.js';
 import { inTransaction } from './tx.js';
 import { escapeLike } from './users.js';
 
@@ -183,6 +184,7 @@ export async function updateApi(scope: EnvScope, slug: string, ifMatch: IfMatch,
   return inTransaction(scope.db, async (tx) => {
     const current = await findApi(scope, slug, tx);
     ifMatch(current.pk, current.rowVersion);
+    if (patch.lifecycle) assertLifecycleTransition(current.lifecycle as Lifecycle, patch.lifecycle);
     const merged = columnsOf({ ...fromRow(current), ...stripUndefined(patch) });
     const [row] = await tx
       .update(apis)

@@ -10,8 +10,9 @@ import { iso } from '../http/schemas.js';
 import { assertGatewaysSupport } from '../hybrid/capabilities.js';
 import { recordChanges } from '../hybrid/changes.js';
 import { type Rollout, rolloutsOf } from '../hybrid/rollout.js';
-import { type ApiSnapshot, findApi, snapshotOf } from './apis.js';
+import { type ApiSnapshot, findApi, type Lifecycle, snapshotOf } from './apis.js';
 import { recordAudit } from './audit.js';
+import { assertDeployable } from './lifecycle.js';
 import { inTransaction } from './tx.js';
 
 type DeploymentRow = typeof deployments.$inferSelect;
@@ -68,6 +69,7 @@ export async function deploy(
   try {
     return await inTransaction(scope.db, async (tx) => {
       const api = await findApi(scope, apiSlug, tx);
+      assertDeployable(api.lifecycle as Lifecycle);
       const [top] = await tx
         .select({ revision: max(deployments.revision) })
         .from(deployments)
