@@ -123,6 +123,42 @@ for (const backend of backends()) {
         expect(await servedApis()).toEqual([]);
         expect((await subscribe()).statusCode).toBe(400);
       });
+
+      it('rollback restores the editable definition, so the next deploy keeps it (audited)', async () => {
+        await createApi({ lifecycle: 'published' });
+        expect((await deploy()).statusCode).toBe(201);
+        expect((await h.call('PATCH', `${ENV}/apis/orders`, { body: { basePath: '/orders/v2' } })).statusCode).toBe(
+          200,
+        );
+        const plan = await h.call('PATCH', `${ENV}/apis/orders/plans/gold`, { body: { name: 'Gold v2' } });
+        expect(plan.statusCode, plan.body).toBe(200);
+        expect((await deploy()).json().revision).toBe(2);
+        const rollback = await h.call('POST', `${ENV}/apis/orders/deployments`, { body: { revision: 1 } });
+        expect(rollback.json()).toMatchObject({ revision: 3, rollbackOf: 1 });
+        expect((await h.call('GET', `${ENV}/apis/orders`)).json().basePath).toBe('/orders');
+        expect((await h.call('GET', `${ENV}/apis/orders/plans/gold`)).json().name).toBe('gold');
+        // No edit since the rollback: deploying again ships revision 1's definition, not v2.
+        expect((await deploy()).json().revision).toBe(4);
+        const served = (await h.call('GET', `${ENV}/config`)).json().apis[0];
+        expect(served).toMatchObject({ basePath: '/orders', revision: 4, plans: [{ id: 'gold', name: 'gold' }] });
+        const audit = (await h.call('GET', `${ENV}/audit?action=api.restore`)).json().items;
+        expect(audit).toHaveLength(1);
+        expect(audit[0]).toMatchObject({
+          entityId: 'orders',
+          diff: { basePath: { from: '/orders/v2', to: '/orders' }, rollbackOf: { to: 1 } },
+        });
+      });
+
+      it('rollback keeps the current lifecycle: a retired API stays off gateways', async () => {
+        await createApi({ lifecycle: 'published' });
+        expect((await deploy()).statusCode).toBe(201);
+        expect((await lifecycle('retired')).statusCode).toBe(200);
+        expect((await deploy()).statusCode).toBe(201);
+        const rollback = await h.call('POST', `${ENV}/apis/orders/deployments`, { body: { revision: 1 } });
+        expect(rollback.statusCode, rollback.body).toBe(201);
+        expect(await servedApis()).toEqual([]);
+        expect((await h.call('GET', `${ENV}/apis/orders`)).json().lifecycle).toBe('retired');
+      });
     },
   );
 }

@@ -13,6 +13,7 @@ import { type Rollout, rolloutsOf } from '../hybrid/rollout.js';
 import { type ApiSnapshot, findApi, type Lifecycle, snapshotOf } from './apis.js';
 import { recordAudit } from './audit.js';
 import { assertDeployable } from './lifecycle.js';
+import { restoreDefinition, rollbackSnapshot } from './rollback.js';
 import { inTransaction } from './tx.js';
 
 type DeploymentRow = typeof deployments.$inferSelect;
@@ -84,7 +85,7 @@ export async function deploy(
           .limit(1);
         if (!old)
           throw new GatewayError('not_found', { detail: `API "${apiSlug}" has no revision ${input.revision}.` });
-        snapshot = old.snapshot as unknown as ApiSnapshot;
+        snapshot = rollbackSnapshot(old.snapshot as unknown as ApiSnapshot, api);
       } else {
         snapshot = await snapshotOf(tx, api);
         if (
@@ -127,6 +128,8 @@ export async function deploy(
           rollbackOf: input.revision ?? null,
         })
         .returning();
+      if (input.revision !== undefined)
+        await restoreDefinition(tx, scope, api, snapshot, { rollbackOf: input.revision, revision: next });
       await recordChanges(tx, scope.env.id, [
         {
           kind: 'definition',
