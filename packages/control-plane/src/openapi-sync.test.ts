@@ -8,8 +8,9 @@ const v1 = {
   servers: [{ url: 'https://pets.example.com/v1' }],
   paths: { '/pets': { get: {}, post: {} }, '/pets/{petId}': { get: {}, delete: {} } },
 };
+// No server: a re-import keeps the API's upstream.
 const v2 = {
-  ...v1,
+  openapi: '3.0.3',
   info: { title: 'Pet Store', version: '2.0.0' },
   paths: { '/pets': { get: {} }, '/owners': { get: {} } },
 };
@@ -50,6 +51,7 @@ for (const backend of backends()) {
           id: 'pet-store',
           version: '2.0.0',
           basePath: '/pets-api',
+          upstream: { targets: [{ url: 'https://pets.example.com/v1' }] },
           routes: [
             { id: 'list-pets', path: '/pets', methods: ['GET'] },
             { path: '/owners', methods: ['GET'] },

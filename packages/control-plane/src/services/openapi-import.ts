@@ -24,6 +24,8 @@ export interface ImportOverrides {
   id?: string | undefined;
   basePath?: string | undefined;
   upstreamUrl?: string | undefined;
+  /** Used when the document names no absolute server and `upstreamUrl` is absent (a re-import). */
+  fallbackUpstreamUrl?: string | undefined;
 }
 
 export function apiFromOpenApi(doc: Record<string, unknown>, overrides: ImportOverrides): ApiInput {
@@ -49,7 +51,7 @@ export function apiFromOpenApi(doc: Record<string, unknown>, overrides: ImportOv
     const scheme = ((doc.schemes as string[] | undefined) ?? ['https']).includes('https') ? 'https' : 'http';
     server = new URL(`${scheme}://${doc.host}${typeof doc.basePath === 'string' ? doc.basePath : ''}`);
   }
-  const upstreamUrl = overrides.upstreamUrl ?? server?.toString().replace(/\/$/, '');
+  const upstreamUrl = overrides.upstreamUrl ?? server?.toString().replace(/\/$/, '') ?? overrides.fallbackUpstreamUrl;
   if (!upstreamUrl) throw invalid('body.upstreamUrl', 'is required: the document names no absolute server URL');
 
   const routes = routesFromOpenApi(doc, 'body.document');

@@ -15,6 +15,7 @@ import {
   plansFromSecuritySchemes,
   type RouteChanges,
   routesFromOpenApi,
+  slugify,
 } from './openapi-import.js';
 import { createPlan } from './plans.js';
 import { inTransaction } from './tx.js';
@@ -32,14 +33,20 @@ export async function importOpenApi(
   doc: Record<string, unknown>,
   overrides: ImportOverrides,
 ): Promise<ImportResult> {
-  const input = apiFromOpenApi(doc, overrides);
   return inTransaction(scope.db, async (tx) => {
     const txScope = { ...scope, db: tx };
-    const [existing] = await tx
-      .select()
-      .from(apis)
-      .where(and(eq(apis.envId, scope.env.id), eq(apis.slug, input.id)))
-      .limit(1);
+    const title = (doc.info as { title?: unknown } | undefined)?.title;
+    const id = overrides.id ?? (typeof title === 'string' ? slugify(title) : undefined);
+    const [existing] = id
+      ? await tx
+          .select()
+          .from(apis)
+          .where(and(eq(apis.envId, scope.env.id), eq(apis.slug, id)))
+          .limit(1)
+      : [];
+    // A newer document without a server keeps the API's upstream.
+    const currentUrl = (existing?.upstream as { targets?: { url?: string }[] } | undefined)?.targets?.[0]?.url;
+    const input = apiFromOpenApi(doc, { ...overrides, fallbackUpstreamUrl: currentUrl });
     let row: ApiRow;
     let routeChanges: RouteChanges;
     if (!existing) {
