@@ -210,7 +210,7 @@ export function apiRoutes(root: App, deps: RouteDeps): void {
           },
           { additionalProperties: false },
         ),
-        response: { 200: ImportView, 201: ImportView, ...errorResponses() },
+        response: { 200: ImportView, 201: ImportView, ...errorResponses(409) },
       },
     },
     async (request, reply) => {
@@ -270,7 +270,7 @@ export function apiRoutes(root: App, deps: RouteDeps): void {
           { additionalProperties: false },
         ),
         body: PatchApi,
-        response: { 200: ApiView, ...errorResponses(412) },
+        response: { 200: ApiView, ...errorResponses(409, 412) },
       },
     },
     async (request, reply) => {
@@ -296,7 +296,7 @@ export function apiRoutes(root: App, deps: RouteDeps): void {
         summary: 'Replace an API definition (omitted optional fields are cleared)',
         params: ApiParams,
         body: Type.Object(apiFields, { additionalProperties: false }),
-        response: { 200: ApiView, ...errorResponses(412) },
+        response: { 200: ApiView, ...errorResponses(409, 412) },
       },
     },
     async (request, reply) => {
