@@ -114,14 +114,23 @@ for (const backend of backends()) {
         expect((await subscribe()).statusCode).toBe(201);
       });
 
-      it('retired: removed from gateways at the next deploy, no new subscriptions', async () => {
+      it('retired: removed from gateways at the next deploy, which closes its subscriptions', async () => {
         await createApi({ lifecycle: 'published', visibility: 'public' });
         expect((await deploy()).statusCode).toBe(201);
+        const existing = await subscribe();
+        expect(existing.statusCode, existing.body).toBe(201);
         expect((await lifecycle('retired')).statusCode).toBe(200);
         expect(await servedApis()).toEqual(['orders']);
+        expect((await h.call('GET', `${ENV}/subscriptions/${existing.json().id}`)).json().status).toBe('accepted');
         expect((await deploy()).statusCode).toBe(201);
         expect(await servedApis()).toEqual([]);
         expect((await subscribe()).statusCode).toBe(400);
+        // That deploy closed its subscriptions, so the API can be deleted.
+        expect((await h.call('GET', `${ENV}/subscriptions/${existing.json().id}`)).json()).toMatchObject({
+          status: 'closed',
+          reason: 'The API was retired.',
+        });
+        expect((await h.call('DELETE', `${ENV}/apis/orders`)).statusCode).toBe(204);
       });
 
       it('rollback restores the editable definition, so the next deploy keeps it (audited)', async () => {

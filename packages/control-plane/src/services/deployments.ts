@@ -12,7 +12,7 @@ import { recordChanges } from '../hybrid/changes.js';
 import { type Rollout, rolloutsOf } from '../hybrid/rollout.js';
 import { type ApiSnapshot, findApi, type Lifecycle, snapshotOf } from './apis.js';
 import { recordAudit } from './audit.js';
-import { assertDeployable } from './lifecycle.js';
+import { assertDeployable, closeSubscriptionsOfRetired } from './lifecycle.js';
 import { restoreDefinition, rollbackSnapshot } from './rollback.js';
 import { inTransaction } from './tx.js';
 
@@ -130,6 +130,7 @@ export async function deploy(
         .returning();
       if (input.revision !== undefined)
         await restoreDefinition(tx, scope, api, snapshot, { rollbackOf: input.revision, revision: next });
+      if (snapshot.lifecycle === 'retired') await closeSubscriptionsOfRetired(tx, scope, api);
       await recordChanges(tx, scope.env.id, [
         {
           kind: 'definition',

@@ -4,8 +4,13 @@
  * routes, the deploy and the subscription services agree.
  */
 import { GatewayError } from '@gatehouse/core';
+import { and, eq, inArray } from 'drizzle-orm';
+import type { EnvScope } from '../auth/context.js';
+import type { Database } from '../db/connect.js';
+import { subscriptions } from '../db/schema.js';
 import { invalid } from '../http/validation.js';
-import type { Lifecycle } from './apis.js';
+import type { ApiRow, Lifecycle } from './apis.js';
+import { transition } from './subscriptions.js';
 
 /** Allowed moves: forward only (steps may be skipped), plus deprecated -> published (un-deprecate). */
 const NEXT: Record<Lifecycle, readonly Lifecycle[]> = {
@@ -42,4 +47,17 @@ export function assertSubscribable(lifecycle: Lifecycle): void {
     retired: 'is retired',
   };
   throw invalid('body.apiId', why[lifecycle]);
+}
+
+/**
+ * The deploy that takes a retired API off gateways also closes its open subscriptions (each audited,
+ * its keys dropped from gateways): a retired API has no subscribers, and can then be deleted.
+ */
+export async function closeSubscriptionsOfRetired(tx: Database, scope: EnvScope, api: ApiRow): Promise<number> {
+  const open = await tx
+    .select({ id: subscriptions.id })
+    .from(subscriptions)
+    .where(and(eq(subscriptions.apiPk, api.pk), inArray(subscriptions.status, ['pending', 'accepted'])));
+  for (const { id } of open) await transition({ ...scope, db: tx }, id, 'close', 'The API was retired.');
+  return open.length;
 }
