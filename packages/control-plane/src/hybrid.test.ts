@@ -187,6 +187,7 @@ for (const backend of backends()) {
               basePath: `/${id}`,
               upstream: { targets: [{ url: 'http://127.0.0.1:9' }] },
               shardingTags: tags,
+              lifecycle: 'published',
             },
           });
           await h.call('POST', `${env}/apis/${id}/plans`, { body: { id: 'open', security: { type: 'keyless' } } });

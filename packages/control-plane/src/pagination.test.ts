@@ -25,6 +25,7 @@ for (const backend of backends()) {
           name: 'Orders',
           basePath: '/orders',
           upstream: { targets: [{ url: 'http://127.0.0.1:9101' }] },
+          lifecycle: 'published',
         });
         for (const id of ['a', 'b', 'c'])
           await ok('POST', `${ENV}/apis/orders/plans`, { id, security: { type: 'api-key' } });

@@ -28,12 +28,12 @@ import {
   listApis,
   updateApi,
 } from '../services/apis.js';
-import { apiFromOpenApi } from '../services/openapi-import.js';
+import { derivedRoutes, importOpenApi } from '../services/openapi-sync.js';
 import { type App, type RouteDeps, typed } from './deps.js';
 
 const Lifecycle = StringEnum(LIFECYCLES, {
   description:
-    'draft -> published -> deprecated -> retired. Retired APIs leave the compiled configuration when deployed.',
+    'draft -> published -> deprecated -> retired (forward only; deprecated -> published allowed, other moves 409). Drafts cannot be deployed; deprecated APIs take no new subscriptions; retired APIs leave the compiled configuration when deployed.',
 });
 const Visibility = Type.Union([Type.Literal('public'), Type.Literal('private')], {
   description: 'Public APIs appear in the consumer catalog.',
@@ -112,6 +112,34 @@ const ApiView = Type.Object(
   { additionalProperties: false },
 );
 
+const RouteChangesView = Type.Object(
+  {
+    added: Type.Array(Type.String(), { description: 'Paths of new routes.' }),
+    removed: Type.Array(Type.String(), { description: 'Paths of routes no longer in the document.' }),
+    changed: Type.Array(
+      Type.Object(
+        { path: Type.String(), methodsAdded: Type.Array(Type.String()), methodsRemoved: Type.Array(Type.String()) },
+        { additionalProperties: false },
+      ),
+      { description: 'Routes whose methods changed.' },
+    ),
+  },
+  { additionalProperties: false },
+);
+const ImportView = Type.Object(
+  {
+    ...ApiView.properties,
+    changes: Type.Object(
+      {
+        routes: RouteChangesView,
+        plansAdded: Type.Array(Type.String(), { description: 'Plans made from new security schemes.' }),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const ApiParams = Type.Object(
   { env: EnvParams.properties.env, apiId: Slug('API id.') },
   { additionalProperties: false },
@@ -172,9 +200,9 @@ export function apiRoutes(root: App, deps: RouteDeps): void {
       config: { action: 'apis:write' },
       schema: {
         tags: ['apis'],
-        summary: 'Create an API from an OpenAPI 3.x or Swagger 2 document',
+        summary: 'Create an API from an OpenAPI 3.x or Swagger 2 document, or update it from a newer version',
         description:
-          'Routes come from the operations; name, version and description from `info`; the upstream from the first server unless `upstreamUrl` is given. `document` is an object, or YAML/JSON text.',
+          'Routes come from the operations; name, version and description from `info`; the upstream from the first server (variables take their defaults) unless `upstreamUrl` is given. `document` is an object, or YAML/JSON text. Security schemes become plans: `apiKey` a published `api-key` plan reading its header or query parameter; http bearer a `jwt` plan and oauth2 / openIdConnect an `oauth2` plan, both in `staging` to complete. When the API exists (same `id`), it is updated instead (200): name, version, description, document and routes follow the document (routes kept keep their policies); basePath and upstream change only when given; `changes` lists the routes added, removed and changed and the plans added.',
         params: EnvParams,
         body: Type.Object(
           {
@@ -187,7 +215,7 @@ export function apiRoutes(root: App, deps: RouteDeps): void {
           },
           { additionalProperties: false },
         ),
-        response: { 201: ApiView, ...errorResponses(409) },
+        response: { 200: ImportView, 201: ImportView, ...errorResponses(409) },
       },
     },
     async (request, reply) => {
@@ -198,10 +226,13 @@ export function apiRoutes(root: App, deps: RouteDeps): void {
           throw invalid('body.document', 'is not valid YAML or JSON');
         document = parsed.value as Record<string, unknown>;
       }
-      const input = apiFromOpenApi(document, request.body);
-      const row = await createApi(envScope(request, deps.db), input, 'api.import');
+      const scope = envScope(request, deps.db);
+      const { row, created, changes } = await importOpenApi(scope, document, request.body);
+      const revisions = await deployedRevisions(deps.db, [row.pk]);
       setEtag(reply, row.pk, row.rowVersion);
-      return reply.code(201).send(apiView(row, null, { withOpenapi: true }));
+      return reply
+        .code(created ? 201 : 200)
+        .send({ ...apiView(row, revisions.get(row.pk) ?? null, { withOpenapi: true }), changes });
     },
   );
 
@@ -233,19 +264,31 @@ export function apiRoutes(root: App, deps: RouteDeps): void {
       schema: {
         tags: ['apis'],
         summary: 'Change an API (gateways see it after the next deployment)',
+        description:
+          'With `deriveRoutes=true`, the routes are derived again from the OpenAPI document sent (or the stored one): routes kept keep their policies.',
         params: ApiParams,
+        querystring: Type.Object(
+          {
+            deriveRoutes: Type.Optional(
+              Type.Boolean({ description: "Re-derive the routes from the API's OpenAPI document." }),
+            ),
+          },
+          { additionalProperties: false },
+        ),
         body: PatchApi,
-        response: { 200: ApiView, ...errorResponses(412) },
+        response: { 200: ApiView, ...errorResponses(409, 412) },
       },
     },
     async (request, reply) => {
       assertValidRequest(request, apiBodyProblems(request.body));
-      const { row, deployedRevision } = await updateApi(
-        envScope(request, deps.db),
-        request.params.apiId,
-        ifMatchOf(request),
-        request.body,
-      );
+      const scope = envScope(request, deps.db);
+      const patch: Parameters<typeof updateApi>[3] = { ...request.body };
+      if (request.query.deriveRoutes) {
+        if (patch.routes !== undefined) throw invalid('body.routes', 'must be left out with deriveRoutes=true');
+        const current = await findApi(scope, request.params.apiId);
+        patch.routes = derivedRoutes(current, patch.openapi).routes;
+      }
+      const { row, deployedRevision } = await updateApi(scope, request.params.apiId, ifMatchOf(request), patch);
       setEtag(reply, row.pk, row.rowVersion);
       return apiView(row, deployedRevision, { withOpenapi: true });
     },
@@ -261,7 +304,7 @@ export function apiRoutes(root: App, deps: RouteDeps): void {
         summary: 'Replace an API definition (omitted optional fields are cleared)',
         params: ApiParams,
         body: Type.Object(apiFields, { additionalProperties: false }),
-        response: { 200: ApiView, ...errorResponses(412) },
+        response: { 200: ApiView, ...errorResponses(409, 412) },
       },
     },
     async (request, reply) => {

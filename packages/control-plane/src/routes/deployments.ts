@@ -55,7 +55,13 @@ export function deploymentRoutes(root: App, deps: RouteDeps): void {
         params: ApiParams,
         body: Type.Object(
           {
-            revision: Type.Optional(Type.Integer({ minimum: 1, description: 'Redeploy this earlier revision.' })),
+            revision: Type.Optional(
+              Type.Integer({
+                minimum: 1,
+                description:
+                  "Redeploy this earlier revision (keeping the API's current lifecycle and visibility) and restore the editable definition to it.",
+              }),
+            ),
             message: Type.Optional(Type.String({ maxLength: 500, description: 'Why (shown in the history).' })),
           },
           { additionalProperties: false },

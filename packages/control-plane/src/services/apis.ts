@@ -13,6 +13,7 @@ import { recordChanges } from '../hybrid/changes.js';
 import { maskSecrets } from '../secrets/fields.js';
 import { sealSecrets } from '../secrets/keyring.js';
 import { recordAudit } from './audit.js';
+import { assertLifecycleTransition } from './lifecycle.js';
 import { inTransaction } from './tx.js';
 import { escapeLike } from './users.js';
 
@@ -220,6 +221,7 @@ export async function updateApi(scope: EnvScope, slug: string, ifMatch: IfMatch,
   return inTransaction(scope.db, async (tx) => {
     const current = await findApi(scope, slug, tx);
     ifMatch(current.pk, current.rowVersion);
+    if (patch.lifecycle) assertLifecycleTransition(current.lifecycle as Lifecycle, patch.lifecycle);
     const merged = columnsOf({ ...fromRow(current), ...sealSecrets(stripUndefined(patch), fromRow(current)) });
     const [row] = await tx
       .update(apis)

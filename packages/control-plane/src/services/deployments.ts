@@ -11,8 +11,10 @@ import { assertGatewaysSupport } from '../hybrid/capabilities.js';
 import { recordChanges } from '../hybrid/changes.js';
 import { type Rollout, rolloutsOf } from '../hybrid/rollout.js';
 import { maskSecrets } from '../secrets/fields.js';
-import { type ApiSnapshot, findApi, snapshotOf } from './apis.js';
+import { type ApiSnapshot, findApi, type Lifecycle, snapshotOf } from './apis.js';
 import { recordAudit } from './audit.js';
+import { assertDeployable, closeSubscriptionsOfRetired } from './lifecycle.js';
+import { restoreDefinition, rollbackSnapshot } from './rollback.js';
 import { inTransaction } from './tx.js';
 
 type DeploymentRow = typeof deployments.$inferSelect;
@@ -69,6 +71,7 @@ export async function deploy(
   try {
     return await inTransaction(scope.db, async (tx) => {
       const api = await findApi(scope, apiSlug, tx);
+      assertDeployable(api.lifecycle as Lifecycle);
       const [top] = await tx
         .select({ revision: max(deployments.revision) })
         .from(deployments)
@@ -83,7 +86,7 @@ export async function deploy(
           .limit(1);
         if (!old)
           throw new GatewayError('not_found', { detail: `API "${apiSlug}" has no revision ${input.revision}.` });
-        snapshot = old.snapshot as unknown as ApiSnapshot;
+        snapshot = rollbackSnapshot(old.snapshot as unknown as ApiSnapshot, api);
       } else {
         snapshot = await snapshotOf(tx, api);
         if (
@@ -126,6 +129,9 @@ export async function deploy(
           rollbackOf: input.revision ?? null,
         })
         .returning();
+      if (input.revision !== undefined)
+        await restoreDefinition(tx, scope, api, snapshot, { rollbackOf: input.revision, revision: next });
+      if (snapshot.lifecycle === 'retired') await closeSubscriptionsOfRetired(tx, scope, api);
       await recordChanges(tx, scope.env.id, [
         {
           kind: 'definition',

@@ -9,9 +9,10 @@ import { keyset, type PageRequest } from '../http/pagination.js';
 import { iso } from '../http/schemas.js';
 import { invalid } from '../http/validation.js';
 import { recordCredentialChange } from '../hybrid/changes.js';
-import { findApi } from './apis.js';
+import { findApi, type Lifecycle } from './apis.js';
 import { findApplication } from './applications.js';
 import { recordAudit } from './audit.js';
+import { assertSubscribable } from './lifecycle.js';
 import { findPlan } from './plans.js';
 import { inTransaction } from './tx.js';
 
@@ -115,7 +116,7 @@ export async function subscribe(scope: EnvScope, applicationId: string, input: {
       const api = await findApi(scope, input.apiId, tx).catch(() => {
         throw invalid('body.apiId', `no API "${input.apiId}" in this environment`);
       });
-      if (api.lifecycle === 'retired') throw invalid('body.apiId', 'is retired');
+      assertSubscribable(api.lifecycle as Lifecycle);
       const plan = await findPlan(scope, api, input.planId, tx).catch(() => {
         throw invalid('body.planId', `API "${api.slug}" has no plan "${input.planId}"`);
       });
