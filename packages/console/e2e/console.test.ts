@@ -84,6 +84,8 @@ describe.skipIf(Boolean(database.skipReason) || !haveChromium)('admin console in
       await page.getByLabel('Name *').fill('Orders');
       await page.getByLabel('Base path *').fill('/orders');
       await page.getByLabel('Target 1 URL *').fill(stack.upstream.url);
+      // Only published APIs deploy (a draft is the publisher's work in progress).
+      await page.getByLabel('Lifecycle').selectOption('published');
       await check(page, '02-api-create');
       await page.getByRole('button', { name: 'Create API' }).click();
       await page.waitForURL(/\/apis\/orders/);

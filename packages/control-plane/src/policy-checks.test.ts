@@ -13,6 +13,7 @@ const API = {
   name: 'Orders',
   basePath: '/orders',
   upstream: { targets: [{ url: 'http://127.0.0.1:9101' }] },
+  lifecycle: 'published',
 };
 const RATE_LIMIT_OK = { policy: 'rate-limit', config: { limit: 10, window: '1m' } };
 
