@@ -39,6 +39,8 @@ export async function startStack(databaseUrl: string): Promise<Stack> {
     databaseSchema: schema,
     adminEmail: ADMIN.email,
     adminPassword: ADMIN.password,
+    // PostgreSQL needs the key that encrypts secrets at rest (a fresh one per run).
+    secretKey: { key: randomBytes(32).toString('base64') },
     logger: silentLogger(),
     heartbeatIntervalMs: 1_000,
     analyticsRetentionMs: 0,

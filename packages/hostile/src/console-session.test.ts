@@ -6,11 +6,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type ControlPlane, startControlPlane } from '@gatehouse/control-plane';
-import { silentLogger } from '@gatehouse/core';
+import { loadSecretBox, silentLogger } from '@gatehouse/core';
 import { serviceUrl } from '@gatehouse/core/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRaw, rawRequest } from './raw.js';
+
+// One key for the control plane and the second app built on its database (secrets at rest are sealed with it).
+const SECRET_KEY = randomBytes(32).toString('base64');
 
 const database = serviceUrl('DATABASE_URL');
 const ADMIN = { email: 'console-admin@example.test', password: 'console-session-password-1' };
@@ -37,6 +40,8 @@ describe.skipIf(Boolean(database.skipReason))('console session cookie', () => {
       databaseSchema: schema,
       adminEmail: ADMIN.email,
       adminPassword: ADMIN.password,
+      // PostgreSQL needs the key that encrypts secrets at rest (a fresh one per run).
+      secretKey: { key: SECRET_KEY },
       logger: silentLogger(),
       analyticsRetentionMs: 0,
     });
@@ -177,7 +182,13 @@ describe.skipIf(Boolean(database.skipReason))('console session cookie', () => {
 
   it('marks the cookie Secure when the console is served over TLS', async () => {
     const { buildApp } = await import('@gatehouse/control-plane');
-    const app = await buildApp({ db: cp.db, orgId: await orgIdOf(schema), trustProxy: true, logger: silentLogger() });
+    const app = await buildApp({
+      db: cp.db,
+      orgId: await orgIdOf(schema),
+      trustProxy: true,
+      logger: silentLogger(),
+      secretBox: (await loadSecretBox({ key: SECRET_KEY }))!,
+    });
     try {
       const answer = await app.inject({
         method: 'POST',

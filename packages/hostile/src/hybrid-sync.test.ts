@@ -5,7 +5,7 @@
  * replay old genuine messages, hand over another gateway's or environment's, strip signatures from
  * `unchanged` answers, and keep using a signing key after it was rotated out. All are refused.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -129,6 +129,8 @@ describe('hybrid sync: signed, bound, monotonic', () => {
       ...(database.url ? { databaseUrl: database.url, databaseSchema: schema } : { dataDir: path.join(dir, 'cp') }),
       adminEmail: ADMIN.email,
       adminPassword: ADMIN.password,
+      // PostgreSQL needs the key that encrypts secrets at rest (a fresh one per run).
+      secretKey: { key: randomBytes(32).toString('base64') },
       logger: silentLogger(),
     });
     const login = await cp.app.inject({ method: 'POST', url: '/api/v1/auth/login', payload: ADMIN });
