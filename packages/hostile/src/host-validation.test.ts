@@ -72,13 +72,18 @@ describe('HTTP/2 :authority', () => {
     }).finally(() => session.close());
   }
 
-  it('refuses an invalid :authority with 400', async () => {
+  it('refuses an invalid :authority (400, or a stream reset by nghttp2 itself) before any upstream sees it', async () => {
     const before = upstream.requests.length;
-    expect(await h2Status({ ':authority': 'user@a.test' })).toBe(400);
-    expect(await h2Status({ ':authority': 'a.test:99999' })).toBe(400);
-    expect(await h2Status({ ':authority': 'a.test,evil.test' })).toBe(400);
-    // nghttp2 itself resets streams whose :authority holds a `/`: refused either way.
-    await expect(h2Status({ ':authority': 'a.test/evil' })).rejects.toThrow(/PROTOCOL_ERROR/);
+    // Newer nghttp2 (Node 24) resets some of these streams with PROTOCOL_ERROR before the gateway sees
+    // them; older ones hand them over and the gateway answers 400. Either way: refused, never proxied.
+    const refused = (authority: string) =>
+      h2Status({ ':authority': authority }).then(
+        (status) => status === 400,
+        (error: Error) => /PROTOCOL_ERROR/.test(error.message),
+      );
+    for (const authority of ['user@a.test', 'a.test:99999', 'a.test,evil.test', 'a.test/evil']) {
+      expect(await refused(authority), authority).toBe(true);
+    }
     expect(upstream.requests.length).toBe(before);
   });
 
