@@ -6,7 +6,7 @@
  * token opens no user route.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type Action, isAllowed, PERMISSIONS, type Role } from './auth/permissions.js';
 import { createHarness, describeOnBackends, type Harness } from './test-support/harness.js';
 

@@ -1,7 +1,7 @@
 /** The management API end to end, on PGlite and (when DATABASE_URL is set) PostgreSQL. */
 import { validateDocument } from '@gatehouse/config';
 import { hashApiKey } from '@gatehouse/core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { createHarness, describeOnBackends, type Harness } from './test-support/harness.js';
 
 const ENV = '/api/v1/environments/default';

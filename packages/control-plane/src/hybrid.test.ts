@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { keyRing, type SyncMessage, trustedKey, verifyMessage } from '@gatehouse/config';
 import { hashApiKey } from '@gatehouse/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { measureDeltaBytes } from './bench/delta-bytes.js';
 import { createDemoSetup } from './demo.js';
 import { createHarness, describeOnBackends, type Harness } from './test-support/harness.js';

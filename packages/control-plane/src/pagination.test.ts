@@ -2,7 +2,7 @@
  * Every list pages with the shared keyset helper: complete, no duplicates, stable when rows are
  * inserted between pages, and 400 on a cursor it did not issue. On PGlite and PostgreSQL.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createHarness, describeOnBackends, type Harness } from './test-support/harness.js';
 
 const ENV = '/api/v1/environments/default';

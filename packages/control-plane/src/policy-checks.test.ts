@@ -3,7 +3,7 @@
  * field paths), and a deployment is checked as gateways check it (409), with the policy catalog.
  */
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { plans } from './db/schema.js';
 import { createHarness, describeOnBackends, type Harness } from './test-support/harness.js';
 

@@ -7,7 +7,7 @@
 import { silentLogger } from '@gatehouse/core';
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildApp } from '../../control-plane/src/app.js';
 import {
   ADMIN,

@@ -6,7 +6,7 @@
 
 import { sql } from 'drizzle-orm';
 import { getTableConfig, type PgTable } from 'drizzle-orm/pg-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createHarness, describeOnBackends, type Harness } from '../test-support/harness.js';
 import { rowsOf } from './connect.js';
 import { schema } from './schema.js';
