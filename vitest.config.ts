@@ -1,9 +1,19 @@
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 const src = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import.meta.url));
 const packages = ['core', 'config', 'policies', 'gateway', 'control-plane', 'cli'];
 const withTesting = ['core', 'policies', 'gateway'];
+
+// Whole-system tests: a real control plane with spawned gateways, `gatehouse up`, the CLI as a
+// process, the console in a browser and the hostile-input suite. Slow, so kept apart from `unit`.
+const SYSTEM = [
+  'packages/gateway/src/hybrid/control-plane.test.ts',
+  'packages/gateway/src/hybrid/up.test.ts',
+  'packages/cli/src/*.test.ts',
+  'packages/console/e2e/**/*.test.ts',
+  'packages/hostile/src/**/*.test.ts',
+];
 
 // Tests import workspace packages from source, so `vitest` needs no build for unit tests;
 // integration tests that spawn the CLI use the built dist (npm test builds first).
@@ -22,7 +32,18 @@ export default defineConfig({
     ],
   },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'packages/console/e2e/**/*.test.ts'],
+    // `npm test` runs both projects; `npm run test:unit` only the first (no spawned processes).
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['packages/*/src/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, ...SYSTEM],
+        },
+      },
+      { extends: true, test: { name: 'system', include: SYSTEM } },
+    ],
     testTimeout: 20_000,
     hookTimeout: 60_000,
     pool: 'forks',

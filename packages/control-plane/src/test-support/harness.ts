@@ -8,6 +8,7 @@ import { serviceUrl } from '@gatehouse/core/testing';
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import pg from 'pg';
+import { describe } from 'vitest';
 import { buildApp } from '../app.js';
 import type { ThrottleOptions } from '../auth/throttle.js';
 import { bootstrap } from '../bootstrap.js';
@@ -23,6 +24,17 @@ export interface Backend {
 export function backends(): Backend[] {
   const postgres = serviceUrl('DATABASE_URL');
   return [{ name: 'pglite' }, { name: 'postgres', url: postgres.url, skipReason: postgres.skipReason }];
+}
+
+/**
+ * Runs the same suite once per backend: "<title> on pglite" and "<title> on postgres", the latter
+ * skipped (with the reason in its title) when PostgreSQL is not configured.
+ */
+export function describeOnBackends(title: string, suite: (backend: Backend) => void): void {
+  for (const backend of backends()) {
+    const reason = backend.skipReason ? ` (${backend.skipReason})` : '';
+    describe.skipIf(backend.skipReason !== undefined)(`${title} on ${backend.name}${reason}`, () => suite(backend));
+  }
 }
 
 export const ADMIN = { email: 'admin@example.test', password: 'correct-horse-battery-staple' };

@@ -6,3 +6,4 @@ export {
   type TestGateway,
   type TestUpstream,
 } from './harness.js';
+export { type TestGatewaySuiteOptions, useTestGateway } from './suite.js';

@@ -3,12 +3,12 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import { serviceUrl } from '@gatehouse/core/testing';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { capturingLogger, instantiate, testEnv } from '../json-schema/test-support/env.js';
 import type { ResponseCacheStore } from '../sdk/cache-store.js';
 import type { PolicyHandlers } from '../sdk/types.js';
 import { MemoryResponseCacheStore } from '../stores/memory-cache.js';
 import { RedisResponseCacheStore } from '../stores/redis-cache.js';
 import { createTestContext, type TestContextInit } from '../testing/context.js';
+import { captureLogger, createPolicy, testPolicyEnv } from '../testing/index.js';
 import { cachePolicy } from './index.js';
 
 interface Upstream {
@@ -39,7 +39,7 @@ function withCache(
   config: Record<string, unknown> = {},
   responseCache: ResponseCacheStore = new MemoryResponseCacheStore(),
 ) {
-  return { handlers: instantiate(cachePolicy, config, testEnv({ responseCache })), store: responseCache };
+  return { handlers: createPolicy(cachePolicy, config, testPolicyEnv({ responseCache })), store: responseCache };
 }
 
 describe('cache: hits and misses', () => {
@@ -120,7 +120,7 @@ describe('cache: hits and misses', () => {
     const { handlers } = withCache({ keyHeaders: ['authorization'] }, store);
     await exchange(handlers, { path: '/secret', headers: { authorization: 'Bearer sekrit-token' } });
     const key = spy.mock.calls[0]![0];
-    expect(key.startsWith(`cache:${testEnv().scope.key}:`)).toBe(true);
+    expect(key.startsWith(`cache:${testPolicyEnv().scope.key}:`)).toBe(true);
     expect(key).not.toContain('sekrit');
   });
 });
@@ -287,7 +287,7 @@ describe('cache: HTTP caching rules', () => {
   });
 
   it('treats a failing store as a miss and never fails the request', async () => {
-    const { logger, lines } = capturingLogger();
+    const { logger, lines } = captureLogger();
     const broken: ResponseCacheStore = {
       kind: 'redis',
       get: async () => {
@@ -299,7 +299,7 @@ describe('cache: HTTP caching rules', () => {
       delete: async () => {},
       close: async () => {},
     };
-    const handlers = instantiate(cachePolicy, {}, testEnv({ responseCache: broken }));
+    const handlers = createPolicy(cachePolicy, {}, testPolicyEnv({ responseCache: broken }));
     const ctx = createTestContext({
       path: '/down',
       response: { status: 200, headers: { 'content-length': '2' }, body: 'ok' },
@@ -329,9 +329,9 @@ describe.skipIf(!redis.url)('cache with Redis (shared between gateways)', () => 
   });
 
   it('an entry stored by one gateway is a hit on another, binary body and Vary intact', async () => {
-    const env = testEnv({ responseCache: new RedisResponseCacheStore(client!, { keyPrefix }) });
-    const gatewayA = instantiate(cachePolicy, { ttl: '30s' }, env);
-    const gatewayB = instantiate(
+    const env = testPolicyEnv({ responseCache: new RedisResponseCacheStore(client!, { keyPrefix }) });
+    const gatewayA = createPolicy(cachePolicy, { ttl: '30s' }, env);
+    const gatewayB = createPolicy(
       cachePolicy,
       { ttl: '30s' },
       { ...env, responseCache: new RedisResponseCacheStore(client!, { keyPrefix }) },
@@ -360,7 +360,7 @@ describe.skipIf(!redis.url)('cache with Redis (shared between gateways)', () => 
 describe('cache example', () => {
   it('accepts its documented example', async () => {
     expect(cachePolicy.example.policy).toBe('cache');
-    const handlers = instantiate(cachePolicy, cachePolicy.example.config);
+    const handlers = createPolicy(cachePolicy, cachePolicy.example.config);
     expect(Object.keys(handlers).length).toBeGreaterThan(0);
     await handlers.close?.();
   });

@@ -1,7 +1,7 @@
 import { GatewayError } from '@gatehouse/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createPolicy } from '../quota/test-support/policy-env.js';
 import { createTestContext } from '../testing/context.js';
+import { createPolicy } from '../testing/index.js';
 import { concurrencyLimitPolicy } from './index.js';
 import { SlotPool } from './slots.js';
 

@@ -1,9 +1,9 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${ cel }` placeholders are template syntax in plain strings, not JS templates.
 import { GatewayError } from '@gatehouse/core';
 import { describe, expect, it } from 'vitest';
-import { capturingLogger, instantiate } from '../json-schema/test-support/env.js';
 import { ConfigError } from '../sdk/define.js';
 import { createTestContext, type TestContextInit } from '../testing/context.js';
+import { captureLogger, createPolicy } from '../testing/index.js';
 import { dynamicRoutingPolicy } from './index.js';
 
 const rules = [
@@ -14,7 +14,7 @@ const rules = [
 
 async function route(config: Record<string, unknown>, init: TestContextInit) {
   const ctx = createTestContext(init);
-  await instantiate(dynamicRoutingPolicy, config).request!(ctx);
+  await createPolicy(dynamicRoutingPolicy, config).request!(ctx);
   return ctx;
 }
 
@@ -36,8 +36,8 @@ describe('dynamic-routing', () => {
     const config = { rules, allowedHosts: ['*.internal'] };
     expect((await route(config, { query: 'shard=7' })).upstream.targetUrl).toBe('http://shard-7.internal:9000/base');
 
-    const { logger, lines } = capturingLogger();
-    const handlers = instantiate(dynamicRoutingPolicy, config);
+    const { logger, lines } = captureLogger();
+    const handlers = createPolicy(dynamicRoutingPolicy, config);
     const ctx = createTestContext({ query: `shard=${encodeURIComponent('x.evil.com/')}` });
     Object.assign(ctx, { log: logger });
     const error = await (async () => handlers.request!(ctx))().catch((e: unknown) => e);
@@ -52,17 +52,17 @@ describe('dynamic-routing', () => {
   });
 
   it('checks fixed URLs and CEL at load time', () => {
-    expect(() => instantiate(dynamicRoutingPolicy, { rules: [] })).toThrow(ConfigError);
-    expect(() => instantiate(dynamicRoutingPolicy, { rules: [{ when: 'true', url: 'ftp://x' }] })).toThrow(
+    expect(() => createPolicy(dynamicRoutingPolicy, { rules: [] })).toThrow(ConfigError);
+    expect(() => createPolicy(dynamicRoutingPolicy, { rules: [{ when: 'true', url: 'ftp://x' }] })).toThrow(
       /rules\[0\]\.url: is not an http\(s\) URL/,
     );
     expect(() =>
-      instantiate(dynamicRoutingPolicy, {
+      createPolicy(dynamicRoutingPolicy, {
         rules: [{ when: 'true', url: 'http://a.example' }],
         allowedHosts: ['b.example'],
       }),
     ).toThrow(/not in allowedHosts/);
-    expect(() => instantiate(dynamicRoutingPolicy, { rules: [{ when: 'request.', url: 'http://a' }] })).toThrow(
+    expect(() => createPolicy(dynamicRoutingPolicy, { rules: [{ when: 'request.', url: 'http://a' }] })).toThrow(
       /rules\[0\]\.when: invalid CEL/,
     );
   });
@@ -71,7 +71,7 @@ describe('dynamic-routing', () => {
 describe('dynamic-routing example', () => {
   it('accepts its documented example', async () => {
     expect(dynamicRoutingPolicy.example.policy).toBe('dynamic-routing');
-    const handlers = instantiate(dynamicRoutingPolicy, dynamicRoutingPolicy.example.config);
+    const handlers = createPolicy(dynamicRoutingPolicy, dynamicRoutingPolicy.example.config);
     expect(Object.keys(handlers).length).toBeGreaterThan(0);
     await handlers.close?.();
   });

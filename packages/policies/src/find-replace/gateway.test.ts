@@ -1,23 +1,9 @@
-import {
-  simpleDocument,
-  startTestGateway,
-  startTestUpstream,
-  type TestGateway,
-  type TestUpstream,
-} from '@gatehouse/gateway/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { simpleDocument, useTestGateway } from '@gatehouse/gateway/testing';
+import { describe, expect, it } from 'vitest';
 
 describe('find-replace through the gateway', () => {
-  let upstream: TestUpstream;
-  let gw: TestGateway;
-
-  beforeAll(async () => {
-    upstream = await startTestUpstream((_req, res) => {
-      const body = '{"self":"http://orders.internal:8080/orders/1"}';
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-      res.end(body);
-    });
-    gw = await startTestGateway(
+  const { gw } = useTestGateway(
+    (upstream) =>
       simpleDocument(upstream.url, {
         policies: [
           {
@@ -29,12 +15,14 @@ describe('find-replace through the gateway', () => {
           },
         ],
       }),
-    );
-  });
-  afterAll(async () => {
-    await gw?.close();
-    await upstream?.close();
-  });
+    {
+      upstream: (_req, res) => {
+        const body = '{"self":"http://orders.internal:8080/orders/1"}';
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+        res.end(body);
+      },
+    },
+  );
 
   it('rewrites the upstream response body and its length', async () => {
     const res = await gw.fetch('/test/orders/1');

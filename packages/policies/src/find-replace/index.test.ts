@@ -1,10 +1,10 @@
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import type { GatewayError } from '@gatehouse/core';
 import { describe, expect, it } from 'vitest';
-import { createPolicy } from '../quota/test-support/policy-env.js';
 import { mediaTypeMatches } from '../sdk/body-message.js';
 import { ConfigError } from '../sdk/define.js';
 import { createTestContext } from '../testing/context.js';
+import { createPolicy } from '../testing/index.js';
 import { findReplacePolicy } from './index.js';
 
 const text = { 'content-type': 'text/plain; charset=utf-8' };

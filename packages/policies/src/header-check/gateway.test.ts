@@ -1,47 +1,31 @@
-import {
-  simpleDocument,
-  startTestGateway,
-  startTestUpstream,
-  type TestGateway,
-  type TestUpstream,
-} from '@gatehouse/gateway/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { simpleDocument, useTestGateway } from '@gatehouse/gateway/testing';
+import { describe, expect, it } from 'vitest';
 
 describe('header-check through the gateway', () => {
-  let upstream: TestUpstream;
-  let gw: TestGateway;
-
-  beforeAll(async () => {
-    upstream = await startTestUpstream();
-    gw = await startTestGateway(
-      simpleDocument(
-        upstream.url,
-        {
-          // A keyed API: the header check must answer before security asks for credentials.
-          plans: [{ id: 'keyed', security: { type: 'api-key' } }],
-          policies: [
-            {
-              policy: 'header-check',
-              config: { required: [{ name: 'x-tenant', pattern: '^[a-z]+$' }], forbidden: [{ name: 'x-debug' }] },
-            },
-          ],
-        },
-        {
-          applications: [
-            {
-              id: 'app',
-              name: 'App',
-              subscriptions: [{ api: 'test', plan: 'keyed', apiKeys: [{ key: 'key-0123456789' }] }],
-            },
-          ],
-        },
-      ),
-    );
-  });
-  afterAll(async () => {
-    await gw?.close();
-    await upstream?.close();
-  });
+  const { gw, upstream } = useTestGateway((upstream) =>
+    simpleDocument(
+      upstream.url,
+      {
+        // A keyed API: the header check must answer before security asks for credentials.
+        plans: [{ id: 'keyed', security: { type: 'api-key' } }],
+        policies: [
+          {
+            policy: 'header-check',
+            config: { required: [{ name: 'x-tenant', pattern: '^[a-z]+$' }], forbidden: [{ name: 'x-debug' }] },
+          },
+        ],
+      },
+      {
+        applications: [
+          {
+            id: 'app',
+            name: 'App',
+            subscriptions: [{ api: 'test', plan: 'keyed', apiKeys: [{ key: 'key-0123456789' }] }],
+          },
+        ],
+      },
+    ),
+  );
 
   it('rejects before security with 400 listing each offending header', async () => {
     const res = await gw.fetch('/test/x', { headers: { 'x-debug': '1' } });

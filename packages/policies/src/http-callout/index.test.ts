@@ -3,9 +3,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GatewayError } from '@gatehouse/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { capturingLogger, instantiate } from '../json-schema/test-support/env.js';
 import type { PolicyHandlers } from '../sdk/types.js';
 import { createTestContext, type TestContextInit } from '../testing/context.js';
+import { captureLogger, createPolicy } from '../testing/index.js';
 import type { CalloutResult } from './call.js';
 import { httpCalloutPolicy } from './index.js';
 
@@ -63,13 +63,13 @@ afterAll(async () => {
 });
 
 function policy(config: Record<string, unknown>) {
-  const handlers = instantiate(httpCalloutPolicy, config);
+  const handlers = createPolicy(httpCalloutPolicy, config);
   created.push(handlers);
   return handlers;
 }
 
 async function run(handlers: PolicyHandlers, init: TestContextInit = {}) {
-  const { logger, lines } = capturingLogger();
+  const { logger, lines } = captureLogger();
   const ctx = createTestContext(init);
   Object.assign(ctx, { log: logger });
   let error: unknown;
@@ -176,19 +176,19 @@ describe('http-callout', () => {
   });
 
   it('checks the URL and templates at load time', () => {
-    expect(() => instantiate(httpCalloutPolicy, {})).toThrow(/url/);
-    expect(() => instantiate(httpCalloutPolicy, { url: 'ftp://files' })).toThrow(/url: is not an http\(s\) URL/);
-    expect(() => instantiate(httpCalloutPolicy, { url: `${base}/x`, body: '${ 1 + }' })).toThrow(
+    expect(() => createPolicy(httpCalloutPolicy, {})).toThrow(/url/);
+    expect(() => createPolicy(httpCalloutPolicy, { url: 'ftp://files' })).toThrow(/url: is not an http\(s\) URL/);
+    expect(() => createPolicy(httpCalloutPolicy, { url: `${base}/x`, body: '${ 1 + }' })).toThrow(
       /^config\.body: invalid CEL/,
     );
-    expect(() => instantiate(httpCalloutPolicy, { url: `${base}/x`, attribute: 'has space' })).toThrow(/attribute/);
+    expect(() => createPolicy(httpCalloutPolicy, { url: `${base}/x`, attribute: 'has space' })).toThrow(/attribute/);
   });
 });
 
 describe('http-callout example', () => {
   it('accepts its documented example', async () => {
     expect(httpCalloutPolicy.example.policy).toBe('http-callout');
-    const handlers = instantiate(httpCalloutPolicy, httpCalloutPolicy.example.config);
+    const handlers = createPolicy(httpCalloutPolicy, httpCalloutPolicy.example.config);
     expect(Object.keys(handlers).length).toBeGreaterThan(0);
     await handlers.close?.();
   });

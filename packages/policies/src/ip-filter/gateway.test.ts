@@ -1,45 +1,29 @@
-import {
-  simpleDocument,
-  startTestGateway,
-  startTestUpstream,
-  type TestGateway,
-  type TestUpstream,
-} from '@gatehouse/gateway/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { simpleDocument, useTestGateway } from '@gatehouse/gateway/testing';
+import { describe, expect, it } from 'vitest';
 
 describe('ip-filter through the gateway', () => {
-  let upstream: TestUpstream;
-  let gw: TestGateway;
-
-  beforeAll(async () => {
-    upstream = await startTestUpstream();
-    gw = await startTestGateway({
-      ...simpleDocument(upstream.url, {
-        plans: [{ id: 'gold', security: { type: 'api-key' } }],
-        routes: [
-          { path: '/local', policies: [{ policy: 'ip-filter', config: { allow: ['127.0.0.0/8'] } }] },
-          {
-            path: '/office',
-            policies: [
-              { policy: 'ip-filter', config: { allow: ['10.0.0.0/8', '2001:db8::/32'], deny: ['10.6.6.0/24'] } },
-            ],
-          },
-        ],
-      }),
-      gateway: { trustProxy: true },
-      applications: [
+  const { gw } = useTestGateway((upstream) => ({
+    ...simpleDocument(upstream.url, {
+      plans: [{ id: 'gold', security: { type: 'api-key' } }],
+      routes: [
+        { path: '/local', policies: [{ policy: 'ip-filter', config: { allow: ['127.0.0.0/8'] } }] },
         {
-          id: 'acme',
-          name: 'ACME',
-          subscriptions: [{ api: 'test', plan: 'gold', apiKeys: [{ key: 'acme-key-0001' }] }],
+          path: '/office',
+          policies: [
+            { policy: 'ip-filter', config: { allow: ['10.0.0.0/8', '2001:db8::/32'], deny: ['10.6.6.0/24'] } },
+          ],
         },
       ],
-    });
-  });
-  afterAll(async () => {
-    await gw?.close();
-    await upstream?.close();
-  });
+    }),
+    gateway: { trustProxy: true },
+    applications: [
+      {
+        id: 'acme',
+        name: 'ACME',
+        subscriptions: [{ api: 'test', plan: 'gold', apiKeys: [{ key: 'acme-key-0001' }] }],
+      },
+    ],
+  }));
 
   const call = (path: string, forwardedFor?: string) =>
     gw.fetch(path, {

@@ -1,8 +1,8 @@
 import { GatewayError } from '@gatehouse/core';
 import { describe, expect, it } from 'vitest';
 import { createAtPath, validatePolicyConfig } from '../sdk/define.js';
-import { testPolicyEnv } from '../stores/test-support/policy-env.js';
 import { createTestContext } from '../testing/context.js';
+import { testPolicyEnv } from '../testing/index.js';
 import { ipFilterPolicy } from './index.js';
 import { compileAddresses, normalizeAddress } from './ranges.js';
 

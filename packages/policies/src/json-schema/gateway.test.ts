@@ -1,24 +1,9 @@
-import {
-  simpleDocument,
-  startTestGateway,
-  startTestUpstream,
-  type TestGateway,
-  type TestUpstream,
-} from '@gatehouse/gateway/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { simpleDocument, useTestGateway } from '@gatehouse/gateway/testing';
+import { describe, expect, it } from 'vitest';
 
 describe('json-schema through the gateway', () => {
-  let upstream: TestUpstream;
-  let gw: TestGateway;
-
-  beforeAll(async () => {
-    upstream = await startTestUpstream((req, res) => {
-      const text =
-        req.url === '/bad-response' ? '{"id":"not-a-number"}' : JSON.stringify({ id: 1, received: req.method });
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-      res.end(text);
-    });
-    gw = await startTestGateway(
+  const { gw, upstream } = useTestGateway(
+    (upstream) =>
       simpleDocument(upstream.url, {
         policies: [
           {
@@ -34,12 +19,15 @@ describe('json-schema through the gateway', () => {
           },
         ],
       }),
-    );
-  });
-  afterAll(async () => {
-    await gw?.close();
-    await upstream?.close();
-  });
+    {
+      upstream: (req, res) => {
+        const text =
+          req.url === '/bad-response' ? '{"id":"not-a-number"}' : JSON.stringify({ id: 1, received: req.method });
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+        res.end(text);
+      },
+    },
+  );
 
   const post = (path: string, body: string) =>
     gw.fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body });

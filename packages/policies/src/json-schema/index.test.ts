@@ -5,8 +5,8 @@ import { GatewayError } from '@gatehouse/core';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../sdk/define.js';
 import { createTestContext } from '../testing/context.js';
+import { captureLogger, createPolicy, testPolicyEnv } from '../testing/index.js';
 import { jsonSchemaPolicy } from './index.js';
-import { capturingLogger, instantiate, testEnv } from './test-support/env.js';
 
 const petSchema = {
   type: 'object',
@@ -33,7 +33,7 @@ async function rejection(promise: unknown): Promise<GatewayError> {
 }
 
 describe('json-schema: request bodies', () => {
-  const handlers = instantiate(jsonSchemaPolicy, { schema: petSchema });
+  const handlers = createPolicy(jsonSchemaPolicy, { schema: petSchema });
 
   it('lets a valid body through untouched', async () => {
     const body = JSON.stringify({ name: 'Rex', tags: ['dog'], email: 'rex@example.com' });
@@ -92,7 +92,7 @@ describe('json-schema: request bodies', () => {
   });
 
   it('caps the number of listed errors', async () => {
-    const capped = instantiate(jsonSchemaPolicy, {
+    const capped = createPolicy(jsonSchemaPolicy, {
       schema: { type: 'array', items: { type: 'integer' } },
       maxErrors: 3,
     });
@@ -112,8 +112,8 @@ describe('json-schema: request bodies', () => {
         'items: false',
       ].join('\n'),
     );
-    const env = testEnv({ resolvePath: (p) => join(dir, p) });
-    const fromFile = instantiate(jsonSchemaPolicy, { schema: 'order.yaml' }, env);
+    const env = testPolicyEnv({ resolvePath: (p) => join(dir, p) });
+    const fromFile = createPolicy(jsonSchemaPolicy, { schema: 'order.yaml' }, env);
     await fromFile.request!(createTestContext({ method: 'POST', headers: json, body: '["a", 1]' }));
     const error = await rejection(
       fromFile.request!(createTestContext({ method: 'POST', headers: json, body: '["a", 1, 2]' })),
@@ -122,10 +122,10 @@ describe('json-schema: request bodies', () => {
   });
 
   it('refuses broken configs at load time', () => {
-    expect(() => instantiate(jsonSchemaPolicy, {})).toThrow(/schema/);
-    expect(() => instantiate(jsonSchemaPolicy, { schema: { type: 'nope' } })).toThrow(/invalid JSON Schema/);
-    expect(() => instantiate(jsonSchemaPolicy, { schema: 'missing-file.json' })).toThrow(/cannot read schema file/);
-    expect(() => instantiate(jsonSchemaPolicy, { schema: petSchema, onResponseError: 'ignore' })).toThrow(ConfigError);
+    expect(() => createPolicy(jsonSchemaPolicy, {})).toThrow(/schema/);
+    expect(() => createPolicy(jsonSchemaPolicy, { schema: { type: 'nope' } })).toThrow(/invalid JSON Schema/);
+    expect(() => createPolicy(jsonSchemaPolicy, { schema: 'missing-file.json' })).toThrow(/cannot read schema file/);
+    expect(() => createPolicy(jsonSchemaPolicy, { schema: petSchema, onResponseError: 'ignore' })).toThrow(ConfigError);
   });
 });
 
@@ -133,8 +133,8 @@ describe('json-schema: upstream responses', () => {
   const responseSchema = { type: 'object', required: ['id'], properties: { id: { type: 'integer' } } };
 
   it('answers 502 upstream_bad_response for an invalid 2xx body and logs the details', async () => {
-    const { logger, lines } = capturingLogger();
-    const handlers = instantiate(jsonSchemaPolicy, { responseSchema });
+    const { logger, lines } = captureLogger();
+    const handlers = createPolicy(jsonSchemaPolicy, { responseSchema });
     expect(handlers.request).toBeUndefined();
     const ctx = createTestContext({ response: { status: 200, headers: json, body: '{"id":"x"}' } });
     Object.assign(ctx, { log: logger });
@@ -148,13 +148,13 @@ describe('json-schema: upstream responses', () => {
   });
 
   it('only validates the configured statuses and never gateway answers', async () => {
-    const handlers = instantiate(jsonSchemaPolicy, { responseSchema });
+    const handlers = createPolicy(jsonSchemaPolicy, { responseSchema });
     await handlers.response!(createTestContext({ response: { status: 404, headers: json, body: '{"error":1}' } }));
     const mocked = createTestContext();
     mocked.respond(200, json, '{"not":"checked"}');
     await handlers.response!(mocked);
 
-    const only201 = instantiate(jsonSchemaPolicy, { responseSchema, responseStatuses: [201] });
+    const only201 = createPolicy(jsonSchemaPolicy, { responseSchema, responseStatuses: [201] });
     await only201.response!(createTestContext({ response: { status: 200, headers: json, body: '{}' } }));
     await expect(
       only201.response!(createTestContext({ response: { status: 201, headers: json, body: '{}' } })),
@@ -162,10 +162,10 @@ describe('json-schema: upstream responses', () => {
   });
 
   it('treats a non-JSON response as invalid and can only log instead of rejecting', async () => {
-    const strict = instantiate(jsonSchemaPolicy, { responseSchema });
+    const strict = createPolicy(jsonSchemaPolicy, { responseSchema });
     const html = { status: 200, headers: { 'content-type': 'text/html' }, body: '<p>' };
     await expect(strict.response!(createTestContext({ response: html }))).rejects.toThrow(/does not match/);
-    const lenient = instantiate(jsonSchemaPolicy, { responseSchema, onResponseError: 'log' });
+    const lenient = createPolicy(jsonSchemaPolicy, { responseSchema, onResponseError: 'log' });
     const ctx = createTestContext({ response: html });
     await lenient.response!(ctx);
     expect(ctx.response.status).toBe(200);
@@ -174,11 +174,11 @@ describe('json-schema: upstream responses', () => {
 
 describe('json-schema: oversized responses', () => {
   it('passes a response larger than the gateway may buffer, with a warning, without reading it', async () => {
-    const { logger, lines } = capturingLogger();
-    const handlers = instantiate(
+    const { logger, lines } = captureLogger();
+    const handlers = createPolicy(
       jsonSchemaPolicy,
       { responseSchema: { type: 'object' } },
-      testEnv({ maxBodyBuffer: 10 }),
+      testPolicyEnv({ maxBodyBuffer: 10 }),
     );
     const ctx = createTestContext({
       response: { status: 200, headers: { ...json, 'content-length': '11' }, body: '"not object"' },
@@ -192,7 +192,7 @@ describe('json-schema: oversized responses', () => {
 describe('json-schema example', () => {
   it('accepts its documented example', async () => {
     expect(jsonSchemaPolicy.example.policy).toBe('json-schema');
-    const handlers = instantiate(jsonSchemaPolicy, jsonSchemaPolicy.example.config);
+    const handlers = createPolicy(jsonSchemaPolicy, jsonSchemaPolicy.example.config);
     expect(Object.keys(handlers).length).toBeGreaterThan(0);
     await handlers.close?.();
   });
@@ -202,7 +202,7 @@ describe('json-schema: validation that means what the schema says', () => {
   const post = (body: string) => createTestContext({ method: 'POST', headers: json, body });
 
   it('counts only own properties: required constructor/toString is not met by {}', async () => {
-    const handlers = instantiate(jsonSchemaPolicy, {
+    const handlers = createPolicy(jsonSchemaPolicy, {
       schema: { type: 'object', required: ['constructor', 'toString'] },
     });
     const error = await rejection(handlers.request!(post('{}')));
@@ -214,13 +214,13 @@ describe('json-schema: validation that means what the schema says', () => {
   });
 
   it('accepts boolean schemas and enum: [] and applies them', async () => {
-    await instantiate(jsonSchemaPolicy, { schema: true }).request!(post('[1]'));
-    await rejection(instantiate(jsonSchemaPolicy, { schema: false }).request!(post('{}')));
-    await rejection(instantiate(jsonSchemaPolicy, { schema: { enum: [] } }).request!(post('1')));
+    await createPolicy(jsonSchemaPolicy, { schema: true }).request!(post('[1]'));
+    await rejection(createPolicy(jsonSchemaPolicy, { schema: false }).request!(post('{}')));
+    await rejection(createPolicy(jsonSchemaPolicy, { schema: { enum: [] } }).request!(post('1')));
   });
 
   it('supports draft 2019-09 ($recursiveRef, dependentRequired)', async () => {
-    const handlers = instantiate(jsonSchemaPolicy, {
+    const handlers = createPolicy(jsonSchemaPolicy, {
       schema: {
         $schema: 'https://json-schema.org/draft/2019-09/schema',
         $recursiveAnchor: true,
@@ -236,18 +236,18 @@ describe('json-schema: validation that means what the schema says', () => {
 
   it('refuses unknown (misspelled) keywords at load, with their path', () => {
     expect(() =>
-      instantiate(jsonSchemaPolicy, { schema: { properties: { age: { type: 'integer', minimun: 0 } } } }),
+      createPolicy(jsonSchemaPolicy, { schema: { properties: { age: { type: 'integer', minimun: 0 } } } }),
     ).toThrow('schema: #/properties/age: unknown keyword "minimun"');
   });
 
   it('runs pattern and patternProperties on RE2 and refuses what RE2 cannot run, with the path', async () => {
-    expect(() => instantiate(jsonSchemaPolicy, { schema: { properties: { a: { pattern: '^(?=x)' } } } })).toThrow(
+    expect(() => createPolicy(jsonSchemaPolicy, { schema: { properties: { a: { pattern: '^(?=x)' } } } })).toThrow(
       'schema: #/properties/a/pattern: pattern "^(?=x)" is not supported by the linear-time (RE2) engine',
     );
-    expect(() => instantiate(jsonSchemaPolicy, { schema: { patternProperties: { '(a)\\1': {} } } })).toThrow(
+    expect(() => createPolicy(jsonSchemaPolicy, { schema: { patternProperties: { '(a)\\1': {} } } })).toThrow(
       'schema: #/patternProperties',
     );
-    const handlers = instantiate(jsonSchemaPolicy, {
+    const handlers = createPolicy(jsonSchemaPolicy, {
       schema: { properties: { a: { type: 'string', pattern: '^(a+)+$' } } },
     });
     const started = performance.now();
@@ -257,14 +257,14 @@ describe('json-schema: validation that means what the schema says', () => {
 
   it('answers 400 (never 500) for a body nested deeper than maxDepth against a recursive schema', async () => {
     const schema = { $id: 'https://example.test/tree', type: 'array', items: { $ref: '#' } };
-    const handlers = instantiate(jsonSchemaPolicy, { schema });
+    const handlers = createPolicy(jsonSchemaPolicy, { schema });
     const deep = `${'['.repeat(10_000)}${']'.repeat(10_000)}`;
     const error = await rejection(handlers.request!(post(deep)));
     expect(error.status).toBe(400);
     expect(error.errors).toEqual([{ path: '', message: 'nests arrays/objects deeper than 100 levels' }]);
     await handlers.request!(post(`${'['.repeat(100)}${']'.repeat(100)}`));
     // Brackets inside strings are not nesting.
-    await instantiate(jsonSchemaPolicy, { schema: true }).request!(post(JSON.stringify('['.repeat(500))));
+    await createPolicy(jsonSchemaPolicy, { schema: true }).request!(post(JSON.stringify('['.repeat(500))));
   });
 
   it('answers 400 for a $dynamicRef schema and a deep body, and refuses anchors Ajv would resolve wrongly', async () => {
@@ -274,11 +274,11 @@ describe('json-schema: validation that means what the schema says', () => {
       type: 'array',
       items: { $dynamicRef: '#node' },
     };
-    const handlers = instantiate(jsonSchemaPolicy, { schema, maxDepth: 1000 });
+    const handlers = createPolicy(jsonSchemaPolicy, { schema, maxDepth: 1000 });
     await handlers.request!(post(`${'['.repeat(1000)}${']'.repeat(1000)}`));
     expect((await rejection(handlers.request!(post(`${'['.repeat(10_000)}${']'.repeat(10_000)}`)))).status).toBe(400);
     expect(() =>
-      instantiate(jsonSchemaPolicy, {
+      createPolicy(jsonSchemaPolicy, {
         schema: { ...schema, $dynamicAnchor: undefined, $defs: { n: { $dynamicAnchor: 'node' } } },
       }),
     ).toThrow('schema: #/$defs/n: $dynamicAnchor is supported only at the root');

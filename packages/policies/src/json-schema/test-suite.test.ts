@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { GatewayError } from '@gatehouse/core';
 import { describe, expect, it } from 'vitest';
 import { createTestContext } from '../testing/context.js';
+import { createPolicy } from '../testing/index.js';
 import { jsonSchemaPolicy } from './index.js';
-import { instantiate } from './test-support/env.js';
 
 const SUITE = process.env.JSON_SCHEMA_TEST_SUITE;
 
@@ -210,7 +210,7 @@ for (const draft of SUITE ? (Object.keys(DIALECTS) as Array<keyof typeof DIALECT
           let handlers: ReturnType<typeof instantiate> | undefined;
           let loadError: string | undefined;
           try {
-            handlers = instantiate(jsonSchemaPolicy, { schema: withDialect(group.schema, draft) });
+            handlers = createPolicy(jsonSchemaPolicy, { schema: withDialect(group.schema, draft) });
           } catch (error) {
             loadError = (error as Error).message;
           }

@@ -1,28 +1,12 @@
-import {
-  simpleDocument,
-  startTestGateway,
-  startTestUpstream,
-  type TestGateway,
-  type TestUpstream,
-} from '@gatehouse/gateway/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { simpleDocument, useTestGateway } from '@gatehouse/gateway/testing';
+import { describe, expect, it } from 'vitest';
 
 describe('json-threat-protection through the gateway', () => {
-  let upstream: TestUpstream;
-  let gw: TestGateway;
-
-  beforeAll(async () => {
-    upstream = await startTestUpstream();
-    gw = await startTestGateway(
-      simpleDocument(upstream.url, {
-        policies: [{ policy: 'json-threat-protection', config: { maxDepth: 4, maxArraySize: 3 } }],
-      }),
-    );
-  });
-  afterAll(async () => {
-    await gw?.close();
-    await upstream?.close();
-  });
+  const { gw, upstream } = useTestGateway((upstream) =>
+    simpleDocument(upstream.url, {
+      policies: [{ policy: 'json-threat-protection', config: { maxDepth: 4, maxArraySize: 3 } }],
+    }),
+  );
 
   const post = (body: string, contentType = 'application/json') =>
     gw.fetch('/test/orders', { method: 'POST', body, headers: { 'content-type': contentType } });

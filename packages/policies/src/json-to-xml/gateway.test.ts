@@ -1,28 +1,12 @@
-import {
-  simpleDocument,
-  startTestGateway,
-  startTestUpstream,
-  type TestGateway,
-  type TestUpstream,
-} from '@gatehouse/gateway/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { simpleDocument, useTestGateway } from '@gatehouse/gateway/testing';
+import { describe, expect, it } from 'vitest';
 
 describe('json-to-xml through the gateway', () => {
-  let upstream: TestUpstream;
-  let gw: TestGateway;
-
-  beforeAll(async () => {
-    upstream = await startTestUpstream();
-    gw = await startTestGateway(
-      simpleDocument(upstream.url, {
-        policies: [{ policy: 'json-to-xml', config: { rootElement: 'order', declaration: false } }],
-      }),
-    );
-  });
-  afterAll(async () => {
-    await gw?.close();
-    await upstream?.close();
-  });
+  const { gw, upstream } = useTestGateway((upstream) =>
+    simpleDocument(upstream.url, {
+      policies: [{ policy: 'json-to-xml', config: { rootElement: 'order', declaration: false } }],
+    }),
+  );
 
   it('forwards a JSON request body as XML', async () => {
     const res = await gw.fetch('/test/orders', {

@@ -1,7 +1,7 @@
 import { GatewayError } from '@gatehouse/core';
 import { describe, expect, it } from 'vitest';
-import { createPolicy, testPolicyEnv } from '../quota/test-support/policy-env.js';
 import { createTestContext } from '../testing/context.js';
+import { createPolicy, testPolicyEnv } from '../testing/index.js';
 import { jsonToXmlPolicy } from './index.js';
 import { createXmlWriter } from './to-xml.js';
 

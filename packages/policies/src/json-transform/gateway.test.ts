@@ -1,34 +1,18 @@
-import {
-  simpleDocument,
-  startTestGateway,
-  startTestUpstream,
-  type TestGateway,
-  type TestUpstream,
-} from '@gatehouse/gateway/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { simpleDocument, useTestGateway } from '@gatehouse/gateway/testing';
+import { describe, expect, it } from 'vitest';
 
 describe('json-transform through the gateway', () => {
-  let upstream: TestUpstream;
-  let gw: TestGateway;
-
-  beforeAll(async () => {
-    upstream = await startTestUpstream();
-    gw = await startTestGateway(
-      simpleDocument(upstream.url, {
-        policies: [
-          { policy: 'json-transform', config: { expression: '{"total": $sum(lines.price), "via": $request.method}' } },
-          {
-            policy: 'json-transform',
-            config: { phase: 'response', expression: '{"seen": $eval(body), "status": $response.status}' },
-          },
-        ],
-      }),
-    );
-  });
-  afterAll(async () => {
-    await gw?.close();
-    await upstream?.close();
-  });
+  const { gw } = useTestGateway((upstream) =>
+    simpleDocument(upstream.url, {
+      policies: [
+        { policy: 'json-transform', config: { expression: '{"total": $sum(lines.price), "via": $request.method}' } },
+        {
+          policy: 'json-transform',
+          config: { phase: 'response', expression: '{"seen": $eval(body), "status": $response.status}' },
+        },
+      ],
+    }),
+  );
 
   it('transforms the request, then the upstream response', async () => {
     const res = await gw.fetch('/test/cart', {

@@ -1,7 +1,7 @@
 import { GatewayError } from '@gatehouse/core';
 import { describe, expect, it } from 'vitest';
-import { createPolicy } from '../quota/test-support/policy-env.js';
 import { createTestContext } from '../testing/context.js';
+import { createPolicy } from '../testing/index.js';
 import { jsonTransformPolicy } from './index.js';
 
 const json = { 'content-type': 'application/json' };

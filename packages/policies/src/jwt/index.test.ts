@@ -8,9 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { createAtPath, validatePolicyConfig } from '../sdk/define.js';
 import type { AuthOutcome, SecurityScheme } from '../sdk/types.js';
 import { createTestContext } from '../testing/context.js';
+import { securityEnv, type TestApplication } from '../testing/index.js';
 import { jwtSecurity } from './index.js';
 import type { JwtConfig } from './schema.js';
-import { securityEnv, type TestApplication } from './test-support/security-env.js';
 
 const HS_SECRET = 'a-test-secret-that-is-long-enough-for-hs256!';
 const hsKey = new TextEncoder().encode(HS_SECRET);

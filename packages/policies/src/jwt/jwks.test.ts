@@ -3,11 +3,11 @@ import { type CryptoKey, exportJWK, generateKeyPair, type JWK, jwtVerify, SignJW
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAtPath, validatePolicyConfig } from '../sdk/define.js';
 import { createTestContext } from '../testing/context.js';
+import { securityEnv } from '../testing/index.js';
 import { jwtSecurity } from './index.js';
 import { JwksCache, JwksUnavailableError } from './jwks.js';
 import type { JwtConfig } from './schema.js';
 import { type LocalServer, sendJson, startLocalServer } from './test-support/local-server.js';
-import { securityEnv } from './test-support/security-env.js';
 
 interface SigningKey {
   kid: string;

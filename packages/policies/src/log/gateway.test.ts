@@ -7,12 +7,12 @@ import {
   type TestUpstream,
 } from '@gatehouse/gateway/testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { capturingLogger } from '../json-schema/test-support/env.js';
+import { captureLogger } from '../testing/index.js';
 
 describe('log through the gateway', () => {
   let upstream: TestUpstream;
   let gw: TestGateway;
-  const { logger, lines } = capturingLogger();
+  const { logger, lines } = captureLogger();
 
   beforeAll(async () => {
     upstream = await startTestUpstream();

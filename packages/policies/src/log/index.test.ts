@@ -1,14 +1,14 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${ cel }` placeholders are template syntax in plain strings, not JS templates.
 import { describe, expect, it } from 'vitest';
-import { capturingLogger, instantiate } from '../json-schema/test-support/env.js';
 import { createTestContext, type TestContextInit } from '../testing/context.js';
+import { captureLogger, createPolicy } from '../testing/index.js';
 import { logPolicy } from './index.js';
 
 function run(config: Record<string, unknown>, init: TestContextInit) {
-  const { logger, lines } = capturingLogger();
+  const { logger, lines } = captureLogger();
   const ctx = createTestContext(init);
   Object.assign(ctx, { log: logger });
-  instantiate(logPolicy, config).log!(ctx);
+  createPolicy(logPolicy, config).log!(ctx);
   expect(lines).toHaveLength(1);
   return lines[0]!;
 }
@@ -101,17 +101,17 @@ describe('log', () => {
   });
 
   it('rejects reserved field names and bad CEL at load time', () => {
-    expect(() => instantiate(logPolicy, { fields: { msg: '"x"' } })).toThrow(/fields\.msg: "msg" is reserved/);
-    expect(() => instantiate(logPolicy, { fields: { a: '1 +' } })).toThrow(/fields\.a: invalid CEL/);
-    expect(() => instantiate(logPolicy, { message: '${' })).not.toThrow();
-    expect(() => instantiate(logPolicy, { message: '${ 1 + }' })).toThrow(/message: invalid CEL/);
+    expect(() => createPolicy(logPolicy, { fields: { msg: '"x"' } })).toThrow(/fields\.msg: "msg" is reserved/);
+    expect(() => createPolicy(logPolicy, { fields: { a: '1 +' } })).toThrow(/fields\.a: invalid CEL/);
+    expect(() => createPolicy(logPolicy, { message: '${' })).not.toThrow();
+    expect(() => createPolicy(logPolicy, { message: '${ 1 + }' })).toThrow(/message: invalid CEL/);
   });
 });
 
 describe('log example', () => {
   it('accepts its documented example', async () => {
     expect(logPolicy.example.policy).toBe('log');
-    const handlers = instantiate(logPolicy, logPolicy.example.config);
+    const handlers = createPolicy(logPolicy, logPolicy.example.config);
     expect(Object.keys(handlers).length).toBeGreaterThan(0);
     await handlers.close?.();
   });

@@ -1,45 +1,29 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${ cel }` placeholders are template syntax in plain strings, not JS templates.
-import {
-  simpleDocument,
-  startTestGateway,
-  startTestUpstream,
-  type TestGateway,
-  type TestUpstream,
-} from '@gatehouse/gateway/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { simpleDocument, useTestGateway } from '@gatehouse/gateway/testing';
+import { describe, expect, it } from 'vitest';
 
 describe('mock-response through the gateway', () => {
-  let upstream: TestUpstream;
-  let gw: TestGateway;
-
-  beforeAll(async () => {
-    upstream = await startTestUpstream();
-    gw = await startTestGateway(
-      simpleDocument(upstream.url, {
-        routes: [
-          {
-            path: '/ping',
-            methods: ['GET'],
-            policies: [
-              {
-                policy: 'mock-response',
-                config: {
-                  status: 200,
-                  headers: { 'content-type': 'application/json' },
-                  body: '{"pong":true,"path":"${request.path}"}',
-                },
+  const { gw, upstream } = useTestGateway((upstream) =>
+    simpleDocument(upstream.url, {
+      routes: [
+        {
+          path: '/ping',
+          methods: ['GET'],
+          policies: [
+            {
+              policy: 'mock-response',
+              config: {
+                status: 200,
+                headers: { 'content-type': 'application/json' },
+                body: '{"pong":true,"path":"${request.path}"}',
               },
-            ],
-          },
-          { path: '/*' },
-        ],
-      }),
-    );
-  });
-  afterAll(async () => {
-    await gw?.close();
-    await upstream?.close();
-  });
+            },
+          ],
+        },
+        { path: '/*' },
+      ],
+    }),
+  );
 
   it('answers at the gateway without calling the upstream', async () => {
     const res = await gw.fetch('/test/ping');

@@ -1,10 +1,10 @@
 import { type GatewayError, silentLogger } from '@gatehouse/core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type LocalServer, sendJson, startLocalServer } from '../jwt/test-support/local-server.js';
-import { securityEnv } from '../jwt/test-support/security-env.js';
 import { createAtPath, validatePolicyConfig } from '../sdk/define.js';
 import type { AuthOutcome, SecurityScheme } from '../sdk/types.js';
 import { createTestContext } from '../testing/context.js';
+import { securityEnv } from '../testing/index.js';
 import { oauth2Security } from './index.js';
 import { IntrospectionClient } from './introspection.js';
 import type { OAuth2Config } from './schema.js';

@@ -1,11 +1,5 @@
-import {
-  simpleDocument,
-  startTestGateway,
-  startTestUpstream,
-  type TestGateway,
-  type TestUpstream,
-} from '@gatehouse/gateway/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { simpleDocument, useTestGateway } from '@gatehouse/gateway/testing';
+import { describe, expect, it } from 'vitest';
 
 const openapi = {
   openapi: '3.0.3',
@@ -38,22 +32,12 @@ const openapi = {
 };
 
 describe('openapi-validation through the gateway', () => {
-  let upstream: TestUpstream;
-  let gw: TestGateway;
-
-  beforeAll(async () => {
-    upstream = await startTestUpstream();
-    gw = await startTestGateway(
-      simpleDocument(upstream.url, {
-        openapi,
-        policies: [{ policy: 'openapi-validation', config: { unknownOperations: 'reject' } }],
-      }),
-    );
-  });
-  afterAll(async () => {
-    await gw?.close();
-    await upstream?.close();
-  });
+  const { gw, upstream } = useTestGateway((upstream) =>
+    simpleDocument(upstream.url, {
+      openapi,
+      policies: [{ policy: 'openapi-validation', config: { unknownOperations: 'reject' } }],
+    }),
+  );
 
   it("validates against the API's own OpenAPI document", async () => {
     expect((await gw.fetch('/test/pets?limit=10')).status).toBe(200);

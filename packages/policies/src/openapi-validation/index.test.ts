@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GatewayError } from '@gatehouse/core';
 import { describe, expect, it } from 'vitest';
-import { instantiate, testEnv } from '../json-schema/test-support/env.js';
 import { createTestContext, type TestContextInit } from '../testing/context.js';
+import { createPolicy, testPolicyEnv } from '../testing/index.js';
 import { openapiValidationPolicy } from './index.js';
 
 const petstore30 = `
@@ -93,7 +93,7 @@ function writeDoc(name: string, text: string): { dir: string; file: string } {
 
 const { dir } = writeDoc('petstore.yaml', petstore30);
 const apiEnv = (overrides = {}) =>
-  testEnv({
+  testPolicyEnv({
     resolvePath: (p) => join(dir, p),
     api: { id: 'pets', name: 'Pets', basePath: '/pets-api', openapi: 'petstore.yaml' },
     ...overrides,
@@ -112,7 +112,7 @@ async function errorsOf(handlers: ReturnType<typeof instantiate>, init: TestCont
 }
 
 describe('openapi-validation (3.0 document from the API, YAML file)', () => {
-  const handlers = instantiate(openapiValidationPolicy, {}, apiEnv());
+  const handlers = createPolicy(openapiValidationPolicy, {}, apiEnv());
 
   it('passes a valid request', async () => {
     const ctx = createTestContext({
@@ -248,7 +248,7 @@ describe('openapi-validation options', () => {
   };
 
   it('rejects unknown operations with 404 no_route and 405 plus Allow when configured', async () => {
-    const strict = instantiate(openapiValidationPolicy, { document: doc31, unknownOperations: 'reject' });
+    const strict = createPolicy(openapiValidationPolicy, { document: doc31, unknownOperations: 'reject' });
     const notFound = await errorsOf(strict, { path: '/nothing' });
     expect(notFound.code).toBe('no_route');
     expect(notFound.status).toBe(404);
@@ -259,7 +259,7 @@ describe('openapi-validation options', () => {
   });
 
   it('uses 2020-12 semantics for 3.1 documents and honours serverPath', async () => {
-    const handlers = instantiate(openapiValidationPolicy, {
+    const handlers = createPolicy(openapiValidationPolicy, {
       document: doc31,
       serverPath: '/v1/',
       unknownOperations: 'reject',
@@ -278,7 +278,7 @@ describe('openapi-validation options', () => {
   });
 
   it('rejects undeclared query parameters and can skip locations', async () => {
-    const handlers = instantiate(openapiValidationPolicy, {
+    const handlers = createPolicy(openapiValidationPolicy, {
       document: doc31,
       unknownQueryParameters: 'reject',
       maxErrors: 1,
@@ -286,36 +286,40 @@ describe('openapi-validation options', () => {
     const error = await errorsOf(handlers, { path: '/items', query: 'q=a&debug=1&trace=2' });
     expect(error.errors).toEqual([{ path: 'query.debug', message: 'is not a known parameter' }]);
 
-    const lenient = instantiate(openapiValidationPolicy, { validateQuery: false }, apiEnv());
+    const lenient = createPolicy(openapiValidationPolicy, { validateQuery: false }, apiEnv());
     await lenient.request!(createTestContext({ path: '/pets', query: 'limit=ten', headers: rid }));
   });
 
   it('prefers its own document over the API one', async () => {
-    const handlers = instantiate(openapiValidationPolicy, { document: doc31, unknownOperations: 'reject' }, apiEnv());
+    const handlers = createPolicy(openapiValidationPolicy, { document: doc31, unknownOperations: 'reject' }, apiEnv());
     expect((await errorsOf(handlers, { path: '/pets', headers: rid })).code).toBe('no_route');
   });
 
   it('reports document problems at load time', () => {
-    expect(() => instantiate(openapiValidationPolicy, {})).toThrow(/no OpenAPI document/);
-    expect(() => instantiate(openapiValidationPolicy, { document: { swagger: '2.0', paths: {} } })).toThrow(
+    expect(() => createPolicy(openapiValidationPolicy, {})).toThrow(/no OpenAPI document/);
+    expect(() => createPolicy(openapiValidationPolicy, { document: { swagger: '2.0', paths: {} } })).toThrow(
       /OpenAPI 3.0 and 3.1/,
     );
     const dangling = {
       openapi: '3.0.0',
       paths: { '/x': { get: { parameters: [{ $ref: '#/components/parameters/Nope' }] } } },
     };
-    expect(() => instantiate(openapiValidationPolicy, { document: dangling })).toThrow(/GET \/x: .*does not resolve/);
+    expect(() => createPolicy(openapiValidationPolicy, { document: dangling })).toThrow(/GET \/x: .*does not resolve/);
     const external = {
       openapi: '3.0.0',
       paths: {
         '/x': { post: { requestBody: { content: { 'application/json': { schema: { $ref: 'other.yaml#/Pet' } } } } } },
       },
     };
-    expect(() => instantiate(openapiValidationPolicy, { document: external })).toThrow(
+    expect(() => createPolicy(openapiValidationPolicy, { document: external })).toThrow(
       /\/paths\/~1x\/post\/requestBody\/.*only local \$refs/,
     );
     expect(() =>
-      instantiate(openapiValidationPolicy, { document: 'missing.yaml' }, testEnv({ resolvePath: (p) => join(dir, p) })),
+      createPolicy(
+        openapiValidationPolicy,
+        { document: 'missing.yaml' },
+        testPolicyEnv({ resolvePath: (p) => join(dir, p) }),
+      ),
     ).toThrow(/cannot read document file/);
   });
 });
@@ -323,7 +327,7 @@ describe('openapi-validation options', () => {
 describe('openapi-validation example', () => {
   it('accepts its documented example (with the API document)', async () => {
     expect(openapiValidationPolicy.example.policy).toBe('openapi-validation');
-    const handlers = instantiate(openapiValidationPolicy, openapiValidationPolicy.example.config, apiEnv());
+    const handlers = createPolicy(openapiValidationPolicy, openapiValidationPolicy.example.config, apiEnv());
     expect(handlers.request).toBeTypeOf('function');
   });
 });
@@ -373,7 +377,7 @@ describe('openapi-validation: validation that means what the document says', () 
       },
     },
   };
-  const handlers = instantiate(openapiValidationPolicy, { document });
+  const handlers = createPolicy(openapiValidationPolicy, { document });
   const form = { 'content-type': 'application/x-www-form-urlencoded' };
   const json = { 'content-type': 'application/json' };
 
@@ -438,12 +442,12 @@ describe('openapi-validation: validation that means what the document says', () 
   it('refuses unknown keywords and patterns RE2 cannot run at load, with their pointer', () => {
     const broken = structuredClone(document) as Record<string, any>;
     broken.paths['/charges'].get.parameters[1].schema.items.maxLenght = 5;
-    expect(() => instantiate(openapiValidationPolicy, { document: broken })).toThrow(
+    expect(() => createPolicy(openapiValidationPolicy, { document: broken })).toThrow(
       '/paths/~1charges/get/parameters/1/schema/items: unknown keyword "maxLenght"',
     );
     const lookahead = structuredClone(document) as Record<string, any>;
     lookahead.paths['/charges'].get.parameters[1].schema.items.pattern = '^(?!x)';
-    expect(() => instantiate(openapiValidationPolicy, { document: lookahead })).toThrow(
+    expect(() => createPolicy(openapiValidationPolicy, { document: lookahead })).toThrow(
       '/paths/~1charges/get/parameters/1/schema/items/pattern: pattern "^(?!x)" is not supported by the linear-time (RE2) engine',
     );
   });

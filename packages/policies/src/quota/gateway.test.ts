@@ -1,28 +1,12 @@
-import {
-  simpleDocument,
-  startTestGateway,
-  startTestUpstream,
-  type TestGateway,
-  type TestUpstream,
-} from '@gatehouse/gateway/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { simpleDocument, useTestGateway } from '@gatehouse/gateway/testing';
+import { describe, expect, it } from 'vitest';
 
 describe('quota through the gateway', () => {
-  let upstream: TestUpstream;
-  let gw: TestGateway;
-
-  beforeAll(async () => {
-    upstream = await startTestUpstream();
-    gw = await startTestGateway(
-      simpleDocument(upstream.url, {
-        policies: [{ policy: 'quota', config: { limit: 2, period: 'month', timeZone: 'Europe/Paris' } }],
-      }),
-    );
-  });
-  afterAll(async () => {
-    await gw?.close();
-    await upstream?.close();
-  });
+  const { gw, upstream } = useTestGateway((upstream) =>
+    simpleDocument(upstream.url, {
+      policies: [{ policy: 'quota', config: { limit: 2, period: 'month', timeZone: 'Europe/Paris' } }],
+    }),
+  );
 
   it('adds quota headers, then answers 429 problem+json with Retry-After to the month end', async () => {
     for (const remaining of ['1', '0']) {

@@ -3,9 +3,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError } from '../sdk/define.js';
 import { MemoryCounterStore } from '../stores/memory-counters.js';
 import { createTestContext } from '../testing/context.js';
+import { createPolicy, testPolicyEnv } from '../testing/index.js';
 import { quotaPolicy } from './index.js';
 import { createPeriodCalculator } from './period.js';
-import { createPolicy, testPolicyEnv } from './test-support/policy-env.js';
 
 const HOUR = 3_600_000;
 

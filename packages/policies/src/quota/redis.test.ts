@@ -5,9 +5,9 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisCounterStore } from '../stores/redis-counters.js';
 import { createTestContext } from '../testing/context.js';
+import { createPolicy, testPolicyEnv } from '../testing/index.js';
 import { quotaPolicy } from './index.js';
 import { createPeriodCalculator } from './period.js';
-import { createPolicy, testPolicyEnv } from './test-support/policy-env.js';
 
 const redis = serviceUrl('REDIS_URL');
 

@@ -3,8 +3,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { validatePolicyConfig } from '../sdk/define.js';
 import type { PolicyHandlers } from '../sdk/types.js';
 import { MemoryCounterStore } from '../stores/memory-counters.js';
-import { testPolicyEnv } from '../stores/test-support/policy-env.js';
 import { createTestContext } from '../testing/context.js';
+import { testPolicyEnv } from '../testing/index.js';
 import { rateLimitPolicy } from './index.js';
 import type { RateLimitConfig } from './schema.js';
 

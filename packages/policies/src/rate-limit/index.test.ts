@@ -4,8 +4,8 @@ import type { CounterStore } from '../sdk/counters/types.js';
 import { validatePolicyConfig } from '../sdk/define.js';
 import type { PolicyEnvironment, PolicyHandlers } from '../sdk/types.js';
 import { MemoryCounterStore } from '../stores/memory-counters.js';
-import { testPolicyEnv } from '../stores/test-support/policy-env.js';
 import { createTestContext, type TestContextInit } from '../testing/context.js';
+import { testPolicyEnv } from '../testing/index.js';
 import { rateLimitPolicy } from './index.js';
 
 function policy(rawConfig: unknown, env: Partial<PolicyEnvironment> = {}): PolicyHandlers {

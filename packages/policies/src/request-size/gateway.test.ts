@@ -1,12 +1,6 @@
 import http from 'node:http';
-import {
-  simpleDocument,
-  startTestGateway,
-  startTestUpstream,
-  type TestGateway,
-  type TestUpstream,
-} from '@gatehouse/gateway/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { simpleDocument, useTestGateway } from '@gatehouse/gateway/testing';
+import { describe, expect, it } from 'vitest';
 
 /** POSTs a chunked body (no Content-Length) in several writes. */
 function postChunked(port: number, path: string, chunks: string[]): Promise<{ status: number; body: string }> {
@@ -28,19 +22,9 @@ function postChunked(port: number, path: string, chunks: string[]): Promise<{ st
 }
 
 describe('request-size through the gateway', () => {
-  let upstream: TestUpstream;
-  let gw: TestGateway;
-
-  beforeAll(async () => {
-    upstream = await startTestUpstream();
-    gw = await startTestGateway(
-      simpleDocument(upstream.url, { policies: [{ policy: 'request-size', config: { max: '1kb' } }] }),
-    );
-  });
-  afterAll(async () => {
-    await gw?.close();
-    await upstream?.close();
-  });
+  const { gw, upstream } = useTestGateway((upstream) =>
+    simpleDocument(upstream.url, { policies: [{ policy: 'request-size', config: { max: '1kb' } }] }),
+  );
 
   it('refuses a declared Content-Length over the limit with 413 without calling the upstream', async () => {
     const before = upstream.requests.length;

@@ -1,8 +1,8 @@
 import { GatewayError } from '@gatehouse/core';
 import { describe, expect, it } from 'vitest';
 import { validatePolicyConfig } from '../sdk/define.js';
-import { testPolicyEnv } from '../stores/test-support/policy-env.js';
 import { createTestContext, type TestContextInit } from '../testing/context.js';
+import { testPolicyEnv } from '../testing/index.js';
 import { requestSizePolicy } from './index.js';
 
 async function check(rawConfig: unknown, init: TestContextInit) {

@@ -1,45 +1,29 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${ cel }` placeholders are template syntax in plain strings, not JS templates.
-import {
-  simpleDocument,
-  startTestGateway,
-  startTestUpstream,
-  type TestGateway,
-  type TestUpstream,
-} from '@gatehouse/gateway/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { simpleDocument, useTestGateway } from '@gatehouse/gateway/testing';
+import { describe, expect, it } from 'vitest';
 
 describe('return-response through the gateway', () => {
-  let upstream: TestUpstream;
-  let gw: TestGateway;
-
-  beforeAll(async () => {
-    upstream = await startTestUpstream();
-    gw = await startTestGateway(
-      simpleDocument(upstream.url, {
-        routes: [
-          {
-            path: '/hello/:name',
-            methods: ['GET'],
-            policies: [
-              {
-                policy: 'return-response',
-                config: {
-                  status: 202,
-                  headers: { 'content-type': 'application/json', 'x-route': '${context.params.name}' },
-                  body: '{"hello":"${context.params.name}","q":"${request.query.q}"}',
-                },
+  const { gw, upstream } = useTestGateway((upstream) =>
+    simpleDocument(upstream.url, {
+      routes: [
+        {
+          path: '/hello/:name',
+          methods: ['GET'],
+          policies: [
+            {
+              policy: 'return-response',
+              config: {
+                status: 202,
+                headers: { 'content-type': 'application/json', 'x-route': '${context.params.name}' },
+                body: '{"hello":"${context.params.name}","q":"${request.query.q}"}',
               },
-            ],
-          },
-          { path: '/*' },
-        ],
-      }),
-    );
-  });
-  afterAll(async () => {
-    await gw?.close();
-    await upstream?.close();
-  });
+            },
+          ],
+        },
+        { path: '/*' },
+      ],
+    }),
+  );
 
   it('answers at the gateway with the rendered template', async () => {
     const res = await gw.fetch('/test/hello/ada?q=hi');

@@ -1,46 +1,30 @@
-import {
-  simpleDocument,
-  startTestGateway,
-  startTestUpstream,
-  type TestGateway,
-  type TestUpstream,
-} from '@gatehouse/gateway/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { simpleDocument, useTestGateway } from '@gatehouse/gateway/testing';
+import { describe, expect, it } from 'vitest';
 
 describe('rewrite-path through the gateway', () => {
-  let upstream: TestUpstream;
-  let gw: TestGateway;
-
-  beforeAll(async () => {
-    upstream = await startTestUpstream();
-    gw = await startTestGateway(
-      simpleDocument(upstream.url, {
-        routes: [
-          {
-            path: '/users/:id',
-            policies: [
-              {
-                policy: 'rewrite-path',
-                config: {
-                  pattern: '^/users/(?<id>[^/]+)$',
-                  replacement: '/v2/accounts/{id}',
-                  query: 'source=gw&user={id}',
-                },
+  const { gw, upstream } = useTestGateway((upstream) =>
+    simpleDocument(upstream.url, {
+      routes: [
+        {
+          path: '/users/:id',
+          policies: [
+            {
+              policy: 'rewrite-path',
+              config: {
+                pattern: '^/users/(?<id>[^/]+)$',
+                replacement: '/v2/accounts/{id}',
+                query: 'source=gw&user={id}',
               },
-            ],
-          },
-          {
-            path: '/files/*',
-            policies: [{ policy: 'rewrite-path', config: { pattern: '^/files/(.*)$', replacement: '/static/{1}' } }],
-          },
-        ],
-      }),
-    );
-  });
-  afterAll(async () => {
-    await gw?.close();
-    await upstream?.close();
-  });
+            },
+          ],
+        },
+        {
+          path: '/files/*',
+          policies: [{ policy: 'rewrite-path', config: { pattern: '^/files/(.*)$', replacement: '/static/{1}' } }],
+        },
+      ],
+    }),
+  );
 
   it('forwards the rewritten path and query', async () => {
     const res = await gw.fetch('/test/users/u-42?expand=1');

@@ -1,9 +1,9 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${ cel }` placeholders are template syntax in plain strings, not JS templates.
 import { GatewayError } from '@gatehouse/core';
 import { describe, expect, it } from 'vitest';
-import { createPolicy } from '../quota/test-support/policy-env.js';
 import { compileTemplate } from '../sdk/expression.js';
 import { createTestContext } from '../testing/context.js';
+import { createPolicy } from '../testing/index.js';
 import { setAttributePolicy } from './index.js';
 
 describe('set-attribute', () => {

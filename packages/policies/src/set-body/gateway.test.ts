@@ -1,53 +1,37 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${ cel }` placeholders are template syntax in plain strings, not JS templates.
-import {
-  simpleDocument,
-  startTestGateway,
-  startTestUpstream,
-  type TestGateway,
-  type TestUpstream,
-} from '@gatehouse/gateway/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { simpleDocument, useTestGateway } from '@gatehouse/gateway/testing';
+import { describe, expect, it } from 'vitest';
 
 describe('set-body through the gateway', () => {
-  let upstream: TestUpstream;
-  let gw: TestGateway;
-
-  beforeAll(async () => {
-    upstream = await startTestUpstream();
-    gw = await startTestGateway(
-      simpleDocument(upstream.url, {
-        routes: [
-          {
-            path: '/request',
-            policies: [
-              {
-                policy: 'set-body',
-                config: { body: '{"path": ${ request.path }, "agent": ${ request.headers["x-agent"] }}' },
+  const { gw } = useTestGateway((upstream) =>
+    simpleDocument(upstream.url, {
+      routes: [
+        {
+          path: '/request',
+          policies: [
+            {
+              policy: 'set-body',
+              config: { body: '{"path": ${ request.path }, "agent": ${ request.headers["x-agent"] }}' },
+            },
+          ],
+        },
+        {
+          path: '/response',
+          policies: [
+            {
+              policy: 'set-body',
+              config: {
+                phase: 'response',
+                body: 'status was ${ response.status }',
+                encoding: 'raw',
+                contentType: 'text/plain',
               },
-            ],
-          },
-          {
-            path: '/response',
-            policies: [
-              {
-                policy: 'set-body',
-                config: {
-                  phase: 'response',
-                  body: 'status was ${ response.status }',
-                  encoding: 'raw',
-                  contentType: 'text/plain',
-                },
-              },
-            ],
-          },
-        ],
-      }),
-    );
-  });
-  afterAll(async () => {
-    await gw?.close();
-    await upstream?.close();
-  });
+            },
+          ],
+        },
+      ],
+    }),
+  );
 
   it('replaces the request body forwarded upstream, with a correct Content-Length', async () => {
     const res = await gw.fetch('/test/request', {

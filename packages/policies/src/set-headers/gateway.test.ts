@@ -1,41 +1,25 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${ cel }` placeholders are template syntax in plain strings, not JS templates.
-import {
-  simpleDocument,
-  startTestGateway,
-  startTestUpstream,
-  type TestGateway,
-  type TestUpstream,
-} from '@gatehouse/gateway/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { simpleDocument, startTestGateway, useTestGateway } from '@gatehouse/gateway/testing';
+import { describe, expect, it } from 'vitest';
 
 describe('set-headers through the gateway', () => {
-  let upstream: TestUpstream;
-  let gw: TestGateway;
-
-  beforeAll(async () => {
-    upstream = await startTestUpstream();
-    gw = await startTestGateway(
-      simpleDocument(upstream.url, {
-        policies: [
-          {
-            policy: 'set-headers',
-            config: {
-              request: { set: { 'x-gateway': 'gatehouse', 'x-method': '${request.method}' }, remove: ['x-internal'] },
-              response: {
-                remove: ['x-powered-by'],
-                set: { 'cache-control': 'no-store' },
-                add: { 'x-served-by': 'gatehouse' },
-              },
+  const { gw } = useTestGateway((upstream) =>
+    simpleDocument(upstream.url, {
+      policies: [
+        {
+          policy: 'set-headers',
+          config: {
+            request: { set: { 'x-gateway': 'gatehouse', 'x-method': '${request.method}' }, remove: ['x-internal'] },
+            response: {
+              remove: ['x-powered-by'],
+              set: { 'cache-control': 'no-store' },
+              add: { 'x-served-by': 'gatehouse' },
             },
           },
-        ],
-      }),
-    );
-  });
-  afterAll(async () => {
-    await gw?.close();
-    await upstream?.close();
-  });
+        },
+      ],
+    }),
+  );
 
   it('changes the headers the upstream receives and the headers the client receives', async () => {
     const res = await gw.fetch('/test/a', { method: 'POST', body: '{}', headers: { 'x-internal': 'leak' } });

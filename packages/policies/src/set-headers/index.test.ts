@@ -1,8 +1,8 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${ cel }` placeholders are template syntax in plain strings, not JS templates.
 import { describe, expect, it } from 'vitest';
 import { ConfigError, createAtPath, validatePolicyConfig } from '../sdk/define.js';
-import { testPolicyEnv } from '../stores/test-support/policy-env.js';
 import { createTestContext } from '../testing/context.js';
+import { testPolicyEnv } from '../testing/index.js';
 import { sanitizeHeaderValue, setHeadersPolicy } from './index.js';
 
 function policy(rawConfig: unknown) {

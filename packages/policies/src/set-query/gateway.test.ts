@@ -1,35 +1,19 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${ cel }` placeholders are template syntax in plain strings, not JS templates.
-import {
-  simpleDocument,
-  startTestGateway,
-  startTestUpstream,
-  type TestGateway,
-  type TestUpstream,
-} from '@gatehouse/gateway/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { simpleDocument, useTestGateway } from '@gatehouse/gateway/testing';
+import { describe, expect, it } from 'vitest';
 
 describe('set-query through the gateway', () => {
-  let upstream: TestUpstream;
-  let gw: TestGateway;
-
-  beforeAll(async () => {
-    upstream = await startTestUpstream();
-    gw = await startTestGateway(
-      simpleDocument(upstream.url, {
-        policies: [
-          { policy: 'set-attribute', config: { values: { source: 'edge gw' } } },
-          {
-            policy: 'set-query',
-            config: { remove: ['secret'], set: { page: '1' }, add: { from: '${ attributes.source }' } },
-          },
-        ],
-      }),
-    );
-  });
-  afterAll(async () => {
-    await gw?.close();
-    await upstream?.close();
-  });
+  const { gw } = useTestGateway((upstream) =>
+    simpleDocument(upstream.url, {
+      policies: [
+        { policy: 'set-attribute', config: { values: { source: 'edge gw' } } },
+        {
+          policy: 'set-query',
+          config: { remove: ['secret'], set: { page: '1' }, add: { from: '${ attributes.source }' } },
+        },
+      ],
+    }),
+  );
 
   it('rewrites the forwarded query string', async () => {
     const res = await gw.fetch('/test/items?q=a%20b&secret=x&page=7');

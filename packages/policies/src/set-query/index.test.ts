@@ -1,8 +1,8 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${ cel }` placeholders are template syntax in plain strings, not JS templates.
 import { describe, expect, it } from 'vitest';
-import { createPolicy } from '../quota/test-support/policy-env.js';
 import { ConfigError } from '../sdk/define.js';
 import { createTestContext } from '../testing/context.js';
+import { createPolicy } from '../testing/index.js';
 import { setQueryPolicy } from './index.js';
 import { RawQuery } from './raw-query.js';
 

@@ -1,26 +1,10 @@
-import {
-  simpleDocument,
-  startTestGateway,
-  startTestUpstream,
-  type TestGateway,
-  type TestUpstream,
-} from '@gatehouse/gateway/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { simpleDocument, useTestGateway } from '@gatehouse/gateway/testing';
+import { describe, expect, it } from 'vitest';
 
 describe('spike-arrest through the gateway', () => {
-  let upstream: TestUpstream;
-  let gw: TestGateway;
-
-  beforeAll(async () => {
-    upstream = await startTestUpstream();
-    gw = await startTestGateway(
-      simpleDocument(upstream.url, { policies: [{ policy: 'spike-arrest', config: { rate: '1/m', burst: 2 } }] }),
-    );
-  });
-  afterAll(async () => {
-    await gw?.close();
-    await upstream?.close();
-  });
+  const { gw, upstream } = useTestGateway((upstream) =>
+    simpleDocument(upstream.url, { policies: [{ policy: 'spike-arrest', config: { rate: '1/m', burst: 2 } }] }),
+  );
 
   it('lets the burst through, then answers 429 rate_limited with Retry-After in seconds', async () => {
     expect((await gw.fetch('/test/a')).status).toBe(200);

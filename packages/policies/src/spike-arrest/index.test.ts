@@ -1,10 +1,10 @@
 import { GatewayError } from '@gatehouse/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createPolicy, testPolicyEnv } from '../quota/test-support/policy-env.js';
 import { ConfigError } from '../sdk/define.js';
 import type { PolicyHandlers } from '../sdk/types.js';
 import { MemoryCounterStore } from '../stores/memory-counters.js';
 import { createTestContext } from '../testing/context.js';
+import { createPolicy, testPolicyEnv } from '../testing/index.js';
 import { GcraLimiter } from './gcra.js';
 import { spikeArrestPolicy } from './index.js';
 

@@ -3,10 +3,10 @@ import { GatewayError } from '@gatehouse/core';
 import { serviceUrl } from '@gatehouse/core/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPolicy, testPolicyEnv } from '../quota/test-support/policy-env.js';
 import type { PolicyHandlers } from '../sdk/types.js';
 import { RedisCounterStore } from '../stores/redis-counters.js';
 import { createTestContext } from '../testing/context.js';
+import { createPolicy, testPolicyEnv } from '../testing/index.js';
 import { spikeArrestPolicy } from './index.js';
 
 const redis = serviceUrl('REDIS_URL');

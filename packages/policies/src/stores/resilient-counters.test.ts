@@ -3,10 +3,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { serviceUrl } from '@gatehouse/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HitRequest } from '../sdk/counters/types.js';
+import { captureLogger, WARN } from '../testing/index.js';
 import { createFailFastClient } from './redis-client.js';
 import { RedisCounterStore } from './redis-counters.js';
 import { ResilientCounterStore } from './resilient-counters.js';
-import { captureLogger, WARN } from './test-support/capture-logger.js';
 import { startTcpProxy, type TcpProxy } from './test-support/tcp-proxy.js';
 
 const redis = serviceUrl('REDIS_URL');

@@ -1,2 +1,13 @@
 export { createTestContext, type TestContext, type TestContextInit } from './context.js';
+export {
+  captureLogger,
+  createPolicy,
+  type LogLine,
+  lookupOver,
+  securityEnv,
+  subscriptionOf,
+  type TestApplication,
+  testPolicyEnv,
+  WARN,
+} from './environment.js';
 export { type SyntheticOpenApiOptions, syntheticOpenApi } from './synthetic-openapi.js';

@@ -1,24 +1,9 @@
-import {
-  simpleDocument,
-  startTestGateway,
-  startTestUpstream,
-  type TestGateway,
-  type TestUpstream,
-} from '@gatehouse/gateway/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { simpleDocument, useTestGateway } from '@gatehouse/gateway/testing';
+import { describe, expect, it } from 'vitest';
 
 describe('timeout through the gateway', () => {
-  let upstream: TestUpstream;
-  let gw: TestGateway;
-
-  beforeAll(async () => {
-    upstream = await startTestUpstream((_req, res) => {
-      setTimeout(() => {
-        res.writeHead(200, { 'content-length': 2 });
-        res.end('ok');
-      }, 1500);
-    });
-    gw = await startTestGateway(
+  const { gw } = useTestGateway(
+    (upstream) =>
       simpleDocument(upstream.url, {
         // No upstream retries: a timed-out attempt would otherwise be tried again.
         upstream: { targets: [{ url: upstream.url }], retries: { attempts: 0 } },
@@ -27,12 +12,15 @@ describe('timeout through the gateway', () => {
           { path: '/slow/*' },
         ],
       }),
-    );
-  });
-  afterAll(async () => {
-    await gw?.close();
-    await upstream?.close();
-  });
+    {
+      upstream: (_req, res) => {
+        setTimeout(() => {
+          res.writeHead(200, { 'content-length': 2 });
+          res.end('ok');
+        }, 1500);
+      },
+    },
+  );
 
   it("answers 504 once the route's timeout passes", async () => {
     const started = performance.now();

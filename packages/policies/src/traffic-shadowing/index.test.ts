@@ -1,9 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { capturingLogger, instantiate, testEnv } from '../json-schema/test-support/env.js';
 import type { PolicyHandlers } from '../sdk/types.js';
 import { createTestContext, type TestContextInit } from '../testing/context.js';
+import { captureLogger, createPolicy, testPolicyEnv } from '../testing/index.js';
 import { trafficShadowingPolicy } from './index.js';
 
 interface Shadowed {
@@ -51,8 +51,8 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-function policy(config: Record<string, unknown>, env = testEnv()) {
-  const handlers = instantiate(trafficShadowingPolicy, config, env);
+function policy(config: Record<string, unknown>, env = testPolicyEnv()) {
+  const handlers = createPolicy(trafficShadowingPolicy, config, env);
   created.push(handlers);
   return handlers;
 }
@@ -150,8 +150,8 @@ describe('traffic-shadowing', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
-    const { logger, lines } = capturingLogger();
-    const handlers = policy({ url: `http://127.0.0.1:${port}` }, testEnv({ logger }));
+    const { logger, lines } = captureLogger();
+    const handlers = policy({ url: `http://127.0.0.1:${port}` }, testPolicyEnv({ logger }));
     const ctx = createTestContext({ path: '/x', headers: { authorization: 'Bearer never-logged' } });
     await handlers.request!(ctx);
     expect(ctx.responded).toBe(false);
@@ -160,15 +160,15 @@ describe('traffic-shadowing', () => {
   });
 
   it('requires an http(s) URL', () => {
-    expect(() => instantiate(trafficShadowingPolicy, { url: 'shadow.internal' })).toThrow(/url/);
-    expect(() => instantiate(trafficShadowingPolicy, { url: base, percentage: 101 })).toThrow(/percentage/);
+    expect(() => createPolicy(trafficShadowingPolicy, { url: 'shadow.internal' })).toThrow(/url/);
+    expect(() => createPolicy(trafficShadowingPolicy, { url: base, percentage: 101 })).toThrow(/percentage/);
   });
 });
 
 describe('traffic-shadowing example', () => {
   it('accepts its documented example', async () => {
     expect(trafficShadowingPolicy.example.policy).toBe('traffic-shadowing');
-    const handlers = instantiate(trafficShadowingPolicy, trafficShadowingPolicy.example.config);
+    const handlers = createPolicy(trafficShadowingPolicy, trafficShadowingPolicy.example.config);
     expect(Object.keys(handlers).length).toBeGreaterThan(0);
     await handlers.close?.();
   });

@@ -1,32 +1,20 @@
-import {
-  simpleDocument,
-  startTestGateway,
-  startTestUpstream,
-  type TestGateway,
-  type TestUpstream,
-} from '@gatehouse/gateway/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { simpleDocument, useTestGateway } from '@gatehouse/gateway/testing';
+import { describe, expect, it } from 'vitest';
 
 describe('xml-to-json through the gateway', () => {
-  let upstream: TestUpstream;
-  let gw: TestGateway;
-
-  beforeAll(async () => {
-    upstream = await startTestUpstream((req, res) => {
-      const body = req.url === '/broken' ? '<a><b></a>' : '<?xml version="1.0"?><order id="3"><item>a</item></order>';
-      res.writeHead(200, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });
-      res.end(body);
-    });
-    gw = await startTestGateway(
+  const { gw } = useTestGateway(
+    (upstream) =>
       simpleDocument(upstream.url, {
         policies: [{ policy: 'xml-to-json', config: { phase: 'response', arrayElements: ['item'] } }],
       }),
-    );
-  });
-  afterAll(async () => {
-    await gw?.close();
-    await upstream?.close();
-  });
+    {
+      upstream: (req, res) => {
+        const body = req.url === '/broken' ? '<a><b></a>' : '<?xml version="1.0"?><order id="3"><item>a</item></order>';
+        res.writeHead(200, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });
+        res.end(body);
+      },
+    },
+  );
 
   it('converts the upstream XML response to JSON', async () => {
     const res = await gw.fetch('/test/order');

@@ -1,7 +1,7 @@
 import { GatewayError } from '@gatehouse/core';
 import { describe, expect, it } from 'vitest';
-import { createPolicy } from '../quota/test-support/policy-env.js';
 import { createTestContext } from '../testing/context.js';
+import { createPolicy } from '../testing/index.js';
 import { xmlToJsonPolicy } from './index.js';
 
 const xml = { 'content-type': 'text/xml; charset=utf-8' };
