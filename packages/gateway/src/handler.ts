@@ -75,7 +75,7 @@ export interface UpgradeInfo {
 
 /** The exchange a client response belongs to (one property, set once: no closure per request). */
 const EXCHANGE = Symbol('gatehouse.exchange');
-type TrackedResponse = ClientResponse & { [EXCHANGE]?: Exchange };
+type TrackedResponse = ClientResponse & { [EXCHANGE]?: ClientExchange };
 
 /** 'close' listener shared by every response: finishes the exchange the response carries. */
 function onResponseClose(this: TrackedResponse): void {
@@ -92,7 +92,7 @@ export function createRequestHandler(deps: HandlerDependencies) {
       sendProblem(res, new GatewayError('gateway_not_ready', { detail: 'no configuration loaded yet' }), undefined);
       return;
     }
-    const exchange = new Exchange(req, res, generation, deps, startedAt);
+    const exchange = new ClientExchange(req, res, generation, deps, startedAt);
     if (upgrade) {
       // An established tunnel no longer uses the config: unpin it so reloads and drains don't wait on it.
       exchange.upgrade = { ...upgrade, established: () => exchange.unpin() };
@@ -106,7 +106,7 @@ export function createRequestHandler(deps: HandlerDependencies) {
 }
 
 /** One request's trip through the pipeline. */
-class Exchange implements UpstreamReceiver {
+class ClientExchange implements UpstreamReceiver {
   readonly requestId: string;
   /** Set with a generated request id (same draw); the request id then also names a new trace. */
   private spanId: string | undefined;
@@ -305,7 +305,7 @@ class Exchange implements UpstreamReceiver {
   }
 
   /** Runs a phase's steps, then `next`: directly when they finished synchronously, else once they did. */
-  private runPhase(steps: Step[], next: (this: Exchange) => void): void {
+  private runPhase(steps: Step[], next: (this: ClientExchange) => void): void {
     try {
       if (steps.length > 0) {
         const pending = runSteps(steps, this.ctx!);
