@@ -20,9 +20,8 @@ import {
   nextTraceparent,
   setForwardedHeaders,
 } from './headers.js';
-import { checkHost } from './host.js';
 import type { GatewayMetrics } from './metrics.js';
-import { isPlainPath, normalizePath } from './path-normalize.js';
+import { routeRequest } from './routing.js';
 import type { UpstreamReceiver, UpstreamRequest, UpstreamResponse } from './upstream/index.js';
 
 export type ClientResponse = ServerResponse | Http2ServerResponse;
@@ -178,85 +177,31 @@ class ClientExchange implements UpstreamReceiver {
   /** Routing and the context; false when the request was already answered (no route, bad target). */
   private begin(): boolean {
     const { req, config } = this;
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    let pathname = q === -1 ? url : url.slice(0, q);
-    const rawQuery = q === -1 ? '' : url.slice(q + 1);
-    if (pathname.charCodeAt(0) !== 47 /* / */) {
-      this.fail(new GatewayError('bad_request', { detail: 'request target must be an absolute path' }));
+    const routed = routeRequest(config, req);
+    if (!routed.ok) {
+      this.api = routed.api;
+      this.fail(routed.error);
       return false;
     }
-    const hostCheck = checkHost(req);
-    if (!hostCheck.ok) {
-      this.fail(new GatewayError('bad_request', { detail: hostCheck.reason }));
-      return false;
-    }
-    const host = hostCheck.host;
-    // One meaning for every backend: routed and forwarded in canonical form, ambiguous forms refused.
-    if (!isPlainPath(pathname)) {
-      const normalized = normalizePath(pathname, config.settings.escapedSlashes);
-      if (!normalized.ok) {
-        this.fail(new GatewayError('bad_request', { detail: normalized.reason }));
-        return false;
-      }
-      pathname = normalized.path;
-    }
-
-    const mount = config.router.match(host, pathname);
-    if (!mount) {
-      this.fail(new GatewayError('no_route', { detail: `no API serves ${pathname}` }));
-      return false;
-    }
-    const api = mount.value;
+    const { api, route } = routed;
     this.api = api;
-    let forwardPath = pathname;
-    if (api.stripBasePath && mount.basePath !== '/') {
-      forwardPath = pathname.slice(mount.basePath.length);
-      if (forwardPath === '') forwardPath = '/';
-    }
-
-    let route: CompiledRoute;
-    let params: Record<string, string> | undefined;
-    if (api.routes) {
-      const matches = api.routes.matchAll(forwardPath);
-      if (matches.length === 0) {
-        this.fail(new GatewayError('no_route', { detail: `API "${api.id}" has no route for ${forwardPath}` }));
-        return false;
-      }
-      const found = matches.find((m) => m.value.methods === undefined || m.value.methods.has(req.method!));
-      if (!found) {
-        const allow = [...new Set(matches.flatMap((m) => [...(m.value.methods ?? [])]))].join(', ');
-        this.fail(
-          new GatewayError('method_not_allowed', { detail: `${req.method} is not allowed here`, headers: { allow } }),
-        );
-        return false;
-      }
-      route = found.value;
-      params = found.params;
-    } else {
-      route = api.catchAll!;
-    }
-
     const settings = config.settings;
     const peer = peerAddress(req);
     const viaTrustedProxy = peerTrusted(settings.trustProxy, peer);
-    const clientIp = viaTrustedProxy ? forwardedClient(req, settings.trustProxy, peer) : peer;
-    const headers = forwardableRequestHeaders(req.headers);
-    const protocol = (req.socket as { encrypted?: boolean } | null)?.encrypted ? 'https' : 'http';
-    const request = new ProxyRequest(
-      req,
-      req.method!,
-      pathname,
-      forwardPath,
-      rawQuery,
-      headers,
-      clientIp,
+    const request = new ProxyRequest({
+      raw: req,
+      method: req.method!,
+      originalPath: routed.pathname,
+      path: routed.forwardPath,
+      rawQuery: routed.rawQuery,
+      headers: forwardableRequestHeaders(req.headers),
+      clientIp: viaTrustedProxy ? forwardedClient(req, settings.trustProxy, peer) : peer,
       peer,
       viaTrustedProxy,
-      host ?? '',
-      protocol,
-      settings.maxBodyBuffer,
-    );
+      host: routed.host ?? '',
+      protocol: (req.socket as { encrypted?: boolean } | null)?.encrypted ? 'https' : 'http',
+      maxBodyBuffer: settings.maxBodyBuffer,
+    });
     const ctx = new GatewayContext(
       this.requestId,
       request,
@@ -266,7 +211,7 @@ class ClientExchange implements UpstreamReceiver {
       settings.maxBodyBuffer,
     );
     ctx.route = route.ref;
-    if (params !== undefined) ctx.params = params;
+    if (routed.params !== undefined) ctx.params = routed.params;
     this.ctx = ctx;
     this.route = route;
     this.lists = route.unauthenticated;

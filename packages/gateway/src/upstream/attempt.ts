@@ -46,6 +46,11 @@ class ResponseBody extends Readable {
  * One attempt against one target, driven by undici's dispatch handler API. It does what `pool.request()` does minus
  * the parts a proxy doesn't need (AsyncResource, body mixins), and it learns when the body ends or fails without
  * listeners on the stream, which is how in-flight counts and mid-body failures are tracked.
+ *
+ * The callbacks (onConnect, onHeaders, onData, onComplete, onError, onUpgrade) are the ones undici 7 marks
+ * deprecated, on purpose: its pool still calls exactly these, and a handler written for the new controller API gets
+ * wrapped per request in an adapter that also parses every response's raw headers into an object, which the proxy
+ * path avoids. Why, and when to migrate: docs/decisions/0007-undici-handler-callbacks.md.
  */
 export class UpstreamAttempt implements Dispatcher.DispatchHandler {
   /** Error after the response headers (body timeout, reset mid-body), unless we aborted on purpose. */
