@@ -41,8 +41,7 @@ export class Upstream {
   readonly #settings: UpstreamSettings;
   readonly #pools: PoolManager;
   readonly #dynamic = new Map<string, TargetState>();
-  /** What this upstream's deliveries share (one object per Upstream, not per request). */
-  readonly #shared: DeliveryShared;
+  readonly #tracker: AttemptTracker;
   #closed = false;
 
   constructor(
@@ -55,7 +54,7 @@ export class Upstream {
     this.#health = (options.health ?? pools.health).acquire(apiId, config, pools, options);
     this.#settings = this.#health.settings;
     const health = this.#health;
-    const tracker: AttemptTracker = {
+    this.#tracker = {
       ended(attempt, error) {
         const target = attempt.target;
         target.inFlight--;
@@ -72,7 +71,6 @@ export class Upstream {
         }
       },
     };
-    this.#shared = { apiId, health, settings: this.#settings, tracker };
   }
 
   /** Sends the request; resolves when the response headers arrive, the body streams afterwards. */
@@ -98,7 +96,7 @@ export class Upstream {
       const maxAttempts =
         replayable && IDEMPOTENT.has(request.method) ? 1 + (overrides?.retries ?? this.#settings.retryAttempts) : 1;
       delivery = new Delivery(
-        this.#shared,
+        this,
         request,
         receiver,
         dynamic,
@@ -112,7 +110,94 @@ export class Upstream {
       process.nextTick(reportFailure, receiver, error);
       return;
     }
-    delivery.attempt();
+    this.attempt(delivery);
+  }
+
+  /** Starts the next attempt of a delivery on a target it has not tried, or settles it when none is left. (Internal.) */
+  attempt(d: Delivery): void {
+    const target =
+      d.attempts < d.maxAttempts ? (d.dynamic ?? this.#health.balancer.pick(Date.now(), d.tried)) : undefined;
+    if (target === undefined) {
+      this.#exhausted(d);
+      return;
+    }
+    d.attempts++;
+    if (d.failedResponse !== undefined) discard(d.failedResponse.body);
+    d.failedResponse = undefined;
+    const request = d.request;
+    if (!this.#settings.preserveHost) request.headers.host = target.host;
+    const attempt = new UpstreamAttempt(target, d.attempts, request.signal, this.#tracker, d.headersTimeoutMs, d);
+    target.inFlight++;
+    target.pool.dispatch(
+      {
+        method: request.method,
+        path: target.prefix === '' ? request.path : target.prefix + request.path,
+        headers: request.headers,
+        body: request.body,
+        headersTimeout: 0, // the attempt's own, precise timer
+        bodyTimeout: this.#settings.idleTimeoutMs,
+        upgrade: request.upgrade ?? null,
+      },
+      attempt,
+    );
+  }
+
+  /** An attempt got response headers: accept them, or (a retryable status) keep them in case nothing better comes. (Delivery's callback.) */
+  answered(d: Delivery, attempt: UpstreamAttempt, response: UpstreamResponse): void {
+    const target = attempt.target;
+    if (d.failOnStatus.length === 0 || !d.failOnStatus.includes(response.statusCode)) {
+      if (!target.dynamic) this.#health.recordSuccess(target);
+      d.breaker?.success(d.admission);
+      d.resolve(response);
+      return;
+    }
+    this.#failed(target, 'status');
+    d.failedResponse = response;
+    d.tried = remember(d.tried, target);
+    this.#retry(d);
+  }
+
+  /** An attempt failed before any response headers. (Delivery's callback.) */
+  failed(d: Delivery, attempt: UpstreamAttempt, error: Error): void {
+    // Our own error: the client's upload failed (too slow, or gone) while it streamed to the target.
+    if (error instanceof GatewayError) {
+      d.breaker?.abandon(d.admission);
+      d.reject(error);
+      return;
+    }
+    const kind = classifyUpstreamError(error);
+    const aborted = d.request.signal?.aborted === true;
+    // A target that gives up on a client still uploading (its own body timeout, a reset) did nothing wrong.
+    const clientsFault = kind !== 'connect' && d.request.clientUploading?.() === true;
+    if (aborted || kind === 'request' || clientsFault) {
+      d.breaker?.abandon(d.admission);
+      d.reject(aborted ? clientClosed(error) : toGatewayError(kind, error));
+      return;
+    }
+    const target = attempt.target;
+    this.#failed(target, kind);
+    d.failure = toGatewayError(kind, error);
+    d.tried = remember(d.tried, target);
+    this.#retry(d);
+  }
+
+  #retry(d: Delivery): void {
+    // Outside undici's callback that reported the failure: dispatching from inside it would re-enter the client.
+    queueMicrotask(() => this.attempt(d));
+  }
+
+  /** Out of attempts (or targets): the last upstream answer beats a gateway error. */
+  #exhausted(d: Delivery): void {
+    if (d.failedResponse !== undefined) {
+      d.breaker?.failure(d.admission, Date.now());
+      d.resolve(d.failedResponse);
+    } else if (d.failure !== undefined) {
+      d.breaker?.failure(d.admission, Date.now());
+      d.reject(d.failure);
+    } else {
+      d.breaker?.abandon(d.admission);
+      d.reject(new GatewayError('no_healthy_target'));
+    }
   }
 
   state(): UpstreamStateSnapshot {
@@ -151,6 +236,11 @@ export class Upstream {
     return admission;
   }
 
+  #failed(target: TargetState, kind: 'connect' | 'timeout' | 'reset' | 'status'): void {
+    if (target.dynamic) this.#health.observer?.onUpstreamError?.(this.apiId, target.origin, kind);
+    else this.#health.recordFailure(target, kind, Date.now());
+  }
+
   #dynamicTarget(url: string): TargetState {
     let target = this.#dynamic.get(url);
     if (target !== undefined) return target;
@@ -175,18 +265,9 @@ export class Upstream {
   }
 }
 
-/** What every delivery of one Upstream needs from it. */
-interface DeliveryShared {
-  apiId: string;
-  health: UpstreamHealth;
-  settings: UpstreamSettings;
-  tracker: AttemptTracker;
-}
-
 /**
- * One delivery: its settings, the attempts so far and the retry loop (choose a target, try, judge the answer, try
- * again or settle). It is the attempts' outcome listener, so an answer reaches the receiver from undici's callback
- * with one deferral and nothing else in between.
+ * One delivery: its settings and the attempts so far. It is the attempts' outcome listener, so an answer reaches
+ * the receiver from undici's callback with one deferral and nothing else in between.
  */
 class Delivery implements AttemptOutcome {
   attempts = 0;
@@ -195,7 +276,7 @@ class Delivery implements AttemptOutcome {
   failedResponse: UpstreamResponse | undefined = undefined;
 
   constructor(
-    private readonly shared: DeliveryShared,
+    private readonly upstream: Upstream,
     readonly request: UpstreamRequest,
     private readonly receiver: UpstreamReceiver,
     readonly dynamic: TargetState | undefined,
@@ -205,79 +286,6 @@ class Delivery implements AttemptOutcome {
     readonly failOnStatus: readonly number[],
     readonly headersTimeoutMs: number,
   ) {}
-
-  /** Starts the next attempt on a target not tried yet, or settles the delivery when none is left. */
-  attempt(): void {
-    const { health, settings, tracker } = this.shared;
-    const target =
-      this.attempts < this.maxAttempts ? (this.dynamic ?? health.balancer.pick(Date.now(), this.tried)) : undefined;
-    if (target === undefined) {
-      this.#exhausted();
-      return;
-    }
-    this.attempts++;
-    if (this.failedResponse !== undefined) discard(this.failedResponse.body);
-    this.failedResponse = undefined;
-    const request = this.request;
-    if (!settings.preserveHost) request.headers.host = target.host;
-    const attempt = new UpstreamAttempt(target, this.attempts, request.signal, tracker, this.headersTimeoutMs, this);
-    target.inFlight++;
-    target.pool.dispatch(
-      {
-        method: request.method,
-        path: target.prefix === '' ? request.path : target.prefix + request.path,
-        headers: request.headers,
-        body: request.body,
-        headersTimeout: 0, // the attempt's own, precise timer
-        bodyTimeout: settings.idleTimeoutMs,
-        upgrade: request.upgrade ?? null,
-      },
-      attempt,
-    );
-  }
-
-  /** An attempt got response headers: accept them, or (a retryable status) keep them in case nothing better comes. */
-  answered(attempt: UpstreamAttempt, response: UpstreamResponse): void {
-    const target = attempt.target;
-    if (this.failOnStatus.length === 0 || !this.failOnStatus.includes(response.statusCode)) {
-      if (!target.dynamic) this.shared.health.recordSuccess(target);
-      this.breaker?.success(this.admission);
-      this.resolve(response);
-      return;
-    }
-    this.#targetFailed(target, 'status');
-    this.failedResponse = response;
-    this.tried = remember(this.tried, target);
-    this.#retry();
-  }
-
-  /** An attempt failed before any response headers. */
-  failed(attempt: UpstreamAttempt, error: Error): void {
-    // Our own error: the client's upload failed (too slow, or gone) while it streamed to the target.
-    if (error instanceof GatewayError) {
-      this.breaker?.abandon(this.admission);
-      this.reject(error);
-      return;
-    }
-    const kind = classifyUpstreamError(error);
-    const aborted = this.request.signal?.aborted === true;
-    // A target that gives up on a client still uploading (its own body timeout, a reset) did nothing wrong.
-    const clientsFault = kind !== 'connect' && this.request.clientUploading?.() === true;
-    if (aborted || kind === 'request' || clientsFault) {
-      this.breaker?.abandon(this.admission);
-      this.reject(aborted ? clientClosed(error) : toGatewayError(kind, error));
-      return;
-    }
-    const target = attempt.target;
-    this.#targetFailed(target, kind);
-    this.failure = toGatewayError(kind, error);
-    this.tried = remember(this.tried, target);
-    this.#retry();
-  }
-
-  waitingForClient(): boolean {
-    return this.request.clientUploading?.() === true;
-  }
 
   /**
    * Deferred to after the current I/O callback: undici reports headers while still parsing the chunk that usually
@@ -291,29 +299,16 @@ class Delivery implements AttemptOutcome {
     process.nextTick(reportFailure, this.receiver, error);
   }
 
-  #retry(): void {
-    // Outside undici's callback that reported the failure: dispatching from inside it would re-enter the client.
-    queueMicrotask(() => this.attempt());
+  answered(attempt: UpstreamAttempt, response: UpstreamResponse): void {
+    this.upstream.answered(this, attempt, response);
   }
 
-  /** Out of attempts (or targets): the last upstream answer beats a gateway error. */
-  #exhausted(): void {
-    if (this.failedResponse !== undefined) {
-      this.breaker?.failure(this.admission, Date.now());
-      this.resolve(this.failedResponse);
-    } else if (this.failure !== undefined) {
-      this.breaker?.failure(this.admission, Date.now());
-      this.reject(this.failure);
-    } else {
-      this.breaker?.abandon(this.admission);
-      this.reject(new GatewayError('no_healthy_target'));
-    }
+  failed(attempt: UpstreamAttempt, error: Error): void {
+    this.upstream.failed(this, attempt, error);
   }
 
-  #targetFailed(target: TargetState, kind: 'connect' | 'timeout' | 'reset' | 'status'): void {
-    const health = this.shared.health;
-    if (target.dynamic) health.observer?.onUpstreamError?.(this.shared.apiId, target.origin, kind);
-    else health.recordFailure(target, kind, Date.now());
+  waitingForClient(): boolean {
+    return this.request.clientUploading?.() === true;
   }
 }
 
