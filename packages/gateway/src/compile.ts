@@ -118,11 +118,63 @@ interface PolicyInstance {
   when: CompiledExpression | undefined;
 }
 
-/** Throws ConfigError listing every problem (unknown policies, bad policy configs, bad CEL). */
+/** What every step of one compilation shares: where problems and closers are collected, what policies receive. */
+interface Compilation {
+  deps: CompileDependencies;
+  environmentBase: EnvironmentBase;
+  credentials: CredentialIndex;
+  problems: ConfigError['problems'];
+  closers: Array<() => unknown>;
+}
+
+type EnvironmentBase = Omit<PolicyEnvironment, 'scope' | 'logger'> & { logger: Logger };
+
+/**
+ * Throws ConfigError listing every problem (unknown policies, bad policy configs, bad CEL). The steps: runtime
+ * settings, global policies, then each API (its policies, security, routes x plans, upstream) into the router.
+ */
 export function compileConfig(doc: ConfigDocument, deps: CompileDependencies): CompiledConfig {
   const problems: ConfigError['problems'] = [];
   const closers: Array<() => unknown> = [];
-  const settings: GatewayRuntimeSettings = {
+  const settings = runtimeSettings(doc, problems);
+  const credentials = new CredentialIndex(doc);
+  const c: Compilation = {
+    deps,
+    environmentBase: {
+      logger: deps.logger,
+      counters: deps.counters,
+      responseCache: deps.responseCache,
+      compileExpression,
+      resolvePath: (p: string) => path.resolve(deps.baseDir, p),
+      maxBodyBuffer: settings.maxBodyBuffer,
+    },
+    credentials,
+    problems,
+    closers,
+  };
+
+  const globalPolicies = instantiatePolicies(c, doc.policies, 'policies', { kind: 'global' }, undefined, 'global');
+  const router = new ApiRouter<CompiledApi>();
+  const apis: CompiledApi[] = [];
+  doc.apis.forEach((api, apiIndex) => {
+    const compiled = compileApi(c, api, `apis[${apiIndex}]`, globalPolicies);
+    router.add(api.hosts, api.basePath, compiled);
+    apis.push(compiled);
+  });
+
+  const close = async () => {
+    await Promise.allSettled(closers.map(async (closer) => closer()));
+  };
+  if (problems.length > 0) {
+    void close();
+    throw new ConfigError(problems);
+  }
+  return { version: configVersion(doc), document: doc, router, apis, settings, keyCount: credentials.keyCount, close };
+}
+
+/** The `gateway` block's request-path settings, defaults applied. */
+function runtimeSettings(doc: ConfigDocument, problems: ConfigError['problems']): GatewayRuntimeSettings {
+  return {
     trustProxy: compileProxyTrust(doc.gateway?.trustProxy, problems),
     requestIdHeader: (doc.gateway?.requestIdHeader ?? 'x-request-id').toLowerCase(),
     maxBodyBuffer: parseSize(doc.gateway?.maxBodyBuffer ?? '10mb'),
@@ -131,154 +183,147 @@ export function compileConfig(doc: ConfigDocument, deps: CompileDependencies): C
     maxStreamingUploadsPerClient: doc.gateway?.maxStreamingUploadsPerClient ?? 16,
     escapedSlashes: doc.gateway?.escapedSlashes ?? 'reject',
   };
-  const credentials = new CredentialIndex(doc);
-  const environmentBase = {
-    logger: deps.logger,
-    counters: deps.counters,
-    responseCache: deps.responseCache,
-    compileExpression,
-    resolvePath: (p: string) => path.resolve(deps.baseDir, p),
-    maxBodyBuffer: settings.maxBodyBuffer,
-  };
+}
 
-  const instantiate = (
-    refs: PolicyRef[] | undefined,
-    at: string,
-    scope: Omit<PolicyScope, 'key'>,
-    api: Api | undefined,
-    keyPrefix: string,
-  ): PolicyInstance[] => {
-    const out: PolicyInstance[] = [];
-    (refs ?? []).forEach((ref, index) => {
-      const refPath = `${at}[${index}]`;
-      if (ref.enabled === false) return;
-      // The catalog's checks (name, scope, `when:`, schema, the policy's check): the ones the control plane runs.
-      const checked = checkPolicyRef(ref, refPath, scope.kind);
-      if (checked.problems.length > 0) {
-        problems.push(...checked.problems);
-        return;
-      }
-      const definition = policyRegistry.get(ref.policy)!;
-      try {
-        const { when, config } = checked;
-        const env: PolicyEnvironment = {
-          ...environmentBase,
-          logger: deps.logger.child({ policy: ref.policy, api: api?.id }),
-          scope: { ...scope, key: `${keyPrefix}/${ref.id ?? `${ref.policy}#${index}`}` },
-          ...(api ? { api: { id: api.id, name: api.name, basePath: api.basePath, openapi: api.openapi } } : {}),
-        };
-        const handlers = compileAt(`${refPath}.config`, () => definition.create(config, env));
-        if (handlers.close) closers.push(handlers.close);
-        out.push({ name: ref.policy, handlers, when });
-      } catch (error) {
-        if (error instanceof ConfigError) problems.push(...error.problems);
-        else throw error;
-      }
-    });
-    return out;
-  };
+/** Checks and creates the policies of one list (global, API, plan or route); problems are collected, not thrown. */
+function instantiatePolicies(
+  c: Compilation,
+  refs: PolicyRef[] | undefined,
+  at: string,
+  scope: Omit<PolicyScope, 'key'>,
+  api: Api | undefined,
+  keyPrefix: string,
+): PolicyInstance[] {
+  const out: PolicyInstance[] = [];
+  (refs ?? []).forEach((ref, index) => {
+    const refPath = `${at}[${index}]`;
+    if (ref.enabled === false) return;
+    // The catalog's checks (name, scope, `when:`, schema, the policy's check): the ones the control plane runs.
+    const checked = checkPolicyRef(ref, refPath, scope.kind);
+    if (checked.problems.length > 0) {
+      c.problems.push(...checked.problems);
+      return;
+    }
+    const definition = policyRegistry.get(ref.policy)!;
+    try {
+      const { when, config } = checked;
+      const env: PolicyEnvironment = {
+        ...c.environmentBase,
+        logger: c.deps.logger.child({ policy: ref.policy, api: api?.id }),
+        scope: { ...scope, key: `${keyPrefix}/${ref.id ?? `${ref.policy}#${index}`}` },
+        ...(api ? { api: { id: api.id, name: api.name, basePath: api.basePath, openapi: api.openapi } } : {}),
+      };
+      const handlers = compileAt(`${refPath}.config`, () => definition.create(config, env));
+      if (handlers.close) c.closers.push(handlers.close);
+      out.push({ name: ref.policy, handlers, when });
+    } catch (error) {
+      if (error instanceof ConfigError) c.problems.push(...error.problems);
+      else throw error;
+    }
+  });
+  return out;
+}
 
-  const globalPolicies = instantiate(doc.policies, 'policies', { kind: 'global' }, undefined, 'global');
-  const router = new ApiRouter<CompiledApi>();
-  const apis: CompiledApi[] = [];
+/** One API: its policies, plan policies and security, its routes (each with its phase lists per plan), its upstream. */
+function compileApi(c: Compilation, api: Api, at: string, globalPolicies: PolicyInstance[]): CompiledApi {
+  const apiPolicies = instantiatePolicies(
+    c,
+    api.policies,
+    `${at}.policies`,
+    { kind: 'api', apiId: api.id },
+    api,
+    api.id,
+  );
+  const planPolicies = new Map<string, PolicyInstance[]>();
+  api.plans.forEach((plan, planIndex) => {
+    planPolicies.set(
+      plan.id,
+      instantiatePolicies(
+        c,
+        plan.policies,
+        `${at}.plans[${planIndex}].policies`,
+        { kind: 'plan', apiId: api.id, planId: plan.id },
+        api,
+        `${api.id}/plan:${plan.id}`,
+      ),
+    );
+  });
+  const security = compileSecurity(api, at, c.credentials, c.environmentBase, c.deps.logger, c.problems, c.closers);
+  const outer = [...globalPolicies, ...apiPolicies];
 
-  doc.apis.forEach((api, apiIndex) => {
-    const at = `apis[${apiIndex}]`;
-    const apiPolicies = instantiate(api.policies, `${at}.policies`, { kind: 'api', apiId: api.id }, api, api.id);
-    const planPolicies = new Map<string, PolicyInstance[]>();
-    api.plans.forEach((plan, planIndex) => {
-      planPolicies.set(
-        plan.id,
-        instantiate(
-          plan.policies,
-          `${at}.plans[${planIndex}].policies`,
-          { kind: 'plan', apiId: api.id, planId: plan.id },
-          api,
-          `${api.id}/plan:${plan.id}`,
-        ),
+  let routes: RouteTable<CompiledRoute> | undefined;
+  let catchAll: CompiledRoute | undefined;
+  if (api.routes && api.routes.length > 0) {
+    const patterns = api.routes.map((route, routeIndex) => {
+      const id = route.id ?? `${(route.methods ?? ['*']).join(',')} ${route.path}`;
+      const routePolicies = instantiatePolicies(
+        c,
+        route.policies,
+        `${at}.routes[${routeIndex}].policies`,
+        { kind: 'route', apiId: api.id, routeId: id },
+        api,
+        `${api.id}/route:${id}`,
+      );
+      return compileRoutePattern(
+        route.path,
+        buildRoute(api, id, route.path, route.methods, outer, planPolicies, routePolicies),
       );
     });
-
-    const security = compileSecurity(api, at, credentials, environmentBase, deps.logger, problems, closers);
-
-    const buildRoute = (
-      id: string,
-      routePath: string,
-      methods: readonly string[] | undefined,
-      routePolicies: PolicyInstance[],
-    ): CompiledRoute => {
-      const outer = [...globalPolicies, ...apiPolicies];
-      const byPlan = new Map<string, PhaseLists>();
-      for (const plan of api.plans) {
-        // Plan policies run in the request phase even if they declare preSecurity: the plan is only known then.
-        byPlan.set(
-          plan.id,
-          phaseLists(
-            [...outer, ...(planPolicies.get(plan.id) ?? []), ...routePolicies],
-            new Set(planPolicies.get(plan.id)),
-          ),
-        );
-      }
-      return {
-        id,
-        path: routePath,
-        ref: Object.freeze({ id, path: routePath }),
-        methods:
-          methods && methods.length > 0
-            ? new Set(methods.flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m])))
-            : undefined,
-        preSecurity: steps([...outer, ...routePolicies], 'preSecurity'),
-        unauthenticated: phaseLists([...outer, ...routePolicies], new Set()),
-        byPlan,
-      };
-    };
-
-    let routes: RouteTable<CompiledRoute> | undefined;
-    let catchAll: CompiledRoute | undefined;
-    if (api.routes && api.routes.length > 0) {
-      const patterns = api.routes.map((route, routeIndex) => {
-        const id = route.id ?? `${(route.methods ?? ['*']).join(',')} ${route.path}`;
-        const routePolicies = instantiate(
-          route.policies,
-          `${at}.routes[${routeIndex}].policies`,
-          { kind: 'route', apiId: api.id, routeId: id },
-          api,
-          `${api.id}/route:${id}`,
-        );
-        return compileRoutePattern(route.path, buildRoute(id, route.path, route.methods, routePolicies));
-      });
-      routes = new RouteTable(patterns);
-    } else {
-      catchAll = buildRoute('*', '/*', undefined, []);
-    }
-
-    const upstream = new Upstream(api.id, api.upstream, deps.pools, {
-      logger: deps.logger,
-      ...(deps.upstreamObserver ? { observer: deps.upstreamObserver } : {}),
-    });
-    closers.push(() => upstream.close());
-    const compiled: CompiledApi = {
-      id: api.id,
-      name: api.name,
-      basePath: api.basePath,
-      stripBasePath: api.stripBasePath ?? true,
-      upstream,
-      routes,
-      catchAll,
-      security,
-    };
-    router.add(api.hosts, api.basePath, compiled);
-    apis.push(compiled);
-  });
-
-  const close = async () => {
-    await Promise.allSettled(closers.map(async (c) => c()));
-  };
-  if (problems.length > 0) {
-    void close();
-    throw new ConfigError(problems);
+    routes = new RouteTable(patterns);
+  } else {
+    catchAll = buildRoute(api, '*', '/*', undefined, outer, planPolicies, []);
   }
-  return { version: configVersion(doc), document: doc, router, apis, settings, keyCount: credentials.keyCount, close };
+
+  const upstream = new Upstream(api.id, api.upstream, c.deps.pools, {
+    logger: c.deps.logger,
+    ...(c.deps.upstreamObserver ? { observer: c.deps.upstreamObserver } : {}),
+  });
+  c.closers.push(() => upstream.close());
+  return {
+    id: api.id,
+    name: api.name,
+    basePath: api.basePath,
+    stripBasePath: api.stripBasePath ?? true,
+    upstream,
+    routes,
+    catchAll,
+    security,
+  };
+}
+
+/** One route's phase lists: before security, without a plan (errors before security), and per plan. */
+function buildRoute(
+  api: Api,
+  id: string,
+  routePath: string,
+  methods: readonly string[] | undefined,
+  outer: PolicyInstance[],
+  planPolicies: ReadonlyMap<string, PolicyInstance[]>,
+  routePolicies: PolicyInstance[],
+): CompiledRoute {
+  const byPlan = new Map<string, PhaseLists>();
+  for (const plan of api.plans) {
+    // Plan policies run in the request phase even if they declare preSecurity: the plan is only known then.
+    byPlan.set(
+      plan.id,
+      phaseLists(
+        [...outer, ...(planPolicies.get(plan.id) ?? []), ...routePolicies],
+        new Set(planPolicies.get(plan.id)),
+      ),
+    );
+  }
+  return {
+    id,
+    path: routePath,
+    ref: Object.freeze({ id, path: routePath }),
+    methods:
+      methods && methods.length > 0
+        ? new Set(methods.flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m])))
+        : undefined,
+    preSecurity: steps([...outer, ...routePolicies], 'preSecurity'),
+    unauthenticated: phaseLists([...outer, ...routePolicies], new Set()),
+    byPlan,
+  };
 }
 
 function compileAt<T>(at: string, fn: () => T): T {
@@ -335,7 +380,7 @@ function compileSecurity(
   api: Api,
   at: string,
   credentials: CredentialIndex,
-  environmentBase: Omit<PolicyEnvironment, 'scope' | 'logger'> & { logger: Logger },
+  environmentBase: EnvironmentBase,
   logger: Logger,
   problems: ConfigError['problems'],
   closers: Array<() => unknown>,

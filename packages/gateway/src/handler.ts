@@ -2,54 +2,25 @@
  * The request path: route -> preSecurity -> security -> request -> upstream -> response -> log.
  * Everything here runs per request; everything that could be decided earlier was (compile.ts).
  */
-import type { OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { Http2ServerResponse } from 'node:http2';
-import type { Socket } from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
 import { GatewayError, type Logger, PROBLEM_CONTENT_TYPE, toProblem } from '@gatehouse/core';
-import type { AuthOutcome } from '@gatehouse/policies';
-import { clientAddress, forwardedClient, peerAddress, peerTrusted } from './client-address.js';
+import { authenticate } from './authentication.js';
+import { forwardedClient, peerAddress, peerTrusted } from './client-address.js';
 import { readClientBody, streamClientBody, type TimedBody } from './client-body.js';
 import type { CompiledApi, CompiledConfig, CompiledRoute, PhaseLists, Step } from './compile.js';
 import type { ConfigHolder, Generation } from './config-holder.js';
 import { type ClientRequest, GatewayContext, ProxyRequest } from './context.js';
-import {
-  forwardableRawHeaderList,
-  forwardableRequestHeaders,
-  newRequestIds,
-  nextTraceparent,
-  setForwardedHeaders,
-} from './headers.js';
-import { checkHost } from './host.js';
+import { forwardableRequestHeaders, newRequestIds, nextTraceparent, setForwardedHeaders } from './headers.js';
 import type { GatewayMetrics } from './metrics.js';
-import { isPlainPath, normalizePath } from './path-normalize.js';
+import { buildRequestRecord, type RequestRecord } from './request-record.js';
+import { type ClientResponse, sendProblem, writeResponse } from './response-writer.js';
+import { routeRequest } from './routing.js';
+import { openTunnel, type UpgradeInfo } from './tunnel.js';
 import type { UpstreamReceiver, UpstreamRequest, UpstreamResponse } from './upstream/index.js';
 
-export type ClientResponse = ServerResponse | Http2ServerResponse;
-
-/** What the access log and analytics receive for each request (never credentials). */
-export interface RequestRecord {
-  requestId: string;
-  traceId: string | undefined;
-  time: string;
-  method: string;
-  path: string;
-  api: string | undefined;
-  route: string | undefined;
-  plan: string | undefined;
-  application: string | undefined;
-  subscription: string | undefined;
-  status: number;
-  latencyMs: number;
-  upstreamLatencyMs: number | undefined;
-  upstreamTarget: string | undefined;
-  bytesIn: number;
-  bytesOut: number;
-  clientIp: string;
-  userAgent: string | undefined;
-  errorCode: string | undefined;
-  aborted: boolean;
-}
+export type { RequestRecord } from './request-record.js';
+export type { ClientResponse } from './response-writer.js';
+export type { UpgradeInfo } from './tunnel.js';
 
 export interface HandlerDependencies {
   holder: ConfigHolder;
@@ -67,15 +38,9 @@ export interface HandlerDependencies {
 
 const NO_PLAN = '-';
 
-export interface UpgradeInfo {
-  socket: Duplex;
-  head: Buffer;
-  established?: () => void;
-}
-
 /** The exchange a client response belongs to (one property, set once: no closure per request). */
 const EXCHANGE = Symbol('gatehouse.exchange');
-type TrackedResponse = ClientResponse & { [EXCHANGE]?: Exchange };
+type TrackedResponse = ClientResponse & { [EXCHANGE]?: ClientExchange };
 
 /** 'close' listener shared by every response: finishes the exchange the response carries. */
 function onResponseClose(this: TrackedResponse): void {
@@ -92,7 +57,7 @@ export function createRequestHandler(deps: HandlerDependencies) {
       sendProblem(res, new GatewayError('gateway_not_ready', { detail: 'no configuration loaded yet' }), undefined);
       return;
     }
-    const exchange = new Exchange(req, res, generation, deps, startedAt);
+    const exchange = new ClientExchange(req, res, generation, deps, startedAt);
     if (upgrade) {
       // An established tunnel no longer uses the config: unpin it so reloads and drains don't wait on it.
       exchange.upgrade = { ...upgrade, established: () => exchange.unpin() };
@@ -106,7 +71,7 @@ export function createRequestHandler(deps: HandlerDependencies) {
 }
 
 /** One request's trip through the pipeline. */
-class Exchange implements UpstreamReceiver {
+class ClientExchange implements UpstreamReceiver {
   readonly requestId: string;
   /** Set with a generated request id (same draw); the request id then also names a new trace. */
   private spanId: string | undefined;
@@ -178,85 +143,31 @@ class Exchange implements UpstreamReceiver {
   /** Routing and the context; false when the request was already answered (no route, bad target). */
   private begin(): boolean {
     const { req, config } = this;
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    let pathname = q === -1 ? url : url.slice(0, q);
-    const rawQuery = q === -1 ? '' : url.slice(q + 1);
-    if (pathname.charCodeAt(0) !== 47 /* / */) {
-      this.fail(new GatewayError('bad_request', { detail: 'request target must be an absolute path' }));
+    const routed = routeRequest(config, req);
+    if (!routed.ok) {
+      this.api = routed.api;
+      this.fail(routed.error);
       return false;
     }
-    const hostCheck = checkHost(req);
-    if (!hostCheck.ok) {
-      this.fail(new GatewayError('bad_request', { detail: hostCheck.reason }));
-      return false;
-    }
-    const host = hostCheck.host;
-    // One meaning for every backend: routed and forwarded in canonical form, ambiguous forms refused.
-    if (!isPlainPath(pathname)) {
-      const normalized = normalizePath(pathname, config.settings.escapedSlashes);
-      if (!normalized.ok) {
-        this.fail(new GatewayError('bad_request', { detail: normalized.reason }));
-        return false;
-      }
-      pathname = normalized.path;
-    }
-
-    const mount = config.router.match(host, pathname);
-    if (!mount) {
-      this.fail(new GatewayError('no_route', { detail: `no API serves ${pathname}` }));
-      return false;
-    }
-    const api = mount.value;
+    const { api, route } = routed;
     this.api = api;
-    let forwardPath = pathname;
-    if (api.stripBasePath && mount.basePath !== '/') {
-      forwardPath = pathname.slice(mount.basePath.length);
-      if (forwardPath === '') forwardPath = '/';
-    }
-
-    let route: CompiledRoute;
-    let params: Record<string, string> | undefined;
-    if (api.routes) {
-      const matches = api.routes.matchAll(forwardPath);
-      if (matches.length === 0) {
-        this.fail(new GatewayError('no_route', { detail: `API "${api.id}" has no route for ${forwardPath}` }));
-        return false;
-      }
-      const found = matches.find((m) => m.value.methods === undefined || m.value.methods.has(req.method!));
-      if (!found) {
-        const allow = [...new Set(matches.flatMap((m) => [...(m.value.methods ?? [])]))].join(', ');
-        this.fail(
-          new GatewayError('method_not_allowed', { detail: `${req.method} is not allowed here`, headers: { allow } }),
-        );
-        return false;
-      }
-      route = found.value;
-      params = found.params;
-    } else {
-      route = api.catchAll!;
-    }
-
     const settings = config.settings;
     const peer = peerAddress(req);
     const viaTrustedProxy = peerTrusted(settings.trustProxy, peer);
-    const clientIp = viaTrustedProxy ? forwardedClient(req, settings.trustProxy, peer) : peer;
-    const headers = forwardableRequestHeaders(req.headers);
-    const protocol = (req.socket as { encrypted?: boolean } | null)?.encrypted ? 'https' : 'http';
-    const request = new ProxyRequest(
-      req,
-      req.method!,
-      pathname,
-      forwardPath,
-      rawQuery,
-      headers,
-      clientIp,
+    const request = new ProxyRequest({
+      raw: req,
+      method: req.method!,
+      originalPath: routed.pathname,
+      path: routed.forwardPath,
+      rawQuery: routed.rawQuery,
+      headers: forwardableRequestHeaders(req.headers),
+      clientIp: viaTrustedProxy ? forwardedClient(req, settings.trustProxy, peer) : peer,
       peer,
       viaTrustedProxy,
-      host ?? '',
-      protocol,
-      settings.maxBodyBuffer,
-    );
+      host: routed.host ?? '',
+      protocol: (req.socket as { encrypted?: boolean } | null)?.encrypted ? 'https' : 'http',
+      maxBodyBuffer: settings.maxBodyBuffer,
+    });
     const ctx = new GatewayContext(
       this.requestId,
       request,
@@ -266,7 +177,7 @@ class Exchange implements UpstreamReceiver {
       settings.maxBodyBuffer,
     );
     ctx.route = route.ref;
-    if (params !== undefined) ctx.params = params;
+    if (routed.params !== undefined) ctx.params = routed.params;
     this.ctx = ctx;
     this.route = route;
     this.lists = route.unauthenticated;
@@ -285,7 +196,7 @@ class Exchange implements UpstreamReceiver {
     }
     let authenticated: string | Promise<string>;
     try {
-      authenticated = this.authenticate(this.api!, ctx);
+      authenticated = authenticate(this.api!, ctx);
     } catch (error) {
       this.pipelineFailed(error);
       return;
@@ -305,7 +216,7 @@ class Exchange implements UpstreamReceiver {
   }
 
   /** Runs a phase's steps, then `next`: directly when they finished synchronously, else once they did. */
-  private runPhase(steps: Step[], next: (this: Exchange) => void): void {
+  private runPhase(steps: Step[], next: (this: ClientExchange) => void): void {
     try {
       if (steps.length > 0) {
         const pending = runSteps(steps, this.ctx!);
@@ -401,7 +312,7 @@ class Exchange implements UpstreamReceiver {
     if (answer.socket !== undefined) {
       ctx.upstreamLatencyMs = performance.now() - this.sentAt;
       ctx.upstreamTarget = answer.target;
-      this.tunnel(answer, answer.socket, this.upgrade!);
+      if (openTunnel(answer, answer.socket, this.upgrade!, this.requestId, this.deps.tunnels)) this.status = 101;
       return;
     }
     try {
@@ -451,78 +362,6 @@ class Exchange implements UpstreamReceiver {
     this.deps.logger.error({ err: error }, 'unhandled error in the request path');
     if (!this.res.headersSent) sendProblem(this.res, new GatewayError('internal_error'), this.requestId);
     else this.res.destroy();
-  }
-
-  /**
-   * The upstream accepted the upgrade: relay its 101 and join the two connections. (Same routing, security and
-   * request policies ran before; an upstream that declined answered an ordinary response instead.)
-   */
-  private tunnel(answer: UpstreamResponse, upstream: Socket, upgrade: UpgradeInfo): void {
-    const client = upgrade.socket;
-    if (client.destroyed) {
-      upstream.destroy();
-      return;
-    }
-    let head = 'HTTP/1.1 101 Switching Protocols\r\n';
-    const headers = answer.headers;
-    for (const name in headers) {
-      const value = headers[name];
-      if (value === undefined || name === 'x-request-id') continue;
-      for (const v of Array.isArray(value) ? value : [value]) head += `${name}: ${v}\r\n`;
-    }
-    head += `x-request-id: ${this.requestId}\r\n\r\n`;
-    client.write(head);
-    if (upgrade.head.length > 0) upstream.write(upgrade.head);
-    this.status = 101;
-    const tunnels = this.deps.tunnels;
-    tunnels.add(client);
-    upgrade.established?.();
-    upstream.on('error', () => client.destroy());
-    client.on('error', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-    client.on('close', () => {
-      tunnels.delete(client);
-      upstream.destroy();
-    });
-    upstream.pipe(client);
-    client.pipe(upstream);
-  }
-
-  /** Returns synchronously when the schemes tried answered synchronously (the common case). */
-  private authenticate(api: CompiledApi, ctx: GatewayContext, from = 0): string | Promise<string> {
-    const schemes = api.security;
-    for (let i = from; i < schemes.length; i++) {
-      const result = schemes[i]!.scheme.authenticate(ctx);
-      if (result instanceof Promise) {
-        return result.then((outcome) =>
-          outcome === undefined ? this.authenticate(api, ctx, i + 1) : this.selectPlan(schemes[i]!, ctx, outcome),
-        );
-      }
-      if (result !== undefined) return this.selectPlan(schemes[i]!, ctx, result);
-    }
-    throw new GatewayError('unauthorized', {
-      detail: 'this API requires credentials',
-      headers: { 'www-authenticate': challenge(api) },
-    });
-  }
-
-  /** Applies a scheme's outcome to the context: plan, application, subscription, claims. */
-  private selectPlan(entry: CompiledApi['security'][number], ctx: GatewayContext, outcome: AuthOutcome): string {
-    if ('error' in outcome) throw outcome.error;
-    if ('anonymous' in outcome) {
-      ctx.plan = entry.plans.get(entry.planIds[0]!);
-    } else {
-      const subscription = outcome.subscription;
-      const plan = entry.plans.get(subscription.planId);
-      if (plan === undefined)
-        throw new GatewayError('unauthorized', { detail: 'credential is not valid for this API' });
-      ctx.plan = plan;
-      ctx.application = subscription.application;
-      ctx.subscription = { id: subscription.id };
-      if (outcome.claims) ctx.claims = outcome.claims;
-    }
-    ctx.resetActivation();
-    return ctx.plan!.id;
   }
 
   /** What goes upstream: forwardable headers plus X-Forwarded-*, the request id and the next traceparent. */
@@ -584,62 +423,17 @@ class Exchange implements UpstreamReceiver {
     );
   }
 
-  /** Sends the response as it stands: buffered body in one write, or the upstream stream piped. */
+  /** Sends the response as it stands (response-writer.ts); invalid headers become a 502 instead. */
   private write(ctx: GatewayContext): void {
-    const res = this.res;
-    if (res.destroyed) {
-      ctx.response.stream?.destroy();
-      return;
-    }
-    const response = ctx.response;
-    const http1 = this.req.httpVersionMajor === 1;
     // After a refused body the rest of it is not worth reading on this connection.
     const closeAfter =
       this.deps.isShuttingDown() ||
       ctx.errorCode === 'payload_too_large' ||
       ctx.errorCode === 'request_timeout' ||
       ctx.errorCode === 'too_many_requests';
-    // Nobody looked at the upstream's headers: forward its raw list without building objects in between.
-    const raw = http1 ? response.untouchedRawHeaders() : undefined;
-    const list = raw === undefined ? undefined : forwardableRawHeaderList(raw, response.pendingEdits, 'x-request-id');
-    this.status = response.status;
-    try {
-      if (list !== undefined) {
-        list.push('x-request-id', this.requestId);
-        if (closeAfter) list.push('connection', 'close');
-        (res as ServerResponse).writeHead(response.status, list);
-      } else {
-        const headers = response.headers;
-        headers['x-request-id'] = this.requestId;
-        if (closeAfter && http1) headers.connection = 'close';
-        if (http1) (res as ServerResponse).writeHead(response.status, rawHeaderList(headers));
-        else res.writeHead(response.status, withoutUnset(headers));
-      }
-    } catch (error) {
-      // Invalid header values from a policy or upstream: answer a clean 502 rather than crash.
-      this.deps.logger.error({ err: error, requestId: this.requestId }, 'invalid response headers');
-      response.stream?.destroy();
-      this.fail(new GatewayError('upstream_bad_response', { detail: 'invalid response headers' }));
-      return;
-    }
-    // Small responses usually arrive whole with their headers: one write, no stream in between.
-    const body = response.body ?? response.takeComplete();
-    if (body !== undefined) {
-      res.end(body);
-      return;
-    }
-    if (response.stream === undefined) {
-      res.end();
-      return;
-    }
-    // pipe() rather than stream.pipeline(): pipeline allocates an AbortController per call, which
-    // showed up as ~7% of CPU in profiles of the proxy path.
-    const stream = response.stream;
-    stream.once('error', () => res.destroy());
-    res.once('close', () => {
-      if (!stream.readableEnded) stream.destroy();
-    });
-    stream.pipe(res as NodeJS.WritableStream);
+    const written = writeResponse(this.req, this.res, ctx.response, this.requestId, closeAfter, this.deps.logger);
+    if (typeof written === 'number') this.status = written;
+    else if (written !== undefined) this.fail(written);
   }
 
   /** Errors before a context exists (routing): no policies to run. */
@@ -685,33 +479,20 @@ class Exchange implements UpstreamReceiver {
     }
     const { accessLog, onRecord } = this.deps;
     if (!accessLog && !onRecord) return;
-    const req = this.req;
-    const contentLength = Number(req.headers['content-length'] ?? 0);
-    const record: RequestRecord = {
+    const record = buildRequestRecord({
+      req: this.req,
+      res,
+      ctx,
       requestId: this.requestId,
       traceId: this.traceId,
-      time: new Date(Date.now() - latencyMs).toISOString(),
-      method: req.method ?? '',
-      path: ctx?.request.originalPath ?? (req.url ?? '').split('?')[0]!,
-      api: this.api?.id,
-      route: ctx?.route?.id,
-      plan: ctx?.plan?.id,
-      application: ctx?.application?.id,
-      subscription: ctx?.subscription?.id,
+      apiId: this.api?.id,
       status,
-      latencyMs: round(latencyMs),
-      upstreamLatencyMs: ctx?.upstreamLatencyMs === undefined ? undefined : round(ctx.upstreamLatencyMs),
-      upstreamTarget: ctx?.upstreamTarget,
-      bytesIn: ctx?.request.bufferedBody?.length ?? contentLength,
-      bytesOut:
-        req.httpVersionMajor === 2
-          ? Number(res.getHeader('content-length') ?? 0)
-          : (req.socket?.bytesWritten ?? 0) - this.bytesWrittenAtStart,
-      clientIp: ctx?.request.clientIp ?? clientAddress(req, this.config.settings.trustProxy),
-      userAgent: req.headers['user-agent'],
-      errorCode: this.errorCode ?? ctx?.errorCode,
+      latencyMs,
       aborted,
-    };
+      errorCode: this.errorCode,
+      bytesWrittenAtStart: this.bytesWrittenAtStart,
+      trustProxy: this.config.settings.trustProxy,
+    });
     accessLog?.(record);
     onRecord?.(record);
   }
@@ -733,55 +514,4 @@ function runSteps(steps: Step[], ctx: GatewayContext, responsePhase = false, fro
     if (!responsePhase && ctx.responded) return undefined;
   }
   return undefined;
-}
-
-function challenge(api: CompiledApi): string {
-  const types = new Set(api.security.map((s) => s.type));
-  if (types.has('jwt') || types.has('oauth2')) return `Bearer realm="${api.id}"`;
-  if (types.has('api-key')) return `ApiKey realm="${api.id}"`;
-  return `Bearer realm="${api.id}"`;
-}
-
-export function sendProblem(
-  res: ClientResponse,
-  error: GatewayError,
-  requestId: string | undefined,
-  instance?: string,
-): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const body = JSON.stringify(error.toProblem(instance?.split('?')[0]));
-  const headers: OutgoingHttpHeaders = {
-    ...error.headers,
-    'content-type': PROBLEM_CONTENT_TYPE,
-    'content-length': Buffer.byteLength(body),
-  };
-  if (requestId) headers['x-request-id'] = requestId;
-  res.writeHead(error.status, headers);
-  res.end(body);
-}
-
-/**
- * Response headers as Node's flat [name, value, ...] list, skipping unset ones: policies unset a header by
- * assigning undefined, because `delete` turns the object into a slow dictionary for everyone after them.
- */
-function rawHeaderList(headers: OutgoingHttpHeaders): OutgoingHttpHeader[] {
-  const list: OutgoingHttpHeader[] = [];
-  for (const name in headers) {
-    const value = headers[name];
-    if (value !== undefined) list.push(name, value);
-  }
-  return list;
-}
-
-function withoutUnset(headers: OutgoingHttpHeaders): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = {};
-  for (const name in headers) if (headers[name] !== undefined) out[name] = headers[name];
-  return out;
-}
-
-function round(ms: number): number {
-  return Math.round(ms * 1000) / 1000;
 }

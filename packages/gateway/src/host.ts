@@ -2,7 +2,13 @@
  * The request's Host (HTTP/1) or :authority (HTTP/2), validated once: it routes the request and becomes
  * X-Forwarded-Host upstream, so duplicates and values that are not an authority are refused (RFC 9112 3.2: 400).
  */
-import type { ClientRequest } from './context.js';
+/** What the host check reads: an HTTP/1 or HTTP/2 request, or a plain object in tests. */
+export interface HostSource {
+  headers: { host?: string | undefined; [name: string]: string | string[] | undefined };
+  rawHeaders: readonly string[];
+  httpVersionMajor: number;
+  httpVersionMinor: number;
+}
 
 export type HostCheck = { ok: true; host: string | undefined } | { ok: false; reason: string };
 
@@ -38,7 +44,7 @@ export function isValidAuthority(value: string): boolean {
 }
 
 /** The request's authority, or why it is refused. An HTTP/1.1 request without authority may send an empty Host. */
-export function checkHost(req: ClientRequest): HostCheck {
+export function checkHost(req: HostSource): HostCheck {
   if (req.httpVersionMajor === 2) {
     const authority = req.headers[':authority'] as string | undefined;
     const host = req.headers.host;

@@ -2,9 +2,9 @@ import type { Socket } from 'node:net';
 import type { Upstream as UpstreamConfig } from '@gatehouse/config';
 import { GatewayError, type Logger } from '@gatehouse/core';
 import type { Dispatcher } from 'undici';
+import { type AttemptOutcome, type AttemptTracker, UpstreamAttempt } from './attempt.js';
 import { ADMITTED, type Admission, type CircuitBreaker, REJECTED } from './circuit-breaker.js';
 import { classifyUpstreamError, toGatewayError } from './errors.js';
-import { type AttemptOutcome, Exchange, type ExchangeTracker } from './exchange.js';
 import type { HealthRegistry, UpstreamHealth } from './health-registry.js';
 import type { PoolManager } from './pool-manager.js';
 import type { UpstreamSettings } from './settings.js';
@@ -41,7 +41,7 @@ export class Upstream {
   readonly #settings: UpstreamSettings;
   readonly #pools: PoolManager;
   readonly #dynamic = new Map<string, TargetState>();
-  readonly #tracker: ExchangeTracker;
+  readonly #tracker: AttemptTracker;
   #closed = false;
 
   constructor(
@@ -55,14 +55,14 @@ export class Upstream {
     this.#settings = this.#health.settings;
     const health = this.#health;
     this.#tracker = {
-      ended(exchange, error) {
-        const target = exchange.target;
+      ended(attempt, error) {
+        const target = attempt.target;
         target.inFlight--;
         // Failures before the headers are judged by send(); this is a stall or reset mid-body. A GatewayError is
         // the client's upload failing (its idle timeout), not the target.
         if (
           error !== undefined &&
-          exchange.bodyError !== undefined &&
+          attempt.bodyError !== undefined &&
           !target.dynamic &&
           !(error instanceof GatewayError)
         ) {
@@ -126,7 +126,7 @@ export class Upstream {
     d.failedResponse = undefined;
     const request = d.request;
     if (!this.#settings.preserveHost) request.headers.host = target.host;
-    const exchange = new Exchange(target, d.attempts, request.signal, this.#tracker, d.headersTimeoutMs, d);
+    const attempt = new UpstreamAttempt(target, d.attempts, request.signal, this.#tracker, d.headersTimeoutMs, d);
     target.inFlight++;
     target.pool.dispatch(
       {
@@ -134,17 +134,17 @@ export class Upstream {
         path: target.prefix === '' ? request.path : target.prefix + request.path,
         headers: request.headers,
         body: request.body,
-        headersTimeout: 0, // the exchange's own, precise timer
+        headersTimeout: 0, // the attempt's own, precise timer
         bodyTimeout: this.#settings.idleTimeoutMs,
         upgrade: request.upgrade ?? null,
       },
-      exchange,
+      attempt,
     );
   }
 
   /** An attempt got response headers: accept them, or (a retryable status) keep them in case nothing better comes. (Delivery's callback.) */
-  answered(d: Delivery, exchange: Exchange, response: UpstreamResponse): void {
-    const target = exchange.target;
+  answered(d: Delivery, attempt: UpstreamAttempt, response: UpstreamResponse): void {
+    const target = attempt.target;
     if (d.failOnStatus.length === 0 || !d.failOnStatus.includes(response.statusCode)) {
       if (!target.dynamic) this.#health.recordSuccess(target);
       d.breaker?.success(d.admission);
@@ -158,7 +158,7 @@ export class Upstream {
   }
 
   /** An attempt failed before any response headers. (Delivery's callback.) */
-  failed(d: Delivery, exchange: Exchange, error: Error): void {
+  failed(d: Delivery, attempt: UpstreamAttempt, error: Error): void {
     // Our own error: the client's upload failed (too slow, or gone) while it streamed to the target.
     if (error instanceof GatewayError) {
       d.breaker?.abandon(d.admission);
@@ -174,7 +174,7 @@ export class Upstream {
       d.reject(aborted ? clientClosed(error) : toGatewayError(kind, error));
       return;
     }
-    const target = exchange.target;
+    const target = attempt.target;
     this.#failed(target, kind);
     d.failure = toGatewayError(kind, error);
     d.tried = remember(d.tried, target);
@@ -299,12 +299,12 @@ class Delivery implements AttemptOutcome {
     process.nextTick(reportFailure, this.receiver, error);
   }
 
-  answered(exchange: Exchange, response: UpstreamResponse): void {
-    this.upstream.answered(this, exchange, response);
+  answered(attempt: UpstreamAttempt, response: UpstreamResponse): void {
+    this.upstream.answered(this, attempt, response);
   }
 
-  failed(exchange: Exchange, error: Error): void {
-    this.upstream.failed(this, exchange, error);
+  failed(attempt: UpstreamAttempt, error: Error): void {
+    this.upstream.failed(this, attempt, error);
   }
 
   waitingForClient(): boolean {

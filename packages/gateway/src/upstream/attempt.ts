@@ -5,9 +5,9 @@ import { type DeadlineQueue, deadlineQueue } from './deadline-queue.js';
 import type { TargetState } from './target.js';
 import type { UpstreamResponse } from './types.js';
 
-/** Told once when an exchange is over, whatever the outcome (in-flight accounting, passive health). */
-export interface ExchangeTracker {
-  ended(exchange: Exchange, error: Error | undefined): void;
+/** Told once when an attempt is over, whatever the outcome (in-flight accounting, passive health). */
+export interface AttemptTracker {
+  ended(attempt: UpstreamAttempt, error: Error | undefined): void;
 }
 
 /**
@@ -15,8 +15,8 @@ export interface ExchangeTracker {
  * callbacks, so the caller settles its own promise directly: no promise per attempt, no extra microtask hop.
  */
 export interface AttemptOutcome {
-  answered(exchange: Exchange, response: UpstreamResponse): void;
-  failed(exchange: Exchange, error: Error): void;
+  answered(attempt: UpstreamAttempt, response: UpstreamResponse): void;
+  failed(attempt: UpstreamAttempt, error: Error): void;
   /** True while the client is still sending the request body: the response deadline has not started yet. */
   waitingForClient(): boolean;
 }
@@ -28,16 +28,16 @@ const ONCE = { once: true } as const;
 
 /** The response body handed to the gateway: undici pushes into it, backpressure pauses the socket. */
 class ResponseBody extends Readable {
-  constructor(private readonly exchange: Exchange) {
+  constructor(private readonly attempt: UpstreamAttempt) {
     super({ highWaterMark: BODY_HIGH_WATER_MARK });
   }
 
   override _read(): void {
-    this.exchange.resumeUpstream();
+    this.attempt.resumeUpstream();
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    this.exchange.bodyDestroyed(error);
+    this.attempt.bodyDestroyed(error);
     callback(error);
   }
 }
@@ -46,8 +46,13 @@ class ResponseBody extends Readable {
  * One attempt against one target, driven by undici's dispatch handler API. It does what `pool.request()` does minus
  * the parts a proxy doesn't need (AsyncResource, body mixins), and it learns when the body ends or fails without
  * listeners on the stream, which is how in-flight counts and mid-body failures are tracked.
+ *
+ * The callbacks (onConnect, onHeaders, onData, onComplete, onError, onUpgrade) are the ones undici 7 marks
+ * deprecated, on purpose: its pool still calls exactly these, and a handler written for the new controller API gets
+ * wrapped per request in an adapter that also parses every response's raw headers into an object, which the proxy
+ * path avoids. Why, and when to migrate: docs/decisions/0007-undici-handler-callbacks.md.
  */
-export class Exchange implements Dispatcher.DispatchHandler {
+export class UpstreamAttempt implements Dispatcher.DispatchHandler {
   /** Error after the response headers (body timeout, reset mid-body), unless we aborted on purpose. */
   bodyError: Error | undefined;
   /** The outcome was reported (answered or failed); later errors only concern the body or nobody. */
@@ -66,16 +71,16 @@ export class Exchange implements Dispatcher.DispatchHandler {
   #ended = false;
   #abortedByUs = false;
   #abortReason: Error | undefined;
-  /** The response (headers) deadline: a slot in a shared queue rather than a Timeout object per exchange. */
+  /** The response (headers) deadline: a slot in a shared queue rather than a Timeout object per attempt. */
   #deadlines: DeadlineQueue | undefined;
   #deadlineSlot = 0;
   readonly #headersTimeoutMs: number;
 
   constructor(
     readonly target: TargetState,
-    readonly attempt: number,
+    readonly attemptNumber: number,
     private readonly signal: AbortSignal | undefined,
-    private readonly tracker: ExchangeTracker,
+    private readonly tracker: AttemptTracker,
     /** Budget from dispatch to response headers, covering pool queueing, connect and the upload; 0 disables. */
     headersTimeoutMs: number,
     private readonly outcome: AttemptOutcome,
@@ -100,7 +105,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       return;
     }
     const error = new errors.HeadersTimeoutError();
-    // Failed now even if undici is still connecting; it reports the abort (and ends the exchange) later.
+    // Failed now even if undici is still connecting; it reports the abort (and ends the attempt) later.
     this.#fail(error);
     this.#abort(error);
   }
@@ -132,19 +137,19 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#headersReceived = true;
     if (!this.#settled) {
       this.#settled = true;
-      this.outcome.answered(this, new ExchangeResponse(this, statusCode, rawHeaders));
+      this.outcome.answered(this, new AttemptResponse(this, statusCode, rawHeaders));
     }
     return true;
   }
 
-  /** The upstream accepted an upgrade (101): the connection is the client's tunnel now, the exchange is over. */
+  /** The upstream accepted an upgrade (101): the connection is the client's tunnel now, the attempt is over. */
   onUpgrade(statusCode: number, rawHeaders: Buffer[], socket: Duplex): void {
     this.#cancelDeadline();
     this.#headersReceived = true;
     this.#complete = true;
     if (!this.#settled) {
       this.#settled = true;
-      this.outcome.answered(this, new ExchangeResponse(this, statusCode, rawHeaders, socket as Socket));
+      this.outcome.answered(this, new AttemptResponse(this, statusCode, rawHeaders, socket as Socket));
     } else socket.destroy();
     this.#end(undefined);
   }
@@ -241,22 +246,22 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
 /**
  * The answer handed to the gateway. A class rather than an object literal with a `get body()`: V8 gives every such
- * literal its own map in old space, and that map's accessor keeps the whole young exchange alive until the next
+ * literal its own map in old space, and that map's accessor keeps the whole young attempt alive until the next
  * full GC. Measured: ~1.5 MB promoted per scavenge at 17k req/s, scavenges 4x slower; with the class, ~0.1 MB.
  */
-class ExchangeResponse implements UpstreamResponse {
+class AttemptResponse implements UpstreamResponse {
   readonly target: string;
   readonly attempts: number;
   #headers: Record<string, string | string[] | undefined> | undefined;
 
   constructor(
-    private readonly exchange: Exchange,
+    private readonly attempt: UpstreamAttempt,
     readonly statusCode: number,
     readonly rawHeaders: readonly Buffer[],
     readonly socket?: Socket,
   ) {
-    this.target = exchange.target.origin;
-    this.attempts = exchange.attempt;
+    this.target = attempt.target.origin;
+    this.attempts = attempt.attemptNumber;
   }
 
   /** Parsed on first use: the plain proxy path writes the raw list straight to the client. */
@@ -267,11 +272,11 @@ class ExchangeResponse implements UpstreamResponse {
 
   /** The Readable is made on first use: small bodies that complete with their headers skip it entirely. */
   get body(): Readable {
-    return this.exchange.materialize();
+    return this.attempt.materialize();
   }
 
   takeComplete(): Buffer | undefined {
-    return this.exchange.takeComplete();
+    return this.attempt.takeComplete();
   }
 }
 
