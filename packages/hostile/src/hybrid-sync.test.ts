@@ -24,11 +24,18 @@ type Rewrite = (answer: Json) => Json;
 const ADMIN = { email: 'admin@hostile.test', password: 'hostile-sync-admin-password' };
 const database = serviceUrl('DATABASE_URL');
 
-/** Forwards everything to the control plane; sync answers pass through `rewrite` when set. */
+/**
+ * Forwards everything to the control plane; sync answers pass through `rewrite` when set. While `hold`
+ * is set, syncs fail (503): the gateway keeps what it has, whatever change events it hears meanwhile.
+ */
 async function startMitm(target: string) {
   const seen: Json[] = [];
-  const state = { rewrite: undefined as Rewrite | undefined, seen };
+  const state = { rewrite: undefined as Rewrite | undefined, hold: false, seen };
   const server = http.createServer((req, res) => {
+    if (state.hold && req.url?.startsWith('/api/v1/gateway/sync')) {
+      res.writeHead(503, { 'content-type': 'application/json' }).end('{}');
+      return;
+    }
     const upstream = http.request(`${target}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
       if (!req.url?.startsWith('/api/v1/gateway/sync') || answer.statusCode !== 200) {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
@@ -190,6 +197,8 @@ describe('hybrid sync: signed, bound, monotonic', () => {
     const sibling = register.json().token as string;
     expect((await call('POST', '/api/v1/environments', { id: 'elsewhere' })).status).toBe(201);
     const elsewhere = await createDemoSetup(cp, { upstreamUrl: upstream.url, environment: 'elsewhere' });
+    // The revocation's change event must not let the genuine delta through before the rewrite is set.
+    mitm.state.hold = true;
     await victim.revoke();
     for (const [token, refusal] of [
       [sibling, /message for gateway/],
@@ -200,10 +209,13 @@ describe('hybrid sync: signed, bound, monotonic', () => {
       ).json()) as Json;
       // Its cursor is ahead, so only the binding can tell.
       mitm.state.rewrite = () => foreign;
+      mitm.state.hold = false;
       await gw.hybrid.syncNow();
       expect(lastError(gw)).toMatch(refusal);
       expect(await status(gw, victim.key)).toBe(200);
+      mitm.state.hold = true;
     }
+    mitm.state.hold = false;
     mitm.state.rewrite = undefined;
     await gw.hybrid.syncNow();
     expect(await status(gw, victim.key)).toBe(401);
@@ -217,6 +229,8 @@ describe('hybrid sync: signed, bound, monotonic', () => {
       [({ signatures: _s, ...rest }) => rest, /signatures/],
       [(m) => ({ ...m, issuedAt: new Date(Date.now() + 3_600_000).toISOString() }), /invalid signature/],
     ];
+    // Caught up first: changes committed while it started may still arrive as a delta.
+    for (let i = 0; i < 50 && mitm.state.seen.at(-1)?.kind !== 'unchanged'; i++) await gw.hybrid.syncNow();
     for (const [rewrite, refusal] of rewrites) {
       mitm.state.rewrite = (m) => (m.kind === 'unchanged' ? rewrite(m) : m);
       await gw.hybrid.syncNow();
