@@ -4,7 +4,6 @@
  * speaking plain HTTP to that port gets no HTTP answer (it never learns anything, nor is its
  * Authorization header processed).
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import https from 'node:https';
@@ -14,37 +13,9 @@ import { type ControlPlane, startControlPlane } from '@gatehouse/control-plane';
 import { silentLogger } from '@gatehouse/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawRequest } from './raw.js';
+import { selfSigned } from './self-signed.js';
 
 const ADMIN = { email: 'admin@example.test', password: 'correct-horse-battery-staple' };
-
-function selfSigned(dir: string): { certFile: string; keyFile: string } {
-  const certFile = path.join(dir, 'cert.pem');
-  const keyFile = path.join(dir, 'key.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-    ],
-    { stdio: 'ignore' },
-  );
-  return { certFile, keyFile };
-}
 
 function httpsJson(
   url: string,
@@ -82,7 +53,7 @@ describe('control plane over TLS', () => {
   let ca: string;
   beforeAll(async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'gh-cp-tls-'));
-    const tls = selfSigned(dir);
+    const tls = selfSigned();
     ca = readFileSync(tls.certFile, 'utf8');
     cp = await startControlPlane({
       port: 0,
