@@ -97,12 +97,13 @@ describe('HTTP/2 stream limit', () => {
     const frames = [Buffer.from(PREFACE), frame(TYPE.SETTINGS, 0, 0)];
     for (let i = 0; i < 30; i++) frames.push(frame(TYPE.HEADERS, 0x5, 1 + 2 * i, getHeaders(`/api/s${i}`)));
     client.socket.write(Buffer.concat(frames));
-    await new Promise((r) => setTimeout(r, 600));
-    // The test upstream records a request as soon as it arrived (it answers a second later).
-    expect(upstream.requests.length).toBeLessThanOrEqual(10);
-    const refused = client.frames.filter((f) => f.type === TYPE.RST_STREAM && f.code === REFUSED_STREAM);
-    const goaway = client.frames.some((f) => f.type === TYPE.GOAWAY);
-    expect(refused.length >= 20 || goaway).toBe(true);
+    const refused = () => client.frames.filter((f) => f.type === TYPE.RST_STREAM && f.code === REFUSED_STREAM);
+    const goaway = () => client.frames.some((f) => f.type === TYPE.GOAWAY);
+    await until(() => refused().length >= 20 || goaway());
+    // The test upstream records a request once it arrived (it answers a second later): the ten admitted at most.
+    await until(() => upstream.requests.length >= 10);
+    expect(upstream.requests.length).toBe(10);
+    expect(refused().length >= 20 || goaway()).toBe(true);
     client.socket.destroy();
   });
 
@@ -116,22 +117,66 @@ describe('HTTP/2 stream limit', () => {
 });
 
 describe('HTTP/2 connections that ended badly', () => {
-  it('closes a connection that ended in a protocol error within the keep-alive timeout (no CLOSE-WAIT)', async () => {
-    const { port } = await setup({ keepAliveTimeout: '500ms' });
+  // The keep-alive timeout is a minute and the client never sends FIN: only the server closing the connection on
+  // its own after the protocol error ends it. The bound is generous; closing takes milliseconds.
+  const violations: Array<[string, (client: ReturnType<typeof rawH2>) => Buffer]> = [
+    // A frame header announcing 16 MB: FRAME_SIZE_ERROR.
+    ['an oversized frame', () => Buffer.from([0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 1])],
+    // HEADERS on stream 0: PROTOCOL_ERROR.
+    ['HEADERS on stream 0', () => frame(TYPE.HEADERS, 0x5, 0, getHeaders('/api/x'))],
+    // A client may only open odd streams: PROTOCOL_ERROR.
+    ['HEADERS on an even stream', () => frame(TYPE.HEADERS, 0x5, 2, getHeaders('/api/x'))],
+    // An HPACK index beyond both tables: COMPRESSION_ERROR.
+    ['an undecodable header block', () => frame(TYPE.HEADERS, 0x5, 1, Buffer.from([0xff, 0x7f]))],
+    // SETTINGS with a length that is not a multiple of 6: FRAME_SIZE_ERROR.
+    ['a malformed SETTINGS frame', () => frame(TYPE.SETTINGS, 0, 0, Buffer.from([0, 1, 0]))],
+  ];
+
+  for (const [name, bad] of violations) {
+    it(`closes the connection promptly after ${name} (no CLOSE-WAIT, no keep-alive wait)`, async () => {
+      const { port } = await setup({ keepAliveTimeout: '60s' });
+      const client = rawH2(port);
+      await client.connected;
+      client.socket.write(Buffer.concat([Buffer.from(PREFACE), frame(TYPE.SETTINGS, 0, 0), bad(client)]));
+      const outcome = await Promise.race([client.closed.then(() => 'closed'), sleep(10_000).then(() => 'still open')]);
+      expect(outcome).toBe('closed');
+      expect(client.frames.some((f) => f.type === TYPE.GOAWAY)).toBe(true);
+    });
+  }
+
+  it('closes the connection promptly after a protocol error while a stream is waiting on the upstream', async () => {
+    const { port } = await setup({ keepAliveTimeout: '60s' }, 30_000);
     const client = rawH2(port);
     await client.connected;
-    // A frame header announcing 16 MB: FRAME_SIZE_ERROR, the server answers GOAWAY.
     client.socket.write(
       Buffer.concat([
         Buffer.from(PREFACE),
         frame(TYPE.SETTINGS, 0, 0),
-        Buffer.from([0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 1]),
+        frame(TYPE.HEADERS, 0x5, 1, getHeaders('/api/slow')),
       ]),
     );
-    await new Promise((r) => setTimeout(r, 200));
-    expect(client.frames.some((f) => f.type === TYPE.GOAWAY)).toBe(true);
-    client.socket.end();
-    const outcome = await Promise.race([client.closed.then(() => 'closed'), sleep(2_000).then(() => 'still open')]);
+    await until(() => client.frames.filter((f) => f.type === TYPE.SETTINGS).length >= 2);
+    client.socket.write(frame(TYPE.HEADERS, 0x5, 0, getHeaders('/api/x')));
+    const outcome = await Promise.race([client.closed.then(() => 'closed'), sleep(10_000).then(() => 'still open')]);
+    expect(outcome).toBe('closed');
+  });
+
+  it('closes a connection whose client sends garbage instead of the preface', async () => {
+    const { port } = await setup({ keepAliveTimeout: '60s' });
+    const client = rawH2(port);
+    await client.connected;
+    client.socket.write(Buffer.from('GARBAGE * HTTP/9.9\r\n\r\nnot a preface at all\r\n\r\n'));
+    const outcome = await Promise.race([client.closed.then(() => 'closed'), sleep(10_000).then(() => 'still open')]);
+    expect(outcome).toBe('closed');
+  });
+
+  it('closes a connection after the client sent GOAWAY and FIN, before the keep-alive timeout', async () => {
+    const { port } = await setup({ keepAliveTimeout: '60s' });
+    const client = rawH2(port);
+    await client.connected;
+    client.socket.write(Buffer.concat([Buffer.from(PREFACE), frame(TYPE.SETTINGS, 0, 0)]));
+    client.socket.end(frame(TYPE.GOAWAY, 0, 0, Buffer.alloc(8)));
+    const outcome = await Promise.race([client.closed.then(() => 'closed'), sleep(10_000).then(() => 'still open')]);
     expect(outcome).toBe('closed');
   });
 
@@ -146,24 +191,51 @@ describe('HTTP/2 connections that ended badly', () => {
 });
 
 describe('shutdown with HTTP/2 clients', () => {
-  it('finishes within the drain timeout while an HTTP/2 client stays connected, letting its request finish', async () => {
-    const { gw, markClosed } = await setup({ drainTimeout: '1s', keepAliveTimeout: '60s' }, 300);
+  // Generous bounds: shutdown used to wait for connected HTTP/2 clients forever; these only tell "ends" from "hangs".
+  it('finishes while an HTTP/2 client stays connected, letting its request finish', async () => {
+    const { gw, upstream, markClosed } = await setup({ drainTimeout: '5s', keepAliveTimeout: '60s' }, 300);
     const session = http2.connect(gw.httpsUrl!, { rejectUnauthorized: false });
     session.on('error', () => {});
     const stream = session.request({ ':path': '/api/slow' });
     const status = new Promise<number>((resolve) => stream.once('response', (h) => resolve(Number(h[':status']))));
     stream.resume();
     stream.end();
-    await new Promise((r) => setTimeout(r, 100));
-    const started = Date.now();
-    const outcome = await Promise.race([gw.close().then(() => 'closed'), sleep(4_000).then(() => 'hung')]);
+    await until(() => upstream.requests.length > 0);
+    const outcome = await Promise.race([gw.close().then(() => 'closed'), sleep(15_000).then(() => 'hung')]);
     markClosed();
     expect(outcome).toBe('closed');
-    expect(Date.now() - started).toBeLessThan(2_500);
     expect(await status).toBe(200);
     session.destroy();
   });
+
+  it('ends at the drain timeout when a client ignores GOAWAY and its stream outlives the drain', async () => {
+    const { gw, upstream, markClosed } = await setup({ drainTimeout: '1s', keepAliveTimeout: '60s' }, 60_000);
+    const client = rawH2(port(gw));
+    await client.connected;
+    client.socket.write(
+      Buffer.concat([
+        Buffer.from(PREFACE),
+        frame(TYPE.SETTINGS, 0, 0),
+        frame(TYPE.HEADERS, 0x5, 1, getHeaders('/api/slow')),
+      ]),
+    );
+    await until(() => upstream.requests.length > 0);
+    const outcome = await Promise.race([gw.close().then(() => 'closed'), sleep(15_000).then(() => 'hung')]);
+    markClosed();
+    expect(outcome).toBe('closed');
+    expect(client.frames.some((f) => f.type === TYPE.GOAWAY)).toBe(true);
+    await client.closed;
+  });
 });
+
+function port(gw: TestGateway): number {
+  return Number(new URL(gw.httpsUrl!).port);
+}
+
+/** Waits for a condition (polling); the test's own timeout bounds it. */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await sleep(20);
+}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
