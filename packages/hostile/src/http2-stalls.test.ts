@@ -4,14 +4,10 @@
  * Frames are written by hand (a well-behaved client library would obey the limits under test).
  */
 import http2 from 'node:http2';
-import tls from 'node:tls';
 import { startTestGateway, startTestUpstream, type TestGateway, type TestUpstream } from '@gatehouse/gateway/testing';
 import { afterEach, describe, expect, it } from 'vitest';
+import { frame, getHeaders, PREFACE, REFUSED_STREAM, rawH2, TYPE, until } from './raw-h2.js';
 import { selfSigned } from './self-signed.js';
-
-const PREFACE = 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n';
-const TYPE = { HEADERS: 1, RST_STREAM: 3, SETTINGS: 4, GOAWAY: 7 } as const;
-const REFUSED_STREAM = 7;
 
 let cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -47,46 +43,6 @@ async function setup(gateway: Record<string, unknown> = {}, upstreamDelayMs = 0)
     },
   );
   return { upstream, gw, port: Number(new URL(gw.httpsUrl!).port), markClosed: () => (closed = true) };
-}
-
-function frame(type: number, flags: number, streamId: number, payload: Buffer = Buffer.alloc(0)): Buffer {
-  const head = Buffer.alloc(9);
-  head.writeUIntBE(payload.length, 0, 3);
-  head[3] = type;
-  head[4] = flags;
-  head.writeUInt32BE(streamId, 5);
-  return Buffer.concat([head, payload]);
-}
-
-/** A GET as an HPACK block: static-table :method GET and :scheme https, literal :path and :authority. */
-function getHeaders(path: string): Buffer {
-  const literal = (index: number, value: string) => Buffer.from([index, value.length, ...Buffer.from(value)]);
-  return Buffer.concat([Buffer.from([0x82, 0x87]), literal(0x04, path), literal(0x01, '127.0.0.1')]);
-}
-
-/** A raw TLS connection speaking h2, collecting the frames the server sends. */
-function rawH2(port: number) {
-  const frames: Array<{ type: number; streamId: number; code: number }> = [];
-  let buffer = Buffer.alloc(0);
-  const socket = tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false, ALPNProtocols: ['h2'] });
-  socket.on('data', (chunk: Buffer) => {
-    buffer = Buffer.concat([buffer, chunk]);
-    while (buffer.length >= 9) {
-      const length = buffer.readUIntBE(0, 3);
-      if (buffer.length < 9 + length) break;
-      const type = buffer[3]!;
-      const streamId = buffer.readUInt32BE(5) & 0x7fffffff;
-      const payload = buffer.subarray(9, 9 + length);
-      const code =
-        type === TYPE.RST_STREAM ? payload.readUInt32BE(0) : type === TYPE.GOAWAY ? payload.readUInt32BE(4) : 0;
-      frames.push({ type, streamId, code });
-      buffer = buffer.subarray(9 + length);
-    }
-  });
-  socket.on('error', () => {});
-  const connected = new Promise<void>((resolve) => socket.once('secureConnect', () => resolve()));
-  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-  return { socket, frames, connected, closed };
 }
 
 describe('HTTP/2 stream limit', () => {
@@ -230,11 +186,6 @@ describe('shutdown with HTTP/2 clients', () => {
 
 function port(gw: TestGateway): number {
   return Number(new URL(gw.httpsUrl!).port);
-}
-
-/** Waits for a condition (polling); the test's own timeout bounds it. */
-async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await sleep(20);
 }
 
 function sleep(ms: number): Promise<void> {
