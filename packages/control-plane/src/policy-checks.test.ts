@@ -94,6 +94,66 @@ describeOnBackends('policy checks', (backend) => {
     expect(errorsOf(response)[0]?.message).toContain('invalid CEL expression');
   });
 
+  it('refuses basic-auth password hashes that are not bcrypt or argon2 on write, without echoing them', async () => {
+    const argon = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g';
+    const basic = (passwordHash: string) => ({
+      policy: 'basic-auth',
+      config: { credentials: [{ username: 'ops', passwordHash }] },
+    });
+    const created = await h.call('POST', `${ENV}/apis`, { body: { ...API, policies: [basic('plaintext-secret')] } });
+    expect(created.statusCode, created.body).toBe(400);
+    expect(paths(created)).toEqual(['body.policies[0].config.credentials[0].passwordHash']);
+    expect(created.body).not.toContain('plaintext-secret');
+
+    expect((await h.call('POST', `${ENV}/apis`, { body: { ...API, policies: [basic(argon)] } })).statusCode).toBe(201);
+    const plan = await h.call('POST', `${ENV}/apis/orders/plans`, {
+      body: { id: 'gold', security: { type: 'api-key' }, policies: [basic('$2b$10$short')] },
+    });
+    expect(plan.statusCode).toBe(400);
+    expect(paths(plan)).toEqual(['body.policies[0].config.credentials[0].passwordHash']);
+  });
+
+  it('refuses an inline OpenAPI document gateways would refuse on write, at the path inside the document', async () => {
+    const document = (pattern: string) => ({
+      openapi: '3.1.0',
+      info: { title: 'Orders', version: '1' },
+      paths: { '/orders/{id}': { get: { parameters: [{ name: 'id', in: 'path', schema: { type: 'string' } }] } } },
+      components: { schemas: { Order: { type: 'object', properties: { ref: { type: 'string', pattern } } } } },
+    });
+    const validation = (pattern: string) => ({ policy: 'openapi-validation', config: { document: document(pattern) } });
+    const created = await h.call('POST', `${ENV}/apis`, {
+      body: { ...API, policies: [validation('^(?!tmp-)[a-z-]+$')] },
+    });
+    expect(created.statusCode, created.body).toBe(400);
+    expect(errorsOf(created)).toEqual([
+      {
+        path: 'body.policies[0].config.document.components.schemas.Order.properties.ref.pattern',
+        message: expect.stringContaining('RE2'),
+      },
+    ]);
+
+    expect((await h.call('POST', `${ENV}/apis`, { body: API })).statusCode).toBe(201);
+    const routed = await h.call('PATCH', `${ENV}/apis/orders`, {
+      body: {
+        routes: [
+          {
+            id: 'all',
+            path: '/',
+            policies: [{ policy: 'openapi-validation', config: { document: { swagger: '2.0' } } }],
+          },
+        ],
+      },
+    });
+    expect(routed.statusCode, routed.body).toBe(400);
+    expect(errorsOf(routed)).toContainEqual({
+      path: 'body.routes[0].policies[0].config.document',
+      message: expect.stringContaining('OpenAPI 3.0 and 3.1'),
+    });
+
+    const fine = await h.call('PATCH', `${ENV}/apis/orders`, { body: { policies: [validation('^[a-z-]+$')] } });
+    expect(fine.statusCode, fine.body).toBe(200);
+  });
+
   it('checks plan security and plan policies on POST and PATCH; security types come from the catalog', async () => {
     expect((await h.call('POST', `${ENV}/apis`, { body: API })).statusCode).toBe(201);
     const basic = await h.call('POST', `${ENV}/apis/orders/plans`, {

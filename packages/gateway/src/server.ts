@@ -67,7 +67,7 @@ export function createTlsServer(handle: Handle, limits: ListenerLimits, tls: Tls
       // Node advertises no stream limit by default (2^32-1); nghttp2 refuses streams beyond the advertised one.
       settings: { maxHeaderListSize: limits.maxHeaderSize, maxConcurrentStreams: limits.http2MaxConcurrentStreams },
       maxSendHeaderBlockLength: limits.maxHeaderSize,
-    },
+    } as http2.SecureServerOptions & { strictFieldWhitespaceValidation: boolean }, // Node >= 20.14; @types/node 20 lacks it
     (req, res) => {
       if (req.httpVersionMajor === 1) {
         const http1 = req as unknown as IncomingMessage;

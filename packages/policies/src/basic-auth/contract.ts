@@ -1,4 +1,6 @@
 import { definePolicyContract } from '../sdk/define.js';
+import type { ConfigIssue } from '../sdk/types.js';
+import { hashKind } from './hash-format.js';
 import { type BasicAuthConfig, BasicAuthConfigSchema } from './schema.js';
 
 export const basicAuthContract = definePolicyContract<BasicAuthConfig>({
@@ -20,4 +22,20 @@ export const basicAuthContract = definePolicyContract<BasicAuthConfig>({
     },
   },
   phases: ['request'],
+  // Hash formats and duplicate users are refused where the config is written; the messages never echo a hash.
+  check(config) {
+    const issues: ConfigIssue[] = [];
+    const seen = new Set<string>();
+    (config.credentials ?? []).forEach(({ username, passwordHash }, index) => {
+      if (!hashKind(passwordHash))
+        issues.push({
+          path: `credentials[${index}].passwordHash`,
+          message: 'not a bcrypt ($2a$/$2b$/$2y$) or argon2 ($argon2id$...) hash; plaintext passwords are refused',
+        });
+      if (seen.has(username))
+        issues.push({ path: `credentials[${index}].username`, message: `"${username}" is listed twice` });
+      seen.add(username);
+    });
+    return issues;
+  },
 });

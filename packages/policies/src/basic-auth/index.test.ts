@@ -5,6 +5,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createAtPath, validatePolicyConfig } from '../sdk/define.js';
 import type { PolicyEnvironment, PolicyHandlers } from '../sdk/types.js';
 import { createTestContext } from '../testing/context.js';
+import { basicAuthContract } from './contract.js';
 import { basicAuthPolicy, USERNAME_ATTRIBUTE } from './index.js';
 import { MAX_CONCURRENT_VERIFICATIONS, MAX_WAITING_VERIFICATIONS } from './password-hash.js';
 import type { BasicAuthConfig } from './schema.js';
@@ -140,6 +141,18 @@ describe('basic-auth', () => {
     expect(ctx.request.headers.authorization).toBe(header);
   });
 
+  it('check() refuses plaintext passwords and duplicate users with their paths, never echoing the hash', () => {
+    const issues = basicAuthContract.check!({
+      credentials: [
+        { username: 'alice', passwordHash: argonHash },
+        { username: 'bob', passwordHash: 'hunter2' },
+        { username: 'alice', passwordHash: bcryptHash },
+      ],
+    } as BasicAuthConfig);
+    expect(issues.map((i) => i.path)).toEqual(['credentials[1].passwordHash', 'credentials[2].username']);
+    expect(JSON.stringify(issues)).not.toContain('hunter2');
+  });
+
   it('refuses plaintext passwords and duplicate users at load, naming the field', () => {
     expect(() =>
       policy({
@@ -149,7 +162,7 @@ describe('basic-auth', () => {
         ],
       }),
     ).toThrow(
-      `${PATH}: credentials[1].passwordHash: not a bcrypt ($2a$/$2b$/$2y$) or argon2 ($argon2id$...) hash; plaintext passwords are refused`,
+      `${PATH}.credentials[1].passwordHash: not a bcrypt ($2a$/$2b$/$2y$) or argon2 ($argon2id$...) hash; plaintext passwords are refused`,
     );
     expect(() => policy({ credentials: [{ username: 'alice', passwordHash: '$2b$10$short' }] })).toThrow(
       /credentials\[0\]\.passwordHash/,

@@ -29,16 +29,11 @@ export const basicAuthPolicy = definePolicy<BasicAuthConfig>({
   ...basicAuthContract,
   create(config) {
     const accounts = new Map<string, Account>();
-    (config.credentials ?? []).forEach(({ username, passwordHash }, index) => {
-      const kind = hashKind(passwordHash);
-      if (!kind) {
-        throw new Error(
-          `credentials[${index}].passwordHash: not a bcrypt ($2a$/$2b$/$2y$) or argon2 ($argon2id$...) hash; plaintext passwords are refused`,
-        );
-      }
-      if (accounts.has(username)) throw new Error(`credentials[${index}].username: "${username}" is listed twice`);
+    // check() has refused unknown hash formats and duplicate users before create() runs.
+    for (const { username, passwordHash } of config.credentials ?? []) {
+      const kind = hashKind(passwordHash)!;
       accounts.set(username, { hash: verifiableHash(kind, passwordHash), kind });
-    });
+    }
     // Unknown users are checked against a real hash too, so response time does not reveal which users exist.
     const decoy = accounts.values().next().value as Account | undefined;
     const challenge = { 'www-authenticate': `Basic realm="${config.realm ?? 'gatehouse'}", charset="UTF-8"` };

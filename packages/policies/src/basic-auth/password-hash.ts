@@ -10,10 +10,9 @@
 import { availableParallelism } from 'node:os';
 import argon2 from 'argon2';
 import bcrypt from 'bcrypt';
+import type { HashKind } from './hash-format.js';
 
-const BCRYPT = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/;
-// PHC string format: $argon2id$v=19$m=..,t=..,p=..$<salt>$<hash> (parameter order varies by library).
-const ARGON2 = /^\$argon2(id|i|d)\$(v=\d+\$)?[a-z]=\d+(,[a-z]=\d+)*\$[A-Za-z0-9+/]+=*\$[A-Za-z0-9+/]+=*$/;
+export { type HashKind, hashKind, verifiableHash } from './hash-format.js';
 
 /**
  * At most half of libuv's default pool of 4 (the rest stays free for files, DNS and compression),
@@ -21,19 +20,6 @@ const ARGON2 = /^\$argon2(id|i|d)\$(v=\d+\$)?[a-z]=\d+(,[a-z]=\d+)*\$[A-Za-z0-9+
  */
 export const MAX_CONCURRENT_VERIFICATIONS = Math.max(1, Math.min(2, availableParallelism() - 1));
 export const MAX_WAITING_VERIFICATIONS = 32;
-
-export type HashKind = 'bcrypt' | 'argon2';
-
-export function hashKind(hash: string): HashKind | undefined {
-  if (BCRYPT.test(hash)) return 'bcrypt';
-  if (ARGON2.test(hash)) return 'argon2';
-  return undefined;
-}
-
-/** The form the native module verifies: PHP's `$2y$` is the same algorithm as `$2b$`. */
-export function verifiableHash(kind: HashKind, hash: string): string {
-  return kind === 'bcrypt' && hash.startsWith('$2y$') ? `$2b$${hash.slice(4)}` : hash;
-}
 
 /** Counting semaphore with a bounded wait list, shared by every basic-auth policy of the process. */
 class VerificationSlots {

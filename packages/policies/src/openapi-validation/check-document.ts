@@ -52,6 +52,16 @@ function schemaLocations(root: Json): Array<{ schema: unknown; at: string }> {
   return out;
 }
 
+/** At most this many problems are listed: a broken document could otherwise yield thousands. */
+const MAX_PROBLEMS = 20;
+
+/** A document refused at load, with each problem (message prefixed by its JSON pointer) for callers that map paths. */
+export class DocumentProblems extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('; '));
+  }
+}
+
 export function checkDocument(doc: OpenApiDocument, ajv: AnyAjv): void {
   const seen = new WeakSet<object>();
   const problems: string[] = [];
@@ -70,7 +80,7 @@ export function checkDocument(doc: OpenApiDocument, ajv: AnyAjv): void {
       checkRef,
     });
     problems.push(...result.problems);
-    if (problems.length >= 20) break;
+    if (problems.length >= MAX_PROBLEMS) break;
   }
-  if (problems.length > 0) throw new Error(problems.slice(0, 20).join('; '));
+  if (problems.length > 0) throw new DocumentProblems(problems.slice(0, MAX_PROBLEMS));
 }

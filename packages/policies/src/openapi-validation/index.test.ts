@@ -312,7 +312,7 @@ describe('openapi-validation options', () => {
       },
     };
     expect(() => createPolicy(openapiValidationPolicy, { document: external })).toThrow(
-      /\/paths\/~1x\/post\/requestBody\/.*only local \$refs/,
+      /config\.document\.paths\["\/x"\]\.post\.requestBody\..*only local \$refs/,
     );
     expect(() =>
       createPolicy(
@@ -439,16 +439,16 @@ describe('openapi-validation: validation that means what the document says', () 
     expect(deep.errors).toEqual([{ path: 'body', message: 'nests arrays/objects deeper than 100 levels' }]);
   });
 
-  it('refuses unknown keywords and patterns RE2 cannot run at load, with their pointer', () => {
+  it('refuses unknown keywords and patterns RE2 cannot run at load, with their path', () => {
     const broken = structuredClone(document) as Record<string, any>;
     broken.paths['/charges'].get.parameters[1].schema.items.maxLenght = 5;
     expect(() => createPolicy(openapiValidationPolicy, { document: broken })).toThrow(
-      '/paths/~1charges/get/parameters/1/schema/items: unknown keyword "maxLenght"',
+      'config.document.paths["/charges"].get.parameters[1].schema.items: unknown keyword "maxLenght"',
     );
     const lookahead = structuredClone(document) as Record<string, any>;
     lookahead.paths['/charges'].get.parameters[1].schema.items.pattern = '^(?!x)';
     expect(() => createPolicy(openapiValidationPolicy, { document: lookahead })).toThrow(
-      '/paths/~1charges/get/parameters/1/schema/items/pattern: pattern "^(?!x)" is not supported by the linear-time (RE2) engine',
+      'config.document.paths["/charges"].get.parameters[1].schema.items.pattern: pattern "^(?!x)" is not supported by the linear-time (RE2) engine',
     );
   });
 });

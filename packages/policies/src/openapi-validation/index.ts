@@ -5,6 +5,7 @@ import type { RequestContext } from '../sdk/types.js';
 import { openapiValidationContract } from './contract.js';
 import { prepareDocument } from './document.js';
 import { cachedDocument, documentKey } from './document-cache.js';
+import { documentDepthProblem, documentSizeProblem } from './limits.js';
 import { compileDocument, type Location } from './operations.js';
 import type { OpenApiValidationConfig } from './schema.js';
 import { unknownQueryParameters, validateBody, validateParameters } from './validate-request.js';
@@ -21,10 +22,15 @@ export const openapiValidationPolicy = definePolicy<OpenApiValidationConfig>({
     // File documents are keyed by their text (read, not parsed); inline ones by their JSON.
     const text = typeof source === 'string' ? readText(source, resolve, what) : JSON.stringify(source);
     const { matcher } = cachedDocument(documentKey(text), () => {
+      const tooLarge = documentSizeProblem(text);
+      if (tooLarge) throw new Error(`${what} ${tooLarge}`);
       const root = typeof source === 'string' ? parseText(text, source, what) : loadDocument(source, resolve, what);
       if (typeof root !== 'object' || root === null || Array.isArray(root)) {
         throw new Error(`${what} file "${String(source)}" must contain an object`);
       }
+      // Inline documents were measured by check(); a file is measured once parsed, before the recursive rewrite.
+      const tooDeep = documentDepthProblem(root);
+      if (tooDeep) throw new Error(`${what} ${tooDeep}`);
       return compileDocument(prepareDocument(root as Record<string, unknown>));
     });
     const serverPath = config.serverPath.replace(/\/+$/, '');
