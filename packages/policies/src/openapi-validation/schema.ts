@@ -7,7 +7,7 @@ export const OpenApiValidationConfigSchema = Type.Object(
     document: Type.Optional(
       Type.Union([Type.String({ minLength: 1 }), Type.Record(Type.String(), Type.Unknown())], {
         description:
-          "OpenAPI 3.0/3.1 document: inline, or a JSON/YAML file path relative to the config file. Defaults to the API's `openapi`. Unknown schema keywords (other than OpenAPI's and `x-` extensions), patterns RE2 cannot run and unresolvable `$ref`s are refused at load; each operation's validators compile on its first request.",
+          "OpenAPI 3.0/3.1 document: inline, or a JSON/YAML file path relative to the config file. Defaults to the API's `openapi`. Unknown schema keywords (other than OpenAPI's and `x-` extensions), patterns RE2 cannot run, unresolvable `$ref`s and documents nested deeper than 128 levels or larger than 8 MiB are refused where the config is written (inline documents: the management API answers 400 with the path inside the document) and at load (files); each operation's validators compile on its first request.",
       }),
     ),
     serverPath: Type.Optional(
