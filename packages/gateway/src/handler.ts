@@ -3,20 +3,25 @@
  * Everything here runs per request; everything that could be decided earlier was (compile.ts).
  */
 import type { Duplex, Readable } from 'node:stream';
-import { GatewayError, type Logger, PROBLEM_CONTENT_TYPE, toProblem } from '@gatehouse/core';
+import { GatewayError, type Logger } from '@gatehouse/core';
 import { authenticate } from './authentication.js';
-import { forwardedClient, peerAddress, peerTrusted } from './client-address.js';
-import { readClientBody, streamClientBody, type TimedBody } from './client-body.js';
+import type { TimedBody } from './client-body.js';
+import { receiveClientBody, type UploadReceiver } from './client-upload.js';
 import type { CompiledApi, CompiledConfig, CompiledRoute, PhaseLists, Step } from './compile.js';
 import type { ConfigHolder, Generation } from './config-holder.js';
-import { type ClientRequest, GatewayContext, ProxyRequest } from './context.js';
-import { forwardableRequestHeaders, newRequestIds, nextTraceparent, setForwardedHeaders } from './headers.js';
+import type { ClientRequest, GatewayContext } from './context.js';
+import { createExchangeContext } from './exchange-context.js';
+import { type EndedExchange, endExchange } from './exchange-end.js';
+import { newRequestIds } from './headers.js';
 import type { GatewayMetrics } from './metrics.js';
-import { buildRequestRecord, type RequestRecord } from './request-record.js';
-import { type ClientResponse, sendProblem, writeResponse } from './response-writer.js';
+import type { RequestRecord } from './request-record.js';
+import { type AnsweringExchange, fail, respond, toErrorResponse, write } from './response-phase.js';
+import { type ClientResponse, sendProblem } from './response-writer.js';
 import { routeRequest } from './routing.js';
+import { runSteps } from './run-steps.js';
 import { openTunnel, type UpgradeInfo } from './tunnel.js';
-import type { UpstreamReceiver, UpstreamRequest, UpstreamResponse } from './upstream/index.js';
+import type { UpstreamReceiver, UpstreamResponse } from './upstream/index.js';
+import { buildUpstreamRequest, type ExchangeIds } from './upstream-request.js';
 
 export type { RequestRecord } from './request-record.js';
 export type { ClientResponse } from './response-writer.js';
@@ -35,8 +40,6 @@ export interface HandlerDependencies {
   /** Request bodies each client address is streaming upstream right now. */
   uploads: Map<string, number>;
 }
-
-const NO_PLAN = '-';
 
 /** The exchange a client response belongs to (one property, set once: no closure per request). */
 const EXCHANGE = Symbol('gatehouse.exchange');
@@ -70,32 +73,36 @@ export function createRequestHandler(deps: HandlerDependencies) {
   };
 }
 
-/** One request's trip through the pipeline. */
-class ClientExchange implements UpstreamReceiver {
+/**
+ * One request's trip through the pipeline: the phase machine. Its parts live beside it: the context
+ * (exchange-context.ts), the client's upload (client-upload.ts), the upstream request (upstream-request.ts), the
+ * answer (response-phase.ts), the tunnel (tunnel.ts) and the end of the exchange (exchange-end.ts), which reads
+ * the fields below.
+ */
+class ClientExchange implements UpstreamReceiver, UploadReceiver, ExchangeIds, EndedExchange, AnsweringExchange {
   readonly requestId: string;
-  /** Set with a generated request id (same draw); the request id then also names a new trace. */
-  private spanId: string | undefined;
-  private ctx: GatewayContext | undefined;
-  private api: CompiledApi | undefined;
+  readonly spanId: string | undefined;
+  traceId: string | undefined;
+  ctx: GatewayContext | undefined;
+  api: CompiledApi | undefined;
   private route: CompiledRoute | undefined;
-  private lists: PhaseLists | undefined;
+  lists: PhaseLists | undefined;
   private sentAt = 0;
-  private traceId: string | undefined;
-  private status = 0;
-  private errorCode: string | undefined;
-  private readonly bytesWrittenAtStart: number;
+  status = 0;
+  errorCode: string | undefined;
+  readonly bytesWrittenAtStart: number;
   upgrade: UpgradeInfo | undefined;
   /** The client's body while it streams upstream; released (and its upload slot) when the exchange ends. */
-  private upload: TimedBody | undefined;
-  private readonly config: CompiledConfig;
+  upload: TimedBody | undefined;
+  readonly config: CompiledConfig;
   private pinned = true;
 
   constructor(
-    private readonly req: ClientRequest,
-    private readonly res: ClientResponse,
+    readonly req: ClientRequest,
+    readonly res: ClientResponse,
     private readonly generation: Generation,
-    private readonly deps: HandlerDependencies,
-    private readonly startedAt: number,
+    readonly deps: HandlerDependencies,
+    readonly startedAt: number,
   ) {
     const config = generation.config;
     this.config = config;
@@ -146,41 +153,13 @@ class ClientExchange implements UpstreamReceiver {
     const routed = routeRequest(config, req);
     if (!routed.ok) {
       this.api = routed.api;
-      this.fail(routed.error);
+      fail(this, routed.error);
       return false;
     }
-    const { api, route } = routed;
-    this.api = api;
-    const settings = config.settings;
-    const peer = peerAddress(req);
-    const viaTrustedProxy = peerTrusted(settings.trustProxy, peer);
-    const request = new ProxyRequest({
-      raw: req,
-      method: req.method!,
-      originalPath: routed.pathname,
-      path: routed.forwardPath,
-      rawQuery: routed.rawQuery,
-      headers: forwardableRequestHeaders(req.headers),
-      clientIp: viaTrustedProxy ? forwardedClient(req, settings.trustProxy, peer) : peer,
-      peer,
-      viaTrustedProxy,
-      host: routed.host ?? '',
-      protocol: (req.socket as { encrypted?: boolean } | null)?.encrypted ? 'https' : 'http',
-      maxBodyBuffer: settings.maxBodyBuffer,
-    });
-    const ctx = new GatewayContext(
-      this.requestId,
-      request,
-      api,
-      this.deps.logger,
-      this.startedAt,
-      settings.maxBodyBuffer,
-    );
-    ctx.route = route.ref;
-    if (routed.params !== undefined) ctx.params = routed.params;
-    this.ctx = ctx;
-    this.route = route;
-    this.lists = route.unauthenticated;
+    this.api = routed.api;
+    this.route = routed.route;
+    this.ctx = createExchangeContext(config, req, routed, this.requestId, this.deps.logger, this.startedAt);
+    this.lists = routed.route.unauthenticated;
     return true;
   }
 
@@ -243,64 +222,30 @@ class ClientExchange implements UpstreamReceiver {
     }
     const request = ctx.request;
     if (request.bufferedBody === undefined && this.upgrade === undefined && request.hasBody) {
-      this.receiveBody(request);
+      // Answers through bodyReady / bodyFailed.
+      receiveClientBody(this.req as Readable, request, this.config.settings, this.deps.uploads, this);
       return;
     }
     this.deliver(null);
   }
 
-  /**
-   * The client's body, before any upstream connection is taken: read whole when small, else streamed with the
-   * client's own idle timer (and a cap on how many such uploads one client may hold open).
-   */
-  private receiveBody(request: ProxyRequest): void {
-    const settings = this.config.settings;
-    const declared = request.headers['content-length'];
-    if (declared !== undefined && Number(declared) > settings.requestBodyBuffer) {
-      this.streamBody(streamClientBody(this.req as Readable, settings.clientBodyTimeoutMs));
-      return;
-    }
-    readClientBody(this.req as Readable, settings.requestBodyBuffer, settings.clientBodyTimeoutMs, (result) => {
-      if (result.kind === 'failed') this.pipelineFailed(result.error);
-      else if (result.kind === 'stream') this.streamBody(result.body);
-      else {
-        request.setBody(result.body);
-        this.deliver(null);
-      }
-    });
+  /** The client's body was read, or is streaming (UploadReceiver). */
+  bodyReady(stream: TimedBody | null): void {
+    if (stream !== null) this.upload = stream;
+    this.deliver(stream);
   }
 
-  private streamBody(body: TimedBody): void {
-    const uploads = this.deps.uploads;
-    const client = this.ctx!.request.clientIp;
-    const held = uploads.get(client) ?? 0;
-    if (held >= this.config.settings.maxStreamingUploadsPerClient) {
-      body.destroy();
-      this.pipelineFailed(
-        new GatewayError('too_many_requests', { detail: 'too many request bodies streaming from this client at once' }),
-      );
-      return;
-    }
-    uploads.set(client, held + 1);
-    this.upload = body;
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      const now = (uploads.get(client) ?? 1) - 1;
-      if (now === 0) uploads.delete(client);
-      else uploads.set(client, now);
-    };
-    body.once('close', release);
-    body.once('end', release);
-    this.deliver(body);
+  bodyFailed(error: unknown): void {
+    this.pipelineFailed(error);
   }
 
   private deliver(body: TimedBody | null): void {
     try {
       this.sentAt = performance.now();
+      const upgrade = this.upgrade === undefined ? undefined : String(this.req.headers.upgrade);
+      const request = buildUpstreamRequest(this.ctx!, body, this.config.settings, this, upgrade);
       // Answers through upstreamAnswered / upstreamFailed.
-      this.api!.upstream.deliver(this.upstreamRequest(this.ctx!, body), this);
+      this.api!.upstream.deliver(request, this);
     } catch (error) {
       this.pipelineFailed(error);
     }
@@ -337,7 +282,7 @@ class ClientExchange implements UpstreamReceiver {
   /** A phase before the response failed: its error becomes the response, which the response phase still sees. */
   private pipelineFailed(error: unknown): void {
     try {
-      this.toErrorResponse(error, this.ctx);
+      toErrorResponse(this, error, this.ctx);
     } catch (failure) {
       this.crash(failure);
       return;
@@ -349,9 +294,9 @@ class ClientExchange implements UpstreamReceiver {
     const ctx = this.ctx!;
     try {
       if (this.lists!.response.length > 0) {
-        const pending = this.respond(ctx, this.lists!.response);
+        const pending = respond(this, ctx, this.lists!.response);
         if (pending !== undefined) pending.then(undefined, (error: unknown) => this.crash(error));
-      } else this.write(ctx);
+      } else write(this, ctx);
     } catch (error) {
       this.crash(error);
     }
@@ -364,154 +309,8 @@ class ClientExchange implements UpstreamReceiver {
     else this.res.destroy();
   }
 
-  /** What goes upstream: forwardable headers plus X-Forwarded-*, the request id and the next traceparent. */
-  private upstreamRequest(ctx: GatewayContext, stream: TimedBody | null): UpstreamRequest {
-    const request = ctx.request;
-    const headers = request.headers;
-    const settings = this.config.settings;
-    setForwardedHeaders(headers, request.peer, request.protocol, request.host, request.viaTrustedProxy);
-    headers[settings.requestIdHeader] = this.requestId;
-    const trace = nextTraceparent(
-      headers.traceparent as string | undefined,
-      this.spanId === undefined ? undefined : this.requestId,
-      this.spanId,
-    );
-    headers.traceparent = trace.header;
-    this.traceId = trace.traceId;
-    return {
-      method: request.method,
-      path: request.rawQuery ? `${request.path}?${request.rawQuery}` : request.path,
-      headers: headers as Record<string, string | string[]>,
-      body: request.bufferedBody ?? stream,
-      clientUploading: stream === null ? undefined : () => !stream.clientDone,
-      signal: ctx.upstreamSignal,
-      overrides: ctx.upstreamOverrides,
-      upgrade: this.upgrade === undefined ? undefined : String(this.req.headers.upgrade),
-    };
-  }
-
-  private toErrorResponse(error: unknown, ctx: GatewayContext | undefined): void {
-    const gatewayError = error instanceof GatewayError ? error : undefined;
-    if (!gatewayError) this.deps.logger.error({ err: error, requestId: this.requestId }, 'policy or proxy failure');
-    const doc = toProblem(gatewayError ?? new GatewayError('policy_error'), ctx?.request.originalPath);
-    this.errorCode = doc.code;
-    if (ctx) {
-      ctx.errorCode = doc.code;
-      ctx.respond(doc.status, { ...gatewayError?.headers, 'content-type': PROBLEM_CONTENT_TYPE }, JSON.stringify(doc));
-    }
-  }
-
-  /** Runs the response phase, then writes; synchronous (undefined) when every response policy was. */
-  private respond(ctx: GatewayContext, responseSteps: Step[]): Promise<void> | undefined {
-    let pending: Promise<void> | undefined;
-    try {
-      pending = runSteps(responseSteps, ctx, true);
-    } catch (error) {
-      // A failing response policy turns the answer into a problem; response policies don't run twice.
-      this.toErrorResponse(error, ctx);
-    }
-    if (pending === undefined) {
-      this.write(ctx);
-      return undefined;
-    }
-    return pending.then(
-      () => this.write(ctx),
-      (error: unknown) => {
-        this.toErrorResponse(error, ctx);
-        this.write(ctx);
-      },
-    );
-  }
-
-  /** Sends the response as it stands (response-writer.ts); invalid headers become a 502 instead. */
-  private write(ctx: GatewayContext): void {
-    // After a refused body the rest of it is not worth reading on this connection.
-    const closeAfter =
-      this.deps.isShuttingDown() ||
-      ctx.errorCode === 'payload_too_large' ||
-      ctx.errorCode === 'request_timeout' ||
-      ctx.errorCode === 'too_many_requests';
-    const written = writeResponse(this.req, this.res, ctx.response, this.requestId, closeAfter, this.deps.logger);
-    if (typeof written === 'number') this.status = written;
-    else if (written !== undefined) this.fail(written);
-  }
-
-  /** Errors before a context exists (routing): no policies to run. */
-  private fail(error: GatewayError): void {
-    this.errorCode = error.code;
-    this.status = error.status;
-    sendProblem(this.res, error, this.requestId, this.req.url);
-  }
-
   /** Runs once when the client connection for this response closes (finished or aborted). */
   finished(): void {
-    const ctx = this.ctx;
-    const res = this.res;
-    const aborted = !res.writableFinished && this.status !== 101;
-    // The client left before the response was out: stop the upstream exchange too.
-    if (aborted) ctx?.abort();
-    // An upload nobody will read any more (the upstream answered or failed early) must not hold its slot.
-    if (this.upload !== undefined && !this.upload.destroyed) this.upload.destroy();
-    const status = this.status || (aborted ? 499 : res.statusCode);
-    const latencyMs = performance.now() - this.startedAt;
-    const apiId = this.api?.id ?? '-';
-    const planId = ctx?.plan?.id ?? NO_PLAN;
-    const upstreamMs = ctx?.upstreamLatencyMs;
-    this.deps.metrics.countRequest(
-      apiId,
-      planId,
-      status,
-      latencyMs / 1000,
-      upstreamMs === undefined ? undefined : upstreamMs / 1000,
-    );
-    if (ctx) {
-      ctx.runFinishers();
-      const logSteps = this.lists?.log;
-      if (logSteps && logSteps.length > 0) {
-        try {
-          runSteps(logSteps, ctx)?.catch((error: unknown) =>
-            this.deps.logger.warn({ err: error, requestId: this.requestId }, 'log-phase policy failed'),
-          );
-        } catch (error) {
-          this.deps.logger.warn({ err: error, requestId: this.requestId }, 'log-phase policy failed');
-        }
-      }
-    }
-    const { accessLog, onRecord } = this.deps;
-    if (!accessLog && !onRecord) return;
-    const record = buildRequestRecord({
-      req: this.req,
-      res,
-      ctx,
-      requestId: this.requestId,
-      traceId: this.traceId,
-      apiId: this.api?.id,
-      status,
-      latencyMs,
-      aborted,
-      errorCode: this.errorCode,
-      bytesWrittenAtStart: this.bytesWrittenAtStart,
-      trustProxy: this.config.settings.trustProxy,
-    });
-    accessLog?.(record);
-    onRecord?.(record);
+    endExchange(this);
   }
-}
-
-/**
- * Runs handlers in order; stops the request phase once a handler answered (respond()). Returns undefined when
- * every handler finished synchronously (the common case: no promise, no microtask), else a promise for the rest.
- */
-function runSteps(steps: Step[], ctx: GatewayContext, responsePhase = false, from = 0): Promise<void> | undefined {
-  for (let i = from; i < steps.length; i++) {
-    const result = steps[i]!.run(ctx);
-    if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
-      return (result as Promise<void>).then(() => {
-        if (!responsePhase && ctx.responded) return;
-        return runSteps(steps, ctx, responsePhase, i + 1);
-      });
-    }
-    if (!responsePhase && ctx.responded) return undefined;
-  }
-  return undefined;
 }
