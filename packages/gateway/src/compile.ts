@@ -106,6 +106,8 @@ export interface CompileDependencies {
   upstreamObserver?: UpstreamObserver;
   /** Directory relative paths in the document resolve against (the config file's directory). */
   baseDir: string;
+  /** What prepareConfig() left for the policies' create() (documents read and indexed off the event loop). */
+  prepared?: Map<string, unknown>;
 }
 
 export function configVersion(doc: ConfigDocument): string {
@@ -147,6 +149,7 @@ export function compileConfig(doc: ConfigDocument, deps: CompileDependencies): C
       compileExpression,
       resolvePath: (p: string) => path.resolve(deps.baseDir, p),
       maxBodyBuffer: settings.maxBodyBuffer,
+      ...(deps.prepared ? { prepared: deps.prepared } : {}),
     },
     credentials,
     problems,

@@ -15,10 +15,11 @@ import { createLogger, exitOnShutdownSignals, type Logger, parseDuration, parseS
 import { ConfigError, createStores } from '@gatehouse/policies';
 import { checkDocumentPolicies } from '@gatehouse/policies/catalog';
 import { createAdminServer } from './admin.js';
-import { type CompiledConfig, compileConfig } from './compile.js';
+import { type CompileDependencies, type CompiledConfig, compileConfig } from './compile.js';
 import { ConfigHolder } from './config-holder.js';
 import { createRequestHandler, type RequestRecord } from './handler.js';
 import { GatewayMetrics } from './metrics.js';
+import { prepareConfig } from './prepare.js';
 import {
   closeHttp2Sessions,
   createHttpServer,
@@ -69,7 +70,7 @@ export interface RunningGateway {
   logger: Logger;
   /** Validates, compiles and atomically swaps in a document; the old one keeps serving on failure. */
   apply(document: unknown): ApplyResult;
-  /** Re-reads configFile and applies it. */
+  /** Re-reads configFile and applies it (slow parts off the event loop; one reload at a time). */
   reload(): Promise<ApplyResult>;
   current(): CompiledConfig | undefined;
   /** Stops accepting, lets in-flight requests finish (up to the drain timeout), frees everything. */
@@ -116,28 +117,33 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   /** The listeners, once started: a new document's limits apply to them (hybrid gateways start with none). */
   const listeners: Array<http.Server | http2.Http2SecureServer> = [];
 
-  const apply = (raw: unknown): ApplyResult => {
-    // Structure, references and policy configs in one pass: a refused reload logs every problem at once.
-    // A document without structural problems gets its policy checks from compileConfig (once, not twice).
+  const compileDeps: CompileDependencies = {
+    logger,
+    counters: stores.counters,
+    responseCache: stores.responseCache,
+    pools,
+    baseDir,
+    upstreamObserver: {
+      onUpstreamError: (api, target, kind) => metrics.upstreamErrors.labels(api, target, kind).inc(),
+      onCircuitStateChange: (api, state) =>
+        metrics.circuitState.labels(api).set(state === 'open' ? 1 : state === 'half-open' ? 0.5 : 0),
+    },
+  };
+
+  /** Structure, references and policy configs in one pass: a refused reload logs every problem at once. */
+  const inspect = (raw: unknown): { document: ConfigDocument } | ApplyResult => {
     const inspected = inspectDocument(raw);
-    if (inspected.problems.length > 0) {
-      metrics.configReloads.labels('failure').inc();
-      return { ok: false, problems: [...inspected.problems, ...checkDocumentPolicies(inspected.value)] };
-    }
+    if (inspected.problems.length === 0) return { document: inspected.value as ConfigDocument };
+    metrics.configReloads.labels('failure').inc();
+    // A document without structural problems gets its policy checks from compileConfig (once, not twice).
+    return { ok: false, problems: [...inspected.problems, ...checkDocumentPolicies(inspected.value)] };
+  };
+
+  /** Compiles and atomically swaps in an inspected document; `prepared` holds what prepareConfig() did first. */
+  const compileAndSwap = (document: ConfigDocument, prepared?: Map<string, unknown>): ApplyResult => {
     let compiled: CompiledConfig;
     try {
-      compiled = compileConfig(inspected.value as ConfigDocument, {
-        logger,
-        counters: stores.counters,
-        responseCache: stores.responseCache,
-        pools,
-        baseDir,
-        upstreamObserver: {
-          onUpstreamError: (api, target, kind) => metrics.upstreamErrors.labels(api, target, kind).inc(),
-          onCircuitStateChange: (api, state) =>
-            metrics.circuitState.labels(api).set(state === 'open' ? 1 : state === 'half-open' ? 0.5 : 0),
-        },
-      });
+      compiled = compileConfig(document, prepared ? { ...compileDeps, prepared } : compileDeps);
     } catch (error) {
       metrics.configReloads.labels('failure').inc();
       if (error instanceof ConfigError) return { ok: false, problems: error.problems };
@@ -155,7 +161,23 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     return { ok: true, version: compiled.version, problems: [] };
   };
 
-  const reload = async (): Promise<ApplyResult> => {
+  const apply = (raw: unknown): ApplyResult => {
+    const inspected = inspect(raw);
+    return 'document' in inspected ? compileAndSwap(inspected.document) : inspected;
+  };
+
+  /**
+   * apply() with the slow part first: large documents are read, checked and indexed off the event
+   * loop (prepareConfig) while the current version serves; only the short compile and the swap are synchronous.
+   */
+  const applyPrepared = async (raw: unknown): Promise<ApplyResult> => {
+    const inspected = inspect(raw);
+    if (!('document' in inspected)) return inspected;
+    const prepared = await prepareConfig(inspected.document, compileDeps);
+    return compileAndSwap(inspected.document, prepared);
+  };
+
+  const reloadNow = async (): Promise<ApplyResult> => {
     if (!options.configFile) return { ok: false, problems: [{ path: '', message: 'no config file to reload' }] };
     const read = await readConfigFile(options.configFile);
     if (!read.ok) {
@@ -165,11 +187,19 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     }
     const hash = createHash('sha256').update(read.text).digest('hex');
     if (hash === lastText && holder.current)
-      return { ok: true, version: holder.current.version, problems: [], unchanged: true };
-    const result = apply(read.value);
+      return { ok: true, version: holder.current.version, problems: [] as ConfigProblem[], unchanged: true };
+    const result = await applyPrepared(read.value);
     if (result.ok) lastText = hash;
     else logger.error({ problems: result.problems }, 'config reload refused; still serving the last good config');
     return result;
+  };
+
+  // One reload at a time (a SIGHUP during a reload waits for it): versions are applied in order.
+  let reloads: Promise<unknown> = Promise.resolve();
+  const reload = (): Promise<ApplyResult> => {
+    const next = reloads.then(reloadNow);
+    reloads = next.catch(() => undefined);
+    return next;
   };
 
   // First load: a standalone gateway refuses to start on an invalid document.

@@ -78,6 +78,8 @@ export interface PolicyEnvironment {
   api?: { id: string; name: string; basePath: string; openapi?: unknown };
   /** Largest body a policy may buffer (gateway setting maxBodyBuffer). */
   maxBodyBuffer: number;
+  /** What the definitions' prepare() left for create() in this compilation, by a key each policy chooses. */
+  prepared?: Map<string, unknown>;
 }
 
 /** A problem `check` found, at a path inside the config (`window`, `rules[0].url`; empty for the config itself). */
@@ -114,6 +116,12 @@ export interface PolicyContract<Config = any> {
 }
 
 export interface PolicyDefinition<Config = any> extends PolicyContract<Config> {
+  /**
+   * Optional step a gateway awaits before the synchronous create()s of a new config version: work
+   * that would block the event loop for long (reading and indexing a large document) done in a
+   * worker or in slices, its result left in `env.prepared`. create() must work without it.
+   */
+  prepare?(config: Config, env: PolicyEnvironment): Promise<void>;
   create(config: Config, env: PolicyEnvironment): PolicyHandlers;
 }
 
