@@ -11,7 +11,7 @@ export interface Proc {
 export async function startProcess(
   command: string,
   args: string[],
-  ready: { line?: string; port?: number },
+  ready: { line?: string; port?: number; timeoutMs?: number },
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<Proc> {
   const child = spawn(command, args, { env, stdio: ['ignore', ready.line ? 'pipe' : 'ignore', 'pipe'] });
@@ -29,7 +29,7 @@ export async function startProcess(
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`${command} ${args.join(' ')} did not become ready:\n${stderr}`)),
-      20_000,
+      ready.timeoutMs ?? 20_000,
     );
     child.once('exit', (code) => reject(new Error(`${command} exited with ${code}:\n${stderr}`)));
     if (ready.line) {
