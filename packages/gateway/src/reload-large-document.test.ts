@@ -76,7 +76,8 @@ describe('hot reload of a large changed OpenAPI document', () => {
     });
     // Sequential requests while the reload runs: which version answered each, and whether it finished before the reload.
     const seen: Array<{ version: 1 | 2; duringReload: boolean }> = [];
-    while (reloading || seen.length < 4) {
+    let after = 0;
+    while (reloading || after++ < 4) {
       const probe = seen.length % 2 === 0 ? withinV1 : onlyV2;
       const res = await fetch(probe);
       await res.arrayBuffer();
