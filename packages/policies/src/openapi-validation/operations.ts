@@ -189,10 +189,11 @@ export interface IndexOptions {
   declaresIds?: boolean;
 }
 
+/** Parameters arrive as strings, so their validator coerces ("5" -> 5); JSON bodies must be exact. */
+const AJV_OPTIONS = [{ coerceTypes: 'array' }, {}] as const;
+
 function createIndexer(doc: OpenApiDocument, options: IndexOptions): Indexer {
-  // Parameters arrive as strings, so their validator coerces ("5" -> 5); JSON bodies must be exact.
-  const coercing = createAjv(doc.dialect, { coerceTypes: 'array' });
-  const strict = createAjv(doc.dialect);
+  const [coercing, strict] = AJV_OPTIONS.map((ajvOptions) => createAjv(doc.dialect, ajvOptions)) as [AnyAjv, AnyAjv];
   if (!options.checked) checkDocument(doc, strict);
   for (const ajv of [coercing, strict]) registerDocument(ajv, doc.root, options.declaresIds ?? true);
   return { doc, coercing, strict };
@@ -296,7 +297,16 @@ export async function compileDocumentInSlices(
   options: IndexOptions & { sliceMs?: number } = {},
 ): Promise<CompiledDocument> {
   const sliceMs = options.sliceMs ?? 4;
-  const ix = createIndexer(doc, options);
+  // An Ajv instance takes milliseconds to create (its meta-schemas compile): one per turn.
+  const ajvs: AnyAjv[] = [];
+  for (const ajvOptions of AJV_OPTIONS) {
+    const ajv = createAjv(doc.dialect, ajvOptions);
+    if (!options.checked && ajvs.length === 0) checkDocument(doc, ajv); // the keyword set is the same in both
+    registerDocument(ajv, doc.root, options.declaresIds ?? true);
+    ajvs.push(ajv);
+    await yieldToEventLoop();
+  }
+  const ix: Indexer = { doc, coercing: ajvs[0]!, strict: ajvs[1]! };
   const matcher = new PathMatcher<PathEntry>();
   let operationCount = 0;
   let sliceStart = performance.now();
