@@ -88,9 +88,9 @@ describe('hot reload of a large changed OpenAPI document', () => {
     }
     expect(await reload).toMatchObject({ ok: true });
 
-    // The old version kept answering while the new document was prepared: many requests, not one
-    // that slipped in before a blocking compile.
-    expect(seen.filter((s) => s.duringReload && s.version === 1).length).toBeGreaterThanOrEqual(5);
+    // The old version kept answering while the new document was prepared: many requests (a few
+    // hundred on a loaded 2-core VM), not the handful that slip in before a blocking compile (4 there).
+    expect(seen.filter((s) => s.duringReload && s.version === 1).length).toBeGreaterThanOrEqual(50);
     // Atomic: once any answer came from version 2 (header or document), no later one came from version 1.
     const firstNew = seen.findIndex((s) => s.version === 2);
     expect(firstNew).toBeGreaterThan(0);
