@@ -65,14 +65,19 @@ type Received = { cached: string } | (WorkerMessage & { type: 'head' });
 function receive(worker: Worker): Promise<Received> {
   return new Promise((resolve, reject) => {
     let head: (WorkerMessage & { type: 'head' }) | undefined;
-    const fail = (error: Error) => {
+    // Once settled, the worker is being terminated: nothing it still emits matters (nor may crash the gateway).
+    const settle = () => {
       worker.removeAllListeners();
+      worker.on('error', () => undefined);
+    };
+    const fail = (error: Error) => {
+      settle();
       reject(error);
     };
     worker.on('message', (message: WorkerMessage) => {
       switch (message.type) {
         case 'cached':
-          worker.removeAllListeners();
+          settle();
           return resolve({ cached: message.key });
         case 'error':
           return fail(new Error(message.message));
@@ -89,7 +94,7 @@ function receive(worker: Worker): Promise<Received> {
           break;
         }
         case 'done':
-          worker.removeAllListeners();
+          settle();
           return resolve(head!);
       }
       void yieldToEventLoop().then(() => worker.postMessage('next'));
