@@ -12,7 +12,7 @@ import {
   readConfigFile,
 } from '@gatehouse/config';
 import { createLogger, exitOnShutdownSignals, type Logger, parseDuration, parseSize } from '@gatehouse/core';
-import { ConfigError, createStores } from '@gatehouse/policies';
+import { ConfigError, createStores, type NodeLimits, type Stores } from '@gatehouse/policies';
 import { checkDocumentPolicies } from '@gatehouse/policies/catalog';
 import { createAdminServer } from './admin.js';
 import { type CompiledConfig, compileConfig } from './compile.js';
@@ -50,7 +50,20 @@ export interface GatewayOptions {
   handleSignals?: boolean;
   /** Whether the gateway may serve before a config is loaded (hybrid mode answers 503 until then). */
   allowEmpty?: boolean;
+  /** Listen with SO_REUSEPORT, so the workers of one node each have their own listening socket. */
+  reusePort?: boolean;
+  /** Start the admin server (default true; a node's workers leave it to the primary). */
+  admin?: boolean;
+  /** Counter and cache stores given by the caller (a worker's, backed by its primary) instead of its own. */
+  stores?: Stores;
+  /** Node-wide spike-arrest buckets and concurrency slots (a worker's, held by its primary). */
+  nodeLimits?: NodeLimits;
 }
+
+/** A compiled document not yet serving: commit() swaps it in, discard() frees it. */
+export type PreparedConfig =
+  | (ApplyResult & { ok: false })
+  | (ApplyResult & { ok: true; version: string; commit(): void; discard(): void });
 
 export interface ApplyResult {
   ok: boolean;
@@ -69,6 +82,8 @@ export interface RunningGateway {
   logger: Logger;
   /** Validates, compiles and atomically swaps in a document; the old one keeps serving on failure. */
   apply(document: unknown): ApplyResult;
+  /** apply() in two steps, so a node swaps all its workers only once every one of them compiled the document. */
+  prepare(document: unknown): PreparedConfig;
   /** Re-reads configFile and applies it. */
   reload(): Promise<ApplyResult>;
   current(): CompiledConfig | undefined;
@@ -102,11 +117,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   const holder = new ConfigHolder(logger, () => void pools.collect());
   const pools = new PoolManager({ logger });
   metrics.trackInFlight(() => holder.inFlight);
-  const stores = createStores({
-    ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
-    logger,
-    onFallback: () => metrics.redisFallbacks.inc(),
-  });
+  const stores =
+    options.stores ??
+    createStores({
+      ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
+      logger,
+      onFallback: () => metrics.redisFallbacks.inc(),
+    });
   // With Redis, wait briefly for the connection so the first requests are already counted in Redis.
   if (options.redisUrl) await stores.ready(2000);
   const baseDir = options.configFile ? path.dirname(path.resolve(options.configFile)) : process.cwd();
@@ -116,7 +133,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   /** The listeners, once started: a new document's limits apply to them (hybrid gateways start with none). */
   const listeners: Array<http.Server | http2.Http2SecureServer> = [];
 
-  const apply = (raw: unknown): ApplyResult => {
+  const prepare = (raw: unknown): PreparedConfig => {
     // Structure, references and policy configs in one pass: a refused reload logs every problem at once.
     // A document without structural problems gets its policy checks from compileConfig (once, not twice).
     const inspected = inspectDocument(raw);
@@ -130,6 +147,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         logger,
         counters: stores.counters,
         responseCache: stores.responseCache,
+        ...(options.nodeLimits ? { nodeLimits: options.nodeLimits } : {}),
         pools,
         baseDir,
         upstreamObserver: {
@@ -143,16 +161,37 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       if (error instanceof ConfigError) return { ok: false, problems: error.problems };
       throw error;
     }
-    holder.swap(compiled);
-    const limits = listenerLimits(compiled.document.gateway);
-    for (const listener of listeners) updateListenerLimits(listener, limits);
-    metrics.configReloads.labels('success').inc();
-    metrics.setConfigVersion(compiled.version);
-    logger.info(
-      { configVersion: compiled.version, apis: compiled.apis.length, keys: compiled.keyCount },
-      'config applied',
-    );
-    return { ok: true, version: compiled.version, problems: [] };
+    let settled = false;
+    return {
+      ok: true,
+      version: compiled.version,
+      problems: [],
+      commit: () => {
+        if (settled) return;
+        settled = true;
+        holder.swap(compiled);
+        const limits = listenerLimits(compiled.document.gateway);
+        for (const listener of listeners) updateListenerLimits(listener, limits);
+        metrics.configReloads.labels('success').inc();
+        metrics.setConfigVersion(compiled.version);
+        logger.info(
+          { configVersion: compiled.version, apis: compiled.apis.length, keys: compiled.keyCount },
+          'config applied',
+        );
+      },
+      discard: () => {
+        if (settled) return;
+        settled = true;
+        void compiled.close();
+      },
+    };
+  };
+
+  const apply = (raw: unknown): ApplyResult => {
+    const prepared = prepare(raw);
+    if (!prepared.ok) return prepared;
+    prepared.commit();
+    return { ok: true, version: prepared.version, problems: [] };
   };
 
   const reload = async (): Promise<ApplyResult> => {
@@ -219,7 +258,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   });
 
   const server = createHttpServer(handle, limits);
-  await listen(server, options.port ?? 8080, options.host ?? '0.0.0.0');
+  const reusePort = options.reusePort ?? false;
+  await listen(server, options.port ?? 8080, options.host ?? '0.0.0.0', reusePort);
   listeners.push(server);
   let tlsServer: http2.Http2SecureServer | undefined;
   if (options.tls) {
@@ -230,10 +270,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       ...options.tls,
       requestClientCert: options.tls.requestClientCert ?? usesMtls,
     });
-    await listen(tlsServer as unknown as http.Server, options.tls.port, options.host ?? '0.0.0.0');
+    await listen(tlsServer as unknown as http.Server, options.tls.port, options.host ?? '0.0.0.0', reusePort);
     listeners.push(tlsServer);
   }
-  const admin = createAdminServer(metrics, {
+  const admin = options.admin === false ? undefined : createAdminServer(metrics, {
     ready: () => {
       if (shuttingDown) return { ready: false, reason: 'shutting down' };
       if (!holder.current) return { ready: false, reason: 'no configuration loaded' };
@@ -245,14 +285,14 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       inFlight: holder.inFlight,
     }),
   });
-  await listen(admin, options.adminPort ?? 8081, options.adminHost ?? '127.0.0.1');
+  if (admin) await listen(admin, options.adminPort ?? 8081, options.adminHost ?? '127.0.0.1', false);
 
   let watcher: FSWatcher | undefined;
   if (options.configFile && options.watch !== false)
     watcher = watchFile(options.configFile, () => void reload(), logger);
 
   const port = (server.address() as AddressInfo).port;
-  const adminPort = (admin.address() as AddressInfo).port;
+  const adminPort = admin ? (admin.address() as AddressInfo).port : 0;
   const displayHost = (h: string | undefined) => (!h || h === '0.0.0.0' || h === '::' ? '127.0.0.1' : h);
 
   const close = async (): Promise<void> => {
@@ -275,8 +315,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     for (const s of servers) closeHttp2Sessions(s, false);
     for (const socket of tunnels) socket.destroy();
     await closed;
-    await new Promise<void>((resolve) => admin.close(() => resolve()));
-    admin.closeAllConnections();
+    if (admin) {
+      await new Promise<void>((resolve) => admin.close(() => resolve()));
+      admin.closeAllConnections();
+    }
     await holder.close();
     await pools.close();
     await stores.close();
@@ -305,16 +347,17 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       if (!result.ok) logger.error({ problems: result.problems }, 'config refused; still serving the last good config');
       return result;
     },
+    prepare,
     reload,
     current: () => holder.current,
     close,
   };
 }
 
-function listen(server: http.Server, port: number, host: string): Promise<void> {
+function listen(server: http.Server, port: number, host: string, reusePort: boolean): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen({ port, host, ...(reusePort ? { reusePort: true } : {}) }, () => {
       server.off('error', reject);
       resolve();
     });
