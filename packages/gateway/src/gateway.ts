@@ -32,6 +32,8 @@ import { PoolManager } from './upstream/index.js';
 export interface GatewayOptions {
   /** Standalone mode: the YAML/JSON document to serve (watched for changes, reloaded on SIGHUP). */
   configFile?: string;
+  /** Where relative paths of the document resolve (default: the config file's directory, or the working directory). */
+  baseDir?: string;
   /** A document given directly (tests, embedding). */
   document?: unknown;
   host?: string;
@@ -87,6 +89,8 @@ export interface RunningGateway {
   /** Re-reads configFile and applies it. */
   reload(): Promise<ApplyResult>;
   current(): CompiledConfig | undefined;
+  /** Requests being served (all config generations). */
+  inFlight(): number;
   /** Stops accepting, lets in-flight requests finish (up to the drain timeout), frees everything. */
   close(): Promise<void>;
 }
@@ -126,7 +130,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     });
   // With Redis, wait briefly for the connection so the first requests are already counted in Redis.
   if (options.redisUrl) await stores.ready(2000);
-  const baseDir = options.configFile ? path.dirname(path.resolve(options.configFile)) : process.cwd();
+  const baseDir =
+    options.baseDir ?? (options.configFile ? path.dirname(path.resolve(options.configFile)) : process.cwd());
   let lastText: string | undefined;
   let shuttingDown = false;
   const tunnels = new Set<import('node:stream').Duplex>();
@@ -350,6 +355,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     prepare,
     reload,
     current: () => holder.current,
+    inFlight: () => holder.inFlight,
     close,
   };
 }
