@@ -10,6 +10,7 @@ const withTesting = ['core', 'policies', 'gateway'];
 const SYSTEM = [
   'packages/gateway/src/hybrid/control-plane.test.ts',
   'packages/gateway/src/hybrid/up.test.ts',
+  'packages/gateway/src/workers/*.test.ts',
   'packages/cli/src/*.test.ts',
   'packages/console/e2e/**/*.test.ts',
   'packages/hostile/src/**/*.test.ts',

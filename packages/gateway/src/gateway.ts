@@ -56,6 +56,8 @@ export interface GatewayOptions {
   reusePort?: boolean;
   /** Start the admin server (default true; a node's workers leave it to the primary). */
   admin?: boolean;
+  /** Report process metrics (default true; the threads of a node share a process: its primary reports them once). */
+  processMetrics?: boolean;
   /** Counter and cache stores given by the caller (a worker's, backed by its primary) instead of its own. */
   stores?: Stores;
   /** Node-wide spike-arrest buckets and concurrency slots (a worker's, held by its primary). */
@@ -117,7 +119,7 @@ function listenerLimits(settings: ConfigDocument['gateway'] = {}): ListenerLimit
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger({ name: 'gateway' });
-  const metrics = new GatewayMetrics();
+  const metrics = new GatewayMetrics({ defaultMetrics: options.processMetrics !== false });
   const holder = new ConfigHolder(logger, () => void pools.collect());
   const pools = new PoolManager({ logger });
   metrics.trackInFlight(() => holder.inFlight);
@@ -371,7 +373,7 @@ function listen(server: http.Server, port: number, host: string, reusePort: bool
 }
 
 /** Watches the file's directory (editors replace files by rename), debounced. */
-function watchFile(file: string, onChange: () => void, logger: Logger): FSWatcher {
+export function watchFile(file: string, onChange: () => void, logger: Logger): FSWatcher {
   const resolved = path.resolve(file);
   const base = path.basename(resolved);
   let timer: NodeJS.Timeout | undefined;

@@ -13,3 +13,10 @@ export {
 } from './hybrid/index.js';
 export { GatewayMetrics } from './metrics.js';
 export { PoolManager } from './upstream/index.js';
+export {
+  availableCpus,
+  type GatewayNode,
+  type GatewayNodeOptions,
+  parseWorkers,
+  startGatewayNode,
+} from './workers/node-gateway.js';

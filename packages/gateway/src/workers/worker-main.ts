@@ -70,7 +70,8 @@ async function main(): Promise<void> {
           await gateway?.close();
           records?.flush();
           channel.close();
-          port.close();
+          // The records above are already in the port; anything still holding the thread open goes with it.
+          setImmediate(() => process.exit(0));
         })();
         return;
     }
@@ -88,6 +89,7 @@ async function main(): Promise<void> {
       allowEmpty: true,
       reusePort: true,
       admin: false,
+      processMetrics: false,
       stores,
       nodeLimits: new WorkerNodeLimits(channel),
       logger,
