@@ -9,7 +9,9 @@ export {
   type HybridGateway,
   type HybridGatewayOptions,
   type HybridStatus,
+  type HybridNode,
   startHybridGateway,
+  startHybridNode,
 } from './hybrid/index.js';
 export { GatewayMetrics } from './metrics.js';
 export { PoolManager } from './upstream/index.js';

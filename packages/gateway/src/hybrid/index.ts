@@ -4,6 +4,8 @@ export {
   type HybridGateway,
   type HybridGatewayOptions,
   type HybridStatus,
+  type HybridNode,
   startHybridGateway,
+  startHybridNode,
 } from './hybrid-gateway.js';
 export { anonymizeIp, CLIENT_IP_ANONYMIZATIONS, type ClientIpAnonymization } from './ip-anonymization.js';

@@ -61,17 +61,24 @@ export class WorkerPool {
   /** Starts every worker on `document` (none: a hybrid node waiting for its first config). */
   async start(document?: unknown): Promise<{ port: number; tlsPort: number | undefined }> {
     this.document = document;
-    // The first worker binds the port (port 0 picks one); the others join it with SO_REUSEPORT.
-    const first = await this.spawn(0);
-    this.listenPorts = first;
-    this.version = first.version;
-    const rest = await Promise.allSettled(this.members.slice(1).map((_, i) => this.spawn(i + 1)));
+    // All workers bind the same port with SO_REUSEPORT; with port 0 the first one picks it for the others.
+    const fixed = this.options.settings.port !== 0 && (this.options.settings.tls?.port ?? 1) !== 0;
+    const first = fixed ? undefined : await this.spawn(0).catch((error: unknown) => error as Error);
+    if (first instanceof Error) {
+      await this.close();
+      throw first;
+    }
+    if (first) this.listenPorts = first;
+    const rest = await Promise.allSettled(this.members.map((_, i) => (i === 0 && first ? first : this.spawn(i))));
     const failed = rest.find((r) => r.status === 'rejected');
     if (failed) {
       await this.close();
       throw (failed as PromiseRejectedResult).reason;
     }
-    return first;
+    const started = (rest[0] as PromiseFulfilledResult<NonNullable<typeof first>>).value;
+    this.listenPorts = started;
+    this.version = started.version;
+    return started;
   }
 
   /** Prepares `document` on every worker and commits it on all of them only if all prepared it. */
