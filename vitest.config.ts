@@ -45,6 +45,9 @@ export default defineConfig({
       },
       { extends: true, test: { name: 'system', include: SYSTEM } },
     ],
+    // Spawned gateways serve in one process unless a test asks for workers (packages/gateway/src/workers):
+    // `auto` would start one worker thread per CPU in every gateway the suite spawns.
+    env: { GATEHOUSE_WORKERS: '1' },
     testTimeout: 20_000,
     hookTimeout: 60_000,
     pool: 'forks',
