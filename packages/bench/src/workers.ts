@@ -69,7 +69,18 @@ async function main(): Promise<void> {
         const port = await freePort();
         const proc = await startProcess(
           process.execPath,
-          [cli, 'gateway', '--config', file, '--port', String(port), '--admin-port', String(await freePort())],
+          [
+            cli,
+            'gateway',
+            '--config',
+            file,
+            '--port',
+            String(port),
+            '--admin-port',
+            String(await freePort()),
+            '--access-log',
+            'off',
+          ],
           { line: '"gateway listening"' },
           { ...process.env, LOG_LEVEL: 'info', LOG_FORMAT: 'json', GATEHOUSE_WORKERS: String(workers) },
           // Threads load the gateway's modules each: slow on a loaded machine.
