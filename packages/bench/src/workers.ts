@@ -24,6 +24,7 @@ const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
 const WORKERS = (process.env.BENCH_WORKERS ?? '1,2').split(',').map(Number);
 const SCENARIOS = (process.env.BENCH_ONLY ?? 'gateway-plain,gateway-policies').split(',');
 const CLOCK_TICKS_PER_SECOND = 100;
+const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 3);
 
 interface Target {
   scenario: string;
@@ -102,18 +103,42 @@ async function main(): Promise<void> {
         `${SECONDS}s x ${ROUNDS} rounds, ${os.availableParallelism()} CPUs (load generator and upstream share them)\n`,
     );
     for (const t of targets) await throughput(t.url, t.headers, WARMUP, CONNECTIONS);
+    // What each process burns doing nothing (timers, metrics, GC): on a loaded machine throughput is low, and
+    // this floor spread over few requests would read as per-request cost. It is subtracted below.
+    const idle = new Map<Target, { total: number; primary: number }>();
+    await Promise.all(
+      targets.map(async (t) => {
+        const pid = t.proc.child.pid;
+        const [cpu0, main0] = [cpuSeconds(pid), threadCpuSeconds(pid)];
+        await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
+        const [cpu1, main1] = [cpuSeconds(pid), threadCpuSeconds(pid)];
+        idle.set(t, {
+          total: ((cpu1 ?? 0) - (cpu0 ?? 0)) / IDLE_SECONDS,
+          primary: ((main1 ?? 0) - (main0 ?? 0)) / IDLE_SECONDS,
+        });
+      }),
+    );
     const samples = new Map<Target, Sample[]>();
     for (let round = 0; round < ROUNDS; round++) {
       for (const t of targets) {
         const pid = t.proc.child.pid;
+        const floor = idle.get(t) ?? { total: 0, primary: 0 };
+        const began = Date.now();
         const [cpu0, main0] = [cpuSeconds(pid), threadCpuSeconds(pid)];
         const result = await throughput(t.url, t.headers, SECONDS, CONNECTIONS);
         const [cpu1, main1] = [cpuSeconds(pid), threadCpuSeconds(pid)];
-        const per = (a: number | undefined, b: number | undefined) =>
-          a !== undefined && b !== undefined && result.requests > 0 ? ((b - a) * 1e6) / result.requests : undefined;
+        const elapsed = (Date.now() - began) / 1000;
+        const per = (a: number | undefined, b: number | undefined, idleRate: number) =>
+          a !== undefined && b !== undefined && result.requests > 0
+            ? (Math.max(0, b - a - idleRate * elapsed) * 1e6) / result.requests
+            : undefined;
         samples.set(t, [
           ...(samples.get(t) ?? []),
-          { ...result, cpuUsPerRequest: per(cpu0, cpu1), primaryUsPerRequest: per(main0, main1) },
+          {
+            ...result,
+            cpuUsPerRequest: per(cpu0, cpu1, floor.total),
+            primaryUsPerRequest: per(main0, main1, floor.primary),
+          },
         ]);
       }
     }
@@ -143,7 +168,8 @@ async function main(): Promise<void> {
       rows,
     );
     process.stdout.write(
-      '(CPU us/req: all threads of the gateway process; primary: its main thread, the serial part of a node.\n' +
+      '(CPU us/req: all threads of the gateway process, less what it burns idle; primary: its main thread, the\n' +
+        ' serial part of a node, less its idle CPU.\n' +
         ' N cores: min(N / CPU per request, 1 / primary CPU per request) in req/s, the gateway alone on N cores)\n',
     );
   } finally {

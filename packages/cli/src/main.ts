@@ -3,13 +3,7 @@ import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { formatProblems } from '@gatehouse/config';
 import { createLogger, logFormat } from '@gatehouse/core';
-import {
-  parseWorkers,
-  startGateway,
-  startGatewayNode,
-  startHybridGateway,
-  startHybridNode,
-} from '@gatehouse/gateway';
+import { parseWorkers, startGateway, startGatewayNode, startHybridGateway, startHybridNode } from '@gatehouse/gateway';
 import { ConfigError } from '@gatehouse/policies';
 import { ADMIN_HELP, runAdmin } from './admin-command.js';
 import { commandHelp } from './command-help.js';
@@ -190,7 +184,10 @@ async function startGatewayProcess(
   if (values['control-plane']) {
     const hybrid = hybridOptions(values);
     if (!hybrid.ok) throw new StartError(hybrid.problem);
-    const start = workers > 1 ? (o: Parameters<typeof startHybridGateway>[0]) => startHybridNode({ ...o, workers }) : startHybridGateway;
+    const start =
+      workers > 1
+        ? (o: Parameters<typeof startHybridGateway>[0]) => startHybridNode({ ...o, workers })
+        : startHybridGateway;
     const running = await start({
       ...hybrid.options,
       port: Number(values.port),

@@ -75,7 +75,22 @@ describe('gatehouse gateway --workers', () => {
     const [port, adminPort] = await freePorts(2);
     const child = spawn(
       process.execPath,
-      [cli, 'gateway', '--config', file, '--host', '127.0.0.1', '--port', String(port), '--admin-port', String(adminPort), '--access-log', 'off', '--workers', '2'],
+      [
+        cli,
+        'gateway',
+        '--config',
+        file,
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--admin-port',
+        String(adminPort),
+        '--access-log',
+        'off',
+        '--workers',
+        '2',
+      ],
       { env: { ...process.env, LOG_FORMAT: 'json', GATEHOUSE_WORKERS: 'auto' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     children.push(child);

@@ -280,18 +280,21 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     await listen(tlsServer as unknown as http.Server, options.tls.port, options.host ?? '0.0.0.0', reusePort);
     listeners.push(tlsServer);
   }
-  const admin = options.admin === false ? undefined : createAdminServer(metrics, {
-    ready: () => {
-      if (shuttingDown) return { ready: false, reason: 'shutting down' };
-      if (!holder.current) return { ready: false, reason: 'no configuration loaded' };
-      return { ready: true };
-    },
-    status: () => ({
-      configVersion: holder.current?.version,
-      apis: holder.current?.apis.map((a) => ({ id: a.id, upstream: a.upstream.state() })),
-      inFlight: holder.inFlight,
-    }),
-  });
+  const admin =
+    options.admin === false
+      ? undefined
+      : createAdminServer(metrics, {
+          ready: () => {
+            if (shuttingDown) return { ready: false, reason: 'shutting down' };
+            if (!holder.current) return { ready: false, reason: 'no configuration loaded' };
+            return { ready: true };
+          },
+          status: () => ({
+            configVersion: holder.current?.version,
+            apis: holder.current?.apis.map((a) => ({ id: a.id, upstream: a.upstream.state() })),
+            inFlight: holder.inFlight,
+          }),
+        });
   if (admin) await listen(admin, options.adminPort ?? 8081, options.adminHost ?? '127.0.0.1', false);
 
   let watcher: FSWatcher | undefined;

@@ -8,8 +8,8 @@ export {
   DEFAULT_BACKUP_DIR,
   type HybridGateway,
   type HybridGatewayOptions,
-  type HybridStatus,
   type HybridNode,
+  type HybridStatus,
   startHybridGateway,
   startHybridNode,
 } from './hybrid/index.js';

@@ -13,8 +13,8 @@ import { createLogger, exitOnShutdownSignals, type Logger } from '@gatehouse/cor
 import { capabilities } from '@gatehouse/policies';
 import type { Registry } from 'prom-client';
 import { type ApplyResult, type GatewayOptions, type RunningGateway, startGateway } from '../gateway.js';
-import { type GatewayNode, startGatewayNode } from '../workers/node-gateway.js';
 import type { RequestRecord } from '../handler.js';
+import { type GatewayNode, startGatewayNode } from '../workers/node-gateway.js';
 import { AnalyticsShipper, toAnalyticsRecord } from './analytics.js';
 import { BackupStore } from './backup.js';
 import { ConfigSync, type ControlPlaneState } from './config-sync.js';

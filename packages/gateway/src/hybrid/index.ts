@@ -3,8 +3,8 @@ export {
   DEFAULT_BACKUP_DIR,
   type HybridGateway,
   type HybridGatewayOptions,
-  type HybridStatus,
   type HybridNode,
+  type HybridStatus,
   startHybridGateway,
   startHybridNode,
 } from './hybrid-gateway.js';

@@ -3,8 +3,9 @@
  * change stream, one instance in the heartbeats), one analytics spool fed by both workers, and a
  * deploy reaching every worker. Workers run the built code (dist), so this is a system test.
  */
-import http from 'node:http';
+
 import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { silentLogger } from '@gatehouse/core';
@@ -85,14 +86,18 @@ describe('a hybrid node with two workers (fake control plane)', () => {
     await node.hybrid.heartbeatNow();
     await node.hybrid.flushAnalytics();
     // Records of both workers reached the primary's one shipper: every request, once.
-    await expect.poll(async () => {
-      await node.hybrid.flushAnalytics();
-      return cp.analytics.size;
-    }).toBe(40);
+    await expect
+      .poll(async () => {
+        await node.hybrid.flushAnalytics();
+        return cp.analytics.size;
+      })
+      .toBe(40);
     expect(cp.duplicates).toBe(0);
     expect(new Set(cp.heartbeats.map((h) => h.instanceId)).size).toBe(1);
     expect(cp.openStreams()).toBe(1);
-    const perWorker = (await node.pool.workerMetrics()) as Array<Array<{ name: string; values: Array<{ value: number }> }>>;
+    const perWorker = (await node.pool.workerMetrics()) as Array<
+      Array<{ name: string; values: Array<{ value: number }> }>
+    >;
     const served = perWorker.map((m) =>
       (m.find((x) => x.name === 'gatehouse_requests_total')?.values ?? []).reduce((sum, v) => sum + v.value, 0),
     );
@@ -102,9 +107,7 @@ describe('a hybrid node with two workers (fake control plane)', () => {
   it('fans a deploy out to every worker', async () => {
     cp.deploy(definition(upstream.url, 2));
     await expect.poll(() => node.current()?.version, { timeout: 10_000 }).not.toBe(undefined);
-    await expect
-      .poll(async () => (await request(node.port, '/open/')).revision, { timeout: 10_000 })
-      .toBe('2');
+    await expect.poll(async () => (await request(node.port, '/open/')).revision, { timeout: 10_000 }).toBe('2');
     const answers = await Promise.all(Array.from({ length: 20 }, () => request(node.port, '/open/')));
     expect(new Set(answers.map((a) => a.revision))).toEqual(new Set(['2']));
     const metrics = await (await fetch(`${node.adminUrl}/metrics`)).text();

@@ -49,27 +49,36 @@ export class WorkerLimits {
     const counters = this.host.counters;
     switch (op.op) {
       case 'hit':
-        return this.settle(op.id, counters.hit(op.request));
+        this.settle(op.id, counters.hit(op.request));
+        break;
       case 'peek':
-        return this.settle(op.id, counters.peek(op.request));
+        this.settle(op.id, counters.peek(op.request));
+        break;
       case 'add':
-        return this.settle(op.id, counters.add(op.key, op.windowMs, op.delta, op.windowStartMs));
+        this.settle(op.id, counters.add(op.key, op.windowMs, op.delta, op.windowStartMs));
+        break;
       case 'cell':
-        return this.reply(op.id, this.host.limits.takeCell(op.key, op.intervalMs, op.burst));
+        this.reply(op.id, this.host.limits.takeCell(op.key, op.intervalMs, op.burst));
+        break;
       case 'acquire':
-        return this.acquire(op.id, op.key, op.limits);
+        this.acquire(op.id, op.key, op.limits);
+        break;
       case 'abort':
         this.waiting.get(op.ref)?.abort();
-        return;
+        break;
       case 'release':
-        return this.releaseOne(op.key, op.limits);
+        this.releaseOne(op.key, op.limits);
+        break;
     }
   }
 
   private acquire(id: number, key: string, limits: SlotLimits): void {
     const controller = new AbortController();
     const outcome = this.host.limits.acquireSlot(key, limits, controller.signal);
-    if (typeof outcome === 'string') return this.acquired(id, key, limits, outcome);
+    if (typeof outcome === 'string') {
+      this.acquired(id, key, limits, outcome);
+      return;
+    }
     this.waiting.set(id, controller);
     void outcome.then((result) => {
       this.waiting.delete(id);
@@ -100,7 +109,10 @@ export class WorkerLimits {
   }
 
   private settle(id: number, result: LimitAnswer | Promise<LimitAnswer>): void {
-    if (!(result instanceof Promise)) return this.reply(id, result);
+    if (!(result instanceof Promise)) {
+      this.reply(id, result);
+      return;
+    }
     result.then(
       (value) => this.reply(id, value),
       (error: unknown) => this.reply(id, { error: (error as Error).message }),

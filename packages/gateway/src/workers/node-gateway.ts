@@ -151,7 +151,8 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Gat
   });
 
   let watcher: FSWatcher | undefined;
-  if (options.configFile && options.watch !== false) watcher = watchFile(options.configFile, () => void reload(), logger);
+  if (options.configFile && options.watch !== false)
+    watcher = watchFile(options.configFile, () => void reload(), logger);
 
   const close = async (): Promise<void> => {
     if (shuttingDown) return;

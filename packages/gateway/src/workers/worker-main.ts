@@ -111,7 +111,11 @@ async function main(): Promise<void> {
 }
 
 /** With Redis, counters are Redis's (shared beyond the node); otherwise the primary's. */
-function workerStores(settings: WorkerSettings, logger: ReturnType<typeof createLogger>, channel: PrimaryChannel): Stores {
+function workerStores(
+  settings: WorkerSettings,
+  logger: ReturnType<typeof createLogger>,
+  channel: PrimaryChannel,
+): Stores {
   if (settings.redisUrl) return createStores({ redisUrl: settings.redisUrl, logger });
   const counters = new WorkerCounterStore(channel);
   const responseCache = new MemoryResponseCacheStore();

@@ -188,9 +188,7 @@ export class WorkerPool {
             member.started = true;
             return resolve(message);
           case 'start-failed':
-            return reject(
-              message.problems.length > 0 ? new ConfigError(message.problems) : new Error(message.message),
-            );
+            return reject(message.problems.length > 0 ? new ConfigError(message.problems) : new Error(message.message));
           default: {
             const answer = member.waiting.get(message.seq);
             member.waiting.delete(message.seq);

@@ -3,7 +3,7 @@
  * config once (against its TypeBox schema) and returns handlers for the phases it works in. Handlers
  * keep no per-request state on the policy object; per-request data lives on the RequestContext.
  */
-import type { NodeLimits } from './node-limits.js';
+
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { GatewayError, Logger } from '@gatehouse/core';
@@ -11,6 +11,7 @@ import type { TSchema } from 'typebox';
 import type { ResponseCacheStore } from './cache-store.js';
 import type { CounterStore } from './counters/types.js';
 import type { CompiledExpression } from './expression.js';
+import type { NodeLimits } from './node-limits.js';
 
 /**
  * The closed list of phases, in the order a request meets them:

@@ -3,9 +3,10 @@
  * a test can pass to check that policies use the node's limits). Buckets and pools are keyed by their
  * parameters too, so a reload that changes a rate or a limit starts a fresh bucket rather than mixing two.
  */
-import { GcraLimiter } from '../spike-arrest/gcra.js';
+
 import { SlotPool } from '../concurrency-limit/slots.js';
 import type { CellAdmission, NodeLimits, SlotAcquisition, SlotLimits } from '../sdk/node-limits.js';
+import { GcraLimiter } from '../spike-arrest/gcra.js';
 
 const PRUNE_EVERY_MS = 10_000;
 
