@@ -145,10 +145,16 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Gat
       }),
     },
   );
-  await new Promise<void>((resolve, reject) => {
-    admin.once('error', reject);
-    admin.listen(options.adminPort ?? 8081, options.adminHost ?? '127.0.0.1', () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      admin.once('error', reject);
+      admin.listen(options.adminPort ?? 8081, options.adminHost ?? '127.0.0.1', () => resolve());
+    });
+  } catch (error) {
+    // The workers are already serving: without an admin port the node does not start at all.
+    await pool.close();
+    throw error;
+  }
 
   let watcher: FSWatcher | undefined;
   if (options.configFile && options.watch !== false)
