@@ -10,6 +10,7 @@ const withTesting = ['core', 'policies', 'gateway'];
 const SYSTEM = [
   'packages/gateway/src/hybrid/control-plane.test.ts',
   'packages/gateway/src/hybrid/up.test.ts',
+  'packages/gateway/src/workers/*.test.ts',
   'packages/cli/src/*.test.ts',
   'packages/console/e2e/**/*.test.ts',
   'packages/hostile/src/**/*.test.ts',
@@ -44,6 +45,9 @@ export default defineConfig({
       },
       { extends: true, test: { name: 'system', include: SYSTEM } },
     ],
+    // Spawned gateways serve in one process unless a test asks for workers (packages/gateway/src/workers):
+    // `auto` would start one worker thread per CPU in every gateway the suite spawns.
+    env: { GATEHOUSE_WORKERS: '1' },
     testTimeout: 20_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -13,6 +13,7 @@ export async function startProcess(
   args: string[],
   ready: { line?: string; port?: number; timeoutMs?: number },
   env: NodeJS.ProcessEnv = process.env,
+  timeoutMs = 20_000,
 ): Promise<Proc> {
   const child = spawn(command, args, { env, stdio: ['ignore', ready.line ? 'pipe' : 'ignore', 'pipe'] });
   let stderr = '';
@@ -29,7 +30,7 @@ export async function startProcess(
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`${command} ${args.join(' ')} did not become ready:\n${stderr}`)),
-      ready.timeoutMs ?? 20_000,
+      ready.timeoutMs ?? timeoutMs,
     );
     child.once('exit', (code) => reject(new Error(`${command} exited with ${code}:\n${stderr}`)));
     if (ready.line) {

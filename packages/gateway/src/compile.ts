@@ -13,6 +13,7 @@ import {
   type CounterStore,
   compileExpression,
   type Handler,
+  type NodeLimits,
   type PolicyEnvironment,
   type PolicyHandlers,
   type PolicyScope,
@@ -102,6 +103,8 @@ export interface CompileDependencies {
   logger: Logger;
   counters: CounterStore;
   responseCache: ResponseCacheStore;
+  /** Node-wide spike-arrest buckets and concurrency slots (several workers); per policy instance when absent. */
+  nodeLimits?: NodeLimits;
   pools: PoolManager;
   upstreamObserver?: UpstreamObserver;
   /** Directory relative paths in the document resolve against (the config file's directory). */
@@ -146,6 +149,7 @@ export function compileConfig(doc: ConfigDocument, deps: CompileDependencies): C
       logger: deps.logger,
       counters: deps.counters,
       responseCache: deps.responseCache,
+      ...(deps.nodeLimits ? { nodeLimits: deps.nodeLimits } : {}),
       compileExpression,
       resolvePath: (p: string) => path.resolve(deps.baseDir, p),
       maxBodyBuffer: settings.maxBodyBuffer,

@@ -3,6 +3,7 @@
  * config once (against its TypeBox schema) and returns handlers for the phases it works in. Handlers
  * keep no per-request state on the policy object; per-request data lives on the RequestContext.
  */
+
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { GatewayError, Logger } from '@gatehouse/core';
@@ -10,6 +11,7 @@ import type { TSchema } from 'typebox';
 import type { ResponseCacheStore } from './cache-store.js';
 import type { CounterStore } from './counters/types.js';
 import type { CompiledExpression } from './expression.js';
+import type { NodeLimits } from './node-limits.js';
 
 /**
  * The closed list of phases, in the order a request meets them:
@@ -70,6 +72,11 @@ export interface PolicyEnvironment {
   counters: CounterStore;
   /** Shared response cache store (memory LRU by bytes, or Redis). */
   responseCache: ResponseCacheStore;
+  /**
+   * Spike-arrest buckets and concurrency slots shared by every worker of a node; absent in a
+   * single-process gateway, where each policy instance keeps its own.
+   */
+  nodeLimits?: NodeLimits;
   /** Compiles a CEL expression once; throws a readable error at load time. */
   compileExpression(source: string): CompiledExpression;
   /** Resolves a path from the config (e.g. an OpenAPI file) relative to the config file. */
