@@ -1,5 +1,5 @@
 import { hashApiKey } from '@gatehouse/core';
-import type { ConfigDocument } from './schema.js';
+import type { Api, ConfigDocument } from './schema.js';
 import type { ConfigProblem } from './validate.js';
 
 /** Checks a schema-valid document for references and uniqueness that JSON Schema cannot express. */
@@ -30,6 +30,7 @@ export function checkSemantics(doc: ConfigDocument): ConfigProblem[] {
       }
       mounts.set(mount, api.id);
     }
+    problems.push(...checkMock(api, at));
     (api.upstream?.targets ?? []).forEach((target, j) => {
       try {
         const url = new URL(target.url);
@@ -83,4 +84,33 @@ export function checkSemantics(doc: ConfigDocument): ConfigProblem[] {
 export function normalizeBasePath(path: string): string {
   const trimmed = path.replace(/\/+$/, '');
   return trimmed === '' ? '/' : trimmed;
+}
+
+/**
+ * Mock mode needs an OpenAPI document; with an inline one (what the control plane compiles), every
+ * operation named in `mock.operations` must exist in it. A document given as a file path is checked
+ * when the gateway loads it.
+ */
+function checkMock(api: Api, at: string): ConfigProblem[] {
+  const mock = api.upstream?.mock;
+  if (!mock || mock.enabled === false) return [];
+  if (api.openapi === undefined)
+    return [{ path: `${at}.upstream.mock`, message: "mock mode needs the API's `openapi` document" }];
+  if (typeof api.openapi !== 'object') return [];
+  const paths = (api.openapi as { paths?: unknown }).paths;
+  const problems: ConfigProblem[] = [];
+  for (const key of Object.keys(mock.operations ?? {})) {
+    const space = key.indexOf(' ');
+    const method = key.slice(0, space).toLowerCase();
+    const template = key.slice(space + 1);
+    const item = typeof paths === 'object' && paths !== null ? (paths as Record<string, unknown>)[template] : undefined;
+    const described =
+      typeof item === 'object' && item !== null && (item as Record<string, unknown>)[method] !== undefined;
+    if (!described)
+      problems.push({
+        path: `${at}.upstream.mock.operations[${JSON.stringify(key)}]`,
+        message: 'the OpenAPI document has no such operation',
+      });
+  }
+  return problems;
 }

@@ -26,6 +26,7 @@ import { checkPolicyRef, checkSecurity } from '@gatehouse/policies/catalog';
 import { ApiRouter } from './api-router.js';
 import { compileProxyTrust, type ProxyTrust } from './client-address.js';
 import { CredentialIndex } from './credentials.js';
+import { type CompiledMock, loadMock } from './mock/index.js';
 import type { EscapedSlashes } from './path-normalize.js';
 import { compileRoutePattern, RouteTable } from './route-matcher.js';
 import { type PoolManager, Upstream, type UpstreamObserver } from './upstream/index.js';
@@ -69,6 +70,8 @@ export interface CompiledApi {
   basePath: string;
   stripBasePath: boolean;
   upstream: Upstream;
+  /** Set in mock mode: requests are answered from the OpenAPI document instead of the upstream. */
+  mock: CompiledMock | undefined;
   /** Undefined when the API declares no routes: every path is served by `catchAll`. */
   routes: RouteTable<CompiledRoute> | undefined;
   catchAll: CompiledRoute | undefined;
@@ -279,12 +282,19 @@ function compileApi(c: Compilation, api: Api, at: string, globalPolicies: Policy
     ...(c.deps.upstreamObserver ? { observer: c.deps.upstreamObserver } : {}),
   });
   c.closers.push(() => upstream.close());
+  let mock: CompiledMock | undefined;
+  try {
+    mock = loadMock(api, c.environmentBase.resolvePath);
+  } catch (error) {
+    c.problems.push({ path: `${at}.upstream.mock`, message: (error as Error).message });
+  }
   return {
     id: api.id,
     name: api.name,
     basePath: api.basePath,
     stripBasePath: api.stripBasePath ?? true,
     upstream,
+    mock,
     routes,
     catchAll,
     security,

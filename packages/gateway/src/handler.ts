@@ -12,6 +12,7 @@ import type { ConfigHolder, Generation } from './config-holder.js';
 import { type ClientRequest, GatewayContext, ProxyRequest } from './context.js';
 import { forwardableRequestHeaders, newRequestIds, nextTraceparent, setForwardedHeaders } from './headers.js';
 import type { GatewayMetrics } from './metrics.js';
+import { mockAnswer } from './mock/index.js';
 import { buildRequestRecord, type RequestRecord } from './request-record.js';
 import { type ClientResponse, sendProblem, writeResponse } from './response-writer.js';
 import { routeRequest } from './routing.js';
@@ -242,11 +243,34 @@ class ClientExchange implements UpstreamReceiver {
       return;
     }
     const request = ctx.request;
+    if (this.api!.mock !== undefined) {
+      this.answerMock(ctx);
+      return;
+    }
     if (request.bufferedBody === undefined && this.upgrade === undefined && request.hasBody) {
       this.receiveBody(request);
       return;
     }
     this.deliver(null);
+  }
+
+  /** Mock mode: the answer prepared from the OpenAPI document stands in for the upstream's. */
+  private answerMock(ctx: GatewayContext): void {
+    try {
+      const headers = ctx.request.headers;
+      const answer = mockAnswer(
+        this.api!.mock!,
+        ctx.request.method,
+        ctx.request.path,
+        headers.accept as string | undefined,
+        headers.prefer as string | undefined,
+      );
+      ctx.respond(answer.status, answer.headers, answer.body);
+    } catch (error) {
+      this.pipelineFailed(error);
+      return;
+    }
+    this.responsePhase();
   }
 
   /**
