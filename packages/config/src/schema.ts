@@ -126,6 +126,7 @@ export const Mock = Type.Object(
         description:
           'Per-operation choices, keyed by method and OpenAPI path template, e.g. `"GET /pets/{petId}": { status: 404 }`.',
         default: {},
+        additionalProperties: false,
       }),
     ),
     preferHeader: Type.Optional(

@@ -21,6 +21,25 @@ describe('validateDocument', () => {
     expect(result.value.apis[1]!.upstream.timeouts).toEqual({ connect: '2s', response: '30s', idle: '60s' });
   });
 
+  it('checks mock mode: it needs a document, names only operations of an inline one, and well-formed keys', () => {
+    const doc = load(quickstart);
+    doc.apis[0].upstream.mock = { operations: { 'GET /pets': { status: 404 }, 'get pets': {} } };
+    let text = formatProblems(validateDocument(doc).problems);
+    expect(text).toContain('apis[0].upstream.mock.operations');
+    expect(text).toContain('apis[0].upstream.mock.operations["get pets"]: is not a known field');
+    delete doc.apis[0].upstream.mock.operations['get pets'];
+    text = formatProblems(validateDocument(doc).problems);
+    expect(text).toContain("apis[0].upstream.mock: mock mode needs the API's `openapi` document");
+    doc.apis[0].openapi = { openapi: '3.1.0', paths: { '/pets': { post: {} } } };
+    text = formatProblems(validateDocument(doc).problems);
+    expect(text).toContain('apis[0].upstream.mock.operations["GET /pets"]: the OpenAPI document has no such operation');
+    doc.apis[0].openapi.paths['/pets'].get = {};
+    expect(validateDocument(doc).problems).toEqual([]);
+    doc.apis[0].upstream.mock = { enabled: false };
+    delete doc.apis[0].openapi;
+    expect(validateDocument(doc).problems).toEqual([]);
+  });
+
   it('reports each problem with its path', () => {
     const doc = load(quickstart);
     doc.apis[0].upstream.targets[0].url = 'ftp://nope';
