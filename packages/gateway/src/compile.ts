@@ -9,10 +9,12 @@ import type { Api, ConfigDocument, PolicyRef } from '@gatehouse/config';
 import { type Logger, parseDuration, parseSize } from '@gatehouse/core';
 import {
   type CompiledExpression,
+  type CompiledMock,
   ConfigError,
   type CounterStore,
   compileExpression,
   type Handler,
+  loadMock,
   type PolicyEnvironment,
   type PolicyHandlers,
   type PolicyScope,
@@ -26,7 +28,6 @@ import { checkPolicyRef, checkSecurity } from '@gatehouse/policies/catalog';
 import { ApiRouter } from './api-router.js';
 import { compileProxyTrust, type ProxyTrust } from './client-address.js';
 import { CredentialIndex } from './credentials.js';
-import { type CompiledMock, loadMock } from './mock/index.js';
 import type { EscapedSlashes } from './path-normalize.js';
 import { compileRoutePattern, RouteTable } from './route-matcher.js';
 import { type PoolManager, Upstream, type UpstreamObserver } from './upstream/index.js';

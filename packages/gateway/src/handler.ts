@@ -4,6 +4,7 @@
  */
 import type { Duplex, Readable } from 'node:stream';
 import { GatewayError, type Logger, PROBLEM_CONTENT_TYPE, toProblem } from '@gatehouse/core';
+import { mockAnswer } from '@gatehouse/policies';
 import { authenticate } from './authentication.js';
 import { forwardedClient, peerAddress, peerTrusted } from './client-address.js';
 import { readClientBody, streamClientBody, type TimedBody } from './client-body.js';
@@ -12,7 +13,6 @@ import type { ConfigHolder, Generation } from './config-holder.js';
 import { type ClientRequest, GatewayContext, ProxyRequest } from './context.js';
 import { forwardableRequestHeaders, newRequestIds, nextTraceparent, setForwardedHeaders } from './headers.js';
 import type { GatewayMetrics } from './metrics.js';
-import { mockAnswer } from './mock/index.js';
 import { buildRequestRecord, type RequestRecord } from './request-record.js';
 import { type ClientResponse, sendProblem, writeResponse } from './response-writer.js';
 import { routeRequest } from './routing.js';

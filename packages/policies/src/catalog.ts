@@ -34,6 +34,7 @@ import { logContract } from './log/contract.js';
 import { mockResponseContract } from './mock-response/contract.js';
 import { mtlsContract } from './mtls/contract.js';
 import { oauth2Contract } from './oauth2/contract.js';
+import { loadMock } from './openapi-mock/index.js';
 import { openapiValidationContract } from './openapi-validation/contract.js';
 import { quotaContract } from './quota/contract.js';
 import { rateLimitContract } from './rate-limit/contract.js';
@@ -235,11 +236,34 @@ export function checkDocumentPolicies(doc: unknown): ConfigProblem[] {
  * What a gateway checks before it loads a document, in one pass: structure, references, and every
  * policy and security config (name, scope, `when:`, schema, check). `value` has defaults filled.
  */
-export function checkConfigDocument(value: unknown): ValidationResult<ConfigDocument> {
+export function checkConfigDocument(
+  value: unknown,
+  options: { resolvePath?: (path: string) => string } = {},
+): ValidationResult<ConfigDocument> {
   const inspected = inspectDocument(value);
   const problems = [...inspected.problems, ...checkDocumentPolicies(inspected.value)];
+  if (inspected.problems.length === 0)
+    problems.push(...checkMocks(inspected.value as ConfigDocument, options.resolvePath));
   if (problems.length > 0) return { ok: false, problems };
   return { ok: true, value: inspected.value as ConfigDocument, problems: [] };
+}
+
+/**
+ * Mock mode of every API, compiled as a gateway compiles it (examples found, choices of
+ * `mock.operations` satisfiable). Documents given as file paths are checked only with `resolvePath`
+ * (`gatehouse validate` knows the config file's directory; the control plane stores documents inline).
+ */
+function checkMocks(doc: ConfigDocument, resolvePath: ((path: string) => string) | undefined): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  doc.apis.forEach((api, i) => {
+    if (typeof api.openapi === 'string' && !resolvePath) return;
+    try {
+      loadMock(api, resolvePath ?? ((p) => p));
+    } catch (error) {
+      problems.push({ path: `apis[${i}].upstream.mock`, message: (error as Error).message });
+    }
+  });
+  return problems;
 }
 
 /** The catalog as data (for GET /api/v1/policies and the console's forms): JSON Schemas, not code. */

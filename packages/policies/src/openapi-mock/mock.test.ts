@@ -1,6 +1,6 @@
 import { GatewayError } from '@gatehouse/core';
-import { prepareDocument } from '@gatehouse/policies';
 import { describe, expect, it } from 'vitest';
+import { prepareDocument } from '../openapi-validation/document.js';
 import { GENERATION_LIMITS, generateExample } from './generate.js';
 import { compileMock } from './mock-document.js';
 import { mockAnswer, negotiate, parsePrefer } from './responder.js';

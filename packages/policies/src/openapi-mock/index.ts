@@ -1,16 +1,17 @@
 /**
- * Mock mode of an API (`upstream.mock`), loaded at config compile. Compiled mocks are kept by the hash
+ * Mock mode of an API (`upstream.mock`), loaded at config compile by gateways and checked by the
+ * control plane and `gatehouse validate` (see checkMockProblems in the catalog). Compiled mocks are kept by the hash
  * of their document and settings, so a reload that leaves them unchanged (the usual case: a key or a
  * plan changed) reuses the prepared answers instead of generating them again.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Api } from '@gatehouse/config';
-import { loadDocument } from '@gatehouse/policies';
+import { loadDocument } from '../json-schema/load-document.js';
 import { type CompiledMock, compileMock } from './mock-document.js';
 
-export type { CompiledMock } from './mock-document.js';
-export { mockAnswer } from './responder.js';
+export { type CompiledMock, compileMock } from './mock-document.js';
+export { type MockAnswer, mockAnswer } from './responder.js';
 
 const MAX_CACHED = 4;
 const cache = new Map<string, CompiledMock>();

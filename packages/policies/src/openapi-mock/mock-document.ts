@@ -5,7 +5,9 @@
  * mock settings at config load; a request only matches its path and picks among prepared buffers.
  */
 import type { Mock } from '@gatehouse/config';
-import { isJsonMediaType, type OpenApiDocument, PathMatcher, prepareDocument } from '@gatehouse/policies';
+import { isJsonMediaType } from '../json-schema/load-document.js';
+import { type OpenApiDocument, prepareDocument } from '../openapi-validation/document.js';
+import { PathMatcher } from '../openapi-validation/path-matcher.js';
 import { type Budget, GENERATION_LIMITS, generateExample } from './generate.js';
 
 type Json = Record<string, unknown>;

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { simpleDocument, startTestGateway, useTestGateway } from '../testing/index.js';
+import { simpleDocument, startTestGateway, useTestGateway } from './testing/index.js';
 
 const openapi = {
   openapi: '3.1.0',

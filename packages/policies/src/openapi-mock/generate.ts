@@ -4,7 +4,7 @@
  * `maxDepth`, each value has at most `maxNodes` nodes, arrays get few items and strings few characters,
  * and a budget shared by the whole document caps the total (past it, values are empty skeletons).
  */
-import type { OpenApiDocument } from '@gatehouse/policies';
+import type { OpenApiDocument } from '../openapi-validation/document.js';
 
 type Json = Record<string, unknown>;
 
