@@ -154,12 +154,14 @@ class Walk {
     const out: Record<string, unknown> = {};
     if (depth >= GENERATION_LIMITS.maxDepth) return out;
     const properties = isPlainObject(schema.properties) ? schema.properties : {};
-    const required = new Set(Array.isArray(schema.required) ? schema.required : []);
-    for (const [name, property] of Object.entries(properties)) {
+    const { names, required } = shapeOf(schema, properties);
+    // Early exit: a schema with 100,000 properties costs what the node limit lets through, per visit.
+    for (const name of names) {
       if (this.exhausted()) break;
+      const property = properties[name];
       if (typeof property === 'object' && property !== null && (property as Json).writeOnly === true) continue;
       // A recursive reference is followed once when required (depth stops it), never when optional.
-      if (!required.has(name) && this.recursing(property)) continue;
+      if (this.recursing(property) && !required.has(name)) continue;
       out[name] = this.value(property, `${at}/properties/${escapePointer(name)}`, depth + 1);
     }
     return out;
@@ -183,6 +185,20 @@ class Walk {
     }
     return out;
   }
+}
+
+/** Property names and required set of an object schema, computed once per schema object. */
+const shapes = new WeakMap<object, { names: string[]; required: Set<unknown> }>();
+function shapeOf(schema: Json, properties: Json): { names: string[]; required: Set<unknown> } {
+  let shape = shapes.get(schema);
+  if (!shape) {
+    shape = {
+      names: Object.keys(properties),
+      required: new Set(Array.isArray(schema.required) ? schema.required : []),
+    };
+    shapes.set(schema, shape);
+  }
+  return shape;
 }
 
 /** The smallest value of the schema's type: what a value past the limits becomes. */

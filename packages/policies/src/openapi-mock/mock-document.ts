@@ -78,6 +78,7 @@ function encode(value: unknown, range: string): Buffer {
 
 class Compiler {
   readonly budget: Budget = { document: GENERATION_LIMITS.documentNodes };
+  private readonly generated = new Map<string, Buffer>();
 
   constructor(readonly doc: OpenApiDocument) {}
 
@@ -99,8 +100,15 @@ class Compiler {
     }
     if ('example' in node) examples.set('example', encode(node.example, range));
     if (examples.size === 0 && node.schema !== undefined) {
-      const generated = generateExample(this.doc, node.schema, `${at}/schema`, this.budget);
-      examples.set('generated', encode(generated, range));
+      // Operations sharing a `$ref` schema share its generated answer (generated once, one buffer).
+      const ref =
+        isObject(node.schema) && typeof node.schema.$ref === 'string' ? `${range} ${node.schema.$ref}` : undefined;
+      let body = ref === undefined ? undefined : this.generated.get(ref);
+      if (body === undefined) {
+        body = encode(generateExample(this.doc, node.schema, `${at}/schema`, this.budget), range);
+        if (ref !== undefined) this.generated.set(ref, body);
+      }
+      examples.set('generated', body);
     }
     if (wantedExample !== undefined && !examples.has(wantedExample))
       throw new Error(`${type} has no example "${wantedExample}" (has: ${[...examples.keys()].join(', ') || 'none'})`);
@@ -192,9 +200,10 @@ function sameType(declared: string, wanted: string): boolean {
   return declared.split(';', 1)[0]!.trim().toLowerCase() === wanted.split(';', 1)[0]!.trim().toLowerCase();
 }
 
-/** Compiles the mock of a parsed OpenAPI document; throws an Error naming the operation on a bad choice. */
+/** Compiles the mock of a parsed OpenAPI document (which it may rewrite); throws an Error naming the operation on a bad choice. */
 export function compileMock(root: Json, mock: Mock): CompiledMock {
-  const doc = prepareDocument(structuredClone(root));
+  // 3.0 documents are rewritten in place: loadMock hands over its own copy.
+  const doc = prepareDocument(root);
   const compiler = new Compiler(doc);
   const choices = new Map(Object.entries(mock.operations ?? {}));
   const matcher = new PathMatcher<MockPath>();
