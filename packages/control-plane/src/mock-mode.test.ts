@@ -67,6 +67,19 @@ describeOnBackends('mock mode in the control plane', (backend) => {
       },
     });
     expect(bad.statusCode).toBe(400);
+    // With the document in the same body, an impossible choice is a 400 at once, with its path.
+    const withDocument = await h.call('PATCH', `${ENV}/apis/pets`, {
+      body: {
+        openapi: pets,
+        upstream: {
+          targets: [{ url: 'http://backend.invalid' }],
+          mock: { operations: { 'GET /pets': { status: 500 } } },
+        },
+      },
+    });
+    expect(withDocument.statusCode).toBe(400);
+    expect(withDocument.body).toContain('body.upstream.mock');
+    expect(withDocument.body).toContain('GET /pets: declares no response 500');
     const impossible = await h.call('PATCH', `${ENV}/apis/pets`, {
       body: {
         upstream: {

@@ -7,6 +7,7 @@
  * creates policies, so what passes here is what gateways accept (environment aside: files, env vars).
  */
 import {
+  type Api,
   type ConfigDocument,
   type ConfigProblem,
   inspectDocument,
@@ -254,16 +255,29 @@ export function checkConfigDocument(
  * (`gatehouse validate` knows the config file's directory; the control plane stores documents inline).
  */
 function checkMocks(doc: ConfigDocument, resolvePath: ((path: string) => string) | undefined): ConfigProblem[] {
-  const problems: ConfigProblem[] = [];
-  doc.apis.forEach((api, i) => {
-    if (typeof api.openapi === 'string' && !resolvePath) return;
-    try {
-      loadMock(api, resolvePath ?? ((p) => p));
-    } catch (error) {
-      problems.push({ path: `apis[${i}].upstream.mock`, message: (error as Error).message });
-    }
+  return doc.apis.flatMap((api, i) => {
+    if (typeof api.openapi === 'string' && !resolvePath) return [];
+    return checkApiMock(api, `apis[${i}].upstream.mock`, resolvePath);
   });
-  return problems;
+}
+
+/**
+ * One API's mock mode (`{ openapi, upstream }` of a document or of a management API body) compiled
+ * as a gateway would, its problem reported at `path`; nothing when mock mode is off or the shape is
+ * not one (the schema reports that).
+ */
+export function checkApiMock(api: unknown, path: string, resolvePath?: (path: string) => string): ConfigProblem[] {
+  const upstream = field(api, 'upstream');
+  const mock = field(upstream, 'mock');
+  if (mock === null || typeof mock !== 'object' || field(mock, 'enabled') === false) return [];
+  const openapi = field(api, 'openapi');
+  if (openapi === undefined || openapi === null) return [];
+  try {
+    loadMock({ openapi, upstream } as unknown as Api, resolvePath ?? ((p) => p));
+    return [];
+  } catch (error) {
+    return [{ path, message: (error as Error).message }];
+  }
 }
 
 /** The catalog as data (for GET /api/v1/policies and the console's forms): JSON Schemas, not code. */
