@@ -26,7 +26,7 @@ export interface MockResponse {
   status: number;
   /** Undefined when the response has no content (204, or no `content`). */
   media: MockMedia[];
-  /** The configured content type, else the first declared. */
+  /** The configured content type, else the first JSON one, else the first declared. */
   defaultMedia: MockMedia | undefined;
   headers: Readonly<Record<string, string>>;
 }
@@ -153,7 +153,9 @@ class Compiler {
     const media = entries.map(([type, entry], i) =>
       this.media(type, entry, `${at}/content/${escapePointer(type)}`, i === target ? wanted.example : undefined),
     );
-    const defaultMedia = media[Math.max(0, target)];
+    // Without a choice, a JSON media type: the control plane stores documents as jsonb, which does
+    // not keep key order, so "the first declared" would not be the author's first.
+    const defaultMedia = target >= 0 ? media[target] : (media.find((m) => isJsonMediaType(m.range)) ?? media[0]);
     return { status, media, defaultMedia, headers: this.headers(node.headers, `${at}/headers`) };
   }
 

@@ -216,6 +216,18 @@ describe('mock answers', () => {
       'application/json',
     );
     expect(answer('GET', '/pets', 'image/png').headers['content-type']).toBe('application/json');
+    // JSON by default even when declared after another type (jsonb does not keep the author's order).
+    const csvFirst = structuredClone(petstore) as { paths: Record<string, Record<string, Json>> };
+    const content = (csvFirst.paths['/pets']!.get!.responses as Record<string, Json>)['200']!.content as Json;
+    (csvFirst.paths['/pets']!.get!.responses as Record<string, Json>)['200']!.content = {
+      'text/csv': content['text/csv'],
+      'application/json': content['application/json'],
+    };
+    const reordered = compileMock(csvFirst, {});
+    expect(mockAnswer(reordered, 'GET', '/pets', undefined, undefined).headers['content-type']).toBe(
+      'application/json',
+    );
+    expect(mockAnswer(reordered, 'GET', '/pets', '*/*', undefined).headers['content-type']).toBe('application/json');
   });
 
   it('honours Prefer code= and example= ($ref examples resolved), and `default` for undeclared codes', () => {
