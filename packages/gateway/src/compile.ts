@@ -9,10 +9,12 @@ import type { Api, ConfigDocument, PolicyRef } from '@gatehouse/config';
 import { type Logger, parseDuration, parseSize } from '@gatehouse/core';
 import {
   type CompiledExpression,
+  type CompiledMock,
   ConfigError,
   type CounterStore,
   compileExpression,
   type Handler,
+  loadMock,
   type NodeLimits,
   type PolicyEnvironment,
   type PolicyHandlers,
@@ -70,6 +72,8 @@ export interface CompiledApi {
   basePath: string;
   stripBasePath: boolean;
   upstream: Upstream;
+  /** Set in mock mode: requests are answered from the OpenAPI document instead of the upstream. */
+  mock: CompiledMock | undefined;
   /** Undefined when the API declares no routes: every path is served by `catchAll`. */
   routes: RouteTable<CompiledRoute> | undefined;
   catchAll: CompiledRoute | undefined;
@@ -286,12 +290,19 @@ function compileApi(c: Compilation, api: Api, at: string, globalPolicies: Policy
     ...(c.deps.upstreamObserver ? { observer: c.deps.upstreamObserver } : {}),
   });
   c.closers.push(() => upstream.close());
+  let mock: CompiledMock | undefined;
+  try {
+    mock = loadMock(api, c.environmentBase.resolvePath);
+  } catch (error) {
+    c.problems.push({ path: `${at}.upstream.mock`, message: (error as Error).message });
+  }
   return {
     id: api.id,
     name: api.name,
     basePath: api.basePath,
     stripBasePath: api.stripBasePath ?? true,
     upstream,
+    mock,
     routes,
     catchAll,
     security,

@@ -4,6 +4,7 @@
  */
 import type { Duplex, Readable } from 'node:stream';
 import { GatewayError, type Logger, PROBLEM_CONTENT_TYPE, toProblem } from '@gatehouse/core';
+import { mockAnswer } from '@gatehouse/policies';
 import { authenticate } from './authentication.js';
 import { forwardedClient, peerAddress, peerTrusted } from './client-address.js';
 import { readClientBody, streamClientBody, type TimedBody } from './client-body.js';
@@ -242,11 +243,34 @@ class ClientExchange implements UpstreamReceiver {
       return;
     }
     const request = ctx.request;
+    if (this.api!.mock !== undefined) {
+      this.answerMock(ctx);
+      return;
+    }
     if (request.bufferedBody === undefined && this.upgrade === undefined && request.hasBody) {
       this.receiveBody(request);
       return;
     }
     this.deliver(null);
+  }
+
+  /** Mock mode: the answer prepared from the OpenAPI document stands in for the upstream's. */
+  private answerMock(ctx: GatewayContext): void {
+    try {
+      const headers = ctx.request.headers;
+      const answer = mockAnswer(
+        this.api!.mock!,
+        ctx.request.method,
+        ctx.request.path,
+        headers.accept as string | undefined,
+        headers.prefer as string | undefined,
+      );
+      ctx.respond(answer.status, answer.headers, answer.body);
+    } catch (error) {
+      this.pipelineFailed(error);
+      return;
+    }
+    this.responsePhase();
   }
 
   /**

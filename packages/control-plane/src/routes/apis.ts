@@ -212,6 +212,12 @@ export function apiRoutes(root: App, deps: RouteDeps): void {
             upstreamUrl: Type.Optional(
               Type.String({ format: 'http-url', description: 'Overrides the server URL of the document.' }),
             ),
+            mock: Type.Optional(
+              Type.Boolean({
+                description:
+                  "Serve the API from the document's examples (`upstream.mock`); `false` switches an existing API back to its upstream. Without a server URL, the upstream is the placeholder `http://backend.invalid`.",
+              }),
+            ),
           },
           { additionalProperties: false },
         ),
