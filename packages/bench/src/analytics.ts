@@ -56,7 +56,6 @@ interface Target {
   pid: number | undefined;
   admin: string;
   gateway: string;
-  envId: string;
   /** SQL on the control plane's database (PostgreSQL only). */
   sql?: pg.Client;
   /** PGlite: runs `fn` on the database while the control plane is stopped, then restarts it. */
@@ -117,13 +116,11 @@ async function start(backend: string): Promise<Target> {
   ).token as string;
   const gateway = (await call(base, 'POST', '/api/v1/environments/default/gateways', admin, { name: 'bench' }))
     .token as string;
-  const envId = (await call(base, 'GET', '/api/v1/environments/default', admin)).id as string;
   const target: Target = {
     base,
     pid: child.pid,
     admin,
     gateway,
-    envId,
     ...(client ? { sql: client } : {}),
     async offline(fn) {
       await kill(child);
@@ -177,6 +174,7 @@ async function ingest(t: Target, backend: string): Promise<Json> {
   // Warm-up batch (partitions, JIT).
   const warm = batchBody();
   await call(t.base, 'POST', '/api/v1/gateway/analytics', t.gateway, warm);
+  const db0 = await databaseCpu(t);
   const cpu0 = cpuSeconds(t.pid) ?? 0;
   const t0 = performance.now();
   const deadline = t0 + SECONDS * 1000;
@@ -185,12 +183,16 @@ async function ingest(t: Target, backend: string): Promise<Json> {
     bodies.map(async (list) => {
       for (const body of list) {
         if (performance.now() > deadline) break;
-        accepted += (await call(t.base, 'POST', '/api/v1/gateway/analytics', t.gateway, body)).accepted as number;
+        const answer = await call(t.base, 'POST', '/api/v1/gateway/analytics', t.gateway, body);
+        accepted += answer.accepted as number;
       }
     }),
   );
   const seconds = (performance.now() - t0) / 1000;
   const cpu = (cpuSeconds(t.pid) ?? 0) - cpu0;
+  const db1 = await databaseCpu(t);
+  let dbCpu = 0;
+  for (const [pid, seconds] of db1) dbCpu += seconds - (db0.get(pid) ?? 0);
   const replay = await call(t.base, 'POST', '/api/v1/gateway/analytics', t.gateway, warm);
   const result: Json = {
     backend,
@@ -199,6 +201,7 @@ async function ingest(t: Target, backend: string): Promise<Json> {
     recordsPerSecond: Math.round(accepted / seconds),
     controlPlaneCpuCores: Math.round((cpu / seconds) * 100) / 100,
     controlPlaneCpuUsPerRecord: Math.round((cpu / accepted) * 1e6 * 10) / 10,
+    ...(t.sql ? { postgresCpuUsPerRecord: Math.round((dbCpu / accepted) * 1e6 * 10) / 10 } : {}),
     replayOfWarmBatch: replay,
   };
   if (t.sql) {
@@ -215,6 +218,16 @@ async function ingest(t: Target, backend: string): Promise<Json> {
   return result;
 }
 
+/** CPU seconds of the PostgreSQL backends serving the control plane's gateway-protocol pool. */
+async function databaseCpu(t: Target): Promise<Map<number, number>> {
+  const cpu = new Map<number, number>();
+  if (!t.sql) return cpu;
+  const rows = (await t.sql.query("SELECT pid FROM pg_stat_activity WHERE application_name = 'gatehouse-protocol'"))
+    .rows as Array<{ pid: number }>;
+  for (const { pid } of rows) cpu.set(pid, cpuSeconds(pid) ?? 0);
+  return cpu;
+}
+
 async function queries(t: Target, backend: string): Promise<Json> {
   const day = Math.floor(Date.now() / 86_400_000) * 86_400_000;
   const to = day - 86_400_000 * 2;
@@ -222,13 +235,17 @@ async function queries(t: Target, backend: string): Promise<Json> {
   const written0 = performance.now();
   let rows: number;
   if (t.sql) {
-    await t.sql.query(syntheticRollupsSql(t.envId, from));
+    const envId = (await t.sql.query("SELECT id FROM environments WHERE slug = 'default'")).rows[0].id as string;
+    await t.sql.query(syntheticRollupsSql(envId, from));
     await t.sql.query('ANALYZE analytics_rollups');
     rows = Number((await t.sql.query('SELECT count(*) AS n FROM analytics_rollups')).rows[0].n);
   } else {
     // PGlite is one process's: stop the control plane, write through the same embedded database, restart.
     rows = await t.offline(async (db) => {
-      await db.execute(syntheticRollupsSql(t.envId, from));
+      const env = (await db.execute("SELECT id FROM environments WHERE slug = 'default'")) as unknown as {
+        rows: Array<{ id: string }>;
+      };
+      await db.execute(syntheticRollupsSql(env.rows[0]!.id, from));
       await db.execute('ANALYZE analytics_rollups');
       const result = (await db.execute('SELECT count(*) AS n FROM analytics_rollups')) as unknown as {
         rows: Array<{ n: string }>;
@@ -241,12 +258,23 @@ async function queries(t: Target, backend: string): Promise<Json> {
   const timed = async (url: string) => {
     const times: number[] = [];
     let body: Json = {};
+    let failed = '';
     for (let i = 0; i < 5; i++) {
       const t0 = performance.now();
-      body = await call(t.base, 'GET', url, t.admin);
+      try {
+        body = await call(t.base, 'GET', url, t.admin);
+      } catch (error) {
+        failed = String(error).slice(0, 120);
+      }
       times.push(performance.now() - t0);
     }
-    return { medianMs: ms(median(times)), maxMs: ms(Math.max(...times)), total: body.total, p99: body.latency?.p99 };
+    return {
+      medianMs: ms(median(times)),
+      maxMs: ms(Math.max(...times)),
+      total: body.total,
+      p99: body.latency?.p99,
+      ...(failed ? { failed } : {}),
+    };
   };
   const env = '/api/v1/environments/default/analytics/requests';
   return {

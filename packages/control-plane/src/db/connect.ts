@@ -45,10 +45,11 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       throw new Error(`invalid schema name "${options.searchPath}"`);
     }
     const pools: pg.Pool[] = [];
-    const open = (max: number, name: string) => {
+    const open = (max: number, name: string, waitMs?: number) => {
       const pool = new pg.Pool({
         connectionString: options.databaseUrl,
         max,
+        ...(waitMs ? { connectionTimeoutMillis: waitMs } : {}),
         application_name: `gatehouse-${name}`,
         ...(options.searchPath ? { options: `-c search_path=${options.searchPath}` } : {}),
       });
@@ -59,7 +60,8 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     };
     const db = open(options.poolSize ?? 10, 'management');
     const protocolDb = open(options.protocolPoolSize ?? 4, 'protocol');
-    const analyticsDb = open(options.analyticsPoolSize ?? 2, 'analytics');
+    // Dashboards queue for the analytics pool; past 15 s of waiting they are told to come back later.
+    const analyticsDb = open(options.analyticsPoolSize ?? 2, 'analytics', 15_000);
     const close = async () => {
       await Promise.all(pools.map((pool) => pool.end()));
     };

@@ -44,24 +44,13 @@ export function autoInterval(rangeMs: number): AnalyticsInterval {
 /** Rollup grain per bucket size: the coarsest that still fits a bucket. */
 const GRAIN: Record<AnalyticsInterval, number> = { '1m': 60, '1h': 3600, '1d': 86_400 };
 
-interface RollupRow {
-  t: number | string;
-  api: string;
-  plan: string;
-  application: string;
-  status: number;
-  count: number | string;
-  hist: number[];
-}
-
 class Aggregate {
   total = 0;
   readonly classes = [0, 0, 0, 0, 0];
   readonly histogram = emptyHistogram();
-  add(row: RollupRow, count: number): void {
+  count(statusClass: number, count: number): void {
     this.total += count;
-    this.classes[Math.min(4, Math.max(0, Math.floor(row.status / 100) - 1))]! += count;
-    mergeInto(this.histogram, row.hist);
+    this.classes[Math.min(4, Math.max(0, statusClass - 1))]! += count;
   }
   json() {
     const [c1, c2, c3, c4, c5] = this.classes;
@@ -77,12 +66,51 @@ class Aggregate {
   }
 }
 
-const GROUP_KEY: Record<AnalyticsGroup, (row: RollupRow) => string | null> = {
-  api: (row) => row.api || null,
-  plan: (row) => row.plan || null,
-  application: (row) => row.application || null,
-  status: (row) => String(row.status),
+const GROUP_COLUMN: Record<AnalyticsGroup, SQL> = {
+  api: sql`api`,
+  plan: sql`plan`,
+  application: sql`application`,
+  status: sql`status::text`,
 };
+
+/** What one query answers: a key (bucket start or group), its counts per status class and histogram. */
+interface Summed {
+  counts: Array<{ key: string | number; c: number; n: number | string }>;
+  bins: Array<{ key: string | number; k: number; n: number | string }>;
+}
+
+/**
+ * Counts per (key, status class) and histogram bins per (key, bin), summed in the database: only
+ * small results reach the control plane, whose one thread also serves the gateways.
+ */
+async function summed(tx: Database, key: SQL, where: SQL): Promise<Summed> {
+  const counts = rowsOf<Summed['counts'][number]>(
+    await tx.execute(sql`SELECT ${key} AS key, status / 100 AS c, sum(count)::float8 AS n
+      FROM analytics_rollups WHERE ${where} GROUP BY 1, 2`),
+  );
+  const bins = rowsOf<Summed['bins'][number]>(
+    await tx.execute(sql`SELECT ${key} AS key, h.k::int - 1 AS k, sum(h.n)::float8 AS n
+      FROM analytics_rollups, unnest(latency_hist) WITH ORDINALITY AS h(n, k)
+      WHERE ${where} AND h.n <> 0 GROUP BY 1, 2`),
+  );
+  return { counts, bins };
+}
+
+function aggregates<K>(result: Summed, keyOf: (key: string | number) => K): Map<K, Aggregate> {
+  const map = new Map<K, Aggregate>();
+  const of = (key: string | number) => {
+    const k = keyOf(key);
+    let aggregate = map.get(k);
+    if (!aggregate) map.set(k, (aggregate = new Aggregate()));
+    return aggregate;
+  };
+  for (const row of result.counts) of(row.key).count(Number(row.c), Number(row.n));
+  for (const row of result.bins) {
+    const histogram = of(row.key).histogram;
+    if (row.k >= 0 && row.k < histogram.length) histogram[row.k]! += Number(row.n);
+  }
+  return map;
+}
 
 /**
  * Totals, status classes and latency percentiles over [from, to) widened to whole buckets of the
@@ -105,8 +133,12 @@ export async function queryRequestAnalytics(scope: EnvScope, query: AnalyticsQue
   const from = new Date(firstBucket * 1000);
   const to = new Date((firstBucket + bucketCount * step) * 1000);
 
-  const rows = await withTimeout(scope.db, async (tx) => {
-    const filters: (SQL | undefined)[] = [query.apiId ? sql`api = ${query.apiId}` : undefined];
+  const { perBucket, perGroup } = await withTimeout(scope.db, async (tx) => {
+    const filters: SQL[] = [
+      sql`env_id = ${scope.env.id}::uuid AND grain = ${GRAIN[interval]}`,
+      sql`bucket >= ${from.toISOString()}::timestamptz AND bucket < ${to.toISOString()}::timestamptz`,
+    ];
+    if (query.apiId) filters.push(sql`api = ${query.apiId}`);
     const owner = ownOnly(scope);
     if (owner || query.applicationId) {
       const owned = await tx
@@ -122,46 +154,40 @@ export async function queryRequestAnalytics(scope: EnvScope, query: AnalyticsQue
       // Someone else's application does not exist for a consumer (as everywhere else).
       if (query.applicationId && owned.length === 0)
         throw new GatewayError('not_found', { detail: 'No such application.' });
-      if (owned.length === 0) return [];
       filters.push(
-        inArray(
-          sql`application`,
-          owned.map((a) => a.id),
-        ),
+        owned.length === 0
+          ? sql`false`
+          : inArray(
+              sql`application`,
+              owned.map((a) => a.id),
+            ),
       );
     }
-    const extra = filters.filter((f): f is SQL => f !== undefined);
-    return rowsOf<RollupRow>(
-      await tx.execute(sql`SELECT extract(epoch FROM bucket)::bigint AS t, api, plan, application, status, count,
-          latency_hist AS hist
-        FROM analytics_rollups
-        WHERE env_id = ${scope.env.id}::uuid AND grain = ${GRAIN[interval]}
-          AND bucket >= ${from.toISOString()}::timestamptz AND bucket < ${to.toISOString()}::timestamptz
-          ${extra.length > 0 ? sql`AND ${and(...extra)}` : sql``}`),
+    const where = and(...filters)!;
+    const byBucket = aggregates(
+      await summed(tx, sql`extract(epoch FROM bucket)::bigint`, where),
+      (key) => Math.floor((Number(key) - firstBucket) / step),
     );
+    const byGroup = query.groupBy
+      ? aggregates(await summed(tx, GROUP_COLUMN[query.groupBy], where), (key) =>
+          key === '' ? null : String(key),
+        )
+      : undefined;
+    return { perBucket: byBucket, perGroup: byGroup };
   });
 
   const overall = new Aggregate();
-  const perBucket = Array.from({ length: bucketCount }, () => new Aggregate());
-  const groupKey = query.groupBy ? GROUP_KEY[query.groupBy] : undefined;
-  const perGroup = new Map<string | null, Aggregate>();
-  for (const row of rows) {
-    const count = Number(row.count);
-    overall.add(row, count);
-    perBucket[Math.floor((Number(row.t) - firstBucket) / step)]?.add(row, count);
-    if (groupKey) {
-      const key = groupKey(row);
-      let group = perGroup.get(key);
-      if (!group) perGroup.set(key, (group = new Aggregate()));
-      group.add(row, count);
-    }
+  for (const aggregate of perBucket.values()) {
+    overall.total += aggregate.total;
+    for (let i = 0; i < 5; i++) overall.classes[i]! += aggregate.classes[i]!;
+    mergeInto(overall.histogram, aggregate.histogram);
   }
   // Every bucket of the range, empty ones included, so charts need no gap filling.
-  const buckets = perBucket.map((aggregate, i) => ({
+  const buckets = Array.from({ length: bucketCount }, (_, i) => ({
     start: new Date((firstBucket + i * step) * 1000).toISOString(),
-    ...aggregate.json(),
+    ...(perBucket.get(i) ?? new Aggregate()).json(),
   }));
-  const groups = groupKey
+  const groups = perGroup
     ? [...perGroup.entries()]
         .sort(([ka, a], [kb, b]) => b.total - a.total || String(ka).localeCompare(String(kb)))
         .slice(0, MAX_GROUPS)
@@ -185,8 +211,8 @@ async function withTimeout<T>(db: Database, fn: (tx: Database) => Promise<T>): P
       return fn(tx);
     });
   } catch (error) {
-    // 57014: query_canceled (the timeout).
-    if (errorCode(error) === '57014')
+    // 57014: query_canceled (the statement timeout); or no analytics connection free in time.
+    if (errorCode(error) === '57014' || /timeout exceeded when trying to connect/.test(String(error)))
       throw new GatewayError('service_unavailable', {
         detail: 'The analytics query took too long; narrow the range or filters.',
       });
