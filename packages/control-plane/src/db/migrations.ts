@@ -298,7 +298,9 @@ export const MIGRATIONS: Migration[] = [
       // The existing table becomes the first partition (no copy): it covers everything up to the end of
       // today and is dropped whole by retention once all of it is past; daily partitions follow.
       'ALTER TABLE analytics_requests RENAME TO analytics_requests_legacy',
-      'ALTER TABLE analytics_requests_legacy RENAME CONSTRAINT analytics_requests_pkey TO analytics_requests_legacy_pkey',
+      // A partition's key must match the parent's (time, id).
+      'ALTER TABLE analytics_requests_legacy DROP CONSTRAINT analytics_requests_pkey',
+      'ALTER TABLE analytics_requests_legacy ADD CONSTRAINT analytics_requests_legacy_pkey PRIMARY KEY (time, id)',
       'ALTER INDEX analytics_env_time RENAME TO analytics_legacy_env_time',
       'DROP INDEX analytics_time',
       // The partition key must be part of the key; a replayed record has the same (time, id), so replays
