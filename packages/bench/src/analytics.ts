@@ -20,8 +20,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Database, openDatabase } from '@gatehouse/control-plane';
 import pg from 'pg';
-import { cpuSeconds, freePort } from './processes.js';
 import { SYNTHETIC_REQUESTS, syntheticRollupsSql } from './analytics-data.js';
+import { cpuSeconds, freePort } from './processes.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);

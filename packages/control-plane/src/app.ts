@@ -87,7 +87,12 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       request.body = {};
     }
   });
-  registerAuth(app, { db: options.db, gatewayDb: options.protocolDb, orgId: options.orgId, publicPrefixes: [DOCS_PREFIX] });
+  registerAuth(app, {
+    db: options.db,
+    gatewayDb: options.protocolDb,
+    orgId: options.orgId,
+    publicPrefixes: [DOCS_PREFIX],
+  });
 
   await app.register(swagger, {
     openapi: {

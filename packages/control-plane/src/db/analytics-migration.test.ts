@@ -75,14 +75,21 @@ describeOnBackends('analytics migration with existing records', (backend) => {
     ]);
     for (const row of rows) {
       const expected = new Array(96).fill(0);
-      for (const [i, latency] of latencies.entries()) if ((i === 4) === (row.status === 503)) expected[bucketOf(latency)]++;
+      for (const [i, latency] of latencies.entries())
+        if ((i === 4) === (row.status === 503)) expected[bucketOf(latency)]++;
       expect(row.hist.map(Number)).toEqual(expected);
     }
   });
 
   it('ingests around it (today is still the legacy range; tomorrow gets its own partition), then drops it whole', async () => {
     const gateway = { id: randomUUID(), envId: ENV };
-    const record = (time: number) => ({ id: randomUUID(), time: new Date(time).toISOString(), method: 'GET', status: 200, latencyMs: 1 });
+    const record = (time: number) => ({
+      id: randomUUID(),
+      time: new Date(time).toISOString(),
+      method: 'GET',
+      status: 200,
+      latencyMs: 1,
+    });
     const tomorrow = dayOf(now) + DAY_MS;
     const result = await ingestAnalytics(handle.db, gateway, [record(now), record(tomorrow + 60_000)], now);
     expect(result).toEqual({ accepted: 2, duplicates: 0, rejected: 0 });

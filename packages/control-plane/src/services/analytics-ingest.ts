@@ -148,7 +148,18 @@ export function rollupRows(
       const key = `${grain}\u0000${bucket}\u0000${api}\u0000${plan}\u0000${application}\u0000${record.status}`;
       let group = groups.get(key);
       if (!group) {
-        group = { grain, bucket, api, plan, application, status: record.status, count: 0, errors: 0, sum: 0, histogram: emptyHistogram() };
+        group = {
+          grain,
+          bucket,
+          api,
+          plan,
+          application,
+          status: record.status,
+          count: 0,
+          errors: 0,
+          sum: 0,
+          histogram: emptyHistogram(),
+        };
         groups.set(key, group);
       }
       group.count++;

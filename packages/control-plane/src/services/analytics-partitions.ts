@@ -22,7 +22,10 @@ export function partitionName(dayMs: number): string {
 const known = new WeakMap<Database, Set<number>>();
 const knownOf = (db: Database) => {
   let days = known.get(db);
-  if (!days) known.set(db, (days = new Set()));
+  if (!days) {
+    days = new Set();
+    known.set(db, days);
+  }
   return days;
 };
 
@@ -79,7 +82,8 @@ export async function dropPartitionsBefore(db: Database, before: Date): Promise<
   for (const name of await partitions(db)) {
     const match = NAME.exec(name);
     let expired: boolean;
-    if (match) expired = Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) + DAY_MS <= before.getTime();
+    if (match)
+      expired = Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) + DAY_MS <= before.getTime();
     else if (name === LEGACY) {
       const [row] = rowsOf<{ latest: number | null }>(
         await db.execute(sql.raw(`SELECT (extract(epoch FROM max(time)) * 1000)::float8 AS latest FROM ${LEGACY}`)),

@@ -31,7 +31,6 @@ export interface AnalyticsQuery {
   groupBy?: AnalyticsGroup | undefined;
 }
 
-type StatusClasses = Record<'1xx' | '2xx' | '3xx' | '4xx' | '5xx', number>;
 /** A heavy query gives up rather than hold a connection (and the dashboards behind it) for long. */
 export const ANALYTICS_STATEMENT_TIMEOUT_MS = 10_000;
 /** A bucket size giving at most a few hundred points over the range. */
@@ -101,7 +100,10 @@ function aggregates<K>(result: Summed, keyOf: (key: string | number) => K): Map<
   const of = (key: string | number) => {
     const k = keyOf(key);
     let aggregate = map.get(k);
-    if (!aggregate) map.set(k, (aggregate = new Aggregate()));
+    if (!aggregate) {
+      aggregate = new Aggregate();
+      map.set(k, aggregate);
+    }
     return aggregate;
   };
   for (const row of result.counts) of(row.key).count(Number(row.c), Number(row.n));
@@ -164,14 +166,11 @@ export async function queryRequestAnalytics(scope: EnvScope, query: AnalyticsQue
       );
     }
     const where = and(...filters)!;
-    const byBucket = aggregates(
-      await summed(tx, sql`extract(epoch FROM bucket)::bigint`, where),
-      (key) => Math.floor((Number(key) - firstBucket) / step),
+    const byBucket = aggregates(await summed(tx, sql`extract(epoch FROM bucket)::bigint`, where), (key) =>
+      Math.floor((Number(key) - firstBucket) / step),
     );
     const byGroup = query.groupBy
-      ? aggregates(await summed(tx, GROUP_COLUMN[query.groupBy], where), (key) =>
-          key === '' ? null : String(key),
-        )
+      ? aggregates(await summed(tx, GROUP_COLUMN[query.groupBy], where), (key) => (key === '' ? null : String(key)))
       : undefined;
     return { perBucket: byBucket, perGroup: byGroup };
   });

@@ -115,7 +115,7 @@ describeOnBackends('analytics retention', (backend) => {
     }
   });
 
-  it('keeps everything when the retention is 0, and still creates the next days\' partitions', async () => {
+  it("keeps everything when the retention is 0, and still creates the next days' partitions", async () => {
     await records(400);
     const job = startRetention(h.db, {
       analyticsRetentionMs: 0,
