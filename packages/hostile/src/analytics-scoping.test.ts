@@ -90,7 +90,7 @@ describe.skipIf(Boolean(database.skipReason))('analytics scoping', () => {
       users[name] = { token, app: app.body.id };
     }
     // A second environment whose gateway claims alice's application id in its records.
-    await call('POST', '/api/v1/environments', admin, { slug: 'other', name: 'Other' });
+    expect((await call('POST', '/api/v1/environments', admin, { id: 'other', name: 'Other' })).status).toBe(201);
     otherEnvApp = users.alice.app;
     const gw = await call('POST', `${env}/gateways`, admin, { name: 'edge' });
     const otherGw = await call('POST', '/api/v1/environments/other/gateways', admin, { name: 'edge' });
