@@ -50,7 +50,7 @@ describeOnBackends('schema.ts matches the migrated database', (backend) => {
     await h?.close();
   });
 
-  const tables = Object.values(schema).filter((value): value is PgTable => {
+  const tables = Object.values(schema as Record<string, unknown>).filter((value): value is PgTable => {
     try {
       getTableConfig(value as PgTable);
       return true;
