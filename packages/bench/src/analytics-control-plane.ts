@@ -14,7 +14,8 @@ const cp = await startControlPlane({
   dataDir: process.env.BENCH_DATA_DIR,
   adminEmail: 'bench@example.test',
   adminPassword: 'bench-analytics-password',
-  secretKey: { key: randomBytes(32).toString('base64') },
+  // The bench restarts PGlite control planes on the same data: the key must stay the same.
+  secretKey: { key: process.env.BENCH_SECRET_KEY ?? randomBytes(32).toString('base64') },
   logger: silentLogger(),
   analyticsRetentionMs: 0,
 });

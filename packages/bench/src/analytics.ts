@@ -13,7 +13,7 @@
  * The machine may be shared: figures are indicative.
  */
 import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -64,7 +64,11 @@ interface Target {
 }
 
 async function start(backend: string): Promise<Target> {
-  const env: NodeJS.ProcessEnv = { ...process.env, BENCH_PORT: String(await freePort()) };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    BENCH_PORT: String(await freePort()),
+    BENCH_SECRET_KEY: randomBytes(32).toString('base64'),
+  };
   let cleanup: () => Promise<void>;
   let client: pg.Client | undefined;
   if (backend === 'postgres') {
