@@ -36,6 +36,10 @@ export const DOCS_PREFIX = '/api/v1/docs';
 
 export interface BuildAppOptions {
   db: Database;
+  /** Gateway protocol's pool; default `db`. */
+  protocolDb?: Database | undefined;
+  /** Analytics queries' pool; default `db`. */
+  analyticsDb?: Database | undefined;
   orgId: string;
   /** Encrypts secrets at rest (signing key, secret fields of definitions); see secrets/keyring.ts. */
   secretBox: SecretBox;
@@ -83,7 +87,12 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       request.body = {};
     }
   });
-  registerAuth(app, { db: options.db, orgId: options.orgId, publicPrefixes: [DOCS_PREFIX] });
+  registerAuth(app, {
+    db: options.db,
+    gatewayDb: options.protocolDb,
+    orgId: options.orgId,
+    publicPrefixes: [DOCS_PREFIX],
+  });
 
   await app.register(swagger, {
     openapi: {
@@ -134,6 +143,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   const deps: RouteDeps = {
     db: options.db,
+    protocolDb: options.protocolDb ?? options.db,
+    analyticsDb: options.analyticsDb ?? options.db,
     orgId: options.orgId,
     throttle: new LoginThrottle(options.db, options.throttle ?? DEFAULT_THROTTLE),
     sessionTtlMs: options.sessionTtlMs ?? 12 * 3_600_000,

@@ -84,6 +84,8 @@ export interface ControlPlane {
   port: number;
   app: FastifyInstance;
   db: Database;
+  /** The gateway protocol's pool (the same as `db` on PGlite). */
+  protocolDb: Database;
   databaseKind: 'postgres' | 'pglite';
   /** Present when this start created the admin with a generated password. */
   generatedAdminPassword?: string;
@@ -140,6 +142,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const heartbeat = process.env.GATEHOUSE_HEARTBEAT_INTERVAL;
     const app = await buildApp({
       db: handle.db,
+      protocolDb: handle.protocolDb,
+      analyticsDb: handle.analyticsDb,
       orgId: boot.orgId,
       secretBox: secrets.box,
       tls,
@@ -162,6 +166,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       port,
       app,
       db: handle.db,
+      protocolDb: handle.protocolDb,
       databaseKind: handle.kind,
       ...(boot.generatedPassword ? { generatedAdminPassword: boot.generatedPassword } : {}),
       async close() {

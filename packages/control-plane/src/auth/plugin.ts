@@ -16,6 +16,8 @@ import { hashToken, SECRET_PREFIX } from './secrets.js';
 
 export interface AuthPluginOptions {
   db: Database;
+  /** Gateway-token lookups: the gateway protocol's own pool, so management load cannot delay them. */
+  gatewayDb?: Database | undefined;
   orgId: string;
   /** Routes under these prefixes are registered by plugins (docs UI) and are public. */
   publicPrefixes: string[];
@@ -41,7 +43,7 @@ export function registerAuth(app: FastifyInstance, options: AuthPluginOptions): 
     const action = request.routeOptions.config?.action;
     if (action === undefined || action === 'public') return; // docs UI, or no route (404 handler)
     if (PERMISSIONS[action].scope === 'gateway') {
-      const gateway = await authenticateGateway(db, orgId, request);
+      const gateway = await authenticateGateway(options.gatewayDb ?? db, orgId, request);
       if (!gateway) {
         throw new GatewayError('unauthorized', {
           detail: 'Send `Authorization: Bearer <gateway token>` (from POST /api/v1/environments/{env}/gateways).',

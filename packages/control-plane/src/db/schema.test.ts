@@ -31,6 +31,7 @@ const SQL_TYPES: Record<string, string[]> = {
   PgDoublePrecision: ['double precision'],
   PgJsonb: ['jsonb'],
   PgTimestamp: ['timestamp with time zone'],
+  PgArray: ['ARRAY'],
 };
 
 describeOnBackends('schema.ts matches the migrated database', (backend) => {

@@ -273,27 +273,56 @@ export const signingKeys = pgTable('signing_keys', {
   retiresAt: ts('retires_at'),
 });
 
-export const analyticsRequests = pgTable('analytics_requests', {
-  id: uuid('id').primaryKey(),
-  envId: uuid('env_id')
-    .notNull()
-    .references(() => environments.id, { onDelete: 'cascade' }),
-  gatewayId: uuid('gateway_id'),
-  time: ts('time').notNull(),
-  api: text('api'),
-  plan: text('plan'),
-  application: text('application'),
-  subscription: text('subscription'),
-  method: text('method').notNull(),
-  route: text('route'),
-  status: integer('status').notNull(),
-  latencyMs: doublePrecision('latency_ms').notNull(),
-  upstreamLatencyMs: doublePrecision('upstream_latency_ms'),
-  bytesIn: bigint('bytes_in', { mode: 'number' }),
-  bytesOut: bigint('bytes_out', { mode: 'number' }),
-  clientIp: text('client_ip'),
-  errorCode: text('error_code'),
-});
+/** Raw records, partitioned by day on `time` (see services/analytics-partitions.ts). */
+export const analyticsRequests = pgTable(
+  'analytics_requests',
+  {
+    id: uuid('id').notNull(),
+    envId: uuid('env_id')
+      .notNull()
+      .references(() => environments.id, { onDelete: 'cascade' }),
+    gatewayId: uuid('gateway_id'),
+    time: ts('time').notNull(),
+    api: text('api'),
+    plan: text('plan'),
+    application: text('application'),
+    subscription: text('subscription'),
+    method: text('method').notNull(),
+    route: text('route'),
+    status: integer('status').notNull(),
+    latencyMs: doublePrecision('latency_ms').notNull(),
+    upstreamLatencyMs: doublePrecision('upstream_latency_ms'),
+    bytesIn: bigint('bytes_in', { mode: 'number' }),
+    bytesOut: bigint('bytes_out', { mode: 'number' }),
+    clientIp: text('client_ip'),
+    errorCode: text('error_code'),
+  },
+  (t) => [primaryKey({ columns: [t.time, t.id] })],
+);
+
+/**
+ * Per-minute, per-hour and per-day aggregates maintained at ingest; '' stands for none in the key.
+ * `latencyHist` is a services/latency-histogram.ts histogram.
+ */
+export const analyticsRollups = pgTable(
+  'analytics_rollups',
+  {
+    envId: uuid('env_id')
+      .notNull()
+      .references(() => environments.id, { onDelete: 'cascade' }),
+    grain: integer('grain').notNull(),
+    bucket: ts('bucket').notNull(),
+    api: text('api').notNull(),
+    plan: text('plan').notNull(),
+    application: text('application').notNull(),
+    status: integer('status').notNull(),
+    count: bigint('count', { mode: 'number' }).notNull(),
+    errors: bigint('errors', { mode: 'number' }).notNull(),
+    latencySum: doublePrecision('latency_sum').notNull(),
+    latencyHist: integer('latency_hist').array().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.envId, t.grain, t.bucket, t.api, t.plan, t.application, t.status] })],
+);
 
 export const auditEvents = pgTable('audit_events', {
   seq: bigserial('seq', { mode: 'number' }).primaryKey(),
@@ -339,6 +368,7 @@ export const schema = {
   configChanges,
   signingKeys,
   analyticsRequests,
+  analyticsRollups,
   auditEvents,
   loginThrottle,
 };

@@ -6,6 +6,10 @@ import type { Signer } from '../hybrid/signing.js';
 
 export interface RouteDeps {
   db: Database;
+  /** The gateway protocol's pool (see DatabaseHandle.protocolDb). */
+  protocolDb: Database;
+  /** The analytics-query pool (see DatabaseHandle.analyticsDb). */
+  analyticsDb: Database;
   orgId: string;
   throttle: LoginThrottle;
   sessionTtlMs: number;

@@ -42,6 +42,7 @@ export const ADMIN = { email: 'admin@example.test', password: 'correct-horse-bat
 const TABLES = [
   'login_throttle',
   'analytics_requests',
+  'analytics_rollups',
   'config_changes',
   'gateway_heartbeats',
   'audit_events',
