@@ -12,6 +12,7 @@ const SYSTEM = [
   'packages/gateway/src/hybrid/up.test.ts',
   'packages/cli/src/*.test.ts',
   'packages/console/e2e/**/*.test.ts',
+  'packages/portal/e2e/**/*.test.ts',
   'packages/hostile/src/**/*.test.ts',
 ];
 

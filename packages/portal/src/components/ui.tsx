@@ -56,7 +56,6 @@ export function Badge({ value }: { value: string }) {
 
 export function Markdown({ source, className = 'prose' }: { source: string | null | undefined; className?: string }) {
   // Sanitised by DOMPurify in renderMarkdown: no script, no event handler survives.
-  // biome-ignore lint/security/noDangerouslySetInnerHtml: sanitised HTML from renderMarkdown
   return <div className={className} dangerouslySetInnerHTML={{ __html: renderMarkdown(source) }} />;
 }
 
