@@ -10,7 +10,13 @@
 import { serviceUrl } from '@gatehouse/core/testing';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AxeViolation, axeViolations, chromiumPath, launchBrowser, screenshot } from '../../console/e2e/browser.js';
+import {
+  type AxeViolation,
+  axeViolations,
+  chromiumPath,
+  launchBrowser,
+  screenshot,
+} from '../../console/e2e/browser.js';
 import { eventually, type Stack, startStack } from '../../console/e2e/stack.js';
 import { decodeMail, type SmtpSink, startSmtpSink } from './smtp-sink.js';
 
@@ -178,7 +184,10 @@ describe.skipIf(Boolean(database.skipReason) || !haveChromium)('developer portal
       const limits = page.getByRole('list', { name: 'Free limits' });
       expect(await limits.textContent()).toMatch(/100 requests per minute/i);
       await check(page, '02-api');
-      await page.getByRole('navigation', { name: 'API sections' }).getByRole('link', { name: 'Getting started' }).click();
+      await page
+        .getByRole('navigation', { name: 'API sections' })
+        .getByRole('link', { name: 'Getting started' })
+        .click();
       await page.getByRole('heading', { name: 'First call' }).waitFor();
       await inert(page);
       await check(page, '03-doc-page');
@@ -237,7 +246,14 @@ describe.skipIf(Boolean(database.skipReason) || !haveChromium)('developer portal
       await page.getByLabel('city (path, required)').fill('paris');
       await page.getByRole('button', { name: 'Send request' }).click();
       await expect
-        .poll(async () => page.getByTestId('try-status').textContent().catch(() => null), { timeout: 20_000 })
+        .poll(
+          async () =>
+            page
+              .getByTestId('try-status')
+              .textContent()
+              .catch(() => null),
+          { timeout: 20_000 },
+        )
         .toBe('200');
       expect(await page.getByTestId('try-body').textContent()).toContain('/forecast/paris');
       await check(page, '08-try-it');
