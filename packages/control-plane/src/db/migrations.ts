@@ -291,4 +291,38 @@ export const MIGRATIONS: Migration[] = [
       'CREATE INDEX login_throttle_last_failure ON login_throttle (last_failure_at)',
     ],
   },
+  {
+    version: 6,
+    name: 'developer portal: settings per environment, API documentation pages, API categories',
+    statements: [
+      `ALTER TABLE apis ADD COLUMN categories jsonb NOT NULL DEFAULT '[]'::jsonb`,
+      // One row per environment once an admin saves settings; no row = portal disabled.
+      `CREATE TABLE portal_settings (
+        env_id uuid PRIMARY KEY REFERENCES environments(id) ON DELETE CASCADE,
+        enabled boolean NOT NULL DEFAULT false,
+        name text,
+        logo text,
+        primary_color text NOT NULL,
+        home_markdown text NOT NULL,
+        signup text NOT NULL CHECK (signup IN ('open', 'approval', 'invitation')),
+        try_it_base_url text,
+        row_version integer NOT NULL DEFAULT 1,
+        created_at ${ts} NOT NULL DEFAULT now(),
+        updated_at ${ts} NOT NULL DEFAULT now()
+      )`,
+      `CREATE TABLE api_pages (
+        id uuid PRIMARY KEY,
+        api_pk uuid NOT NULL REFERENCES apis(pk) ON DELETE CASCADE,
+        slug text NOT NULL,
+        title text NOT NULL,
+        markdown text NOT NULL,
+        position integer NOT NULL,
+        row_version integer NOT NULL DEFAULT 1,
+        created_at ${ts} NOT NULL DEFAULT now(),
+        updated_at ${ts} NOT NULL DEFAULT now(),
+        UNIQUE (api_pk, slug)
+      )`,
+      'CREATE INDEX api_pages_order ON api_pages (api_pk, position, slug)',
+    ],
+  },
 ];

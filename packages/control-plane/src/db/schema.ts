@@ -107,6 +107,8 @@ export const apis = pgTable('apis', {
   policies: jsonb('policies').$type<Record<string, unknown>[]>().notNull(),
   routes: jsonb('routes').$type<Record<string, unknown>[]>(),
   tags: jsonb('tags').$type<string[]>().notNull(),
+  /** Portal metadata: the developer portal's catalog filters on them. */
+  categories: jsonb('categories').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
   shardingTags: jsonb('sharding_tags').$type<string[]>().notNull(),
   lifecycle: text('lifecycle').notNull(),
   visibility: text('visibility').notNull(),
@@ -322,6 +324,39 @@ export const loginThrottle = pgTable(
   (t) => [primaryKey({ columns: [t.account, t.address] })],
 );
 
+export const portalSettings = pgTable('portal_settings', {
+  envId: uuid('env_id')
+    .primaryKey()
+    .references(() => environments.id, { onDelete: 'cascade' }),
+  enabled: boolean('enabled').notNull().default(false),
+  /** Shown as the portal's title; the environment's name when null. */
+  name: text('name'),
+  /** A validated `data:image/...;base64,` URL (see services/portal-settings.ts). */
+  logo: text('logo'),
+  primaryColor: text('primary_color').notNull(),
+  homeMarkdown: text('home_markdown').notNull(),
+  signup: text('signup').$type<'open' | 'approval' | 'invitation'>().notNull(),
+  tryItBaseUrl: text('try_it_base_url'),
+  rowVersion: rowVersion(),
+  createdAt: created(),
+  updatedAt: updated(),
+});
+
+export const apiPages = pgTable('api_pages', {
+  id: uuid('id').primaryKey(),
+  apiPk: uuid('api_pk')
+    .notNull()
+    .references(() => apis.pk, { onDelete: 'cascade' }),
+  slug: text('slug').notNull(),
+  title: text('title').notNull(),
+  /** Stored as written: the portal sanitises when it renders. */
+  markdown: text('markdown').notNull(),
+  position: integer('position').notNull(),
+  rowVersion: rowVersion(),
+  createdAt: created(),
+  updatedAt: updated(),
+});
+
 export const schema = {
   organizations,
   users,
@@ -341,4 +376,6 @@ export const schema = {
   analyticsRequests,
   auditEvents,
   loginThrottle,
+  portalSettings,
+  apiPages,
 };

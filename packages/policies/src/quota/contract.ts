@@ -3,6 +3,7 @@ import { definePolicyContract } from '../sdk/define.js';
 import type { ConfigIssue } from '../sdk/types.js';
 import { createPeriodCalculator } from './period.js';
 import { QuotaConfig } from './schema.js';
+import { formatCount } from '../sdk/describe.js';
 
 export const quotaContract = definePolicyContract<QuotaConfig>({
   name: 'quota',
@@ -12,6 +13,9 @@ export const quotaContract = definePolicyContract<QuotaConfig>({
   configSchema: QuotaConfig,
   example: { policy: 'quota', config: { limit: 10000, period: 'month', timeZone: 'Europe/Paris' } },
   phases: ['request', 'response'],
+  describe: (config) => [
+    `${formatCount(config.limit)} requests per ${config.period}${config.timeZone === 'UTC' ? '' : ` (${config.timeZone} time)`}`,
+  ],
   check(config) {
     const issues: ConfigIssue[] = [];
     checkTrafficKey(issues, 'key', config.key);
