@@ -25,8 +25,13 @@ import { environmentRoutes } from './routes/environments.js';
 import { gatewayApiRoutes } from './routes/gateway-api.js';
 import { gatewayRoutes } from './routes/gateways.js';
 import { planRoutes } from './routes/plans.js';
+import { type Mailer, NO_MAILER } from './mail/mailer.js';
 import { policyRoutes } from './routes/policies.js';
 import { portalRoutes } from './routes/portal.js';
+import { portalAccountRoutes } from './routes/portal-accounts.js';
+import { type AccountsContext, DEFAULT_PORTAL_LIMITS, type PortalThrottleLimits } from './services/portal-accounts.js';
+import { defaultPortalSettings, type PortalSettingsReader } from './services/portal-directory.js';
+import { subscriptionMailer } from './services/portal-notify.js';
 import { sessionRoutes } from './routes/session.js';
 import { signingKeyRoutes } from './routes/signing-keys.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
@@ -53,11 +58,30 @@ export interface BuildAppOptions {
   heartbeatIntervalMs?: number | undefined;
   /** Keep-alive comment interval on gateways' event streams (default 15 s). */
   eventsPingMs?: number | undefined;
+  /** Outgoing mail (portal accounts, subscription notices); none by default. */
+  mailer?: Mailer | undefined;
+  /** Public base URL of the control plane for links in mails (default: the listening URL). */
+  publicUrl?: string | undefined;
+  /** Portal sign-up / reset-mail limits per address and per e-mail. */
+  portalLimits?: PortalThrottleLimits | undefined;
+  /** Lock times of the portal throttle (the `free*` fields are not used there). */
+  portalThrottle?: ThrottleOptions | undefined;
+  /** Reads a portal's settings (enabled, sign-up mode); see services/portal-directory.ts. */
+  portalSettings?: PortalSettingsReader | undefined;
   /** Built console assets served at /console/ (default packages/console/dist). */
   consoleDir?: string | undefined;
 }
 
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 60_000;
+
+/** Portal sign-up / reset throttle: a minute's lock after the allowance, doubling up to an hour. */
+export const PORTAL_THROTTLE: ThrottleOptions = {
+  freeAttempts: 0,
+  freeAttemptsPerAddress: 0,
+  baseLockMs: 60_000,
+  maxLockMs: 60 * 60_000,
+  resetAfterMs: 60 * 60_000,
+};
 
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   installSecretBox(options.secretBox);
@@ -135,6 +159,16 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     },
   });
 
+  const accounts: AccountsContext = {
+    db: options.db,
+    orgId: options.orgId,
+    mailer: options.mailer ?? NO_MAILER,
+    logger: options.logger,
+    baseUrl: options.publicUrl ?? 'http://127.0.0.1:8082',
+    throttle: new LoginThrottle(options.db, options.portalThrottle ?? PORTAL_THROTTLE),
+    limits: options.portalLimits ?? DEFAULT_PORTAL_LIMITS,
+    settings: options.portalSettings ?? defaultPortalSettings,
+  };
   const deps: RouteDeps = {
     db: options.db,
     orgId: options.orgId,
@@ -143,6 +177,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     signer: await loadSigner(options.db),
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
     eventsPingMs: options.eventsPingMs ?? 15_000,
+    accounts,
+    subscriptionListener: subscriptionMailer(accounts),
   };
   systemRoutes(app, deps);
   authRoutes(app, deps);
@@ -164,6 +200,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   apiPageRoutes(app, deps);
   portalRoutes(app, deps);
   usageRoutes(app, deps);
+  portalAccountRoutes(app, deps);
   registerConsole(app, options.consoleDir);
   await app.ready();
   return app;

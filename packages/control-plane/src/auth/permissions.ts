@@ -68,6 +68,9 @@ export const PERMISSIONS = {
   'signing-keys:write': { scope: 'platform' },
   'audit:read': { scope: 'env', roles: ['admin'] },
   'config:read': { scope: 'env', roles: STAFF },
+  // Developer portal accounts: reviewing sign-ups and inviting decides who becomes a consumer.
+  'portal-signups:read': { scope: 'env', roles: ['admin'] },
+  'portal-signups:write': { scope: 'env', roles: ['admin'] },
 } as const satisfies Record<string, Rule>;
 
 export type Action = keyof typeof PERMISSIONS;

@@ -357,6 +357,36 @@ export const apiPages = pgTable('api_pages', {
   updatedAt: updated(),
 });
 
+export const portalSignups = pgTable('portal_signups', {
+  id: uuid('id').primaryKey(),
+  envId: uuid('env_id')
+    .notNull()
+    .references(() => environments.id, { onDelete: 'cascade' }),
+  userId: uuid('user_id').references(() => users.id, { onDelete: 'set null' }),
+  email: text('email').notNull(),
+  name: text('name').notNull(),
+  status: text('status').notNull(),
+  reason: text('reason'),
+  reviewedBy: uuid('reviewed_by'),
+  reviewedAt: ts('reviewed_at'),
+  createdAt: created(),
+  updatedAt: updated(),
+});
+
+export const portalTokens = pgTable('portal_tokens', {
+  tokenHash: text('token_hash').primaryKey(),
+  kind: text('kind').notNull(),
+  envId: uuid('env_id')
+    .notNull()
+    .references(() => environments.id, { onDelete: 'cascade' }),
+  userId: uuid('user_id').references(() => users.id, { onDelete: 'cascade' }),
+  email: text('email').notNull(),
+  expiresAt: ts('expires_at').notNull(),
+  usedAt: ts('used_at'),
+  createdBy: uuid('created_by'),
+  createdAt: created(),
+});
+
 export const schema = {
   organizations,
   users,
@@ -378,4 +408,6 @@ export const schema = {
   loginThrottle,
   portalSettings,
   apiPages,
+  portalSignups,
+  portalTokens,
 };
