@@ -12,6 +12,7 @@ import { registerHardening } from './http/hardening.js';
 import { registerJsonBodyParser } from './http/json-body.js';
 import { HTTP_URL, validatorCompiler } from './http/validation.js';
 import { loadSigner } from './hybrid/signing.js';
+import { type Mailer, NO_MAILER } from './mail/mailer.js';
 import { analyticsRoutes } from './routes/analytics.js';
 import { apiPageRoutes } from './routes/api-pages.js';
 import { apiRoutes } from './routes/apis.js';
@@ -25,13 +26,9 @@ import { environmentRoutes } from './routes/environments.js';
 import { gatewayApiRoutes } from './routes/gateway-api.js';
 import { gatewayRoutes } from './routes/gateways.js';
 import { planRoutes } from './routes/plans.js';
-import { type Mailer, NO_MAILER } from './mail/mailer.js';
 import { policyRoutes } from './routes/policies.js';
 import { portalRoutes } from './routes/portal.js';
 import { portalAccountRoutes } from './routes/portal-accounts.js';
-import { type AccountsContext, DEFAULT_PORTAL_LIMITS, type PortalThrottleLimits } from './services/portal-accounts.js';
-import { defaultPortalSettings, type PortalSettingsReader } from './services/portal-directory.js';
-import { subscriptionMailer } from './services/portal-notify.js';
 import { sessionRoutes } from './routes/session.js';
 import { signingKeyRoutes } from './routes/signing-keys.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
@@ -39,6 +36,10 @@ import { systemRoutes } from './routes/system.js';
 import { usageRoutes } from './routes/usage.js';
 import { userRoutes } from './routes/users.js';
 import { installSecretBox } from './secrets/keyring.js';
+import { type AccountsContext, DEFAULT_PORTAL_LIMITS, type PortalThrottleLimits } from './services/portal-accounts.js';
+import type { PortalSettingsReader } from './services/portal-directory.js';
+import { subscriptionMailer } from './services/portal-notify.js';
+import { getPortalSettingsRow } from './services/portal-settings.js';
 
 export const DOCS_PREFIX = '/api/v1/docs';
 
@@ -81,6 +82,12 @@ export const PORTAL_THROTTLE: ThrottleOptions = {
   baseLockMs: 60_000,
   maxLockMs: 60 * 60_000,
   resetAfterMs: 60 * 60_000,
+};
+
+/** Accounts read sign-up mode and enabled from portal-api's settings table (no row: portal off). */
+const readPortalSettings: PortalSettingsReader = async (db, envId) => {
+  const row = await getPortalSettingsRow(db, envId);
+  return { enabled: row?.enabled ?? false, signup: row?.signup ?? 'approval' };
 };
 
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
@@ -167,7 +174,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     baseUrl: options.publicUrl ?? 'http://127.0.0.1:8082',
     throttle: new LoginThrottle(options.db, options.portalThrottle ?? PORTAL_THROTTLE),
     limits: options.portalLimits ?? DEFAULT_PORTAL_LIMITS,
-    settings: options.portalSettings ?? defaultPortalSettings,
+    settings: options.portalSettings ?? readPortalSettings,
   };
   const deps: RouteDeps = {
     db: options.db,
