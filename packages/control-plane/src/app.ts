@@ -10,6 +10,7 @@ import { registerConsole } from './http/console-static.js';
 import { registerErrorHandling } from './http/errors.js';
 import { registerHardening } from './http/hardening.js';
 import { registerJsonBodyParser } from './http/json-body.js';
+import { registerPortal } from './http/portal-static.js';
 import { HTTP_URL, validatorCompiler } from './http/validation.js';
 import { loadSigner } from './hybrid/signing.js';
 import { type Mailer, NO_MAILER } from './mail/mailer.js';
@@ -71,6 +72,8 @@ export interface BuildAppOptions {
   portalSettings?: PortalSettingsReader | undefined;
   /** Built console assets served at /console/ (default packages/console/dist). */
   consoleDir?: string | undefined;
+  /** Built developer portal served at /portal/ (default packages/portal/dist). */
+  portalDir?: string | undefined;
 }
 
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 60_000;
@@ -209,6 +212,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   usageRoutes(app, deps);
   portalAccountRoutes(app, deps);
   registerConsole(app, options.consoleDir);
+  registerPortal(app, { db: options.db, orgId: options.orgId, dir: options.portalDir });
   await app.ready();
   return app;
 }

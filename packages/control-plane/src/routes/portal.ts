@@ -37,7 +37,8 @@ const settingsFields = {
   logo: Nullable(
     Type.String({
       maxLength: MAX_LOGO_CHARS,
-      description: 'A data:image/(png|jpeg|gif|webp);base64,... URL of at most 256 KB (SVG is refused: it can carry script).',
+      description:
+        'A data:image/(png|jpeg|gif|webp);base64,... URL of at most 256 KB (SVG is refused: it can carry script).',
     }),
   ),
   primaryColor: Type.String({ pattern: COLOR_PATTERN, description: 'Accent colour, #rrggbb.' }),

@@ -4,8 +4,9 @@
  * and published (or deprecated). Anything else answers exactly as a name that does not exist, so
  * the portal does not reveal drafts, private APIs or disabled environments.
  */
-import { describePlan } from '@gatehouse/policies/catalog';
+
 import { GatewayError } from '@gatehouse/core';
+import { describePlan } from '@gatehouse/policies/catalog';
 import { and, arrayContains, asc, eq, ilike, inArray, or, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../db/connect.js';
 import { apis, environments, plans, portalSettings } from '../db/schema.js';

@@ -50,7 +50,8 @@ const SIGNATURES: Record<string, (b: Buffer) => boolean> = {
   'image/png': (b) => b.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])),
   'image/jpeg': (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff,
   'image/gif': (b) => /^GIF8[79]a$/.test(b.subarray(0, 6).toString('latin1')),
-  'image/webp': (b) => b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WEBP',
+  'image/webp': (b) =>
+    b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WEBP',
 };
 const DATA_URL = /^data:(image\/[a-z+.-]+);base64,([A-Za-z0-9+/]*={0,2})$/;
 
@@ -60,7 +61,8 @@ export function checkLogo(logo: string): void {
   if (!match) throw invalid('body.logo', 'must be a data:image/<png|jpeg|gif|webp>;base64,... URL');
   const type = match[1]!;
   const signature = SIGNATURES[type];
-  if (!signature) throw invalid('body.logo', `type ${type} is not allowed (png, jpeg, gif or webp; SVG can carry script)`);
+  if (!signature)
+    throw invalid('body.logo', `type ${type} is not allowed (png, jpeg, gif or webp; SVG can carry script)`);
   const bytes = Buffer.from(match[2]!, 'base64');
   if (bytes.length > MAX_LOGO_BYTES) throw invalid('body.logo', `is ${bytes.length} bytes; at most ${MAX_LOGO_BYTES}`);
   if (!signature(bytes)) throw invalid('body.logo', `is not a ${type} image`);
@@ -150,7 +152,8 @@ export async function putPortalSettings(
         .onConflictDoNothing()
         .returning();
     }
-    if (!row) throw new GatewayError('precondition_failed', { detail: 'Settings changed meanwhile; fetch them again.' });
+    if (!row)
+      throw new GatewayError('precondition_failed', { detail: 'Settings changed meanwhile; fetch them again.' });
     await recordAudit(tx, scope.actor, {
       envId: scope.env.id,
       action: 'portal.update',

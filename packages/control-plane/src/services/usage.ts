@@ -34,7 +34,13 @@ export function planQuota(policies: unknown): QuotaConfig | null {
   return null;
 }
 
-type PerApiRow = { api: string | null; total: number; errors: number; p50: number | string | null; p95: number | string | null };
+type PerApiRow = {
+  api: string | null;
+  total: number;
+  errors: number;
+  p50: number | string | null;
+  p95: number | string | null;
+};
 const ms = (v: number | string | null) => (v === null ? null : Math.round(Number(v) * 1000) / 1000);
 
 export async function applicationUsage(
@@ -66,7 +72,13 @@ export async function applicationUsage(
   );
 
   const subs = await scope.db
-    .select({ id: subscriptions.id, status: subscriptions.status, api: apis.slug, plan: plans.slug, policies: plans.policies })
+    .select({
+      id: subscriptions.id,
+      status: subscriptions.status,
+      api: apis.slug,
+      plan: plans.slug,
+      policies: plans.policies,
+    })
     .from(subscriptions)
     .innerJoin(apis, eq(apis.pk, subscriptions.apiPk))
     .innerJoin(plans, eq(plans.pk, subscriptions.planPk))
@@ -81,7 +93,10 @@ export async function applicationUsage(
     if (quota) {
       const bounds = createPeriodCalculator(quota.period, quota.timeZone, quota.weekStart)(now.getTime());
       // Requests the quota itself refused did not use it up.
-      const refused: SQL = or(sql`${analyticsRequests.errorCode} IS NULL`, ne(analyticsRequests.errorCode, 'quota_exceeded'))!;
+      const refused: SQL = or(
+        sql`${analyticsRequests.errorCode} IS NULL`,
+        ne(analyticsRequests.errorCode, 'quota_exceeded'),
+      )!;
       const [row] = rowsOf<{ used: number }>(
         await scope.db.execute(
           sql`SELECT count(*)::int AS used FROM ${analyticsRequests}

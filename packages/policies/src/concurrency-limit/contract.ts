@@ -1,8 +1,8 @@
 import { checkTrafficKey } from '../sdk/check.js';
 import { definePolicyContract } from '../sdk/define.js';
+import { formatCount } from '../sdk/describe.js';
 import type { ConfigIssue } from '../sdk/types.js';
 import { ConcurrencyLimitConfig } from './schema.js';
-import { formatCount } from '../sdk/describe.js';
 
 export const concurrencyLimitContract = definePolicyContract<ConcurrencyLimitConfig>({
   name: 'concurrency-limit',

@@ -1,9 +1,9 @@
 import { attempt, checkTrafficKey } from '../sdk/check.js';
 import { definePolicyContract } from '../sdk/define.js';
+import { formatCount } from '../sdk/describe.js';
 import type { ConfigIssue } from '../sdk/types.js';
 import { createPeriodCalculator } from './period.js';
 import { QuotaConfig } from './schema.js';
-import { formatCount } from '../sdk/describe.js';
 
 export const quotaContract = definePolicyContract<QuotaConfig>({
   name: 'quota',

@@ -1,9 +1,9 @@
 import { parseDuration } from '@gatehouse/core';
 import { checkTrafficKey } from '../sdk/check.js';
 import { definePolicyContract } from '../sdk/define.js';
+import { perDuration, requests } from '../sdk/describe.js';
 import type { ConfigIssue } from '../sdk/types.js';
 import { RateLimitConfig } from './schema.js';
-import { perDuration, requests } from '../sdk/describe.js';
 
 export const rateLimitContract = definePolicyContract<RateLimitConfig>({
   name: 'rate-limit',

@@ -2,7 +2,6 @@ import { parseSize } from '@gatehouse/core';
 import { definePolicyContract } from '../sdk/define.js';
 import { RequestSizeConfig } from './schema.js';
 
-
 export const requestSizeContract = definePolicyContract<RequestSizeConfig>({
   name: 'request-size',
   version: '1.0.0',
