@@ -64,9 +64,16 @@ export async function startSmtpSink(): Promise<SmtpSink> {
   };
 }
 
-/** Quoted-printable soft line breaks and =XX escapes undone, enough to find a link in a mail. */
+/**
+ * The mail's text with quoted-printable (soft line breaks, =XX) and base64 body parts decoded:
+ * enough to find a link in it, whichever transfer encoding the mailer chose.
+ */
 export function decodeMail(raw: string): string {
-  return raw
+  const quoted = raw
     .replace(/=\r?\n/g, '')
     .replace(/=([0-9A-F]{2})/g, (_m, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+  const base64 = [...raw.matchAll(/(?:^[A-Za-z0-9+/=]{16,}\r?\n?)+/gm)].map((m) =>
+    Buffer.from(m[0].replace(/\s+/g, ''), 'base64').toString('utf8'),
+  );
+  return [quoted, ...base64].join('\n');
 }

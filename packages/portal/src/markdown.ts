@@ -10,6 +10,8 @@ const marked = new Marked({ gfm: true, breaks: false, async: false });
 
 const purifier = DOMPurify(window);
 purifier.addHook('afterSanitizeAttributes', (node) => {
+  // Markdown images often have no alt text: treat them as decorative rather than unlabeled.
+  if (node.tagName === 'IMG' && !node.hasAttribute('alt')) node.setAttribute('alt', '');
   // Links to other sites open apart from the portal and learn nothing about it.
   if (node.tagName === 'A' && node.getAttribute('href')?.match(/^https?:/i)) {
     node.setAttribute('rel', 'noopener noreferrer nofollow');

@@ -5,6 +5,7 @@
  * portal's Try it tab pre-fills the consumer's key) and so is the remote validator badge.
  */
 import 'swagger-ui-dist/swagger-ui.css';
+import './reference.css';
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useRef } from 'react';
 import SwaggerUIBundle from 'swagger-ui-dist/swagger-ui-es-bundle.js';
