@@ -58,6 +58,7 @@ const router = createBrowserRouter(
         { path: 'login', element: page(<Auth screen="login" />) },
         { path: 'signup', element: page(<Auth screen="signup" />) },
         { path: 'verify', element: page(<Auth screen="verify" />) },
+        { path: 'verify-email', element: page(<Auth screen="verify" />) },
         { path: 'forgot', element: page(<Auth screen="forgot" />) },
         { path: 'reset', element: page(<Auth screen="reset" />) },
         { path: 'reset-password', element: page(<Auth screen="reset" />) },

@@ -23,6 +23,16 @@ export default function Auth({ screen }: { screen: Screen }) {
   }
 }
 
+/**
+ * Mailed links carry their token in the fragment (`#token=`: never sent to a server or in a
+ * Referer); `?token=` is accepted too.
+ */
+function useLinkToken(name = 'token'): string {
+  const [params] = useSearchParams();
+  const { hash } = useLocation();
+  return new URLSearchParams(hash.replace(/^#/, '')).get(name) ?? params.get(name) ?? '';
+}
+
 function Card({ title, children }: { title: string; children: ReactNode }) {
   return (
     <div className="auth-card">
@@ -122,8 +132,9 @@ const SIGNUP_RESULT: Record<string, string> = {
 
 function Signup() {
   const { env, settings } = useEnvSettings();
-  const [params] = useSearchParams();
-  const invitation = params.get('invitation') ?? params.get('token') ?? '';
+  const invitationParam = useLinkToken('invitation');
+  const tokenParam = useLinkToken();
+  const invitation = invitationParam || tokenParam;
   const [name, setName] = useState('');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
@@ -189,8 +200,7 @@ function Signup() {
 
 function Verify() {
   const { env } = useEnvSettings();
-  const [params] = useSearchParams();
-  const token = params.get('token') ?? '';
+  const token = useLinkToken();
   const [state, setState] = useState<{ status?: string; error?: unknown }>({});
   const started = useRef(false);
   useEffect(() => {
@@ -263,8 +273,7 @@ function Forgot() {
 
 function Reset() {
   const { env } = useEnvSettings();
-  const [params] = useSearchParams();
-  const token = params.get('token') ?? '';
+  const token = useLinkToken();
   const [password, setPassword] = useState('');
   const [done, setDone] = useState(false);
   const { submit, error, busy } = useSubmit(async () => {
