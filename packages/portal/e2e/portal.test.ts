@@ -137,7 +137,11 @@ describe.skipIf(Boolean(database.skipReason) || !haveChromium)('developer portal
       throw error;
     });
     page.on('console', (message) => {
-      if (!auditing && /Content Security Policy/i.test(message.text()))
+      // Chromium reports a blocked inline handler even when one is only parsed in DOMPurify's inert
+      // DOMParser document (checked with a bare page: no insertion into the live page needed); the
+      // hostile <img onerror> causes that. That nothing runs and no handler reaches the page is
+      // checked by inert(); every other CSP report (inline script, style, connection) fails the test.
+      if (!auditing && /Content Security Policy/i.test(message.text()) && !/inline event handler/.test(message.text()))
         cspViolations.push({ url: page.url(), text: message.text().slice(0, 120) });
     });
     return page;
