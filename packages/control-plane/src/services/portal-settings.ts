@@ -70,6 +70,8 @@ export function checkLogo(logo: string): void {
 
 /** An absolute http(s) URL without credentials, query or fragment; returned without a trailing slash. */
 export function normalizeTryItBaseUrl(value: string): string {
+  // The URL parser would percent-encode these; refuse them instead, so what an admin sees is what is used.
+  if (/[\s"'<>\\`]/.test(value)) throw invalid('body.tryItBaseUrl', 'must not contain spaces, quotes or brackets');
   let url: URL;
   try {
     url = new URL(value);
