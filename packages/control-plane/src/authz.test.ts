@@ -80,6 +80,7 @@ describeOnBackends('authorization table', (backend) => {
       planId: 'gold',
       revision: '1',
       tokenId: randomUUID(),
+      signupId: randomUUID(),
       ...ids,
     };
     const failures: string[] = [];

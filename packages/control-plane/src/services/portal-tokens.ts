@@ -48,7 +48,11 @@ function usable(kind: TokenKind, envId: string, token: string) {
 
 /** The token's row while it is still usable, without using it. */
 export async function peekToken(db: Database, kind: TokenKind, envId: string, token: string) {
-  const [row] = await db.select().from(portalTokens).where(usable(kind, envId, token)).limit(1);
+  const [row] = await db
+    .select()
+    .from(portalTokens)
+    .where(usable(kind, envId, token))
+    .limit(1);
   return row;
 }
 
