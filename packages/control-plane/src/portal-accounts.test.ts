@@ -3,12 +3,14 @@
  * verification, approval, invitations, password reset by mail, subscription notices, and the
  * control plane without mail (every sign-up waits for an administrator).
  */
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect, it, vi } from 'vitest';
 import { createSmtpMailer, type Mailer, NO_MAILER } from './mail/mailer.js';
 import type { SignupMode } from './services/portal-directory.js';
 import { createHarness, describeOnBackends, type Harness } from './test-support/harness.js';
 import { type SmtpSink, startSmtpSink, tokenIn } from './testing/smtp-sink.js';
 
+// argon2 per sign-up and reset on a loaded shared machine: a test takes seconds, not milliseconds.
+vi.setConfig({ testTimeout: 120_000 });
 const PORTAL = '/api/v1/portal/default';
 const ENV = '/api/v1/environments/default';
 const PASSWORD = 'violet-otter-climbs-42';
@@ -35,7 +37,7 @@ describeOnBackends('portal accounts', (backend) => {
     working = createSmtpMailer({ url: sink.url, from: 'Portal <portal@example.test>' });
     down = createSmtpMailer({ url: 'smtp://127.0.0.1:9', from: 'portal@example.test' });
     h = await createHarness(backend, { mailer, portalSettings: async () => ({ enabled, signup: mode }) });
- }, 180_000);
+  }, 180_000);
   beforeEach(async () => {
     await h.reset();
     sink.clear();

@@ -20,6 +20,7 @@ const ENV_NAV: NavItem[] = [
   { to: 'analytics', label: 'Analytics', action: 'analytics:read' },
   { to: 'audit', label: 'Audit trail', action: 'audit:read' },
   { to: 'members', label: 'Members', action: 'members:read' },
+  { to: 'signups', label: 'Sign-ups', action: 'portal-signups:read' },
 ];
 
 function NavEntry({ env, item }: { env: string; item: NavItem }) {
