@@ -76,9 +76,10 @@ export async function signup(
 ): Promise<{ status: SignupStatus }> {
   const env = await findPortal(ctx.db, ctx.orgId, envSlug, ctx.settings);
   const email = input.email.trim().toLowerCase();
-  await throttleMail(ctx, 'signup', email, address);
+  // Before the throttle: a weak password costs nothing (no hash, no mail) and should not lock anyone out.
   const weakness = passwordWeakness(input.password, email);
   if (weakness) throw invalid('body.password', weakness);
+  await throttleMail(ctx, 'signup', email, address);
   const invitation = input.invitation ? await peekToken(ctx.db, 'invitation', env.id, input.invitation) : undefined;
   if (input.invitation !== undefined && (!invitation || invitation.email !== email))
     throw invalid('body.invitation', `${INVALID_TOKEN}, or for another e-mail address`);
