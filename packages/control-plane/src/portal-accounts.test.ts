@@ -37,7 +37,7 @@ describeOnBackends('portal accounts', (backend) => {
     working = createSmtpMailer({ url: sink.url, from: 'Portal <portal@example.test>' });
     down = createSmtpMailer({ url: 'smtp://127.0.0.1:9', from: 'portal@example.test' });
     h = await createHarness(backend, { mailer, portalSettings: async () => ({ enabled, signup: mode }) });
-  }, 180_000);
+  }, 300_000); // PGlite start-up on a loaded machine
   beforeEach(async () => {
     await h.reset();
     sink.clear();

@@ -38,7 +38,7 @@ describeOnBackends('portal sign-up attacks', (backend) => {
       portalLimits: LIMITS,
       portalSettings: async () => ({ enabled: true, signup: mode }),
     });
-  }, 180_000);
+  }, 300_000); // PGlite start-up on a loaded machine
   beforeEach(async () => {
     await h.reset();
     sink.clear();
