@@ -83,6 +83,7 @@ describeOnBackends('authorization table', (backend) => {
       revision: '1',
       tokenId: randomUUID(),
       pageId: 'intro',
+      signupId: randomUUID(),
       ...ids,
     };
     const failures: string[] = [];

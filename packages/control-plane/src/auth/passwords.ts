@@ -64,7 +64,10 @@ export function passwordWeakness(password: string, email?: string): string | nul
   if (email) {
     const address = email.trim().toLowerCase();
     const local = address.split('@')[0] ?? '';
-    if (lower.includes(address) || (local.length >= 4 && lower.replace(/[^a-z0-9]/g, '') === local.replace(/[^a-z0-9]/g, '')))
+    if (
+      lower.includes(address) ||
+      (local.length >= 4 && lower.replace(/[^a-z0-9]/g, '') === local.replace(/[^a-z0-9]/g, ''))
+    )
       return 'must not be your e-mail address';
   }
   return null;

@@ -42,7 +42,7 @@ export interface SmtpOptions {
 }
 
 // CR/LF in a header value would start a new header; nodemailer encodes, but we never pass them.
-const oneLine = (value: string) => value.replace(/[\r\n\u0000-\u001f\u007f]+/g, ' ').trim();
+const oneLine = (value: string) => value.replace(/\p{Cc}+/gu, ' ').trim();
 
 export function createSmtpMailer(options: SmtpOptions): Mailer {
   const timeout = (options.timeoutSeconds ?? 20) * 1000;
@@ -88,7 +88,8 @@ export function smtpOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): SmtpOp
   if (parsed.protocol !== 'smtp:' && parsed.protocol !== 'smtps:')
     throw new Error('GATEHOUSE_SMTP_URL must start with smtp:// or smtps://');
   const from = env.GATEHOUSE_SMTP_FROM?.trim();
-  if (!from) throw new Error('GATEHOUSE_SMTP_FROM is required with GATEHOUSE_SMTP_URL (e.g. "API portal <portal@example.com>")');
+  if (!from)
+    throw new Error('GATEHOUSE_SMTP_FROM is required with GATEHOUSE_SMTP_URL (e.g. "API portal <portal@example.com>")');
   return { url, from };
 }
 

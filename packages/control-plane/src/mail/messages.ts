@@ -16,7 +16,7 @@ export interface PortalRef {
 
 const flat = (value: string, max = 200) =>
   value
-    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+    .replace(/\p{Cc}+/gu, ' ')
     .trim()
     .slice(0, max);
 
@@ -95,7 +95,9 @@ export const messages = {
       to,
       ref,
       'you are invited',
-      [`You are invited to create an account on the ${ref.envName} developer portal. The invitation works once, for ${days} days.`],
+      [
+        `You are invited to create an account on the ${ref.envName} developer portal. The invitation works once, for ${days} days.`,
+      ],
       { label: 'Create your account', url: portalLink(ref, 'signup', token) },
     ),
   signupApproved: (ref: PortalRef, to: string) =>
@@ -111,7 +113,13 @@ export const messages = {
   subscription: (
     ref: PortalRef,
     to: string,
-    change: { action: 'approved' | 'rejected' | 'closed'; application: string; api: string; plan: string; reason: string | null },
+    change: {
+      action: 'approved' | 'rejected' | 'closed';
+      application: string;
+      api: string;
+      plan: string;
+      reason: string | null;
+    },
   ) =>
     compose(
       `subscription-${change.action}`,

@@ -2,7 +2,19 @@
 import Type from 'typebox';
 import { envScope } from '../auth/context.js';
 import { PASSWORD_MAX_LENGTH } from '../auth/passwords.js';
-import { Email, EnvParams, errorResponses, NoContent, NullableTimestamp, Page, PageQueryFields, Slug, StringEnum, Timestamp, Uuid } from '../http/schemas.js';
+import {
+  Email,
+  EnvParams,
+  errorResponses,
+  NoContent,
+  NullableTimestamp,
+  Page,
+  PageQueryFields,
+  Slug,
+  StringEnum,
+  Timestamp,
+  Uuid,
+} from '../http/schemas.js';
 import { signup, verifyEmail } from '../services/portal-accounts.js';
 import { confirmPasswordReset, requestPasswordReset } from '../services/portal-password.js';
 import { invite, listSignups, reviewSignup, SIGNUP_STATES, signupView } from '../services/portal-signups.js';
@@ -13,7 +25,12 @@ const PortalParams = Type.Object({ env: Slug('Environment slug.') }, { additiona
 const Token = Type.String({ minLength: 1, maxLength: 128, description: 'The one-time token from the mail link.' });
 const Password = Type.String({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH, description: 'New password.' });
 // One line of printable text: names appear in mails and the console.
-const PersonName = Type.String({ minLength: 1, maxLength: 100, pattern: '^[^\\u0000-\\u001f\\u007f]+$', description: 'Display name.' });
+const PersonName = Type.String({
+  minLength: 1,
+  maxLength: 100,
+  pattern: '^[^\\u0000-\\u001f\\u007f]+$',
+  description: 'Display name.',
+});
 const Reason = Type.String({ maxLength: 1000, pattern: '^[^\\u0000-\\u0008\\u000b-\\u001f\\u007f]*$' });
 
 const SignupView = Type.Object(
@@ -82,7 +99,8 @@ export function portalAccountRoutes(root: App, deps: RouteDeps): void {
         },
       },
     },
-    async (request, reply) => reply.headers(noStore).send(await verifyEmail(ctx, request.params.env, request.body.token)),
+    async (request, reply) =>
+      reply.headers(noStore).send(await verifyEmail(ctx, request.params.env, request.body.token)),
   );
 
   app.post(
@@ -100,7 +118,7 @@ export function portalAccountRoutes(root: App, deps: RouteDeps): void {
     },
     async (request, reply) => {
       await requestPasswordReset(ctx, request.params.env, request.body.email, request.ip);
-      return reply.code(202).headers(noStore).send(null);
+      return reply.code(202).headers(noStore).send();
     },
   );
 
@@ -149,7 +167,10 @@ export function portalAccountRoutes(root: App, deps: RouteDeps): void {
         schema: {
           tags: ['portal'],
           summary: verb === 'approve' ? 'Approve a pending sign-up' : 'Reject a sign-up (its account is removed)',
-          params: Type.Object({ env: Slug('Environment slug.'), signupId: Uuid('Sign-up id.') }, { additionalProperties: false }),
+          params: Type.Object(
+            { env: Slug('Environment slug.'), signupId: Uuid('Sign-up id.') },
+            { additionalProperties: false },
+          ),
           body: Type.Optional(Type.Object({ reason: Type.Optional(Reason) }, { additionalProperties: false })),
           response: { 200: SignupView, ...errorResponses(409) },
         },
@@ -187,6 +208,9 @@ export function portalAccountRoutes(root: App, deps: RouteDeps): void {
       },
     },
     async (request, reply) =>
-      reply.code(201).headers(noStore).send(await invite(ctx, envScope(request, deps.db), request.body.email)),
+      reply
+        .code(201)
+        .headers(noStore)
+        .send(await invite(ctx, envScope(request, deps.db), request.body.email)),
   );
 }

@@ -76,13 +76,15 @@ export async function signup(
 ): Promise<{ status: SignupStatus }> {
   const env = await findPortal(ctx.db, ctx.orgId, envSlug, ctx.settings);
   const email = input.email.trim().toLowerCase();
-  await throttleMail(ctx, 'signup', email, address);
+  // Before the throttle: a weak password costs nothing (no hash, no mail) and should not lock anyone out.
   const weakness = passwordWeakness(input.password, email);
   if (weakness) throw invalid('body.password', weakness);
+  await throttleMail(ctx, 'signup', email, address);
   const invitation = input.invitation ? await peekToken(ctx.db, 'invitation', env.id, input.invitation) : undefined;
   if (input.invitation !== undefined && (!invitation || invitation.email !== email))
     throw invalid('body.invitation', `${INVALID_TOKEN}, or for another e-mail address`);
-  if (env.signup === 'invitation' && !invitation) throw invalid('body.invitation', 'is required: sign-up is by invitation');
+  if (env.signup === 'invitation' && !invitation)
+    throw invalid('body.invitation', 'is required: sign-up is by invitation');
   // Hashed before looking the address up: a known address costs the same time as a new one.
   const passwordHash = await hashPassword(input.password);
   const name = input.name.trim();
@@ -94,7 +96,9 @@ export async function signup(
       if (invitation && !(await consumeToken(tx, 'invitation', env.id, input.invitation!)))
         throw invalid('body.invitation', INVALID_TOKEN);
       const userId = randomUUID();
-      await tx.insert(users).values({ id: userId, orgId: ctx.orgId, email, name, passwordHash, disabled: status !== 'active' });
+      await tx
+        .insert(users)
+        .values({ id: userId, orgId: ctx.orgId, email, name, passwordHash, disabled: status !== 'active' });
       const id = randomUUID();
       await tx.insert(portalSignups).values({ id, envId: env.id, userId, email, name, status });
       if (status === 'active') await tx.insert(memberships).values({ envId: env.id, userId, role: 'consumer' });
@@ -183,6 +187,9 @@ export async function verifyEmail(
 
 /** The account can sign in and acts as a consumer of the environment. */
 export async function activate(tx: Database, envId: string, userId: string): Promise<void> {
-  await tx.update(users).set({ disabled: false, rowVersion: sql`${users.rowVersion} + 1`, updatedAt: new Date() }).where(eq(users.id, userId));
+  await tx
+    .update(users)
+    .set({ disabled: false, rowVersion: sql`${users.rowVersion} + 1`, updatedAt: new Date() })
+    .where(eq(users.id, userId));
   await tx.insert(memberships).values({ envId, userId, role: 'consumer' }).onConflictDoNothing();
 }

@@ -59,7 +59,10 @@ export async function confirmPasswordReset(
     const used = await consumeToken(tx, 'reset', env.id, token);
     if (!used?.userId) throw invalid('body.token', INVALID_TOKEN);
     const now = new Date();
-    await tx.update(users).set({ passwordHash, rowVersion: sql`${users.rowVersion} + 1`, updatedAt: now }).where(eq(users.id, used.userId));
+    await tx
+      .update(users)
+      .set({ passwordHash, rowVersion: sql`${users.rowVersion} + 1`, updatedAt: now })
+      .where(eq(users.id, used.userId));
     // Whoever held a session with the old password loses it.
     const revoked = await tx
       .update(authTokens)

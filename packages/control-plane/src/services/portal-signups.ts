@@ -5,10 +5,9 @@ import type { EnvScope } from '../auth/context.js';
 import { environments, portalSignups, users } from '../db/schema.js';
 import { keyset, type PageRequest } from '../http/pagination.js';
 import { iso } from '../http/schemas.js';
-import { messages } from '../mail/messages.js';
+import { messages, portalLink } from '../mail/messages.js';
 import { recordAudit } from './audit.js';
 import { type AccountsContext, activate, mailAfterCommit } from './portal-accounts.js';
-import { portalLink } from '../mail/messages.js';
 import { issueToken } from './portal-tokens.js';
 import { inTransaction } from './tx.js';
 
@@ -29,7 +28,12 @@ export function signupView(row: SignupRow) {
 }
 
 export async function listSignups(scope: EnvScope, query: PageRequest & { status?: SignupState | undefined }) {
-  const plan = keyset(query, { createdAt: { column: portalSignups.createdAt, kind: 'date' } }, portalSignups.id, 'createdAt');
+  const plan = keyset(
+    query,
+    { createdAt: { column: portalSignups.createdAt, kind: 'date' } },
+    portalSignups.id,
+    'createdAt',
+  );
   const rows = await scope.db
     .select()
     .from(portalSignups)

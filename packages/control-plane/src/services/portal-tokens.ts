@@ -33,6 +33,8 @@ export async function issueToken(
     expiresAt,
     createdBy: input.createdBy ?? null,
   });
+  // Now and then, forget dead tokens so the table stays the size of the live ones.
+  if (Math.random() < 0.01) await pruneTokens(db);
   return { token: secret.secret, expiresAt };
 }
 
@@ -48,7 +50,11 @@ function usable(kind: TokenKind, envId: string, token: string) {
 
 /** The token's row while it is still usable, without using it. */
 export async function peekToken(db: Database, kind: TokenKind, envId: string, token: string) {
-  const [row] = await db.select().from(portalTokens).where(usable(kind, envId, token)).limit(1);
+  const [row] = await db
+    .select()
+    .from(portalTokens)
+    .where(usable(kind, envId, token))
+    .limit(1);
   return row;
 }
 
@@ -70,7 +76,7 @@ export async function revokeTokens(db: Database, kind: TokenKind, userId: string
     .where(and(eq(portalTokens.kind, kind), eq(portalTokens.userId, userId), isNull(portalTokens.usedAt)));
 }
 
-/** Forgets tokens expired or used more than a day ago (called by retention). */
+/** Forgets tokens expired or used more than a day ago. */
 export async function pruneTokens(db: Database): Promise<void> {
   const dayAgo = new Date(Date.now() - 86_400_000);
   await db.delete(portalTokens).where(or(lt(portalTokens.expiresAt, dayAgo), lt(portalTokens.usedAt, dayAgo)));

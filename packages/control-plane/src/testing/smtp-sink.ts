@@ -15,6 +15,8 @@ export interface ReceivedMail {
   subject: string;
   /** The text/plain part (quoted-printable decoded). */
   text: string;
+  /** The text/html part (decoded), or ''. */
+  html: string;
 }
 
 export interface SmtpSink {
@@ -31,7 +33,9 @@ export interface SmtpSink {
 
 function decodeQuotedPrintable(value: string): string {
   const bytes = Buffer.from(
-    value.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/gi, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16))),
+    value
+      .replace(/=\r?\n/g, '')
+      .replace(/=([0-9A-F]{2})/gi, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16))),
     'latin1',
   );
   return bytes.toString('utf8');
@@ -53,13 +57,21 @@ export function parseMail(raw: string, from: string, to: string[]): ReceivedMail
     const colon = line.indexOf(':');
     if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), decodeHeader(line.slice(colon + 1).trim()));
   }
-  // The text/plain part of a multipart/alternative message, or the whole body.
+  // The text/plain and text/html parts of a multipart/alternative message (or the whole body).
   const body = raw.slice(split + 4);
-  const part = /Content-Type: text\/plain[^\r\n]*\r\n(?:[^\r\n]+\r\n)*\r\n([\s\S]*?)\r\n--/i.exec(body);
-  const encoded = part?.[1] ?? body;
-  const qp = /Content-Transfer-Encoding: quoted-printable/i.test(part ? body : head);
-  const text = qp ? decodeQuotedPrintable(encoded) : encoded;
-  return { from, to, raw, headers, subject: headers.get('subject') ?? '', text };
+  const partOf = (type: string): string | undefined => {
+    const match = new RegExp(
+      `Content-Type: text/${type}[^\\r\\n]*\\r\\n((?:[^\\r\\n]+\\r\\n)*)\\r\\n([\\s\\S]*?)\\r\\n--`,
+      'i',
+    ).exec(body);
+    if (!match) return undefined;
+    return /Content-Transfer-Encoding: quoted-printable/i.test(match[1]!)
+      ? decodeQuotedPrintable(match[2]!)
+      : match[2]!;
+  };
+  const text = partOf('plain') ?? body;
+  const html = partOf('html') ?? '';
+  return { from, to, raw, headers, subject: headers.get('subject') ?? '', text, html };
 }
 
 /** The token of a portal link (`...#token=<token>`) in a mail. */
