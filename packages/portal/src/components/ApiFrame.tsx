@@ -1,6 +1,6 @@
 /** Title and tabs shared by the pages of one API (overview, documentation pages, reference, try it). */
-import { useQuery } from '@tanstack/react-query';
-import type { ReactNode } from 'react';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { type ReactNode, useEffect } from 'react';
 import { NavLink, useParams } from 'react-router';
 import { ApiError, type PortalApi, portalApi } from '../api';
 import { useEnvSettings } from '../settings';
@@ -13,8 +13,29 @@ export function usePortalApi() {
   return { env, slug, query };
 }
 
+/**
+ * Once an API with a reference is shown, fetch its OpenAPI document and the reference renderer's
+ * chunk (1.5 MB) in the background, so Reference and Try it open without waiting for either.
+ */
+function usePrefetchReference(env: string, slug: string, hasOpenapi: boolean) {
+  const client = useQueryClient();
+  useEffect(() => {
+    if (!hasOpenapi) return;
+    const timer = setTimeout(() => {
+      void client.prefetchQuery({
+        queryKey: ['portal', env, 'api', slug, 'openapi'],
+        queryFn: () => portalApi.openapi(env, slug),
+        staleTime: 60_000,
+      });
+      void import('../pages/Reference');
+    }, 200);
+    return () => clearTimeout(timer);
+  }, [client, env, slug, hasOpenapi]);
+}
+
 export function ApiFrame({ children }: { children: (api: PortalApi) => ReactNode }) {
   const { env, slug, query } = usePortalApi();
+  usePrefetchReference(env, slug, query.data?.hasOpenapi ?? false);
   if (query.isPending) return <Loading />;
   if (query.error) {
     if (query.error instanceof ApiError && query.error.status === 404) return <p>This API does not exist.</p>;
