@@ -179,6 +179,9 @@ describe.skipIf(Boolean(database.skipReason) || !haveChromium)('developer portal
       const catalog = page.getByRole('list', { name: 'API catalog' });
       await catalog.getByRole('link', { name: 'Weather' }).waitFor();
       expect(await catalog.textContent()).not.toContain('Secret ledger');
+      // Cards show the description's text: Markdown rendered and sanitised, no markup left.
+      expect(await catalog.textContent()).toContain('Forecasts for every city. bold');
+      expect(await catalog.textContent()).not.toContain('<script>');
       await check(page, '01-home');
 
       // Search by tag finds the public API only; a word only in the private API finds nothing.

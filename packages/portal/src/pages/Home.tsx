@@ -8,6 +8,7 @@ import { useMemo, useRef, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { type CatalogApi, portalApi } from '../api';
 import { ErrorBanner, Loading, Markdown, useDebounced } from '../components/ui';
+import { markdownText } from '../markdown';
 import { useEnvSettings } from '../settings';
 
 const PAGE = 24;
@@ -116,6 +117,8 @@ export default function Home() {
 }
 
 function ApiCard({ env, api, onTag }: { env: string; api: CatalogApi; onTag: (tag: string) => void }) {
+  // Descriptions are Markdown: the card shows their text, sanitised like everywhere else.
+  const description = useMemo(() => markdownText(api.description), [api.description]);
   return (
     <li className="card">
       <h3>
@@ -123,7 +126,7 @@ function ApiCard({ env, api, onTag }: { env: string; api: CatalogApi; onTag: (ta
         {api.version ? <span className="muted version"> v{api.version}</span> : null}
         {api.lifecycle === 'deprecated' ? <span className="badge badge-warn">deprecated</span> : null}
       </h3>
-      {api.description ? <p className="card-text">{api.description}</p> : null}
+      {description ? <p className="card-text">{description}</p> : null}
       {api.tags.length || api.categories?.length ? (
         <div className="chips">
           {(api.categories ?? []).map((c) => (
