@@ -2,13 +2,15 @@
 /**
  * The console's developer-portal screens in a real browser: an admin turns the portal on (a
  * javascript: try-it URL is refused at its field), a publisher writes an API's documentation pages,
- * and the public portal endpoints show exactly that. Pages are checked with axe-core.
+ * and the public portal endpoints show exactly that. Pages are checked with axe-core. Try it: the
+ * portal's OpenAPI servers point at the real gateway, which answers the portal origin's CORS
+ * preflight when the API has the cors policy docs/portal.md describes.
  */
 import { serviceUrl } from '@gatehouse/core/testing';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { axeViolations, type BrowserHandle, chromiumPath, launchBrowser, screenshot } from './browser.js';
-import { ADMIN, type Stack, startStack } from './stack.js';
+import { ADMIN, eventually, type Stack, startStack } from './stack.js';
 
 const database = serviceUrl('DATABASE_URL');
 const TEST_MS = 240_000;
@@ -92,6 +94,58 @@ describe.skipIf(Boolean(database.skipReason) || !chromiumPath())('console: devel
         title: 'Getting started',
         markdown: '# Getting started\n\nCall `GET /orders`.',
       });
+    },
+    TEST_MS,
+  );
+
+  it(
+    'try it: the OpenAPI server is the gateway, and the gateway allows the portal origin by CORS',
+    async () => {
+      const portalOrigin = new URL(stack.cp.url).origin;
+      await stack.api('PUT', '/environments/default/portal', { enabled: true, tryItBaseUrl: stack.gatewayUrl });
+      await stack.api('POST', '/environments/default/apis', {
+        id: 'tryit',
+        name: 'Try it',
+        basePath: '/tryit',
+        upstream: { targets: [{ url: stack.upstream.url }] },
+        lifecycle: 'published',
+        visibility: 'public',
+        policies: [
+          { policy: 'cors', config: { origins: [portalOrigin], allowHeaders: ['content-type', 'x-api-key'] } },
+        ],
+        openapi: { openapi: '3.0.3', info: { title: 'Try it', version: '1' }, paths: { '/echo': { get: {} } } },
+      });
+      await stack.api('POST', '/environments/default/apis/tryit/plans', {
+        id: 'open',
+        security: { type: 'keyless' },
+        status: 'published',
+      });
+      await stack.api('POST', '/environments/default/apis/tryit/deployments', {});
+      const doc = await publicRead('/apis/tryit/openapi');
+      expect(doc.servers).toEqual([{ url: `${stack.gatewayUrl}/tryit` }]);
+      const target = `${doc.servers[0].url}/echo`;
+      const preflight = await eventually(
+        async () => {
+          const res = await fetch(target, {
+            method: 'OPTIONS',
+            headers: {
+              origin: portalOrigin,
+              'access-control-request-method': 'GET',
+              'access-control-request-headers': 'x-api-key',
+            },
+          });
+          return res.headers.get('access-control-allow-origin') ? res : undefined;
+        },
+        30_000,
+        'the deployment to reach the gateway',
+      );
+      expect(preflight.headers.get('access-control-allow-origin')).toBe(portalOrigin);
+      const call = await fetch(target, { headers: { origin: portalOrigin } });
+      expect(call.status).toBe(200);
+      expect(call.headers.get('access-control-allow-origin')).toBe(portalOrigin);
+      // Another site gets no CORS grant.
+      const foreign = await fetch(target, { headers: { origin: 'https://evil.example.com' } });
+      expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
     },
     TEST_MS,
   );

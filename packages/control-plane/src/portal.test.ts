@@ -11,7 +11,7 @@ import { createHarness, describeOnBackends, type Harness } from './test-support/
 const ENV = '/api/v1/environments/default';
 const PUB = '/api/v1/portal/default';
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(64)]);
-export const pngLogo = (bytes = PNG) => `data:image/png;base64,${bytes.toString('base64')}`;
+const pngLogo = (bytes = PNG) => `data:image/png;base64,${bytes.toString('base64')}`;
 
 const api = (id: string, extra: Record<string, unknown> = {}) => ({
   id,

@@ -309,8 +309,10 @@ export function stripUndefined<T extends object>(value: T): Partial<T> {
 /** The API's full current definition (with every plan), as a deployment stores it. */
 export async function snapshotOf(db: Database, row: ApiRow) {
   const planRows = await db.select().from(plans).where(eq(plans.apiPk, row.pk)).orderBy(plans.slug);
+  // Portal metadata is not gateway configuration: changing it needs no deployment.
+  const { categories: _categories, ...definition } = fromRow(row);
   return {
-    ...fromRow(row),
+    ...definition,
     id: row.slug,
     openapi: row.openapi,
     plans: planRows.map((p) => ({
