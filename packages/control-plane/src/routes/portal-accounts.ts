@@ -118,7 +118,7 @@ export function portalAccountRoutes(root: App, deps: RouteDeps): void {
     },
     async (request, reply) => {
       await requestPasswordReset(ctx, request.params.env, request.body.email, request.ip);
-      return reply.code(202).headers(noStore).send();
+      return reply.code(202).headers(noStore).send(null);
     },
   );
 
