@@ -3,7 +3,7 @@ import { configDefaults, defineConfig } from 'vitest/config';
 
 const src = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import.meta.url));
 const packages = ['core', 'config', 'policies', 'gateway', 'control-plane', 'cli'];
-const withTesting = ['core', 'policies', 'gateway'];
+const withTesting = ['core', 'policies', 'gateway', 'control-plane'];
 
 // Whole-system tests: a real control plane with spawned gateways, `gatehouse up`, the CLI as a
 // process, the console in a browser and the hostile-input suite. Slow, so kept apart from `unit`.
@@ -13,6 +13,7 @@ const SYSTEM = [
   'packages/gateway/src/workers/*.test.ts',
   'packages/cli/src/*.test.ts',
   'packages/console/e2e/**/*.test.ts',
+  'packages/portal/e2e/**/*.test.ts',
   'packages/hostile/src/**/*.test.ts',
 ];
 

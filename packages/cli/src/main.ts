@@ -311,7 +311,7 @@ async function controlPlane(args: string[]): Promise<number> {
       logger,
     });
     life.add('control plane', running.close);
-    process.stdout.write(`\nGatehouse console: ${running.url}/console/\n\n`);
+    process.stdout.write(`\nGatehouse console: ${running.url}/console/\nDeveloper portal:  ${running.url}/portal/\n\n`);
   });
 }
 

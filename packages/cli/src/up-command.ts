@@ -127,6 +127,7 @@ export async function runUp(args: string[]): Promise<number> {
 
     const lines: BannerLine[] = [
       ['console', `${cp.url}/console/`],
+      ['developer portal', `${cp.url}/portal/  (enable it per environment: console > Portal)`],
       ['control plane', `${cp.url}  (API docs: ${cp.url}/api/v1/docs)`],
       [
         'admin login',

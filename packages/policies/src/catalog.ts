@@ -280,6 +280,32 @@ export function checkApiMock(api: unknown, path: string, resolvePath?: (path: st
   }
 }
 
+/**
+ * A plan's limits in words for the developer portal ("100 requests per minute", "API key"): the
+ * security type's words, then each enabled policy's `describe()` over its config with defaults
+ * filled. One source: the words live beside each contract. A policy that only applies under a
+ * `when:` condition says so; configs that do not validate are skipped (the plan could not deploy).
+ */
+export function describePlan(security: { type: string; config?: unknown }, policies: unknown): string[] {
+  const words: string[] = [];
+  const checkedSecurity = checkSecurity(security, 'security');
+  if (checkedSecurity.contract) words.push(...(checkedSecurity.contract.describe?.(checkedSecurity.config) ?? []));
+  else words.push(...(securityContracts.get(security.type)?.describe?.({}) ?? []));
+  for (const ref of list(policies)) {
+    const checked = checkPolicyRef(ref, 'policy', 'plan');
+    if (!checked.contract?.describe) continue;
+    const conditional = typeof field(ref, 'when') === 'string' ? ' (on some requests)' : '';
+    let described: string[] = [];
+    try {
+      described = checked.contract.describe(checked.config);
+    } catch {
+      // Words are informative: a describe() bug must not break the portal page.
+    }
+    words.push(...described.map((w) => `${w}${conditional}`));
+  }
+  return words;
+}
+
 /** The catalog as data (for GET /api/v1/policies and the console's forms): JSON Schemas, not code. */
 export function describeCatalog() {
   return {
@@ -304,4 +330,5 @@ export function describeCatalog() {
   };
 }
 
+export { createPeriodCalculator, type QuotaPeriod } from './quota/period.js';
 export type { ConfigIssue, PolicyContract, SecurityContract } from './sdk/types.js';

@@ -41,7 +41,8 @@ export function registerAuth(app: FastifyInstance, options: AuthPluginOptions): 
 
   app.addHook('onRequest', async (request) => {
     const action = request.routeOptions.config?.action;
-    if (action === undefined || action === 'public') return; // docs UI, or no route (404 handler)
+    // Docs UI, no route (404 handler), or a public action: no credentials asked for or looked at.
+    if (action === undefined || PERMISSIONS[action].scope === 'public') return;
     if (PERMISSIONS[action].scope === 'gateway') {
       const gateway = await authenticateGateway(options.gatewayDb ?? db, orgId, request);
       if (!gateway) {

@@ -292,6 +292,75 @@ export const MIGRATIONS: Migration[] = [
     ],
   },
   {
+    version: 6,
+    name: 'developer portal: settings per environment, API documentation pages, API categories',
+    statements: [
+      `ALTER TABLE apis ADD COLUMN categories jsonb NOT NULL DEFAULT '[]'::jsonb`,
+      // One row per environment once an admin saves settings; no row = portal disabled.
+      `CREATE TABLE portal_settings (
+        env_id uuid PRIMARY KEY REFERENCES environments(id) ON DELETE CASCADE,
+        enabled boolean NOT NULL DEFAULT false,
+        name text,
+        logo text,
+        primary_color text NOT NULL,
+        home_markdown text NOT NULL,
+        signup text NOT NULL CHECK (signup IN ('open', 'approval', 'invitation')),
+        try_it_base_url text,
+        row_version integer NOT NULL DEFAULT 1,
+        created_at ${ts} NOT NULL DEFAULT now(),
+        updated_at ${ts} NOT NULL DEFAULT now()
+      )`,
+      `CREATE TABLE api_pages (
+        id uuid PRIMARY KEY,
+        api_pk uuid NOT NULL REFERENCES apis(pk) ON DELETE CASCADE,
+        slug text NOT NULL,
+        title text NOT NULL,
+        markdown text NOT NULL,
+        position integer NOT NULL,
+        row_version integer NOT NULL DEFAULT 1,
+        created_at ${ts} NOT NULL DEFAULT now(),
+        updated_at ${ts} NOT NULL DEFAULT now(),
+        UNIQUE (api_pk, slug)
+      )`,
+      'CREATE INDEX api_pages_order ON api_pages (api_pk, position, slug)',
+    ],
+  },
+  {
+    version: 7,
+    name: 'developer portal accounts: sign-ups and mailed tokens',
+    statements: [
+      // user_id goes null when a rejected sign-up's account is deleted; the row stays as the record.
+      `CREATE TABLE portal_signups (
+        id uuid PRIMARY KEY,
+        env_id uuid NOT NULL REFERENCES environments(id) ON DELETE CASCADE,
+        user_id uuid REFERENCES users(id) ON DELETE SET NULL,
+        email text NOT NULL,
+        name text NOT NULL,
+        status text NOT NULL CHECK (status IN ('unverified', 'pending', 'active', 'rejected')),
+        reason text,
+        reviewed_by uuid,
+        reviewed_at ${ts},
+        created_at ${ts} NOT NULL DEFAULT now(),
+        updated_at ${ts} NOT NULL DEFAULT now()
+      )`,
+      'CREATE INDEX portal_signups_env_status ON portal_signups (env_id, status, created_at)',
+      'CREATE INDEX portal_signups_user ON portal_signups (user_id)',
+      // Only the sha256 of a mailed token is stored; used_at makes it single use.
+      `CREATE TABLE portal_tokens (
+        token_hash text PRIMARY KEY,
+        kind text NOT NULL CHECK (kind IN ('verify', 'reset', 'invitation')),
+        env_id uuid NOT NULL REFERENCES environments(id) ON DELETE CASCADE,
+        user_id uuid REFERENCES users(id) ON DELETE CASCADE,
+        email text NOT NULL,
+        expires_at ${ts} NOT NULL,
+        used_at ${ts},
+        created_by uuid,
+        created_at ${ts} NOT NULL DEFAULT now()
+      )`,
+      'CREATE INDEX portal_tokens_expiry ON portal_tokens (expires_at)',
+    ],
+  },
+  {
     version: 8,
     name: 'analytics: daily partitions of raw records; minute, hour and day rollups with latency histograms',
     statements: [

@@ -107,6 +107,8 @@ export const apis = pgTable('apis', {
   policies: jsonb('policies').$type<Record<string, unknown>[]>().notNull(),
   routes: jsonb('routes').$type<Record<string, unknown>[]>(),
   tags: jsonb('tags').$type<string[]>().notNull(),
+  /** Portal metadata: the developer portal's catalog filters on them. */
+  categories: jsonb('categories').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
   shardingTags: jsonb('sharding_tags').$type<string[]>().notNull(),
   lifecycle: text('lifecycle').notNull(),
   visibility: text('visibility').notNull(),
@@ -351,6 +353,69 @@ export const loginThrottle = pgTable(
   (t) => [primaryKey({ columns: [t.account, t.address] })],
 );
 
+export const portalSettings = pgTable('portal_settings', {
+  envId: uuid('env_id')
+    .primaryKey()
+    .references(() => environments.id, { onDelete: 'cascade' }),
+  enabled: boolean('enabled').notNull().default(false),
+  /** Shown as the portal's title; the environment's name when null. */
+  name: text('name'),
+  /** A validated `data:image/...;base64,` URL (see services/portal-settings.ts). */
+  logo: text('logo'),
+  primaryColor: text('primary_color').notNull(),
+  homeMarkdown: text('home_markdown').notNull(),
+  signup: text('signup').$type<'open' | 'approval' | 'invitation'>().notNull(),
+  tryItBaseUrl: text('try_it_base_url'),
+  rowVersion: rowVersion(),
+  createdAt: created(),
+  updatedAt: updated(),
+});
+
+export const apiPages = pgTable('api_pages', {
+  id: uuid('id').primaryKey(),
+  apiPk: uuid('api_pk')
+    .notNull()
+    .references(() => apis.pk, { onDelete: 'cascade' }),
+  slug: text('slug').notNull(),
+  title: text('title').notNull(),
+  /** Stored as written: the portal sanitises when it renders. */
+  markdown: text('markdown').notNull(),
+  position: integer('position').notNull(),
+  rowVersion: rowVersion(),
+  createdAt: created(),
+  updatedAt: updated(),
+});
+
+export const portalSignups = pgTable('portal_signups', {
+  id: uuid('id').primaryKey(),
+  envId: uuid('env_id')
+    .notNull()
+    .references(() => environments.id, { onDelete: 'cascade' }),
+  userId: uuid('user_id').references(() => users.id, { onDelete: 'set null' }),
+  email: text('email').notNull(),
+  name: text('name').notNull(),
+  status: text('status').notNull(),
+  reason: text('reason'),
+  reviewedBy: uuid('reviewed_by'),
+  reviewedAt: ts('reviewed_at'),
+  createdAt: created(),
+  updatedAt: updated(),
+});
+
+export const portalTokens = pgTable('portal_tokens', {
+  tokenHash: text('token_hash').primaryKey(),
+  kind: text('kind').notNull(),
+  envId: uuid('env_id')
+    .notNull()
+    .references(() => environments.id, { onDelete: 'cascade' }),
+  userId: uuid('user_id').references(() => users.id, { onDelete: 'cascade' }),
+  email: text('email').notNull(),
+  expiresAt: ts('expires_at').notNull(),
+  usedAt: ts('used_at'),
+  createdBy: uuid('created_by'),
+  createdAt: created(),
+});
+
 export const schema = {
   organizations,
   users,
@@ -371,4 +436,8 @@ export const schema = {
   analyticsRollups,
   auditEvents,
   loginThrottle,
+  portalSettings,
+  apiPages,
+  portalSignups,
+  portalTokens,
 };

@@ -69,6 +69,12 @@ const apiFields = {
       description: 'Labels for search and grouping.',
     }),
   ),
+  categories: Type.Optional(
+    Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
+      maxItems: 20,
+      description: 'Developer portal categories (the catalog filters on them).',
+    }),
+  ),
   shardingTags: Type.Optional(
     Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
       maxItems: 50,
@@ -100,6 +106,7 @@ const ApiView = Type.Object(
     policies: Type.Optional(Type.Array(PolicyRef)),
     routes: Type.Optional(Nullable(Type.Array(Route))),
     tags: Type.Array(Type.String()),
+    categories: Type.Array(Type.String()),
     shardingTags: Type.Optional(Type.Array(Type.String())),
     lifecycle: Lifecycle,
     visibility: Visibility,
@@ -325,6 +332,7 @@ export function apiRoutes(root: App, deps: RouteDeps): void {
         policies: b.policies ?? [],
         routes: b.routes ?? null,
         tags: b.tags ?? [],
+        categories: b.categories ?? [],
         shardingTags: b.shardingTags ?? [],
         openapi: b.openapi ?? null,
       };

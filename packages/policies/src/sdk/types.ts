@@ -120,6 +120,12 @@ export interface PolicyContract<Config = any> {
    * with defaults filled. Pure: no environment, no I/O; the same answer on every gateway and the control plane.
    */
   check?(config: Config): ConfigIssue[];
+  /**
+   * What the policy promises a consumer, in words ("100 requests per minute"), over the schema-valid
+   * config with defaults filled; the developer portal shows them as a plan's limits. Omitted when
+   * the policy sets no limit a consumer needs to know.
+   */
+  describe?(config: Config): string[];
 }
 
 export interface PolicyDefinition<Config = any> extends PolicyContract<Config> {
@@ -197,6 +203,8 @@ export interface SecurityContract<Config = any> {
   priority: number;
   /** Pure rules beyond the schema (see PolicyContract.check). */
   check?(config: Config): ConfigIssue[];
+  /** How a consumer authenticates, in words ("API key in the X-Api-Key header"); see PolicyContract.describe. */
+  describe?(config: Config): string[];
 }
 
 export interface SecurityDefinition<Config = any> extends SecurityContract<Config> {

@@ -111,6 +111,27 @@ export function DefinitionForm({ draft, onChange, error, canWrite, idField }: Pr
               />
             )}
           </Field>
+          <Field
+            label="Portal categories"
+            hint="Comma separated; the developer portal filters on them."
+            errors={at('categories')}
+          >
+            {(p) => (
+              <input
+                {...p}
+                value={(draft.categories ?? []).join(', ')}
+                onChange={(e) =>
+                  set(
+                    'categories',
+                    e.target.value
+                      .split(',')
+                      .map((t) => t.trim())
+                      .filter(Boolean),
+                  )
+                }
+              />
+            )}
+          </Field>
           <Field label="Hosts" hint="Comma separated; empty answers on every host." errors={at('hosts')}>
             {(p) => (
               <input
