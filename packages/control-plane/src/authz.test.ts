@@ -57,7 +57,7 @@ describeOnBackends('authorization table', (backend) => {
         role,
       });
     }
-  });
+  }, 300_000); // harness start-up on a loaded machine
   afterAll(async () => {
     await h?.close();
   });

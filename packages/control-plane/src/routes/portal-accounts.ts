@@ -118,7 +118,11 @@ export function portalAccountRoutes(root: App, deps: RouteDeps): void {
     },
     async (request, reply) => {
       await requestPasswordReset(ctx, request.params.env, request.body.email, request.ip);
-      return reply.code(202).headers(noStore).send(null);
+      // No body at all (send(null) would write `null`): the same empty answer for every address.
+      return reply
+        .code(202)
+        .headers(noStore)
+        .send(undefined as unknown as null);
     },
   );
 
