@@ -4,6 +4,8 @@ import net from 'node:net';
 
 export interface Proc {
   child: ChildProcess;
+  /** What the process printed on stdout until it was ready (a peer may announce its API key there). */
+  readyOutput: string;
   stop(): Promise<void>;
 }
 
@@ -27,6 +29,7 @@ export async function startProcess(
       child.kill('SIGTERM');
       setTimeout(() => child.kill('SIGKILL'), 3000).unref();
     });
+  let readyOutput = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`${command} ${args.join(' ')} did not become ready:\n${stderr}`)),
@@ -38,6 +41,7 @@ export async function startProcess(
       child.stdout!.on('data', (d: Buffer) => {
         out += d.toString();
         if (out.includes(ready.line!)) {
+          readyOutput = out;
           clearTimeout(timer);
           resolve();
         }
@@ -56,7 +60,7 @@ export async function startProcess(
     }
   });
   child.stdout?.resume();
-  return { child, stop };
+  return { child, readyOutput, stop };
 }
 
 export async function freePort(): Promise<number> {
