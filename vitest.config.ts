@@ -3,15 +3,17 @@ import { configDefaults, defineConfig } from 'vitest/config';
 
 const src = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import.meta.url));
 const packages = ['core', 'config', 'policies', 'gateway', 'control-plane', 'cli'];
-const withTesting = ['core', 'policies', 'gateway'];
+const withTesting = ['core', 'policies', 'gateway', 'control-plane'];
 
 // Whole-system tests: a real control plane with spawned gateways, `gatehouse up`, the CLI as a
 // process, the console in a browser and the hostile-input suite. Slow, so kept apart from `unit`.
 const SYSTEM = [
   'packages/gateway/src/hybrid/control-plane.test.ts',
   'packages/gateway/src/hybrid/up.test.ts',
+  'packages/gateway/src/workers/*.test.ts',
   'packages/cli/src/*.test.ts',
   'packages/console/e2e/**/*.test.ts',
+  'packages/portal/e2e/**/*.test.ts',
   'packages/hostile/src/**/*.test.ts',
 ];
 
@@ -44,6 +46,9 @@ export default defineConfig({
       },
       { extends: true, test: { name: 'system', include: SYSTEM } },
     ],
+    // Spawned gateways serve in one process unless a test asks for workers (packages/gateway/src/workers):
+    // `auto` would start one worker thread per CPU in every gateway the suite spawns.
+    env: { GATEHOUSE_WORKERS: '1' },
     testTimeout: 20_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -4,6 +4,8 @@ import net from 'node:net';
 
 export interface Proc {
   child: ChildProcess;
+  /** What the process printed on stdout until it was ready (a peer may announce its API key there). */
+  readyOutput: string;
   stop(): Promise<void>;
 }
 
@@ -11,8 +13,9 @@ export interface Proc {
 export async function startProcess(
   command: string,
   args: string[],
-  ready: { line?: string; port?: number },
+  ready: { line?: string; port?: number; timeoutMs?: number },
   env: NodeJS.ProcessEnv = process.env,
+  timeoutMs = 20_000,
 ): Promise<Proc> {
   const child = spawn(command, args, { env, stdio: ['ignore', ready.line ? 'pipe' : 'ignore', 'pipe'] });
   let stderr = '';
@@ -26,10 +29,11 @@ export async function startProcess(
       child.kill('SIGTERM');
       setTimeout(() => child.kill('SIGKILL'), 3000).unref();
     });
+  let readyOutput = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`${command} ${args.join(' ')} did not become ready:\n${stderr}`)),
-      20_000,
+      ready.timeoutMs ?? timeoutMs,
     );
     child.once('exit', (code) => reject(new Error(`${command} exited with ${code}:\n${stderr}`)));
     if (ready.line) {
@@ -37,6 +41,7 @@ export async function startProcess(
       child.stdout!.on('data', (d: Buffer) => {
         out += d.toString();
         if (out.includes(ready.line!)) {
+          readyOutput = out;
           clearTimeout(timer);
           resolve();
         }
@@ -55,7 +60,7 @@ export async function startProcess(
     }
   });
   child.stdout?.resume();
-  return { child, stop };
+  return { child, readyOutput, stop };
 }
 
 export async function freePort(): Promise<number> {

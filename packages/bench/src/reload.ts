@@ -4,19 +4,21 @@
  * cycles), against the same traffic without a reload. The gateway runs in its own process with
  * `openapi-validation` on the API; a fixed-rate open-loop client (open-loop.ts) measures latency,
  * so a frozen event loop shows up as the queue of late answers it causes. Also reports start time
- * (spawn to listening). Knobs: BENCH_RATE (200), BENCH_SECONDS (12), BENCH_RELOADS (3).
+ * (spawn to listening) and, per phase, the longest event-loop block inside the gateway (loop-probe.ts).
+ * Knobs: BENCH_RATE (200), BENCH_SECONDS (12), BENCH_RELOADS (3); BENCH_GATEWAY_CLI runs another
+ * build's CLI (e.g. a checkout of main) for before/after figures.
  */
-import { appendFile, mkdtemp, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { syntheticOpenApi } from '@gatehouse/policies/testing';
 import { stringify } from 'yaml';
 import { latencyAtRate } from './load.js';
 import { freePort, startProcess } from './processes.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const cli = path.resolve(here, '../../cli/dist/main.js');
+const cli = process.env.BENCH_GATEWAY_CLI ?? path.resolve(here, '../../cli/dist/main.js');
 const RATE = Number(process.env.BENCH_RATE ?? 200);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 12);
 const RELOADS = Number(process.env.BENCH_RELOADS ?? 3);
@@ -51,10 +53,13 @@ async function main(): Promise<void> {
   );
   const port = await freePort();
   const adminPort = await freePort();
+  const probeFile = path.join(dir, 'loop-probe.json');
   const started = performance.now();
   const gateway = await startProcess(
     process.execPath,
     [
+      '--import',
+      pathToFileURL(path.join(here, 'loop-probe.js')).href,
       cli,
       'gateway',
       '--config',
@@ -66,15 +71,28 @@ async function main(): Promise<void> {
       '--host',
       '127.0.0.1',
     ],
-    { port },
-    { ...process.env, LOG_LEVEL: 'warn' },
+    // A loaded machine can take long to start on a 4.8 MB document.
+    { port, timeoutMs: 120_000 },
+    { ...process.env, LOG_LEVEL: 'warn', GATEHOUSE_LOOP_PROBE: probeFile },
   );
+  /** The gateway's longest event-loop block (and p99 delay) since the last call. */
+  const loopBlock = async (): Promise<{ maxMs: number; p99Ms: number }> => {
+    await rm(probeFile, { force: true });
+    gateway.child.kill('SIGUSR2');
+    for (let i = 0; i < 600; i++) {
+      await sleep(50);
+      const text = await readFile(probeFile, 'utf8').catch(() => '');
+      if (text) return JSON.parse(text) as { maxMs: number; p99Ms: number };
+    }
+    throw new Error('the gateway did not report its event-loop delay');
+  };
   const startMs = performance.now() - started;
   const url = `http://127.0.0.1:${port}/api/v1/resource_1?limit=5&created[gt]=100`;
   try {
     // Warm-up: the operation under traffic compiles on its first request.
     await latencyAtRate(url, {}, 2, RATE);
-    const steady = await latencyAtRate(url, {}, SECONDS, RATE);
+    await loopBlock();
+    const steady = { ...(await latencyAtRate(url, {}, SECONDS, RATE)), loop: await loopBlock() };
     let reloads = 0;
     const measureReloads = async (changeDocument: boolean) => {
       const reloading = latencyAtRate(url, {}, SECONDS, RATE);
@@ -92,13 +110,13 @@ async function main(): Promise<void> {
       }
       return reloading;
     };
-    const during = await measureReloads(false);
-    const duringChanged = await measureReloads(true);
+    const during = { ...(await measureReloads(false)), loop: await loopBlock() };
+    const duringChanged = { ...(await measureReloads(true)), loop: await loopBlock() };
     const size = (Buffer.byteLength(openapiText) / 1e6).toFixed(1);
     process.stdout.write(
       `reload benchmark: ${size} MB OpenAPI document, ${RATE} req/s for ${SECONDS} s, ${RELOADS} reloads\n` +
         `start (spawn to listening): ${startMs.toFixed(0)} ms\n` +
-        `${'traffic'.padEnd(20)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'p99.9 ms'.padStart(10)}${'errors'.padStart(8)}\n` +
+        `${'traffic'.padEnd(20)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'p99.9 ms'.padStart(10)}${'errors'.padStart(8)}${'loop max ms'.padStart(13)}\n` +
         [
           ['no reload', steady],
           ['reloads, same doc', during],
@@ -110,7 +128,7 @@ async function main(): Promise<void> {
                 .toFixed(2)
                 .padStart(
                   9,
-                )}${(r as typeof steady).p999.toFixed(2).padStart(10)}${String((r as typeof steady).errors).padStart(8)}`,
+                )}${(r as typeof steady).p999.toFixed(2).padStart(10)}${String((r as typeof steady).errors).padStart(8)}${(r as typeof steady).loop.maxMs.toFixed(1).padStart(13)}`,
           )
           .join('\n') +
         '\n',

@@ -10,7 +10,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { hasWrk, type LoadResult, latencyAtRate, throughput } from './load.js';
+import { nginxConfig } from './peers/configs.js';
 import { cpuSeconds, freePort, type Proc, pinned, startProcess } from './processes.js';
+import { fmt, median, printTable, summarize } from './report.js';
 import { type Scenario, scenarios } from './scenarios.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -178,53 +180,6 @@ async function main(): Promise<void> {
   } finally {
     await Promise.all(procs.map((p) => p.stop()));
   }
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
-function summarize(list: LoadResult[]): LoadResult {
-  return {
-    rps: median(list.map((r) => r.rps)),
-    p50: median(list.map((r) => r.p50)),
-    p99: median(list.map((r) => r.p99)),
-    requests: list.reduce((n, r) => n + r.requests, 0),
-    cpuUsPerRequest: list.every((r) => r.cpuUsPerRequest !== undefined)
-      ? median(list.map((r) => r.cpuUsPerRequest!))
-      : undefined,
-    errors: list.reduce((n, r) => n + r.errors, 0),
-  };
-}
-
-function fmt(value: number, digits: number): string {
-  return Number.isFinite(value) ? value.toFixed(digits) : '-';
-}
-
-function printTable(header: string[], rows: string[][]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-  process.stdout.write(`${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n`);
-  for (const row of rows) process.stdout.write(`${line(row)}\n`);
-}
-
-function nginxConfig(port: number, upstreamUrl: string, dir: string): string {
-  return `worker_processes 1;
-error_log ${dir}/nginx-error.log warn;
-pid ${dir}/nginx.pid;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
-  upstream bench { server ${upstreamUrl.replace('http://', '')}; keepalive 64; }
-  server {
-    listen 127.0.0.1:${port};
-    location / { proxy_pass http://bench; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }
-}
-`;
 }
 
 main().catch((error: unknown) => {

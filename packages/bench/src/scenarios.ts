@@ -1,5 +1,6 @@
 /** What the benchmark compares. Gateway scenarios are config documents, like any user's. */
 import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
+import { BENCH_KEY } from './peers/configs.js';
 
 export interface Scenario {
   id: string;
@@ -11,8 +12,6 @@ export interface Scenario {
   /** Issue target as a ratio of the baseline's requests/s. */
   target?: number;
 }
-
-const BENCH_KEY = 'bench-key-000000000001';
 
 function api(id: string, upstreamUrl: string, extra: Record<string, unknown>) {
   return { id, name: id, basePath: `/${id}`, upstream: { targets: [{ url: upstreamUrl }] }, ...extra };

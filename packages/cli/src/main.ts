@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { parseArgs } from 'node:util';
 import { formatProblems } from '@gatehouse/config';
 import { createLogger, logFormat } from '@gatehouse/core';
-import { startGateway, startHybridGateway } from '@gatehouse/gateway';
+import { parseWorkers, startGateway, startGatewayNode, startHybridGateway, startHybridNode } from '@gatehouse/gateway';
 import { ConfigError } from '@gatehouse/policies';
 import { ADMIN_HELP, runAdmin } from './admin-command.js';
 import { commandHelp } from './command-help.js';
@@ -21,9 +21,11 @@ const HELP = `gatehouse: self-hosted API management
 Usage:
   gatehouse gateway --config FILE [--port 8080] [--admin-port 8081] [--host 0.0.0.0]
                     [--tls-cert FILE --tls-key FILE [--tls-port 8443] [--tls-client-ca FILE]]
-                    [--access-log stdout|off]
+                    [--access-log stdout|off] [--workers auto|N]
       Runs a gateway standalone from a YAML/JSON document (hot-reloaded on change or SIGHUP).
-      REDIS_URL shares rate-limit, quota and cache state between gateways.
+      REDIS_URL shares rate-limit, quota and cache state between gateways. --workers (or
+      GATEHOUSE_WORKERS; default auto, one per CPU) serves with N worker threads on one port; limits
+      stay exact for the node, reloads swap every worker at once; 1 serves in one process.
 ${HYBRID_HELP}${UP_HELP}${SIGNING_KEY_HELP}  gatehouse validate FILE
       Checks a config document; prints every problem with its path and exits 1, or a summary and 0.
   gatehouse control-plane [--port 8082] [--host 127.0.0.1] [--tls-cert FILE --tls-key FILE]
@@ -110,6 +112,7 @@ const gatewayOptions = {
   'tls-port': { type: 'string', default: '8443' },
   'tls-client-ca': { type: 'string' },
   'access-log': { type: 'string', default: 'stdout' },
+  workers: { type: 'string', default: process.env.GATEHOUSE_WORKERS ?? 'auto' },
   ...hybridFlags,
 } as const;
 
@@ -130,6 +133,10 @@ async function gateway(
   }
   if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) {
     process.stderr.write('--tls-cert and --tls-key go together\n');
+    return 2;
+  }
+  if (parseWorkers(values.workers) === undefined) {
+    process.stderr.write('--workers takes auto or a number from 1 to 9999\n');
     return 2;
   }
   const logger = createLogger({ name: 'gateway' });
@@ -173,10 +180,15 @@ async function startGatewayProcess(
           },
         }
       : {};
+  const workers = parseWorkers(values.workers) ?? 1;
   if (values['control-plane']) {
     const hybrid = hybridOptions(values);
     if (!hybrid.ok) throw new StartError(hybrid.problem);
-    const running = await startHybridGateway({
+    const start =
+      workers > 1
+        ? (o: Parameters<typeof startHybridGateway>[0]) => startHybridNode({ ...o, workers })
+        : startHybridGateway;
+    const running = await start({
       ...hybrid.options,
       port: Number(values.port),
       adminPort: Number(values['admin-port']),
@@ -191,7 +203,11 @@ async function startGatewayProcess(
     return; // startHybridGateway logged its start line
   }
   try {
-    const running = await startGateway({
+    const start =
+      workers > 1
+        ? (o: Omit<Parameters<typeof startGatewayNode>[0], 'workers'>) => startGatewayNode({ ...o, workers })
+        : startGateway;
+    const running = await start({
       configFile: values.config,
       port: Number(values.port),
       adminPort: Number(values['admin-port']),
@@ -207,7 +223,13 @@ async function startGatewayProcess(
       void running.reload();
     });
     logger.info(
-      { url: running.url, admin: running.adminUrl, https: running.httpsUrl, configVersion: running.current()?.version },
+      {
+        url: running.url,
+        admin: running.adminUrl,
+        https: running.httpsUrl,
+        configVersion: running.current()?.version,
+        workers,
+      },
       'gateway listening',
     );
   } catch (error) {
@@ -289,7 +311,7 @@ async function controlPlane(args: string[]): Promise<number> {
       logger,
     });
     life.add('control plane', running.close);
-    process.stdout.write(`\nGatehouse console: ${running.url}/console/\n\n`);
+    process.stdout.write(`\nGatehouse console: ${running.url}/console/\nDeveloper portal:  ${running.url}/portal/\n\n`);
   });
 }
 

@@ -1,5 +1,5 @@
 /**
- * The docs run: every shell block marked `<!-- runnable -->` in the README and docs/control-plane.md
+ * The docs run: every shell block marked `<!-- runnable -->` in the README and the docs (docs/*.md)
  * is run with bash (blocks of one document share one shell, in order) against a real `npm start`
  * (scripts/start.mjs: build, then `gatehouse up`) on free ports. A command that fails fails the test,
  * and a `<!-- output -->` block after a runnable block lists lines that must appear in its output,
@@ -8,14 +8,22 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePorts } from '@gatehouse/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = path.resolve(import.meta.dirname, '../../..');
-const DOCUMENTS = ['README.md', 'docs/control-plane.md'];
+/** The README and every doc that marks a block runnable: a new walkthrough is run without editing this test. */
+const DOCUMENTS = [
+  'README.md',
+  ...readdirSync(path.join(root, 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .sort()
+    .map((name) => `docs/${name}`)
+    .filter((doc) => readFileSync(path.join(root, doc), 'utf8').includes('<!-- runnable -->')),
+];
 
 interface RunnableBlock {
   line: number;
@@ -84,6 +92,36 @@ function runBash(script: string, timeoutMs: number): Promise<{ code: number | nu
     });
   });
 }
+
+/** Shell blocks that are neither `<!-- runnable -->` nor `<!-- not runnable: why -->`, as `file:line`. */
+export function unmarkedShellBlocks(document: string, markdown: string): string[] {
+  const lines = markdown.split('\n');
+  const unmarked: string[] = [];
+  lines.forEach((line, i) => {
+    if (!/^```(sh|bash)\b/.test(line)) return;
+    let j = i - 1;
+    while (j >= 0 && lines[j]!.trim() === '') j--;
+    const marker = lines[j]?.trim() ?? '';
+    if (marker !== '<!-- runnable -->' && !/^<!-- not runnable: .+ -->$/.test(marker))
+      unmarked.push(`${document}:${i + 1}`);
+  });
+  return unmarked;
+}
+
+describe('the docs say which shell blocks run', () => {
+  it('marks every sh block of the README and docs/ as runnable or not runnable (with why)', () => {
+    const everyDoc = [
+      'README.md',
+      ...readdirSync(path.join(root, 'docs'))
+        .filter((name) => name.endsWith('.md'))
+        .map((name) => `docs/${name}`),
+    ];
+    const unmarked = everyDoc.flatMap((doc) => unmarkedShellBlocks(doc, readFileSync(path.join(root, doc), 'utf8')));
+    expect(unmarked).toEqual([]);
+    expect(unmarkedShellBlocks('x.md', '```sh\nls\n```')).toEqual(['x.md:1']);
+    expect(DOCUMENTS).toEqual(expect.arrayContaining(['README.md', 'docs/control-plane.md', 'docs/mock-mode.md']));
+  });
+});
 
 describe('the docs run', () => {
   let up: ChildProcess;
@@ -166,7 +204,8 @@ describe('the docs run', () => {
       const script = blocks
         .map((block, i) => `printf '\\n@@block ${i}@@\\n'; printf '@@block ${i}@@\\n' >&2\n${substitute(block.script)}`)
         .join('\n');
-      const result = await runBash(script, 60_000);
+      // Generous for a loaded CI machine: each document takes 5-15 s on an idle one.
+      const result = await runBash(script, 120_000);
       const outputs = result.stdout.split(/\n@@block \d+@@\n/).slice(1);
       if (result.code !== 0) {
         const failed = blocks[outputs.length - 1];
@@ -178,6 +217,6 @@ describe('the docs run', () => {
         const missing = missingLines(outputs[i] ?? '', block.expected.map(substitute));
         expect(missing, `${document}:${block.line}: output lacks these lines\n--- output\n${outputs[i]}`).toEqual([]);
       });
-    }, 90_000);
+    }, 150_000);
   }
 });

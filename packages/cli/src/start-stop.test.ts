@@ -229,11 +229,12 @@ describe.skipIf(postgres.skipReason)('gatehouse admin reset-password', () => {
     const handle = await openDatabase({ databaseUrl: postgres.url });
     try {
       await migrate(handle.db);
+      // The handle's database is a union of the two drivers: its execute() rows are untyped.
+      const rowsOf = async <Row>(query: Parameters<typeof handle.db.execute>[0]) =>
+        ((await handle.db.execute(query)) as unknown as { rows: Row[] }).rows;
       const email = `lost-${Date.now()}@example.test`;
       const userId = crypto.randomUUID();
-      const [org] = (
-        await handle.db.execute<{ id: string }>(sql`SELECT id FROM organizations ORDER BY created_at LIMIT 1`)
-      ).rows;
+      const [org] = await rowsOf<{ id: string }>(sql`SELECT id FROM organizations ORDER BY created_at LIMIT 1`);
       const orgId = org?.id ?? crypto.randomUUID();
       if (!org)
         await handle.db.execute(
@@ -241,7 +242,7 @@ describe.skipIf(postgres.skipReason)('gatehouse admin reset-password', () => {
         );
       const { createUser } = await import('../../control-plane/src/services/users.js');
       await createUser(handle.db, orgId, null, { email, name: 'Lost', password: 'the-old-password-1', isAdmin: true });
-      const [user] = (await handle.db.execute<{ id: string }>(sql`SELECT id FROM users WHERE email = ${email}`)).rows;
+      const [user] = await rowsOf<{ id: string }>(sql`SELECT id FROM users WHERE email = ${email}`);
       await handle.db.execute(
         sql`INSERT INTO auth_tokens (id, user_id, kind, token_hash, prefix, expires_at)
             VALUES (${userId}, ${user!.id}, 'session', ${`hash-${userId}`}, 'ghs_', now() + interval '1 hour')`,
@@ -256,21 +257,17 @@ describe.skipIf(postgres.skipReason)('gatehouse admin reset-password', () => {
       expect(password).toBeDefined();
 
       const { verifyPassword } = await import('../../control-plane/src/auth/passwords.js');
-      const [after] = (
-        await handle.db.execute<{ password_hash: string }>(sql`SELECT password_hash FROM users WHERE email = ${email}`)
-      ).rows;
+      const [after] = await rowsOf<{ password_hash: string }>(
+        sql`SELECT password_hash FROM users WHERE email = ${email}`,
+      );
       expect(await verifyPassword(after!.password_hash, password!)).toBe(true);
-      const [token] = (
-        await handle.db.execute<{ revoked_at: Date | null }>(
-          sql`SELECT revoked_at FROM auth_tokens WHERE id = ${userId}`,
-        )
-      ).rows;
+      const [token] = await rowsOf<{ revoked_at: Date | null }>(
+        sql`SELECT revoked_at FROM auth_tokens WHERE id = ${userId}`,
+      );
       expect(token!.revoked_at).not.toBeNull();
-      const audit = (
-        await handle.db.execute<{ action: string }>(
-          sql`SELECT action FROM audit_events WHERE entity_id = ${user!.id} AND action = 'user.password_reset'`,
-        )
-      ).rows;
+      const audit = await rowsOf<{ action: string }>(
+        sql`SELECT action FROM audit_events WHERE entity_id = ${user!.id} AND action = 'user.password_reset'`,
+      );
       expect(audit).toHaveLength(1);
 
       const unknown = await runToEnd(['admin', 'reset-password', '--email', 'nobody@example.test'], {

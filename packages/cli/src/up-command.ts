@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { createLogger, logFormat } from '@gatehouse/core';
-import { startHybridGateway } from '@gatehouse/gateway';
+import { parseWorkers, startHybridGateway, startHybridNode } from '@gatehouse/gateway';
 import { controlPlaneTls, TLS_FLAGS, trustOwnCertificate } from './control-plane-tls.js';
 import { startDemoUpstreams } from './demo-upstreams.js';
 import { Lifecycle, type PortSpec, portValue, StartError } from './lifecycle.js';
@@ -14,9 +14,10 @@ import { Progress } from './progress.js';
 
 export const UP_HELP = `  gatehouse up [--port 8080] [--admin-port 8081] [--cp-port 8082] [--data-dir ./.gatehouse/data]
                [--backup-dir ./.gatehouse/gateway-backup] [--upstream-ports 9101,9102,9103]
-               [--access-log stdout|off] [--tls-cert FILE --tls-key FILE]
+               [--access-log stdout|off] [--tls-cert FILE --tls-key FILE] [--workers auto|N]
       All in one: control plane (embedded PGlite), demo upstreams, a demo API deployed and a gateway
-      connected in hybrid mode. Prints the URLs, the admin login and a demo API key.
+      connected in hybrid mode (--workers or GATEHOUSE_WORKERS threads, default auto: one per CPU).
+      Prints the URLs, the admin login and a demo API key.
 `;
 
 /** One line of the start banner: a label and its value (other parts of the CLI may add lines). */
@@ -46,9 +47,12 @@ export async function runUp(args: string[]): Promise<number> {
       'backup-dir': { type: 'string', default: process.env.GATEHOUSE_BACKUP_DIR ?? './.gatehouse/gateway-backup' },
       'upstream-ports': { type: 'string', default: '9101,9102,9103' },
       'access-log': { type: 'string', default: 'stdout' },
+      workers: { type: 'string', default: process.env.GATEHOUSE_WORKERS ?? 'auto' },
       ...TLS_FLAGS,
     },
   });
+  const workers = parseWorkers(values.workers);
+  if (workers === undefined) throw new StartError('--workers takes auto or a number from 1 to 9999');
   const tls = controlPlaneTls(values);
   if (tls) trustOwnCertificate(tls.certFile);
   const logger = createLogger({ name: 'gatehouse' });
@@ -101,8 +105,12 @@ export async function runUp(args: string[]): Promise<number> {
         headers: { authorization: `Bearer ${setup.gatewayToken}` },
       })
     ).json()) as { publicKeyPem: string };
+    const startGateway = async (
+      o: Parameters<typeof startHybridGateway>[0],
+    ): Promise<{ url: string; adminUrl: string; close(): Promise<void> }> =>
+      workers > 1 ? startHybridNode({ ...o, workers }) : startHybridGateway(o);
     const gateway = await progress.step('starting the gateway', () =>
-      startHybridGateway({
+      startGateway({
         controlPlaneUrl: cp.url,
         token: setup.gatewayToken,
         controlPlanePublicKey: signingKey.publicKeyPem,
@@ -119,6 +127,7 @@ export async function runUp(args: string[]): Promise<number> {
 
     const lines: BannerLine[] = [
       ['console', `${cp.url}/console/`],
+      ['developer portal', `${cp.url}/portal/  (enable it per environment: console > Portal)`],
       ['control plane', `${cp.url}  (API docs: ${cp.url}/api/v1/docs)`],
       [
         'admin login',

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { type ConfigProblem, formatProblems, readConfigFile } from '@gatehouse/config';
 import { checkConfigDocument } from '@gatehouse/policies/catalog';
 
@@ -15,7 +16,8 @@ export interface ValidationReport {
 export async function validateConfigFile(file: string): Promise<ValidationReport> {
   const read = await readConfigFile(file);
   if (!read.ok) return { ok: false, problems: read.problems };
-  const validated = checkConfigDocument(read.value);
+  const dir = path.dirname(path.resolve(file));
+  const validated = checkConfigDocument(read.value, { resolvePath: (p) => path.resolve(dir, p) });
   if (!validated.ok) return { ok: false, problems: validated.problems };
   const doc = validated.value;
   const apps = doc.applications ?? [];

@@ -84,6 +84,67 @@ export const Target = Type.Object(
   { additionalProperties: false, description: 'One upstream server.' },
 );
 
+/** `GET /pets/{petId}`: a method and an OpenAPI path template, as keys of `mock.operations`. */
+export const MOCK_OPERATION_PATTERN = '^(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS|TRACE) /\\S*$';
+
+export const MockOperation = Type.Object(
+  {
+    status: Type.Optional(
+      Type.Union([Type.Integer({ minimum: 100, maximum: 599 }), Type.Literal('default')], {
+        description:
+          'Response of the OpenAPI operation to answer with (a status it declares, or `default`); default: the lowest 2xx, else `default`, else the first.',
+      }),
+    ),
+    contentType: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description: "Media type of that response to answer with; default: the best match of the client's Accept.",
+      }),
+    ),
+    example: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 200,
+        description: "Name of an entry of the media type's `examples` to answer with; default: the first.",
+      }),
+    ),
+  },
+  { additionalProperties: false, description: 'What one operation answers in mock mode.' },
+);
+
+export const Mock = Type.Object(
+  {
+    enabled: Type.Optional(
+      Type.Boolean({
+        default: true,
+        description: 'Answer from the OpenAPI document; `false` forwards to the targets again (the block may stay).',
+      }),
+    ),
+    operations: Type.Optional(
+      Type.Record(Type.String({ pattern: MOCK_OPERATION_PATTERN }), MockOperation, {
+        description:
+          'Per-operation choices, keyed by method and OpenAPI path template, e.g. `"GET /pets/{petId}": { status: 404 }`.',
+        default: {},
+        additionalProperties: false,
+      }),
+    ),
+    preferHeader: Type.Optional(
+      Type.Boolean({
+        default: true,
+        description:
+          'Let clients pick a declared response with `Prefer: code=404` and a named example with `Prefer: example=empty` (as Prism does).',
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      "Mock mode: the gateway answers every request from the API's `openapi` document (its examples, or values generated from its schemas) instead of calling the targets. Policies still run. Responses carry `x-gatehouse-mock: true`.",
+  },
+);
+export type Mock = Static<typeof Mock>;
+
 export const Upstream = Type.Object(
   {
     targets: Type.Array(Target, { minItems: 1, description: 'Servers the API forwards to.' }),
@@ -241,6 +302,7 @@ export const Upstream = Type.Object(
     preserveHost: Type.Optional(
       Type.Boolean({ default: false, description: 'Forward the client Host header instead of the target host.' }),
     ),
+    mock: Type.Optional(Mock),
   },
   { additionalProperties: false, description: 'Where and how requests are forwarded.' },
 );

@@ -1,5 +1,5 @@
 import { hashApiKey } from '@gatehouse/core';
-import type { ConfigDocument } from './schema.js';
+import type { Api, ConfigDocument } from './schema.js';
 import type { ConfigProblem } from './validate.js';
 
 /** Checks a schema-valid document for references and uniqueness that JSON Schema cannot express. */
@@ -30,6 +30,7 @@ export function checkSemantics(doc: ConfigDocument): ConfigProblem[] {
       }
       mounts.set(mount, api.id);
     }
+    problems.push(...checkMock(api, at));
     (api.upstream?.targets ?? []).forEach((target, j) => {
       try {
         const url = new URL(target.url);
@@ -83,4 +84,20 @@ export function checkSemantics(doc: ConfigDocument): ConfigProblem[] {
 export function normalizeBasePath(path: string): string {
   const trimmed = path.replace(/\/+$/, '');
   return trimmed === '' ? '/' : trimmed;
+}
+
+/**
+ * Mock mode needs an OpenAPI 3.x document. What it says (operations, responses, examples named in
+ * `mock.operations`) is checked by compiling the mock: the policy catalog's checkConfigDocument
+ * and gateways do.
+ */
+function checkMock(api: Api, at: string): ConfigProblem[] {
+  const mock = api.upstream?.mock;
+  if (!mock || mock.enabled === false) return [];
+  if (api.openapi === undefined)
+    return [{ path: `${at}.upstream.mock`, message: "mock mode needs the API's `openapi` document" }];
+  if (typeof api.openapi !== 'object') return [];
+  if (!/^3\./.test(String((api.openapi as { openapi?: unknown }).openapi)))
+    return [{ path: `${at}.upstream.mock`, message: 'mock mode needs an OpenAPI 3.x document' }];
+  return [];
 }

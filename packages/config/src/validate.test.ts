@@ -21,6 +21,25 @@ describe('validateDocument', () => {
     expect(result.value.apis[1]!.upstream.timeouts).toEqual({ connect: '2s', response: '30s', idle: '60s' });
   });
 
+  it('checks mock mode: it needs an OpenAPI 3 document, and well-formed operation keys', () => {
+    const doc = load(quickstart);
+    doc.apis[0].upstream.mock = { operations: { 'GET /pets': { status: 404 }, 'get pets': {} } };
+    let text = formatProblems(validateDocument(doc).problems);
+    expect(text).toContain('apis[0].upstream.mock.operations');
+    expect(text).toContain('apis[0].upstream.mock.operations["get pets"]: is not a known field');
+    delete doc.apis[0].upstream.mock.operations['get pets'];
+    text = formatProblems(validateDocument(doc).problems);
+    expect(text).toContain("apis[0].upstream.mock: mock mode needs the API's `openapi` document");
+    doc.apis[0].openapi = { swagger: '2.0', paths: {} };
+    text = formatProblems(validateDocument(doc).problems);
+    expect(text).toContain('apis[0].upstream.mock: mock mode needs an OpenAPI 3.x document');
+    doc.apis[0].openapi = { openapi: '3.1.0', paths: { '/pets': { get: {} } } };
+    expect(validateDocument(doc).problems).toEqual([]);
+    doc.apis[0].upstream.mock = { enabled: false };
+    delete doc.apis[0].openapi;
+    expect(validateDocument(doc).problems).toEqual([]);
+  });
+
   it('reports each problem with its path', () => {
     const doc = load(quickstart);
     doc.apis[0].upstream.targets[0].url = 'ftp://nope';

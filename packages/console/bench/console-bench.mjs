@@ -8,7 +8,7 @@
  * system Chromium through playwright-core.
  */
 
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,6 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { startControlPlane } from '@gatehouse/control-plane';
 import { silentLogger } from '@gatehouse/core';
-import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { chromium } from 'playwright-core';
 
@@ -103,13 +102,38 @@ async function main() {
         }),
       );
     }
-    // 100,000 analytics records spread over the last 24 h (kept clear of the range's edge), straight into the table the gateways feed.
-    await cp.db.execute(sql`
-      INSERT INTO analytics_requests (id, env_id, time, api, plan, application, method, status, latency_ms)
-      SELECT gen_random_uuid(), e.id, now() - (random() * interval '23 hours 50 minutes'),
-             'api-' || lpad((g % 40)::text, 4, '0'), CASE WHEN g % 3 = 0 THEN 'gold' ELSE 'free' END,
-             NULL, 'GET', (ARRAY[200,200,200,200,201,304,404,429,500])[1 + g % 9], 2 + random() * 80
-      FROM generate_series(1, ${REQUESTS}) AS g, environments e WHERE e.slug = 'default'`);
+    // 100,000 analytics records spread over the last 24 h (kept clear of the range's edge), sent as a
+    // gateway sends them (the control plane keeps rollups at ingest), 5,000 per batch.
+    const gateway = await (
+      await fetch(`${cp.url}/api/v1/environments/default/gateways`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'bench' }),
+      })
+    ).json();
+    const statuses = [200, 200, 200, 200, 201, 304, 404, 429, 500];
+    const sentAt = Date.now();
+    for (let batch = 0; batch < REQUESTS / 5000; batch++) {
+      const records = Array.from({ length: 5000 }, (_, j) => {
+        const g = batch * 5000 + j;
+        return {
+          id: randomUUID(),
+          time: new Date(sentAt - Math.random() * (23 * 3_600_000 + 50 * 60_000)).toISOString(),
+          api: `api-${String(g % 40).padStart(4, '0')}`,
+          plan: g % 3 === 0 ? 'gold' : 'free',
+          application: null,
+          method: 'GET',
+          status: statuses[g % 9],
+          latencyMs: 2 + Math.random() * 80,
+        };
+      });
+      const res = await fetch(`${cp.url}/api/v1/gateway/analytics`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${gateway.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ records }),
+      });
+      if (res.status !== 202) throw new Error(`analytics ingest: ${res.status} ${await res.text()}`);
+    }
 
     // The same query the analytics page makes, timed from here for reference.
     const q0 = Date.now();

@@ -282,6 +282,38 @@ describe.skipIf(Boolean(database.skipReason) || !haveChromium)('admin console in
     TEST_MS,
   );
 
+  it(
+    'sign-ups: an admin approves a portal sign-up and invites someone by e-mail',
+    async () => {
+      // No SMTP in this stack: the sign-up waits for an administrator.
+      const res = await fetch(`${stack.cp.url}/api/v1/portal/default/signup`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          email: 'newdev@example.test',
+          password: 'violet-otter-climbs-42',
+          name: 'New <b>Dev</b>',
+        }),
+      });
+      expect(await res.json()).toEqual({ status: 'pending_approval' });
+      const { context, page } = await newSession(ADMIN.email, ADMIN.password);
+      await nav(page, 'Sign-ups');
+      await page.getByText('newdev@example.test').waitFor();
+      await expect(page.locator('main b').count()).resolves.toBe(0);
+      await check(page, 'signups');
+      await page.getByRole('button', { name: 'Approve newdev@example.test' }).click();
+      await page.getByText('newdev@example.test can sign in now').waitFor();
+      await page.getByRole('button', { name: 'Invite by e-mail' }).click();
+      await page.getByLabel('E-mail address').fill('partner@example.test');
+      await page.getByRole('button', { name: 'Invite', exact: true }).click();
+      await page.getByText(/\/portal\/default\/signup#token=ghm_/).waitFor();
+      await check(page, 'signups-invitation', false);
+      await context.close();
+      expect(violations.filter((v) => v.violations.length > 0)).toEqual([]);
+    },
+    TEST_MS,
+  );
+
   async function seedApi(id: string, extra: Record<string, unknown> = {}) {
     await stack.api('POST', '/environments/default/apis', {
       id,

@@ -22,7 +22,9 @@ const Gateways = lazy(() => import('./pages/Gateways'));
 const Analytics = lazy(() => import('./pages/Analytics'));
 const Audit = lazy(() => import('./pages/Audit'));
 const Members = lazy(() => import('./pages/Members'));
+const Signups = lazy(() => import('./pages/Signups'));
 const Users = lazy(() => import('./pages/Users'));
+const Portal = lazy(() => import('./pages/Portal'));
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -86,6 +88,8 @@ const router = createBrowserRouter(
             { path: '/e/:env/analytics', element: page(<Analytics />) },
             { path: '/e/:env/audit', element: page(<Audit />) },
             { path: '/e/:env/members', element: page(<Members />) },
+            { path: '/e/:env/portal', element: page(<Portal />) },
+            { path: '/e/:env/signups', element: page(<Signups />) },
             { path: '*', element: <p>Nothing here.</p> },
           ],
         },

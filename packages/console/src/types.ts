@@ -49,6 +49,8 @@ export interface Api {
   policies: PolicyRef[];
   routes: Route[] | null;
   tags: string[];
+  /** Developer portal categories. */
+  categories: string[];
   shardingTags: string[];
   lifecycle: 'draft' | 'published' | 'deprecated' | 'retired';
   visibility: 'public' | 'private';
@@ -180,4 +182,24 @@ export interface JsonSchema {
   pattern?: string;
   format?: string;
   additionalProperties?: boolean | JsonSchema;
+}
+
+export interface PortalSettings {
+  enabled: boolean;
+  name: string | null;
+  logo: string | null;
+  primaryColor: string;
+  homeMarkdown: string;
+  signup: 'open' | 'approval' | 'invitation';
+  tryItBaseUrl: string | null;
+  updatedAt: string | null;
+}
+
+export interface ApiPage {
+  slug: string;
+  title: string;
+  markdown: string;
+  position: number;
+  createdAt: string;
+  updatedAt: string;
 }

@@ -10,9 +10,12 @@ import { registerConsole } from './http/console-static.js';
 import { registerErrorHandling } from './http/errors.js';
 import { registerHardening } from './http/hardening.js';
 import { registerJsonBodyParser } from './http/json-body.js';
+import { registerPortal } from './http/portal-static.js';
 import { HTTP_URL, validatorCompiler } from './http/validation.js';
 import { loadSigner } from './hybrid/signing.js';
+import { type Mailer, NO_MAILER } from './mail/mailer.js';
 import { analyticsRoutes } from './routes/analytics.js';
+import { apiPageRoutes } from './routes/api-pages.js';
 import { apiRoutes } from './routes/apis.js';
 import { applicationRoutes } from './routes/applications.js';
 import { auditRoutes } from './routes/audit.js';
@@ -25,17 +28,28 @@ import { gatewayApiRoutes } from './routes/gateway-api.js';
 import { gatewayRoutes } from './routes/gateways.js';
 import { planRoutes } from './routes/plans.js';
 import { policyRoutes } from './routes/policies.js';
+import { portalRoutes } from './routes/portal.js';
+import { portalAccountRoutes } from './routes/portal-accounts.js';
 import { sessionRoutes } from './routes/session.js';
 import { signingKeyRoutes } from './routes/signing-keys.js';
 import { subscriptionRoutes } from './routes/subscriptions.js';
 import { systemRoutes } from './routes/system.js';
+import { usageRoutes } from './routes/usage.js';
 import { userRoutes } from './routes/users.js';
 import { installSecretBox } from './secrets/keyring.js';
+import { type AccountsContext, DEFAULT_PORTAL_LIMITS, type PortalThrottleLimits } from './services/portal-accounts.js';
+import type { PortalSettingsReader } from './services/portal-directory.js';
+import { subscriptionMailer } from './services/portal-notify.js';
+import { getPortalSettingsRow } from './services/portal-settings.js';
 
 export const DOCS_PREFIX = '/api/v1/docs';
 
 export interface BuildAppOptions {
   db: Database;
+  /** Gateway protocol's pool; default `db`. */
+  protocolDb?: Database | undefined;
+  /** Analytics queries' pool; default `db`. */
+  analyticsDb?: Database | undefined;
   orgId: string;
   /** Encrypts secrets at rest (signing key, secret fields of definitions); see secrets/keyring.ts. */
   secretBox: SecretBox;
@@ -50,11 +64,38 @@ export interface BuildAppOptions {
   heartbeatIntervalMs?: number | undefined;
   /** Keep-alive comment interval on gateways' event streams (default 15 s). */
   eventsPingMs?: number | undefined;
+  /** Outgoing mail (portal accounts, subscription notices); none by default. */
+  mailer?: Mailer | undefined;
+  /** Public base URL of the control plane for links in mails (default: the listening URL). */
+  publicUrl?: string | undefined;
+  /** Portal sign-up / reset-mail limits per address and per e-mail. */
+  portalLimits?: PortalThrottleLimits | undefined;
+  /** Lock times of the portal throttle (the `free*` fields are not used there). */
+  portalThrottle?: ThrottleOptions | undefined;
+  /** Reads a portal's settings (enabled, sign-up mode); see services/portal-directory.ts. */
+  portalSettings?: PortalSettingsReader | undefined;
   /** Built console assets served at /console/ (default packages/console/dist). */
   consoleDir?: string | undefined;
+  /** Built developer portal served at /portal/ (default packages/portal/dist). */
+  portalDir?: string | undefined;
 }
 
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 60_000;
+
+/** Portal sign-up / reset throttle: a minute's lock after the allowance, doubling up to an hour. */
+export const PORTAL_THROTTLE: ThrottleOptions = {
+  freeAttempts: 0,
+  freeAttemptsPerAddress: 0,
+  baseLockMs: 60_000,
+  maxLockMs: 60 * 60_000,
+  resetAfterMs: 60 * 60_000,
+};
+
+/** Accounts read sign-up mode and enabled from portal-api's settings table (no row: portal off). */
+const readPortalSettings: PortalSettingsReader = async (db, envId) => {
+  const row = await getPortalSettingsRow(db, envId);
+  return { enabled: row?.enabled ?? false, signup: row?.signup ?? 'approval' };
+};
 
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   installSecretBox(options.secretBox);
@@ -83,7 +124,12 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       request.body = {};
     }
   });
-  registerAuth(app, { db: options.db, orgId: options.orgId, publicPrefixes: [DOCS_PREFIX] });
+  registerAuth(app, {
+    db: options.db,
+    gatewayDb: options.protocolDb,
+    orgId: options.orgId,
+    publicPrefixes: [DOCS_PREFIX],
+  });
 
   await app.register(swagger, {
     openapi: {
@@ -132,14 +178,28 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     },
   });
 
+  const accounts: AccountsContext = {
+    db: options.db,
+    orgId: options.orgId,
+    mailer: options.mailer ?? NO_MAILER,
+    logger: options.logger,
+    baseUrl: options.publicUrl ?? 'http://127.0.0.1:8082',
+    throttle: new LoginThrottle(options.db, options.portalThrottle ?? PORTAL_THROTTLE),
+    limits: options.portalLimits ?? DEFAULT_PORTAL_LIMITS,
+    settings: options.portalSettings ?? readPortalSettings,
+  };
   const deps: RouteDeps = {
     db: options.db,
+    protocolDb: options.protocolDb ?? options.db,
+    analyticsDb: options.analyticsDb ?? options.db,
     orgId: options.orgId,
     throttle: new LoginThrottle(options.db, options.throttle ?? DEFAULT_THROTTLE),
     sessionTtlMs: options.sessionTtlMs ?? 12 * 3_600_000,
     signer: await loadSigner(options.db),
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
     eventsPingMs: options.eventsPingMs ?? 15_000,
+    accounts,
+    subscriptionListener: subscriptionMailer(accounts),
   };
   systemRoutes(app, deps);
   authRoutes(app, deps);
@@ -158,7 +218,12 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   configRoutes(app, deps);
   sessionRoutes(app, deps);
   policyRoutes(app, deps);
+  apiPageRoutes(app, deps);
+  portalRoutes(app, deps);
+  usageRoutes(app, deps);
+  portalAccountRoutes(app, deps);
   registerConsole(app, options.consoleDir);
+  registerPortal(app, { db: options.db, orgId: options.orgId, dir: options.portalDir });
   await app.ready();
   return app;
 }

@@ -33,6 +33,8 @@ describeOnBackends('authorization table', (backend) => {
     });
     await h.call('POST', `${ENV}/apis/orders/plans`, { body: { id: 'gold', security: { type: 'api-key' } } });
     await h.call('POST', `${ENV}/apis/orders/deployments`, { body: {} });
+    await h.call('POST', `${ENV}/apis/orders/pages`, { body: { slug: 'intro', title: 'Intro', markdown: '# Hi' } });
+    await h.call('PUT', `${ENV}/portal`, { body: { enabled: true } });
     ids.appId = (await h.call('POST', `${ENV}/applications`, { body: { name: 'App' } })).json().id;
     ids.subId = (
       await h.call('POST', `${ENV}/applications/${ids.appId}/subscriptions`, {
@@ -55,7 +57,7 @@ describeOnBackends('authorization table', (backend) => {
         role,
       });
     }
-  });
+  }, 300_000); // harness start-up on a loaded machine
   afterAll(async () => {
     await h?.close();
   });
@@ -80,6 +82,8 @@ describeOnBackends('authorization table', (backend) => {
       planId: 'gold',
       revision: '1',
       tokenId: randomUUID(),
+      pageId: 'intro',
+      signupId: randomUUID(),
       ...ids,
     };
     const failures: string[] = [];

@@ -13,6 +13,7 @@ import { buildApp } from './app.js';
 import { bootstrap } from './bootstrap.js';
 import { type Database, openDatabase } from './db/connect.js';
 import { migrate } from './db/migrate.js';
+import { createSmtpMailer, type SmtpOptions, smtpOptionsFromEnv } from './mail/mailer.js';
 import { resolveSecretBox, sealStoredSecrets } from './secrets/startup.js';
 import { DEFAULT_ANALYTICS_RETENTION_MS, startRetention } from './services/retention.js';
 
@@ -58,6 +59,13 @@ export interface ControlPlaneOptions {
    * login throttle keys on the proxy's address.
    */
   trustProxy?: boolean | string;
+  /** Outgoing mail; default from GATEHOUSE_SMTP_URL / GATEHOUSE_SMTP_FROM (none when unset). */
+  smtp?: SmtpOptions;
+  /**
+   * Public base URL of the control plane, for links in mails (e.g. https://api.example.com).
+   * Default GATEHOUSE_PUBLIC_URL, else the listening URL.
+   */
+  publicUrl?: string;
 }
 
 /** `GATEHOUSE_TRUST_PROXY`: `true`, or a comma list of proxy addresses / CIDRs. */
@@ -84,6 +92,8 @@ export interface ControlPlane {
   port: number;
   app: FastifyInstance;
   db: Database;
+  /** The gateway protocol's pool (the same as `db` on PGlite). */
+  protocolDb: Database;
   databaseKind: 'postgres' | 'pglite';
   /** Present when this start created the admin with a generated password. */
   generatedAdminPassword?: string;
@@ -138,8 +148,16 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       );
     }
     const heartbeat = process.env.GATEHOUSE_HEARTBEAT_INTERVAL;
+    const smtp = options.smtp ?? smtpOptionsFromEnv();
+    const mailer = smtp ? createSmtpMailer(smtp) : undefined;
+    const host = options.host ?? '127.0.0.1';
+    const listenUrl = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${options.port ?? DEFAULT_PORT}`;
     const app = await buildApp({
+      mailer,
+      publicUrl: options.publicUrl ?? (process.env.GATEHOUSE_PUBLIC_URL?.trim() || listenUrl),
       db: handle.db,
+      protocolDb: handle.protocolDb,
+      analyticsDb: handle.analyticsDb,
       orgId: boot.orgId,
       secretBox: secrets.box,
       tls,
@@ -150,7 +168,6 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     // After buildApp: the signing key opened, so the key is the right one.
     const resealed = await sealStoredSecrets(handle.db, secrets.box);
     if (resealed > 0) logger.info({ rows: resealed }, 'secrets stored in clear are now encrypted');
-    const host = options.host ?? '127.0.0.1';
     await progress.step('starting the management API', () => app.listen({ port: options.port ?? DEFAULT_PORT, host }));
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : (options.port ?? DEFAULT_PORT);
@@ -162,11 +179,13 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       port,
       app,
       db: handle.db,
+      protocolDb: handle.protocolDb,
       databaseKind: handle.kind,
       ...(boot.generatedPassword ? { generatedAdminPassword: boot.generatedPassword } : {}),
       async close() {
         await retention?.stop();
         await app.close();
+        mailer?.close();
         await handle.close();
       },
     };

@@ -1,13 +1,17 @@
 import http from 'node:http';
-import type { GatewayMetrics } from './metrics.js';
 
 export interface AdminState {
   ready(): { ready: boolean; reason?: string };
-  status(): Record<string, unknown>;
+  status(): Record<string, unknown> | Promise<Record<string, unknown>>;
 }
 
 /** Health, readiness, metrics and status on a separate port (never exposed with the proxy). */
-export function createAdminServer(metrics: GatewayMetrics, state: AdminState): http.Server {
+/** Where /metrics comes from: one gateway's registry, or a node's aggregate of its workers. */
+export interface MetricsSource {
+  registry: { metrics(): Promise<string>; contentType: string };
+}
+
+export function createAdminServer(metrics: MetricsSource, state: AdminState): http.Server {
   return http.createServer(async (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, { error: 'method not allowed' });
@@ -28,7 +32,7 @@ export function createAdminServer(metrics: GatewayMetrics, state: AdminState): h
         return res.end(body);
       }
       case '/status':
-        return send(res, 200, state.status());
+        return send(res, 200, await state.status());
       default:
         return send(res, 404, { error: 'not found' });
     }

@@ -9,10 +9,13 @@ import type { Api, ConfigDocument, PolicyRef } from '@gatehouse/config';
 import { type Logger, parseDuration, parseSize } from '@gatehouse/core';
 import {
   type CompiledExpression,
+  type CompiledMock,
   ConfigError,
   type CounterStore,
   compileExpression,
   type Handler,
+  loadMock,
+  type NodeLimits,
   type PolicyEnvironment,
   type PolicyHandlers,
   type PolicyScope,
@@ -69,6 +72,8 @@ export interface CompiledApi {
   basePath: string;
   stripBasePath: boolean;
   upstream: Upstream;
+  /** Set in mock mode: requests are answered from the OpenAPI document instead of the upstream. */
+  mock: CompiledMock | undefined;
   /** Undefined when the API declares no routes: every path is served by `catchAll`. */
   routes: RouteTable<CompiledRoute> | undefined;
   catchAll: CompiledRoute | undefined;
@@ -102,10 +107,14 @@ export interface CompileDependencies {
   logger: Logger;
   counters: CounterStore;
   responseCache: ResponseCacheStore;
+  /** Node-wide spike-arrest buckets and concurrency slots (several workers); per policy instance when absent. */
+  nodeLimits?: NodeLimits;
   pools: PoolManager;
   upstreamObserver?: UpstreamObserver;
   /** Directory relative paths in the document resolve against (the config file's directory). */
   baseDir: string;
+  /** What prepareConfig() left for the policies' create() (documents read and indexed off the event loop). */
+  prepared?: Map<string, unknown>;
 }
 
 export function configVersion(doc: ConfigDocument): string {
@@ -144,9 +153,11 @@ export function compileConfig(doc: ConfigDocument, deps: CompileDependencies): C
       logger: deps.logger,
       counters: deps.counters,
       responseCache: deps.responseCache,
+      ...(deps.nodeLimits ? { nodeLimits: deps.nodeLimits } : {}),
       compileExpression,
       resolvePath: (p: string) => path.resolve(deps.baseDir, p),
       maxBodyBuffer: settings.maxBodyBuffer,
+      ...(deps.prepared ? { prepared: deps.prepared } : {}),
     },
     credentials,
     problems,
@@ -279,12 +290,19 @@ function compileApi(c: Compilation, api: Api, at: string, globalPolicies: Policy
     ...(c.deps.upstreamObserver ? { observer: c.deps.upstreamObserver } : {}),
   });
   c.closers.push(() => upstream.close());
+  let mock: CompiledMock | undefined;
+  try {
+    mock = loadMock(api, c.environmentBase.resolvePath);
+  } catch (error) {
+    c.problems.push({ path: `${at}.upstream.mock`, message: (error as Error).message });
+  }
   return {
     id: api.id,
     name: api.name,
     basePath: api.basePath,
     stripBasePath: api.stripBasePath ?? true,
     upstream,
+    mock,
     routes,
     catchAll,
     security,

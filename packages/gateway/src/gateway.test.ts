@@ -115,7 +115,7 @@ describe('gateway on the quickstart document', () => {
   });
 
   it('answers 401 problem+json without a key, and with a wrong key', async () => {
-    for (const headers of [{}, { 'x-api-key': 'wrong-key-123' }]) {
+    for (const headers of [{}, { 'x-api-key': 'wrong-key-123' }] as Record<string, string>[]) {
       const res = await gw.fetch('/orders/items', { headers });
       expect(res.status).toBe(401);
       expect(res.headers.get('content-type')).toBe('application/problem+json');

@@ -12,13 +12,14 @@ import {
   readConfigFile,
 } from '@gatehouse/config';
 import { createLogger, exitOnShutdownSignals, type Logger, parseDuration, parseSize } from '@gatehouse/core';
-import { ConfigError, createStores } from '@gatehouse/policies';
+import { ConfigError, createStores, type NodeLimits, type Stores } from '@gatehouse/policies';
 import { checkDocumentPolicies } from '@gatehouse/policies/catalog';
 import { createAdminServer } from './admin.js';
-import { type CompiledConfig, compileConfig } from './compile.js';
+import { type CompileDependencies, type CompiledConfig, compileConfig } from './compile.js';
 import { ConfigHolder } from './config-holder.js';
 import { createRequestHandler, type RequestRecord } from './handler.js';
 import { GatewayMetrics } from './metrics.js';
+import { prepareConfig } from './prepare.js';
 import {
   closeHttp2Sessions,
   createHttpServer,
@@ -32,6 +33,8 @@ import { PoolManager } from './upstream/index.js';
 export interface GatewayOptions {
   /** Standalone mode: the YAML/JSON document to serve (watched for changes, reloaded on SIGHUP). */
   configFile?: string;
+  /** Where relative paths of the document resolve (default: the config file's directory, or the working directory). */
+  baseDir?: string;
   /** A document given directly (tests, embedding). */
   document?: unknown;
   host?: string;
@@ -50,7 +53,22 @@ export interface GatewayOptions {
   handleSignals?: boolean;
   /** Whether the gateway may serve before a config is loaded (hybrid mode answers 503 until then). */
   allowEmpty?: boolean;
+  /** Listen with SO_REUSEPORT, so the workers of one node each have their own listening socket. */
+  reusePort?: boolean;
+  /** Start the admin server (default true; a node's workers leave it to the primary). */
+  admin?: boolean;
+  /** Report process metrics (default true; the threads of a node share a process: its primary reports them once). */
+  processMetrics?: boolean;
+  /** Counter and cache stores given by the caller (a worker's, backed by its primary) instead of its own. */
+  stores?: Stores;
+  /** Node-wide spike-arrest buckets and concurrency slots (a worker's, held by its primary). */
+  nodeLimits?: NodeLimits;
 }
+
+/** A compiled document not yet serving: commit() swaps it in, discard() frees it. */
+export type PreparedConfig =
+  | (ApplyResult & { ok: false })
+  | (ApplyResult & { ok: true; version: string; commit(): void; discard(): void });
 
 export interface ApplyResult {
   ok: boolean;
@@ -69,9 +87,13 @@ export interface RunningGateway {
   logger: Logger;
   /** Validates, compiles and atomically swaps in a document; the old one keeps serving on failure. */
   apply(document: unknown): ApplyResult;
-  /** Re-reads configFile and applies it. */
+  /** apply() in two steps, so a node swaps all its workers only once every one of them compiled the document. */
+  prepare(document: unknown): PreparedConfig;
+  /** Re-reads configFile and applies it (slow parts off the event loop; one reload at a time). */
   reload(): Promise<ApplyResult>;
   current(): CompiledConfig | undefined;
+  /** Requests being served (all config generations). */
+  inFlight(): number;
   /** Stops accepting, lets in-flight requests finish (up to the drain timeout), frees everything. */
   close(): Promise<void>;
 }
@@ -98,64 +120,111 @@ function listenerLimits(settings: ConfigDocument['gateway'] = {}): ListenerLimit
 
 export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
   const logger = options.logger ?? createLogger({ name: 'gateway' });
-  const metrics = new GatewayMetrics();
+  const metrics = new GatewayMetrics({ defaultMetrics: options.processMetrics !== false });
   const holder = new ConfigHolder(logger, () => void pools.collect());
   const pools = new PoolManager({ logger });
   metrics.trackInFlight(() => holder.inFlight);
-  const stores = createStores({
-    ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
-    logger,
-    onFallback: () => metrics.redisFallbacks.inc(),
-  });
+  const stores =
+    options.stores ??
+    createStores({
+      ...(options.redisUrl ? { redisUrl: options.redisUrl } : {}),
+      logger,
+      onFallback: () => metrics.redisFallbacks.inc(),
+    });
   // With Redis, wait briefly for the connection so the first requests are already counted in Redis.
   if (options.redisUrl) await stores.ready(2000);
-  const baseDir = options.configFile ? path.dirname(path.resolve(options.configFile)) : process.cwd();
+  const baseDir =
+    options.baseDir ?? (options.configFile ? path.dirname(path.resolve(options.configFile)) : process.cwd());
   let lastText: string | undefined;
   let shuttingDown = false;
   const tunnels = new Set<import('node:stream').Duplex>();
   /** The listeners, once started: a new document's limits apply to them (hybrid gateways start with none). */
   const listeners: Array<http.Server | http2.Http2SecureServer> = [];
 
-  const apply = (raw: unknown): ApplyResult => {
-    // Structure, references and policy configs in one pass: a refused reload logs every problem at once.
-    // A document without structural problems gets its policy checks from compileConfig (once, not twice).
+  const compileDeps: CompileDependencies = {
+    logger,
+    counters: stores.counters,
+    responseCache: stores.responseCache,
+    ...(options.nodeLimits ? { nodeLimits: options.nodeLimits } : {}),
+    pools,
+    baseDir,
+    upstreamObserver: {
+      onUpstreamError: (api, target, kind) => metrics.upstreamErrors.labels(api, target, kind).inc(),
+      onCircuitStateChange: (api, state) =>
+        metrics.circuitState.labels(api).set(state === 'open' ? 1 : state === 'half-open' ? 0.5 : 0),
+    },
+  };
+
+  /** Structure, references and policy configs in one pass: a refused reload logs every problem at once. */
+  const inspect = (raw: unknown): { document: ConfigDocument } | ApplyResult => {
     const inspected = inspectDocument(raw);
-    if (inspected.problems.length > 0) {
-      metrics.configReloads.labels('failure').inc();
-      return { ok: false, problems: [...inspected.problems, ...checkDocumentPolicies(inspected.value)] };
-    }
+    if (inspected.problems.length === 0) return { document: inspected.value as ConfigDocument };
+    metrics.configReloads.labels('failure').inc();
+    // A document without structural problems gets its policy checks from compileConfig (once, not twice).
+    return { ok: false, problems: [...inspected.problems, ...checkDocumentPolicies(inspected.value)] };
+  };
+
+  /** Compiles an inspected document without serving it; `prepared` holds what prepareConfig() did first. */
+  const compile = (document: ConfigDocument, prepared?: Map<string, unknown>): PreparedConfig => {
     let compiled: CompiledConfig;
     try {
-      compiled = compileConfig(inspected.value as ConfigDocument, {
-        logger,
-        counters: stores.counters,
-        responseCache: stores.responseCache,
-        pools,
-        baseDir,
-        upstreamObserver: {
-          onUpstreamError: (api, target, kind) => metrics.upstreamErrors.labels(api, target, kind).inc(),
-          onCircuitStateChange: (api, state) =>
-            metrics.circuitState.labels(api).set(state === 'open' ? 1 : state === 'half-open' ? 0.5 : 0),
-        },
-      });
+      compiled = compileConfig(document, prepared ? { ...compileDeps, prepared } : compileDeps);
     } catch (error) {
       metrics.configReloads.labels('failure').inc();
       if (error instanceof ConfigError) return { ok: false, problems: error.problems };
       throw error;
     }
-    holder.swap(compiled);
-    const limits = listenerLimits(compiled.document.gateway);
-    for (const listener of listeners) updateListenerLimits(listener, limits);
-    metrics.configReloads.labels('success').inc();
-    metrics.setConfigVersion(compiled.version);
-    logger.info(
-      { configVersion: compiled.version, apis: compiled.apis.length, keys: compiled.keyCount },
-      'config applied',
-    );
-    return { ok: true, version: compiled.version, problems: [] };
+    let settled = false;
+    return {
+      ok: true,
+      version: compiled.version,
+      problems: [],
+      commit: () => {
+        if (settled) return;
+        settled = true;
+        holder.swap(compiled);
+        const limits = listenerLimits(compiled.document.gateway);
+        for (const listener of listeners) updateListenerLimits(listener, limits);
+        metrics.configReloads.labels('success').inc();
+        metrics.setConfigVersion(compiled.version);
+        logger.info(
+          { configVersion: compiled.version, apis: compiled.apis.length, keys: compiled.keyCount },
+          'config applied',
+        );
+      },
+      discard: () => {
+        if (settled) return;
+        settled = true;
+        void compiled.close();
+      },
+    };
   };
 
-  const reload = async (): Promise<ApplyResult> => {
+  const prepare = (raw: unknown): PreparedConfig => {
+    const inspected = inspect(raw);
+    return 'document' in inspected ? compile(inspected.document) : { ...inspected, ok: false };
+  };
+
+  const commitNow = (prepared: PreparedConfig): ApplyResult => {
+    if (!prepared.ok) return prepared;
+    prepared.commit();
+    return { ok: true, version: prepared.version, problems: [] };
+  };
+
+  const apply = (raw: unknown): ApplyResult => commitNow(prepare(raw));
+
+  /**
+   * apply() with the slow part first: large documents are read, checked and indexed off the event
+   * loop (prepareConfig) while the current version serves; only the short compile and the swap are synchronous.
+   */
+  const applyPrepared = async (raw: unknown): Promise<ApplyResult> => {
+    const inspected = inspect(raw);
+    if (!('document' in inspected)) return inspected;
+    const prepared = await prepareConfig(inspected.document, compileDeps);
+    return commitNow(compile(inspected.document, prepared));
+  };
+
+  const reloadNow = async (): Promise<ApplyResult> => {
     if (!options.configFile) return { ok: false, problems: [{ path: '', message: 'no config file to reload' }] };
     const read = await readConfigFile(options.configFile);
     if (!read.ok) {
@@ -165,11 +234,19 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     }
     const hash = createHash('sha256').update(read.text).digest('hex');
     if (hash === lastText && holder.current)
-      return { ok: true, version: holder.current.version, problems: [], unchanged: true };
-    const result = apply(read.value);
+      return { ok: true, version: holder.current.version, problems: [] as ConfigProblem[], unchanged: true };
+    const result = await applyPrepared(read.value);
     if (result.ok) lastText = hash;
     else logger.error({ problems: result.problems }, 'config reload refused; still serving the last good config');
     return result;
+  };
+
+  // One reload at a time (a SIGHUP during a reload waits for it): versions are applied in order.
+  let reloads: Promise<unknown> = Promise.resolve();
+  const reload = (): Promise<ApplyResult> => {
+    const next = reloads.then(reloadNow);
+    reloads = next.catch(() => undefined);
+    return next;
   };
 
   // First load: a standalone gateway refuses to start on an invalid document.
@@ -219,7 +296,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   });
 
   const server = createHttpServer(handle, limits);
-  await listen(server, options.port ?? 8080, options.host ?? '0.0.0.0');
+  const reusePort = options.reusePort ?? false;
+  await listen(server, options.port ?? 8080, options.host ?? '0.0.0.0', reusePort);
   listeners.push(server);
   let tlsServer: http2.Http2SecureServer | undefined;
   if (options.tls) {
@@ -230,29 +308,32 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       ...options.tls,
       requestClientCert: options.tls.requestClientCert ?? usesMtls,
     });
-    await listen(tlsServer as unknown as http.Server, options.tls.port, options.host ?? '0.0.0.0');
+    await listen(tlsServer as unknown as http.Server, options.tls.port, options.host ?? '0.0.0.0', reusePort);
     listeners.push(tlsServer);
   }
-  const admin = createAdminServer(metrics, {
-    ready: () => {
-      if (shuttingDown) return { ready: false, reason: 'shutting down' };
-      if (!holder.current) return { ready: false, reason: 'no configuration loaded' };
-      return { ready: true };
-    },
-    status: () => ({
-      configVersion: holder.current?.version,
-      apis: holder.current?.apis.map((a) => ({ id: a.id, upstream: a.upstream.state() })),
-      inFlight: holder.inFlight,
-    }),
-  });
-  await listen(admin, options.adminPort ?? 8081, options.adminHost ?? '127.0.0.1');
+  const admin =
+    options.admin === false
+      ? undefined
+      : createAdminServer(metrics, {
+          ready: () => {
+            if (shuttingDown) return { ready: false, reason: 'shutting down' };
+            if (!holder.current) return { ready: false, reason: 'no configuration loaded' };
+            return { ready: true };
+          },
+          status: () => ({
+            configVersion: holder.current?.version,
+            apis: holder.current?.apis.map((a) => ({ id: a.id, upstream: a.upstream.state() })),
+            inFlight: holder.inFlight,
+          }),
+        });
+  if (admin) await listen(admin, options.adminPort ?? 8081, options.adminHost ?? '127.0.0.1', false);
 
   let watcher: FSWatcher | undefined;
   if (options.configFile && options.watch !== false)
     watcher = watchFile(options.configFile, () => void reload(), logger);
 
   const port = (server.address() as AddressInfo).port;
-  const adminPort = (admin.address() as AddressInfo).port;
+  const adminPort = admin ? (admin.address() as AddressInfo).port : 0;
   const displayHost = (h: string | undefined) => (!h || h === '0.0.0.0' || h === '::' ? '127.0.0.1' : h);
 
   const close = async (): Promise<void> => {
@@ -275,8 +356,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     for (const s of servers) closeHttp2Sessions(s, false);
     for (const socket of tunnels) socket.destroy();
     await closed;
-    await new Promise<void>((resolve) => admin.close(() => resolve()));
-    admin.closeAllConnections();
+    if (admin) {
+      await new Promise<void>((resolve) => admin.close(() => resolve()));
+      admin.closeAllConnections();
+    }
     await holder.close();
     await pools.close();
     await stores.close();
@@ -305,16 +388,18 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       if (!result.ok) logger.error({ problems: result.problems }, 'config refused; still serving the last good config');
       return result;
     },
+    prepare,
     reload,
     current: () => holder.current,
+    inFlight: () => holder.inFlight,
     close,
   };
 }
 
-function listen(server: http.Server, port: number, host: string): Promise<void> {
+function listen(server: http.Server, port: number, host: string, reusePort: boolean): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen({ port, host, ...(reusePort ? { reusePort: true } : {}) }, () => {
       server.off('error', reject);
       resolve();
     });
@@ -322,7 +407,7 @@ function listen(server: http.Server, port: number, host: string): Promise<void> 
 }
 
 /** Watches the file's directory (editors replace files by rename), debounced. */
-function watchFile(file: string, onChange: () => void, logger: Logger): FSWatcher {
+export function watchFile(file: string, onChange: () => void, logger: Logger): FSWatcher {
   const resolved = path.resolve(file);
   const base = path.basename(resolved);
   let timer: NodeJS.Timeout | undefined;

@@ -4,6 +4,7 @@
  */
 import type { Duplex, Readable } from 'node:stream';
 import { GatewayError, type Logger } from '@gatehouse/core';
+import { mockAnswer } from '@gatehouse/policies';
 import { authenticate } from './authentication.js';
 import type { TimedBody } from './client-body.js';
 import { receiveClientBody, type UploadReceiver } from './client-upload.js';
@@ -221,12 +222,35 @@ class ClientExchange implements UpstreamReceiver, UploadReceiver, ExchangeIds, E
       return;
     }
     const request = ctx.request;
+    if (this.api!.mock !== undefined) {
+      this.answerMock(ctx);
+      return;
+    }
     if (request.bufferedBody === undefined && this.upgrade === undefined && request.hasBody) {
       // Answers through bodyReady / bodyFailed.
       receiveClientBody(this.req as Readable, request, this.config.settings, this.deps.uploads, this);
       return;
     }
     this.deliver(null);
+  }
+
+  /** Mock mode: the answer prepared from the OpenAPI document stands in for the upstream's. */
+  private answerMock(ctx: GatewayContext): void {
+    try {
+      const headers = ctx.request.headers;
+      const answer = mockAnswer(
+        this.api!.mock!,
+        ctx.request.method,
+        ctx.request.path,
+        headers.accept as string | undefined,
+        headers.prefer as string | undefined,
+      );
+      ctx.respond(answer.status, answer.headers, answer.body);
+    } catch (error) {
+      this.pipelineFailed(error);
+      return;
+    }
+    this.responsePhase();
   }
 
   /** The client's body was read, or is streaming (UploadReceiver). */

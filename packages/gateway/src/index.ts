@@ -8,8 +8,17 @@ export {
   DEFAULT_BACKUP_DIR,
   type HybridGateway,
   type HybridGatewayOptions,
+  type HybridNode,
   type HybridStatus,
   startHybridGateway,
+  startHybridNode,
 } from './hybrid/index.js';
 export { GatewayMetrics } from './metrics.js';
 export { PoolManager } from './upstream/index.js';
+export {
+  availableCpus,
+  type GatewayNode,
+  type GatewayNodeOptions,
+  parseWorkers,
+  startGatewayNode,
+} from './workers/node-gateway.js';

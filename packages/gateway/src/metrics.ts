@@ -40,12 +40,16 @@ export class GatewayMetrics {
   });
   readonly configInfo = new Gauge({
     name: 'gatehouse_config_info',
+    // A node's workers report the same value: /metrics of the node shows it once, not summed.
+    aggregator: 'max',
     help: 'The config version being served (value 1).',
     labelNames: ['version'] as const,
     registers: [this.registry],
   });
   readonly configLoadedAt = new Gauge({
     name: 'gatehouse_config_loaded_timestamp_seconds',
+    // A node's workers report the same value: /metrics of the node shows it once, not summed.
+    aggregator: 'max',
     help: 'When the serving config was loaded.',
     registers: [this.registry],
   });
@@ -61,6 +65,8 @@ export class GatewayMetrics {
   });
   readonly circuitState = new Gauge({
     name: 'gatehouse_circuit_open',
+    // A node's workers report the same value: /metrics of the node shows it once, not summed.
+    aggregator: 'max',
     help: 'Upstream circuit breaker state by API (0 closed, 0.5 half-open, 1 open).',
     labelNames: ['api'] as const,
     registers: [this.registry],

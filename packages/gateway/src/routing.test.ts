@@ -25,6 +25,7 @@ function api(id: string, basePath: string, routes?: CompiledRoute[], stripBasePa
     stripBasePath,
     // Routing never touches the upstream.
     upstream: undefined as never,
+    mock: undefined,
     routes: routes ? new RouteTable(routes.map((r) => compileRoutePattern(r.path, r))) : undefined,
     catchAll: routes ? undefined : route('*', '/*'),
     security: [],

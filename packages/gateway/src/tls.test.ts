@@ -101,7 +101,7 @@ describe('TLS listener', () => {
           path: '/test/h1',
           rejectUnauthorized: false,
           ALPNProtocols: ['http/1.1'],
-        },
+        } as https.RequestOptions & { ALPNProtocols: string[] },
         (res) => {
           const alpn = (res.socket as import('node:tls').TLSSocket).alpnProtocol;
           res.resume();

@@ -113,4 +113,29 @@ describe('policy catalog', () => {
       ]),
     );
   });
+
+  it('compiles mock mode as a gateway would: operations, responses and examples named must exist', () => {
+    const doc = (operations: Record<string, unknown>) => ({
+      version: 1,
+      apis: [
+        {
+          id: 'a',
+          name: 'A',
+          basePath: '/a',
+          openapi: {
+            openapi: '3.1.0',
+            paths: { '/pets': { get: { responses: { '200': { content: { 'application/json': { example: [] } } } } } } },
+          },
+          upstream: { targets: [{ url: 'http://127.0.0.1:1' }], mock: { operations } },
+          plans: [{ id: 'p', security: { type: 'keyless' } }],
+        },
+      ],
+    });
+    expect(checkConfigDocument(doc({ 'GET /pets': { status: 200 } })).problems).toEqual([]);
+    expect(checkConfigDocument(doc({ 'GET /pets': { status: 404 } })).problems).toEqual([
+      { path: 'apis[0].upstream.mock', message: 'GET /pets: declares no response 404' },
+    ]);
+    expect(checkConfigDocument(doc({ 'POST /pets': {} })).problems[0]?.message).toMatch(/has no POST \/pets/);
+    expect(checkConfigDocument(doc({ 'GET /pets': { example: 'x' } })).problems[0]?.message).toMatch(/no example "x"/);
+  });
 });

@@ -7,6 +7,7 @@
  * creates policies, so what passes here is what gateways accept (environment aside: files, env vars).
  */
 import {
+  type Api,
   type ConfigDocument,
   type ConfigProblem,
   inspectDocument,
@@ -34,6 +35,7 @@ import { logContract } from './log/contract.js';
 import { mockResponseContract } from './mock-response/contract.js';
 import { mtlsContract } from './mtls/contract.js';
 import { oauth2Contract } from './oauth2/contract.js';
+import { loadMock } from './openapi-mock/index.js';
 import { openapiValidationContract } from './openapi-validation/contract.js';
 import { quotaContract } from './quota/contract.js';
 import { rateLimitContract } from './rate-limit/contract.js';
@@ -235,11 +237,73 @@ export function checkDocumentPolicies(doc: unknown): ConfigProblem[] {
  * What a gateway checks before it loads a document, in one pass: structure, references, and every
  * policy and security config (name, scope, `when:`, schema, check). `value` has defaults filled.
  */
-export function checkConfigDocument(value: unknown): ValidationResult<ConfigDocument> {
+export function checkConfigDocument(
+  value: unknown,
+  options: { resolvePath?: (path: string) => string } = {},
+): ValidationResult<ConfigDocument> {
   const inspected = inspectDocument(value);
   const problems = [...inspected.problems, ...checkDocumentPolicies(inspected.value)];
+  if (inspected.problems.length === 0)
+    problems.push(...checkMocks(inspected.value as ConfigDocument, options.resolvePath));
   if (problems.length > 0) return { ok: false, problems };
   return { ok: true, value: inspected.value as ConfigDocument, problems: [] };
+}
+
+/**
+ * Mock mode of every API, compiled as a gateway compiles it (examples found, choices of
+ * `mock.operations` satisfiable). Documents given as file paths are checked only with `resolvePath`
+ * (`gatehouse validate` knows the config file's directory; the control plane stores documents inline).
+ */
+function checkMocks(doc: ConfigDocument, resolvePath: ((path: string) => string) | undefined): ConfigProblem[] {
+  return doc.apis.flatMap((api, i) => {
+    if (typeof api.openapi === 'string' && !resolvePath) return [];
+    return checkApiMock(api, `apis[${i}].upstream.mock`, resolvePath);
+  });
+}
+
+/**
+ * One API's mock mode (`{ openapi, upstream }` of a document or of a management API body) compiled
+ * as a gateway would, its problem reported at `path`; nothing when mock mode is off or the shape is
+ * not one (the schema reports that).
+ */
+export function checkApiMock(api: unknown, path: string, resolvePath?: (path: string) => string): ConfigProblem[] {
+  const upstream = field(api, 'upstream');
+  const mock = field(upstream, 'mock');
+  if (mock === null || typeof mock !== 'object' || field(mock, 'enabled') === false) return [];
+  const openapi = field(api, 'openapi');
+  if (openapi === undefined || openapi === null) return [];
+  try {
+    loadMock({ openapi, upstream } as unknown as Api, resolvePath ?? ((p) => p));
+    return [];
+  } catch (error) {
+    return [{ path, message: (error as Error).message }];
+  }
+}
+
+/**
+ * A plan's limits in words for the developer portal ("100 requests per minute", "API key"): the
+ * security type's words, then each enabled policy's `describe()` over its config with defaults
+ * filled. One source: the words live beside each contract. A policy that only applies under a
+ * `when:` condition says so; configs that do not validate are skipped (the plan could not deploy).
+ */
+export function describePlan(security: { type: string; config?: unknown }, policies: unknown): string[] {
+  const words: string[] = [];
+  const checkedSecurity = checkSecurity(security, 'security');
+  if (checkedSecurity.contract) words.push(...(checkedSecurity.contract.describe?.(checkedSecurity.config) ?? []));
+  else words.push(...(securityContracts.get(security.type)?.describe?.({}) ?? []));
+  for (const ref of list(policies)) {
+    const checked = checkPolicyRef(ref, 'policy', 'plan');
+    if (!checked.contract?.describe) continue;
+    const conditional = typeof field(ref, 'when') === 'string' ? ' (on some requests)' : '';
+    let described: string[] = [];
+    try {
+      described = checked.contract.describe(checked.config);
+    } catch {
+      // Words are informative: a describe() bug must not break the portal page.
+    }
+    words.push(...described.map((w) => `${w}${conditional}`));
+  }
+  return words;
 }
 
 /** The catalog as data (for GET /api/v1/policies and the console's forms): JSON Schemas, not code. */
@@ -266,4 +330,5 @@ export function describeCatalog() {
   };
 }
 
+export { createPeriodCalculator, type QuotaPeriod } from './quota/period.js';
 export type { ConfigIssue, PolicyContract, SecurityContract } from './sdk/types.js';

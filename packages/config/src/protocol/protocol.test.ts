@@ -49,7 +49,10 @@ describe('signMessage / verifyMessage', () => {
   it('verifies the canonical bytes, whatever the key order, and refuses any change', () => {
     const signed = signMessage(body(), [k1]);
     expect(verifyMessage(signed, ringOf(k1))).toEqual({ ok: true, keyId: k1.keyId });
-    const reordered = JSON.parse(JSON.stringify({ document: signed.document, ...signed })) as SyncMessage;
+    // A different key order on the wire: the document first (its field exists on a snapshot).
+    const reordered = JSON.parse(
+      JSON.stringify({ document: (signed as { document?: unknown }).document, ...signed }),
+    ) as SyncMessage;
     expect(verifyMessage(reordered, ringOf(k1)).ok).toBe(true);
     for (const tampered of [
       { ...signed, cursor: 'c:11' },

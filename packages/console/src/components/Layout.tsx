@@ -20,6 +20,8 @@ const ENV_NAV: NavItem[] = [
   { to: 'analytics', label: 'Analytics', action: 'analytics:read' },
   { to: 'audit', label: 'Audit trail', action: 'audit:read' },
   { to: 'members', label: 'Members', action: 'members:read' },
+  { to: 'portal', label: 'Portal', action: 'portal:manage' },
+  { to: 'signups', label: 'Sign-ups', action: 'portal-signups:read' },
 ];
 
 function NavEntry({ env, item }: { env: string; item: NavItem }) {

@@ -20,6 +20,7 @@ const EMPTY: Definition = {
   lifecycle: 'draft',
   visibility: 'private',
   tags: [],
+  categories: [],
   shardingTags: [],
   upstream: { targets: [{ url: 'http://', weight: 1 }] },
   policies: [],

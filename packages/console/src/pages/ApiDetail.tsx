@@ -1,4 +1,4 @@
-/** One API: definition (form and YAML, same draft), policies, plans, deployments. */
+/** One API: definition (form and YAML, same draft), policies, plans, documentation pages, deployments. */
 import { lazy, Suspense, useEffect, useState } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { parse, stringify } from 'yaml';
@@ -11,12 +11,13 @@ import { useCan, useEnv } from '../session';
 import type { Api } from '../types';
 import { DefinitionForm } from './api/DefinitionForm';
 import { DeployTab } from './api/DeployTab';
+import { DocsTab } from './api/DocsTab';
 import { type Definition, definitionOf } from './api/definition';
 import { PlansTab } from './api/PlansTab';
 
 const CodeEditor = lazy(() => import('../components/CodeEditor'));
 
-type Tab = 'definition' | 'yaml' | 'policies' | 'plans' | 'deploy';
+type Tab = 'definition' | 'yaml' | 'policies' | 'plans' | 'docs' | 'deploy';
 
 export default function ApiDetail() {
   const { env } = useEnv();
@@ -77,6 +78,7 @@ export default function ApiDetail() {
     { id: 'yaml', label: 'YAML' },
     { id: 'policies', label: `Policies (${current.policies.length})` },
     { id: 'plans', label: 'Plans' },
+    { id: 'docs', label: 'Documentation' },
     ...(canDeployRead ? [{ id: 'deploy' as const, label: 'Deploy' }] : []),
   ];
 
@@ -160,6 +162,7 @@ export default function ApiDetail() {
         </div>
       )}
       {tab === 'plans' && <PlansTab env={env} api={current} />}
+      {tab === 'docs' && <DocsTab env={env} api={current} />}
       {tab === 'deploy' && <DeployTab env={env} api={current} />}
     </>
   );

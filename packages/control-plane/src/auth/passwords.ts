@@ -23,3 +23,52 @@ export async function burnPasswordCheck(password: string): Promise<void> {
   dummyHash ??= hashPassword('gatehouse-dummy-password');
   await verifyPassword(await dummyHash, password);
 }
+
+// The most used passwords that pass the length rule; a guesser tries these first.
+const COMMON = new Set([
+  'password1234',
+  'password12345',
+  'password123456',
+  'passwordpassword',
+  '123456789012',
+  '1234567890123',
+  '12345678901234',
+  'qwertyuiopasdf',
+  'qwertyuiop123',
+  'qwerty123456',
+  'iloveyou1234',
+  'administrator',
+  'letmein12345',
+  'welcome12345',
+  'changeme1234',
+  'trustno1trustno1',
+  'abcdefghijkl',
+  'abc123abc123',
+  '111111111111',
+  '000000000000',
+  'correcthorsebatterystaple',
+  'correct-horse-battery-staple',
+]);
+
+/**
+ * Why a new password is too weak, or null. Length bounds as everywhere; then the common-password
+ * list, one repeated character or a short repeated pattern, and the e-mail address (or its local
+ * part) as the password.
+ */
+export function passwordWeakness(password: string, email?: string): string | null {
+  if (password.length < PASSWORD_MIN_LENGTH) return `must have at least ${PASSWORD_MIN_LENGTH} characters`;
+  if (password.length > PASSWORD_MAX_LENGTH) return `must have at most ${PASSWORD_MAX_LENGTH} characters`;
+  const lower = password.toLowerCase();
+  if (COMMON.has(lower)) return 'is a commonly used password';
+  if (/^(.{1,4})\1+$/.test(lower)) return 'is a repeated pattern';
+  if (email) {
+    const address = email.trim().toLowerCase();
+    const local = address.split('@')[0] ?? '';
+    if (
+      lower.includes(address) ||
+      (local.length >= 4 && lower.replace(/[^a-z0-9]/g, '') === local.replace(/[^a-z0-9]/g, ''))
+    )
+      return 'must not be your e-mail address';
+  }
+  return null;
+}

@@ -4,7 +4,7 @@
  * and checks the answer against this table, so a route cannot drift from it.
  *
  * Scopes:
- *  - public: no credentials (login, health).
+ *  - public: no credentials (login, health, the developer portal's reads).
  *  - self: any signed-in user, acting on their own account.
  *  - authenticated: any signed-in user; the handler filters what they see.
  *  - platform: platform administrators only (users, environments).
@@ -31,6 +31,9 @@ const ACTORS: readonly Role[] = ['admin', 'publisher', 'consumer'];
 
 export const PERMISSIONS = {
   public: { scope: 'public' },
+  // The developer portal's anonymous reads: only portal-enabled environments, public published APIs.
+  'portal:read': { scope: 'public' },
+  'portal:manage': { scope: 'env', roles: ['admin'] },
   self: { scope: 'self' },
   'users:read': { scope: 'platform' },
   'users:write': { scope: 'platform' },
@@ -65,6 +68,9 @@ export const PERMISSIONS = {
   'signing-keys:write': { scope: 'platform' },
   'audit:read': { scope: 'env', roles: ['admin'] },
   'config:read': { scope: 'env', roles: STAFF },
+  // Developer portal accounts: reviewing sign-ups and inviting decides who becomes a consumer.
+  'portal-signups:read': { scope: 'env', roles: ['admin'] },
+  'portal-signups:write': { scope: 'env', roles: ['admin'] },
 } as const satisfies Record<string, Rule>;
 
 export type Action = keyof typeof PERMISSIONS;

@@ -16,6 +16,8 @@ import { hashToken, SECRET_PREFIX } from './secrets.js';
 
 export interface AuthPluginOptions {
   db: Database;
+  /** Gateway-token lookups: the gateway protocol's own pool, so management load cannot delay them. */
+  gatewayDb?: Database | undefined;
   orgId: string;
   /** Routes under these prefixes are registered by plugins (docs UI) and are public. */
   publicPrefixes: string[];
@@ -39,9 +41,10 @@ export function registerAuth(app: FastifyInstance, options: AuthPluginOptions): 
 
   app.addHook('onRequest', async (request) => {
     const action = request.routeOptions.config?.action;
-    if (action === undefined || action === 'public') return; // docs UI, or no route (404 handler)
+    // Docs UI, no route (404 handler), or a public action: no credentials asked for or looked at.
+    if (action === undefined || PERMISSIONS[action].scope === 'public') return;
     if (PERMISSIONS[action].scope === 'gateway') {
-      const gateway = await authenticateGateway(db, orgId, request);
+      const gateway = await authenticateGateway(options.gatewayDb ?? db, orgId, request);
       if (!gateway) {
         throw new GatewayError('unauthorized', {
           detail: 'Send `Authorization: Bearer <gateway token>` (from POST /api/v1/environments/{env}/gateways).',

@@ -9,6 +9,8 @@ export const SECRET_PREFIX = {
   pat: 'ghp',
   gateway: 'ghg',
   apiKey: 'ghk',
+  // One-time tokens mailed by the portal (e-mail verification, password reset, invitations).
+  mail: 'ghm',
 } as const;
 
 export interface IssuedSecret {

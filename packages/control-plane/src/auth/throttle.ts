@@ -7,7 +7,7 @@
  * allowance. A success clears the pair; counts older than `resetAfterMs` start over.
  */
 import { GatewayError } from '@gatehouse/core';
-import { and, eq, gt, inArray, lt, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, lt, or, sql } from 'drizzle-orm';
 import type { Database } from '../db/connect.js';
 import { loginThrottle } from '../db/schema.js';
 
@@ -64,6 +64,33 @@ export class LoginThrottle {
       detail: 'Too many failed sign-in attempts from this address; try again later.',
       headers: { 'retry-after': String(Math.max(1, Math.ceil((until - now.getTime()) / 1000))) },
     });
+  }
+
+  /**
+   * For actions limited by how often they happen rather than by failures (portal sign-up, reset
+   * mails): throws 429 while any key is locked, else counts this attempt under every key. Each key
+   * gets `free` attempts per reset window, then locks as failures do.
+   */
+  async attempt(keys: { account: string; address: string; free: number }[], detail: string): Promise<void> {
+    const now = new Date(this.now());
+    const [row] = await this.db
+      .select({ until: sql<Date | string | null>`max(${loginThrottle.lockedUntil})` })
+      .from(loginThrottle)
+      .where(
+        and(
+          or(...keys.map((k) => and(eq(loginThrottle.account, k.account), eq(loginThrottle.address, k.address)))),
+          gt(loginThrottle.lockedUntil, now),
+        ),
+      );
+    if (row?.until) {
+      const until = new Date(row.until).getTime();
+      throw new GatewayError('too_many_requests', {
+        detail,
+        headers: { 'retry-after': String(Math.max(1, Math.ceil((until - now.getTime()) / 1000))) },
+      });
+    }
+    for (const key of keys) await this.count(key.account, key.address, key.free);
+    if (Math.random() < 0.01) await this.prune();
   }
 
   async fail(account: string, address: string): Promise<void> {

@@ -13,6 +13,13 @@ export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
 
 export interface DatabaseHandle {
   db: Database;
+  /**
+   * The gateway protocol's pool (heartbeats, sync, analytics ingest): no management or analytics
+   * load can take its connections. The same handle as `db` on PGlite (one connection anyway).
+   */
+  protocolDb: Database;
+  /** Analytics queries' pool: at most this many heavy queries run at once, the rest wait here. */
+  analyticsDb: Database;
   kind: 'postgres' | 'pglite';
   close(): Promise<void>;
 }
@@ -25,6 +32,10 @@ export interface OpenDatabaseOptions {
   /** PostgreSQL schema to use (tests isolate runs this way); must already exist. */
   searchPath?: string | undefined;
   poolSize?: number | undefined;
+  /** Connections of the gateway-protocol pool (default 4). */
+  protocolPoolSize?: number | undefined;
+  /** Connections of the analytics-query pool (default 2). */
+  analyticsPoolSize?: number | undefined;
   logger?: Logger | undefined;
 }
 
@@ -33,21 +44,39 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
     if (options.searchPath !== undefined && !/^[a-z_][a-z0-9_]*$/.test(options.searchPath)) {
       throw new Error(`invalid schema name "${options.searchPath}"`);
     }
-    const pool = new pg.Pool({
-      connectionString: options.databaseUrl,
-      max: options.poolSize ?? 10,
-      ...(options.searchPath ? { options: `-c search_path=${options.searchPath}` } : {}),
-    });
-    // An idle client's network error would otherwise crash the process.
-    pool.on('error', (error) => options.logger?.error({ err: error }, 'postgres pool error'));
-    const db = drizzlePg({ client: pool, schema }) as unknown as Database;
-    await db.execute(sql`SELECT 1`);
-    return { db, kind: 'postgres', close: () => pool.end() };
+    const pools: pg.Pool[] = [];
+    const open = (max: number, name: string, waitMs?: number) => {
+      const pool = new pg.Pool({
+        connectionString: options.databaseUrl,
+        max,
+        ...(waitMs ? { connectionTimeoutMillis: waitMs } : {}),
+        application_name: `gatehouse-${name}`,
+        ...(options.searchPath ? { options: `-c search_path=${options.searchPath}` } : {}),
+      });
+      // An idle client's network error would otherwise crash the process.
+      pool.on('error', (error) => options.logger?.error({ err: error, pool: name }, 'postgres pool error'));
+      pools.push(pool);
+      return drizzlePg({ client: pool, schema }) as unknown as Database;
+    };
+    const db = open(options.poolSize ?? 10, 'management');
+    const protocolDb = open(options.protocolPoolSize ?? 4, 'protocol');
+    // Dashboards queue for the analytics pool; past 15 s of waiting they are told to come back later.
+    const analyticsDb = open(options.analyticsPoolSize ?? 2, 'analytics', 15_000);
+    const close = async () => {
+      await Promise.all(pools.map((pool) => pool.end()));
+    };
+    try {
+      await db.execute(sql`SELECT 1`);
+    } catch (error) {
+      await close();
+      throw error;
+    }
+    return { db, protocolDb, analyticsDb, kind: 'postgres', close };
   }
   if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
   const client = await PGlite.create(options.dataDir ? { dataDir: options.dataDir } : {});
   const db = drizzlePglite({ client, schema }) as unknown as Database;
-  return { db, kind: 'pglite', close: () => client.close() };
+  return { db, protocolDb: db, analyticsDb: db, kind: 'pglite', close: () => client.close() };
 }
 
 /** Rows of a raw `db.execute` result; both drivers answer `{ rows }`. */

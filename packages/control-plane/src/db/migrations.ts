@@ -291,4 +291,159 @@ export const MIGRATIONS: Migration[] = [
       'CREATE INDEX login_throttle_last_failure ON login_throttle (last_failure_at)',
     ],
   },
+  {
+    version: 6,
+    name: 'developer portal: settings per environment, API documentation pages, API categories',
+    statements: [
+      `ALTER TABLE apis ADD COLUMN categories jsonb NOT NULL DEFAULT '[]'::jsonb`,
+      // One row per environment once an admin saves settings; no row = portal disabled.
+      `CREATE TABLE portal_settings (
+        env_id uuid PRIMARY KEY REFERENCES environments(id) ON DELETE CASCADE,
+        enabled boolean NOT NULL DEFAULT false,
+        name text,
+        logo text,
+        primary_color text NOT NULL,
+        home_markdown text NOT NULL,
+        signup text NOT NULL CHECK (signup IN ('open', 'approval', 'invitation')),
+        try_it_base_url text,
+        row_version integer NOT NULL DEFAULT 1,
+        created_at ${ts} NOT NULL DEFAULT now(),
+        updated_at ${ts} NOT NULL DEFAULT now()
+      )`,
+      `CREATE TABLE api_pages (
+        id uuid PRIMARY KEY,
+        api_pk uuid NOT NULL REFERENCES apis(pk) ON DELETE CASCADE,
+        slug text NOT NULL,
+        title text NOT NULL,
+        markdown text NOT NULL,
+        position integer NOT NULL,
+        row_version integer NOT NULL DEFAULT 1,
+        created_at ${ts} NOT NULL DEFAULT now(),
+        updated_at ${ts} NOT NULL DEFAULT now(),
+        UNIQUE (api_pk, slug)
+      )`,
+      'CREATE INDEX api_pages_order ON api_pages (api_pk, position, slug)',
+    ],
+  },
+  {
+    version: 7,
+    name: 'developer portal accounts: sign-ups and mailed tokens',
+    statements: [
+      // user_id goes null when a rejected sign-up's account is deleted; the row stays as the record.
+      `CREATE TABLE portal_signups (
+        id uuid PRIMARY KEY,
+        env_id uuid NOT NULL REFERENCES environments(id) ON DELETE CASCADE,
+        user_id uuid REFERENCES users(id) ON DELETE SET NULL,
+        email text NOT NULL,
+        name text NOT NULL,
+        status text NOT NULL CHECK (status IN ('unverified', 'pending', 'active', 'rejected')),
+        reason text,
+        reviewed_by uuid,
+        reviewed_at ${ts},
+        created_at ${ts} NOT NULL DEFAULT now(),
+        updated_at ${ts} NOT NULL DEFAULT now()
+      )`,
+      'CREATE INDEX portal_signups_env_status ON portal_signups (env_id, status, created_at)',
+      'CREATE INDEX portal_signups_user ON portal_signups (user_id)',
+      // Only the sha256 of a mailed token is stored; used_at makes it single use.
+      `CREATE TABLE portal_tokens (
+        token_hash text PRIMARY KEY,
+        kind text NOT NULL CHECK (kind IN ('verify', 'reset', 'invitation')),
+        env_id uuid NOT NULL REFERENCES environments(id) ON DELETE CASCADE,
+        user_id uuid REFERENCES users(id) ON DELETE CASCADE,
+        email text NOT NULL,
+        expires_at ${ts} NOT NULL,
+        used_at ${ts},
+        created_by uuid,
+        created_at ${ts} NOT NULL DEFAULT now()
+      )`,
+      'CREATE INDEX portal_tokens_expiry ON portal_tokens (expires_at)',
+    ],
+  },
+  {
+    version: 8,
+    name: 'analytics: daily partitions of raw records; minute, hour and day rollups with latency histograms',
+    statements: [
+      // The existing table becomes the first partition (no copy): it covers everything up to the end of
+      // today and is dropped whole by retention once all of it is past; daily partitions follow.
+      'ALTER TABLE analytics_requests RENAME TO analytics_requests_legacy',
+      // A partition's key must match the parent's (time, id).
+      'ALTER TABLE analytics_requests_legacy DROP CONSTRAINT analytics_requests_pkey',
+      'ALTER TABLE analytics_requests_legacy ADD CONSTRAINT analytics_requests_legacy_pkey PRIMARY KEY (time, id)',
+      'ALTER INDEX analytics_env_time RENAME TO analytics_legacy_env_time',
+      'DROP INDEX analytics_time',
+      // The partition key must be part of the key; a replayed record has the same (time, id), so replays
+      // still count once.
+      `CREATE TABLE analytics_requests (
+        id uuid NOT NULL,
+        env_id uuid NOT NULL REFERENCES environments(id) ON DELETE CASCADE,
+        gateway_id uuid,
+        time ${ts} NOT NULL,
+        api text,
+        plan text,
+        application text,
+        subscription text,
+        method text NOT NULL,
+        route text,
+        status integer NOT NULL,
+        latency_ms double precision NOT NULL,
+        upstream_latency_ms double precision,
+        bytes_in bigint,
+        bytes_out bigint,
+        client_ip text,
+        error_code text,
+        PRIMARY KEY (time, id)
+      ) PARTITION BY RANGE (time)`,
+      'CREATE INDEX analytics_env_time ON analytics_requests (env_id, time)',
+      // '' stands for "none" in the key columns (a primary key admits no null). Counts of one
+      // histogram bucket stay far below 2^31 per row (at most a day of one group).
+      `CREATE TABLE analytics_rollups (
+        env_id uuid NOT NULL REFERENCES environments(id) ON DELETE CASCADE,
+        grain integer NOT NULL CHECK (grain IN (60, 3600, 86400)),
+        bucket ${ts} NOT NULL,
+        api text NOT NULL,
+        plan text NOT NULL,
+        application text NOT NULL,
+        status integer NOT NULL,
+        count bigint NOT NULL,
+        errors bigint NOT NULL,
+        latency_sum double precision NOT NULL,
+        latency_hist integer[] NOT NULL,
+        PRIMARY KEY (env_id, grain, bucket, api, plan, application, status)
+      ) WITH (fillfactor = 70)`,
+      'CREATE INDEX analytics_rollups_bucket ON analytics_rollups (bucket)',
+      // Rollups of the records kept so far (same buckets as services/latency-histogram.ts).
+      `INSERT INTO analytics_rollups
+        (env_id, grain, bucket, api, plan, application, status, count, errors, latency_sum, latency_hist)
+      SELECT env_id, grain, bucket, api, plan, application, status, n, e, s,
+        (SELECT array_agg(coalesce((SELECT sum(x.n) FROM unnest(idxs, ns) AS x(i, n) WHERE x.i = k), 0)::int ORDER BY k)
+          FROM generate_series(0, 95) AS k)
+      FROM (
+        SELECT env_id, grain, bucket, api, plan, application, status,
+          array_agg(idx) AS idxs, array_agg(n) AS ns, sum(n) AS n, sum(e) AS e, sum(s) AS s
+        FROM (
+          SELECT r.env_id, g.grain, to_timestamp(floor(extract(epoch FROM r.time) / g.grain) * g.grain) AS bucket,
+            coalesce(r.api, '') AS api, coalesce(r.plan, '') AS plan, coalesce(r.application, '') AS application,
+            r.status,
+            CASE WHEN r.latency_ms >= 0.05 THEN least(95, 1 + floor(ln(r.latency_ms / 0.05) / ln(2) * 4)::int) ELSE 0 END AS idx,
+            count(*) AS n, count(r.error_code) AS e, sum(r.latency_ms) AS s
+          FROM analytics_requests_legacy r CROSS JOIN (VALUES (60), (3600), (86400)) AS g(grain)
+          GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+        ) per_bucket
+        GROUP BY 1, 2, 3, 4, 5, 6, 7
+      ) per_key`,
+      `DO $$
+      DECLARE latest timestamptz;
+      BEGIN
+        SELECT max(time) INTO latest FROM analytics_requests_legacy;
+        IF latest IS NULL THEN
+          DROP TABLE analytics_requests_legacy;
+        ELSE
+          EXECUTE format(
+            'ALTER TABLE analytics_requests ATTACH PARTITION analytics_requests_legacy FOR VALUES FROM (MINVALUE) TO (%L)',
+            date_trunc('day', greatest(latest, now()), 'UTC') + interval '1 day');
+        END IF;
+      END $$`,
+    ],
+  },
 ];

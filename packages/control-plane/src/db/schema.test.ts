@@ -31,6 +31,7 @@ const SQL_TYPES: Record<string, string[]> = {
   PgDoublePrecision: ['double precision'],
   PgJsonb: ['jsonb'],
   PgTimestamp: ['timestamp with time zone'],
+  PgArray: ['ARRAY'],
 };
 
 describeOnBackends('schema.ts matches the migrated database', (backend) => {
@@ -49,7 +50,7 @@ describeOnBackends('schema.ts matches the migrated database', (backend) => {
     await h?.close();
   });
 
-  const tables = Object.values(schema).filter((value): value is PgTable => {
+  const tables = (Object.values(schema) as unknown[]).filter((value): value is PgTable => {
     try {
       getTableConfig(value as PgTable);
       return true;

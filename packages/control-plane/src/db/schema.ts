@@ -107,6 +107,8 @@ export const apis = pgTable('apis', {
   policies: jsonb('policies').$type<Record<string, unknown>[]>().notNull(),
   routes: jsonb('routes').$type<Record<string, unknown>[]>(),
   tags: jsonb('tags').$type<string[]>().notNull(),
+  /** Portal metadata: the developer portal's catalog filters on them. */
+  categories: jsonb('categories').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
   shardingTags: jsonb('sharding_tags').$type<string[]>().notNull(),
   lifecycle: text('lifecycle').notNull(),
   visibility: text('visibility').notNull(),
@@ -273,27 +275,56 @@ export const signingKeys = pgTable('signing_keys', {
   retiresAt: ts('retires_at'),
 });
 
-export const analyticsRequests = pgTable('analytics_requests', {
-  id: uuid('id').primaryKey(),
-  envId: uuid('env_id')
-    .notNull()
-    .references(() => environments.id, { onDelete: 'cascade' }),
-  gatewayId: uuid('gateway_id'),
-  time: ts('time').notNull(),
-  api: text('api'),
-  plan: text('plan'),
-  application: text('application'),
-  subscription: text('subscription'),
-  method: text('method').notNull(),
-  route: text('route'),
-  status: integer('status').notNull(),
-  latencyMs: doublePrecision('latency_ms').notNull(),
-  upstreamLatencyMs: doublePrecision('upstream_latency_ms'),
-  bytesIn: bigint('bytes_in', { mode: 'number' }),
-  bytesOut: bigint('bytes_out', { mode: 'number' }),
-  clientIp: text('client_ip'),
-  errorCode: text('error_code'),
-});
+/** Raw records, partitioned by day on `time` (see services/analytics-partitions.ts). */
+export const analyticsRequests = pgTable(
+  'analytics_requests',
+  {
+    id: uuid('id').notNull(),
+    envId: uuid('env_id')
+      .notNull()
+      .references(() => environments.id, { onDelete: 'cascade' }),
+    gatewayId: uuid('gateway_id'),
+    time: ts('time').notNull(),
+    api: text('api'),
+    plan: text('plan'),
+    application: text('application'),
+    subscription: text('subscription'),
+    method: text('method').notNull(),
+    route: text('route'),
+    status: integer('status').notNull(),
+    latencyMs: doublePrecision('latency_ms').notNull(),
+    upstreamLatencyMs: doublePrecision('upstream_latency_ms'),
+    bytesIn: bigint('bytes_in', { mode: 'number' }),
+    bytesOut: bigint('bytes_out', { mode: 'number' }),
+    clientIp: text('client_ip'),
+    errorCode: text('error_code'),
+  },
+  (t) => [primaryKey({ columns: [t.time, t.id] })],
+);
+
+/**
+ * Per-minute, per-hour and per-day aggregates maintained at ingest; '' stands for none in the key.
+ * `latencyHist` is a services/latency-histogram.ts histogram.
+ */
+export const analyticsRollups = pgTable(
+  'analytics_rollups',
+  {
+    envId: uuid('env_id')
+      .notNull()
+      .references(() => environments.id, { onDelete: 'cascade' }),
+    grain: integer('grain').notNull(),
+    bucket: ts('bucket').notNull(),
+    api: text('api').notNull(),
+    plan: text('plan').notNull(),
+    application: text('application').notNull(),
+    status: integer('status').notNull(),
+    count: bigint('count', { mode: 'number' }).notNull(),
+    errors: bigint('errors', { mode: 'number' }).notNull(),
+    latencySum: doublePrecision('latency_sum').notNull(),
+    latencyHist: integer('latency_hist').array().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.envId, t.grain, t.bucket, t.api, t.plan, t.application, t.status] })],
+);
 
 export const auditEvents = pgTable('audit_events', {
   seq: bigserial('seq', { mode: 'number' }).primaryKey(),
@@ -322,6 +353,69 @@ export const loginThrottle = pgTable(
   (t) => [primaryKey({ columns: [t.account, t.address] })],
 );
 
+export const portalSettings = pgTable('portal_settings', {
+  envId: uuid('env_id')
+    .primaryKey()
+    .references(() => environments.id, { onDelete: 'cascade' }),
+  enabled: boolean('enabled').notNull().default(false),
+  /** Shown as the portal's title; the environment's name when null. */
+  name: text('name'),
+  /** A validated `data:image/...;base64,` URL (see services/portal-settings.ts). */
+  logo: text('logo'),
+  primaryColor: text('primary_color').notNull(),
+  homeMarkdown: text('home_markdown').notNull(),
+  signup: text('signup').$type<'open' | 'approval' | 'invitation'>().notNull(),
+  tryItBaseUrl: text('try_it_base_url'),
+  rowVersion: rowVersion(),
+  createdAt: created(),
+  updatedAt: updated(),
+});
+
+export const apiPages = pgTable('api_pages', {
+  id: uuid('id').primaryKey(),
+  apiPk: uuid('api_pk')
+    .notNull()
+    .references(() => apis.pk, { onDelete: 'cascade' }),
+  slug: text('slug').notNull(),
+  title: text('title').notNull(),
+  /** Stored as written: the portal sanitises when it renders. */
+  markdown: text('markdown').notNull(),
+  position: integer('position').notNull(),
+  rowVersion: rowVersion(),
+  createdAt: created(),
+  updatedAt: updated(),
+});
+
+export const portalSignups = pgTable('portal_signups', {
+  id: uuid('id').primaryKey(),
+  envId: uuid('env_id')
+    .notNull()
+    .references(() => environments.id, { onDelete: 'cascade' }),
+  userId: uuid('user_id').references(() => users.id, { onDelete: 'set null' }),
+  email: text('email').notNull(),
+  name: text('name').notNull(),
+  status: text('status').notNull(),
+  reason: text('reason'),
+  reviewedBy: uuid('reviewed_by'),
+  reviewedAt: ts('reviewed_at'),
+  createdAt: created(),
+  updatedAt: updated(),
+});
+
+export const portalTokens = pgTable('portal_tokens', {
+  tokenHash: text('token_hash').primaryKey(),
+  kind: text('kind').notNull(),
+  envId: uuid('env_id')
+    .notNull()
+    .references(() => environments.id, { onDelete: 'cascade' }),
+  userId: uuid('user_id').references(() => users.id, { onDelete: 'cascade' }),
+  email: text('email').notNull(),
+  expiresAt: ts('expires_at').notNull(),
+  usedAt: ts('used_at'),
+  createdBy: uuid('created_by'),
+  createdAt: created(),
+});
+
 export const schema = {
   organizations,
   users,
@@ -339,6 +433,11 @@ export const schema = {
   configChanges,
   signingKeys,
   analyticsRequests,
+  analyticsRollups,
   auditEvents,
   loginThrottle,
+  portalSettings,
+  apiPages,
+  portalSignups,
+  portalTokens,
 };

@@ -6,7 +6,7 @@
  */
 import type { ConfigProblem } from '@gatehouse/config';
 import { GatewayError, type InvalidParam } from '@gatehouse/core';
-import { checkPolicyRefs, checkSecurity } from '@gatehouse/policies/catalog';
+import { checkApiMock, checkPolicyRefs, checkSecurity } from '@gatehouse/policies/catalog';
 import type { ErrorObject } from 'ajv';
 import type { FastifyRequest } from 'fastify';
 import { SECRET_MASK } from '../secrets/fields.js';
@@ -40,6 +40,8 @@ export function apiBodyProblems(body: unknown): ConfigProblem[] {
     routes.forEach((route, i) => {
       problems.push(...checkPolicyRefs(field(route, 'policies'), `body.routes[${i}].policies`, 'route'));
     });
+  // Mock choices against the document sent with them (a stored document is checked at deploy).
+  problems.push(...checkApiMock(body, 'body.upstream.mock'));
   return withoutMasks(body, problems);
 }
 

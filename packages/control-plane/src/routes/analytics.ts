@@ -24,7 +24,7 @@ export function analyticsRoutes(root: App, deps: RouteDeps): void {
         tags: ['analytics'],
         summary: 'Request totals, status classes and latency percentiles over a time range, in buckets',
         description:
-          'Range is [from, to): default the last hour. `interval` auto picks 1m up to 6 h, 1h up to 14 days, then 1d. Consumers see only their own applications. Totals are exact; latency percentiles are interpolated (percentile_cont).',
+          'Range is [from, to): default the last hour, widened to whole buckets of the interval (the answer says which). `interval` auto picks 1m up to 6 h, 1h up to 14 days, then 1d. Consumers see only their own applications. Answered from rollups: totals are exact; latency percentiles are nearest-rank over log-scale histograms, within 9.1 % of the true value. A query running over 10 s is stopped (503 service_unavailable).',
         params: EnvParams,
         querystring: Type.Object(
           {
@@ -78,6 +78,6 @@ export function analyticsRoutes(root: App, deps: RouteDeps): void {
         },
       },
     },
-    async (request) => queryRequestAnalytics(envScope(request, deps.db), request.query),
+    async (request) => queryRequestAnalytics(envScope(request, deps.analyticsDb), request.query),
   );
 }

@@ -69,6 +69,12 @@ const apiFields = {
       description: 'Labels for search and grouping.',
     }),
   ),
+  categories: Type.Optional(
+    Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
+      maxItems: 20,
+      description: 'Developer portal categories (the catalog filters on them).',
+    }),
+  ),
   shardingTags: Type.Optional(
     Type.Array(Type.String({ minLength: 1, maxLength: 64 }), {
       maxItems: 50,
@@ -100,6 +106,7 @@ const ApiView = Type.Object(
     policies: Type.Optional(Type.Array(PolicyRef)),
     routes: Type.Optional(Nullable(Type.Array(Route))),
     tags: Type.Array(Type.String()),
+    categories: Type.Array(Type.String()),
     shardingTags: Type.Optional(Type.Array(Type.String())),
     lifecycle: Lifecycle,
     visibility: Visibility,
@@ -212,6 +219,12 @@ export function apiRoutes(root: App, deps: RouteDeps): void {
             upstreamUrl: Type.Optional(
               Type.String({ format: 'http-url', description: 'Overrides the server URL of the document.' }),
             ),
+            mock: Type.Optional(
+              Type.Boolean({
+                description:
+                  "Serve the API from the document's examples (`upstream.mock`); `false` switches an existing API back to its upstream. Without a server URL, the upstream is the placeholder `http://backend.invalid`.",
+              }),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -319,6 +332,7 @@ export function apiRoutes(root: App, deps: RouteDeps): void {
         policies: b.policies ?? [],
         routes: b.routes ?? null,
         tags: b.tags ?? [],
+        categories: b.categories ?? [],
         shardingTags: b.shardingTags ?? [],
         openapi: b.openapi ?? null,
       };

@@ -3,9 +3,15 @@ import type { FastifyInstance } from 'fastify';
 import type { LoginThrottle } from '../auth/throttle.js';
 import type { Database } from '../db/connect.js';
 import type { Signer } from '../hybrid/signing.js';
+import type { AccountsContext } from '../services/portal-accounts.js';
+import type { SubscriptionListener } from '../services/subscriptions.js';
 
 export interface RouteDeps {
   db: Database;
+  /** The gateway protocol's pool (see DatabaseHandle.protocolDb). */
+  protocolDb: Database;
+  /** The analytics-query pool (see DatabaseHandle.analyticsDb). */
+  analyticsDb: Database;
   orgId: string;
   throttle: LoginThrottle;
   sessionTtlMs: number;
@@ -15,6 +21,10 @@ export interface RouteDeps {
   heartbeatIntervalMs: number;
   /** Comment lines keeping gateways' event streams alive through proxies. */
   eventsPingMs: number;
+  /** Portal accounts: mailer, public URL for links, sign-up throttle and settings. */
+  accounts: AccountsContext;
+  /** Mails application owners about subscription reviews. */
+  subscriptionListener: SubscriptionListener;
 }
 
 export type App = FastifyInstance;

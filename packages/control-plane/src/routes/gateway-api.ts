@@ -12,7 +12,7 @@ import { errorResponses } from '../http/schemas.js';
 import { formatCursor, headSeq } from '../hybrid/changes.js';
 import { changeBus, type HybridEvent } from '../hybrid/events.js';
 import { syncMessage } from '../hybrid/sync.js';
-import { ingestAnalytics } from '../services/analytics.js';
+import { ingestAnalytics } from '../services/analytics-ingest.js';
 import { recordHeartbeat } from '../services/heartbeats.js';
 import { type App, type RouteDeps, typed } from './deps.js';
 
@@ -46,7 +46,7 @@ export function gatewayApiRoutes(root: App, deps: RouteDeps): void {
     },
     async (request, reply) => {
       const gateway = gatewayOf(request);
-      const message = await deps.signer.seal(await syncMessage(deps.db, gateway, request.query.cursor));
+      const message = await deps.signer.seal(await syncMessage(deps.protocolDb, gateway, request.query.cursor));
       // Sent pre-serialised: the response schema must not reshape what the signature covers.
       reply.type('application/json').header('cache-control', 'no-store');
       return reply.send(JSON.stringify(message) as never);
@@ -92,7 +92,7 @@ export function gatewayApiRoutes(root: App, deps: RouteDeps): void {
     },
     async (request, reply) => {
       const gateway = gatewayOf(request);
-      const cursor = formatCursor(await headSeq(deps.db, gateway.envId));
+      const cursor = formatCursor(await headSeq(deps.protocolDb, gateway.envId));
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, {
@@ -134,7 +134,7 @@ export function gatewayApiRoutes(root: App, deps: RouteDeps): void {
     },
     async (request) => {
       const now = new Date();
-      await recordHeartbeat(deps.db, gatewayOf(request).id, request.body, now);
+      await recordHeartbeat(deps.protocolDb, gatewayOf(request).id, request.body, now);
       return { serverTime: now.toISOString(), heartbeatInterval: formatDuration(deps.heartbeatIntervalMs) };
     },
   );
@@ -149,13 +149,20 @@ export function gatewayApiRoutes(root: App, deps: RouteDeps): void {
         security: GATEWAY_SECURITY,
         body: AnalyticsBatch,
         response: {
-          202: Type.Object({ accepted: Type.Integer(), duplicates: Type.Integer() }, { additionalProperties: false }),
+          202: Type.Object(
+            {
+              accepted: Type.Integer(),
+              duplicates: Type.Integer(),
+              rejected: Type.Integer({ description: 'Dated more than a day ahead or 400 days back: not stored.' }),
+            },
+            { additionalProperties: false },
+          ),
           ...gatewayErrors(),
         },
       },
     },
     async (request, reply) => {
-      const result = await ingestAnalytics(deps.db, gatewayOf(request), request.body.records);
+      const result = await ingestAnalytics(deps.protocolDb, gatewayOf(request), request.body.records);
       return reply.code(202).send(result);
     },
   );

@@ -133,7 +133,13 @@ export function subscriptionRoutes(root: App, deps: RouteDeps): void {
       },
       async (request) =>
         subscriptionView(
-          await transition(envScope(request, deps.db), request.params.subId, verb, request.body?.reason),
+          await transition(
+            envScope(request, deps.db),
+            request.params.subId,
+            verb,
+            request.body?.reason,
+            deps.subscriptionListener,
+          ),
         ),
     );
   }

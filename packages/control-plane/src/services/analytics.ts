@@ -1,71 +1,19 @@
 /**
- * Request analytics from gateways: batched, idempotent ingestion (record ids are primary keys, so
- * a replayed batch counts once) and aggregate queries for the management API.
+ * Request analytics queries for the management API, answered from the rollups maintained at ingest
+ * (services/analytics-ingest.ts): a day of any traffic is 24 hour rows per key, whatever the number of
+ * requests. Counts are exact; percentiles come from merged histograms (services/latency-histogram.ts).
  */
 import { GatewayError } from '@gatehouse/core';
-import { and, eq, gte, inArray, lt, type SQL, sql } from 'drizzle-orm';
+import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
 import { type EnvScope, ownOnly } from '../auth/context.js';
-import type { GatewayPrincipal } from '../auth/gateway-token.js';
 import { type Database, rowsOf } from '../db/connect.js';
-import { analyticsRequests, applications } from '../db/schema.js';
+import { applications } from '../db/schema.js';
 import { invalid } from '../http/validation.js';
+import { errorCode } from './analytics-partitions.js';
+import { emptyHistogram, mergeInto, percentile } from './latency-histogram.js';
+import { inTransaction } from './tx.js';
 
-// 17 columns per row: 1000 rows stay far below PostgreSQL's 65,535 parameters per statement.
-const INSERT_CHUNK = 1000;
-
-export interface AnalyticsRecord {
-  id: string;
-  time: string;
-  api?: string | null | undefined;
-  plan?: string | null | undefined;
-  application?: string | null | undefined;
-  subscription?: string | null | undefined;
-  method: string;
-  route?: string | null | undefined;
-  status: number;
-  latencyMs: number;
-  upstreamLatencyMs?: number | null | undefined;
-  bytesIn?: number | null | undefined;
-  bytesOut?: number | null | undefined;
-  clientIp?: string | null | undefined;
-  errorCode?: string | null | undefined;
-}
-
-export async function ingestAnalytics(
-  db: Database,
-  gateway: Pick<GatewayPrincipal, 'id' | 'envId'>,
-  records: AnalyticsRecord[],
-): Promise<{ accepted: number; duplicates: number }> {
-  let accepted = 0;
-  for (let i = 0; i < records.length; i += INSERT_CHUNK) {
-    const rows = records.slice(i, i + INSERT_CHUNK).map((r) => ({
-      id: r.id,
-      envId: gateway.envId,
-      gatewayId: gateway.id,
-      time: new Date(r.time),
-      api: r.api ?? null,
-      plan: r.plan ?? null,
-      application: r.application ?? null,
-      subscription: r.subscription ?? null,
-      method: r.method,
-      route: r.route ?? null,
-      status: r.status,
-      latencyMs: r.latencyMs,
-      upstreamLatencyMs: r.upstreamLatencyMs ?? null,
-      bytesIn: r.bytesIn ?? null,
-      bytesOut: r.bytesOut ?? null,
-      clientIp: r.clientIp ?? null,
-      errorCode: r.errorCode ?? null,
-    }));
-    const inserted = await db
-      .insert(analyticsRequests)
-      .values(rows)
-      .onConflictDoNothing({ target: analyticsRequests.id })
-      .returning({ id: analyticsRequests.id });
-    accepted += inserted.length;
-  }
-  return { accepted, duplicates: records.length - accepted };
-}
+export { type AnalyticsRecord, ingestAnalytics } from './analytics-ingest.js';
 
 export const ANALYTICS_INTERVALS = { '1m': 60, '1h': 3600, '1d': 86_400 } as const;
 export type AnalyticsInterval = keyof typeof ANALYTICS_INTERVALS;
@@ -83,13 +31,8 @@ export interface AnalyticsQuery {
   groupBy?: AnalyticsGroup | undefined;
 }
 
-type StatusClasses = Record<'1xx' | '2xx' | '3xx' | '4xx' | '5xx', number>;
-interface Latency {
-  p50: number | null;
-  p95: number | null;
-  p99: number | null;
-}
-
+/** A heavy query gives up rather than hold a connection (and the dashboards behind it) for long. */
+export const ANALYTICS_STATEMENT_TIMEOUT_MS = 10_000;
 /** A bucket size giving at most a few hundred points over the range. */
 export function autoInterval(rangeMs: number): AnalyticsInterval {
   if (rangeMs <= 6 * 3_600_000) return '1m';
@@ -97,139 +40,181 @@ export function autoInterval(rangeMs: number): AnalyticsInterval {
   return '1d';
 }
 
-const aggregates = sql`count(*)::int AS total,
-  count(*) FILTER (WHERE status < 200)::int AS c1,
-  count(*) FILTER (WHERE status >= 200 AND status < 300)::int AS c2,
-  count(*) FILTER (WHERE status >= 300 AND status < 400)::int AS c3,
-  count(*) FILTER (WHERE status >= 400 AND status < 500)::int AS c4,
-  count(*) FILTER (WHERE status >= 500)::int AS c5,
-  percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms) AS p50,
-  percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95,
-  percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms) AS p99`;
-type AggregateRow = { total: number; c1: number; c2: number; c3: number; c4: number; c5: number } & Record<
-  'p50' | 'p95' | 'p99',
-  number | string | null
->;
+/** Rollup grain per bucket size: the coarsest that still fits a bucket. */
+const GRAIN: Record<AnalyticsInterval, number> = { '1m': 60, '1h': 3600, '1d': 86_400 };
 
-const GROUP_COLUMNS: Record<AnalyticsGroup, SQL> = {
+class Aggregate {
+  total = 0;
+  readonly classes = [0, 0, 0, 0, 0];
+  readonly histogram = emptyHistogram();
+  count(statusClass: number, count: number): void {
+    this.total += count;
+    this.classes[Math.min(4, Math.max(0, statusClass - 1))]! += count;
+  }
+  json() {
+    const [c1, c2, c3, c4, c5] = this.classes;
+    const p = (q: number) => {
+      const v = percentile(this.histogram, q);
+      return v === null ? null : Math.round(v * 1000) / 1000;
+    };
+    return {
+      total: this.total,
+      byStatusClass: { '1xx': c1!, '2xx': c2!, '3xx': c3!, '4xx': c4!, '5xx': c5! },
+      latency: { p50: p(0.5), p95: p(0.95), p99: p(0.99) },
+    };
+  }
+}
+
+const GROUP_COLUMN: Record<AnalyticsGroup, SQL> = {
   api: sql`api`,
   plan: sql`plan`,
   application: sql`application`,
   status: sql`status::text`,
 };
 
-function classes(row: AggregateRow | undefined): StatusClasses {
-  return {
-    '1xx': Number(row?.c1 ?? 0),
-    '2xx': Number(row?.c2 ?? 0),
-    '3xx': Number(row?.c3 ?? 0),
-    '4xx': Number(row?.c4 ?? 0),
-    '5xx': Number(row?.c5 ?? 0),
-  };
+/** What one query answers: a key (bucket start or group), its counts per status class and histogram. */
+interface Summed {
+  counts: Array<{ key: string | number; c: number; n: number | string }>;
+  bins: Array<{ key: string | number; k: number; n: number | string }>;
 }
-
-function latency(row: AggregateRow | undefined): Latency {
-  const n = (v: number | string | null | undefined) => (v === null || v === undefined ? null : round(Number(v)));
-  return { p50: n(row?.p50), p95: n(row?.p95), p99: n(row?.p99) };
-}
-
-const round = (v: number) => Math.round(v * 1000) / 1000;
 
 /**
- * Totals, status classes and latency percentiles over [from, to), in time buckets and optionally
- * per group. Consumers see only their own applications' traffic.
+ * Counts per (key, status class) and histogram bins per (key, bin), summed in the database: only
+ * small results reach the control plane, whose one thread also serves the gateways.
+ */
+async function summed(tx: Database, key: SQL, where: SQL): Promise<Summed> {
+  const counts = rowsOf<Summed['counts'][number]>(
+    await tx.execute(sql`SELECT ${key} AS key, status / 100 AS c, sum(count)::float8 AS n
+      FROM analytics_rollups WHERE ${where} GROUP BY 1, 2`),
+  );
+  const bins = rowsOf<Summed['bins'][number]>(
+    await tx.execute(sql`SELECT ${key} AS key, h.k::int - 1 AS k, sum(h.n)::float8 AS n
+      FROM analytics_rollups, unnest(latency_hist) WITH ORDINALITY AS h(n, k)
+      WHERE ${where} AND h.n <> 0 GROUP BY 1, 2`),
+  );
+  return { counts, bins };
+}
+
+function aggregates<K>(result: Summed, keyOf: (key: string | number) => K): Map<K, Aggregate> {
+  const map = new Map<K, Aggregate>();
+  const of = (key: string | number) => {
+    const k = keyOf(key);
+    let aggregate = map.get(k);
+    if (!aggregate) {
+      aggregate = new Aggregate();
+      map.set(k, aggregate);
+    }
+    return aggregate;
+  };
+  for (const row of result.counts) of(row.key).count(Number(row.c), Number(row.n));
+  for (const row of result.bins) {
+    const histogram = of(row.key).histogram;
+    if (row.k >= 0 && row.k < histogram.length) histogram[row.k]! += Number(row.n);
+  }
+  return map;
+}
+
+/**
+ * Totals, status classes and latency percentiles over [from, to) widened to whole buckets of the
+ * interval (the answer's from/to say which), in buckets and optionally per group. Consumers see only
+ * their own applications' traffic. Runs under a statement timeout on `db` (the analytics pool).
  */
 export async function queryRequestAnalytics(scope: EnvScope, query: AnalyticsQuery, now = new Date()) {
-  const to = query.to ? new Date(query.to) : now;
-  const from = query.from ? new Date(query.from) : new Date(to.getTime() - 3_600_000);
-  if (from >= to) throw invalid('query.from', 'must be before `to`');
+  const requestedTo = query.to ? new Date(query.to) : now;
+  const requestedFrom = query.from ? new Date(query.from) : new Date(requestedTo.getTime() - 3_600_000);
+  if (requestedFrom >= requestedTo) throw invalid('query.from', 'must be before `to`');
   const interval =
-    !query.interval || query.interval === 'auto' ? autoInterval(to.getTime() - from.getTime()) : query.interval;
+    !query.interval || query.interval === 'auto'
+      ? autoInterval(requestedTo.getTime() - requestedFrom.getTime())
+      : query.interval;
   const step = ANALYTICS_INTERVALS[interval];
-  const firstBucket = Math.floor(from.getTime() / 1000 / step) * step;
-  const bucketCount = Math.ceil((to.getTime() / 1000 - firstBucket) / step);
+  const firstBucket = Math.floor(requestedFrom.getTime() / 1000 / step) * step;
+  const bucketCount = Math.ceil((requestedTo.getTime() / 1000 - firstBucket) / step);
   if (bucketCount > MAX_BUCKETS)
     throw invalid('query.interval', `gives ${bucketCount} buckets over this range; at most ${MAX_BUCKETS}`);
+  const from = new Date(firstBucket * 1000);
+  const to = new Date((firstBucket + bucketCount * step) * 1000);
 
-  const filters: (SQL | undefined)[] = [
-    eq(analyticsRequests.envId, scope.env.id),
-    gte(analyticsRequests.time, from),
-    lt(analyticsRequests.time, to),
-    query.apiId ? eq(analyticsRequests.api, query.apiId) : undefined,
-  ];
-  const owner = ownOnly(scope);
-  if (owner || query.applicationId) {
-    const owned = await scope.db
-      .select({ id: applications.id })
-      .from(applications)
-      .where(
-        and(
-          eq(applications.envId, scope.env.id),
-          owner ? eq(applications.ownerId, owner) : undefined,
-          query.applicationId ? eq(applications.id, query.applicationId) : undefined,
-        ),
-      );
-    // Someone else's application does not exist for a consumer (as everywhere else).
-    if (query.applicationId && owned.length === 0)
-      throw new GatewayError('not_found', { detail: 'No such application.' });
-    if (owned.length === 0) filters.push(sql`false`);
-    else
+  const { perBucket, perGroup } = await withTimeout(scope.db, async (tx) => {
+    const filters: SQL[] = [
+      sql`env_id = ${scope.env.id}::uuid AND grain = ${GRAIN[interval]}`,
+      sql`bucket >= ${from.toISOString()}::timestamptz AND bucket < ${to.toISOString()}::timestamptz`,
+    ];
+    if (query.apiId) filters.push(sql`api = ${query.apiId}`);
+    const owner = ownOnly(scope);
+    if (owner || query.applicationId) {
+      const owned = await tx
+        .select({ id: applications.id })
+        .from(applications)
+        .where(
+          and(
+            eq(applications.envId, scope.env.id),
+            owner ? eq(applications.ownerId, owner) : undefined,
+            query.applicationId ? eq(applications.id, query.applicationId) : undefined,
+          ),
+        );
+      // Someone else's application does not exist for a consumer (as everywhere else).
+      if (query.applicationId && owned.length === 0)
+        throw new GatewayError('not_found', { detail: 'No such application.' });
       filters.push(
-        inArray(
-          analyticsRequests.application,
-          owned.map((a) => a.id),
-        ),
+        owned.length === 0
+          ? sql`false`
+          : inArray(
+              sql`application`,
+              owned.map((a) => a.id),
+            ),
       );
-  }
-  const where = and(...filters);
-
-  const [overall] = rowsOf<AggregateRow>(
-    await scope.db.execute(sql`SELECT ${aggregates} FROM ${analyticsRequests} WHERE ${where}`),
-  );
-  const bucketRows = rowsOf<AggregateRow & { bucket: string | number }>(
-    await scope.db.execute(
-      sql`SELECT (floor(extract(epoch FROM time) / ${step}) * ${step})::bigint AS bucket, ${aggregates}
-          FROM ${analyticsRequests} WHERE ${where} GROUP BY 1`,
-    ),
-  );
-  const byBucket = new Map(bucketRows.map((r) => [Number(r.bucket), r]));
-  // Every bucket of the range, empty ones included, so charts need no gap filling.
-  const buckets = Array.from({ length: bucketCount }, (_, i) => {
-    const start = firstBucket + i * step;
-    const row = byBucket.get(start);
-    return {
-      start: new Date(start * 1000).toISOString(),
-      total: Number(row?.total ?? 0),
-      byStatusClass: classes(row),
-      latency: latency(row),
-    };
+    }
+    const where = and(...filters)!;
+    const byBucket = aggregates(await summed(tx, sql`extract(epoch FROM bucket)::bigint`, where), (key) =>
+      Math.floor((Number(key) - firstBucket) / step),
+    );
+    const byGroup = query.groupBy
+      ? aggregates(await summed(tx, GROUP_COLUMN[query.groupBy], where), (key) => (key === '' ? null : String(key)))
+      : undefined;
+    return { perBucket: byBucket, perGroup: byGroup };
   });
 
-  let groups: Array<{ key: string | null; total: number; byStatusClass: StatusClasses; latency: Latency }> | undefined;
-  if (query.groupBy) {
-    const column = GROUP_COLUMNS[query.groupBy];
-    const groupRows = rowsOf<AggregateRow & { key: string | null }>(
-      await scope.db.execute(
-        sql`SELECT ${column} AS key, ${aggregates} FROM ${analyticsRequests} WHERE ${where}
-            GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ${MAX_GROUPS}`,
-      ),
-    );
-    groups = groupRows.map((r) => ({
-      key: r.key,
-      total: Number(r.total),
-      byStatusClass: classes(r),
-      latency: latency(r),
-    }));
+  const overall = new Aggregate();
+  for (const aggregate of perBucket.values()) {
+    overall.total += aggregate.total;
+    for (let i = 0; i < 5; i++) overall.classes[i]! += aggregate.classes[i]!;
+    mergeInto(overall.histogram, aggregate.histogram);
   }
-
+  // Every bucket of the range, empty ones included, so charts need no gap filling.
+  const buckets = Array.from({ length: bucketCount }, (_, i) => ({
+    start: new Date((firstBucket + i * step) * 1000).toISOString(),
+    ...(perBucket.get(i) ?? new Aggregate()).json(),
+  }));
+  const groups = perGroup
+    ? [...perGroup.entries()]
+        .sort(([ka, a], [kb, b]) => b.total - a.total || String(ka).localeCompare(String(kb)))
+        .slice(0, MAX_GROUPS)
+        .map(([key, aggregate]) => ({ key, ...aggregate.json() }))
+    : undefined;
   return {
     from: from.toISOString(),
     to: to.toISOString(),
     interval,
-    total: Number(overall?.total ?? 0),
-    byStatusClass: classes(overall),
-    latency: latency(overall),
+    ...overall.json(),
     buckets,
     ...(groups ? { groupBy: query.groupBy, groups } : {}),
   };
+}
+
+/** Runs `fn` in a transaction whose statements give up after ANALYTICS_STATEMENT_TIMEOUT_MS. */
+async function withTimeout<T>(db: Database, fn: (tx: Database) => Promise<T>): Promise<T> {
+  try {
+    return await inTransaction(db, async (tx) => {
+      await tx.execute(sql.raw(`SET LOCAL statement_timeout = ${ANALYTICS_STATEMENT_TIMEOUT_MS}`));
+      return fn(tx);
+    });
+  } catch (error) {
+    // 57014: query_canceled (the statement timeout); or no analytics connection free in time.
+    if (errorCode(error) === '57014' || /timeout exceeded when trying to connect/.test(String(error)))
+      throw new GatewayError('service_unavailable', {
+        detail: 'The analytics query took too long; narrow the range or filters.',
+      });
+    throw error;
+  }
 }

@@ -34,6 +34,7 @@ export interface ApiInput {
   policies?: Record<string, unknown>[] | undefined;
   routes?: Record<string, unknown>[] | null | undefined;
   tags?: string[] | undefined;
+  categories?: string[] | undefined;
   shardingTags?: string[] | undefined;
   lifecycle?: Lifecycle | undefined;
   visibility?: 'public' | 'private' | undefined;
@@ -55,6 +56,7 @@ export function apiView(row: ApiRow, deployedRevision: number | null, options: {
     policies: masked.policies as PolicyRef[],
     routes: masked.routes as Route[] | null,
     tags: row.tags,
+    categories: row.categories,
     shardingTags: row.shardingTags,
     lifecycle: row.lifecycle as Lifecycle,
     visibility: row.visibility as 'public' | 'private',
@@ -78,6 +80,7 @@ export function catalogApiView(row: ApiRow, deployedRevision: number | null) {
     stripBasePath: row.stripBasePath,
     hosts: row.hosts,
     tags: row.tags,
+    categories: row.categories,
     lifecycle: row.lifecycle as Lifecycle,
     visibility: row.visibility as 'public' | 'private',
     hasOpenapi: row.openapi !== null,
@@ -180,6 +183,7 @@ function columnsOf(input: Omit<ApiInput, 'id'>) {
     policies: input.policies ?? [],
     routes: input.routes ?? null,
     tags: input.tags ?? [],
+    categories: input.categories ?? [],
     shardingTags: input.shardingTags ?? [],
     lifecycle: input.lifecycle ?? 'draft',
     visibility: input.visibility ?? 'private',
@@ -290,6 +294,7 @@ function fromRow(row: ApiRow): Omit<ApiInput, 'id'> {
     policies: row.policies,
     routes: row.routes,
     tags: row.tags,
+    categories: row.categories,
     shardingTags: row.shardingTags,
     lifecycle: row.lifecycle as Lifecycle,
     visibility: row.visibility as 'public' | 'private',
@@ -304,8 +309,10 @@ export function stripUndefined<T extends object>(value: T): Partial<T> {
 /** The API's full current definition (with every plan), as a deployment stores it. */
 export async function snapshotOf(db: Database, row: ApiRow) {
   const planRows = await db.select().from(plans).where(eq(plans.apiPk, row.pk)).orderBy(plans.slug);
+  // Portal metadata is not gateway configuration: changing it needs no deployment.
+  const { categories: _categories, ...definition } = fromRow(row);
   return {
-    ...fromRow(row),
+    ...definition,
     id: row.slug,
     openapi: row.openapi,
     plans: planRows.map((p) => ({

@@ -26,7 +26,12 @@ export interface ImportOverrides {
   upstreamUrl?: string | undefined;
   /** Used when the document names no absolute server and `upstreamUrl` is absent (a re-import). */
   fallbackUpstreamUrl?: string | undefined;
+  /** Serve the API from the document's examples (`upstream.mock`) until switched off. */
+  mock?: boolean | undefined;
 }
+
+/** Where a mocked API without a server points: `.invalid` never resolves (RFC 6761), and mock mode never connects. */
+export const MOCK_PLACEHOLDER_URL = 'http://backend.invalid';
 
 export function apiFromOpenApi(doc: Record<string, unknown>, overrides: ImportOverrides): ApiInput {
   const isV3 = typeof doc.openapi === 'string' && doc.openapi.startsWith('3.');
@@ -51,7 +56,11 @@ export function apiFromOpenApi(doc: Record<string, unknown>, overrides: ImportOv
     const scheme = ((doc.schemes as string[] | undefined) ?? ['https']).includes('https') ? 'https' : 'http';
     server = new URL(`${scheme}://${doc.host}${typeof doc.basePath === 'string' ? doc.basePath : ''}`);
   }
-  const upstreamUrl = overrides.upstreamUrl ?? server?.toString().replace(/\/$/, '') ?? overrides.fallbackUpstreamUrl;
+  const upstreamUrl =
+    overrides.upstreamUrl ??
+    server?.toString().replace(/\/$/, '') ??
+    overrides.fallbackUpstreamUrl ??
+    (overrides.mock ? MOCK_PLACEHOLDER_URL : undefined);
   if (!upstreamUrl) throw invalid('body.upstreamUrl', 'is required: the document names no absolute server URL');
 
   const routes = routesFromOpenApi(doc, 'body.document');
@@ -64,7 +73,7 @@ export function apiFromOpenApi(doc: Record<string, unknown>, overrides: ImportOv
     description: typeof info.description === 'string' ? info.description.slice(0, 4000) : null,
     version: typeof info.version === 'string' ? info.version : null,
     basePath: overrides.basePath ?? `/${id}`,
-    upstream: { targets: [{ url: upstreamUrl }] },
+    upstream: { targets: [{ url: upstreamUrl }], ...(overrides.mock ? { mock: {} } : {}) },
     routes,
     openapi: doc,
   };

@@ -28,6 +28,13 @@ export interface ImportResult {
 
 const unconditional = () => {};
 
+/** The upstream with mock mode switched as the import asked (kept as it was when it did not ask). */
+function withMock(upstream: Record<string, unknown>, mock: boolean | undefined): Record<string, unknown> {
+  if (mock === undefined) return upstream;
+  const current = (upstream.mock ?? {}) as Record<string, unknown>;
+  return { ...upstream, mock: { ...current, enabled: mock } };
+}
+
 export async function importOpenApi(
   scope: EnvScope,
   doc: Record<string, unknown>,
@@ -63,7 +70,9 @@ export async function importOpenApi(
         routes: merged.routes,
         openapi: doc,
         ...(overrides.basePath ? { basePath: overrides.basePath } : {}),
-        ...(overrides.upstreamUrl ? { upstream: input.upstream } : {}),
+        ...(overrides.upstreamUrl || overrides.mock !== undefined
+          ? { upstream: withMock(overrides.upstreamUrl ? input.upstream : existing.upstream, overrides.mock) }
+          : {}),
       };
       row = (await updateApi(txScope, input.id, unconditional, patch)).row;
       routeChanges = merged.changes;

@@ -1,12 +1,14 @@
 /**
- * Analytics retention: gateways send one record per request, so `analytics_requests` grows with the
- * traffic. Records older than the retention are deleted in batches on a timer: short statements
- * rather than one long delete holding locks and bloating a transaction, and one replica at a time
- * (a transaction-scoped advisory lock; a replica that finds it taken leaves the batch to the holder).
+ * Analytics retention and partition upkeep. Raw records live in daily partitions: the job creates the
+ * next days' partitions ahead and drops the ones wholly past the retention (no DELETE of rows, no
+ * bloat). Rollups are small; those past the retention are deleted in batches of short statements.
+ * One replica at a time prunes (a transaction-scoped advisory lock; a replica that finds it taken
+ * leaves the pass to the holder).
  */
 import type { Logger } from '@gatehouse/core';
 import { sql } from 'drizzle-orm';
 import { type Database, rowsOf } from '../db/connect.js';
+import { DAY_MS, dayOf, dropPartitionsBefore, ensurePartitions } from './analytics-partitions.js';
 import { inTransaction } from './tx.js';
 
 // Arbitrary constant namespacing our advisory locks (4_770_001: migrations, 4_770_002: change log).
@@ -14,33 +16,58 @@ const RETENTION_LOCK = 4_770_003;
 export const DEFAULT_ANALYTICS_RETENTION_MS = 30 * 86_400_000;
 export const RETENTION_INTERVAL_MS = 3_600_000;
 const BATCH = 5000;
+/** Days of partitions created ahead of today. */
+const DAYS_AHEAD = 2;
 
 export interface PruneResult {
-  deleted: number;
+  /** Raw-record partitions dropped. */
+  partitions: string[];
+  /** Rollup rows deleted. */
+  rollups: number;
   /** Another replica held the lock: it prunes, this one did nothing. */
   skipped: boolean;
 }
 
-/** Deletes analytics records older than `before`, `batchSize` rows per statement, until none is left. */
+/** Creates the partitions of today and the next days (idempotent; any replica may run it). */
+export async function preparePartitions(db: Database, now: number): Promise<void> {
+  const today = dayOf(now);
+  await ensurePartitions(
+    db,
+    Array.from({ length: DAYS_AHEAD + 1 }, (_, i) => today + i * DAY_MS),
+  );
+}
+
+/** Drops raw partitions wholly before `before`, then deletes older rollups, `batchSize` per statement. */
 export async function pruneAnalytics(db: Database, before: Date, batchSize = BATCH): Promise<PruneResult> {
-  let deleted = 0;
+  const partitions = await inTransaction(db, async (tx) => {
+    if (!(await locked(tx))) return undefined;
+    return dropPartitionsBefore(tx, before);
+  });
+  if (partitions === undefined) return { partitions: [], rollups: 0, skipped: true };
+  let rollups = 0;
   for (;;) {
     const batch = await inTransaction(db, async (tx) => {
-      const [lock] = rowsOf<{ locked: boolean }>(
-        await tx.execute(sql`SELECT pg_try_advisory_xact_lock(${RETENTION_LOCK}) AS locked`),
+      if (!(await locked(tx))) return 0;
+      // A row whose bucket reaches past the cutoff (an hour or a day) is kept until it no longer does.
+      const rows = rowsOf<{ n: number }>(
+        await tx.execute(sql`WITH gone AS (DELETE FROM analytics_rollups WHERE ctid = ANY(ARRAY(
+          SELECT ctid FROM analytics_rollups
+          WHERE bucket < ${before.toISOString()}::timestamptz
+            AND bucket + make_interval(secs => grain) <= ${before.toISOString()}::timestamptz
+          LIMIT ${batchSize})) RETURNING 1) SELECT count(*)::int AS n FROM gone`),
       );
-      if (!lock?.locked) return undefined;
-      const rows = rowsOf<{ id: string }>(
-        await tx.execute(sql`DELETE FROM analytics_requests WHERE id IN (
-          SELECT id FROM analytics_requests WHERE time < ${before.toISOString()}::timestamptz LIMIT ${batchSize}
-        ) RETURNING id`),
-      );
-      return rows.length;
+      return Number(rows[0]?.n ?? 0);
     });
-    if (batch === undefined) return { deleted, skipped: deleted === 0 };
-    deleted += batch;
-    if (batch < batchSize) return { deleted, skipped: false };
+    rollups += batch;
+    if (batch < batchSize) return { partitions, rollups, skipped: false };
   }
+}
+
+async function locked(tx: Database): Promise<boolean> {
+  const [lock] = rowsOf<{ locked: boolean }>(
+    await tx.execute(sql`SELECT pg_try_advisory_xact_lock(${RETENTION_LOCK}) AS locked`),
+  );
+  return lock?.locked === true;
 }
 
 export interface RetentionJob {
@@ -51,23 +78,31 @@ export interface RetentionJob {
 }
 
 export interface RetentionOptions {
-  /** Age beyond which records are deleted; 0 keeps them forever (no job). */
+  /** Age beyond which records are dropped; 0 keeps them forever (partitions are still prepared). */
   analyticsRetentionMs: number;
   intervalMs?: number;
   logger: Logger;
   now?: () => number;
 }
 
-/** Starts the periodic job: a first pass right after start, then one per interval. */
+/**
+ * Starts the periodic job: a first pass right after start, then one per interval. Partitions are
+ * prepared even when records are kept forever.
+ */
 export function startRetention(db: Database, options: RetentionOptions): RetentionJob {
   const { analyticsRetentionMs, logger } = options;
   const now = options.now ?? Date.now;
   let running: Promise<PruneResult> | undefined;
   let stopped = false;
   const runOnce = (): Promise<PruneResult> => {
-    running ??= pruneAnalytics(db, new Date(now() - analyticsRetentionMs))
+    running ??= (async () => {
+      await preparePartitions(db, now());
+      if (analyticsRetentionMs <= 0) return { partitions: [], rollups: 0, skipped: false };
+      return pruneAnalytics(db, new Date(now() - analyticsRetentionMs));
+    })()
       .then((result) => {
-        if (result.deleted > 0) logger.info({ deleted: result.deleted }, 'analytics records past retention deleted');
+        if (result.partitions.length > 0 || result.rollups > 0)
+          logger.info({ partitions: result.partitions, rollups: result.rollups }, 'analytics past retention dropped');
         return result;
       })
       .finally(() => {
@@ -79,17 +114,17 @@ export function startRetention(db: Database, options: RetentionOptions): Retenti
     if (stopped) return;
     runOnce().catch((error: unknown) => logger.warn({ err: error }, 'analytics retention pass failed; retried later'));
   };
-  const timer = analyticsRetentionMs > 0 ? setInterval(tick, options.intervalMs ?? RETENTION_INTERVAL_MS) : undefined;
+  const timer = setInterval(tick, options.intervalMs ?? RETENTION_INTERVAL_MS);
   // Never what keeps a process alive.
-  timer?.unref();
-  const first = analyticsRetentionMs > 0 ? setTimeout(tick, 0) : undefined;
-  first?.unref();
+  timer.unref();
+  const first = setTimeout(tick, 0);
+  first.unref();
   return {
     runOnce,
     async stop() {
       stopped = true;
-      if (timer) clearInterval(timer);
-      if (first) clearTimeout(first);
+      clearInterval(timer);
+      clearTimeout(first);
       await running?.catch(() => undefined);
     },
   };

@@ -14,7 +14,7 @@ import { findApplication } from './applications.js';
 import { recordAudit } from './audit.js';
 import { assertSubscribable } from './lifecycle.js';
 import { findPlan } from './plans.js';
-import { inTransaction } from './tx.js';
+import { inTransaction, onCommit } from './tx.js';
 
 export const SUBSCRIPTION_STATUSES = ['pending', 'accepted', 'rejected', 'closed'] as const;
 export type SubscriptionStatus = (typeof SUBSCRIPTION_STATUSES)[number];
@@ -159,7 +159,17 @@ const TRANSITIONS: Record<'approve' | 'reject' | 'close', { from: SubscriptionSt
   close: { from: ['pending', 'accepted'], to: 'closed' },
 };
 
-export async function transition(scope: EnvScope, id: string, action: 'approve' | 'reject' | 'close', reason?: string) {
+export type TransitionAction = 'approve' | 'reject' | 'close';
+/** Told after a review or closing commits (the portal mails the application's owner). */
+export type SubscriptionListener = (scope: EnvScope, row: SubscriptionJoined, action: TransitionAction) => void;
+
+export async function transition(
+  scope: EnvScope,
+  id: string,
+  action: TransitionAction,
+  reason?: string,
+  listener?: SubscriptionListener,
+) {
   return inTransaction(scope.db, async (tx) => {
     const current = await findSubscription(scope, id, tx);
     const rule = TRANSITIONS[action];
@@ -190,6 +200,7 @@ export async function transition(scope: EnvScope, id: string, action: 'approve' 
       before: subscriptionView(current),
       after: subscriptionView(row),
     });
+    if (listener) onCommit(tx, () => listener(scope, row, action));
     return row;
   });
 }

@@ -14,6 +14,9 @@ import type { ThrottleOptions } from '../auth/throttle.js';
 import { bootstrap } from '../bootstrap.js';
 import { type Database, openDatabase } from '../db/connect.js';
 import { migrate } from '../db/migrate.js';
+import type { Mailer } from '../mail/mailer.js';
+import type { PortalThrottleLimits } from '../services/portal-accounts.js';
+import type { PortalSettingsReader } from '../services/portal-directory.js';
 
 export interface Backend {
   name: 'pglite' | 'postgres';
@@ -40,8 +43,11 @@ export function describeOnBackends(title: string, suite: (backend: Backend) => v
 export const ADMIN = { email: 'admin@example.test', password: 'correct-horse-battery-staple' };
 // signing_keys survives resets: the key is generated once per database, as in production.
 const TABLES = [
+  'portal_tokens',
+  'portal_signups',
   'login_throttle',
   'analytics_requests',
+  'analytics_rollups',
   'config_changes',
   'gateway_heartbeats',
   'audit_events',
@@ -84,6 +90,10 @@ export interface Harness {
 export interface HarnessOptions {
   heartbeatIntervalMs?: number;
   throttle?: ThrottleOptions;
+  /** Portal accounts: mail, settings and sign-up limits (see BuildAppOptions). */
+  mailer?: Mailer;
+  portalSettings?: PortalSettingsReader;
+  portalLimits?: PortalThrottleLimits;
 }
 
 export async function createHarness(backend: Backend, options: HarnessOptions = {}): Promise<Harness> {
@@ -125,6 +135,10 @@ export async function createHarness(backend: Backend, options: HarnessOptions = 
             resetAfterMs: 60 * 60_000,
           },
           heartbeatIntervalMs: options.heartbeatIntervalMs,
+          mailer: options.mailer,
+          publicUrl: 'https://portal.example.test',
+          portalSettings: options.portalSettings,
+          portalLimits: options.portalLimits,
         });
       }
       h.app = app;

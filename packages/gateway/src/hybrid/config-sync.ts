@@ -27,7 +27,8 @@ import { Trust } from './trust.js';
 
 export interface ConfigSyncOptions {
   client: ControlPlaneClient;
-  apply: (document: unknown) => ApplyResult;
+  /** A node of several workers answers once all of them prepared (and then committed) the document. */
+  apply: (document: unknown) => ApplyResult | Promise<ApplyResult>;
   backup: BackupStore | undefined;
   /** Where the trusted keys, this gateway's binding and its position are kept. */
   stateDir: string;
@@ -213,15 +214,15 @@ export class ConfigSync {
    * A snapshot whose definition is refused still carries the current credentials: they are applied
    * to the definition being served, so revocations reach this gateway whatever else fails.
    */
-  private installSnapshot(message: SnapshotMessage, identity: string): void {
+  private async installSnapshot(message: SnapshotMessage, identity: string): Promise<void> {
     const next = fromSnapshot(message);
-    const full = this.tryApply(next);
+    const full = await this.tryApply(next);
     if (full.ok || !this.held) {
-      this.install(next, message, identity, full);
+      await this.install(next, message, identity, full);
       return;
     }
     const credentialsOnly = withCredentialsOf(this.held, message);
-    const partial = this.tryApply(credentialsOnly);
+    const partial = await this.tryApply(credentialsOnly);
     if (!partial.ok) {
       this.refuse(`config snapshot ${message.cursor} refused: ${full.problems}`, identity);
       return;
@@ -230,12 +231,14 @@ export class ConfigSync {
     this.options.errors.add(
       `config snapshot ${message.cursor}: definition refused (${full.problems}); its credentials are applied to the definition being served`,
     );
-    this.install(credentialsOnly, message, identity, partial);
+    await this.install(credentialsOnly, message, identity, partial);
   }
 
-  private tryApply(next: HeldConfig): { ok: true; version: string | undefined } | { ok: false; problems: string } {
+  private async tryApply(
+    next: HeldConfig,
+  ): Promise<{ ok: true; version: string | undefined } | { ok: false; problems: string }> {
     // apply() fills schema defaults in place: give it a copy so the held document stays as signed.
-    const result = this.options.apply(structuredClone(next.document));
+    const result = await this.options.apply(structuredClone(next.document));
     if (result.ok) return { ok: true, version: result.version };
     return {
       ok: false,
@@ -243,7 +246,13 @@ export class ConfigSync {
     };
   }
 
-  private install(next: HeldConfig, message: ConfigMessage, identity: string, result = this.tryApply(next)): void {
+  private async install(
+    next: HeldConfig,
+    message: ConfigMessage,
+    identity: string,
+    applied?: Awaited<ReturnType<ConfigSync['tryApply']>>,
+  ): Promise<void> {
+    const result = applied ?? (await this.tryApply(next));
     if (!result.ok) {
       this.refuse(`config ${message.kind} ${message.cursor} refused: ${result.problems}`, identity);
       return;
@@ -322,7 +331,7 @@ export class ConfigSync {
     }
     const replayed = await this.trust.restore(loaded.content.messages);
     if (!replayed.ok) return refuse(replayed.reason);
-    const result = this.tryApply(replayed.held);
+    const result = await this.tryApply(replayed.held);
     if (!result.ok) return refuse(result.problems);
     this.held = replayed.held;
     this.servingFromBackup = true;

@@ -1,16 +1,20 @@
 /**
  * A gateway in hybrid mode: the standalone gateway started empty, fed by a control plane
  * (config sync, heartbeat, analytics), with a last-known-good backup and an analytics spool on disk.
+ * A node of several workers (startHybridNode) has all of that once, in its primary: one control-plane
+ * connection and one spool, configs fanned out to the workers, their records sent back to it.
  */
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { PROTOCOL_VERSION } from '@gatehouse/config';
-import { createLogger, exitOnShutdownSignals } from '@gatehouse/core';
+import { createLogger, exitOnShutdownSignals, type Logger } from '@gatehouse/core';
 import { capabilities } from '@gatehouse/policies';
+import type { Registry } from 'prom-client';
 import { type ApplyResult, type GatewayOptions, type RunningGateway, startGateway } from '../gateway.js';
 import type { RequestRecord } from '../handler.js';
+import { type GatewayNode, startGatewayNode } from '../workers/node-gateway.js';
 import { AnalyticsShipper, toAnalyticsRecord } from './analytics.js';
 import { BackupStore } from './backup.js';
 import { ConfigSync, type ControlPlaneState } from './config-sync.js';
@@ -54,51 +58,157 @@ export interface HybridStatus {
   errors: Array<{ at: string; message: string }>;
 }
 
+export interface HybridControls {
+  status(): HybridStatus;
+  syncNow(): Promise<void>;
+  heartbeatNow(): Promise<void>;
+  flushAnalytics(): Promise<void>;
+}
+
 export interface HybridGateway extends RunningGateway {
-  hybrid: {
-    status(): HybridStatus;
-    syncNow(): Promise<void>;
-    heartbeatNow(): Promise<void>;
-    flushAnalytics(): Promise<void>;
-  };
+  hybrid: HybridControls;
+}
+
+export interface HybridNode extends Omit<GatewayNode, 'reload'> {
+  hybrid: HybridControls;
+  reload(): Promise<ApplyResult>;
+}
+
+/** What the control-plane side needs of the gateway it feeds: one process, or a node's primary. */
+interface Served {
+  url: string;
+  adminUrl: string;
+  registry: Registry;
+  apply(document: unknown): ApplyResult | Promise<ApplyResult>;
+  version(): string | undefined;
+  close(): Promise<void>;
 }
 
 const VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
+type GatewayPart = Omit<
+  HybridGatewayOptions,
+  | 'controlPlaneUrl'
+  | 'token'
+  | 'backupDir'
+  | 'backup'
+  | 'controlPlanePublicKey'
+  | 'heartbeatIntervalMs'
+  | 'pollIntervalMs'
+  | 'clientIpAnonymization'
+  | 'analyticsBatchSize'
+  | 'analyticsIntervalMs'
+  | 'analyticsSpoolMaxBytes'
+  | 'instanceId'
+  | 'handleSignals'
+>;
+
+function gatewayPart(options: HybridGatewayOptions): GatewayPart {
+  const {
+    controlPlaneUrl: _url,
+    token: _token,
+    backupDir: _backupDir,
+    backup: _backup,
+    controlPlanePublicKey: _key,
+    heartbeatIntervalMs: _heartbeat,
+    pollIntervalMs: _poll,
+    clientIpAnonymization: _anonymization,
+    analyticsBatchSize: _batch,
+    analyticsIntervalMs: _interval,
+    analyticsSpoolMaxBytes: _spool,
+    instanceId: _instance,
+    handleSignals: _signals,
+    ...rest
+  } = options;
+  return rest;
+}
+
 export async function startHybridGateway(options: HybridGatewayOptions): Promise<HybridGateway> {
+  const logger = options.logger ?? createLogger({ name: 'gateway' });
+  const records = new RecordSink(options);
+  const gateway = await startGateway({ ...gatewayPart(options), logger, allowEmpty: true, onRecord: records.add });
+  const attached = await attachControlPlane(
+    {
+      url: gateway.url,
+      adminUrl: gateway.adminUrl,
+      registry: gateway.metrics.registry,
+      apply: (document) => gateway.apply(document),
+      version: () => gateway.current()?.version,
+      close: gateway.close,
+    },
+    options,
+    logger,
+    records,
+  );
+  return Object.assign(gateway, attached);
+}
+
+/** A hybrid gateway of `workers` worker threads: one control-plane connection and one spool for all. */
+export async function startHybridNode(options: HybridGatewayOptions & { workers: number }): Promise<HybridNode> {
+  const logger = options.logger ?? createLogger({ name: 'gateway' });
+  const records = new RecordSink(options);
+  const { accessLog, ...rest } = gatewayPart(options);
+  const node = await startGatewayNode({
+    ...rest,
+    ...(accessLog === 'off' ? { accessLog: 'off' as const } : {}),
+    workers: options.workers,
+    logger,
+    allowEmpty: true,
+    onRecord: records.add,
+  });
+  const attached = await attachControlPlane(
+    {
+      url: node.url,
+      adminUrl: node.adminUrl,
+      registry: node.registry,
+      apply: (document) => node.apply(document),
+      version: () => node.current()?.version,
+      close: node.close,
+    },
+    options,
+    logger,
+    records,
+  );
+  return Object.assign(node, attached);
+}
+
+/** Request records go to the heartbeat's counts and the analytics shipper, once both exist. */
+class RecordSink {
+  readonly counts = new RequestCounts();
+  shipper: AnalyticsShipper | undefined;
+
+  constructor(private readonly options: HybridGatewayOptions) {}
+
+  readonly add = (record: RequestRecord): void => {
+    this.counts.count(record.status);
+    this.shipper?.add(toAnalyticsRecord(record, this.options.clientIpAnonymization ?? 'none'));
+    this.options.onRecord?.(record);
+  };
+}
+
+async function attachControlPlane(
+  gateway: Served,
+  options: HybridGatewayOptions,
+  logger: Logger,
+  records: RecordSink,
+): Promise<{ close(): Promise<void>; reload(): Promise<ApplyResult>; hybrid: HybridControls }> {
   const {
     controlPlaneUrl,
     token,
     backupDir = DEFAULT_BACKUP_DIR,
     heartbeatIntervalMs = 60_000,
-    clientIpAnonymization = 'none',
     handleSignals,
-    onRecord,
-    ...gatewayOptions
   } = options;
-  const logger = options.logger ?? createLogger({ name: 'gateway' });
   const instanceId = options.instanceId ?? randomUUID();
   const stateDir = path.resolve(backupDir);
   const client = new ControlPlaneClient(controlPlaneUrl, token);
   const errors = new RecentErrors();
-  const counts = new RequestCounts();
+  const counts = records.counts;
   const startedAt = Date.now();
-
-  let shipper: AnalyticsShipper | undefined;
-  const gateway = await startGateway({
-    ...gatewayOptions,
-    logger,
-    allowEmpty: true,
-    onRecord: (record: RequestRecord) => {
-      counts.count(record.status);
-      shipper?.add(toAnalyticsRecord(record, clientIpAnonymization));
-      onRecord?.(record);
-    },
-  });
 
   let sync: ConfigSync | undefined;
   let spool: DiskSpool | undefined;
-  const metrics = new HybridMetrics(gateway.metrics.registry, {
+  const metrics = new HybridMetrics(gateway.registry, {
     staleness: () => sync?.stalenessSeconds() ?? 0,
     spooledRecords: () => spool?.records ?? 0,
   });
@@ -107,7 +217,7 @@ export async function startHybridGateway(options: HybridGatewayOptions): Promise
     logger.warn({ records }, 'analytics spool full: dropped the oldest batch');
   });
   await spool.open();
-  shipper = new AnalyticsShipper({
+  const shipper = new AnalyticsShipper({
     send: (records) => client.analytics(records),
     spool,
     logger,
@@ -117,13 +227,14 @@ export async function startHybridGateway(options: HybridGatewayOptions): Promise
     ...(options.analyticsIntervalMs ? { intervalMs: options.analyticsIntervalMs } : {}),
   });
   shipper.start();
+  records.shipper = shipper;
 
   const buildHeartbeat = (): HeartbeatPayload => ({
     protocol: PROTOCOL_VERSION,
     instanceId,
     version: VERSION,
     hostname: os.hostname(),
-    configVersion: gateway.current()?.version ?? null,
+    configVersion: gateway.version() ?? null,
     cursor: sync?.cursor ?? null,
     appliedRevisions: sync?.held ? appliedRevisions(sync.held.document) : {},
     uptimeSeconds: Math.floor((Date.now() - startedAt) / 1000),
@@ -155,7 +266,7 @@ export async function startHybridGateway(options: HybridGatewayOptions): Promise
       admin: gateway.adminUrl,
       controlPlane: controlPlaneUrl,
       instanceId,
-      ready: Boolean(gateway.current()),
+      ready: Boolean(gateway.version()),
       servingFromBackup: sync.servingFromBackup,
     },
     'hybrid gateway started',
@@ -184,7 +295,7 @@ export async function startHybridGateway(options: HybridGatewayOptions): Promise
       instanceId,
       controlPlane: sync.state,
       cursor: sync.cursor,
-      configVersion: gateway.current()?.version,
+      configVersion: gateway.version(),
       servingFromBackup: sync.servingFromBackup,
       stalenessSeconds: sync.stalenessSeconds(),
       analytics: { buffered: shipper.buffered, spooledRecords: spool.records },
@@ -197,10 +308,10 @@ export async function startHybridGateway(options: HybridGatewayOptions): Promise
   // In hybrid mode "reload" means "sync with the control plane now".
   const reload = async (): Promise<ApplyResult> => {
     await sync.syncNow();
-    const version = gateway.current()?.version;
+    const version = gateway.version();
     return version
       ? { ok: true, version, problems: [] }
       : { ok: false, problems: [{ path: '', message: 'no config from the control plane yet' }] };
   };
-  return Object.assign(gateway, { close, reload, hybrid });
+  return { close, reload, hybrid };
 }

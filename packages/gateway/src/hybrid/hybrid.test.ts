@@ -90,11 +90,11 @@ async function gatewayFor(
   return gw;
 }
 
-async function until<T>(probe: () => Promise<T> | T, timeoutMs = 5000, label = 'condition'): Promise<T> {
+async function until<T>(probe: () => Promise<T> | T, timeoutMs = 5000, label = 'condition'): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
-    if (value) return value;
+    if (value) return value as NonNullable<T>;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${label}`);
     await new Promise((r) => setTimeout(r, 10));
   }

@@ -1,5 +1,6 @@
 import { checkTrafficKey } from '../sdk/check.js';
 import { definePolicyContract } from '../sdk/define.js';
+import { formatCount } from '../sdk/describe.js';
 import type { ConfigIssue } from '../sdk/types.js';
 import { ConcurrencyLimitConfig } from './schema.js';
 
@@ -11,6 +12,7 @@ export const concurrencyLimitContract = definePolicyContract<ConcurrencyLimitCon
   configSchema: ConcurrencyLimitConfig,
   example: { policy: 'concurrency-limit', config: { limit: 50, key: '"all"', queueSize: 100, queueTimeout: '2s' } },
   phases: ['request'],
+  describe: (config) => [`${formatCount(config.limit)} concurrent ${config.limit === 1 ? 'request' : 'requests'}`],
   check(config) {
     const issues: ConfigIssue[] = [];
     checkTrafficKey(issues, 'key', config.key);

@@ -176,7 +176,7 @@ function withDialect(schema: unknown, draft: keyof typeof DIALECTS): unknown {
 
 type Outcome = 'valid' | 'invalid' | `load error: ${string}` | `error: ${string}`;
 
-async function outcome(handlers: ReturnType<typeof instantiate>, data: unknown): Promise<Outcome> {
+async function outcome(handlers: ReturnType<typeof createPolicy>, data: unknown): Promise<Outcome> {
   const ctx = createTestContext({
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -207,7 +207,7 @@ for (const draft of SUITE ? (Object.keys(DIALECTS) as Array<keyof typeof DIALECT
         for (const group of groups) {
           const known = KNOWN_FAILURES[`${draft}/${name}/${group.description}`];
           let failed = false;
-          let handlers: ReturnType<typeof instantiate> | undefined;
+          let handlers: ReturnType<typeof createPolicy> | undefined;
           let loadError: string | undefined;
           try {
             handlers = createPolicy(jsonSchemaPolicy, { schema: withDialect(group.schema, draft) });

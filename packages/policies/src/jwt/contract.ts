@@ -8,6 +8,7 @@ export const jwtContract = defineSecurityContract<JwtConfig>({
   summary:
     'Bearer JWTs verified at the gateway (inline key or JWK Set URL); the client claim selects the subscription.',
   configSchema: JwtConfigSchema,
+  describe: () => ['JWT'],
   example: {
     type: 'jwt',
     config: {

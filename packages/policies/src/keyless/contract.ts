@@ -7,6 +7,7 @@ export const keylessContract = defineSecurityContract<KeylessConfig>({
   summary:
     'Open plan: requests need no credential and are served without a subscription (rate limits key on client IP).',
   configSchema: KeylessConfig,
+  describe: () => ['No key required'],
   example: { type: 'keyless' },
   priority: 1000,
 });

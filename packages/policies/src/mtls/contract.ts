@@ -9,6 +9,7 @@ export const mtlsContract = defineSecurityContract<MtlsConfig>({
   summary:
     "Client certificates (mutual TLS) verified against the plan's CA and matched to an application's certificates.",
   configSchema: MtlsConfigSchema,
+  describe: () => ['Client certificate (mTLS)'],
   example: { type: 'mtls', config: { ca: 'certs/clients-ca.pem' } },
   priority: 5,
   check(config) {

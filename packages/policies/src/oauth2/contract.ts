@@ -7,6 +7,7 @@ export const oauth2Contract = defineSecurityContract<OAuth2Config>({
   summary:
     'Bearer tokens checked by RFC 7662 introspection (cached), with scopes required per plan and per route prefix.',
   configSchema: OAuth2ConfigSchema,
+  describe: () => ['OAuth 2.0 access token'],
   example: {
     type: 'oauth2',
     config: {

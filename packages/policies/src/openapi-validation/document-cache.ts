@@ -16,14 +16,25 @@ export function documentKey(text: string): string {
 }
 
 export function cachedDocument(key: string, build: () => CompiledDocument): CompiledDocument {
+  return peekDocument(key) ?? storeDocument(key, build());
+}
+
+/** The document under `key` if held (then most recently used). */
+export function peekDocument(key: string): CompiledDocument | undefined {
   const hit = documents.get(key);
   if (hit) {
     documents.delete(key); // most recently used last
     documents.set(key, hit);
-    return hit;
   }
-  const built = build();
+  return hit;
+}
+
+export function storeDocument(key: string, built: CompiledDocument): CompiledDocument {
   documents.set(key, built);
   if (documents.size > MAX_DOCUMENTS) documents.delete(documents.keys().next().value!);
   return built;
+}
+
+export function cachedKeys(): string[] {
+  return [...documents.keys()];
 }

@@ -55,7 +55,8 @@ function normalize30(node: unknown): unknown {
   return obj;
 }
 
-export function prepareDocument(root: Json): OpenApiDocument {
+/** Checks the version and rewrites 3.0 schema quirks in place: the part of preparation that walks the whole document. */
+export function normalizeDocument(root: Json): { root: Json; dialect: SchemaDialect } {
   const version = typeof root.openapi === 'string' ? root.openapi : '';
   if (!/^3\.[01]\./.test(version)) {
     throw new Error(
@@ -64,10 +65,19 @@ export function prepareDocument(root: Json): OpenApiDocument {
   }
   if (typeof root.paths !== 'object' || root.paths === null) throw new Error('the OpenAPI document has no `paths`');
   const is31 = version.startsWith('3.1');
-  const prepared = is31 ? root : (normalize30(root) as Json);
+  return { root: is31 ? root : (normalize30(root) as Json), dialect: is31 ? '2020-12' : 'draft-07' };
+}
+
+export function prepareDocument(root: Json): OpenApiDocument {
+  const normalized = normalizeDocument(root);
+  return openApiDocument(normalized.root, normalized.dialect);
+}
+
+/** A document normalizeDocument already prepared (e.g. in a worker thread): only the `$ref` resolver is added. */
+export function openApiDocument(prepared: Json, dialect: SchemaDialect): OpenApiDocument {
   return {
     root: prepared,
-    dialect: is31 ? '2020-12' : 'draft-07',
+    dialect,
     resolve(node, pointer) {
       let current = node;
       let at = pointer;
@@ -85,4 +95,22 @@ export function prepareDocument(root: Json): OpenApiDocument {
       throw new Error(`${pointer}: $ref chain too long (cycle?)`);
     },
   };
+}
+
+/** Whether any object in the document declares `$id`, `$anchor` or `$dynamicAnchor` (Ajv must then index it whole). */
+export function declaresSchemaIds(node: unknown): boolean {
+  const stack: unknown[] = [node];
+  while (stack.length > 0) {
+    const current = stack.pop();
+    if (typeof current !== 'object' || current === null) continue;
+    if (Array.isArray(current)) {
+      for (const item of current) stack.push(item);
+      continue;
+    }
+    const obj = current as Json;
+    if (typeof obj.$id === 'string' || typeof obj.$anchor === 'string' || typeof obj.$dynamicAnchor === 'string')
+      return true;
+    for (const key in obj) stack.push(obj[key]);
+  }
+  return false;
 }

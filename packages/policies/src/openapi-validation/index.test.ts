@@ -101,7 +101,7 @@ const apiEnv = (overrides = {}) =>
 
 const rid = { 'x-request-id': 'abc-123' };
 
-async function errorsOf(handlers: ReturnType<typeof instantiate>, init: TestContextInit): Promise<GatewayError> {
+async function errorsOf(handlers: ReturnType<typeof createPolicy>, init: TestContextInit): Promise<GatewayError> {
   try {
     await handlers.request!(createTestContext(init));
   } catch (error) {

@@ -1,38 +1,38 @@
 import { GatewayError, type InvalidParam } from '@gatehouse/core';
-import { loadDocument, parseText, readText } from '../json-schema/load-document.js';
 import { definePolicy } from '../sdk/define.js';
 import type { RequestContext } from '../sdk/types.js';
 import { openapiValidationContract } from './contract.js';
-import { prepareDocument } from './document.js';
-import { cachedDocument, documentKey } from './document-cache.js';
-import { documentDepthProblem, documentSizeProblem } from './limits.js';
-import { compileDocument, type Location } from './operations.js';
+import type { CompiledDocument, Location } from './operations.js';
+import { loadDocumentSync, prepareFileDocument } from './prepare-document.js';
 import type { OpenApiValidationConfig } from './schema.js';
 import { unknownQueryParameters, validateBody, validateParameters } from './validate-request.js';
 
+const preparedKey = (file: string) => `openapi-validation:${file}`;
+
 export const openapiValidationPolicy = definePolicy<OpenApiValidationConfig>({
   ...openapiValidationContract,
+  async prepare(config, env) {
+    const source = config.document ?? env.api?.openapi;
+    // Inline documents arrive already parsed with the config; only files are prepared off the loop.
+    if (typeof source !== 'string' || !env.prepared) return;
+    const file = env.resolvePath(source);
+    if (env.prepared.has(preparedKey(file))) return;
+    const what = config.document === undefined ? "the API's openapi document" : 'document';
+    env.prepared.set(
+      preparedKey(file),
+      await prepareFileDocument(file, source, what).catch((error: unknown) => error as Error),
+    );
+  },
   create(config, env) {
     const source = config.document ?? env.api?.openapi;
     if (source === undefined) {
       throw new Error("no OpenAPI document: set the API's `openapi` or this policy's `document`");
     }
     const what = config.document === undefined ? "the API's openapi document" : 'document';
-    const resolve = (p: string) => env.resolvePath(p);
-    // File documents are keyed by their text (read, not parsed); inline ones by their JSON.
-    const text = typeof source === 'string' ? readText(source, resolve, what) : JSON.stringify(source);
-    const { matcher } = cachedDocument(documentKey(text), () => {
-      const tooLarge = documentSizeProblem(text);
-      if (tooLarge) throw new Error(`${what} ${tooLarge}`);
-      const root = typeof source === 'string' ? parseText(text, source, what) : loadDocument(source, resolve, what);
-      if (typeof root !== 'object' || root === null || Array.isArray(root)) {
-        throw new Error(`${what} file "${String(source)}" must contain an object`);
-      }
-      // Inline documents were measured by check(); a file is measured once parsed, before the recursive rewrite.
-      const tooDeep = documentDepthProblem(root);
-      if (tooDeep) throw new Error(`${what} ${tooDeep}`);
-      return compileDocument(prepareDocument(root as Record<string, unknown>));
-    });
+    const prepared = typeof source === 'string' ? env.prepared?.get(preparedKey(env.resolvePath(source))) : undefined;
+    if (prepared instanceof Error) throw prepared;
+    const { matcher } =
+      (prepared as CompiledDocument | undefined) ?? loadDocumentSync(source, (p) => env.resolvePath(p), what);
     const serverPath = config.serverPath.replace(/\/+$/, '');
     const enabled: Record<Location, boolean> = {
       path: config.validatePath,

@@ -175,70 +175,154 @@ function compileBody(
   return { required: node.required === true, media };
 }
 
-export function compileDocument(doc: OpenApiDocument): CompiledDocument {
-  // Parameters arrive as strings, so their validator coerces ("5" -> 5); JSON bodies must be exact.
-  const coercing = createAjv(doc.dialect, { coerceTypes: 'array' });
-  const strict = createAjv(doc.dialect);
-  checkDocument(doc, strict);
-  for (const ajv of [coercing, strict]) ajv.addSchema(doc.root, DOC_ID, undefined, false);
+/** What indexing one document shares: the document and its two Ajv instances. */
+interface Indexer {
+  doc: OpenApiDocument;
+  coercing: AnyAjv;
+  strict: AnyAjv;
+}
 
+export interface IndexOptions {
+  /** checkDocument already ran (in the worker that prepared the document). */
+  checked?: boolean;
+  /** False when the document declares no `$id`/`$anchor` anywhere, so Ajv need not walk it (see registerDocument). */
+  declaresIds?: boolean;
+}
+
+/** Parameters arrive as strings, so their validator coerces ("5" -> 5); JSON bodies must be exact. */
+const AJV_OPTIONS = [{ coerceTypes: 'array' }, {}] as const;
+
+function createIndexer(doc: OpenApiDocument, options: IndexOptions): Indexer {
+  const [coercing, strict] = AJV_OPTIONS.map((ajvOptions) => createAjv(doc.dialect, ajvOptions)) as [AnyAjv, AnyAjv];
+  if (!options.checked) checkDocument(doc, strict);
+  for (const ajv of [coercing, strict]) registerDocument(ajv, doc.root, options.declaresIds ?? true);
+  return { doc, coercing, strict };
+}
+
+/**
+ * Adds the document under DOC_ID. Ajv walks a schema it is given to find `$id`s and anchors: a
+ * second of blocked event loop per instance for a Stripe-sized document. A document known to declare
+ * none is given as a view whose fields are not enumerable: the walk sees no keys, while `$ref`
+ * resolution (property lookups along the JSON pointer) finds everything.
+ */
+function registerDocument(ajv: AnyAjv, root: Json, declaresIds: boolean): void {
+  if (declaresIds) {
+    ajv.addSchema(root, DOC_ID, undefined, false);
+    return;
+  }
+  const view: Json = {};
+  for (const key of Object.keys(root)) Object.defineProperty(view, key, { value: root[key], enumerable: false });
+  ajv.addSchema(view, DOC_ID, undefined, false);
+}
+
+/** One path item: its operations, each compiled on first use; undefined for `x-` extensions. */
+function indexPath(ix: Indexer, template: string, rawItem: unknown): { entry: PathEntry; count: number } | undefined {
+  if (!template.startsWith('/')) return undefined; // `x-` extensions
+  const { doc, coercing, strict } = ix;
+  const base = `/paths/${escapePointer(template)}`;
+  const { node: pathItem, pointer: pathPointer } = doc.resolve(rawItem, base);
+  const operations = new Map<string, OperationHandle>();
+  let count = 0;
+  for (const method of METHODS) {
+    const rawOp = pathItem[method];
+    if (rawOp === undefined) continue;
+    count++;
+    const opPointer = `${pathPointer}/${method}`;
+    const upper = method.toUpperCase();
+    const fail = (error: unknown) => new Error(`${upper} ${template}: ${(error as Error).message}`);
+    let params: ReturnType<typeof collectParameters>;
+    try {
+      // Parameters are resolved now (cheap), so a broken parameter $ref is a load error.
+      params = collectParameters(doc, pathItem, pathPointer, rawOp as Json, opPointer);
+    } catch (error) {
+      throw fail(error);
+    }
+    let compiled: CompiledOperation | Error | undefined;
+    const compile = (): CompiledOperation => {
+      const { groups, declaredQuery } = compileGroups(doc, coercing, params);
+      const body = compileBody(doc, strict, coercing, (rawOp as Json).requestBody, `${opPointer}/requestBody`);
+      return { method: upper, template, groups, declaredQuery, body };
+    };
+    operations.set(upper, {
+      method: upper,
+      template,
+      compiled() {
+        if (compiled === undefined) {
+          try {
+            compiled = compile();
+          } catch (error) {
+            // What checkDocument could not foresee (an Ajv limit): remembered, never recompiled per request.
+            compiled = fail(error);
+          }
+        }
+        if (compiled instanceof Error) throw compiled;
+        return compiled;
+      },
+    });
+  }
+  if (operations.has('GET') && !operations.has('HEAD')) {
+    const get = operations.get('GET')!;
+    let head: CompiledOperation | undefined;
+    operations.set('HEAD', {
+      method: 'HEAD',
+      template,
+      compiled: () => {
+        head ??= { ...get.compiled(), method: 'HEAD' };
+        return head;
+      },
+    });
+  }
+  return { entry: { template, operations, allow: [...operations.keys()].join(', ') }, count };
+}
+
+export function compileDocument(doc: OpenApiDocument, options: IndexOptions = {}): CompiledDocument {
+  const ix = createIndexer(doc, options);
   const matcher = new PathMatcher<PathEntry>();
   let operationCount = 0;
   for (const [template, rawItem] of Object.entries(doc.root.paths as Json)) {
-    if (!template.startsWith('/')) continue; // `x-` extensions
-    const base = `/paths/${escapePointer(template)}`;
-    const { node: pathItem, pointer: pathPointer } = doc.resolve(rawItem, base);
-    const operations = new Map<string, OperationHandle>();
-    for (const method of METHODS) {
-      const rawOp = pathItem[method];
-      if (rawOp === undefined) continue;
-      const opPointer = `${pathPointer}/${method}`;
-      const upper = method.toUpperCase();
-      const fail = (error: unknown) => new Error(`${upper} ${template}: ${(error as Error).message}`);
-      let params: ReturnType<typeof collectParameters>;
-      try {
-        // Parameters are resolved now (cheap), so a broken parameter $ref is a load error.
-        params = collectParameters(doc, pathItem, pathPointer, rawOp as Json, opPointer);
-      } catch (error) {
-        throw fail(error);
-      }
-      let compiled: CompiledOperation | Error | undefined;
-      const compile = (): CompiledOperation => {
-        const { groups, declaredQuery } = compileGroups(doc, coercing, params);
-        const body = compileBody(doc, strict, coercing, (rawOp as Json).requestBody, `${opPointer}/requestBody`);
-        return { method: upper, template, groups, declaredQuery, body };
-      };
-      operations.set(upper, {
-        method: upper,
-        template,
-        compiled() {
-          if (compiled === undefined) {
-            try {
-              compiled = compile();
-            } catch (error) {
-              // What checkDocument could not foresee (an Ajv limit): remembered, never recompiled per request.
-              compiled = fail(error);
-            }
-          }
-          if (compiled instanceof Error) throw compiled;
-          return compiled;
-        },
-      });
-      operationCount++;
-    }
-    if (operations.has('GET') && !operations.has('HEAD')) {
-      const get = operations.get('GET')!;
-      let head: CompiledOperation | undefined;
-      operations.set('HEAD', {
-        method: 'HEAD',
-        template,
-        compiled: () => {
-          head ??= { ...get.compiled(), method: 'HEAD' };
-          return head;
-        },
-      });
-    }
-    matcher.add(template, { template, operations, allow: [...operations.keys()].join(', ') });
+    const indexed = indexPath(ix, template, rawItem);
+    if (!indexed) continue;
+    matcher.add(template, indexed.entry);
+    operationCount += indexed.count;
   }
   return { matcher, operationCount };
+}
+
+/**
+ * compileDocument in slices of about `sliceMs` of CPU each, yielding to the event loop (setImmediate,
+ * after pending I/O) in between, so requests keep being served while a large document is indexed.
+ */
+export async function compileDocumentInSlices(
+  doc: OpenApiDocument,
+  options: IndexOptions & { sliceMs?: number } = {},
+): Promise<CompiledDocument> {
+  const sliceMs = options.sliceMs ?? 4;
+  // An Ajv instance takes milliseconds to create (its meta-schemas compile): one per turn.
+  const ajvs: AnyAjv[] = [];
+  for (const ajvOptions of AJV_OPTIONS) {
+    const ajv = createAjv(doc.dialect, ajvOptions);
+    if (!options.checked && ajvs.length === 0) checkDocument(doc, ajv); // the keyword set is the same in both
+    registerDocument(ajv, doc.root, options.declaresIds ?? true);
+    ajvs.push(ajv);
+    await yieldToEventLoop();
+  }
+  const ix: Indexer = { doc, coercing: ajvs[0]!, strict: ajvs[1]! };
+  const matcher = new PathMatcher<PathEntry>();
+  let operationCount = 0;
+  let sliceStart = performance.now();
+  for (const [template, rawItem] of Object.entries(doc.root.paths as Json)) {
+    if (performance.now() - sliceStart > sliceMs) {
+      await yieldToEventLoop();
+      sliceStart = performance.now();
+    }
+    const indexed = indexPath(ix, template, rawItem);
+    if (!indexed) continue;
+    matcher.add(template, indexed.entry);
+    operationCount += indexed.count;
+  }
+  return { matcher, operationCount };
+}
+
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

@@ -44,8 +44,11 @@ export class PathMatcher<T> {
       })
       .join('/');
     const list = this.bySegments.get(segments.length) ?? [];
-    list.push({ regex: compileSafeRegex(`^${source}$`, `paths.${template}`), names, rank, value });
-    list.sort((a, b) => (a.rank < b.rank ? -1 : a.rank > b.rank ? 1 : 0));
+    // Inserted after every entry of lower or equal rank (as a stable sort would put it): sorting the
+    // whole list on every add made a document of thousands of paths quadratic-log to index.
+    let at = list.length;
+    while (at > 0 && list[at - 1]!.rank > rank) at--;
+    list.splice(at, 0, { regex: compileSafeRegex(`^${source}$`, `paths.${template}`), names, rank, value });
     this.bySegments.set(segments.length, list);
   }
 

@@ -1,5 +1,6 @@
 import { attempt, checkTrafficKey } from '../sdk/check.js';
 import { definePolicyContract } from '../sdk/define.js';
+import { formatCount } from '../sdk/describe.js';
 import type { ConfigIssue } from '../sdk/types.js';
 import { createPeriodCalculator } from './period.js';
 import { QuotaConfig } from './schema.js';
@@ -12,6 +13,9 @@ export const quotaContract = definePolicyContract<QuotaConfig>({
   configSchema: QuotaConfig,
   example: { policy: 'quota', config: { limit: 10000, period: 'month', timeZone: 'Europe/Paris' } },
   phases: ['request', 'response'],
+  describe: (config) => [
+    `${formatCount(config.limit)} requests per ${config.period}${config.timeZone === 'UTC' ? '' : ` (${config.timeZone} time)`}`,
+  ],
   check(config) {
     const issues: ConfigIssue[] = [];
     checkTrafficKey(issues, 'key', config.key);

@@ -1,6 +1,7 @@
 import { parseDuration } from '@gatehouse/core';
 import { checkTrafficKey } from '../sdk/check.js';
 import { definePolicyContract } from '../sdk/define.js';
+import { perDuration, requests } from '../sdk/describe.js';
 import type { ConfigIssue } from '../sdk/types.js';
 import { RateLimitConfig } from './schema.js';
 
@@ -13,6 +14,7 @@ export const rateLimitContract = definePolicyContract<RateLimitConfig>({
   configSchema: RateLimitConfig,
   example: { policy: 'rate-limit', config: { limit: 100, window: '1m', algorithm: 'sliding' } },
   phases: ['request', 'response'],
+  describe: (config) => [`${requests(config.limit)} ${perDuration(parseDuration(config.window))}`],
   check(config) {
     const issues: ConfigIssue[] = [];
     if (parseDuration(config.window) < 1) issues.push({ path: 'window', message: 'must be at least 1ms' });

@@ -3,6 +3,7 @@
  * config once (against its TypeBox schema) and returns handlers for the phases it works in. Handlers
  * keep no per-request state on the policy object; per-request data lives on the RequestContext.
  */
+
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { GatewayError, Logger } from '@gatehouse/core';
@@ -10,6 +11,7 @@ import type { TSchema } from 'typebox';
 import type { ResponseCacheStore } from './cache-store.js';
 import type { CounterStore } from './counters/types.js';
 import type { CompiledExpression } from './expression.js';
+import type { NodeLimits } from './node-limits.js';
 
 /**
  * The closed list of phases, in the order a request meets them:
@@ -70,6 +72,11 @@ export interface PolicyEnvironment {
   counters: CounterStore;
   /** Shared response cache store (memory LRU by bytes, or Redis). */
   responseCache: ResponseCacheStore;
+  /**
+   * Spike-arrest buckets and concurrency slots shared by every worker of a node; absent in a
+   * single-process gateway, where each policy instance keeps its own.
+   */
+  nodeLimits?: NodeLimits;
   /** Compiles a CEL expression once; throws a readable error at load time. */
   compileExpression(source: string): CompiledExpression;
   /** Resolves a path from the config (e.g. an OpenAPI file) relative to the config file. */
@@ -78,6 +85,8 @@ export interface PolicyEnvironment {
   api?: { id: string; name: string; basePath: string; openapi?: unknown };
   /** Largest body a policy may buffer (gateway setting maxBodyBuffer). */
   maxBodyBuffer: number;
+  /** What the definitions' prepare() left for create() in this compilation, by a key each policy chooses. */
+  prepared?: Map<string, unknown>;
 }
 
 /** A problem `check` found, at a path inside the config (`window`, `rules[0].url`; empty for the config itself). */
@@ -111,9 +120,21 @@ export interface PolicyContract<Config = any> {
    * with defaults filled. Pure: no environment, no I/O; the same answer on every gateway and the control plane.
    */
   check?(config: Config): ConfigIssue[];
+  /**
+   * What the policy promises a consumer, in words ("100 requests per minute"), over the schema-valid
+   * config with defaults filled; the developer portal shows them as a plan's limits. Omitted when
+   * the policy sets no limit a consumer needs to know.
+   */
+  describe?(config: Config): string[];
 }
 
 export interface PolicyDefinition<Config = any> extends PolicyContract<Config> {
+  /**
+   * Optional step a gateway awaits before the synchronous create()s of a new config version: work
+   * that would block the event loop for long (reading and indexing a large document) done in a
+   * worker or in slices, its result left in `env.prepared`. create() must work without it.
+   */
+  prepare?(config: Config, env: PolicyEnvironment): Promise<void>;
   create(config: Config, env: PolicyEnvironment): PolicyHandlers;
 }
 
@@ -182,6 +203,8 @@ export interface SecurityContract<Config = any> {
   priority: number;
   /** Pure rules beyond the schema (see PolicyContract.check). */
   check?(config: Config): ConfigIssue[];
+  /** How a consumer authenticates, in words ("API key in the X-Api-Key header"); see PolicyContract.describe. */
+  describe?(config: Config): string[];
 }
 
 export interface SecurityDefinition<Config = any> extends SecurityContract<Config> {

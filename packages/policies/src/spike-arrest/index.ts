@@ -1,7 +1,8 @@
 /**
  * spike-arrest: smooths bursts by admitting one request per (period / rate) per key, with a
  * configurable burst. In memory per gateway by default (N gateways admit N times the rate);
- * `distributed: true` approximates it across gateways with the shared counter store.
+ * `distributed: true` approximates it across gateways with the shared counter store. The workers of
+ * one node share one bucket (env.nodeLimits).
  */
 import { GatewayError } from '@gatehouse/core';
 import { definePolicy } from '../sdk/define.js';
@@ -37,6 +38,18 @@ export const spikeArrestPolicy = definePolicy<SpikeArrestConfig>({
             limit: config.burst,
           });
           if (result.count > config.burst) throw tooFast(result.resetMs);
+        },
+      };
+    }
+
+    const node = env.nodeLimits;
+    if (node) {
+      // Several workers: the node's primary keeps the bucket, so the rate holds for the node as a whole.
+      const namespace = `spike:${env.scope.key}:`;
+      return {
+        async request(ctx) {
+          const admission = await node.takeCell(namespace + keyOf(ctx), intervalMs, config.burst);
+          if (!admission.allowed) throw tooFast(admission.retryAfterMs);
         },
       };
     }

@@ -17,6 +17,7 @@ import { ResilientCounterStore } from './resilient-counters.js';
 
 export { MemoryResponseCacheStore } from './memory-cache.js';
 export { MemoryCounterStore, type MemoryCounterStoreOptions } from './memory-counters.js';
+export { LocalNodeLimits } from './node-limits.js';
 export { decodeCachedResponse, encodeCachedResponse, RedisResponseCacheStore } from './redis-cache.js';
 export { createFailFastClient, describeRedisUrl } from './redis-client.js';
 export { RedisCounterStore } from './redis-counters.js';

@@ -22,6 +22,9 @@ export function DefinitionForm({ draft, onChange, error, canWrite, idField }: Pr
   const set = <K extends keyof Definition>(key: K, value: Definition[K]) => onChange({ ...draft, [key]: value });
   const upstream = draft.upstream;
   const setUpstream = (patch: Partial<Definition['upstream']>) => set('upstream', { ...upstream, ...patch });
+  // upstream.mock (docs/mock-mode.md): on when present and not `enabled: false`.
+  const mock = (upstream.mock ?? {}) as { enabled?: boolean };
+  const mockOn = upstream.mock !== undefined && mock.enabled !== false;
   const [routePolicies, setRoutePolicies] = useState<number | null>(null);
   const routes = draft.routes ?? [];
   const setRoute = (i: number, patch: Partial<Route>) =>
@@ -99,6 +102,27 @@ export function DefinitionForm({ draft, onChange, error, canWrite, idField }: Pr
                 onChange={(e) =>
                   set(
                     'tags',
+                    e.target.value
+                      .split(',')
+                      .map((t) => t.trim())
+                      .filter(Boolean),
+                  )
+                }
+              />
+            )}
+          </Field>
+          <Field
+            label="Portal categories"
+            hint="Comma separated; the developer portal filters on them."
+            errors={at('categories')}
+          >
+            {(p) => (
+              <input
+                {...p}
+                value={(draft.categories ?? []).join(', ')}
+                onChange={(e) =>
+                  set(
+                    'categories',
                     e.target.value
                       .split(',')
                       .map((t) => t.trim())
@@ -220,6 +244,15 @@ export function DefinitionForm({ draft, onChange, error, canWrite, idField }: Pr
             </Field>
           ))}
         </div>
+        <label className="check" style={{ marginTop: 12 }}>
+          <input
+            type="checkbox"
+            disabled={!canWrite}
+            checked={mockOn}
+            onChange={(e) => setUpstream({ mock: { ...mock, enabled: e.target.checked } })}
+          />{' '}
+          Mock mode: answer from the OpenAPI document&apos;s examples instead of the targets (after the next deploy)
+        </label>
       </div>
 
       <div className="panel">

@@ -11,8 +11,10 @@ import type { Api, Deployment, Plan } from '../../types';
 import { definitionOf } from './definition';
 
 function candidateOf(current: Api, plans: Plan[]) {
+  // Portal categories are not deployed (gateways do not use them).
+  const { categories: _categories, ...definition } = definitionOf(current);
   return {
-    ...definitionOf(current),
+    ...definition,
     id: current.id,
     plans: plans.map((p) => ({ id: p.id, name: p.name, security: p.security, policies: p.policies, status: p.status })),
   };

@@ -11,6 +11,7 @@ export const EDITABLE = [
   'lifecycle',
   'visibility',
   'tags',
+  'categories',
   'shardingTags',
   'upstream',
   'policies',

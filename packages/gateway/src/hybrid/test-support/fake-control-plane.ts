@@ -23,6 +23,8 @@ export interface FakeControlPlane {
   /** Analytics records by id (duplicates counted apart). */
   analytics: Map<string, Record<string, unknown>>;
   duplicates: number;
+  /** Change streams open now (one per connected gateway process). */
+  openStreams(): number;
   /** Replaces the deployed definition (apis, global policies...). */
   deploy(definition: Record<string, unknown>): void;
   upsertApplication(app: Record<string, unknown>): void;
@@ -115,6 +117,7 @@ export async function startFakeControlPlane(
     heartbeats: [],
     analytics: new Map(),
     duplicates: 0,
+    openStreams: () => streams.size,
     deploy(next) {
       definition = structuredClone(next);
       changed({ kind: 'definition' });

@@ -1,0 +1,155 @@
+/**
+ * The primary's side of the node's shared limits: one MemoryCounterStore and one LocalNodeLimits for
+ * every worker, so a limit of 10 admits 10 for the node, whichever worker a connection landed on.
+ * Slots are remembered per worker: a worker that dies gives its slots back at once.
+ */
+import {
+  type CounterStore,
+  LocalNodeLimits,
+  MemoryCounterStore,
+  type SlotAcquisition,
+  type SlotLimits,
+} from '@gatehouse/policies';
+import type { LimitAnswer, LimitOp, ToWorker } from './protocol.js';
+
+interface HeldSlot {
+  key: string;
+  limits: SlotLimits;
+}
+
+/** One worker's connection to the host. */
+export class WorkerLimits {
+  private answers: Array<[number, LimitAnswer]> = [];
+  private scheduled = false;
+  /** Slots this worker holds, by `key` + limits, with their count. */
+  private readonly held = new Map<string, { slot: HeldSlot; count: number }>();
+  private readonly waiting = new Map<number, AbortController>();
+  private gone = false;
+
+  constructor(
+    private readonly host: LimitsHost,
+    private readonly post: (message: ToWorker) => void,
+  ) {}
+
+  handle(ops: LimitOp[]): void {
+    for (const op of ops) this.one(op);
+  }
+
+  /** The worker exited: its slots and waiting acquires are given up. */
+  release(): void {
+    this.gone = true;
+    for (const controller of this.waiting.values()) controller.abort();
+    this.waiting.clear();
+    for (const { slot, count } of this.held.values())
+      for (let i = 0; i < count; i++) this.host.limits.releaseSlot(slot.key, slot.limits);
+    this.held.clear();
+  }
+
+  private one(op: LimitOp): void {
+    const counters = this.host.counters;
+    switch (op.op) {
+      case 'hit':
+        this.settle(op.id, counters.hit(op.request));
+        break;
+      case 'peek':
+        this.settle(op.id, counters.peek(op.request));
+        break;
+      case 'add':
+        this.settle(op.id, counters.add(op.key, op.windowMs, op.delta, op.windowStartMs));
+        break;
+      case 'cell':
+        this.reply(op.id, this.host.limits.takeCell(op.key, op.intervalMs, op.burst));
+        break;
+      case 'acquire':
+        this.acquire(op.id, op.key, op.limits);
+        break;
+      case 'abort':
+        this.waiting.get(op.ref)?.abort();
+        break;
+      case 'release':
+        this.releaseOne(op.key, op.limits);
+        break;
+    }
+  }
+
+  private acquire(id: number, key: string, limits: SlotLimits): void {
+    const controller = new AbortController();
+    const outcome = this.host.limits.acquireSlot(key, limits, controller.signal);
+    if (typeof outcome === 'string') {
+      this.acquired(id, key, limits, outcome);
+      return;
+    }
+    this.waiting.set(id, controller);
+    void outcome.then((result) => {
+      this.waiting.delete(id);
+      this.acquired(id, key, limits, result);
+    });
+  }
+
+  private acquired(id: number, key: string, limits: SlotLimits, outcome: SlotAcquisition): void {
+    if (outcome === 'acquired') {
+      if (this.gone) {
+        this.host.limits.releaseSlot(key, limits);
+        return;
+      }
+      const id2 = heldId(key, limits);
+      const entry = this.held.get(id2);
+      if (entry) entry.count++;
+      else this.held.set(id2, { slot: { key, limits }, count: 1 });
+    }
+    this.reply(id, outcome);
+  }
+
+  private releaseOne(key: string, limits: SlotLimits): void {
+    const id = heldId(key, limits);
+    const entry = this.held.get(id);
+    if (!entry) return; // never granted to this worker: a stale or forged release changes nothing
+    if (--entry.count === 0) this.held.delete(id);
+    this.host.limits.releaseSlot(key, limits);
+  }
+
+  private settle(id: number, result: LimitAnswer | Promise<LimitAnswer>): void {
+    if (!(result instanceof Promise)) {
+      this.reply(id, result);
+      return;
+    }
+    result.then(
+      (value) => this.reply(id, value),
+      (error: unknown) => this.reply(id, { error: (error as Error).message }),
+    );
+  }
+
+  private reply(id: number, answer: LimitAnswer): void {
+    if (this.gone) return;
+    this.answers.push([id, answer]);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    // Answers of one batch leave together, like the questions came.
+    queueMicrotask(this.flush);
+  }
+
+  private readonly flush = (): void => {
+    this.scheduled = false;
+    const answers = this.answers;
+    this.answers = [];
+    if (answers.length > 0 && !this.gone) this.post({ t: 'answers', answers });
+  };
+}
+
+export class LimitsHost {
+  readonly counters: CounterStore & { close(): Promise<void> } = new MemoryCounterStore();
+  readonly limits = new LocalNodeLimits();
+
+  connect(post: (message: ToWorker) => void): WorkerLimits {
+    return new WorkerLimits(this, post);
+  }
+
+  async close(): Promise<void> {
+    this.limits.close();
+    await this.counters.close();
+  }
+}
+
+function heldId(key: string, limits: SlotLimits): string {
+  return `${limits.limit}:${limits.queueSize}:${limits.queueTimeoutMs}:${key}`;
+}

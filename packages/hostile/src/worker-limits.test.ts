@@ -1,0 +1,97 @@
+/**
+ * A node of several workers must not be a way around its limits: a client spreading connections so
+ * they land on different workers still meets one limit, and clients that walk away while holding or
+ * waiting for a concurrency slot do not leak it (which would lock everyone else out).
+ */
+import http from 'node:http';
+import { silentLogger } from '@gatehouse/core';
+import { type GatewayNode, startGatewayNode } from '@gatehouse/gateway';
+import { simpleDocument, startTestUpstream, type TestUpstream } from '@gatehouse/gateway/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rawRequest } from './raw.js';
+
+describe('a multi-worker node keeps its limits against clients spreading and abandoning connections', () => {
+  let upstream: TestUpstream;
+  let node: GatewayNode;
+  /** Upstream responses held open, for as long as the gateway keeps them (a client hang-up closes them). */
+  const held = new Set<http.ServerResponse>();
+  const endHeld = (body = '') => {
+    for (const res of held) res.end(body);
+    held.clear();
+  };
+
+  beforeAll(async () => {
+    upstream = await startTestUpstream((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      if (!req.url?.startsWith('/slots')) return res.end('ok');
+      held.add(res);
+      res.on('close', () => held.delete(res));
+    });
+    node = await startGatewayNode({
+      document: simpleDocument(upstream.url, {
+        routes: [
+          { path: '/limited', policies: [{ policy: 'rate-limit', config: { limit: 5, window: '1h' } }] },
+          {
+            path: '/slots',
+            policies: [{ policy: 'concurrency-limit', config: { limit: 2, queueSize: 4, queueTimeout: '10s' } }],
+          },
+        ],
+      }),
+      workers: 2,
+      host: '127.0.0.1',
+      port: 0,
+      adminPort: 0,
+      logger: silentLogger(),
+      accessLog: 'off',
+    });
+  });
+  afterAll(async () => {
+    endHeld();
+    await node?.close();
+    await upstream?.close();
+  });
+
+  it('admits exactly the limit to 60 parallel connections, half of them pipelining three requests', async () => {
+    const one = 'GET /test/limited HTTP/1.1\r\nHost: x\r\n\r\n';
+    const answers = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        // Half of them pipeline three requests on one connection.
+        rawRequest(node.port, i % 2 ? one : one.repeat(3), { timeoutMs: 5_000 }),
+      ),
+    );
+    const statuses = answers.flatMap((a) => [...a.text.matchAll(/^HTTP\/1\.1 (\d{3})/gm)].map((m) => Number(m[1])));
+    // Every connection is answered; a refusal closes its connection, so pipelined requests after one go unanswered.
+    expect(statuses.length).toBeGreaterThanOrEqual(60);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(5);
+    expect(statuses.filter((s) => s !== 200 && s !== 429)).toEqual([]);
+  });
+
+  it('gets slots back from clients that hang up while holding or waiting for them', async () => {
+    // Two hold slots, four wait in line; then all six hang up.
+    const sockets = Array.from({ length: 6 }, () => {
+      const req = http.request({ host: '127.0.0.1', port: node.port, path: '/test/slots', agent: false });
+      req.on('error', () => {});
+      req.end();
+      return req;
+    });
+    await expect.poll(() => held.size).toBe(2);
+    for (const req of sockets) req.destroy();
+    await expect.poll(() => held.size).toBe(0);
+    // Two fresh clients get both slots: nothing leaked on either worker or in the primary.
+    const fresh = Array.from(
+      { length: 2 },
+      () =>
+        new Promise<number>((resolve, reject) => {
+          http
+            .get({ host: '127.0.0.1', port: node.port, path: '/test/slots', agent: false }, (res) => {
+              res.resume();
+              res.on('end', () => resolve(res.statusCode ?? 0));
+            })
+            .on('error', reject);
+        }),
+    );
+    await expect.poll(() => held.size, { timeout: 5_000 }).toBe(2);
+    endHeld('done');
+    expect(await Promise.all(fresh)).toEqual([200, 200]);
+  });
+});

@@ -1,0 +1,209 @@
+/**
+ * Developer portal speed benchmark (not a timed test): `npm run bench:portal`.
+ *  1. Initial JavaScript of the portal (entry + modulepreloads), gzipped as the control plane serves it.
+ *  2. Catalog with 500 public APIs: cold load until the first cards show; then a search typed into the
+ *     box until the matching card shows (debounce 250 ms included).
+ *  3. API reference of an OpenAPI document with 400 operations in 10 tags: from clicking "Reference"
+ *     until the tags are listed (target: usable in < 2 s), then opening one tag (40 operations), then
+ *     again in the same tab (renderer chunk and document already loaded: Swagger UI's own render).
+ * Runs a control plane on PostgreSQL (DATABASE_URL, fresh schema) or embedded PGlite, and the
+ * system Chromium through playwright-core.
+ */
+
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { startControlPlane } from '@gatehouse/control-plane';
+import { silentLogger } from '@gatehouse/core';
+import pg from 'pg';
+import { chromium } from 'playwright-core';
+
+const ADMIN = { email: 'bench@example.test', password: 'portal-bench-password' };
+const APIS = 500;
+const OPERATIONS = 400;
+const RUNS = 5;
+const CATEGORIES = ['Payments', 'Data', 'Maps', 'Messaging', 'Identity'];
+const dist = fileURLToPath(new URL('../dist/', import.meta.url));
+
+function initialJs() {
+  const html = readFileSync(join(dist, 'index.html'), 'utf8');
+  const files = [...html.matchAll(/(?:src|href)="\/portal\/(assets\/[^"]+\.js)"/g)].map((m) => m[1]);
+  let raw = 0;
+  let gzip = 0;
+  for (const file of files) {
+    const body = readFileSync(join(dist, file));
+    raw += body.length;
+    gzip += gzipSync(body, { level: 9 }).length;
+  }
+  return { files, raw, gzip };
+}
+
+/** 400 operations over 100 paths, each with parameters, a request body and a response schema. */
+function bigOpenApi() {
+  const paths = {};
+  for (let i = 0; i < OPERATIONS / 4; i++) {
+    const item = {
+      type: 'object',
+      properties: { id: { type: 'string' }, amount: { type: 'integer' }, note: { type: 'string' } },
+    };
+    const op = (verb) => ({
+      operationId: `${verb}Resource${i}`,
+      summary: `${verb} resource ${i}`,
+      tags: [`group-${i % 10}`],
+      parameters: [
+        { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+        { name: 'expand', in: 'query', schema: { type: 'string' } },
+      ],
+      ...(verb === 'put' || verb === 'patch'
+        ? { requestBody: { content: { 'application/json': { schema: item } } } }
+        : {}),
+      responses: { 200: { description: 'OK', content: { 'application/json': { schema: item } } } },
+    });
+    paths[`/resources-${i}/{id}`] = { get: op('get'), put: op('put'), patch: op('patch'), delete: op('delete') };
+  }
+  return { openapi: '3.0.3', info: { title: 'Big', version: '1.0.0' }, paths };
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+async function main() {
+  const js = initialJs();
+  const databaseUrl = process.env.DATABASE_URL;
+  const schema = `gh_portal_bench_${randomBytes(4).toString('hex')}`;
+  const dataDir = databaseUrl ? undefined : mkdtempSync(join(tmpdir(), 'gatehouse-portal-bench-'));
+  if (databaseUrl) {
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    await client.query(`CREATE SCHEMA ${schema}`);
+    await client.end();
+  }
+  const cp = await startControlPlane({
+    port: 0,
+    ...(databaseUrl
+      ? { databaseUrl, databaseSchema: schema, secretKey: { key: randomBytes(32).toString('base64') } }
+      : { dataDir }),
+    adminEmail: ADMIN.email,
+    adminPassword: ADMIN.password,
+    logger: silentLogger(),
+    analyticsRetentionMs: 0,
+  });
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+  });
+  try {
+    const login = await fetch(`${cp.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(ADMIN),
+    });
+    const { token } = await login.json();
+    const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const call = async (method, path, body) => {
+      const r = await fetch(`${cp.url}/api/v1${path}`, {
+        method,
+        headers,
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
+    };
+    await call('PUT', '/environments/default/portal', {
+      enabled: true,
+      name: 'Bench portal',
+      logo: null,
+      primaryColor: '#1f5fbf',
+      homeMarkdown: '# Bench portal',
+      signup: 'open',
+      tryItBaseUrl: null,
+    });
+    for (let start = 0; start < APIS; start += 20) {
+      await Promise.all(
+        Array.from({ length: Math.min(20, APIS - start) }, (_, k) => {
+          const i = start + k;
+          const id = `api-${String(i).padStart(4, '0')}`;
+          return call('POST', '/environments/default/apis', {
+            id,
+            name: `Service ${i}`,
+            description: `Service number ${i}: does useful thing ${i % 37}.`,
+            basePath: `/${id}`,
+            tags: [i % 2 ? 'internal' : 'partner', `t${i % 50}`],
+            categories: [CATEGORIES[i % CATEGORIES.length]],
+            lifecycle: 'published',
+            visibility: 'public',
+            upstream: { targets: [{ url: `http://10.0.${i % 250}.1:8080` }] },
+            ...(i === 0 ? { openapi: bigOpenApi() } : {}),
+          });
+        }),
+      );
+    }
+
+    const catalogCold = [];
+    const search = [];
+    const reference = [];
+    const expand = [];
+    const warm = [];
+    for (let run = 0; run < RUNS; run++) {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
+      const page = await context.newPage();
+      let t0 = Date.now();
+      await page.goto(`${cp.url}/portal/default/`);
+      await page.getByRole('link', { name: 'Service 0', exact: true }).waitFor({ timeout: 30_000 });
+      catalogCold.push(Date.now() - t0);
+      t0 = Date.now();
+      await page.getByLabel('Search APIs').fill('Service 437');
+      await page.getByRole('link', { name: 'Service 437', exact: true }).waitFor({ timeout: 30_000 });
+      search.push(Date.now() - t0);
+      await page.goto(`${cp.url}/portal/default/apis/api-0000`);
+      await page.getByRole('link', { name: 'Reference' }).waitFor({ timeout: 30_000 });
+      t0 = Date.now();
+      await page.getByRole('link', { name: 'Reference' }).click();
+      // A large document opens with its tags listed (operations on demand): usable when they show.
+      await page.waitForFunction(() => document.querySelectorAll('.opblock-tag').length >= 10, undefined, {
+        timeout: 30_000,
+      });
+      reference.push(Date.now() - t0);
+      t0 = Date.now();
+      await page.locator('.opblock-tag').first().click();
+      await page.waitForFunction(() => document.querySelectorAll('.opblock').length >= 40, undefined, {
+        timeout: 30_000,
+      });
+      expand.push(Date.now() - t0);
+      // Again, in the same tab: chunk and document already loaded, so this is Swagger UI's own render.
+      await page.getByRole('link', { name: 'Overview' }).click();
+      await page.getByRole('heading', { name: 'Plans' }).waitFor();
+      t0 = Date.now();
+      await page.getByRole('link', { name: 'Reference' }).click();
+      await page.waitForFunction(() => document.querySelectorAll('.opblock-tag').length >= 10, undefined, {
+        timeout: 30_000,
+      });
+      warm.push(Date.now() - t0);
+      await context.close();
+    }
+    const result = {
+      initialJs: { files: js.files, rawKB: +(js.raw / 1024).toFixed(1), gzipKB: +(js.gzip / 1024).toFixed(1) },
+      catalogColdMs: { median: median(catalogCold), runs: catalogCold, apis: APIS },
+      searchMs: { median: median(search), runs: search, debounceMs: 250 },
+      referenceMs: { median: median(reference), runs: reference, operations: OPERATIONS, tags: 10, target: 2000 },
+      referenceWarmMs: { median: median(warm), runs: warm },
+      openTagMs: { median: median(expand), runs: expand, operations: 40 },
+      database: databaseUrl ? 'postgres' : 'pglite',
+      load: (await import('node:os')).loadavg().map((l) => +l.toFixed(2)),
+    };
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  } finally {
+    await browser.close();
+    await cp.close();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    if (databaseUrl) {
+      const client = new pg.Client({ connectionString: databaseUrl });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await client.end();
+    }
+  }
+}
+
+await main();

@@ -1,0 +1,314 @@
+/** Sign up, verify e-mail, sign in, forgot and reset password: one small form each. */
+import { useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, type ReactNode, useEffect, useRef, useState } from 'react';
+import { Link, useLocation, useNavigate, useSearchParams } from 'react-router';
+import { api, portalApi, setCsrfToken } from '../api';
+import { ErrorBanner, Field, fieldErrors, Loading, Notice } from '../components/ui';
+import { useEnvSettings } from '../settings';
+
+type Screen = 'login' | 'signup' | 'verify' | 'forgot' | 'reset';
+
+export default function Auth({ screen }: { screen: Screen }) {
+  switch (screen) {
+    case 'login':
+      return <Login />;
+    case 'signup':
+      return <Signup />;
+    case 'verify':
+      return <Verify />;
+    case 'forgot':
+      return <Forgot />;
+    case 'reset':
+      return <Reset />;
+  }
+}
+
+/**
+ * Mailed links carry their token in the fragment (`#token=`: never sent to a server or in a
+ * Referer); `?token=` is accepted too.
+ */
+function useLinkToken(name = 'token'): string {
+  const [params] = useSearchParams();
+  const { hash } = useLocation();
+  return new URLSearchParams(hash.replace(/^#/, '')).get(name) ?? params.get(name) ?? '';
+}
+
+function Card({ title, children }: { title: string; children: ReactNode }) {
+  return (
+    <div className="auth-card">
+      <h1>{title}</h1>
+      {children}
+    </div>
+  );
+}
+
+/** A form whose submit runs `action`, with busy state and the error shown. */
+function useSubmit(action: () => Promise<void>) {
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await action();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { submit, error, busy };
+}
+
+function NoMailNotice() {
+  const { settings } = useEnvSettings();
+  if (settings.emailConfigured) return null;
+  return (
+    <Notice tone="warn">
+      E-mail is not configured on this portal: sign-ups are not verified by mail and wait for an administrator's
+      approval, and password resets cannot be sent. Ask the portal's administrator.
+    </Notice>
+  );
+}
+
+function Login() {
+  const { env } = useEnvSettings();
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const client = useQueryClient();
+  const navigate = useNavigate();
+  const from = (useLocation().state as { from?: string } | null)?.from;
+  const { submit, error, busy } = useSubmit(async () => {
+    const answer = await api.post<{ csrfToken: string }>('/auth/session', { email, password });
+    setCsrfToken(answer.csrfToken);
+    await client.invalidateQueries({ queryKey: ['session'] });
+    navigate(from?.startsWith(`/portal/${env}/`) ? from.slice('/portal'.length) : (from ?? `/${env}/apps`));
+  });
+  return (
+    <Card title="Sign in">
+      <form onSubmit={submit}>
+        <ErrorBanner error={error} />
+        <Field label="E-mail">
+          {(p) => (
+            <input
+              {...p}
+              type="email"
+              autoComplete="username"
+              required
+              value={email}
+              onChange={(e) => setEmail(e.target.value)}
+            />
+          )}
+        </Field>
+        <Field label="Password">
+          {(p) => (
+            <input
+              {...p}
+              type="password"
+              autoComplete="current-password"
+              required
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+            />
+          )}
+        </Field>
+        <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
+          {busy ? 'Signing in…' : 'Sign in'}
+        </button>
+      </form>
+      <p>
+        <Link to={`/${env}/forgot`}>Forgot your password?</Link> · <Link to={`/${env}/signup`}>Create an account</Link>
+      </p>
+    </Card>
+  );
+}
+
+const SIGNUP_RESULT: Record<string, string> = {
+  verification_sent: 'Check your mailbox: we sent you a link to verify your e-mail address.',
+  pending_approval: 'Thanks! An administrator will review your sign-up; you can sign in once it is approved.',
+  active: 'Your account is ready: you can sign in now.',
+};
+
+function Signup() {
+  const { env, settings } = useEnvSettings();
+  const invitationParam = useLinkToken('invitation');
+  const tokenParam = useLinkToken();
+  const invitation = invitationParam || tokenParam;
+  const [name, setName] = useState('');
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const [status, setStatus] = useState<string | null>(null);
+  const { submit, error, busy } = useSubmit(async () => {
+    const answer = await portalApi.signup(env, { email, password, name, ...(invitation ? { invitation } : {}) });
+    setStatus(answer.status);
+  });
+  if (status) {
+    return (
+      <Card title="Sign up">
+        <Notice tone="ok">{SIGNUP_RESULT[status] ?? status}</Notice>
+        {status === 'active' ? <Link to={`/${env}/login`}>Sign in</Link> : null}
+      </Card>
+    );
+  }
+  return (
+    <Card title="Sign up">
+      <NoMailNotice />
+      {settings.signup === 'invitation' && !invitation ? (
+        <Notice>Sign-up on this portal is by invitation: use the link in your invitation mail.</Notice>
+      ) : null}
+      {settings.signup === 'approval' ? <p className="muted">New accounts are approved by an administrator.</p> : null}
+      <form onSubmit={submit}>
+        {error && fieldErrors(error, 'body').length === 0 ? <ErrorBanner error={error} /> : null}
+        <Field label="Name" errors={fieldErrors(error, 'body.name')}>
+          {(p) => <input {...p} autoComplete="name" required value={name} onChange={(e) => setName(e.target.value)} />}
+        </Field>
+        <Field label="E-mail" errors={fieldErrors(error, 'body.email')}>
+          {(p) => (
+            <input
+              {...p}
+              type="email"
+              autoComplete="email"
+              required
+              value={email}
+              onChange={(e) => setEmail(e.target.value)}
+            />
+          )}
+        </Field>
+        <Field label="Password" errors={fieldErrors(error, 'body.password')}>
+          {(p) => (
+            <input
+              {...p}
+              type="password"
+              autoComplete="new-password"
+              required
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+            />
+          )}
+        </Field>
+        <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
+          Create account
+        </button>
+      </form>
+      <p>
+        Already have an account? <Link to={`/${env}/login`}>Sign in</Link>
+      </p>
+    </Card>
+  );
+}
+
+function Verify() {
+  const { env } = useEnvSettings();
+  const token = useLinkToken();
+  const [state, setState] = useState<{ status?: string; error?: unknown }>({});
+  const started = useRef(false);
+  useEffect(() => {
+    // Once only (StrictMode runs effects twice; the token is single use).
+    if (started.current || !token) return;
+    started.current = true;
+    portalApi.verify(env, token).then(
+      (answer) => setState({ status: answer.status }),
+      (error) => setState({ error }),
+    );
+  }, [env, token]);
+  if (!token) return <Card title="Verify e-mail">{<Notice tone="bad">This link has no token.</Notice>}</Card>;
+  if (state.error) {
+    return (
+      <Card title="Verify e-mail">
+        <ErrorBanner error={state.error} />
+        <p>The link may have expired or been used already.</p>
+      </Card>
+    );
+  }
+  if (!state.status) return <Loading label="Verifying your e-mail…" />;
+  return (
+    <Card title="Verify e-mail">
+      <Notice tone="ok">
+        {state.status === 'active'
+          ? 'Your e-mail address is verified: you can sign in.'
+          : 'Your e-mail address is verified. An administrator will approve your account.'}
+      </Notice>
+      <Link to={`/${env}/login`}>Sign in</Link>
+    </Card>
+  );
+}
+
+function Forgot() {
+  const { env } = useEnvSettings();
+  const [email, setEmail] = useState('');
+  const [sent, setSent] = useState(false);
+  const { submit, error, busy } = useSubmit(async () => {
+    await portalApi.forgot(env, email);
+    setSent(true);
+  });
+  return (
+    <Card title="Forgot password">
+      <NoMailNotice />
+      {sent ? (
+        <Notice tone="ok">If an account exists for this address, we sent it a link to choose a new password.</Notice>
+      ) : (
+        <form onSubmit={submit}>
+          <ErrorBanner error={error} />
+          <Field label="E-mail">
+            {(p) => (
+              <input
+                {...p}
+                type="email"
+                autoComplete="email"
+                required
+                value={email}
+                onChange={(e) => setEmail(e.target.value)}
+              />
+            )}
+          </Field>
+          <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
+            Send reset link
+          </button>
+        </form>
+      )}
+    </Card>
+  );
+}
+
+function Reset() {
+  const { env } = useEnvSettings();
+  const token = useLinkToken();
+  const [password, setPassword] = useState('');
+  const [done, setDone] = useState(false);
+  const { submit, error, busy } = useSubmit(async () => {
+    await portalApi.reset(env, token, password);
+    setDone(true);
+  });
+  if (done) {
+    return (
+      <Card title="Choose a new password">
+        <Notice tone="ok">Your password is changed.</Notice>
+        <Link to={`/${env}/login`}>Sign in</Link>
+      </Card>
+    );
+  }
+  return (
+    <Card title="Choose a new password">
+      {!token ? <Notice tone="bad">This link has no token: ask for a new one.</Notice> : null}
+      <form onSubmit={submit}>
+        {error && fieldErrors(error, 'body.password').length === 0 ? <ErrorBanner error={error} /> : null}
+        <Field label="New password" errors={fieldErrors(error, 'body.password')}>
+          {(p) => (
+            <input
+              {...p}
+              type="password"
+              autoComplete="new-password"
+              required
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+            />
+          )}
+        </Field>
+        <button type="submit" className="btn btn-primary btn-block" disabled={busy || !token}>
+          Change password
+        </button>
+      </form>
+    </Card>
+  );
+}

@@ -1,0 +1,36 @@
+/** Who is signed in (GET /auth/session); null for visitors. The CSRF token is kept in memory only. */
+import { useQuery } from '@tanstack/react-query';
+import { ApiError, api, type SessionInfo, setCsrfToken } from './api';
+
+export function useSessionQuery() {
+  return useQuery({
+    queryKey: ['session'],
+    queryFn: async () => {
+      try {
+        const session = await api.get<SessionInfo>('/auth/session');
+        setCsrfToken(session.csrfToken);
+        return session;
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 401) return null;
+        throw error;
+      }
+    },
+    staleTime: 60_000,
+  });
+}
+
+/** The signed-in user, or null; `member` when they belong to this environment (as a consumer or more). */
+export function useViewer(env: string) {
+  const query = useSessionQuery();
+  const session = query.data ?? null;
+  const member = session?.environments.find((e) => e.id === env) ?? null;
+  return { session, member, loading: query.isPending };
+}
+
+/**
+ * Keys are shown once by the server; the portal keeps the ones created in this tab in memory
+ * (never in storage) so Try it can pre-fill them. A reload forgets them, as it should.
+ */
+const keysByApi = new Map<string, string>();
+export const rememberKey = (env: string, apiId: string, key: string) => keysByApi.set(`${env}/${apiId}`, key);
+export const rememberedKey = (env: string, apiId: string) => keysByApi.get(`${env}/${apiId}`) ?? '';
