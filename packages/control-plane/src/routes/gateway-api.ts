@@ -11,6 +11,7 @@ import { gatewayOf } from '../auth/gateway-token.js';
 import { errorResponses } from '../http/schemas.js';
 import { formatCursor, headSeq } from '../hybrid/changes.js';
 import { changeBus, type HybridEvent } from '../hybrid/events.js';
+import { sealSharedSnapshot } from '../hybrid/shared-snapshot.js';
 import { syncMessage } from '../hybrid/sync.js';
 import { ingestAnalytics } from '../services/analytics.js';
 import { recordHeartbeat } from '../services/heartbeats.js';
@@ -46,10 +47,14 @@ export function gatewayApiRoutes(root: App, deps: RouteDeps): void {
     },
     async (request, reply) => {
       const gateway = gatewayOf(request);
-      const message = await deps.signer.seal(await syncMessage(deps.db, gateway, request.query.cursor));
+      const answer = await syncMessage(deps.db, gateway, request.query.cursor);
       // Sent pre-serialised: the response schema must not reshape what the signature covers.
       reply.type('application/json').header('cache-control', 'no-store');
-      return reply.send(JSON.stringify(message) as never);
+      if (answer.kind !== 'shared-snapshot') return reply.send(JSON.stringify(await deps.signer.seal(answer)) as never);
+      const gzipped = acceptsGzip(request.headers['accept-encoding']);
+      reply.header('vary', 'accept-encoding');
+      if (gzipped) reply.header('content-encoding', 'gzip');
+      return reply.send((await sealSharedSnapshot(deps.signer, answer.body, answer.shared, gzipped)) as never);
     },
   );
 
@@ -159,4 +164,15 @@ export function gatewayApiRoutes(root: App, deps: RouteDeps): void {
       return reply.code(202).send(result);
     },
   );
+}
+
+/** Whether the client takes gzip (`Accept-Encoding: gzip`, not `gzip;q=0`). */
+export function acceptsGzip(header: string | string[] | undefined): boolean {
+  const value = Array.isArray(header) ? header.join(',') : (header ?? '');
+  return value.split(',').some((part) => {
+    const [coding, ...params] = part.trim().toLowerCase().split(';');
+    if (coding !== 'gzip' && coding !== '*') return false;
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    return q === undefined || Number(q.slice(2)) > 0;
+  });
 }
