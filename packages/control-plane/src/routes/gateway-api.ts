@@ -5,10 +5,11 @@
  */
 
 import { AnalyticsBatch, Heartbeat, HeartbeatAnswer, SigningKeyAnswer, SyncMessage } from '@gatehouse/config';
-import { formatDuration } from '@gatehouse/core';
+import { formatDuration, type Logger } from '@gatehouse/core';
 import Type from 'typebox';
 import { gatewayOf } from '../auth/gateway-token.js';
 import { errorResponses } from '../http/schemas.js';
+import { startChangeRelay } from '../hybrid/change-relay.js';
 import { formatCursor, headSeq } from '../hybrid/changes.js';
 import { changeBus, type HybridEvent } from '../hybrid/events.js';
 import { sealSharedSnapshot } from '../hybrid/shared-snapshot.js';
@@ -27,6 +28,14 @@ export function gatewayApiRoutes(root: App, deps: RouteDeps): void {
   const app = typed(root);
   const base = '/api/v1/gateway';
   const bus = changeBus(deps.db);
+  // Events from the other replicas on this database (PostgreSQL LISTEN/NOTIFY).
+  const relay = startChangeRelay(deps.db, root.log as unknown as Logger);
+  root.addHook('onReady', async () => {
+    await relay.ready;
+  });
+  root.addHook('onClose', async () => {
+    await relay.close();
+  });
 
   app.get(
     `${base}/sync`,
