@@ -15,7 +15,7 @@ import { changeBus, type HybridEvent } from '../hybrid/events.js';
 import { sealSharedSnapshot } from '../hybrid/shared-snapshot.js';
 import { syncMessage } from '../hybrid/sync.js';
 import { ingestAnalytics } from '../services/analytics.js';
-import { recordHeartbeat } from '../services/heartbeats.js';
+import { HeartbeatWriter } from '../services/heartbeats.js';
 import { type App, type RouteDeps, typed } from './deps.js';
 
 const GATEWAY_SECURITY = [{ gatewayToken: [] }];
@@ -28,6 +28,7 @@ export function gatewayApiRoutes(root: App, deps: RouteDeps): void {
   const app = typed(root);
   const base = '/api/v1/gateway';
   const bus = changeBus(deps.db);
+  const heartbeats = new HeartbeatWriter(deps.db);
   // Events from the other replicas on this database (PostgreSQL LISTEN/NOTIFY).
   const relay = startChangeRelay(deps.db, root.log as unknown as Logger);
   root.addHook('onReady', async () => {
@@ -148,7 +149,7 @@ export function gatewayApiRoutes(root: App, deps: RouteDeps): void {
     },
     async (request) => {
       const now = new Date();
-      await recordHeartbeat(deps.db, gatewayOf(request).id, request.body, now);
+      await heartbeats.record(gatewayOf(request).id, request.body, now);
       return { serverTime: now.toISOString(), heartbeatInterval: formatDuration(deps.heartbeatIntervalMs) };
     },
   );
