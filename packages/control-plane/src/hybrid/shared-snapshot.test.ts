@@ -74,6 +74,15 @@ describeOnBackends('shared snapshots', (backend) => {
     expect(second.document).toEqual(first.document);
     expect(second.cursor).toBe(first.cursor);
 
+    // Over a real connection, as the gateway's fetch does it: gzip asked by default, two gzip
+    // members (shared + own) decoded as one body.
+    const url = await h.app.listen({ host: '127.0.0.1', port: 0 });
+    const fetched = await fetch(`${url}${GW}/sync`, { headers: { authorization: `Bearer ${b.token}` } });
+    expect(fetched.headers.get('content-encoding')).toBe('gzip');
+    const third = (await fetched.json()) as Json;
+    expect(verifies(third).ok).toBe(true);
+    expect(third.document).toEqual(first.document);
+
     // A tampered shared part no longer verifies: the signature covers the spliced document.
     expect(verifies({ ...second, document: { ...second.document, extra: true } }).ok).toBe(false);
 
