@@ -21,8 +21,10 @@ import type { Database } from '../db/connect.js';
 import type { Signer } from './signing.js';
 
 const gzip = promisify(gzipCallback);
-/** Versions kept: the current one per shard, plus a few older while gateways catch up. */
+/** Versions kept: the current one per shard, plus a few older while gateways catch up... */
 const MAX_ENTRIES = 16;
+/** ...within this many bytes (plain + gzip; 100,000 keys make ~21 MB), the newest always kept. */
+const MAX_BYTES = 128 * 1024 * 1024;
 const PLACEHOLDER = `\u0000document-${randomUUID()}\u0000`;
 
 export interface SharedSnapshot {
@@ -35,6 +37,7 @@ export interface SharedSnapshot {
 
 export class SnapshotCache {
   private readonly entries = new Map<string, Promise<SharedSnapshot>>();
+  private readonly sizes = new Map<string, number>();
   /** Documents built (tests and the benchmark read it). */
   builds = 0;
 
@@ -51,10 +54,31 @@ export class SnapshotCache {
     }
     entry = this.build(envId, head, tags);
     this.entries.set(key, entry);
-    // A failed build is not kept: the next gateway tries again.
-    entry.catch(() => this.entries.delete(key));
-    while (this.entries.size > MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value as string);
+    entry.then(
+      async (built) => {
+        const size = built.head.length + (await built.gzippedHead.catch(() => Buffer.alloc(0))).length;
+        if (this.entries.get(key) === entry) this.sizes.set(key, size);
+        this.evict();
+      },
+      // A failed build is not kept: the next gateway tries again.
+      () => this.forget(key),
+    );
+    this.evict();
     return entry;
+  }
+
+  private evict(): void {
+    let bytes = [...this.sizes.values()].reduce((a, b) => a + b, 0);
+    while (this.entries.size > 1 && (this.entries.size > MAX_ENTRIES || bytes > MAX_BYTES)) {
+      const oldest = this.entries.keys().next().value as string;
+      bytes -= this.sizes.get(oldest) ?? 0;
+      this.forget(oldest);
+    }
+  }
+
+  private forget(key: string): void {
+    this.entries.delete(key);
+    this.sizes.delete(key);
   }
 
   private async build(envId: string, head: number, tags: readonly string[]): Promise<SharedSnapshot> {

@@ -70,7 +70,9 @@ export class HeartbeatWriter {
         await writeHeartbeats(this.db, batch);
         for (const item of batch) item.done();
       } catch (error) {
-        for (const item of batch) item.failed(error);
+        if (batch.length === 1) batch[0]!.failed(error);
+        // One bad heartbeat (its gateway deleted meanwhile) must not fail the others: one by one.
+        else for (const item of batch) await writeHeartbeats(this.db, [item]).then(item.done, item.failed);
       }
     }
     this.writing = false;
