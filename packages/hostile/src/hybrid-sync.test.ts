@@ -11,6 +11,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { type ControlPlane, createDemoSetup, openDatabase, startControlPlane } from '@gatehouse/control-plane';
 import { silentLogger } from '@gatehouse/core';
 import { serviceUrl } from '@gatehouse/core/testing';
@@ -45,7 +46,10 @@ async function startMitm(target: string) {
       const chunks: Buffer[] = [];
       answer.on('data', (c: Buffer) => chunks.push(c));
       answer.on('end', () => {
-        const genuine = JSON.parse(Buffer.concat(chunks).toString()) as Json;
+        // Snapshots come gzip-compressed when the gateway asks (it does): the attacker decodes them.
+        const raw = Buffer.concat(chunks);
+        const body = answer.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
+        const genuine = JSON.parse(body.toString()) as Json;
         seen.push(genuine);
         const sent = JSON.stringify(state.rewrite ? state.rewrite(structuredClone(genuine)) : genuine);
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(sent) });

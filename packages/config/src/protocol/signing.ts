@@ -26,14 +26,20 @@ export function canonicalBytes(message: object): Buffer {
 
 /** The message with one signature per key (during a rotation overlap: the current and the previous). */
 export function signMessage<M extends SyncMessage>(message: UnsignedMessage<M>, keys: readonly SigningKey[]): M {
+  return { ...message, signatures: signBytes(canonicalBytes(message), keys) } as unknown as M;
+}
+
+/**
+ * The signatures over canonical bytes built by the caller (a control plane that splices a shared,
+ * already canonical document into each gateway's message must produce exactly canonicalBytes()).
+ */
+export function signBytes(bytes: Buffer, keys: readonly SigningKey[]): MessageSignature[] {
   if (keys.length === 0) throw new Error('signMessage: no signing key');
-  const bytes = canonicalBytes(message);
-  const signatures: MessageSignature[] = keys.map((k) => ({
+  return keys.map((k) => ({
     alg: 'Ed25519',
     keyId: k.keyId,
     value: sign(null, bytes, k.privateKey).toString('base64'),
   }));
-  return { ...message, signatures } as unknown as M;
 }
 
 export interface TrustedKey {

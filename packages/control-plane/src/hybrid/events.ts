@@ -1,17 +1,23 @@
 /**
- * In-process notifications for gateways' event streams. Fed after commit by the change log
- * (changes.ts) and by token revocation. One bus per database handle, so several control planes in
- * one process (tests) stay apart. Several control-plane replicas would relay these through
- * PostgreSQL LISTEN/NOTIFY; until then a gateway on another replica learns of a change by its
- * 10 s /sync poll.
+ * Notifications for gateways' event streams. Fed after commit by the change log (changes.ts) and by
+ * token revocation. One bus per database handle, so several control planes in one process (tests)
+ * stay apart. On PostgreSQL the bus also relays every event to the other control-plane replicas
+ * on the same database through LISTEN/NOTIFY (change-relay.ts), so a gateway streaming from any
+ * replica hears of a change made on another at once; on PGlite (one process) it stays in-process.
  */
 import type { Database } from '../db/connect.js';
 
 export type HybridEvent = { type: 'changed'; cursor: string } | { type: 'gateway-revoked'; gatewayId: string };
 type Listener = (event: HybridEvent) => void;
 
+/** Carries events to other replicas (change-relay.ts). */
+export interface EventRelay {
+  send(envId: string, event: HybridEvent): void;
+}
+
 export class ChangeBus {
   private readonly listeners = new Map<string, Set<Listener>>();
+  relay: EventRelay | undefined;
 
   /** Listens to one environment; returns the unsubscribe function. */
   subscribe(envId: string, listener: Listener): () => void {
@@ -27,7 +33,14 @@ export class ChangeBus {
     };
   }
 
+  /** An event of this replica: its own streams at once, the other replicas through the relay. */
   publish(envId: string, event: HybridEvent): void {
+    this.deliver(envId, event);
+    this.relay?.send(envId, event);
+  }
+
+  /** An event to this replica's streams only (what the relay received from another replica). */
+  deliver(envId: string, event: HybridEvent): void {
     for (const listener of this.listeners.get(envId) ?? []) listener(event);
   }
 

@@ -68,6 +68,12 @@ export class Signer {
     return signMessage({ ...message, keys: published(active) } as UnsignedMessage, signing);
   }
 
+  /** What seal() signs with: the keys published in the message, and the private keys. */
+  async sealingKeys(): Promise<{ published: PublishedKey[]; signing: SigningKey[] }> {
+    const active = await this.active();
+    return { published: published(active), signing: active.map((k) => ({ keyId: k.id, privateKey: k.privateKey })) };
+  }
+
   /** The current key and every key still signing (the current one first). */
   async publishedKeys(): Promise<PublishedKey[]> {
     return published(await this.active());

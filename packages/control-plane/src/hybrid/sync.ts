@@ -5,15 +5,11 @@
  * here, and signed by the route.
  */
 import { type MessageBody, PROTOCOL_VERSION } from '@gatehouse/config';
-import {
-  buildEnvironmentDocument,
-  compileApplications,
-  definitionVersionOf,
-  loadDeployedApis,
-} from '../compiler/compile.js';
+import { compileApplications, definitionVersionOf, loadDeployedApis } from '../compiler/compile.js';
 import type { Database } from '../db/connect.js';
 import { applicationsChangedBetween, definitionChangesBetween, formatCursor, headSeq, parseCursor } from './changes.js';
 import { servesApi } from './sharding.js';
+import { type SharedSnapshot, snapshotCache } from './shared-snapshot.js';
 
 /** Beyond this many changed applications a snapshot is as cheap as a delta, and simpler to apply. */
 export const DELTA_MAX_APPLICATIONS = 1000;
@@ -27,6 +23,13 @@ export interface SyncGateway {
 /** A message before the signer publishes its keys and signs it. */
 export type SyncBody = MessageBody;
 
+/** A snapshot whose document is shared by every gateway at this version (shared-snapshot.ts). */
+export interface SharedSnapshotBody {
+  kind: 'shared-snapshot';
+  body: Omit<Extract<MessageBody, { kind: 'snapshot' }>, 'document'>;
+  shared: SharedSnapshot;
+}
+
 /** What binds a message to one gateway and one position: signed, so it cannot be replayed elsewhere or later. */
 function stamp(gateway: SyncGateway, head: number) {
   return {
@@ -38,7 +41,11 @@ function stamp(gateway: SyncGateway, head: number) {
   };
 }
 
-export async function syncMessage(db: Database, gateway: SyncGateway, cursor: string | undefined): Promise<SyncBody> {
+export async function syncMessage(
+  db: Database,
+  gateway: SyncGateway,
+  cursor: string | undefined,
+): Promise<SyncBody | SharedSnapshotBody> {
   // Read the head first: everything up to it is committed (see changes.ts), and whatever the
   // compilation below sees on top of it is sent again in the next delta, which is harmless.
   const head = await headSeq(db, gateway.envId);
@@ -64,14 +71,11 @@ export async function syncMessage(db: Database, gateway: SyncGateway, cursor: st
   };
 }
 
-async function snapshot(db: Database, gateway: SyncGateway, head: number): Promise<SyncBody> {
-  const { document, definitionVersion } = await buildEnvironmentDocument(db, gateway.envId, {
-    shardTags: gateway.tags,
-  });
+async function snapshot(db: Database, gateway: SyncGateway, head: number): Promise<SharedSnapshotBody> {
+  const shared = await snapshotCache(db).get(gateway.envId, head, gateway.tags);
   return {
-    kind: 'snapshot',
-    ...stamp(gateway, head),
-    definitionVersion,
-    document: document as Record<string, unknown>,
+    kind: 'shared-snapshot',
+    body: { kind: 'snapshot', ...stamp(gateway, head), definitionVersion: shared.definitionVersion },
+    shared,
   };
 }

@@ -5,15 +5,17 @@
  */
 
 import { AnalyticsBatch, Heartbeat, HeartbeatAnswer, SigningKeyAnswer, SyncMessage } from '@gatehouse/config';
-import { formatDuration } from '@gatehouse/core';
+import { formatDuration, type Logger } from '@gatehouse/core';
 import Type from 'typebox';
 import { gatewayOf } from '../auth/gateway-token.js';
 import { errorResponses } from '../http/schemas.js';
+import { startChangeRelay } from '../hybrid/change-relay.js';
 import { formatCursor, headSeq } from '../hybrid/changes.js';
 import { changeBus, type HybridEvent } from '../hybrid/events.js';
+import { sealSharedSnapshot } from '../hybrid/shared-snapshot.js';
 import { syncMessage } from '../hybrid/sync.js';
 import { ingestAnalytics } from '../services/analytics-ingest.js';
-import { recordHeartbeat } from '../services/heartbeats.js';
+import { HeartbeatWriter } from '../services/heartbeats.js';
 import { type App, type RouteDeps, typed } from './deps.js';
 
 const GATEWAY_SECURITY = [{ gatewayToken: [] }];
@@ -26,6 +28,15 @@ export function gatewayApiRoutes(root: App, deps: RouteDeps): void {
   const app = typed(root);
   const base = '/api/v1/gateway';
   const bus = changeBus(deps.db);
+  const heartbeats = new HeartbeatWriter(deps.protocolDb);
+  // Events from the other replicas on this database (PostgreSQL LISTEN/NOTIFY).
+  const relay = startChangeRelay(deps.db, root.log as unknown as Logger);
+  root.addHook('onReady', async () => {
+    await relay.ready;
+  });
+  root.addHook('onClose', async () => {
+    await relay.close();
+  });
 
   app.get(
     `${base}/sync`,
@@ -46,10 +57,14 @@ export function gatewayApiRoutes(root: App, deps: RouteDeps): void {
     },
     async (request, reply) => {
       const gateway = gatewayOf(request);
-      const message = await deps.signer.seal(await syncMessage(deps.protocolDb, gateway, request.query.cursor));
+      const answer = await syncMessage(deps.protocolDb, gateway, request.query.cursor);
       // Sent pre-serialised: the response schema must not reshape what the signature covers.
       reply.type('application/json').header('cache-control', 'no-store');
-      return reply.send(JSON.stringify(message) as never);
+      if (answer.kind !== 'shared-snapshot') return reply.send(JSON.stringify(await deps.signer.seal(answer)) as never);
+      const gzipped = acceptsGzip(request.headers['accept-encoding']);
+      reply.header('vary', 'accept-encoding');
+      if (gzipped) reply.header('content-encoding', 'gzip');
+      return reply.send((await sealSharedSnapshot(deps.signer, answer.body, answer.shared, gzipped)) as never);
     },
   );
 
@@ -134,7 +149,7 @@ export function gatewayApiRoutes(root: App, deps: RouteDeps): void {
     },
     async (request) => {
       const now = new Date();
-      await recordHeartbeat(deps.protocolDb, gatewayOf(request).id, request.body, now);
+      await heartbeats.record(gatewayOf(request).id, request.body, now);
       return { serverTime: now.toISOString(), heartbeatInterval: formatDuration(deps.heartbeatIntervalMs) };
     },
   );
@@ -166,4 +181,15 @@ export function gatewayApiRoutes(root: App, deps: RouteDeps): void {
       return reply.code(202).send(result);
     },
   );
+}
+
+/** Whether the client takes gzip (`Accept-Encoding: gzip`, not `gzip;q=0`). */
+export function acceptsGzip(header: string | string[] | undefined): boolean {
+  const value = Array.isArray(header) ? header.join(',') : (header ?? '');
+  return value.split(',').some((part) => {
+    const [coding, ...params] = part.trim().toLowerCase().split(';');
+    if (coding !== 'gzip' && coding !== '*') return false;
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    return q === undefined || Number(q.slice(2)) > 0;
+  });
 }

@@ -1,6 +1,6 @@
 /** Keeps the control plane's change stream open while the gateway runs, reconnecting with backoff. */
 import type { Logger } from '@gatehouse/core';
-import { Backoff } from './backoff.js';
+import { Backoff, type Random } from './backoff.js';
 import type { ControlPlaneClient } from './control-plane-client.js';
 import type { HybridMetrics } from './metrics.js';
 
@@ -13,9 +13,10 @@ export async function followChangeStream(options: {
   signal: AbortSignal;
   /** Something changed, the stream (re)opened, or it failed: the caller syncs. */
   onChange: () => void;
+  random?: Random;
 }): Promise<void> {
   const { client, metrics, logger, signal, onChange } = options;
-  const backoff = new Backoff(1000, 30_000);
+  const backoff = new Backoff(1000, 30_000, options.random);
   while (!signal.aborted) {
     try {
       await client.events({

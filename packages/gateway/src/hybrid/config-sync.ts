@@ -8,7 +8,7 @@
 import { type ConfigMessage, parseSyncMessage, type SnapshotMessage } from '@gatehouse/config';
 import type { Logger } from '@gatehouse/core';
 import type { ApplyResult } from '../gateway.js';
-import { Backoff } from './backoff.js';
+import { aroundInterval, Backoff, type Random } from './backoff.js';
 import type { BackupStore } from './backup.js';
 import { followChangeStream } from './change-stream.js';
 import { type ControlPlaneClient, ControlPlaneError } from './control-plane-client.js';
@@ -39,8 +39,11 @@ export interface ConfigSyncOptions {
   errors: RecentErrors;
   /** Called after every applied or refused config (the heartbeat goes out at once). */
   onConfigEvent: () => void;
+  /** Mean time between polls; each wait is jittered around it (backoff.ts). */
   pollIntervalMs?: number;
   initialTimeoutMs?: number;
+  /** Source of jitter for polls and retries (tests pin it). */
+  random?: Random;
 }
 
 /** After this many deltas the next sync asks for a snapshot, which also compacts the backup. */
@@ -63,12 +66,15 @@ export class ConfigSync {
   private stopped = false;
   private pollTimer: NodeJS.Timeout | undefined;
   private readonly stop$ = new AbortController();
-  private readonly backoff = new Backoff(1000, 30_000);
+  private readonly backoff: Backoff;
   private readonly pollIntervalMs: number;
+  private readonly random: Random;
   private streamLoop: Promise<void> | undefined;
 
   constructor(private readonly options: ConfigSyncOptions) {
     this.pollIntervalMs = options.pollIntervalMs ?? 10_000;
+    this.random = options.random ?? Math.random;
+    this.backoff = new Backoff(1000, 30_000, this.random);
     this.trust = new Trust({
       stateDir: options.stateDir,
       publicKeyPem: options.publicKeyPem,
@@ -92,8 +98,9 @@ export class ConfigSync {
       logger,
       signal: this.stop$.signal,
       onChange: () => void this.syncNow(),
+      random: this.random,
     });
-    this.schedulePoll(this.pollIntervalMs);
+    this.schedulePoll(aroundInterval(this.pollIntervalMs, this.random));
   }
 
   async stop(): Promise<void> {
@@ -146,7 +153,7 @@ export class ConfigSync {
       if (this.state !== 'reachable') logger.info('control plane reachable; config in sync');
       this.state = 'reachable';
       this.backoff.reset();
-      this.schedulePoll(this.pollIntervalMs);
+      this.schedulePoll(aroundInterval(this.pollIntervalMs, this.random));
     } catch (error) {
       metrics.configSync.labels('error').inc();
       const failure =

@@ -1,6 +1,7 @@
-/** Periodic heartbeat to the control plane, plus one right after each applied or refused config. */
+/** Periodic heartbeat (jittered around the interval) to the control plane, plus one right after each applied or refused config. */
 import type { Heartbeat } from '@gatehouse/config';
 import type { Logger } from '@gatehouse/core';
+import { aroundInterval, type Random } from './backoff.js';
 import type { ControlPlaneClient } from './control-plane-client.js';
 import type { HybridMetrics } from './metrics.js';
 
@@ -52,6 +53,7 @@ export class HeartbeatReporter {
     private readonly build: () => HeartbeatPayload,
     private readonly logger: Logger,
     private readonly metrics: HybridMetrics,
+    private readonly random: Random = Math.random,
   ) {}
 
   start(): void {
@@ -85,7 +87,7 @@ export class HeartbeatReporter {
   private schedule(): void {
     if (this.stopped) return;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.sendNow(), this.intervalMs);
+    this.timer = setTimeout(() => void this.sendNow(), aroundInterval(this.intervalMs, this.random));
     this.timer.unref();
   }
 

@@ -4,7 +4,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { type DeltaMessage, keyRing, type SnapshotMessage, trustedKey } from '@gatehouse/config';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Backoff } from './backoff.js';
 import { BackupStore, decrypt, encrypt } from './backup.js';
 import { fromSnapshot, messagesOf, replay, withCredentialsOf, withDelta } from './document-state.js';
 import { anonymizeIp } from './ip-anonymization.js';
@@ -58,17 +57,7 @@ describe('ip anonymization', () => {
   });
 });
 
-describe('backoff', () => {
-  it('doubles from 1 s to a 30 s cap with 50-100% jitter', () => {
-    const low = new Backoff(1000, 30_000, () => 0);
-    expect([low.next(), low.next(), low.next()]).toEqual([500, 1000, 2000]);
-    const high = new Backoff(1000, 30_000, () => 1);
-    const delays = Array.from({ length: 8 }, () => high.next());
-    expect(delays.at(-1)).toBe(30_000);
-    high.reset();
-    expect(high.next()).toBe(1000);
-  });
-});
+// Backoff and jitter: jitter.test.ts.
 
 describe('SSE parser', () => {
   it('parses events split across chunks and ignores comments', () => {

@@ -1,0 +1,380 @@
+/**
+ * Fleet simulation: N light gateways speaking the real hybrid protocol (gateway token, /sync with
+ * cursor, the /events change stream, heartbeats) against one real control plane in its own
+ * process (packages/control-plane/dist/bench/fleet-server.js; PostgreSQL when DATABASE_URL is set).
+ * The light gateways parse each answer but neither verify signatures nor compile configs: what is
+ * measured is the control plane's side of the fan-out.
+ *
+ *   npm run bench:fleet -- [--gateways 1000] [--keys 100000] [--heartbeat-window-s 10]
+ *
+ * Figures: deploy received by every gateway (p50/p99/max from the deploy call), one key revocation
+ * received by every gateway, control-plane CPU for heartbeats alone and for the idle fleet (polls,
+ * heartbeats, pings), management API latency (p50/p99) during each fan-out, bytes sent.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { Agent, request } from 'undici';
+
+interface ServerInfo {
+  url: string;
+  backend: string;
+  environment: string;
+  adminEmail: string;
+  adminPassword: string;
+  subscriptionId: string;
+  revocableKeyId: string;
+  tokens: string[];
+  pid: number;
+}
+
+const { values: args } = parseArgs({
+  options: {
+    gateways: { type: 'string', default: '1000' },
+    keys: { type: 'string', default: '0' },
+    'poll-ms': { type: 'string', default: '10000' },
+    'heartbeat-interval-ms': { type: 'string', default: '60000' },
+    'heartbeat-window-s': { type: 'string', default: '10' },
+    'timeout-s': { type: 'string', default: '60' },
+  },
+});
+const GATEWAYS = Number(args.gateways);
+const POLL_MS = Number(args['poll-ms']);
+const HEARTBEAT_INTERVAL_MS = Number(args['heartbeat-interval-ms']);
+const TIMEOUT_MS = Number(args['timeout-s']) * 1000;
+
+const agent = new Agent({ connections: null, pipelining: 1, keepAliveTimeout: 60_000 });
+const CLK_TCK = 100;
+
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // utime and stime are fields 14 and 15 of /proc/<pid>/stat (11 and 12 after the command).
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+function seqOf(cursor: string | undefined): number {
+  return cursor ? Number(cursor.slice(2)) : -1;
+}
+
+const percentile = (sorted: number[], p: number) =>
+  sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+const ms = (n: number) => `${Math.round(n)} ms`;
+
+class SimGateway {
+  cursor: string | undefined;
+  bytes = 0;
+  syncs = 0;
+  streamOpen = false;
+  pollsPaused = false;
+  /** Called with every non-`unchanged` message received. */
+  onMessage: ((gw: SimGateway, kind: string, seq: number) => void) | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private stream: { destroy(): void } | undefined;
+
+  constructor(
+    private readonly base: string,
+    private readonly token: string,
+  ) {}
+
+  private headers(extra: Record<string, string> = {}) {
+    return { authorization: `Bearer ${this.token}`, 'accept-encoding': 'gzip', ...extra };
+  }
+
+  syncNow(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        await this.syncOnce().catch(() => undefined);
+      } while (this.again);
+    })().finally(() => {
+      this.running = undefined;
+      this.schedulePoll();
+    });
+    return this.running;
+  }
+
+  private async syncOnce(): Promise<void> {
+    const query = this.cursor ? `?cursor=${encodeURIComponent(this.cursor)}` : '';
+    const res = await request(`${this.base}/api/v1/gateway/sync${query}`, {
+      dispatcher: agent,
+      headers: this.headers(),
+    });
+    const raw = Buffer.from(await res.body.arrayBuffer());
+    this.bytes += raw.length;
+    this.syncs++;
+    if (res.statusCode !== 200) throw new Error(`sync ${res.statusCode}`);
+    const body = res.headers['content-encoding'] === 'gzip' ? (await gunzip(raw)).toString() : raw.toString();
+    const message = JSON.parse(body) as { kind: string; cursor: string };
+    if (message.kind === 'unchanged') return;
+    this.cursor = message.cursor;
+    this.onMessage?.(this, message.kind, seqOf(message.cursor));
+  }
+
+  private schedulePoll(): void {
+    clearTimeout(this.pollTimer);
+    // Full jitter around the interval, as the gateway does.
+    this.pollTimer = setTimeout(
+      () => {
+        if (!this.pollsPaused) void this.syncNow();
+        else this.schedulePoll();
+      },
+      POLL_MS * (0.5 + Math.random()),
+    );
+  }
+
+  async openStream(): Promise<void> {
+    const res = await request(`${this.base}/api/v1/gateway/events`, {
+      dispatcher: agent,
+      headers: this.headers({ accept: 'text/event-stream' }),
+    });
+    if (res.statusCode !== 200) throw new Error(`events ${res.statusCode}`);
+    this.streamOpen = true;
+    this.stream = res.body;
+    let buffered = '';
+    res.body.setEncoding('utf8');
+    res.body.on('data', (chunk: string) => {
+      buffered += chunk;
+      let end = buffered.indexOf('\n\n');
+      while (end >= 0) {
+        if (buffered.slice(0, end).startsWith('event: changed')) void this.syncNow();
+        buffered = buffered.slice(end + 2);
+        end = buffered.indexOf('\n\n');
+      }
+    });
+    res.body.on('error', () => {
+      this.streamOpen = false;
+    });
+    res.body.on('end', () => {
+      this.streamOpen = false;
+    });
+  }
+
+  async heartbeat(): Promise<void> {
+    const res = await request(`${this.base}/api/v1/gateway/heartbeat`, {
+      method: 'POST',
+      dispatcher: agent,
+      headers: this.headers({ 'content-type': 'application/json' }),
+      body: JSON.stringify({
+        protocol: 2,
+        instanceId: 'sim',
+        version: 'fleet-bench',
+        hostname: 'sim',
+        configVersion: null,
+        cursor: this.cursor ?? null,
+        appliedRevisions: { orders: 1, status: 1 },
+        uptimeSeconds: 1,
+        requests: { total: 0 },
+        backup: { servingFromBackup: false, stalenessSeconds: 0 },
+        errors: [],
+      }),
+    });
+    await res.body.dump();
+    if (res.statusCode !== 200) throw new Error(`heartbeat ${res.statusCode}`);
+  }
+
+  stop(): void {
+    clearTimeout(this.pollTimer);
+    this.stream?.destroy();
+  }
+}
+
+async function gunzip(raw: Buffer): Promise<Buffer> {
+  const { gunzip: z } = await import('node:zlib');
+  return new Promise((resolve, reject) => z(raw, (e, out) => (e ? reject(e) : resolve(out))));
+}
+
+/** Sequential management calls until stopped: their latencies. */
+function probeManagement(base: string, token: string, env: string) {
+  const latencies: number[] = [];
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const t = performance.now();
+      const res = await request(`${base}/api/v1/environments/${env}/apis`, {
+        dispatcher: agent,
+        headers: { authorization: `Bearer ${token}` },
+      });
+      await res.body.dump();
+      latencies.push(performance.now() - t);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  return async () => {
+    stopped = true;
+    await loop;
+    return latencies.sort((a, b) => a - b);
+  };
+}
+
+async function startServer(): Promise<{ child: ChildProcess; info: ServerInfo }> {
+  const require = createRequire(import.meta.url);
+  const cpDist = dirname(require.resolve('@gatehouse/control-plane'));
+  const child = spawn(
+    process.execPath,
+    [
+      join(cpDist, 'bench', 'fleet-server.js'),
+      '--gateways',
+      String(GATEWAYS),
+      '--keys',
+      String(args.keys),
+      '--heartbeat-interval-ms',
+      String(HEARTBEAT_INTERVAL_MS),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'], env: process.env },
+  );
+  const lines = createInterface({ input: child.stdout! });
+  const info = await new Promise<ServerInfo>((resolve, reject) => {
+    lines.once('line', (line) => resolve(JSON.parse(line) as ServerInfo));
+    child.once('exit', (code) => reject(new Error(`fleet server exited (${code})`)));
+  });
+  return { child, info };
+}
+
+/** Resolves once every gateway received a message past `seq`; answers the per-gateway delays. */
+function awaitFanOut(fleet: SimGateway[], afterSeq: number, t0: () => number) {
+  const delays = new Map<SimGateway, number>();
+  let done: () => void = () => undefined;
+  const all = new Promise<void>((resolve) => {
+    done = resolve;
+  });
+  for (const gw of fleet)
+    gw.onMessage = (g, _kind, seq) => {
+      if (seq > afterSeq && !delays.has(g)) {
+        delays.set(g, performance.now() - t0());
+        if (delays.size === fleet.length) done();
+      }
+    };
+  const timeout = new Promise<void>((r) => setTimeout(r, TIMEOUT_MS).unref());
+  return Promise.race([all, timeout]).then(() => [...delays.values()].sort((a, b) => a - b));
+}
+
+async function main(): Promise<void> {
+  const setupStart = performance.now();
+  const { child, info } = await startServer();
+  const base = info.url;
+  const fleet = info.tokens.map((t) => new SimGateway(base, t));
+  try {
+    const login = await request(`${base}/api/v1/auth/login`, {
+      method: 'POST',
+      dispatcher: agent,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: info.adminEmail, password: info.adminPassword }),
+    });
+    const { token: admin } = (await login.body.json()) as { token: string };
+    const manage = (method: 'POST' | 'DELETE', path: string, body?: unknown) =>
+      request(`${base}/api/v1/environments/${info.environment}${path}`, {
+        method,
+        dispatcher: agent,
+        headers: { authorization: `Bearer ${admin}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      }).then(async (r) => {
+        await r.body.dump();
+        if (r.statusCode >= 300) throw new Error(`${method} ${path}: ${r.statusCode}`);
+      });
+
+    // Connect in waves, as a fleet restarting would not all arrive in one instant.
+    for (let i = 0; i < fleet.length; i += 50) {
+      await Promise.all(
+        fleet.slice(i, i + 50).map(async (gw) => {
+          await gw.syncNow();
+          await gw.openStream();
+        }),
+      );
+    }
+    await new Promise((r) => setTimeout(r, 2000));
+    console.log(
+      `fleet: ${fleet.length} gateways on ${info.backend} (${args.keys} extra keys), connected in ${ms(performance.now() - setupStart)}; figures are from a shared, loaded machine`,
+    );
+    const bytesNow = () => fleet.reduce((n, g) => n + g.bytes, 0);
+    const syncsNow = () => fleet.reduce((n, g) => n + g.syncs, 0);
+
+    const fanOut = async (label: string, action: () => Promise<void>) => {
+      const before = Math.max(...fleet.map((g) => seqOf(g.cursor)));
+      const bytes0 = bytesNow();
+      const syncs0 = syncsNow();
+      const cpu0 = cpuSeconds(info.pid);
+      const stopProbe = probeManagement(base, admin, info.environment);
+      await new Promise((r) => setTimeout(r, 200));
+      let t0 = 0;
+      const waiting = awaitFanOut(fleet, before, () => t0);
+      t0 = performance.now();
+      await action();
+      const delays = await waiting;
+      const mgmt = await stopProbe();
+      const cpu = cpuSeconds(info.pid) - cpu0;
+      const syncs = syncsNow() - syncs0;
+      console.log(
+        `${label.padEnd(12)} received by ${delays.length}/${fleet.length}: p50 ${ms(percentile(delays, 50))}, p99 ${ms(percentile(delays, 99))}, max ${ms(delays.at(-1) ?? Number.NaN)}; ` +
+          `${syncs} syncs, ${(((bytesNow() - bytes0) / 1024 / 1024) as number).toFixed(1)} MiB sent, control-plane CPU ${cpu.toFixed(2)} s (${((cpu * 1000) / Math.max(1, syncs)).toFixed(2)} ms/sync); ` +
+          `management API p50 ${ms(percentile(mgmt, 50))}, p99 ${ms(percentile(mgmt, 99))}, max ${ms(mgmt.at(-1) ?? Number.NaN)} (${mgmt.length} calls)`,
+      );
+      for (const gw of fleet) gw.onMessage = undefined;
+      await new Promise((r) => setTimeout(r, 1000));
+    };
+
+    await fanOut('deploy', () => manage('POST', '/apis/orders/deployments', { message: 'fleet bench' }));
+    await fanOut('revocation', () =>
+      manage('DELETE', `/subscriptions/${info.subscriptionId}/api-keys/${info.revocableKeyId}`),
+    );
+
+    // Heartbeats alone: polls paused, each gateway's heartbeat spread over its interval.
+    const windowS = Number(args['heartbeat-window-s']);
+    for (const gw of fleet) gw.pollsPaused = true;
+    await new Promise((r) => setTimeout(r, POLL_MS * 1.6));
+    const rate = fleet.length / (HEARTBEAT_INTERVAL_MS / 1000);
+    const count = Math.round(rate * windowS);
+    let failed = 0;
+    const cpuBeat0 = cpuSeconds(info.pid);
+    const beatStart = performance.now();
+    const beats: Promise<void>[] = [];
+    for (let i = 0; i < count; i++) {
+      const due = beatStart + (i / rate) * 1000;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      beats.push(
+        fleet[i % fleet.length]!.heartbeat().catch(() => {
+          failed++;
+        }),
+      );
+    }
+    await Promise.all(beats);
+    const beatSeconds = (performance.now() - beatStart) / 1000;
+    const beatCpu = cpuSeconds(info.pid) - cpuBeat0;
+    console.log(
+      `heartbeats   ${count} in ${beatSeconds.toFixed(1)} s (${rate.toFixed(1)}/s = ${fleet.length} gateways every ${HEARTBEAT_INTERVAL_MS / 1000} s, ${failed} failed): control-plane CPU ${((beatCpu / beatSeconds) * 100).toFixed(1)} % of a core, ${((beatCpu * 1000) / Math.max(1, count)).toFixed(2)} ms/heartbeat`,
+    );
+
+    // The idle fleet: polls (every poll-ms, jittered) and change-stream pings, no heartbeats.
+    for (const gw of fleet) gw.pollsPaused = false;
+    await new Promise((r) => setTimeout(r, POLL_MS));
+    const syncsIdle0 = syncsNow();
+    const cpuIdle0 = cpuSeconds(info.pid);
+    const idleStart = performance.now();
+    await new Promise((r) => setTimeout(r, POLL_MS));
+    const idleSeconds = (performance.now() - idleStart) / 1000;
+    const idleCpu = cpuSeconds(info.pid) - cpuIdle0;
+    const idleSyncs = syncsNow() - syncsIdle0;
+    console.log(
+      `idle polls   ${idleSyncs} syncs in ${idleSeconds.toFixed(1)} s: control-plane CPU ${((idleCpu / idleSeconds) * 100).toFixed(1)} % of a core, ${((idleCpu * 1000) / Math.max(1, idleSyncs)).toFixed(2)} ms/poll; streams open ${fleet.filter((g) => g.streamOpen).length}/${fleet.length}`,
+    );
+  } finally {
+    for (const gw of fleet) gw.stop();
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    await agent.close().catch(() => undefined);
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});

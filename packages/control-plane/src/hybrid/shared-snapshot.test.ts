@@ -1,0 +1,101 @@
+/** A snapshot is built once per version and shard, shared (and gzipped once), and still verifies per gateway. */
+import { randomUUID } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
+import { keyRing, type SyncMessage, trustedKey, verifyMessage } from '@gatehouse/config';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { acceptsGzip } from '../routes/gateway-api.js';
+import { createHarness, describeOnBackends, type Harness } from '../test-support/harness.js';
+import { snapshotCache } from './shared-snapshot.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: test reads arbitrary JSON
+type Json = Record<string, any>;
+const GW = '/api/v1/gateway';
+
+describe('accept-encoding negotiation', () => {
+  it('sends gzip only to a client that takes it', () => {
+    expect(acceptsGzip('gzip, deflate, br')).toBe(true);
+    expect(acceptsGzip('br;q=1.0, GZIP;q=0.5')).toBe(true);
+    expect(acceptsGzip('*')).toBe(true);
+    expect(acceptsGzip('gzip;q=0')).toBe(false);
+    expect(acceptsGzip('identity')).toBe(false);
+    expect(acceptsGzip(undefined)).toBe(false);
+  });
+});
+
+describeOnBackends('shared snapshots', (backend) => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await createHarness(backend);
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('builds one document per version and shard; each gateway gets its own binding and a valid signature, gzipped or not', async () => {
+    const slug = `env-${randomUUID().slice(0, 8)}`;
+    expect((await h.call('POST', '/api/v1/environments', { body: { id: slug } })).statusCode).toBe(201);
+    const env = `/api/v1/environments/${slug}`;
+    const api = await h.call('POST', `${env}/apis`, {
+      body: {
+        id: 'orders',
+        name: 'Orders',
+        basePath: '/orders',
+        upstream: { targets: [{ url: 'http://127.0.0.1:9' }] },
+        lifecycle: 'published',
+        visibility: 'public',
+      },
+    });
+    expect(api.statusCode, api.body).toBe(201);
+    await h.call('POST', `${env}/apis/orders/plans`, { body: { id: 'gold', security: { type: 'api-key' } } });
+    expect((await h.call('POST', `${env}/apis/orders/deployments`, { body: {} })).statusCode).toBe(201);
+    const gateway = async (name: string, tags: string[] = []) =>
+      (await h.call('POST', `${env}/gateways`, { body: { name, tags } })).json<{ id: string; token: string }>();
+    const a = await gateway('a');
+    const b = await gateway('b');
+    const other = await gateway('c', ['eu']);
+    const { publicKeyPem } = (await h.call('GET', `${GW}/signing-key`, { token: a.token })).json<Json>();
+    const verifies = (m: Json) => verifyMessage(m as SyncMessage, keyRing([trustedKey(publicKeyPem)]));
+
+    const cache = snapshotCache(h.db);
+    const before = cache.builds;
+    const [plain, zipped] = await Promise.all([
+      h.call('GET', `${GW}/sync`, { token: a.token }),
+      h.call('GET', `${GW}/sync`, { token: b.token, headers: { 'accept-encoding': 'gzip' } }),
+    ]);
+    expect(cache.builds - before).toBe(1);
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    const first = JSON.parse(plain.body) as Json;
+    const second = JSON.parse(gunzipSync(zipped.rawPayload).toString()) as Json;
+    expect(zipped.rawPayload.length).toBeLessThan(plain.rawPayload.length);
+    expect(verifies(first).ok).toBe(true);
+    expect(verifies(second).ok).toBe(true);
+    expect([first.gateway, second.gateway]).toEqual([a.id, b.id]);
+    expect(second.document).toEqual(first.document);
+    expect(second.cursor).toBe(first.cursor);
+
+    // Over a real connection, as the gateway's fetch does it: gzip asked by default, two gzip
+    // members (shared + own) decoded as one body.
+    const url = await h.app.listen({ host: '127.0.0.1', port: 0 });
+    const fetched = await fetch(`${url}${GW}/sync`, { headers: { authorization: `Bearer ${b.token}` } });
+    expect(fetched.headers.get('content-encoding')).toBe('gzip');
+    const third = (await fetched.json()) as Json;
+    expect(verifies(third).ok).toBe(true);
+    expect(third.document).toEqual(first.document);
+
+    // A tampered shared part no longer verifies: the signature covers the spliced document.
+    expect(verifies({ ...second, document: { ...second.document, extra: true } }).ok).toBe(false);
+
+    // Another shard is another document; a new version is another build.
+    await h.call('GET', `${GW}/sync`, { token: other.token });
+    expect(cache.builds - before).toBe(2);
+    await h.call('GET', `${GW}/sync`, { token: a.token });
+    expect(cache.builds - before).toBe(2);
+    expect((await h.call('POST', `${env}/apis/orders/deployments`, { body: {} })).statusCode).toBe(201);
+    const next = (await h.call('GET', `${GW}/sync`, { token: a.token })).json<Json>();
+    expect(next.kind).toBe('snapshot');
+    expect(next.cursor).not.toBe(first.cursor);
+    expect(verifies(next).ok).toBe(true);
+    expect(cache.builds - before).toBe(3);
+  });
+});
