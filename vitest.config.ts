@@ -20,6 +20,12 @@ const SYSTEM = [
 // Tests import workspace packages from source, so `vitest` needs no build for unit tests;
 // integration tests that spawn the CLI use the built dist (npm test builds first).
 // Exact-match aliases: `@gatehouse/gateway/testing` must not resolve through `@gatehouse/gateway`.
+// Node 24 is the supported runtime (reusePort, crypto, the native add-ons' ABI): under an older `node` on the PATH
+// tests fail in confusing ways (EADDRINUSE from workers, crashing forks), so say it once, plainly.
+const nodeMajor = Number(process.versions.node.split('.')[0]);
+if (nodeMajor < 24)
+  throw new Error(`Node ${process.versions.node} is too old for the tests: run \`. scripts/ensure-node.sh\` first (Node 24)`);
+
 export default defineConfig({
   resolve: {
     alias: [
