@@ -24,7 +24,9 @@ const SYSTEM = [
 // tests fail in confusing ways (EADDRINUSE from workers, crashing forks), so say it once, plainly.
 const nodeMajor = Number(process.versions.node.split('.')[0]);
 if (nodeMajor < 24)
-  throw new Error(`Node ${process.versions.node} is too old for the tests: run \`. scripts/ensure-node.sh\` first (Node 24)`);
+  throw new Error(
+    `Node ${process.versions.node} is too old for the tests: run \`. scripts/ensure-node.sh\` first (Node 24)`,
+  );
 
 export default defineConfig({
   resolve: {
