@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import { analyticsRequests, environments } from './db/schema.js';
+import { dayOf, ensurePartitions } from './services/analytics-partitions.js';
 import { createHarness, describeOnBackends, type Harness } from './test-support/harness.js';
 
 const ENV = '/api/v1/environments/default';
@@ -268,6 +269,8 @@ describeOnBackends('developer portal (server side)', (backend) => {
       latencyMs,
       errorCode,
     });
+    // Written straight into the table (not through ingest), so its day's partition is made here.
+    await ensurePartitions(h.db, [dayOf(Date.now())]);
     await h.db
       .insert(analyticsRequests)
       .values([record(200, 10), record(200, 20), record(500, 30), record(429, 1, 'quota_exceeded')]);
