@@ -286,7 +286,11 @@ describe.skipIf(Boolean(database.skipReason) || !haveChromium)('admin console in
     'sign-ups: an admin approves a portal sign-up and invites someone by e-mail',
     async () => {
       // A portal takes sign-ups only once enabled; no SMTP in this stack: the sign-up waits for an administrator.
-      await stack.api('PUT', '/environments/default/portal', { enabled: true, name: 'Acme developers', signup: 'approval' });
+      await stack.api('PUT', '/environments/default/portal', {
+        enabled: true,
+        name: 'Acme developers',
+        signup: 'approval',
+      });
       const res = await fetch(`${stack.cp.url}/api/v1/portal/default/signup`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
