@@ -55,7 +55,8 @@ async function startSide(root: string, scenario: Scenario, upstreamUrl: string, 
   const file = path.join(dir, `${port}.yaml`);
   await writeFile(file, stringify(scenario.document));
   const args = [cli, 'gateway', '--config', file, '--port', String(port)];
-  args.push('--admin-port', String(await freePort()), '--host', '127.0.0.1');
+  // One process: both sides share core 0 (bench:workers measures a node with workers).
+  args.push('--admin-port', String(await freePort()), '--host', '127.0.0.1', '--workers', '1');
   const proc = await startProcess(
     ...pinned('0', process.execPath, args),
     { port },

@@ -60,7 +60,8 @@ async function gatehousePeer(id: string, title: string, keyed: boolean, upstream
       const file = path.join(dir, `${id}.yaml`);
       await writeFile(file, stringify(scenario.document));
       const args = [cli, 'gateway', '--config', file, '--port', String(port), '--host', '127.0.0.1'];
-      args.push('--admin-port', String(await freePort()));
+      // One worker, as every peer here runs one (bench:workers measures a node with workers).
+      args.push('--admin-port', String(await freePort()), '--workers', '1');
       const proc = await startProcess(
         ...pinned(PROXY_CPUS, process.execPath, args),
         { port },

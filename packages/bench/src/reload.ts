@@ -70,6 +70,8 @@ async function main(): Promise<void> {
       String(adminPort),
       '--host',
       '127.0.0.1',
+      '--workers',
+      '1',
     ],
     // A loaded machine can take long to start on a 4.8 MB document.
     { port, timeoutMs: 120_000 },

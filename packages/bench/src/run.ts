@@ -84,6 +84,9 @@ async function main(): Promise<void> {
             String(adminPort),
             '--host',
             '127.0.0.1',
+            // One process per proxy: the ratios are per core (bench:workers measures the node).
+            '--workers',
+            '1',
           ]),
           { port },
           { ...process.env, LOG_LEVEL: 'warn' },

@@ -5,17 +5,18 @@
  * the first by one more second. Own process; argv: port, upstream URL, the directory holding node_modules/express-gateway
  * (installed on demand by peers.ts, never a workspace dependency: it is old and large).
  */
-import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../processes.js';
 
 const [portArg, upstream, installDir] = process.argv.slice(2);
 const require = createRequire(join(installDir!, 'package.json'));
 const egRoot = join(require.resolve('express-gateway/package.json'), '..');
-const configDir = join(installDir!, `config-${portArg}`);
+// Its config lives in a temporary directory: nothing generated lands in the repository.
+const configDir = mkdtempSync(join(tmpdir(), 'gatehouse-express-gateway-'));
 const adminPort = await freePort();
-mkdirSync(configDir, { recursive: true });
 cpSync(join(egRoot, 'lib/config/models'), join(configDir, 'models'), { recursive: true });
 cpSync(join(egRoot, 'lib/config/system.config.yml'), join(configDir, 'system.config.yml'));
 writeFileSync(
