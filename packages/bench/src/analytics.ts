@@ -9,7 +9,9 @@
  *     of 5 over HTTP.
  *  3. Starvation: heartbeat latency while 10 clients loop the heaviest query allowed (24 h at 1 minute),
  *     against heartbeats alone.
- * Knobs: BENCH_SECONDS (15), BENCH_SENDERS (4), BENCH_BACKENDS (postgres,pglite), DATABASE_URL.
+ * Knobs: BENCH_SECONDS (15), BENCH_SENDERS (4), BENCH_BACKENDS (postgres,pglite), DATABASE_URL,
+ * BENCH_PHASES (ingest,query,starvation), BENCH_CPU_PROF (a directory: the control plane runs under
+ * node --cpu-prof and writes its profile there on exit).
  * The machine may be shared: figures are indicative.
  */
 import { spawn } from 'node:child_process';
@@ -29,6 +31,8 @@ const SENDERS = Number(process.env.BENCH_SENDERS ?? 4);
 const BATCH = 5000;
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const BACKENDS = (process.env.BENCH_BACKENDS ?? 'postgres,pglite').split(',');
+const PHASES = new Set((process.env.BENCH_PHASES ?? 'ingest,query,starvation').split(','));
+const CPU_PROF = process.env.BENCH_CPU_PROF;
 
 type Json = Record<string, any>;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -88,7 +92,8 @@ async function start(backend: string): Promise<Target> {
     cleanup = () => rm(dir, { recursive: true, force: true });
   }
   const spawnControlPlane = async () => {
-    const child = spawn(process.execPath, [path.join(here, 'analytics-control-plane.js')], {
+    const profile = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : [];
+    const child = spawn(process.execPath, [...profile, path.join(here, 'analytics-control-plane.js')], {
       env,
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -353,13 +358,17 @@ async function main(): Promise<void> {
   for (const backend of BACKENDS) {
     const t = await start(backend);
     try {
-      const ingestResult = await ingest(t, backend);
-      console.log(JSON.stringify(ingestResult));
-      results.push(ingestResult);
-      const queryResult = await queries(t, backend);
-      console.log(JSON.stringify(queryResult));
-      results.push(queryResult);
-      {
+      if (PHASES.has('ingest')) {
+        const ingestResult = await ingest(t, backend);
+        console.log(JSON.stringify(ingestResult));
+        results.push(ingestResult);
+      }
+      if (PHASES.has('query')) {
+        const queryResult = await queries(t, backend);
+        console.log(JSON.stringify(queryResult));
+        results.push(queryResult);
+      }
+      if (PHASES.has('starvation')) {
         const starvationResult = await starvation(t, backend);
         console.log(JSON.stringify(starvationResult));
         results.push(starvationResult);

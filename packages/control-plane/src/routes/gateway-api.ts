@@ -4,11 +4,19 @@
  * signing key, change events (SSE), and they push heartbeats and analytics.
  */
 
-import { AnalyticsBatch, Heartbeat, HeartbeatAnswer, SigningKeyAnswer, SyncMessage } from '@gatehouse/config';
+import {
+  AnalyticsBatch,
+  Heartbeat,
+  HeartbeatAnswer,
+  MAX_ANALYTICS_BATCH,
+  SigningKeyAnswer,
+  SyncMessage,
+} from '@gatehouse/config';
 import { formatDuration, type Logger } from '@gatehouse/core';
 import Type from 'typebox';
 import { gatewayOf } from '../auth/gateway-token.js';
 import { errorResponses } from '../http/schemas.js';
+import { validatorCompiler } from '../http/validation.js';
 import { startChangeRelay } from '../hybrid/change-relay.js';
 import { formatCursor, headSeq } from '../hybrid/changes.js';
 import { changeBus, type HybridEvent } from '../hybrid/events.js';
@@ -158,6 +166,11 @@ export function gatewayApiRoutes(root: App, deps: RouteDeps): void {
     `${base}/analytics`,
     {
       config: { action: 'gateway:report' },
+      // Ajv checks only the envelope here; ingest checks each record against the same schema in its
+      // one pass over the batch (services/analytics-record-check.ts): Ajv over 5,000 records cost
+      // about as much control-plane CPU as storing them.
+      validatorCompiler: (route) =>
+        validatorCompiler(route.httpPart === 'body' ? { ...route, schema: AnalyticsEnvelope } : route),
       schema: {
         tags: ['gateway protocol'],
         summary: 'Ingest a batch of request records; replays are deduplicated on record id',
@@ -184,6 +197,11 @@ export function gatewayApiRoutes(root: App, deps: RouteDeps): void {
 }
 
 /** Whether the client takes gzip (`Accept-Encoding: gzip`, not `gzip;q=0`). */
+const AnalyticsEnvelope = Type.Object(
+  { records: Type.Array(Type.Unknown(), { maxItems: MAX_ANALYTICS_BATCH }) },
+  { additionalProperties: true },
+);
+
 export function acceptsGzip(header: string | string[] | undefined): boolean {
   const value = Array.isArray(header) ? header.join(',') : (header ?? '');
   return value.split(',').some((part) => {

@@ -1,15 +1,26 @@
 /**
- * Ingest of gateways' request records: one statement inserts the batch (PostgreSQL parses it from
- * one JSON parameter: no ORM, no per-value parameters, the same path on pg and PGlite), the
- * records that were new update the minute, hour and day rollups, both in one transaction. Record
- * ids (with their time, the partition key) deduplicate replays, so a batch sent twice counts once.
+ * Ingest of gateways' request records. One pass over the batch checks each record against the
+ * protocol schema (services/analytics-record-check.ts), drops those dated out of range and groups
+ * the rest per minute and key for the rollups; then one transaction stores the raw rows (COPY on
+ * PostgreSQL, one JSON parameter on PGlite: services/analytics-write.ts) and upserts the minute,
+ * hour and day rollups of the rows that were new. Record ids (with their time, the partition key)
+ * deduplicate replays, so a batch sent twice counts once.
+ *
+ * Ingest shares the gateway-protocol pool with heartbeats and sync, so it may hold at most half of
+ * its connections; past a short queue a batch is answered 503 and the gateway keeps it in its spool
+ * for later. Analytics can slow down, never starve the protocol.
  */
-import { sql } from 'drizzle-orm';
+import { GatewayError } from '@gatehouse/core';
+import pg from 'pg';
 import type { GatewayPrincipal } from '../auth/gateway-token.js';
-import { type Database, rowsOf } from '../db/connect.js';
+import type { Database } from '../db/connect.js';
 import { DAY_MS, dayOf, ensurePartitions, errorCode, forgetPartitions } from './analytics-partitions.js';
-import { bucketOf, emptyHistogram, toPgArray } from './latency-histogram.js';
+import { checkRecord } from './analytics-record-check.js';
+import { RollupAccumulator, type RollupRow } from './analytics-rollup.js';
+import { type Inserted, writeWithCopy, writeWithJson } from './analytics-write.js';
 import { inTransaction } from './tx.js';
+
+export { ROLLUP_GRAINS } from './analytics-rollup.js';
 
 export interface AnalyticsRecord {
   id: string;
@@ -29,10 +40,11 @@ export interface AnalyticsRecord {
   errorCode?: string | null | undefined;
 }
 
-export const ROLLUP_GRAINS = [60, 3600, 86_400] as const;
 /** Records dated further ahead than this (a gateway's clock is wrong) or older than MAX_AGE are refused. */
 const MAX_AHEAD_MS = DAY_MS;
 const MAX_AGE_MS = 400 * DAY_MS;
+/** Batches waiting for an ingest slot beyond this many are answered 503 (the gateway spools them). */
+const MAX_WAITING = 16;
 
 export interface IngestResult {
   accepted: number;
@@ -41,135 +53,97 @@ export interface IngestResult {
   rejected: number;
 }
 
-const COLUMNS = `id uuid, time timestamptz, api text, plan text, application text, subscription text,
-  method text, route text, status int, "latencyMs" float8, "upstreamLatencyMs" float8, "bytesIn" bigint,
-  "bytesOut" bigint, "clientIp" text, "errorCode" text`;
+/** At most `slots` batches in the database at once per handle; a bounded queue behind them. */
+class IngestGate {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+  constructor(private readonly slots: number) {}
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.running >= this.slots) {
+      if (this.waiting.length >= MAX_WAITING)
+        throw new GatewayError('service_unavailable', { detail: 'Analytics ingest is busy; send this batch later.' });
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    } else this.running++;
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      // The slot passes straight to the next batch in line.
+      if (next) next();
+      else this.running--;
+    }
+  }
+}
+const gates = new WeakMap<Database, IngestGate>();
 
+/** The pg pool behind a Drizzle handle, when it is PostgreSQL (PGlite has no pool). */
+function poolOf(db: Database): pg.Pool | undefined {
+  const client = (db as unknown as { $client?: unknown }).$client;
+  return client instanceof pg.Pool ? client : undefined;
+}
+
+function gateOf(db: Database, pool: pg.Pool | undefined): IngestGate {
+  let gate = gates.get(db);
+  if (!gate) {
+    gate = new IngestGate(pool ? Math.max(1, Math.floor((pool.options.max ?? 4) / 2)) : 1);
+    gates.set(db, gate);
+  }
+  return gate;
+}
+
+/**
+ * Stores a batch. Throws validation_failed (400) for a record that breaks the protocol schema
+ * (nothing of the batch is stored then) and service_unavailable (503) when ingest is saturated.
+ */
 export async function ingestAnalytics(
   db: Database,
   gateway: Pick<GatewayPrincipal, 'id' | 'envId'>,
-  records: AnalyticsRecord[],
+  records: readonly unknown[],
   now = Date.now(),
 ): Promise<IngestResult> {
-  const byId = new Map<string, AnalyticsRecord>();
-  const days = new Set<number>();
   const kept: AnalyticsRecord[] = [];
-  for (const record of records) {
-    const time = Date.parse(record.time);
+  const times: number[] = [];
+  const days = new Set<number>();
+  const rollup = new RollupAccumulator();
+  for (let i = 0; i < records.length; i++) {
+    const time = checkRecord(records[i], i);
     if (!(time >= now - MAX_AGE_MS && time <= now + MAX_AHEAD_MS)) continue;
+    const record = records[i] as AnalyticsRecord;
     kept.push(record);
-    byId.set(record.id.toLowerCase(), record);
-    days.add(dayOf(time));
+    times.push(time);
+    rollup.add(record, time);
+    const day = dayOf(time);
+    days.add(day);
   }
   const rejected = records.length - kept.length;
   if (kept.length === 0) return { accepted: 0, duplicates: 0, rejected };
-  await ensurePartitions(db, days);
-  const json = JSON.stringify(kept);
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const accepted = await inTransaction(db, (tx) => insertBatch(tx, gateway, json, byId));
-      return { accepted, duplicates: kept.length - accepted, rejected };
-    } catch (error) {
-      const code = errorCode(error);
-      if (attempt >= 3) throw error;
-      // 23514: no partition for a row (dropped meanwhile by retention, maybe on another replica).
-      if (code === '23514') {
-        forgetPartitions(db);
-        await ensurePartitions(db, days);
-      } else if (code !== '40P01' && code !== '40001') throw error;
-      // 40P01: two batches upserting the same rollup rows in opposite orders; the retry runs alone.
-    }
-  }
-}
 
-async function insertBatch(
-  tx: Database,
-  gateway: Pick<GatewayPrincipal, 'id' | 'envId'>,
-  json: string,
-  byId: Map<string, AnalyticsRecord>,
-): Promise<number> {
-  const inserted = rowsOf<{ id: string; minute: number }>(
-    await tx.execute(sql`INSERT INTO analytics_requests (id, env_id, gateway_id, time, api, plan, application,
-        subscription, method, route, status, latency_ms, upstream_latency_ms, bytes_in, bytes_out, client_ip, error_code)
-      SELECT r.id, ${gateway.envId}::uuid, ${gateway.id}::uuid, r.time, r.api, r.plan, r.application, r.subscription,
-        r.method, r.route, r.status, r."latencyMs", r."upstreamLatencyMs", r."bytesIn", r."bytesOut", r."clientIp",
-        r."errorCode"
-      FROM json_to_recordset(${json}::json) AS r(${sql.raw(COLUMNS)})
-      ON CONFLICT DO NOTHING
-      RETURNING id, (floor(extract(epoch FROM time) / 60))::int AS minute`),
-  );
-  if (inserted.length === 0) return 0;
-  const rollups = rollupRows(inserted, byId);
-  await tx.execute(sql`INSERT INTO analytics_rollups (env_id, grain, bucket, api, plan, application, status, count,
-      errors, latency_sum, latency_hist)
-    SELECT ${gateway.envId}::uuid, r.grain, to_timestamp(r.bucket), r.api, r.plan, r.application, r.status, r.count,
-      r.errors, r.sum, r.hist::int[]
-    FROM json_to_recordset(${JSON.stringify(rollups)}::json)
-      AS r(grain int, bucket bigint, api text, plan text, application text, status int, count bigint, errors bigint,
-        sum float8, hist text)
-    ON CONFLICT (env_id, grain, bucket, api, plan, application, status) DO UPDATE SET
-      count = analytics_rollups.count + excluded.count,
-      errors = analytics_rollups.errors + excluded.errors,
-      latency_sum = analytics_rollups.latency_sum + excluded.latency_sum,
-      latency_hist = ARRAY(SELECT a + b FROM unnest(analytics_rollups.latency_hist, excluded.latency_hist)
-        WITH ORDINALITY AS h(a, b, i) ORDER BY i)`);
-  return inserted.length;
-}
-
-interface Rollup {
-  grain: number;
-  bucket: number;
-  api: string;
-  plan: string;
-  application: string;
-  status: number;
-  count: number;
-  errors: number;
-  sum: number;
-  histogram: number[];
-}
-
-/** Aggregates the records the database took as new, per grain, bucket and key, in key order. */
-export function rollupRows(
-  inserted: Array<{ id: string; minute: number }>,
-  byId: Map<string, AnalyticsRecord>,
-): Array<Omit<Rollup, 'histogram'> & { hist: string }> {
-  const groups = new Map<string, Rollup>();
-  for (const row of inserted) {
-    const record = byId.get(String(row.id).toLowerCase());
-    if (!record) continue;
-    const seconds = Number(row.minute) * 60;
-    const index = bucketOf(record.latencyMs);
-    const api = record.api ?? '';
-    const plan = record.plan ?? '';
-    const application = record.application ?? '';
-    for (const grain of ROLLUP_GRAINS) {
-      const bucket = seconds - (seconds % grain);
-      const key = `${grain}\u0000${bucket}\u0000${api}\u0000${plan}\u0000${application}\u0000${record.status}`;
-      let group = groups.get(key);
-      if (!group) {
-        group = {
-          grain,
-          bucket,
-          api,
-          plan,
-          application,
-          status: record.status,
-          count: 0,
-          errors: 0,
-          sum: 0,
-          histogram: emptyHistogram(),
-        };
-        groups.set(key, group);
+  // All new (the usual case): the rollups built in the pass. Otherwise only those the database took.
+  const rollups = (inserted: Inserted): RollupRow[] => {
+    if (!inserted.positions) return rollup.rows();
+    const some = new RollupAccumulator();
+    for (const position of inserted.positions) some.add(kept[position - 1]!, times[position - 1]!);
+    return some.rows();
+  };
+  const pool = poolOf(db);
+  return gateOf(db, pool).run(async () => {
+    await ensurePartitions(db, days);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const inserted = pool
+          ? await writeWithCopy(pool, gateway, kept, rollups)
+          : await inTransaction(db, (tx) => writeWithJson(tx, gateway, kept, rollups));
+        return { accepted: inserted.count, duplicates: kept.length - inserted.count, rejected };
+      } catch (error) {
+        const code = errorCode(error);
+        if (attempt >= 3) throw error;
+        // 23514: no partition for a row (dropped meanwhile by retention, maybe on another replica).
+        if (code === '23514') {
+          forgetPartitions(db);
+          await ensurePartitions(db, days);
+        } else if (code !== '40P01' && code !== '40001') throw error;
+        // 40P01: two batches upserting the same rollup rows in opposite orders; the retry runs alone.
       }
-      group.count++;
-      if (record.errorCode) group.errors++;
-      group.sum += record.latencyMs;
-      group.histogram[index]!++;
     }
-  }
-  // One order for every batch: concurrent upserts of the same rows then wait rather than deadlock.
-  return [...groups.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([, { histogram, ...rest }]) => ({ ...rest, hist: toPgArray(histogram) }));
+  });
 }
