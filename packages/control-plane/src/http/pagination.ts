@@ -2,13 +2,21 @@
  * Keyset pagination: `ORDER BY <sort>, <id>` and a cursor holding the last row's (sort value, id).
  * Stable under inserts, O(limit) per page, and every list is bounded by `limit <= 100`.
  */
-import { type AnyColumn, and, asc, desc, eq, gt, lt, or, type SQL } from 'drizzle-orm';
+import { type AnyColumn, and, asc, desc, eq, gt, lt, or, type SQL, sql } from 'drizzle-orm';
 import { invalid } from './validation.js';
 
 export interface SortColumn {
   column: AnyColumn;
-  kind: 'text' | 'date' | 'number';
+  /**
+   * 'timestamp': a timestamptz column paged at its full (microsecond) precision; the rows' sort value
+   * is its exact text (`YYYY-MM-DDTHH:MM:SS.ffffffZ`), where a JS Date would cut it to milliseconds
+   * and a page could skip rows.
+   */
+  kind: 'text' | 'date' | 'number' | 'timestamp';
 }
+
+const TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface PageRequest {
   limit?: number | undefined;
@@ -64,9 +72,22 @@ export function keyset(
   let where: SQL | undefined;
   if (request.cursor) {
     const c = decodeCursor(request.cursor, sort);
-    const value = spec.kind === 'date' ? new Date(c.v) : c.v;
+    // A forged cursor's values would otherwise reach SQL casts (or toISOString) and fail as a 500.
+    const badValue =
+      ((spec.kind === 'date' || spec.kind === 'timestamp') &&
+        (typeof c.v !== 'string' || Number.isNaN(Date.parse(c.v as string)))) ||
+      (spec.kind === 'timestamp' && !TIMESTAMP.test(String(c.v)));
+    if (badValue || (idColumn.columnType === 'PgUUID' && !UUID.test(c.id)))
+      throw invalid('query.cursor', 'is not a valid cursor');
     const after = descending ? lt : gt;
-    where = or(after(spec.column, value), and(eq(spec.column, value), after(idColumn, c.id)));
+    if (spec.kind === 'timestamp') {
+      const op = sql.raw(descending ? '<' : '>');
+      const at = sql`${String(c.v)}::timestamptz`;
+      where = sql`(${spec.column} ${op} ${at} OR (${spec.column} = ${at} AND ${idColumn} ${op} ${c.id}))`;
+    } else {
+      const value = spec.kind === 'date' ? new Date(c.v) : c.v;
+      where = or(after(spec.column, value), and(eq(spec.column, value), after(idColumn, c.id)));
+    }
   }
   const dir = descending ? desc : asc;
   return {

@@ -135,36 +135,14 @@ export async function queryRequestAnalytics(scope: EnvScope, query: AnalyticsQue
   const from = new Date(firstBucket * 1000);
   const to = new Date((firstBucket + bucketCount * step) * 1000);
 
-  const { perBucket, perGroup } = await withTimeout(scope.db, async (tx) => {
+  const { perBucket, perGroup } = await withAnalyticsTimeout(scope.db, async (tx) => {
     const filters: SQL[] = [
       sql`env_id = ${scope.env.id}::uuid AND grain = ${GRAIN[interval]}`,
       sql`bucket >= ${from.toISOString()}::timestamptz AND bucket < ${to.toISOString()}::timestamptz`,
     ];
     if (query.apiId) filters.push(sql`api = ${query.apiId}`);
-    const owner = ownOnly(scope);
-    if (owner || query.applicationId) {
-      const owned = await tx
-        .select({ id: applications.id })
-        .from(applications)
-        .where(
-          and(
-            eq(applications.envId, scope.env.id),
-            owner ? eq(applications.ownerId, owner) : undefined,
-            query.applicationId ? eq(applications.id, query.applicationId) : undefined,
-          ),
-        );
-      // Someone else's application does not exist for a consumer (as everywhere else).
-      if (query.applicationId && owned.length === 0)
-        throw new GatewayError('not_found', { detail: 'No such application.' });
-      filters.push(
-        owned.length === 0
-          ? sql`false`
-          : inArray(
-              sql`application`,
-              owned.map((a) => a.id),
-            ),
-      );
-    }
+    const owned = await ownedApplications(tx, scope, query.applicationId);
+    if (owned) filters.push(owned.length === 0 ? sql`false` : inArray(sql`application`, owned));
     const where = and(...filters)!;
     const byBucket = aggregates(await summed(tx, sql`extract(epoch FROM bucket)::bigint`, where), (key) =>
       Math.floor((Number(key) - firstBucket) / step),
@@ -202,8 +180,34 @@ export async function queryRequestAnalytics(scope: EnvScope, query: AnalyticsQue
   };
 }
 
+/**
+ * The applications whose traffic the query may show: undefined for all (staff, no filter), else
+ * the ids (a consumer's own, or the one asked for). Someone else's application does not exist for
+ * a consumer (404, as everywhere else).
+ */
+export async function ownedApplications(
+  tx: Database,
+  scope: EnvScope,
+  applicationId: string | undefined,
+): Promise<string[] | undefined> {
+  const owner = ownOnly(scope);
+  if (!owner && !applicationId) return undefined;
+  const owned = await tx
+    .select({ id: applications.id })
+    .from(applications)
+    .where(
+      and(
+        eq(applications.envId, scope.env.id),
+        owner ? eq(applications.ownerId, owner) : undefined,
+        applicationId ? eq(applications.id, applicationId) : undefined,
+      ),
+    );
+  if (applicationId && owned.length === 0) throw new GatewayError('not_found', { detail: 'No such application.' });
+  return owned.map((a) => a.id);
+}
+
 /** Runs `fn` in a transaction whose statements give up after ANALYTICS_STATEMENT_TIMEOUT_MS. */
-async function withTimeout<T>(db: Database, fn: (tx: Database) => Promise<T>): Promise<T> {
+export async function withAnalyticsTimeout<T>(db: Database, fn: (tx: Database) => Promise<T>): Promise<T> {
   try {
     return await inTransaction(db, async (tx) => {
       await tx.execute(sql.raw(`SET LOCAL statement_timeout = ${ANALYTICS_STATEMENT_TIMEOUT_MS}`));
