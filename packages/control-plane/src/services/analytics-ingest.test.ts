@@ -183,4 +183,9 @@ describe('the compiled record check', () => {
       expect(ours, JSON.stringify(value)).toBe(ajv(value));
     }
   });
+  it('refuses days PostgreSQL would refuse (V8 rolls 30 February over to March)', () => {
+    expect(() => checkRecord(record(1, { time: '2026-02-30T00:00:00Z' }), 3)).toThrow(/records\[3\]\.time/);
+    expect(() => checkRecord(record(1, { time: '2026-04-31T00:00:00Z' }), 0)).toThrow();
+    expect(checkRecord(record(1, { time: '2028-02-29T00:00:00Z' }), 0)).toBe(Date.parse('2028-02-29T00:00:00Z'));
+  });
 });

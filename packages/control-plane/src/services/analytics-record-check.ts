@@ -82,9 +82,22 @@ export function checkRecord(record: unknown, index: number): number {
     const problem = field.check(value);
     if (problem) throw fieldError(`body.records[${index}].${field.name}`, problem);
   }
-  const time = Date.parse(r.time as string);
-  if (Number.isNaN(time)) throw fieldError(`body.records[${index}].time`, 'must match format "date-time"');
+  const text = r.time as string;
+  const time = Date.parse(text);
+  if (Number.isNaN(time) || !realDay(text))
+    throw fieldError(`body.records[${index}].time`, 'must match format "date-time"');
   return time;
+}
+
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+/** V8 takes 2026-02-30 as 2 March; PostgreSQL refuses it, which would fail the whole COPY (a 500). */
+function realDay(text: string): boolean {
+  const year = Number(text.slice(0, 4));
+  const month = Number(text.slice(5, 7));
+  const day = Number(text.slice(8, 10));
+  if (month < 1 || month > 12 || day < 1) return false;
+  const leap = month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return day <= DAYS[month - 1]! + (leap ? 1 : 0);
 }
 
 function fieldError(path: string, message: string): GatewayError {
