@@ -10,10 +10,10 @@ import { type GatewayNode, startGatewayNode } from '@gatehouse/gateway';
 import { simpleDocument, startTestUpstream, type TestUpstream } from '@gatehouse/gateway/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-function get(port: number, tenant: string): Promise<number> {
+function get(port: number, tenant: string, path = '/test/limited'): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port, path: '/test/limited', agent: false, headers: { 'x-tenant': tenant } },
+      { host: '127.0.0.1', port, path, agent: false, headers: { 'x-tenant': tenant } },
       (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));
@@ -40,6 +40,12 @@ describe('a node whose shared counter table is full keeps every limit', () => {
             path: '/limited',
             policies: [
               { policy: 'rate-limit', config: { limit: 2, window: '1h', key: 'request.headers["x-tenant"]' } },
+            ],
+          },
+          {
+            path: '/spike',
+            policies: [
+              { policy: 'spike-arrest', config: { rate: '1/h', burst: 3, key: 'request.headers["x-tenant"]' } },
             ],
           },
         ],
@@ -74,10 +80,15 @@ describe('a node whose shared counter table is full keeps every limit', () => {
     expect(second.filter((s) => s === 429)).toHaveLength(150);
   });
 
-  it('limits a key too long for a slot exactly', async () => {
+  it('limits a key too long for a slot exactly (rate limit and spike arrest, counted by the primary)', async () => {
     const long = 'L'.repeat(4000);
     const answers = await Promise.all(Array.from({ length: 6 }, () => get(node.port, long)));
     expect(answers.filter((s) => s === 200)).toHaveLength(2);
     expect(answers.filter((s) => s === 429)).toHaveLength(4);
+    const refusedBefore = node.pool.host.table?.refused ?? 0;
+    const spiked = await Promise.all(Array.from({ length: 8 }, () => get(node.port, long, '/test/spike')));
+    expect(spiked.filter((s) => s === 200)).toHaveLength(3);
+    expect(spiked.filter((s) => s === 429)).toHaveLength(5);
+    expect(node.pool.host.table?.refused).toBe(refusedBefore + 8);
   });
 });

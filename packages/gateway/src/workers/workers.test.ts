@@ -178,36 +178,6 @@ describe('a gateway node with two workers', () => {
   });
 });
 
-describe('a gateway node with shared counters off (every hit a message to the primary)', () => {
-  it('keeps rate-limit and spike-arrest exact for the node', async () => {
-    const upstream = await startTestUpstream((_req, res) => res.end('ok'));
-    const node = await startGatewayNode({
-      document: document(upstream.url, 'v1'),
-      workers: 2,
-      sharedCounters: false,
-      host: '127.0.0.1',
-      port: 0,
-      adminPort: 0,
-      logger: silentLogger(),
-      accessLog: 'off',
-    });
-    try {
-      expect(node.pool.host.table).toBeUndefined();
-      for (const [path, limit] of [
-        ['/test/quota', 7],
-        ['/test/spike', 5],
-      ] as const) {
-        const answers = await Promise.all(Array.from({ length: 20 }, () => request(node.port, path)));
-        expect(statuses(answers)).toEqual({ 200: limit, 429: 20 - limit });
-      }
-      expect((node.pool.host.counters as unknown as { size: number }).size).toBe(1);
-    } finally {
-      await node.close();
-      await upstream.close();
-    }
-  });
-});
-
 describe('draining a gateway node', () => {
   it('lets in-flight requests on every worker finish, then stops listening', async () => {
     const held: http.ServerResponse[] = [];
