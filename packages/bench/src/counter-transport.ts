@@ -3,23 +3,47 @@
  * docs/decisions/0010-gateway-workers.md. (a) A MessagePort round trip to a primary thread that owns a
  * Map of counters, with 1, 16 and 64 hits per message (the gateway batches the hits of one event-loop
  * turn). (b) Atomics.add on a SharedArrayBuffer slot: the floor any shared-memory design could reach.
+ * (c) SharedCounterStore.hit on the gateway's SharedTable (hash, key compare, slot lock, window
+ * arithmetic), from one and from two threads at once (two: contending for the same 64 keys).
  * Reports hits per second and process CPU per hit (all threads).
  */
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import type { CounterStore } from '@gatehouse/policies';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
+
+/** process.threadCpuUsage (Node >= 23.9; not yet in @types/node). */
+const threadCpuUsage = (previous?: NodeJS.CpuUsage): NodeJS.CpuUsage =>
+  (process as unknown as { threadCpuUsage(p?: NodeJS.CpuUsage): NodeJS.CpuUsage }).threadCpuUsage(previous);
 
 interface Result {
   hits: number;
   seconds: number;
+  /** CPU of the hitting thread during its loop only (table mode: module loading left out). */
+  threadCpuUs?: number;
 }
 
 async function worker(): Promise<void> {
-  const { mode, batch, shared } = workerData as { mode: 'port' | 'atomics'; batch: number; shared: SharedArrayBuffer };
+  const { mode, batch, shared } = workerData as {
+    mode: 'port' | 'atomics' | 'table';
+    batch: number;
+    shared: SharedArrayBuffer;
+  };
+  // Loaded here, not at the top: the other modes' threads must not pay for loading the policies.
+  const { SharedCounterStore, SharedTable } = mode === 'table' ? await import('@gatehouse/policies') : ({} as never);
   const until = Date.now() + SECONDS * 1000;
   let hits = 0;
   const started = process.hrtime.bigint();
-  if (mode === 'atomics') {
+  const cpu0 = threadCpuUsage();
+  if (mode === 'table') {
+    const store = new SharedCounterStore(new SharedTable({ buffer: shared }), undefined as unknown as CounterStore);
+    const keys = Array.from({ length: 64 }, (_, i) => `rl:apis[0].plans[0].policies[0]:60000:subscription-${i}`);
+    while (Date.now() < until) {
+      for (let i = 0; i < 1000; i++)
+        store.hit({ key: keys[(hits + i) & 63]!, windowMs: 60_000, algorithm: 'fixed', limit: 1e12 });
+      hits += 1000;
+    }
+  } else if (mode === 'atomics') {
     const counters = new Int32Array(shared);
     while (Date.now() < until) {
       for (let i = 0; i < 1000; i++) Atomics.add(counters, (hits + i) & 1023, 1);
@@ -38,15 +62,43 @@ async function worker(): Promise<void> {
     }
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  parentPort!.postMessage({ done: { hits, seconds } satisfies Result });
+  const cpu = threadCpuUsage(cpu0);
+  parentPort!.postMessage({ done: { hits, seconds, threadCpuUs: cpu.user + cpu.system } satisfies Result });
 }
 
-async function measure(mode: 'port' | 'atomics', batch: number): Promise<void> {
-  const shared = new SharedArrayBuffer(4 * 1024);
+async function measure(mode: 'port' | 'atomics' | 'table', batch: number, threads = 1): Promise<void> {
+  const shared =
+    mode === 'table'
+      ? new (await import('@gatehouse/policies')).SharedTable({ capacity: 1024 }).buffer
+      : new SharedArrayBuffer(4 * 1024);
   const counts = new Map<string, number>();
   const cpu0 = process.cpuUsage();
-  const w = new Worker(new URL(import.meta.url), { workerData: { mode, batch, shared } });
-  const result = await new Promise<Result>((resolve) => {
+  const workers = Array.from(
+    { length: threads },
+    () => new Worker(new URL(import.meta.url), { workerData: { mode, batch, shared } }),
+  );
+  const results = await Promise.all(workers.map((w) => run(w, counts)));
+  const result = { hits: results.reduce((s, r) => s + r.hits, 0), seconds: Math.max(...results.map((r) => r.seconds)) };
+  const cpu = process.cpuUsage(cpu0);
+  await Promise.all(workers.map((w) => w.terminate()));
+  // Messages: the whole process (both ends work per hit). Table: the hitting threads' loops alone (nothing else works).
+  const cpuUs = mode === 'table' ? results.reduce((s, r) => s + (r.threadCpuUs ?? 0), 0) : cpu.user + cpu.system;
+  const usPerHit = cpuUs / result.hits;
+  const label =
+    mode === 'atomics'
+      ? 'SharedArrayBuffer + Atomics.add'
+      : mode === 'table'
+        ? `SharedCounterStore.hit, ${threads} thread(s)`
+        : `MessagePort, ${batch} hit(s) per message`;
+  process.stdout.write(
+    `${label.padEnd(40)} ${Math.round(result.hits / result.seconds)
+      .toString()
+      .padStart(10)} hits/s  ${usPerHit.toFixed(3).padStart(8)} us CPU/hit\n`,
+  );
+}
+
+function run(w: Worker, counts: Map<string, number>): Promise<Result> {
+  return new Promise<Result>((resolve) => {
     w.on('message', (message: Array<{ id: number; key: string }> | { done: Result }) => {
       if (!Array.isArray(message)) return resolve(message.done);
       // The primary's side: count each hit, answer the batch in one message.
@@ -58,21 +110,14 @@ async function measure(mode: 'port' | 'atomics', batch: number): Promise<void> {
       w.postMessage(answers);
     });
   });
-  const cpu = process.cpuUsage(cpu0);
-  await w.terminate();
-  const usPerHit = (cpu.user + cpu.system) / result.hits;
-  const label = mode === 'atomics' ? 'SharedArrayBuffer + Atomics.add' : `MessagePort, ${batch} hit(s) per message`;
-  process.stdout.write(
-    `${label.padEnd(40)} ${Math.round(result.hits / result.seconds)
-      .toString()
-      .padStart(10)} hits/s  ${usPerHit.toFixed(3).padStart(8)} us CPU/hit\n`,
-  );
 }
 
 if (isMainThread) {
   process.stdout.write(`Counter transport between threads (${SECONDS}s each; CPU of the whole process)\n`);
   for (const batch of [1, 16, 64]) await measure('port', batch);
   await measure('atomics', 1);
+  await measure('table', 1, 1);
+  await measure('table', 1, 2);
 } else {
   await worker();
 }

@@ -1,7 +1,8 @@
 /**
  * `npm run bench:workers`: one gateway process with `--workers 1` (serves in its one thread) against
- * `--workers 2` (a primary holding the node's counters, two worker threads on one port), on the
- * no-policy and the api-key + rate-limit + set-headers scenarios. Reports req/s, CPU per request
+ * `--workers 2` (a primary, two worker threads on one port) with the node's counters in shared memory
+ * (`2:shared`, the default) and as messages to the primary (`2:messages`, GATEHOUSE_SHARED_COUNTERS=off),
+ * on the no-policy and the api-key + rate-limit + set-headers scenarios. Reports req/s, CPU per request
  * of the whole process, and CPU per request of the primary thread alone: the one serial part of a
  * node, from which the projection for 8 and 32 cores is derived (docs/benchmarks.md says how).
  */
@@ -21,7 +22,11 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 2);
-const WORKERS = (process.env.BENCH_WORKERS ?? '1,2').split(',').map(Number);
+/** `N` or `N:shared` (counters in shared memory) or `N:messages` (every hit a message to the primary). */
+const WORKERS = (process.env.BENCH_WORKERS ?? '1,2:messages,2:shared').split(',').map((spec) => {
+  const [count, counters] = spec.split(':');
+  return { count: Number(count), counters: counters === 'messages' ? ('messages' as const) : ('shared' as const) };
+});
 const SCENARIOS = (process.env.BENCH_ONLY ?? 'gateway-plain,gateway-policies').split(',');
 const CLOCK_TICKS_PER_SECOND = 100;
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 3);
@@ -30,6 +35,7 @@ interface Target {
   scenario: string;
   title: string;
   workers: number;
+  counters: 'shared' | 'messages';
   url: string;
   headers: Record<string, string>;
   proc: Proc;
@@ -66,7 +72,7 @@ async function main(): Promise<void> {
       if (!SCENARIOS.includes(scenario.id) || !scenario.document) continue;
       const file = path.join(dir, `${scenario.id}.yaml`);
       await writeFile(file, stringify(scenario.document));
-      for (const workers of WORKERS) {
+      for (const { count: workers, counters } of WORKERS) {
         const port = await freePort();
         const proc = await startProcess(
           process.execPath,
@@ -83,7 +89,13 @@ async function main(): Promise<void> {
             'off',
           ],
           { line: '"gateway listening"' },
-          { ...process.env, LOG_LEVEL: 'info', LOG_FORMAT: 'json', GATEHOUSE_WORKERS: String(workers) },
+          {
+            ...process.env,
+            LOG_LEVEL: 'info',
+            LOG_FORMAT: 'json',
+            GATEHOUSE_WORKERS: String(workers),
+            GATEHOUSE_SHARED_COUNTERS: counters === 'messages' ? 'off' : 'on',
+          },
           // Threads load the gateway's modules each: slow on a loaded machine.
           120_000,
         );
@@ -92,6 +104,7 @@ async function main(): Promise<void> {
           scenario: scenario.id,
           title: scenario.title,
           workers,
+          counters,
           url: `http://127.0.0.1:${port}${scenario.path}`,
           headers: scenario.headers,
           proc,
@@ -145,18 +158,22 @@ async function main(): Promise<void> {
     const rows: string[][] = [];
     for (const t of targets) {
       const list = samples.get(t) ?? [];
+      const single = targets.find((o) => o.scenario === t.scenario && o.workers === 1);
       const rps = median(list.map((s) => s.rps));
       const cpu = median(list.map((s) => s.cpuUsPerRequest ?? Number.NaN));
+      const singleCpu = single
+        ? median((samples.get(single) ?? []).map((s) => s.cpuUsPerRequest ?? Number.NaN))
+        : Number.NaN;
       const primary = median(list.map((s) => s.primaryUsPerRequest ?? Number.NaN));
-      const single = targets.find((o) => o.scenario === t.scenario && o.workers === 1);
       const singleRps = single ? median((samples.get(single) ?? []).map((s) => s.rps)) : Number.NaN;
       const errors = list.reduce((sum, s) => sum + s.errors, 0);
       rows.push([
         t.title,
-        String(t.workers),
+        t.workers > 1 ? `${t.workers} (${t.counters})` : String(t.workers),
         rps.toFixed(0),
         (rps / singleRps).toFixed(2),
         cpu.toFixed(1),
+        (cpu / singleCpu).toFixed(2),
         t.workers > 1 ? primary.toFixed(1) : '',
         t.workers > 1 ? projection(cpu, primary, 8) : '',
         t.workers > 1 ? projection(cpu, primary, 32) : '',
@@ -164,7 +181,18 @@ async function main(): Promise<void> {
       ]);
     }
     printTable(
-      ['scenario', 'workers', 'req/s', 'vs 1', 'CPU us/req', 'primary us/req', '8 cores', '32 cores', 'errors'],
+      [
+        'scenario',
+        'workers',
+        'req/s',
+        'vs 1',
+        'CPU us/req',
+        'CPU vs 1',
+        'primary us/req',
+        '8 cores',
+        '32 cores',
+        'errors',
+      ],
       rows,
     );
     process.stdout.write(

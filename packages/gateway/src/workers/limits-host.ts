@@ -7,6 +7,7 @@ import {
   type CounterStore,
   LocalNodeLimits,
   MemoryCounterStore,
+  SharedTable,
   type SlotAcquisition,
   type SlotLimits,
 } from '@gatehouse/policies';
@@ -29,6 +30,8 @@ export class WorkerLimits {
   constructor(
     private readonly host: LimitsHost,
     private readonly post: (message: ToWorker) => void,
+    /** The worker's owner id in the shared table's locks. */
+    private readonly owner: number,
   ) {}
 
   handle(ops: LimitOp[]): void {
@@ -38,6 +41,9 @@ export class WorkerLimits {
   /** The worker exited: its slots and waiting acquires are given up. */
   release(): void {
     this.gone = true;
+    // A thread stopped mid-hit (terminate, crash) leaves its slot locked: free it for the others.
+    const freed = this.host.table?.releaseOwner(this.owner) ?? 0;
+    if (freed > 0) this.host.onFreedLocks?.(freed);
     for (const controller of this.waiting.values()) controller.abort();
     this.waiting.clear();
     for (const { slot, count } of this.held.values())
@@ -137,11 +143,23 @@ export class WorkerLimits {
 }
 
 export class LimitsHost {
+  /** What workers cannot count in the shared table (or everything, without one). */
   readonly counters: CounterStore & { close(): Promise<void> } = new MemoryCounterStore();
   readonly limits = new LocalNodeLimits();
+  /**
+   * Counters and spike-arrest cells every worker updates itself (no message): created once by the
+   * primary and kept across reloads and worker replacements, so counts that still apply carry on.
+   */
+  readonly table: SharedTable | undefined;
+  onFreedLocks?: (count: number) => void;
 
-  connect(post: (message: ToWorker) => void): WorkerLimits {
-    return new WorkerLimits(this, post);
+  constructor(options: { sharedCounters?: boolean; capacity?: number } = {}) {
+    this.table = options.sharedCounters ? new SharedTable({ capacity: options.capacity }) : undefined;
+  }
+
+  /** `owner`: the worker's id in the table's locks (index + 1; never reused while the worker lives). */
+  connect(post: (message: ToWorker) => void, owner: number): WorkerLimits {
+    return new WorkerLimits(this, post, owner);
   }
 
   async close(): Promise<void> {

@@ -23,6 +23,13 @@ export interface GatewayNodeOptions
   /** Worker threads serving traffic (at least 1). */
   workers: number;
   accessLog?: 'stdout' | 'off';
+  /**
+   * Rate-limit/quota counters and spike-arrest cells in memory shared by the workers (default), or
+   * every hit as a message to the primary (false; `GATEHOUSE_SHARED_COUNTERS=off`, for comparison).
+   */
+  sharedCounters?: boolean;
+  /** Slots of the shared table (default 32,768: 16 MiB); what does not fit is counted by the primary. */
+  sharedCounterSlots?: number;
 }
 
 export interface GatewayNode {
@@ -66,6 +73,8 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Gat
   const pool = new WorkerPool({
     count: Math.max(1, options.workers),
     logger,
+    sharedCounters: options.sharedCounters ?? process.env.GATEHOUSE_SHARED_COUNTERS !== 'off',
+    ...(options.sharedCounterSlots ? { sharedCounterSlots: options.sharedCounterSlots } : {}),
     settings: {
       host: options.host ?? '0.0.0.0',
       port: options.port ?? 8080,
@@ -141,6 +150,15 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Gat
       status: async () => ({
         configVersion: pool.currentVersion,
         workers: { running: pool.size, configured: options.workers, restarts: pool.restarts },
+        ...(pool.host.table
+          ? {
+              sharedCounters: {
+                slots: pool.host.table.capacity,
+                placed: pool.host.table.placed,
+                viaPrimary: pool.host.table.refused,
+              },
+            }
+          : {}),
         inFlight: await pool.inFlight(),
       }),
     },
@@ -156,6 +174,19 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Gat
     throw error;
   }
 
+  // A full table is not an error (the primary counts what does not fit) but it is slower: say so.
+  let refused = 0;
+  const tableWatch = setInterval(() => {
+    const now = pool.host.table?.refused ?? 0;
+    if (now > refused)
+      logger.warn(
+        { viaPrimary: now - refused, slots: pool.host.table?.capacity },
+        'shared counter table full (or keys too long): those hits went to the primary by message',
+      );
+    refused = now;
+  }, 60_000);
+  tableWatch.unref();
+
   let watcher: FSWatcher | undefined;
   if (options.configFile && options.watch !== false)
     watcher = watchFile(options.configFile, () => void reload(), logger);
@@ -164,6 +195,7 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Gat
     if (shuttingDown) return;
     shuttingDown = true;
     watcher?.close();
+    clearInterval(tableWatch);
     // Every worker drains its own connections (up to the document's drain timeout) before it exits.
     await pool.close();
     await new Promise<void>((resolve) => admin.close(() => resolve()));

@@ -52,4 +52,6 @@ export interface WorkerSettings {
   baseDir: string;
   /** The document the node serves (a replacement worker starts on it); none in a hybrid node not yet configured. */
   document?: unknown;
+  /** The node's shared counter table (SharedTable's buffer); absent: every limit goes to the primary by message. */
+  sharedCounters?: SharedArrayBuffer;
 }

@@ -5,7 +5,16 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '@gatehouse/core';
-import { ConfigError, createStores, MemoryResponseCacheStore, type Stores } from '@gatehouse/policies';
+import {
+  ConfigError,
+  createStores,
+  MemoryResponseCacheStore,
+  type NodeLimits,
+  SharedCounterStore,
+  SharedNodeLimits,
+  SharedTable,
+  type Stores,
+} from '@gatehouse/policies';
 import { type ApplyResult, type PreparedConfig, type RunningGateway, startGateway } from '../gateway.js';
 import type { RequestRecord } from '../handler.js';
 import { PrimaryChannel, WorkerCounterStore, WorkerNodeLimits } from './primary-channel.js';
@@ -77,7 +86,13 @@ async function main(): Promise<void> {
     }
   });
 
-  const stores = workerStores(settings, logger, channel);
+  // The node's shared table: hits are Atomics operations here, the primary only sees what does not fit.
+  const table = settings.sharedCounters
+    ? new SharedTable({ buffer: settings.sharedCounters, owner: settings.index + 1 })
+    : undefined;
+  const stores = workerStores(settings, logger, channel, table);
+  const viaPrimary = new WorkerNodeLimits(channel);
+  const nodeLimits: NodeLimits = table ? new SharedNodeLimits(table, viaPrimary) : viaPrimary;
   try {
     gateway = await startGateway({
       host: settings.host,
@@ -91,7 +106,7 @@ async function main(): Promise<void> {
       admin: false,
       processMetrics: false,
       stores,
-      nodeLimits: new WorkerNodeLimits(channel),
+      nodeLimits,
       logger,
       accessLog: settings.accessLog,
       ...(records ? { onRecord: records.add } : {}),
@@ -110,14 +125,16 @@ async function main(): Promise<void> {
   });
 }
 
-/** With Redis, counters are Redis's (shared beyond the node); otherwise the primary's. */
+/** With Redis, counters are Redis's (shared beyond the node); otherwise the node's (shared table, else the primary). */
 function workerStores(
   settings: WorkerSettings,
   logger: ReturnType<typeof createLogger>,
   channel: PrimaryChannel,
+  table: SharedTable | undefined,
 ): Stores {
   if (settings.redisUrl) return createStores({ redisUrl: settings.redisUrl, logger });
-  const counters = new WorkerCounterStore(channel);
+  const viaPrimary = new WorkerCounterStore(channel);
+  const counters = table ? new SharedCounterStore(table, viaPrimary) : viaPrimary;
   const responseCache = new MemoryResponseCacheStore();
   return {
     counters,

@@ -13,7 +13,11 @@ import type { ToPrimary, ToWorker, WorkerSettings } from './protocol.js';
 
 export interface WorkerPoolOptions {
   count: number;
-  settings: Omit<WorkerSettings, 'index' | 'document'>;
+  settings: Omit<WorkerSettings, 'index' | 'document' | 'sharedCounters'>;
+  /** Counters and spike-arrest cells in shared memory (default); false: every hit is a message to the primary. */
+  sharedCounters?: boolean;
+  /** Slots of the shared table (default 32,768). */
+  sharedCounterSlots?: number;
   logger: Logger;
   onRecords?: (records: RequestRecord[]) => void;
 }
@@ -33,7 +37,7 @@ const CRASH_LOOP_MS = 5_000;
 const MAX_RESTART_DELAY_MS = 10_000;
 
 export class WorkerPool {
-  readonly host = new LimitsHost();
+  readonly host: LimitsHost;
   /** Workers replaced after dying (a metric and a test handle). */
   restarts = 0;
   private readonly members: Array<Member | undefined>;
@@ -48,6 +52,12 @@ export class WorkerPool {
 
   constructor(private readonly options: WorkerPoolOptions) {
     this.members = new Array(options.count).fill(undefined);
+    this.host = new LimitsHost({
+      sharedCounters: options.sharedCounters ?? true,
+      ...(options.sharedCounterSlots ? { capacity: options.sharedCounterSlots } : {}),
+    });
+    this.host.onFreedLocks = (count) =>
+      options.logger.warn({ locks: count }, 'a gateway worker exited holding shared counter locks; freed them');
   }
 
   get size(): number {
@@ -166,12 +176,13 @@ export class WorkerPool {
         : {}),
       index,
       ...(this.document !== undefined ? { document: this.document } : {}),
+      ...(this.host.table ? { sharedCounters: this.host.table.buffer } : {}),
     };
     const worker = new Worker(workerEntry(), { workerData: settings, env: process.env });
     const member: Member = {
       index,
       worker,
-      limits: this.host.connect((message) => worker.postMessage(message)),
+      limits: this.host.connect((message) => worker.postMessage(message), index + 1),
       startedAt: Date.now(),
       started: false,
       waiting: new Map(),

@@ -109,6 +109,9 @@ describe('a gateway node with two workers', () => {
       // Both workers answered some of them: the limit held across the two.
       expect(after.every((n, i) => n > (before[i] ?? 0))).toBe(true);
     }
+    // Counted in the shared table by the workers themselves: the primary's store saw none of them.
+    expect(node.pool.host.table?.placed).toBe(3);
+    expect((node.pool.host.counters as unknown as { size: number }).size).toBe(0);
   });
 
   it('keeps concurrency-limit exact for the node and gives slots back', async () => {
@@ -141,6 +144,10 @@ describe('a gateway node with two workers', () => {
     // Once apply() resolved, every worker serves v2: no connection lands on a worker still on v1.
     const answers = await Promise.all(Array.from({ length: 30 }, () => request(node.port, '/test/')));
     expect(new Set(answers.map((a) => a.headers['x-config']))).toEqual(new Set(['v2']));
+    // The reload kept the month's quota counted before it (7 of 7 used).
+    expect(statuses(await Promise.all(Array.from({ length: 4 }, () => request(node.port, '/test/quota'))))).toEqual({
+      429: 4,
+    });
   });
 
   it('reports the node once on /metrics', async () => {

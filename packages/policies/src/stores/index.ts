@@ -23,6 +23,8 @@ export { createFailFastClient, describeRedisUrl } from './redis-client.js';
 export { RedisCounterStore } from './redis-counters.js';
 export { ResilientResponseCacheStore } from './resilient-cache.js';
 export { ResilientCounterStore } from './resilient-counters.js';
+export { SharedCounterStore, SharedNodeLimits } from './shared-counters.js';
+export { MAX_KEY_LENGTH, SharedTable, type SharedTableOptions } from './shared-table.js';
 
 export interface StoresOptions {
   /** Redis URL (`redis://[:password@]host:port[/db]`); memory stores when absent. */
