@@ -92,11 +92,12 @@ describe('hybrid snapshot with a large inline OpenAPI document', () => {
       seen.push({ generation: res.headers.get('x-generation'), status: res.status, duringSync: syncing });
     }
     await sync;
-    expect(gateway.hybrid.status().errors).toEqual([]);
+    const errors = gateway.hybrid.status().errors.map((e) => e.message);
 
     // Many answers while the snapshot was prepared (a synchronous compile let through only the few
     // that arrive while the snapshot is still on the wire).
     expect(seen.filter((s) => s.duringSync && s.generation === '1').length).toBeGreaterThanOrEqual(50);
+    expect(errors).toEqual([]);
     // Atomic: after the first answer of generation 2 (its validation refuses limit=500), none of generation 1.
     const first = seen.findIndex((s) => s.generation === '2');
     expect(first).toBeGreaterThan(0);
