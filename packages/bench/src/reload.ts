@@ -5,7 +5,8 @@
  * `openapi-validation` on the API; a fixed-rate open-loop client (open-loop.ts) measures latency,
  * so a frozen event loop shows up as the queue of late answers it causes. Also reports start time
  * (spawn to listening) and, per phase, the longest event-loop block inside the gateway (loop-probe.ts).
- * Then the same in hybrid mode (BENCH_HYBRID=0 skips it): the document inline in control-plane snapshots.
+ * Then the same in hybrid mode (BENCH_HYBRID=0 skips it, BENCH_FILE=0 runs only it): the document inline
+ * in control-plane snapshots.
  * Knobs: BENCH_RATE (200), BENCH_SECONDS (12), BENCH_RELOADS (3); BENCH_GATEWAY_CLI runs another
  * build's CLI (e.g. a checkout of main) for before/after figures.
  */
@@ -143,6 +144,16 @@ async function main(): Promise<void> {
   const upstream = await startProcess(process.execPath, [path.join(here, 'upstream-server.js'), String(upstreamPort)], {
     line: 'READY',
   });
+  if (process.env.BENCH_FILE === '0') {
+    // Hybrid phase only (before/after runs of the hybrid path).
+    try {
+      process.stdout.write(await hybrid(dir, `http://127.0.0.1:${upstreamPort}`));
+    } finally {
+      await upstream.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+    return;
+  }
   const config = path.join(dir, 'gateway.yaml');
   await writeFile(
     config,

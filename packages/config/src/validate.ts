@@ -141,7 +141,7 @@ export function validateAgainst<T>(schema: TSchema, value: unknown, basePath = '
  * when there are problems (policy checks walk it next). Policy configs are checked by the policy catalog.
  */
 export function inspectDocument(value: unknown): { value: unknown; problems: ConfigProblem[] } {
-  const copy = value === undefined ? {} : cloneDocument(value);
+  const copy = value === undefined ? {} : cloneConfigDocument(value);
   const fn = validatorFor(ConfigDocument);
   const problems = fn(copy) ? [] : formatAjvErrors(fn.errors);
   try {
@@ -162,7 +162,7 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * reaches into it, and whoever rewrites a document rewrites its own copy): a Stripe-sized document
  * would take hundreds of milliseconds of blocked event loop to clone on every hybrid snapshot.
  */
-function cloneDocument(value: unknown): unknown {
+export function cloneConfigDocument(value: unknown): unknown {
   if (!isRecord(value) || !Array.isArray(value.apis)) return structuredClone(value);
   const shared = value.apis.map((api: unknown) => (isRecord(api) && isRecord(api.openapi) ? api.openapi : undefined));
   if (shared.every((d) => d === undefined)) return structuredClone(value);

@@ -79,7 +79,7 @@ describe('hybrid snapshot with a large inline OpenAPI document', () => {
     const probe = `${gateway.url}/api/v1/resource_1?limit=500`;
     expect((await fetch(probe)).headers.get('x-generation')).toBe('1');
 
-    cp.deploy(definition(upstream.url, 2, syntheticOpenApi({ paths: 140, schemas: 220 })));
+    cp.deploy(definition(upstream.url, 2, syntheticOpenApi({ paths: 100, schemas: 160 })));
     let syncing = true;
     const sync = gateway.hybrid.syncNow().finally(() => {
       syncing = false;
@@ -96,7 +96,7 @@ describe('hybrid snapshot with a large inline OpenAPI document', () => {
 
     // Many answers while the snapshot was prepared (a synchronous compile let through only the few
     // that arrive while the snapshot is still on the wire).
-    expect(seen.filter((s) => s.duringSync && s.generation === '1').length).toBeGreaterThanOrEqual(50);
+    expect(seen.filter((s) => s.duringSync && s.generation === '1').length).toBeGreaterThanOrEqual(30);
     expect(errors).toEqual([]);
     // Atomic: after the first answer of generation 2 (its validation refuses limit=500), none of generation 1.
     const first = seen.findIndex((s) => s.generation === '2');
