@@ -35,21 +35,22 @@ function feed(hash: Hash, piece: JsonPiece): void {
 }
 
 /**
- * Keys already computed, by object: a config version's id and its compile ask again for the key of
- * the document the prepare step cut in slices. Config documents are not changed once loaded (the
- * paths that rewrite an OpenAPI document rewrite their own copy), so a key stays right.
+ * Keys jsonPiecesInSlices() computed, by object: a config version's id asks again for the key of the
+ * document its prepare step cut in slices. Config documents are not changed once applied (the paths
+ * that rewrite an OpenAPI document rewrite their own copy), so such a key stays right.
  */
 const known = new WeakMap<object, string>();
 
-/** The value's key, at once (the synchronous load path), or as jsonPiecesInSlices() found it. */
+/** The value's key, computed now (the synchronous load path). */
 export function jsonKey(value: unknown): string {
-  const seen = typeof value === 'object' && value !== null ? known.get(value) : undefined;
-  if (seen) return seen;
   const hash = createHash('sha256');
   for (const piece of walk(value, [])) feed(hash, piece);
-  const key = hash.digest('hex');
-  if (typeof value === 'object' && value !== null) known.set(value, key);
-  return key;
+  return hash.digest('hex');
+}
+
+/** jsonKey(), or the key jsonPiecesInSlices() last computed for this object. */
+export function knownJsonKey(value: unknown): string {
+  return (typeof value === 'object' && value !== null ? known.get(value) : undefined) ?? jsonKey(value);
 }
 
 /** The pieces and the key, yielding to the event loop every few milliseconds. */

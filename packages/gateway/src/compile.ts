@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Api, ConfigDocument, PolicyRef } from '@gatehouse/config';
-import { jsonKey, type Logger, parseDuration, parseSize } from '@gatehouse/core';
+import { knownJsonKey, type Logger, parseDuration, parseSize } from '@gatehouse/core';
 import {
   type CompiledExpression,
   type CompiledMock,
@@ -120,12 +120,12 @@ export interface CompileDependencies {
 
 /**
  * The document's hash, unless it names its version. An inline OpenAPI document counts by its key
- * (jsonKey: known from the prepare step that cut it in slices), not by a second JSON.stringify of it.
+ * (knownJsonKey: known from the prepare step that cut it in slices), not by a second JSON.stringify of it.
  */
 export function configVersion(doc: ConfigDocument): string {
   if (doc.metadata?.configVersion) return doc.metadata.configVersion;
   const json = JSON.stringify(doc, (key, value: unknown) =>
-    key === 'openapi' && typeof value === 'object' && value !== null ? { key: jsonKey(value) } : value,
+    key === 'openapi' && typeof value === 'object' && value !== null ? { key: knownJsonKey(value) } : value,
   );
   return createHash('sha256').update(json).digest('hex').slice(0, 12);
 }

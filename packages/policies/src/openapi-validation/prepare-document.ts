@@ -97,6 +97,8 @@ export async function prepareDocumentOffThread(
   file: string | undefined,
   what: string,
 ): Promise<CompiledDocument> {
+  // What an earlier preparation of this object left must not answer for this one (if it fails).
+  if (typeof source === 'object' && source !== null) byObject.delete(source);
   const prepared = await prepareOpenApiSource(source, file, what, { check: true, cachedKeys: cachedKeys() });
   let built: CompiledDocument | undefined;
   if (prepared && 'cached' in prepared) built = peekDocument(prepared.cached);
