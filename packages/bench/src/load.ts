@@ -48,18 +48,26 @@ export async function latencyAtRate(
   seconds: number,
   rate: number,
   cpus?: string,
-): Promise<LoadResult & { p999: number }> {
+): Promise<LoadResult & { p999: number; max: number }> {
   const script = fileURLToPath(new URL('./open-loop.js', import.meta.url));
   const headerArgs = Object.entries(headers).map(([k, v]) => `${k}: ${v}`);
   const [command, args] = pinned(cpus, process.execPath, [script, url, String(rate), String(seconds), ...headerArgs]);
   const { stdout } = await run(command, args, { maxBuffer: 1 << 20 });
-  const result = JSON.parse(stdout) as { received: number; errors: number; p50: number; p99: number; p999: number };
+  const result = JSON.parse(stdout) as {
+    received: number;
+    errors: number;
+    p50: number;
+    p99: number;
+    p999: number;
+    max: number;
+  };
   return {
     rps: result.received / seconds,
     requests: result.received,
     p50: result.p50,
     p99: result.p99,
     p999: result.p999,
+    max: result.max,
     errors: result.errors,
   };
 }

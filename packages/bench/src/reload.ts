@@ -5,6 +5,8 @@
  * `openapi-validation` on the API; a fixed-rate open-loop client (open-loop.ts) measures latency,
  * so a frozen event loop shows up as the queue of late answers it causes. Also reports start time
  * (spawn to listening) and, per phase, the longest event-loop block inside the gateway (loop-probe.ts).
+ * Then the same in hybrid mode (BENCH_HYBRID=0 skips it, BENCH_FILE=0 runs only it): the document inline
+ * in control-plane snapshots.
  * Knobs: BENCH_RATE (200), BENCH_SECONDS (12), BENCH_RELOADS (3); BENCH_GATEWAY_CLI runs another
  * build's CLI (e.g. a checkout of main) for before/after figures.
  */
@@ -23,7 +25,116 @@ const RATE = Number(process.env.BENCH_RATE ?? 200);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 12);
 const RELOADS = Number(process.env.BENCH_RELOADS ?? 3);
 
+const HYBRID = process.env.BENCH_HYBRID !== '0';
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+type Proc = Awaited<ReturnType<typeof startProcess>>;
+type Measured = Awaited<ReturnType<typeof latencyAtRate>> & { loop: { maxMs: number; p99Ms: number } };
+
+/** The gateway's longest event-loop block (and p99 delay) since the last call (loop-probe.ts). */
+async function loopBlockOf(gateway: Proc, probeFile: string): Promise<{ maxMs: number; p99Ms: number }> {
+  await rm(probeFile, { force: true });
+  gateway.child.kill('SIGUSR2');
+  for (let i = 0; i < 600; i++) {
+    await sleep(50);
+    const text = await readFile(probeFile, 'utf8').catch(() => '');
+    if (text) return JSON.parse(text) as { maxMs: number; p99Ms: number };
+  }
+  throw new Error('the gateway did not report its event-loop delay');
+}
+
+function table(rows: Array<[string, Measured]>): string {
+  const head = `${'traffic'.padEnd(24)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'p99.9 ms'.padStart(10)}${'max ms'.padStart(9)}${'errors'.padStart(8)}${'loop max ms'.padStart(13)}\n`;
+  return (
+    head +
+    rows
+      .map(
+        ([label, r]) =>
+          `${label.padEnd(24)}${r.p50.toFixed(2).padStart(9)}${r.p99.toFixed(2).padStart(9)}${r.p999.toFixed(2).padStart(10)}${r.max.toFixed(2).padStart(9)}${String(r.errors).padStart(8)}${r.loop.maxMs.toFixed(1).padStart(13)}`,
+      )
+      .join('\n') +
+    '\n'
+  );
+}
+
+/**
+ * Hybrid mode: the same document inline in a signed snapshot from a minimal control plane
+ * (reload-control-plane.ts, its own process); each reload is a deploy of a changed document that the
+ * gateway receives over its change stream, verifies, prepares and swaps in.
+ */
+async function hybrid(dir: string, upstreamUrl: string): Promise<string> {
+  const cpPort = await freePort();
+  const token = 'gw_bench_reload_token_0123456789';
+  const cp = await startProcess(
+    process.execPath,
+    [path.join(here, 'reload-control-plane.js'), String(cpPort), upstreamUrl, path.join(dir, 'openapi.json'), token],
+    { line: 'READY', timeoutMs: 120_000 },
+  );
+  const port = await freePort();
+  const probeFile = path.join(dir, 'loop-probe-hybrid.json');
+  const started = performance.now();
+  const gateway = await startProcess(
+    process.execPath,
+    [
+      '--import',
+      pathToFileURL(path.join(here, 'loop-probe.js')).href,
+      cli,
+      'gateway',
+      '--control-plane',
+      `http://127.0.0.1:${cpPort}`,
+      '--token',
+      token,
+      '--port',
+      String(port),
+      '--admin-port',
+      String(await freePort()),
+      '--host',
+      '127.0.0.1',
+      '--workers',
+      '1',
+      '--backup',
+      'off',
+      '--backup-dir',
+      path.join(dir, 'hybrid-state'),
+    ],
+    { port, timeoutMs: 120_000 },
+    { ...process.env, LOG_LEVEL: 'warn', GATEHOUSE_LOOP_PROBE: probeFile },
+  );
+  const url = `http://127.0.0.1:${port}/api/v1/resource_1?limit=5&created[gt]=100`;
+  try {
+    // Listening comes first; the first snapshot is applied after it (503 until then).
+    for (
+      let i = 0;
+      i < 1200 &&
+      (await fetch(url)
+        .then((r) => r.status)
+        .catch(() => 0)) !== 200;
+      i++
+    )
+      await sleep(100);
+    const readyMs = performance.now() - started;
+    await latencyAtRate(url, {}, 2, RATE);
+    await loopBlockOf(gateway, probeFile);
+    const steady = { ...(await latencyAtRate(url, {}, SECONDS, RATE)), loop: await loopBlockOf(gateway, probeFile) };
+    const reloading = latencyAtRate(url, {}, SECONDS, RATE);
+    for (let i = 1; i <= RELOADS; i++) {
+      await sleep((SECONDS * 1000) / (RELOADS + 1));
+      cp.child.kill('SIGHUP');
+    }
+    const during = { ...(await reloading), loop: await loopBlockOf(gateway, probeFile) };
+    return (
+      `hybrid: first snapshot served ${readyMs.toFixed(0)} ms after spawn\n` +
+      table([
+        ['hybrid, no deploy', steady],
+        ['hybrid, deploys, new doc', during],
+      ])
+    );
+  } finally {
+    await gateway.stop();
+    await cp.stop();
+  }
+}
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(path.join(tmpdir(), 'gh-bench-reload-'));
@@ -33,6 +144,16 @@ async function main(): Promise<void> {
   const upstream = await startProcess(process.execPath, [path.join(here, 'upstream-server.js'), String(upstreamPort)], {
     line: 'READY',
   });
+  if (process.env.BENCH_FILE === '0') {
+    // Hybrid phase only (before/after runs of the hybrid path).
+    try {
+      process.stdout.write(await hybrid(dir, `http://127.0.0.1:${upstreamPort}`));
+    } finally {
+      await upstream.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+    return;
+  }
   const config = path.join(dir, 'gateway.yaml');
   await writeFile(
     config,
@@ -77,17 +198,7 @@ async function main(): Promise<void> {
     { port, timeoutMs: 120_000 },
     { ...process.env, LOG_LEVEL: 'warn', GATEHOUSE_LOOP_PROBE: probeFile },
   );
-  /** The gateway's longest event-loop block (and p99 delay) since the last call. */
-  const loopBlock = async (): Promise<{ maxMs: number; p99Ms: number }> => {
-    await rm(probeFile, { force: true });
-    gateway.child.kill('SIGUSR2');
-    for (let i = 0; i < 600; i++) {
-      await sleep(50);
-      const text = await readFile(probeFile, 'utf8').catch(() => '');
-      if (text) return JSON.parse(text) as { maxMs: number; p99Ms: number };
-    }
-    throw new Error('the gateway did not report its event-loop delay');
-  };
+  const loopBlock = () => loopBlockOf(gateway, probeFile);
   const startMs = performance.now() - started;
   const url = `http://127.0.0.1:${port}/api/v1/resource_1?limit=5&created[gt]=100`;
   try {
@@ -118,26 +229,19 @@ async function main(): Promise<void> {
     process.stdout.write(
       `reload benchmark: ${size} MB OpenAPI document, ${RATE} req/s for ${SECONDS} s, ${RELOADS} reloads\n` +
         `start (spawn to listening): ${startMs.toFixed(0)} ms\n` +
-        `${'traffic'.padEnd(20)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'p99.9 ms'.padStart(10)}${'errors'.padStart(8)}${'loop max ms'.padStart(13)}\n` +
-        [
+        table([
           ['no reload', steady],
           ['reloads, same doc', during],
           ['reloads, new doc', duringChanged],
-        ]
-          .map(
-            ([label, r]) =>
-              `${String(label).padEnd(20)}${(r as typeof steady).p50.toFixed(2).padStart(9)}${(r as typeof steady).p99
-                .toFixed(2)
-                .padStart(
-                  9,
-                )}${(r as typeof steady).p999.toFixed(2).padStart(10)}${String((r as typeof steady).errors).padStart(8)}${(r as typeof steady).loop.maxMs.toFixed(1).padStart(13)}`,
-          )
-          .join('\n') +
-        '\n',
+        ]),
     );
+    await gateway.stop();
+    await writeFile(path.join(dir, 'openapi.json'), openapiText);
+    if (HYBRID) process.stdout.write(await hybrid(dir, `http://127.0.0.1:${upstreamPort}`));
   } finally {
     await gateway.stop();
     await upstream.stop();
+    await rm(dir, { recursive: true, force: true });
   }
 }
 

@@ -141,7 +141,7 @@ export function validateAgainst<T>(schema: TSchema, value: unknown, basePath = '
  * when there are problems (policy checks walk it next). Policy configs are checked by the policy catalog.
  */
 export function inspectDocument(value: unknown): { value: unknown; problems: ConfigProblem[] } {
-  const copy = value === undefined ? {} : structuredClone(value);
+  const copy = value === undefined ? {} : cloneConfigDocument(value);
   const fn = validatorFor(ConfigDocument);
   const problems = fn(copy) ? [] : formatAjvErrors(fn.errors);
   try {
@@ -153,6 +153,25 @@ export function inspectDocument(value: unknown): { value: unknown; problems: Con
     // A shape too broken for reference checks (e.g. `apis` not a list): the schema problems say why.
   }
   return { value: copy, problems };
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * A copy to fill defaults into, sharing each API's inline `openapi` document (no schema default
+ * reaches into it, and whoever rewrites a document rewrites its own copy): a Stripe-sized document
+ * would take hundreds of milliseconds of blocked event loop to clone on every hybrid snapshot.
+ */
+export function cloneConfigDocument(value: unknown): unknown {
+  if (!isRecord(value) || !Array.isArray(value.apis)) return structuredClone(value);
+  const shared = value.apis.map((api: unknown) => (isRecord(api) && isRecord(api.openapi) ? api.openapi : undefined));
+  if (shared.every((d) => d === undefined)) return structuredClone(value);
+  const apis = value.apis.map((api: unknown, i) => (shared[i] ? { ...(api as object), openapi: null } : api));
+  const copy = structuredClone({ ...value, apis }) as { apis: Array<Record<string, unknown>> };
+  shared.forEach((document, i) => {
+    if (document) copy.apis[i]!.openapi = document;
+  });
+  return copy;
 }
 
 /** Structure and cross-references; see inspectDocument. */

@@ -1,6 +1,7 @@
 export * from './canonical-json.js';
 export * from './duration.js';
 export * from './errors.js';
+export * from './json-pieces.js';
 export * from './logger.js';
 export * from './lru.js';
 export * from './pretty-log.js';

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Api, ConfigDocument, PolicyRef } from '@gatehouse/config';
-import { type Logger, parseDuration, parseSize } from '@gatehouse/core';
+import { knownJsonKey, type Logger, parseDuration, parseSize } from '@gatehouse/core';
 import {
   type CompiledExpression,
   type CompiledMock,
@@ -30,6 +30,7 @@ import { ApiRouter } from './api-router.js';
 import { compileProxyTrust, type ProxyTrust } from './client-address.js';
 import { CredentialIndex } from './credentials.js';
 import type { EscapedSlashes } from './path-normalize.js';
+import { preparedMockKey } from './prepare.js';
 import { compileRoutePattern, RouteTable } from './route-matcher.js';
 import { type PoolManager, Upstream, type UpstreamObserver } from './upstream/index.js';
 
@@ -117,8 +118,16 @@ export interface CompileDependencies {
   prepared?: Map<string, unknown>;
 }
 
+/**
+ * The document's hash, unless it names its version. An inline OpenAPI document counts by its key
+ * (knownJsonKey: known from the prepare step that cut it in slices), not by a second JSON.stringify of it.
+ */
 export function configVersion(doc: ConfigDocument): string {
-  return doc.metadata?.configVersion ?? createHash('sha256').update(JSON.stringify(doc)).digest('hex').slice(0, 12);
+  if (doc.metadata?.configVersion) return doc.metadata.configVersion;
+  const json = JSON.stringify(doc, (key, value: unknown) =>
+    key === 'openapi' && typeof value === 'object' && value !== null ? { key: knownJsonKey(value) } : value,
+  );
+  return createHash('sha256').update(json).digest('hex').slice(0, 12);
 }
 
 interface PolicyInstance {
@@ -292,7 +301,8 @@ function compileApi(c: Compilation, api: Api, at: string, globalPolicies: Policy
   c.closers.push(() => upstream.close());
   let mock: CompiledMock | undefined;
   try {
-    mock = loadMock(api, c.environmentBase.resolvePath);
+    const prepared = c.deps.prepared?.get(preparedMockKey(api.id)) as CompiledMock | Error | undefined;
+    mock = loadMock(api, c.environmentBase.resolvePath, prepared);
   } catch (error) {
     c.problems.push({ path: `${at}.upstream.mock`, message: (error as Error).message });
   }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { type FSWatcher, watch } from 'node:fs';
 import type http from 'node:http';
 import type http2 from 'node:http2';
@@ -16,6 +15,7 @@ import { ConfigError, createStores, type NodeLimits, type Stores } from '@gateho
 import { checkDocumentPolicies } from '@gatehouse/policies/catalog';
 import { createAdminServer } from './admin.js';
 import { type CompileDependencies, type CompiledConfig, compileConfig } from './compile.js';
+import { configFingerprint } from './config-files.js';
 import { ConfigHolder } from './config-holder.js';
 import { createRequestHandler, type RequestRecord } from './handler.js';
 import { GatewayMetrics } from './metrics.js';
@@ -89,6 +89,13 @@ export interface RunningGateway {
   apply(document: unknown): ApplyResult;
   /** apply() in two steps, so a node swaps all its workers only once every one of them compiled the document. */
   prepare(document: unknown): PreparedConfig;
+  /**
+   * apply() for large documents (hybrid snapshots): the slow parts off the event loop while the current
+   * version serves, then the swap; one at a time with file reloads.
+   */
+  applyAsync(document: unknown): Promise<ApplyResult>;
+  /** prepare() with the slow parts off the event loop (a node's workers); nothing is swapped. */
+  prepareAsync(document: unknown): Promise<PreparedConfig>;
   /** Re-reads configFile and applies it (slow parts off the event loop; one reload at a time). */
   reload(): Promise<ApplyResult>;
   current(): CompiledConfig | undefined;
@@ -217,12 +224,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
    * apply() with the slow part first: large documents are read, checked and indexed off the event
    * loop (prepareConfig) while the current version serves; only the short compile and the swap are synchronous.
    */
-  const applyPrepared = async (raw: unknown): Promise<ApplyResult> => {
+  const prepareAsync = async (raw: unknown): Promise<PreparedConfig> => {
     const inspected = inspect(raw);
-    if (!('document' in inspected)) return inspected;
+    if (!('document' in inspected)) return { ...inspected, ok: false };
     const prepared = await prepareConfig(inspected.document, compileDeps);
-    return commitNow(compile(inspected.document, prepared));
+    return compile(inspected.document, prepared);
   };
+  const applyPrepared = async (raw: unknown): Promise<ApplyResult> => commitNow(await prepareAsync(raw));
 
   const reloadNow = async (): Promise<ApplyResult> => {
     if (!options.configFile) return { ok: false, problems: [{ path: '', message: 'no config file to reload' }] };
@@ -232,7 +240,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       logger.error({ problems: read.problems }, 'config reload refused; still serving the last good config');
       return { ok: false, problems: read.problems };
     }
-    const hash = createHash('sha256').update(read.text).digest('hex');
+    // The referenced files count too: SIGHUP after editing only the OpenAPI document reloads it.
+    const hash = await configFingerprint(read.text, read.value, baseDir);
     if (hash === lastText && holder.current)
       return { ok: true, version: holder.current.version, problems: [] as ConfigProblem[], unchanged: true };
     const result = await applyPrepared(read.value);
@@ -243,11 +252,18 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   // One reload at a time (a SIGHUP during a reload waits for it): versions are applied in order.
   let reloads: Promise<unknown> = Promise.resolve();
-  const reload = (): Promise<ApplyResult> => {
-    const next = reloads.then(reloadNow);
+  const inTurn = (run: () => Promise<ApplyResult>): Promise<ApplyResult> => {
+    const next = reloads.then(run);
     reloads = next.catch(() => undefined);
     return next;
   };
+  const reload = (): Promise<ApplyResult> => inTurn(reloadNow);
+  const applyAsync = (raw: unknown): Promise<ApplyResult> =>
+    inTurn(async () => {
+      const result = await applyPrepared(raw);
+      if (!result.ok) logger.error({ problems: result.problems }, 'config refused; still serving the last good config');
+      return result;
+    });
 
   // First load: a standalone gateway refuses to start on an invalid document.
   if (options.configFile) {
@@ -389,6 +405,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       return result;
     },
     prepare,
+    applyAsync,
+    prepareAsync,
     reload,
     current: () => holder.current,
     inFlight: () => holder.inFlight,

@@ -2,12 +2,19 @@
  * The asynchronous step before compileConfig(): every enabled policy whose definition has a
  * prepare() gets to do its slow load-time work (an OpenAPI document read, parsed and checked in a
  * worker, indexed in slices) while the current version keeps serving. compileConfig() then finds the
- * results in `deps.prepared` and stays short. Problems are left for compileConfig() to report.
+ * results in `deps.prepared` and stays short; so does mock mode (`upstream.mock`). Problems are left
+ * for compileConfig() to report.
  */
 import path from 'node:path';
 import type { Api, ConfigDocument, PolicyRef } from '@gatehouse/config';
 import { parseSize } from '@gatehouse/core';
-import { compileExpression, type PolicyEnvironment, type PolicyScope, policyRegistry } from '@gatehouse/policies';
+import {
+  compileExpression,
+  type PolicyEnvironment,
+  type PolicyScope,
+  policyRegistry,
+  prepareMock,
+} from '@gatehouse/policies';
 import { checkPolicyRef } from '@gatehouse/policies/catalog';
 import type { CompileDependencies } from './compile.js';
 
@@ -60,5 +67,12 @@ export async function prepareConfig(doc: ConfigDocument, deps: CompileDependenci
       }
     }
   }
+  for (const api of doc.apis) {
+    // Mock mode's answers (compileApi picks them up; an Error is reported there).
+    const mock = await prepareMock(api, base.resolvePath).catch((error: unknown) => error as Error);
+    if (mock) prepared.set(preparedMockKey(api.id), mock);
+  }
   return prepared;
 }
+
+export const preparedMockKey = (apiId: string) => `openapi-mock:${apiId}`;

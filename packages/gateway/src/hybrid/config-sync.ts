@@ -27,8 +27,11 @@ import { Trust } from './trust.js';
 
 export interface ConfigSyncOptions {
   client: ControlPlaneClient;
-  /** A node of several workers answers once all of them prepared (and then committed) the document. */
-  apply: (document: unknown) => ApplyResult | Promise<ApplyResult>;
+  /**
+   * Prepares (slow parts off the event loop) and then swaps in the document; resolves once it serves.
+   * A node of several workers answers once all of them prepared (and then committed) it.
+   */
+  apply: (document: unknown) => Promise<ApplyResult>;
   backup: BackupStore | undefined;
   /** Where the trusted keys, this gateway's binding and its position are kept. */
   stateDir: string;
@@ -244,8 +247,8 @@ export class ConfigSync {
   private async tryApply(
     next: HeldConfig,
   ): Promise<{ ok: true; version: string | undefined } | { ok: false; problems: string }> {
-    // apply() fills schema defaults in place: give it a copy so the held document stays as signed.
-    const result = await this.options.apply(structuredClone(next.document));
+    // No copy here: apply() fills defaults into its own (inspectDocument), and a node's workers get pieces.
+    const result = await this.options.apply(next.document);
     if (result.ok) return { ok: true, version: result.version };
     return {
       ok: false,

@@ -6,7 +6,7 @@
  * is pending is still revoked on every gateway. Pure functions; messages stay untouched (they are
  * re-verified when loaded from the backup).
  */
-import type { ConfigMessage, DeltaMessage, SnapshotMessage } from '@gatehouse/config';
+import { type ConfigMessage, cloneConfigDocument, type DeltaMessage, type SnapshotMessage } from '@gatehouse/config';
 
 export interface HeldConfig {
   definition: SnapshotMessage;
@@ -72,7 +72,8 @@ export function replay(messages: ConfigMessage[]): { ok: true; held: HeldConfig 
 function build(definition: SnapshotMessage, credentials: SnapshotMessage, deltas: DeltaMessage[]): HeldConfig {
   let applications = structuredClone((credentials.document.applications as App[] | undefined) ?? []);
   for (const delta of deltas) applications = applyDelta(applications, delta);
-  const document = structuredClone(definition.document);
+  // Inline OpenAPI documents are shared with the message, not cloned (nothing rewrites them in place).
+  const document = cloneConfigDocument(definition.document) as Record<string, unknown>;
   if (definition !== credentials) applications = restrictTo(applications, document);
   const last = deltas.at(-1) ?? credentials;
   return {

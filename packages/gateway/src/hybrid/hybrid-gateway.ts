@@ -79,7 +79,7 @@ interface Served {
   url: string;
   adminUrl: string;
   registry: Registry;
-  apply(document: unknown): ApplyResult | Promise<ApplyResult>;
+  apply(document: unknown): Promise<ApplyResult>;
   version(): string | undefined;
   close(): Promise<void>;
 }
@@ -132,7 +132,8 @@ export async function startHybridGateway(options: HybridGatewayOptions): Promise
       url: gateway.url,
       adminUrl: gateway.adminUrl,
       registry: gateway.metrics.registry,
-      apply: (document) => gateway.apply(document),
+      // The slow parts of a large snapshot (an inline OpenAPI document) off the event loop.
+      apply: (document) => gateway.applyAsync(document),
       version: () => gateway.current()?.version,
       close: gateway.close,
     },

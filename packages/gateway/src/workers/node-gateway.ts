@@ -4,7 +4,6 @@
  * node's counters and limits, serves the admin port with the node's metrics, and swaps every worker
  * to a new document together. Workers only serve traffic.
  */
-import { createHash } from 'node:crypto';
 import type { FSWatcher } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -14,6 +13,7 @@ import { createLogger, exitOnShutdownSignals, type Logger } from '@gatehouse/cor
 import { ConfigError } from '@gatehouse/policies';
 import { AggregatorRegistry, collectDefaultMetrics, Registry } from 'prom-client';
 import { createAdminServer } from '../admin.js';
+import { configFingerprint } from '../config-files.js';
 import { type ApplyResult, type GatewayOptions, watchFile } from '../gateway.js';
 import type { RequestRecord } from '../handler.js';
 import { WorkerPool } from './worker-pool.js';
@@ -94,7 +94,7 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Gat
     if (!options.configFile) return { ok: false, problems: [{ path: '', message: 'no config file to reload' }] };
     const read = await readConfigFile(options.configFile);
     if (!read.ok) return { ok: false, problems: read.problems };
-    return { ok: true, value: read.value, hash: createHash('sha256').update(read.text).digest('hex') };
+    return { ok: true, value: read.value, hash: await configFingerprint(read.text, read.value, baseDir) };
   };
 
   let initial: unknown;

@@ -3,6 +3,7 @@
  * and used by both sides. Limit operations travel in batches: one message per event-loop turn carries
  * every hit the worker's requests asked for in that turn, and one message carries the answers back.
  */
+import type { JsonPiece } from '@gatehouse/core';
 import type { CellAdmission, HitRequest, HitResult, SlotAcquisition, SlotLimits } from '@gatehouse/policies';
 import type { ApplyResult } from '../gateway.js';
 import type { RequestRecord } from '../handler.js';
@@ -30,7 +31,8 @@ export type ToPrimary =
 
 export type ToWorker =
   | { t: 'answers'; answers: Array<[id: number, answer: LimitAnswer]> }
-  | { t: 'prepare'; seq: number; document: unknown }
+  /** The document as JSON pieces (a large one is cut and rebuilt in slices: one structured clone of it would block both threads). */
+  | { t: 'prepare'; seq: number; pieces: JsonPiece[] }
   | { t: 'commit'; seq: number }
   | { t: 'discard'; seq: number }
   | { t: 'metrics'; seq: number }

@@ -4,7 +4,7 @@
  * by the primary, configs prepared and committed when the primary says so, drained on request.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { createLogger } from '@gatehouse/core';
+import { assembleJsonInSlices, createLogger } from '@gatehouse/core';
 import {
   ConfigError,
   createStores,
@@ -39,14 +39,26 @@ async function main(): Promise<void> {
       case 'answers':
         return channel.answer(message.answers);
       case 'prepare': {
-        if (!gateway) return post({ t: 'prepared', seq: message.seq, result: notStarted() });
-        const result = gateway.prepare(message.document);
-        if (result.ok) prepared.set(message.seq, result);
-        return post({
-          t: 'prepared',
-          seq: message.seq,
-          result: { ok: result.ok, problems: result.problems, ...(result.ok ? { version: result.version } : {}) },
-        });
+        const ready = gateway;
+        if (!ready) return post({ t: 'prepared', seq: message.seq, result: notStarted() });
+        // The slow parts off this worker's event loop; the primary sends commit only after every answer.
+        void (async () => {
+          const document = await assembleJsonInSlices(message.pieces);
+          const result = await ready.prepareAsync(document);
+          if (result.ok) prepared.set(message.seq, result);
+          post({
+            t: 'prepared',
+            seq: message.seq,
+            result: { ok: result.ok, problems: result.problems, ...(result.ok ? { version: result.version } : {}) },
+          });
+        })().catch((error: unknown) =>
+          post({
+            t: 'prepared',
+            seq: message.seq,
+            result: { ok: false, problems: [{ path: '', message: (error as Error).message }] },
+          }),
+        );
+        return;
       }
       case 'commit': {
         const next = prepared.get(message.seq);

@@ -4,7 +4,7 @@
  * metrics, replaced when one dies (the others keep serving), drained together.
  */
 import { Worker } from 'node:worker_threads';
-import type { Logger } from '@gatehouse/core';
+import { jsonPiecesInSlices, type Logger } from '@gatehouse/core';
 import { ConfigError } from '@gatehouse/policies';
 import type { ApplyResult } from '../gateway.js';
 import type { RequestRecord } from '../handler.js';
@@ -133,12 +133,13 @@ export class WorkerPool {
   private async applyNow(document: unknown): Promise<ApplyResult> {
     const members = this.live();
     if (members.length === 0) return { ok: false, problems: [{ path: '', message: 'no gateway worker is running' }] };
+    const { pieces } = await jsonPiecesInSlices(document);
     const seqs = new Map<Member, number>();
     const answers = await Promise.all(
       members.map((m) =>
         this.ask(m, (seq) => {
           seqs.set(m, seq);
-          return { t: 'prepare', seq, document };
+          return { t: 'prepare', seq, pieces };
         }),
       ),
     );

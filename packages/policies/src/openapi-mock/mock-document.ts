@@ -205,13 +205,42 @@ function sameType(declared: string, wanted: string): boolean {
 /** Compiles the mock of a parsed OpenAPI document (which it may rewrite); throws an Error naming the operation on a bad choice. */
 export function compileMock(root: Json, mock: Mock): CompiledMock {
   // 3.0 documents are rewritten in place: loadMock hands over its own copy.
-  const doc = prepareDocument(root);
-  const compiler = new Compiler(doc);
-  const choices = new Map(Object.entries(mock.operations ?? {}));
-  const matcher = new PathMatcher<MockPath>();
+  const builder = new MockBuilder(prepareDocument(root), mock);
+  for (const [template, rawItem] of Object.entries(builder.doc.root.paths as Json)) builder.add(template, rawItem);
+  return builder.done();
+}
+
+/** compileMock() for a document already normalized (in a worker), one path after another in slices of a few ms. */
+export async function compileMockInSlices(doc: OpenApiDocument, mock: Mock, sliceMs = 4): Promise<CompiledMock> {
+  const builder = new MockBuilder(doc, mock);
+  let sliceStart = performance.now();
   for (const [template, rawItem] of Object.entries(doc.root.paths as Json)) {
-    if (!template.startsWith('/')) continue;
-    const { node: item, pointer: itemPointer } = doc.resolve(rawItem, `/paths/${escapePointer(template)}`);
+    if (performance.now() - sliceStart > sliceMs) {
+      await new Promise((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
+    builder.add(template, rawItem);
+  }
+  return builder.done();
+}
+
+/** The paths of one document, added one at a time. */
+class MockBuilder {
+  private readonly compiler: Compiler;
+  private readonly choices: Map<string, NonNullable<Mock['operations']>[string]>;
+  private readonly matcher = new PathMatcher<MockPath>();
+
+  constructor(
+    readonly doc: OpenApiDocument,
+    private readonly mock: Mock,
+  ) {
+    this.compiler = new Compiler(doc);
+    this.choices = new Map(Object.entries(mock.operations ?? {}));
+  }
+
+  add(template: string, rawItem: unknown): void {
+    if (!template.startsWith('/')) return;
+    const { node: item, pointer: itemPointer } = this.doc.resolve(rawItem, `/paths/${escapePointer(template)}`);
     const operations = new Map<string, MockOperation>();
     for (const method of METHODS) {
       if (!isObject(item[method])) continue;
@@ -219,17 +248,20 @@ export function compileMock(root: Json, mock: Mock): CompiledMock {
       try {
         operations.set(
           method.toUpperCase(),
-          compiler.operation(item[method] as Json, `${itemPointer}/${method}`, choices.get(key)),
+          this.compiler.operation(item[method] as Json, `${itemPointer}/${method}`, this.choices.get(key)),
         );
       } catch (error) {
         throw new Error(`${key}: ${(error as Error).message}`);
       }
-      choices.delete(key);
+      this.choices.delete(key);
     }
     if (operations.has('GET') && !operations.has('HEAD')) operations.set('HEAD', operations.get('GET')!);
-    matcher.add(template, { operations, allow: [...operations.keys()].join(', ') });
+    this.matcher.add(template, { operations, allow: [...operations.keys()].join(', ') });
   }
-  const unknown = [...choices.keys()];
-  if (unknown.length > 0) throw new Error(`operations: the OpenAPI document has no ${unknown.join(', ')}`);
-  return { matcher, preferHeader: mock.preferHeader ?? true };
+
+  done(): CompiledMock {
+    const unknown = [...this.choices.keys()];
+    if (unknown.length > 0) throw new Error(`operations: the OpenAPI document has no ${unknown.join(', ')}`);
+    return { matcher: this.matcher, preferHeader: this.mock.preferHeader ?? true };
+  }
 }

@@ -7,17 +7,22 @@
  */
 import { createHash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
+import { assembleJson, type JsonPiece } from '@gatehouse/core';
 import { createAjv, type SchemaDialect } from '../json-schema/ajv.js';
 import { parseText, readText } from '../json-schema/load-document.js';
 import { checkDocument } from './check-document.js';
 import { declaresSchemaIds, type Json, normalizeDocument, openApiDocument } from './document.js';
+import { documentDepthProblem, documentSizeProblem } from './limits.js';
 
 export interface DocumentJob {
-  file: string;
+  /** A file to read, or an inline document in pieces (its key computed by the main thread). */
+  from: { file: string } | { pieces: JsonPiece[]; key: string };
   source: string;
   what: string;
   /** Keys of documents the main thread already holds: those are not sent again. */
   cachedKeys: string[];
+  /** Run openapi-validation's load-time check (mock mode does not need it). */
+  check: boolean;
 }
 
 export type WorkerMessage =
@@ -45,8 +50,9 @@ function sections(root: Json): string[][] {
 }
 
 async function run(): Promise<void> {
-  const text = readText(job.source, () => job.file, job.what);
-  const key = createHash('sha256').update(text).digest('hex');
+  const from = job.from;
+  const text = 'file' in from ? readText(job.source, () => from.file, job.what) : undefined;
+  const key = 'key' in from ? from.key : createHash('sha256').update(text!).digest('hex');
   if (job.cachedKeys.includes(key)) {
     port.postMessage({ type: 'cached', key } satisfies WorkerMessage);
     return;
@@ -54,11 +60,18 @@ async function run(): Promise<void> {
   let head: WorkerMessage & { type: 'head' };
   let parts: Array<{ at: string[]; map: Json }>;
   try {
-    const parsed = parseText(text, job.source, job.what);
+    const tooLarge = text === undefined ? undefined : documentSizeProblem(text);
+    if (tooLarge) throw new Error(`${job.what} ${tooLarge}`);
+    const parsed =
+      text === undefined
+        ? assembleJson((from as { pieces: JsonPiece[] }).pieces)
+        : parseText(text, job.source, job.what);
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
       throw new Error(`${job.what} file "${job.source}" must contain an object`);
+    const tooDeep = documentDepthProblem(parsed);
+    if (tooDeep) throw new Error(`${job.what} ${tooDeep}`);
     const { root, dialect } = normalizeDocument(parsed as Json);
-    checkDocument(openApiDocument(root, dialect), createAjv(dialect));
+    if (job.check) checkDocument(openApiDocument(root, dialect), createAjv(dialect));
     const declaresIds = declaresSchemaIds(root);
     // The head is the document with the sectioned maps emptied; the pieces fill them in order.
     parts = sections(root).map((at) => ({

@@ -3,7 +3,7 @@ import { definePolicy } from '../sdk/define.js';
 import type { RequestContext } from '../sdk/types.js';
 import { openapiValidationContract } from './contract.js';
 import type { CompiledDocument, Location } from './operations.js';
-import { loadDocumentSync, prepareFileDocument } from './prepare-document.js';
+import { loadDocumentSync, prepareDocumentOffThread, preparedInline } from './prepare-document.js';
 import type { OpenApiValidationConfig } from './schema.js';
 import { unknownQueryParameters, validateBody, validateParameters } from './validate-request.js';
 
@@ -13,14 +13,18 @@ export const openapiValidationPolicy = definePolicy<OpenApiValidationConfig>({
   ...openapiValidationContract,
   async prepare(config, env) {
     const source = config.document ?? env.api?.openapi;
-    // Inline documents arrive already parsed with the config; only files are prepared off the loop.
-    if (typeof source !== 'string' || !env.prepared) return;
+    if (source === undefined || !env.prepared) return;
+    const what = config.document === undefined ? "the API's openapi document" : 'document';
+    if (typeof source !== 'string') {
+      // Inline (hybrid snapshots): create() finds it by object (preparedInline), or throws the same error again.
+      await prepareDocumentOffThread(source, undefined, what).catch(() => undefined);
+      return;
+    }
     const file = env.resolvePath(source);
     if (env.prepared.has(preparedKey(file))) return;
-    const what = config.document === undefined ? "the API's openapi document" : 'document';
     env.prepared.set(
       preparedKey(file),
-      await prepareFileDocument(file, source, what).catch((error: unknown) => error as Error),
+      await prepareDocumentOffThread(source, file, what).catch((error: unknown) => error as Error),
     );
   },
   create(config, env) {
@@ -29,7 +33,8 @@ export const openapiValidationPolicy = definePolicy<OpenApiValidationConfig>({
       throw new Error("no OpenAPI document: set the API's `openapi` or this policy's `document`");
     }
     const what = config.document === undefined ? "the API's openapi document" : 'document';
-    const prepared = typeof source === 'string' ? env.prepared?.get(preparedKey(env.resolvePath(source))) : undefined;
+    const prepared =
+      typeof source === 'string' ? env.prepared?.get(preparedKey(env.resolvePath(source))) : preparedInline(source);
     if (prepared instanceof Error) throw prepared;
     const { matcher } =
       (prepared as CompiledDocument | undefined) ?? loadDocumentSync(source, (p) => env.resolvePath(p), what);

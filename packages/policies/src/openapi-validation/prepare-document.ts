@@ -1,16 +1,18 @@
 /**
- * The asynchronous way to an OpenAPI file's CompiledDocument, for hot reloads: a worker thread reads,
- * hashes, parses, normalizes and checks it (document-worker.ts); the main thread only reassembles the
- * pieces it sends (one small message per event-loop turn) and indexes the operations in slices
- * (compileDocumentInSlices). An unchanged document is found in the cache by the worker's hash.
+ * The asynchronous way to an OpenAPI document's CompiledDocument, for hot reloads and hybrid snapshots:
+ * a worker thread reads, hashes and parses a file (an inline document is sent to it as pieces cut in
+ * slices, which also give its key), normalizes and checks it (document-worker.ts); the main thread only
+ * reassembles the pieces it sends back (one small message per event-loop turn) and indexes the
+ * operations in slices (compileDocumentInSlices). An unchanged document is found in the cache by its key.
  * Without the built worker script (tests run from source before a build) it falls back to the
  * synchronous path.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { jsonKey, jsonPiecesInSlices } from '@gatehouse/core';
 import { loadDocument, parseText, readText } from '../json-schema/load-document.js';
-import { type Json, openApiDocument, prepareDocument } from './document.js';
+import { type Json, type OpenApiDocument, openApiDocument, prepareDocument } from './document.js';
 import { cachedDocument, cachedKeys, documentKey, peekDocument, storeDocument } from './document-cache.js';
 import type { DocumentJob, WorkerMessage } from './document-worker.js';
 import { documentDepthProblem, documentSizeProblem } from './limits.js';
@@ -19,11 +21,12 @@ import { type CompiledDocument, compileDocument, compileDocumentInSlices, yieldT
 /** The synchronous path (start-up of tests, inline documents): blocks while a changed document is built. */
 export function loadDocumentSync(source: unknown, resolve: (p: string) => string, what: string): CompiledDocument {
   // File documents are keyed by their text (read, not parsed); inline ones by their JSON.
-  const text = typeof source === 'string' ? readText(source, resolve, what) : JSON.stringify(source);
-  return cachedDocument(documentKey(text), () => {
-    const tooLarge = documentSizeProblem(text);
+  const text = typeof source === 'string' ? readText(source, resolve, what) : undefined;
+  const key = text === undefined ? jsonKey(source) : documentKey(text);
+  return cachedDocument(key, () => {
+    const tooLarge = text === undefined ? undefined : documentSizeProblem(text);
     if (tooLarge) throw new Error(`${what} ${tooLarge}`);
-    const root = typeof source === 'string' ? parseText(text, source, what) : loadDocument(source, resolve, what);
+    const root = text !== undefined ? parseText(text, source as string, what) : loadDocument(source, resolve, what);
     if (typeof root !== 'object' || root === null || Array.isArray(root)) {
       throw new Error(`${what} file "${String(source)}" must contain an object`);
     }
@@ -42,27 +45,77 @@ function workerScript(): URL | undefined {
   return existsSync(fileURLToPath(built)) ? built : undefined;
 }
 
-export async function prepareFileDocument(file: string, source: string, what: string): Promise<CompiledDocument> {
+/** A document the worker prepared (normalized, and checked when asked), or the key of one already held. */
+export type PreparedSource = { cached: string } | { key: string; doc: OpenApiDocument; declaresIds: boolean };
+
+/**
+ * Reads and parses (a file) or rebuilds (an inline document, sent as pieces made in slices), then
+ * normalizes and optionally checks it in a worker thread; the result comes back in acknowledged pieces.
+ * Undefined without the built worker script: the caller then takes its synchronous path.
+ */
+export async function prepareOpenApiSource(
+  source: unknown,
+  file: string | undefined,
+  what: string,
+  options: { check: boolean; cachedKeys: string[] },
+): Promise<PreparedSource | undefined> {
   const script = workerScript();
-  if (!script) return loadDocumentSync(source, () => file, what);
-  const job: DocumentJob = { file, source, what, cachedKeys: cachedKeys() };
+  if (!script) return undefined;
+  let from: DocumentJob['from'];
+  if (file !== undefined) from = { file };
+  else {
+    const { key, pieces } = await jsonPiecesInSlices(source);
+    if (options.cachedKeys.includes(key)) return { cached: key };
+    from = { pieces, key };
+  }
+  const job: DocumentJob = { from, source: typeof source === 'string' ? source : 'inline', what, ...options };
   const worker = new Worker(script, { workerData: job });
   worker.unref();
   try {
     const prepared = await receive(worker);
-    if ('cached' in prepared) {
-      const hit = peekDocument(prepared.cached);
-      // Evicted meanwhile (another reload): build it the synchronous way.
-      return hit ?? loadDocumentSync(source, () => file, what);
-    }
-    const built = await compileDocumentInSlices(openApiDocument(prepared.root, prepared.dialect), {
-      checked: true,
+    if ('cached' in prepared) return prepared;
+    return {
+      key: prepared.key,
+      doc: openApiDocument(prepared.root, prepared.dialect),
       declaresIds: prepared.declaresIds,
-    });
-    return storeDocument(prepared.key, built);
+    };
   } finally {
     void worker.terminate();
   }
+}
+
+/** An inline document already built, by object: the compile after prepareDocumentOffThread() finds it without hashing it again. */
+const byObject = new WeakMap<object, CompiledDocument>();
+
+export function preparedInline(source: unknown): CompiledDocument | undefined {
+  return typeof source === 'object' && source !== null ? byObject.get(source) : undefined;
+}
+
+/** A file or inline document, prepared off the event loop and indexed in slices (hot reloads, hybrid snapshots). */
+export async function prepareDocumentOffThread(
+  source: unknown,
+  file: string | undefined,
+  what: string,
+): Promise<CompiledDocument> {
+  // What an earlier preparation of this object left must not answer for this one (if it fails).
+  if (typeof source === 'object' && source !== null) byObject.delete(source);
+  const prepared = await prepareOpenApiSource(source, file, what, { check: true, cachedKeys: cachedKeys() });
+  let built: CompiledDocument | undefined;
+  if (prepared && 'cached' in prepared) built = peekDocument(prepared.cached);
+  else if (prepared)
+    built = storeDocument(
+      prepared.key,
+      await compileDocumentInSlices(prepared.doc, { checked: true, declaresIds: prepared.declaresIds }),
+    );
+  // No worker script, or evicted meanwhile (another reload): build it the synchronous way.
+  built ??= loadDocumentSync(source, (p) => file ?? p, what);
+  if (typeof source === 'object' && source !== null) byObject.set(source, built);
+  return built;
+}
+
+/** A file document off the event loop (hot reloads of a standalone gateway). */
+export function prepareFileDocument(file: string, source: string, what: string): Promise<CompiledDocument> {
+  return prepareDocumentOffThread(source, file, what);
 }
 
 type Received = { cached: string } | (WorkerMessage & { type: 'head' });
