@@ -1,11 +1,13 @@
 /**
  * Counters shared by every gateway through Redis: one atomic script call per hit (EVALSHA through
- * ioredis defineCommand, which reloads the script after a Redis restart). Errors propagate; the
+ * ioredis defineCommand, which sends EVAL on each new connection and after NOSCRIPT, so a restarted
+ * Redis or a new Cluster node or promoted replica gets the script; one key per call, see counterKey). Errors propagate; the
  * resilient wrapper decides what to do with them.
  */
-import type { Redis } from 'ioredis';
+
 import type { CounterStore, HitRequest, HitResult } from '../sdk/counters/types.js';
 import { ADD_SCRIPT, FIXED_WINDOW_SCRIPT, SLIDING_WINDOW_SCRIPT } from './lua.js';
+import type { RedisClient } from './redis-client.js';
 import { toHitResult } from './window.js';
 
 type WindowReply = [current: number, previous: number, elapsed: number, admitted: number];
@@ -28,7 +30,7 @@ export class RedisCounterStore implements CounterStore {
   private readonly keyPrefix: string;
 
   constructor(
-    readonly client: Redis,
+    readonly client: RedisClient,
     options: RedisCounterStoreOptions = {},
   ) {
     this.keyPrefix = options.keyPrefix ?? 'gatehouse:';
@@ -69,12 +71,24 @@ export class RedisCounterStore implements CounterStore {
   }
 
   private redisKey(key: string): string {
-    return `${this.keyPrefix}counter:{${key}}`;
+    return counterKey(this.keyPrefix, key);
   }
 }
 
+/**
+ * The Redis key of a counter. The key sits in a hash tag so the per-window keys the scripts derive
+ * from it (`<base>:<window start>`) share its Cluster slot. A `}` in the key could end the tag early
+ * (a key starting with `}` makes an empty tag, so the derived keys would hash elsewhere and the script
+ * fail with a cross-slot error): such keys, and only those, are base64url-encoded under `counter:b:`,
+ * which no plain key can collide with (plain keys continue with `{`). Keys without `}` are unchanged.
+ */
+export function counterKey(prefix: string, key: string): string {
+  if (!key.includes('}')) return `${prefix}counter:{${key}}`;
+  return `${prefix}counter:b:{${Buffer.from(key).toString('base64url')}}`;
+}
+
 /** QUIT when connected (lets replies drain), else drop the socket and stop reconnecting. */
-export async function quit(client: Redis): Promise<void> {
+export async function quit(client: RedisClient): Promise<void> {
   if (client.status === 'ready') {
     await client.quit().catch(() => client.disconnect());
   } else {
