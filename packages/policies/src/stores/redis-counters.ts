@@ -77,13 +77,14 @@ export class RedisCounterStore implements CounterStore {
 
 /**
  * The Redis key of a counter. The key sits in a hash tag so the per-window keys the scripts derive
- * from it (`<base>:<window start>`) share its Cluster slot. A `}` in the key could end the tag early
- * (a key starting with `}` makes an empty tag, so the derived keys would hash elsewhere and the script
- * fail with a cross-slot error): such keys, and only those, are base64url-encoded under `counter:b:`,
- * which no plain key can collide with (plain keys continue with `{`). Keys without `}` are unchanged.
+ * from it (`<base>:<window start>`) share its Cluster slot. Redis takes the tag up to the first `}`:
+ * a key starting with `}` makes an empty tag, the whole name is hashed, the derived keys land in other
+ * slots and the script fails (non-local key). Such keys, and only those, are base64url-encoded under
+ * `counter:b:`, which no plain key can equal (plain keys continue with `{`); every other key is
+ * unchanged. (A `}` later in the key only shortens the tag, which stays the same for derived keys.)
  */
 export function counterKey(prefix: string, key: string): string {
-  if (!key.includes('}')) return `${prefix}counter:{${key}}`;
+  if (!key.startsWith('}')) return `${prefix}counter:{${key}}`;
   return `${prefix}counter:b:{${Buffer.from(key).toString('base64url')}}`;
 }
 

@@ -162,6 +162,13 @@ describe.skipIf(!redisServer.available)('Redis Cluster (3 masters)', () => {
     expect(perNode.filter((keys) => Number(keys) > 0).length).toBeGreaterThan(1);
   });
 
+  it('counts a key holding braces in one slot (a } could otherwise split a key from its windows)', async () => {
+    const request = { key: `}odd{key}-${randomUUID()}`, windowMs: 60_000, limit: 10, algorithm: 'sliding' as const };
+    const [a, b] = state.stores as [Stores, Stores];
+    expect(await a.counters.hit(request)).toMatchObject({ count: 1, degraded: false });
+    expect(await b.counters.hit(request)).toMatchObject({ count: 2, degraded: false });
+  });
+
   it('keeps counting exactly after the scripts are flushed on every node (NOSCRIPT fallback)', async () => {
     const tenant = randomUUID();
     expect(await admitted(state.gateways, '/rl/x', tenant, 3)).toBe(3);
