@@ -22,6 +22,9 @@ import { createStores, type Stores } from './index.js';
 
 const redisServer = redisServerAvailable();
 const RATE_LIMIT = 7;
+// Passwords with characters a URL must escape: the URL forms carry them to every node and sentinel.
+const DATA_PASSWORD = 'd@ta pw/1';
+const SENTINEL_PASSWORD = 's;pw?&';
 const QUOTA = 9;
 
 /** Three APIs: a rate-limit and a quota keyed by x-tenant (a fresh counter per test), and a cache. */
@@ -76,7 +79,7 @@ function getWithHost(gw: TestGateway, path: string): Promise<{ cache: string | u
 
 /** Number of gateway connections (named `gatehouse`) a Redis holds. */
 async function gatewayConnections(port: number): Promise<number> {
-  const admin = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1 });
+  const admin = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 1, password: DATA_PASSWORD });
   try {
     const list = (await admin.call('CLIENT', 'LIST')) as string;
     return list.split('\n').filter((line) => line.includes(' name=gatehouse ')).length;
@@ -149,10 +152,10 @@ function sharedStateSuite(name: string, start: () => Promise<{ url: string; clos
   return state;
 }
 
-describe.skipIf(!redisServer.available)('Redis Cluster (3 masters)', () => {
+describe.skipIf(!redisServer.available)('Redis Cluster (3 masters, password)', () => {
   let cluster: RedisClusterHandle;
   const state = sharedStateSuite('cluster', async () => {
-    cluster = await startRedisCluster({ masters: 3 });
+    cluster = await startRedisCluster({ masters: 3, password: DATA_PASSWORD });
     return cluster;
   });
 
@@ -216,10 +219,14 @@ describe.skipIf(!redisServer.available)('Redis Cluster (3 masters)', () => {
   });
 });
 
-describe.skipIf(!redisServer.available)('Redis Sentinel (master, replica, 2 sentinels)', () => {
+describe.skipIf(!redisServer.available)('Redis Sentinel (master, replica, 2 sentinels; passwords)', () => {
   let sentinel: RedisSentinelHandle;
   const state = sharedStateSuite('sentinel', async () => {
-    sentinel = await startRedisSentinel({ sentinels: 2 });
+    sentinel = await startRedisSentinel({
+      sentinels: 2,
+      password: DATA_PASSWORD,
+      sentinelPassword: SENTINEL_PASSWORD,
+    });
     return sentinel;
   });
 
@@ -227,7 +234,7 @@ describe.skipIf(!redisServer.available)('Redis Sentinel (master, replica, 2 sent
     const tenant = randomUUID();
     expect(await admitted(state.gateways, '/rl/x', tenant, 4)).toBe(4);
     // The replica has every write before the switch (WAIT), so the count carries over exactly.
-    const master = new Redis({ port: sentinel.master.port, host: '127.0.0.1' });
+    const master = new Redis({ port: sentinel.master.port, host: '127.0.0.1', password: DATA_PASSWORD });
     await master.call('WAIT', '1', '2000');
     master.disconnect();
     const promoted = await sentinel.failover();

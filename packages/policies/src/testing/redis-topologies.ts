@@ -41,8 +41,11 @@ class Topology {
   readonly dir = mkdtempSync(join(tmpdir(), 'gatehouse-redis-'));
   private readonly children: ChildProcess[] = [];
   private readonly admins: Redis[] = [];
+  /** Password of each port that has one (`requirepass`), for the admin and probe connections. */
+  private readonly passwords = new Map<number, string>();
 
-  async start(port: number, args: string[]): Promise<RedisNode> {
+  async start(port: number, args: string[], password?: string): Promise<RedisNode> {
+    if (password) this.passwords.set(port, password);
     const child = spawn(
       'redis-server',
       [...args, '--port', String(port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'no'],
@@ -52,7 +55,12 @@ class Topology {
     this.children.push(child);
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.once('exit', () => running.delete(child));
-    await this.waitForPing(port);
+    await Promise.race([
+      this.waitForPing(port),
+      exited.then(() => {
+        throw new Error(`redis-server on port ${port} exited at start (args: ${args.join(' ')})`);
+      }),
+    ]);
     return {
       port,
       kill: async () => {
@@ -64,7 +72,13 @@ class Topology {
 
   /** An admin connection (closed with the topology). */
   admin(port: number): Redis {
-    const client = new Redis({ port, host: '127.0.0.1', lazyConnect: false, maxRetriesPerRequest: 1 });
+    const password = this.passwords.get(port);
+    const client = new Redis({
+      port,
+      host: '127.0.0.1',
+      maxRetriesPerRequest: 1,
+      ...(password ? { password } : {}),
+    });
     client.on('error', () => {});
     this.admins.push(client);
     return client;
@@ -86,7 +100,14 @@ class Topology {
   }
 
   private async waitForPing(port: number): Promise<void> {
-    const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null });
+    const password = this.passwords.get(port);
+    const probe = new Redis({
+      port,
+      host: '127.0.0.1',
+      lazyConnect: true,
+      retryStrategy: () => null,
+      ...(password ? { password } : {}),
+    });
     probe.on('error', () => {});
     try {
       for (let attempt = 0; attempt < 200; attempt++) {
@@ -105,6 +126,8 @@ class Topology {
     }
   }
 }
+
+const userinfo = (password: string | undefined) => (password ? `:${encodeURIComponent(password)}@` : '');
 
 /** Polls `check` every 50 ms until it returns true; throws after `timeoutMs`. */
 async function until(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
@@ -130,21 +153,29 @@ export interface RedisClusterHandle {
  * with CLUSTER ADDSLOTSRANGE and nodes introduced with CLUSTER MEET: faster than
  * `redis-cli --cluster create`, which sleeps between steps.
  */
-export async function startRedisCluster(options: { masters?: number } = {}): Promise<RedisClusterHandle> {
+export async function startRedisCluster(
+  options: { masters?: number; password?: string } = {},
+): Promise<RedisClusterHandle> {
   const count = options.masters ?? 3;
+  const auth = options.password ? ['--requirepass', options.password, '--masterauth', options.password] : [];
   const topology = new Topology();
   try {
     const ports = await freePorts(count);
     const nodes = await Promise.all(
       ports.map((port) =>
-        topology.start(port, [
-          '--cluster-enabled',
-          'yes',
-          '--cluster-config-file',
-          `nodes-${port}.conf`,
-          '--cluster-node-timeout',
-          '2000',
-        ]),
+        topology.start(
+          port,
+          [
+            '--cluster-enabled',
+            'yes',
+            '--cluster-config-file',
+            `nodes-${port}.conf`,
+            '--cluster-node-timeout',
+            '2000',
+            ...auth,
+          ],
+          options.password,
+        ),
       ),
     );
     const admins = ports.map((port) => topology.admin(port));
@@ -161,7 +192,7 @@ export async function startRedisCluster(options: { masters?: number } = {}): Pro
       return infos.every((info) => info.includes('cluster_state:ok') && info.includes(`cluster_known_nodes:${count}`));
     });
     return {
-      url: `redis+cluster://${ports.map((port) => `127.0.0.1:${port}`).join(',')}`,
+      url: `redis+cluster://${userinfo(options.password)}${ports.map((port) => `127.0.0.1:${port}`).join(',')}`,
       nodes,
       onEveryNode: (command, ...args) => Promise.all(admins.map((admin) => admin.call(command, ...args))),
       close: () => topology.close(),
@@ -186,9 +217,16 @@ export interface RedisSentinelHandle {
   close(): Promise<void>;
 }
 
-/** One master, one replica and `sentinels` sentinels (quorum 1, so a single sentinel decides). */
-export async function startRedisSentinel(options: { sentinels?: number } = {}): Promise<RedisSentinelHandle> {
+/**
+ * One master, one replica and `sentinels` sentinels (quorum 1, so a single sentinel decides).
+ * `password` protects the master and replica, `sentinelPassword` the sentinels.
+ */
+export async function startRedisSentinel(
+  options: { sentinels?: number; password?: string; sentinelPassword?: string } = {},
+): Promise<RedisSentinelHandle> {
   const sentinelCount = options.sentinels ?? 2;
+  const { password, sentinelPassword } = options;
+  const auth = password ? ['--requirepass', password, '--masterauth', password] : [];
   const masterName = 'gatehouse-test';
   const topology = new Topology();
   try {
@@ -197,8 +235,12 @@ export async function startRedisSentinel(options: { sentinels?: number } = {}): 
       number,
       ...number[],
     ];
-    const master = await topology.start(masterPort, []);
-    const replica = await topology.start(replicaPort, ['--replicaof', '127.0.0.1', String(masterPort)]);
+    const master = await topology.start(masterPort, auth, password);
+    const replica = await topology.start(
+      replicaPort,
+      ['--replicaof', '127.0.0.1', String(masterPort), ...auth],
+      password,
+    );
     const replicaAdmin = topology.admin(replicaPort);
     await until('the replica to sync', async () =>
       ((await replicaAdmin.call('INFO', 'replication')) as string).includes('master_link_status:up'),
@@ -212,10 +254,13 @@ export async function startRedisSentinel(options: { sentinels?: number } = {}): 
             `sentinel monitor ${masterName} 127.0.0.1 ${masterPort} 1`,
             `sentinel down-after-milliseconds ${masterName} 1000`,
             `sentinel failover-timeout ${masterName} 4000`,
+            // Quoted: redis.conf splits on spaces (tests use passwords with spaces, no quotes).
+            ...(password ? [`sentinel auth-pass ${masterName} "${password}"`] : []),
+            ...(sentinelPassword ? [`requirepass "${sentinelPassword}"`] : []),
             '',
           ].join('\n'),
         );
-        return topology.start(port, [file, '--sentinel']);
+        return topology.start(port, [file, '--sentinel'], sentinelPassword);
       }),
     );
     const sentinelAdmins = sentinelPorts.map((port) => topology.admin(port));
@@ -230,7 +275,9 @@ export async function startRedisSentinel(options: { sentinels?: number } = {}): 
       return Number(port);
     };
     return {
-      url: `redis+sentinel://${sentinelPorts.map((port) => `127.0.0.1:${port}`).join(',')}/${masterName}`,
+      url:
+        `redis+sentinel://${userinfo(password)}${sentinelPorts.map((port) => `127.0.0.1:${port}`).join(',')}` +
+        `/${masterName}${sentinelPassword ? `?sentinelPassword=${encodeURIComponent(sentinelPassword)}` : ''}`,
       masterName,
       master,
       replica,
