@@ -88,11 +88,12 @@ export function counterKey(prefix: string, key: string): string {
   return `${prefix}counter:b:{${Buffer.from(key).toString('base64url')}}`;
 }
 
-/** QUIT when connected (lets replies drain), else drop the socket and stop reconnecting. */
+/**
+ * QUIT when connected (lets replies drain), else drop the socket and stop reconnecting. The final
+ * disconnect also closes what QUIT leaves behind: a Sentinel client's `+switch-master` subscriptions,
+ * which would otherwise keep the process alive after the gateway closed.
+ */
 export async function quit(client: RedisClient): Promise<void> {
-  if (client.status === 'ready') {
-    await client.quit().catch(() => client.disconnect());
-  } else {
-    client.disconnect();
-  }
+  if (client.status === 'ready') await client.quit().catch(() => undefined);
+  client.disconnect();
 }
