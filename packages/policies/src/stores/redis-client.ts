@@ -40,7 +40,9 @@ export function createFailFastClient(url: string | RedisTarget, options: FailFas
       retryDelayOnClusterDown: 20,
       retryDelayOnTryAgain: 20,
       maxRedirections: 4,
-      slotsRefreshTimeout: options.connectTimeoutMs ?? 1000,
+      // CLUSTER SLOTS at connect and on MOVED: never on a request's path (no offline queue), so a
+      // loaded host gets time rather than a failed first connect and a second of local counting.
+      slotsRefreshTimeout: 3 * (options.connectTimeoutMs ?? 1000),
       redisOptions: { ...perConnection, ...credentials(target) },
     });
   } else if (target.kind === 'sentinel') {
