@@ -23,7 +23,9 @@ Usage:
                     [--tls-cert FILE --tls-key FILE [--tls-port 8443] [--tls-client-ca FILE]]
                     [--access-log stdout|off] [--workers auto|N]
       Runs a gateway standalone from a YAML/JSON document (hot-reloaded on change or SIGHUP).
-      REDIS_URL shares rate-limit, quota and cache state between gateways. --workers (or
+      REDIS_URL shares rate-limit, quota and cache state between gateways: redis://host:6379,
+      redis+cluster://host:port,host:port or redis+sentinel://host:26379,host:26379/master
+      (rediss for TLS). --workers (or
       GATEHOUSE_WORKERS; default auto, one per CPU) serves with N worker threads on one port; limits
       stay exact for the node, reloads swap every worker at once; 1 serves in one process.
 ${HYBRID_HELP}${UP_HELP}${SIGNING_KEY_HELP}  gatehouse validate FILE

@@ -4,14 +4,15 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@gatehouse/core';
-import type { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import type { ResponseCacheStore } from '../sdk/cache-store.js';
 import type { CounterStore } from '../sdk/counters/types.js';
 import { MemoryResponseCacheStore } from './memory-cache.js';
 import { MemoryCounterStore } from './memory-counters.js';
 import { RedisResponseCacheStore } from './redis-cache.js';
-import { createFailFastClient, describeRedisUrl } from './redis-client.js';
+import { createFailFastClient, type RedisClient } from './redis-client.js';
 import { RedisCounterStore } from './redis-counters.js';
+import { describeRedisTarget, parseRedisUrl } from './redis-url.js';
 import { ResilientResponseCacheStore } from './resilient-cache.js';
 import { ResilientCounterStore } from './resilient-counters.js';
 
@@ -19,15 +20,19 @@ export { MemoryResponseCacheStore } from './memory-cache.js';
 export { MemoryCounterStore, type MemoryCounterStoreOptions } from './memory-counters.js';
 export { LocalNodeLimits } from './node-limits.js';
 export { decodeCachedResponse, encodeCachedResponse, RedisResponseCacheStore } from './redis-cache.js';
-export { createFailFastClient, describeRedisUrl } from './redis-client.js';
-export { RedisCounterStore } from './redis-counters.js';
+export { createFailFastClient, describeRedisUrl, type RedisClient } from './redis-client.js';
+export { counterKey, RedisCounterStore } from './redis-counters.js';
+export { describeRedisTarget, type HostPort, parseRedisUrl, type RedisTarget } from './redis-url.js';
 export { ResilientResponseCacheStore } from './resilient-cache.js';
 export { ResilientCounterStore } from './resilient-counters.js';
 export { SharedCounterStore, SharedNodeLimits } from './shared-counters.js';
 export { MAX_KEY_LENGTH, SharedTable, type SharedTableOptions } from './shared-table.js';
 
 export interface StoresOptions {
-  /** Redis URL (`redis://[:password@]host:port[/db]`); memory stores when absent. */
+  /**
+   * Redis URL: `redis://[:password@]host:port[/db]`, `redis+cluster://host:port,...` or
+   * `redis+sentinel://host:port,.../master[/db]` (`rediss` for TLS); memory stores when absent.
+   */
   redisUrl?: string;
   logger: Logger;
   /** Called for each operation served by the memory fallback while Redis is down. */
@@ -61,14 +66,16 @@ export function createStores(options: StoresOptions): Stores {
       },
     };
   }
+  // Throws on a malformed URL (without quoting it): a typo must stop the gateway, not degrade it.
+  const target = parseRedisUrl(options.redisUrl);
   const guardOptions = {
-    target: describeRedisUrl(options.redisUrl),
+    target: describeRedisTarget(target),
     logger: options.logger,
     onFallback: options.onFallback,
   };
   // Separate connections: a large cached body must not delay (and time out) a rate-limit hit.
-  const counterClient = createFailFastClient(options.redisUrl, { commandTimeoutMs: options.commandTimeoutMs ?? 100 });
-  const cacheClient = createFailFastClient(options.redisUrl, {
+  const counterClient = createFailFastClient(target, { commandTimeoutMs: options.commandTimeoutMs ?? 100 });
+  const cacheClient = createFailFastClient(target, {
     commandTimeoutMs: 4 * (options.commandTimeoutMs ?? 100),
   });
   const counters = new ResilientCounterStore(
@@ -89,12 +96,21 @@ export function createStores(options: StoresOptions): Stores {
   };
 }
 
-/** Polls the client status: simpler than juggling listeners, and only used at startup. */
-async function waitUntilReady(clients: Redis[], timeoutMs: number): Promise<boolean> {
+/**
+ * Polls the client status: simpler than juggling listeners, and only used at startup. A Cluster is
+ * ready once it knows the slots, but opens its connection to each master on first use: they are
+ * opened here (a PING each), so the first requests do not pay for them.
+ */
+async function waitUntilReady(clients: RedisClient[], timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (clients.some((client) => client.status !== 'ready')) {
     if (Date.now() >= deadline) return false;
     await sleep(20);
   }
-  return true;
+  const masters = clients.flatMap((client) => (client instanceof Cluster ? client.nodes('master') : []));
+  const pings = Promise.all(masters.map((node) => node.ping())).then(
+    () => true,
+    () => false,
+  );
+  return Promise.race([pings, sleep(Math.max(0, deadline - Date.now()), false, { ref: false })]);
 }

@@ -3,8 +3,9 @@
  * the JSON metadata (status, headers, times, vary), then the body bytes untouched, so any body
  * (images, gzip) round-trips exactly. Redis expires the key at `expiresAt`.
  */
-import type { Redis } from 'ioredis';
+
 import type { CachedResponse, ResponseCacheStore } from '../sdk/cache-store.js';
+import type { RedisClient } from './redis-client.js';
 import { quit } from './redis-counters.js';
 
 type Metadata = Omit<CachedResponse, 'body'>;
@@ -35,7 +36,7 @@ export class RedisResponseCacheStore implements ResponseCacheStore {
   private readonly now: () => number;
 
   constructor(
-    readonly client: Redis,
+    readonly client: RedisClient,
     options: { keyPrefix?: string; now?: () => number } = {},
   ) {
     this.keyPrefix = `${options.keyPrefix ?? 'gatehouse:'}cache:`;

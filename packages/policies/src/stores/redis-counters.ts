@@ -1,11 +1,13 @@
 /**
  * Counters shared by every gateway through Redis: one atomic script call per hit (EVALSHA through
- * ioredis defineCommand, which reloads the script after a Redis restart). Errors propagate; the
+ * ioredis defineCommand, which sends EVAL on each new connection and after NOSCRIPT, so a restarted
+ * Redis or a new Cluster node or promoted replica gets the script; one key per call, see counterKey). Errors propagate; the
  * resilient wrapper decides what to do with them.
  */
-import type { Redis } from 'ioredis';
+
 import type { CounterStore, HitRequest, HitResult } from '../sdk/counters/types.js';
 import { ADD_SCRIPT, FIXED_WINDOW_SCRIPT, SLIDING_WINDOW_SCRIPT } from './lua.js';
+import type { RedisClient } from './redis-client.js';
 import { toHitResult } from './window.js';
 
 type WindowReply = [current: number, previous: number, elapsed: number, admitted: number];
@@ -28,7 +30,7 @@ export class RedisCounterStore implements CounterStore {
   private readonly keyPrefix: string;
 
   constructor(
-    readonly client: Redis,
+    readonly client: RedisClient,
     options: RedisCounterStoreOptions = {},
   ) {
     this.keyPrefix = options.keyPrefix ?? 'gatehouse:';
@@ -69,15 +71,29 @@ export class RedisCounterStore implements CounterStore {
   }
 
   private redisKey(key: string): string {
-    return `${this.keyPrefix}counter:{${key}}`;
+    return counterKey(this.keyPrefix, key);
   }
 }
 
-/** QUIT when connected (lets replies drain), else drop the socket and stop reconnecting. */
-export async function quit(client: Redis): Promise<void> {
-  if (client.status === 'ready') {
-    await client.quit().catch(() => client.disconnect());
-  } else {
-    client.disconnect();
-  }
+/**
+ * The Redis key of a counter. The key sits in a hash tag so the per-window keys the scripts derive
+ * from it (`<base>:<window start>`) share its Cluster slot. Redis takes the tag up to the first `}`:
+ * a key starting with `}` makes an empty tag, the whole name is hashed, the derived keys land in other
+ * slots and the script fails (non-local key). Such keys, and only those, are base64url-encoded under
+ * `counter:b:`, which no plain key can equal (plain keys continue with `{`); every other key is
+ * unchanged. (A `}` later in the key only shortens the tag, which stays the same for derived keys.)
+ */
+export function counterKey(prefix: string, key: string): string {
+  if (!key.startsWith('}')) return `${prefix}counter:{${key}}`;
+  return `${prefix}counter:b:{${Buffer.from(key).toString('base64url')}}`;
+}
+
+/**
+ * QUIT when connected (lets replies drain), else drop the socket and stop reconnecting. The final
+ * disconnect also closes what QUIT leaves behind: a Sentinel client's `+switch-master` subscriptions,
+ * which would otherwise keep the process alive after the gateway closed.
+ */
+export async function quit(client: RedisClient): Promise<void> {
+  if (client.status === 'ready') await client.quit().catch(() => undefined);
+  client.disconnect();
 }

@@ -4,16 +4,17 @@
  * During an outage each gateway enforces the limit on its own, so a cluster of G gateways admits up to
  * G x limit; local counts are not merged back into Redis afterwards.
  */
-import type { Redis } from 'ioredis';
+
 import type { CounterStore, HitRequest, HitResult } from '../sdk/counters/types.js';
 import { MemoryCounterStore } from './memory-counters.js';
 import { OutageGuard, type OutageGuardOptions } from './outage-guard.js';
+import type { RedisClient } from './redis-client.js';
 import type { RedisCounterStore } from './redis-counters.js';
 
 export type ResilientOptions = Omit<OutageGuardOptions, 'store' | 'connecting'>;
 
 /** True until the client's first connection attempt has either succeeded or failed. */
-export function firstConnectPending(client: Redis): () => boolean {
+export function firstConnectPending(client: RedisClient): () => boolean {
   let settled = client.status === 'ready';
   const settle = () => {
     settled = true;

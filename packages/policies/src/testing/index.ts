@@ -10,4 +10,12 @@ export {
   testPolicyEnv,
   WARN,
 } from './environment.js';
+export {
+  type RedisClusterHandle,
+  type RedisNode,
+  type RedisSentinelHandle,
+  redisServerAvailable,
+  startRedisCluster,
+  startRedisSentinel,
+} from './redis-topologies.js';
 export { type SyntheticOpenApiOptions, syntheticOpenApi } from './synthetic-openapi.js';
