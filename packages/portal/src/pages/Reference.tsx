@@ -116,11 +116,28 @@ function TagSection({
       {tag.description ? <Markdown source={tag.description} className="prose reference-tag-text" /> : null}
       <div id={panelId}>
         {spec ? (
-          <Suspense fallback={<Loading label="Loading operations…" />}>
+          <Suspense fallback={<OperationLines operations={operations} />}>
             <SwaggerView spec={spec} whole={false} />
           </Suspense>
         ) : null}
       </div>
     </section>
+  );
+}
+
+/** The tag's operations from the index while Swagger UI's chunk is still loading (they open once it is there). */
+function OperationLines({ operations }: { operations: IndexedTag['operations'] }) {
+  return (
+    <>
+      <Loading label="Loading the operation details…" />
+      <ul className="reference-lines">
+        {operations.map((op) => (
+          <li key={`${op.method} ${op.path}`}>
+            <span className={`reference-method reference-method-${op.method.toLowerCase()}`}>{op.method}</span>{' '}
+            <code>{op.path}</code> <span className="muted">{op.summary}</span>
+          </li>
+        ))}
+      </ul>
+    </>
   );
 }

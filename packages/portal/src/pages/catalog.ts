@@ -39,6 +39,8 @@ export function markdownPlainText(markdown: string | null | undefined): string {
   if (!markdown) return '';
   return markdown
     .replace(/```[^\n]*\n?|~~~[^\n]*\n?/g, ' ')
+    // Raw HTML: elements whose content is not text go with it (as a sanitiser drops them), other tags go.
+    .replace(/<(script|style|template|textarea|title|iframe|noscript|xmp)\b[^>]*>[\s\S]*?(?:<\/\1\s*>|$)/gi, ' ')
     .replace(/<[^>]*>/g, ' ')
     .replace(/!\[([^\]]*)\]\([^)]*\)/g, '$1')
     .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1')

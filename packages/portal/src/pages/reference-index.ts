@@ -10,6 +10,7 @@ import { METHODS } from './try-request';
 export interface IndexedOperation {
   method: string;
   path: string;
+  summary: string;
   /** Lowercase "method path operationId summary", built once for the filter. */
   haystack: string;
 }
@@ -59,7 +60,8 @@ export function indexDocument(doc: OpenApiDocument): IndexedTag[] {
       if (!isMethod(method) || !value || typeof value !== 'object') continue;
       const op = value as RawOperation;
       const words = [method, path, op.operationId, op.summary].filter((w) => typeof w === 'string');
-      const entry = { method: method.toUpperCase(), path, haystack: words.join(' ').toLowerCase() };
+      const summary = typeof op.summary === 'string' ? op.summary : '';
+      const entry = { method: method.toUpperCase(), path, summary, haystack: words.join(' ').toLowerCase() };
       for (const name of tagsOf(op)) {
         let tag = byName.get(name);
         if (!tag) {
