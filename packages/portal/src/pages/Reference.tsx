@@ -49,7 +49,11 @@ function TagIndex({ doc }: { doc: OpenApiDocument }) {
   // Start fetching Swagger UI now: the first tag opened should not wait for the 1.5 MB chunk.
   useEffect(() => void import('../components/SwaggerView'), []);
   const info = (doc.info ?? {}) as { title?: unknown; version?: unknown; description?: unknown };
-  const shown = tags.map((tag) => ({ tag, operations: matching(tag, filter) })).filter((t) => t.operations.length);
+  // Memoised on the debounced filter: an opened tag re-renders Swagger UI only when its operations change.
+  const shown = useMemo(
+    () => tags.map((tag) => ({ tag, operations: matching(tag, filter) })).filter((t) => t.operations.length),
+    [tags, filter],
+  );
   const total = shown.reduce((n, t) => n + t.operations.length, 0);
   return (
     <section aria-label="API reference" className="reference reference-index">

@@ -37,16 +37,18 @@ export const catalogQuery = (env: string, { q, category, tag }: CatalogFilters) 
  */
 export function markdownPlainText(markdown: string | null | undefined): string {
   if (!markdown) return '';
-  return markdown
-    .replace(/```[^\n]*\n?|~~~[^\n]*\n?/g, ' ')
-    // Raw HTML: elements whose content is not text go with it (as a sanitiser drops them), other tags go.
-    .replace(/<(script|style|template|textarea|title|iframe|noscript|xmp)\b[^>]*>[\s\S]*?(?:<\/\1\s*>|$)/gi, ' ')
-    .replace(/<[^>]*>/g, ' ')
-    .replace(/!\[([^\]]*)\]\([^)]*\)/g, '$1')
-    .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1')
-    .replace(/^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+]\s+|\d+[.)]\s+)/gm, '')
-    .replace(/(\*\*|__|\*|_|~~|`)(?=\S)([^\n]*?\S)\1/g, '$2')
-    .replace(/&(amp|lt|gt|quot|#39);/g, (_, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[e]!)
-    .replace(/\s+/g, ' ')
-    .trim();
+  return (
+    markdown
+      .replace(/```[^\n]*\n?|~~~[^\n]*\n?/g, ' ')
+      // Raw HTML: elements whose content is not text go with it (as a sanitiser drops them), other tags go.
+      .replace(/<(script|style|template|textarea|title|iframe|noscript|xmp)\b[^>]*>[\s\S]*?(?:<\/\1\s*>|$)/gi, ' ')
+      .replace(/<[^>]*>/g, ' ')
+      .replace(/!\[([^\]]*)\]\([^)]*\)/g, '$1')
+      .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1')
+      .replace(/^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+]\s+|\d+[.)]\s+)/gm, '')
+      .replace(/(\*\*|__|\*|_|~~|`)(?=\S)([^\n]*?\S)\1/g, '$2')
+      .replace(/&(amp|lt|gt|quot|#39);/g, (_, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[e]!)
+      .replace(/\s+/g, ' ')
+      .trim()
+  );
 }
