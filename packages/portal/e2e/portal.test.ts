@@ -46,6 +46,27 @@ const OPENAPI = {
   },
 };
 
+/** Over the 150 operations a Swagger UI shows whole: the portal lists its tags and renders one at a time. */
+function largeOpenApi() {
+  const paths: Record<string, unknown> = {};
+  for (let i = 0; i < 40; i++) {
+    const op = (verb: string) => ({
+      operationId: `${verb}Place${i}`,
+      summary: `${verb} place ${i}`,
+      tags: [`region-${i % 4}`],
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+      responses: { '200': { description: 'OK' } },
+    });
+    paths[`/places-${i}/{id}`] = { get: op('get'), put: op('put'), patch: op('patch'), delete: op('delete') };
+  }
+  return {
+    openapi: '3.0.3',
+    info: { title: 'Atlas', version: '2.0.0', description: `Every place. ${HOSTILE}` },
+    tags: [{ name: 'region-0', description: `The first region. ${HOSTILE}` }],
+    paths,
+  };
+}
+
 describe.skipIf(Boolean(database.skipReason) || !haveChromium)('developer portal in a browser', () => {
   let stack: Stack;
   let smtp: SmtpSink;
@@ -117,6 +138,15 @@ describe.skipIf(Boolean(database.skipReason) || !haveChromium)('developer portal
       position: 1,
     });
     await stack.api('POST', '/environments/default/apis/weather/deployments', { message: 'portal e2e' });
+    await stack.api('POST', '/environments/default/apis', {
+      id: 'atlas',
+      name: 'Atlas',
+      basePath: '/atlas',
+      lifecycle: 'published',
+      visibility: 'public',
+      upstream: { targets: [{ url: stack.upstream.url }] },
+      openapi: largeOpenApi(),
+    });
     await stack.api('POST', '/environments/default/apis', {
       id: 'secret-ledger',
       name: 'Secret ledger',
@@ -212,6 +242,23 @@ describe.skipIf(Boolean(database.skipReason) || !haveChromium)('developer portal
       await page.getByRole('navigation', { name: 'API sections' }).getByRole('link', { name: 'Reference' }).click();
       await page.locator('.opblock-summary-path', { hasText: '/forecast/{city}' }).waitFor();
       await check(page, '04-reference');
+
+      // A large document: tags listed by the portal, one opened and rendered by Swagger UI, an operation expanded.
+      await page.goto(`${stack.cp.url}/portal/default/apis/atlas/reference`);
+      const regions = page.getByRole('region', { name: 'API reference' }).locator('.reference-tag-toggle');
+      await regions.nth(3).waitFor();
+      expect(await regions.count()).toBe(4);
+      await inert(page);
+      await page.getByLabel('Filter operations').fill('place 7');
+      await expect.poll(() => regions.count(), { timeout: 15_000 }).toBe(1); // place 7's four operations: region-3
+      await page.getByLabel('Filter operations').fill('');
+      await expect.poll(() => regions.count(), { timeout: 15_000 }).toBe(4);
+      await page.getByRole('button', { name: /region-0/ }).click();
+      await page.locator('.opblock').nth(39).waitFor();
+      expect(await page.locator('.opblock').count()).toBe(40);
+      await page.locator('.opblock-summary-control').first().click();
+      await page.locator('.opblock.is-open .opblock-body').first().waitFor();
+      await check(page, '04b-reference-large');
 
       // Sign up; the verification link arrives by mail.
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Sign up' }).click();

@@ -5,10 +5,12 @@ import { createBrowserRouter, Navigate, RouterProvider } from 'react-router';
 import { ApiError, portalApi } from './api';
 import { EnvLayout } from './components/Layout';
 import { ErrorBanner, Loading } from './components/ui';
+import { catalogFilters, catalogQuery } from './pages/catalog';
 import './styles.css';
 
 // Screens load on first visit; the catalog and the frame stay small (the OpenAPI renderer is its own chunk).
-const Home = lazy(() => import('./pages/Home'));
+const loadHome = () => import('./pages/Home');
+const Home = lazy(loadHome);
 const ApiOverview = lazy(() => import('./pages/ApiOverview'));
 const DocPageView = lazy(() => import('./pages/DocPage'));
 const Reference = lazy(() => import('./pages/Reference'));
@@ -47,7 +49,18 @@ const router = createBrowserRouter(
       path: '/:env',
       element: <EnvLayout />,
       children: [
-        { index: true, element: page(<Home />) },
+        {
+          index: true,
+          element: page(<Home />),
+          // Not awaited: the catalog's first page and the Home chunk load beside the settings.
+          loader: ({ params, request }) => {
+            void queryClient.prefetchInfiniteQuery(
+              catalogQuery(params.env ?? '', catalogFilters(new URL(request.url).searchParams)),
+            );
+            void loadHome();
+            return null;
+          },
+        },
         { path: 'apis/:api', element: page(<ApiOverview />) },
         { path: 'apis/:api/pages/:page', element: page(<DocPageView />) },
         { path: 'apis/:api/reference', element: page(<Reference />) },

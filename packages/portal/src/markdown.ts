@@ -27,11 +27,3 @@ export function renderMarkdown(markdown: string | null | undefined): string {
     FORBID_ATTR: ['style'],
   });
 }
-
-/** The text of a Markdown description (for catalog cards): rendered, sanitised, tags dropped. */
-export function markdownText(markdown: string | null | undefined): string {
-  if (!markdown) return '';
-  const html = marked.parse(markdown) as string;
-  const fragment = purifier.sanitize(html, { RETURN_DOM_FRAGMENT: true });
-  return (fragment.textContent ?? '').replace(/\s+/g, ' ').trim();
-}

@@ -26,6 +26,12 @@ export const corsContract = definePolicyContract<CorsConfig>({
     config.origins.forEach((origin, i) => {
       attempt(issues, `origins[${i}]`, () => compileOrigins([origin]));
     });
+    if (config.credentials && config.origins.some((o) => o.trim() === '*')) {
+      issues.push({
+        path: 'credentials',
+        message: 'credentials need listed origins: with `*` every site could call with the visitor’s cookies',
+      });
+    }
     return issues.map((issue) => ({ ...issue, message: issue.message.replace(/^origins: /, '') }));
   },
 });

@@ -110,16 +110,16 @@ describe('cors actual requests', () => {
     expect(sent.map(([name]) => name).filter((h) => h.startsWith('access-control-'))).toEqual([]);
   });
 
-  it('answers * for any origin without credentials, and echoes the origin with credentials', async () => {
+  it('answers * for any origin, and never with credentials (the contract refuses * with credentials)', async () => {
     const open = await exchange({}, { headers: { origin: 'https://anyone.test' } });
     expect(open.ctx.response.headers['access-control-allow-origin']).toBe('*');
-    const withCredentials = await exchange({ credentials: true }, { headers: { origin: 'https://anyone.test' } });
-    expect(withCredentials.ctx.response.headers['access-control-allow-origin']).toBe('https://anyone.test');
+    expect(open.ctx.response.headers.vary).toBeUndefined();
+    expect(() => policy({ origins: ['*'], credentials: true })).toThrow(/credentials need listed origins/);
   });
 
-  it('leaves same-origin requests (no Origin header) alone', async () => {
+  it('leaves same-origin requests (no Origin header) alone but for Vary: Origin', async () => {
     const { ctx } = await exchange(config, { response: { headers: { 'x-a': '1' } } });
-    expect(ctx.response.headers).toEqual({ 'x-a': '1' });
+    expect(ctx.response.headers).toEqual({ 'x-a': '1', vary: 'Origin' });
   });
 });
 

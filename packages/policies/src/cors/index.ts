@@ -49,8 +49,13 @@ export const corsPolicy = definePolicy<CorsConfig>({
     const maxAgeSeconds = String(Math.floor(parseDuration(config.maxAge) / 1000));
     const methodsValue = config.methods.join(', ');
     const exposeValue = config.exposeHeaders.join(', ');
-    // `*` is only valid without credentials; otherwise the request's origin is echoed.
-    const allowOriginFor = (origin: string) => (origins.any && !config.credentials ? '*' : origin);
+    // `*` answers `*` and never with credentials (the contract refuses `*` with credentials: it
+    // would hand every site the visitor's cookies); listed origins are echoed.
+    const allowOriginFor = (origin: string) => (origins.any ? '*' : origin);
+    const credentials = config.credentials && !origins.any;
+    // Unless the answer is `*` for everyone, it depends on Origin, also when refused or absent:
+    // without Vary a shared cache could give one origin the answer meant for another.
+    const varyOnOrigin = !origins.any;
 
     return {
       preSecurity(ctx) {
@@ -76,13 +81,14 @@ export const corsPolicy = definePolicy<CorsConfig>({
         };
         const allowedHeaders = allowHeaders.size > 0 ? config.allowHeaders.join(', ') : requestedHeaders.join(', ');
         if (allowedHeaders) answer['access-control-allow-headers'] = allowedHeaders;
-        if (config.credentials) answer['access-control-allow-credentials'] = 'true';
+        if (credentials) answer['access-control-allow-credentials'] = 'true';
         ctx.respond(204, answer);
       },
       response(ctx) {
+        const headers = ctx.response.headers;
+        if (varyOnOrigin) appendVary(headers, 'Origin');
         const origin = headerValue(ctx.request.headers.origin);
         if (origin === undefined) return;
-        const headers = ctx.response.headers;
         // Our own preflight answer is already complete.
         if (ctx.response.fromGateway && ctx.request.method === 'OPTIONS' && headers['access-control-allow-methods'])
           return;
@@ -90,9 +96,8 @@ export const corsPolicy = definePolicy<CorsConfig>({
         for (const name of CORS_RESPONSE_HEADERS) if (headers[name] !== undefined) headers[name] = undefined;
         if (!origins.allows(origin)) return;
         headers['access-control-allow-origin'] = allowOriginFor(origin);
-        if (config.credentials) headers['access-control-allow-credentials'] = 'true';
+        if (credentials) headers['access-control-allow-credentials'] = 'true';
         if (exposeValue) headers['access-control-expose-headers'] = exposeValue;
-        appendVary(headers, 'Origin');
       },
     };
   },

@@ -32,7 +32,7 @@ export const CorsConfig = Type.Object(
     credentials: Type.Optional(
       Type.Boolean({
         description:
-          'Allow cookies and HTTP authentication (Access-Control-Allow-Credentials). With `*` origins the request origin is echoed, since browsers refuse `*` with credentials.',
+          "Allow cookies and HTTP authentication (Access-Control-Allow-Credentials). Only with listed origins: `*` with credentials is refused (every site could call with the visitor's cookies).",
         default: false,
       }),
     ),

@@ -14,8 +14,8 @@ export function usePortalApi() {
 }
 
 /**
- * Once an API with a reference is shown, fetch its OpenAPI document and the reference renderer's
- * chunk (1.5 MB) in the background, so Reference and Try it open without waiting for either.
+ * Once an API with a reference is shown, fetch its OpenAPI document, the Reference page and the
+ * renderer's chunk (Swagger UI, 1.5 MB) in the background, so Reference and Try it open without waiting for either.
  */
 function usePrefetchReference(env: string, slug: string, hasOpenapi: boolean) {
   const client = useQueryClient();
@@ -28,6 +28,7 @@ function usePrefetchReference(env: string, slug: string, hasOpenapi: boolean) {
         staleTime: 60_000,
       });
       void import('../pages/Reference');
+      void import('./SwaggerView');
     }, 200);
     return () => clearTimeout(timer);
   }, [client, env, slug, hasOpenapi]);

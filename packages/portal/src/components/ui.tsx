@@ -1,7 +1,9 @@
 /** Small building blocks. Text is always rendered as text (React escapes it); Markdown goes through renderMarkdown. */
-import { type ReactNode, useEffect, useId, useState } from 'react';
+import { lazy, type ReactNode, Suspense, useEffect, useId, useState } from 'react';
 import { ApiError } from '../api';
-import { renderMarkdown } from '../markdown';
+
+// marked + DOMPurify load with the first Markdown shown, not with the portal's entry script.
+const MarkdownHtml = lazy(() => import('./MarkdownHtml'));
 
 export function Loading({ label = 'Loading…' }: { label?: string }) {
   return (
@@ -55,8 +57,12 @@ export function Badge({ value }: { value: string }) {
 }
 
 export function Markdown({ source, className = 'prose' }: { source: string | null | undefined; className?: string }) {
-  // Sanitised by DOMPurify in renderMarkdown: no script, no event handler survives.
-  return <div className={className} dangerouslySetInnerHTML={{ __html: renderMarkdown(source) }} />;
+  if (!source) return null;
+  return (
+    <Suspense fallback={<div className={className} />}>
+      <MarkdownHtml source={source} className={className} />
+    </Suspense>
+  );
 }
 
 export function Field({

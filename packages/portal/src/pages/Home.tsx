@@ -1,17 +1,16 @@
 /**
  * Home: the portal's own Markdown, then the catalog. Search and filters run on the server (name,
  * description, tag; category), debounced, 24 at a time with "Show more", so 500 APIs cost no more
- * than 24 to render.
+ * than 24 to render. The first page is requested by the route's loader (./catalog.ts), and cards
+ * show their description as text without the Markdown renderer, so they do not wait for it.
  */
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { useMemo, useRef, useState } from 'react';
 import { Link, useSearchParams } from 'react-router';
-import { type CatalogApi, portalApi } from '../api';
+import type { CatalogApi } from '../api';
 import { ErrorBanner, Loading, Markdown, useDebounced } from '../components/ui';
-import { markdownText } from '../markdown';
 import { useEnvSettings } from '../settings';
-
-const PAGE = 24;
+import { catalogQuery, markdownPlainText } from './catalog';
 
 export default function Home() {
   const { env, settings } = useEnvSettings();
@@ -28,11 +27,7 @@ export default function Home() {
   };
 
   const query = useInfiniteQuery({
-    queryKey: ['portal', env, 'catalog', { q, category, tag }],
-    queryFn: ({ pageParam }) =>
-      portalApi.catalog(env, { q, category, tag, cursor: pageParam ?? undefined, limit: PAGE }),
-    initialPageParam: null as string | null,
-    getNextPageParam: (last) => last.nextCursor,
+    ...catalogQuery(env, { q, category, tag }),
     placeholderData: (previous) => previous,
   });
   const items = useMemo(() => query.data?.pages.flatMap((p) => p.items) ?? [], [query.data]);
@@ -117,8 +112,8 @@ export default function Home() {
 }
 
 function ApiCard({ env, api, onTag }: { env: string; api: CatalogApi; onTag: (tag: string) => void }) {
-  // Descriptions are Markdown: the card shows their text, sanitised like everywhere else.
-  const description = useMemo(() => markdownText(api.description), [api.description]);
+  // Descriptions are Markdown: the card shows their text (as text: React escapes it).
+  const description = useMemo(() => markdownPlainText(api.description), [api.description]);
   return (
     <li className="card">
       <h3>
