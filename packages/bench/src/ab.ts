@@ -111,11 +111,13 @@ async function main(): Promise<void> {
       throw new Error(`unknown gateway scenario "${options.scenario}"; one of: ${ids.join(', ')}`);
     }
     const dir = await mkdtemp(path.join(tmpdir(), 'gatehouse-ab-'));
-    const sides: [Side, Side] = [
-      await startSide(options.a!, scenario, upstreamUrl, dir),
-      await startSide(options.b!, scenario, upstreamUrl, dir),
-    ];
-    procs.push(...sides.map((s) => s.proc));
+    // Each side is stopped in `finally` even when the other one fails to start.
+    const started = async (root: string) => {
+      const side = await startSide(root, scenario, upstreamUrl, dir);
+      procs.push(side.proc);
+      return side;
+    };
+    const sides: [Side, Side] = [await started(options.a!), await started(options.b!)];
     const headers = sides.map((s) => (s.label === 'baseline' ? {} : scenario.headers));
     process.stdout.write(
       `bench:ab ${scenario.id}: A = ${sides[0].label}, B = ${sides[1].label}; both on core 0 at once, ` +

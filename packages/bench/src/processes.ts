@@ -31,10 +31,11 @@ export async function startProcess(
     });
   let readyOutput = '';
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`${command} ${args.join(' ')} did not become ready:\n${stderr}`)),
-      ready.timeoutMs ?? timeoutMs,
-    );
+    const timer = setTimeout(() => {
+      // Not left running behind the error: nobody else holds it.
+      child.kill('SIGKILL');
+      reject(new Error(`${command} ${args.join(' ')} did not become ready:\n${stderr}`));
+    }, ready.timeoutMs ?? timeoutMs);
     child.once('exit', (code) => reject(new Error(`${command} exited with ${code}:\n${stderr}`)));
     if (ready.line) {
       let out = '';

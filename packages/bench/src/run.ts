@@ -109,6 +109,8 @@ async function main(): Promise<void> {
     // baseline measured half a round earlier. The printed ratio is the median of those per-round ratios.
     const results = new Map<string, LoadResult[]>();
     const ratios = new Map<string, number[]>();
+    /** p99 at saturation over the baseline's in the windows beside it (issue #16: within 1.5x). */
+    const p99Ratios = new Map<string, number[]>();
     const measure = async (r: Running, round: number): Promise<LoadResult> => {
       const cpuBefore = cpuSeconds(r.proc.child.pid);
       const result = await throughput(r.url, r.scenario.headers, SECONDS, CONNECTIONS, LOAD_CPUS);
@@ -128,12 +130,17 @@ async function main(): Promise<void> {
         const result = await measure(r, round);
         const after = await measure(baselineRun, round);
         ratios.set(r.scenario.id, [...(ratios.get(r.scenario.id) ?? []), result.rps / ((before.rps + after.rps) / 2)]);
+        p99Ratios.set(r.scenario.id, [
+          ...(p99Ratios.get(r.scenario.id) ?? []),
+          result.p99 / ((before.p99 + after.p99) / 2),
+        ]);
         before = after;
       }
     }
     const rows = running.map((r) => {
       const s = summarize(results.get(r.scenario.id)!);
       const perRound = ratios.get(r.scenario.id) ?? [1];
+      const p99PerRound = p99Ratios.get(r.scenario.id);
       return [
         r.scenario.title,
         fmt(s.rps, 0),
@@ -143,11 +150,28 @@ async function main(): Promise<void> {
         `${fmt(median(perRound), 2)}x`,
         r === baselineRun ? '' : `${fmt(Math.min(...perRound), 2)}-${fmt(Math.max(...perRound), 2)}`,
         r.scenario.target ? `>= ${r.scenario.target}` : '',
+        p99PerRound ? `${fmt(median(p99PerRound), 2)}x` : '',
+        r.scenario.target ? '<= 1.5' : '',
       ];
     });
-    printTable(['scenario', 'req/s', 'p50 ms', 'p99 ms', 'CPU us/req', 'vs baseline', 'rounds', 'target'], rows);
+    printTable(
+      [
+        'scenario',
+        'req/s',
+        'p50 ms',
+        'p99 ms',
+        'CPU us/req',
+        'vs baseline',
+        'rounds',
+        'target',
+        'p99 vs base',
+        'target',
+      ],
+      rows,
+    );
     process.stdout.write(
-      '(vs baseline: median over rounds of req/s against the mean of the baseline windows just before and after)\n',
+      '(vs baseline: median over rounds of req/s, and of p99 at saturation, against the mean of the baseline windows ' +
+        'just before and after)\n',
     );
 
     process.stdout.write(

@@ -36,7 +36,7 @@ function selectPlan(entry: SecurityEntry, ctx: GatewayContext, outcome: AuthOutc
     if (plan === undefined) throw new GatewayError('unauthorized', { detail: 'credential is not valid for this API' });
     ctx.plan = plan;
     ctx.application = subscription.application;
-    ctx.subscription = { id: subscription.id };
+    ctx.subscription = subscription.ref ?? { id: subscription.id };
     if (outcome.claims) ctx.claims = outcome.claims;
   }
   ctx.resetActivation();

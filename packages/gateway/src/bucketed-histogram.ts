@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
 
-interface Series {
+export interface Series {
   /** Non-cumulative count per bucket; the last slot is +Inf. */
   counts: Float64Array;
   sum: number;
@@ -32,11 +32,20 @@ export class BucketedHistogram {
   }
 
   observe(label: string, value: number): void {
+    this.observeSeries(this.series(label), value);
+  }
+
+  /** The series of one label value, for callers that bind it once (a config version's APIs) and observe into it. */
+  series(label: string): Series {
     let series = this.#series.get(label);
     if (series === undefined) {
       series = { counts: new Float64Array(this.#bounds.length + 1), sum: 0, count: 0 };
       this.#series.set(label, series);
     }
+    return series;
+  }
+
+  observeSeries(series: Series, value: number): void {
     const bounds = this.#bounds;
     let i = 0;
     while (i < bounds.length && value > bounds[i]!) i++;
@@ -49,6 +58,8 @@ export class BucketedHistogram {
   get(): { name: string; help: string; type: string; aggregator: string; values: unknown[] } {
     const values: unknown[] = [];
     for (const [label, series] of this.#series) {
+      // Bound but never observed (an API without traffic yet): not shown, as before it existed.
+      if (series.count === 0) continue;
       let cumulative = 0;
       for (let i = 0; i <= this.#bounds.length; i++) {
         cumulative += series.counts[i]!;
@@ -61,7 +72,12 @@ export class BucketedHistogram {
     return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
   }
 
+  /** Zeroed in place: series bound by compiled configs stay the registered ones. */
   reset(): void {
-    this.#series.clear();
+    for (const series of this.#series.values()) {
+      series.counts.fill(0);
+      series.sum = 0;
+      series.count = 0;
+    }
   }
 }

@@ -29,6 +29,7 @@ import { checkPolicyRef, checkSecurity } from '@gatehouse/policies/catalog';
 import { ApiRouter } from './api-router.js';
 import { compileProxyTrust, type ProxyTrust } from './client-address.js';
 import { CredentialIndex } from './credentials.js';
+import { type GatewayMetrics, NO_PLAN, type RequestSeries } from './metrics.js';
 import type { EscapedSlashes } from './path-normalize.js';
 import { preparedMockKey } from './prepare.js';
 import { compileRoutePattern, RouteTable } from './route-matcher.js';
@@ -44,6 +45,8 @@ export interface PhaseLists {
   request: Step[];
   response: Step[];
   log: Step[];
+  /** Where requests served with these lists are counted (the API and the plan, or '-'); bound at compile. */
+  series?: RequestSeries;
 }
 
 export interface CompiledRoute {
@@ -116,6 +119,8 @@ export interface CompileDependencies {
   baseDir: string;
   /** What prepareConfig() left for the policies' create() (documents read and indexed off the event loop). */
   prepared?: Map<string, unknown>;
+  /** The gateway's metrics: each route and plan gets its request series bound here, not looked up per request. */
+  metrics?: GatewayMetrics;
 }
 
 /**
@@ -286,12 +291,12 @@ function compileApi(c: Compilation, api: Api, at: string, globalPolicies: Policy
       );
       return compileRoutePattern(
         route.path,
-        buildRoute(api, id, route.path, route.methods, outer, planPolicies, routePolicies),
+        bindSeries(buildRoute(api, id, route.path, route.methods, outer, planPolicies, routePolicies), api.id, c),
       );
     });
     routes = new RouteTable(patterns);
   } else {
-    catchAll = buildRoute(api, '*', '/*', undefined, outer, planPolicies, []);
+    catchAll = bindSeries(buildRoute(api, '*', '/*', undefined, outer, planPolicies, []), api.id, c);
   }
 
   const upstream = new Upstream(api.id, api.upstream, c.deps.pools, {
@@ -352,6 +357,14 @@ function buildRoute(
     unauthenticated: phaseLists([...outer, ...routePolicies], new Set()),
     byPlan,
   };
+}
+
+function bindSeries(route: CompiledRoute, apiId: string, c: Compilation): CompiledRoute {
+  const metrics = c.deps.metrics;
+  if (metrics === undefined) return route;
+  route.unauthenticated.series = metrics.bind(apiId, NO_PLAN);
+  for (const [planId, lists] of route.byPlan) lists.series = metrics.bind(apiId, planId);
+  return route;
 }
 
 function compileAt<T>(at: string, fn: () => T): T {

@@ -165,7 +165,8 @@ export class ProxyRequest implements GatewayRequest {
 /** The response as policies see it: from the upstream (streamed) or from the gateway (buffered). */
 export class ProxyResponse implements GatewayResponse {
   status = 0;
-  private headers_: OutgoingHttpHeaders | undefined = {};
+  /** Undefined until read or set: an upstream answer replaces it before anyone looks (so none is made for it). */
+  private headers_: OutgoingHttpHeaders | undefined = undefined;
   /** The upstream's header list while nobody asked for `headers` (then it is turned into the object once). */
   private upstreamHeaders: UpstreamHeaderSource | undefined;
   /** Header edits made while `headers_` is unbuilt; applied when it is built or the raw list is forwarded. */
@@ -181,10 +182,13 @@ export class ProxyResponse implements GatewayResponse {
   get headers(): OutgoingHttpHeaders {
     let headers = this.headers_;
     if (headers === undefined) {
-      const source = this.upstreamHeaders!;
-      const raw = source.rawHeaders;
+      const source = this.upstreamHeaders;
+      const raw = source?.rawHeaders;
       headers =
-        (raw === undefined ? undefined : forwardableHeadersFromRaw(raw)) ?? forwardableResponseHeaders(source.headers);
+        source === undefined
+          ? {}
+          : ((raw === undefined ? undefined : forwardableHeadersFromRaw(raw)) ??
+            forwardableResponseHeaders(source.headers));
       if (this.edits !== undefined) applyHeaderEdits(headers, this.edits);
       this.headers_ = headers;
       this.upstreamHeaders = undefined;

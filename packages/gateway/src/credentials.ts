@@ -37,8 +37,10 @@ export class CredentialIndex {
       for (const identity of app.certificates ?? []) this.certificates.set(identity.toLowerCase(), entry);
       for (const sub of app.subscriptions) {
         if ((sub.status ?? 'accepted') !== 'accepted') continue;
+        const subscriptionId = sub.id ?? `${app.id}:${sub.api}:${sub.plan}`;
         const subscription: SubscriptionInfo = {
-          id: sub.id ?? `${app.id}:${sub.api}:${sub.plan}`,
+          id: subscriptionId,
+          ref: Object.freeze({ id: subscriptionId }),
           apiId: sub.api,
           planId: sub.plan,
           application: info,

@@ -6,11 +6,10 @@ import type { TimedBody } from './client-body.js';
 import type { CompiledApi, CompiledConfig, PhaseLists } from './compile.js';
 import type { ClientRequest, GatewayContext } from './context.js';
 import type { HandlerDependencies } from './handler.js';
+import { NO_PLAN } from './metrics.js';
 import { buildRequestRecord } from './request-record.js';
 import type { ClientResponse } from './response-writer.js';
 import { runSteps } from './run-steps.js';
-
-const NO_PLAN = '-';
 
 /** What the exchange knows at its end (ClientExchange's own fields, read here). */
 export interface EndedExchange {
@@ -40,13 +39,13 @@ export function endExchange(exchange: EndedExchange): void {
   const status = exchange.status || (aborted ? 499 : res.statusCode);
   const latencyMs = performance.now() - exchange.startedAt;
   const upstreamMs = ctx?.upstreamLatencyMs;
-  deps.metrics.countRequest(
-    exchange.api?.id ?? '-',
-    ctx?.plan?.id ?? NO_PLAN,
-    status,
-    latencyMs / 1000,
-    upstreamMs === undefined ? undefined : upstreamMs / 1000,
-  );
+  const plan = ctx?.plan?.id ?? NO_PLAN;
+  const upstreamSeconds = upstreamMs === undefined ? undefined : upstreamMs / 1000;
+  // The series bound at compile for the lists that served the request; looked up only when there are none.
+  const series = exchange.lists?.series;
+  if (series !== undefined && series.plan === plan)
+    deps.metrics.record(series, status, latencyMs / 1000, upstreamSeconds);
+  else deps.metrics.countRequest(exchange.api?.id ?? '-', plan, status, latencyMs / 1000, upstreamSeconds);
   if (ctx) runLogPhase(exchange, ctx);
   const { accessLog, onRecord } = deps;
   if (!accessLog && !onRecord) return;

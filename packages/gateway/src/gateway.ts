@@ -150,6 +150,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 
   const compileDeps: CompileDependencies = {
     logger,
+    metrics,
     counters: stores.counters,
     responseCache: stores.responseCache,
     ...(options.nodeLimits ? { nodeLimits: options.nodeLimits } : {}),

@@ -57,10 +57,7 @@ function eachForwardableRaw(raw: readonly Buffer[], take: (name: string, value: 
   for (let i = 0; i < raw.length; i += 2) {
     const name = util.headerNameToString(raw[i]!);
     if (HOP_BY_HOP.has(name)) {
-      if (name === 'connection') {
-        const token = raw[i + 1]!.toString('latin1').trim().toLowerCase();
-        if (token !== 'keep-alive' && token !== 'close') return false;
-      }
+      if (name === 'connection' && !plainConnection(raw[i + 1]!)) return false;
       continue;
     }
     take(name, raw[i + 1]!.toString('latin1'));
@@ -70,7 +67,8 @@ function eachForwardableRaw(raw: readonly Buffer[], take: (name: string, value: 
 
 /**
  * The forwardable headers as Node's flat [name, value, ...] list, without building a headers object first, with
- * policies' header edits applied: replaced headers are skipped, then every edit's values follow.
+ * policies' header edits applied: replaced headers are skipped, then every edit's values follow. The walk is
+ * inlined (no callback per call, no value decoded for a header that is dropped): it runs for every response.
  */
 export function forwardableRawHeaderList(
   raw: readonly Buffer[],
@@ -79,15 +77,16 @@ export function forwardableRawHeaderList(
   own: string,
 ): string[] | undefined {
   const list: string[] = [];
-  const complete =
-    edits === undefined
-      ? eachForwardableRaw(raw, (name, value) => {
-          if (name !== own) list.push(name, value);
-        })
-      : eachForwardableRaw(raw, (name, value) => {
-          if (name !== own && !replacedByEdits(edits, name)) list.push(name, value);
-        });
-  if (!complete) return undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = util.headerNameToString(raw[i]!);
+    if (HOP_BY_HOP.has(name)) {
+      // Connection naming extra headers to drop: the parsed-object path handles that rare case.
+      if (name === 'connection' && !plainConnection(raw[i + 1]!)) return undefined;
+      continue;
+    }
+    if (name === own || (edits !== undefined && replacedByEdits(edits, name))) continue;
+    list.push(name, raw[i + 1]!.toString('latin1'));
+  }
   if (edits !== undefined)
     for (const edit of edits) if (edit.name !== own) for (const value of edit.values) list.push(edit.name, value);
   return list;
@@ -107,6 +106,12 @@ export function forwardableHeadersFromRaw(raw: readonly Buffer[]): OutgoingHttpH
     else out[name] = [String(existing), value];
   });
   return complete ? out : undefined;
+}
+
+/** A Connection header that names no other header (keep-alive or close). */
+function plainConnection(value: Buffer): boolean {
+  const token = value.toString('latin1').trim().toLowerCase();
+  return token === 'keep-alive' || token === 'close';
 }
 
 function connectionTokens(value: string | string[]): Set<string> {

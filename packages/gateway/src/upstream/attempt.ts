@@ -5,18 +5,15 @@ import { type DeadlineQueue, deadlineQueue } from './deadline-queue.js';
 import type { TargetState } from './target.js';
 import type { UpstreamResponse } from './types.js';
 
-/** Told once when an attempt is over, whatever the outcome (in-flight accounting, passive health). */
-export interface AttemptTracker {
-  ended(attempt: UpstreamAttempt, error: Error | undefined): void;
-}
-
 /**
- * Told once how an attempt turned out: response headers arrived, or it failed before them. Called from undici's
- * callbacks, so the caller settles its own promise directly: no promise per attempt, no extra microtask hop.
+ * Told once how an attempt turned out (response headers arrived, or it failed before them), then once when it is
+ * over whatever the outcome (in-flight accounting, passive health). Called from undici's callbacks: no promise per
+ * attempt, no extra microtask hop. The delivery (delivery.ts) is the one implementation.
  */
 export interface AttemptOutcome {
   answered(attempt: UpstreamAttempt, response: UpstreamResponse): void;
   failed(attempt: UpstreamAttempt, error: Error): void;
+  ended(attempt: UpstreamAttempt, error: Error | undefined): void;
   /** True while the client is still sending the request body: the response deadline has not started yet. */
   waitingForClient(): boolean;
 }
@@ -80,7 +77,6 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
     readonly target: TargetState,
     readonly attemptNumber: number,
     private readonly signal: AbortSignal | undefined,
-    private readonly tracker: AttemptTracker,
     /** Budget from dispatch to response headers, covering pool queueing, connect and the upload; 0 disables. */
     headersTimeoutMs: number,
     private readonly outcome: AttemptOutcome,
@@ -240,7 +236,7 @@ export class UpstreamAttempt implements Dispatcher.DispatchHandler {
     this.#ended = true;
     this.#cancelDeadline();
     this.signal?.removeEventListener('abort', this);
-    this.tracker.ended(this, error);
+    this.outcome.ended(this, error);
   }
 }
 

@@ -7,9 +7,12 @@ import { defineSecurity } from '../sdk/define.js';
 import { keylessContract } from './contract.js';
 import type { KeylessConfig } from './schema.js';
 
+/** One frozen outcome for every request: nothing allocated per call. */
+const ANONYMOUS = Object.freeze({ anonymous: true as const });
+
 export const keylessSecurity = defineSecurity<KeylessConfig>({
   ...keylessContract,
   create() {
-    return { authenticate: () => ({ anonymous: true }) };
+    return { authenticate: () => ANONYMOUS };
   },
 });

@@ -27,9 +27,6 @@ interface RateLimitState {
  */
 const STATE = new RequestLocal<RateLimitState>('rate-limit');
 
-/** Identities whose counter key is kept ready; past it the memo starts over (client-IP keys can be many). */
-const MAX_MEMOIZED_KEYS = 10_000;
-
 function record(ctx: RequestContext, state: RateLimitState): void {
   const previous = ctx.getLocal(STATE);
   const tighter =
@@ -57,9 +54,9 @@ export const rateLimitPolicy = definePolicy<RateLimitConfig>({
     const windowMs = parseDuration(config.window);
     const { limit, algorithm } = config;
     const limitText = String(limit);
-    const identityOf = createKeyResolver(config.key ?? '', env);
-    // The window length is part of the namespace: counts of a 1m window mean nothing to a 1h one.
-    const namespace = `rl:${env.scope.key}:${windowMs}`;
+    // The window length is part of the namespace: counts of a 1m window mean nothing to a 1h one. The resolver
+    // memoizes whole counter keys per identity: one lookup per request, and the key keeps its cached hash.
+    const counterKeyOf = createKeyResolver(config.key ?? '', env, `rl:${env.scope.key}:${windowMs}`);
     let lastWarning = 0;
     const warn = (error: unknown) => {
       // A failing store would otherwise log on every request.
@@ -80,18 +77,6 @@ export const rateLimitPolicy = definePolicy<RateLimitConfig>({
             onSyncError: warn,
           })
         : undefined;
-
-    // Counter keys per identity, built once: a string made per request would be hashed again by every lookup.
-    const counterKeys = new Map<string, string>();
-    const counterKeyOf = (identity: string): string => {
-      let key = counterKeys.get(identity);
-      if (key === undefined) {
-        if (counterKeys.size >= MAX_MEMOIZED_KEYS) counterKeys.clear();
-        key = `${namespace}:${identity}`;
-        counterKeys.set(identity, key);
-      }
-      return key;
-    };
 
     const warnAndAdmit = (error: unknown): undefined => {
       warn(error);
@@ -122,7 +107,7 @@ export const rateLimitPolicy = definePolicy<RateLimitConfig>({
     return {
       // Synchronous when the store answers synchronously (memory, approximate): no promise per request.
       request(ctx) {
-        const counterKey = counterKeyOf(identityOf(ctx));
+        const counterKey = counterKeyOf(ctx);
         if (approximate) return apply(ctx, approximate.hit(counterKey, limit));
         let result: HitResult | Promise<HitResult>;
         try {

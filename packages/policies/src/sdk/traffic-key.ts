@@ -22,7 +22,10 @@ const MAX_MEMOIZED_IDENTITIES = 10_000;
 export function createKeyResolver(
   key: string,
   env: Pick<PolicyEnvironment, 'compileExpression'>,
+  /** Put before every key with a colon (a counter namespace): the memo then holds the whole counter key. */
+  namespace?: string,
 ): (ctx: RequestContext) => string {
+  const before = namespace === undefined ? '' : `${namespace}:`;
   const expression = key.trim() === '' ? undefined : env.compileExpression(key);
   // The default identities are the same few strings over and over: built once, they keep their cached hash, so the
   // counter lookups keyed by them do not rehash a fresh string per request.
@@ -32,7 +35,7 @@ export function createKeyResolver(
     let id = known.get(value);
     if (id === undefined) {
       if (known.size >= MAX_MEMOIZED_IDENTITIES) known.clear();
-      id = prefix + value;
+      id = before + prefix + value;
       known.set(value, id);
     }
     return id;
@@ -42,7 +45,7 @@ export function createKeyResolver(
       try {
         const value = expression.evaluate(ctx);
         if (value !== undefined && value !== null && value !== '') {
-          return `key:${sha256Hex(typeof value === 'string' ? value : JSON.stringify(value)).slice(0, 32)}`;
+          return `${before}key:${sha256Hex(typeof value === 'string' ? value : JSON.stringify(value)).slice(0, 32)}`;
         }
       } catch {
         // A key that cannot be computed for this request falls back to the default identity.

@@ -147,6 +147,8 @@ export interface SubscriptionInfo {
   apiId: string;
   planId: string;
   application: ApplicationInfo;
+  /** What the gateway sets as ctx.subscription: made once with the subscription, not once per request. */
+  readonly ref?: Readonly<{ id: string }>;
 }
 
 export interface ApplicationInfo {
