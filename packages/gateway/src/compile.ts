@@ -86,7 +86,9 @@ export interface CompiledConfig {
   router: ApiRouter<CompiledApi>;
   apis: CompiledApi[];
   settings: GatewayRuntimeSettings;
-  keyCount: number;
+  /** Patched in place by credential deltas (credential-patch.ts); `document.applications` is then the compiled-from list. */
+  credentials: CredentialIndex;
+  readonly keyCount: number;
   /** Releases timers and sockets of this version's policies and upstreams. */
   close(): Promise<void>;
 }
@@ -146,7 +148,7 @@ export function compileConfig(doc: ConfigDocument, deps: CompileDependencies): C
   const problems: ConfigError['problems'] = [];
   const closers: Array<() => unknown> = [];
   const settings = runtimeSettings(doc, problems);
-  const credentials = new CredentialIndex(doc);
+  const credentials = new CredentialIndex(doc.applications ?? []);
   const c: Compilation = {
     deps,
     environmentBase: {
@@ -180,7 +182,18 @@ export function compileConfig(doc: ConfigDocument, deps: CompileDependencies): C
     void close();
     throw new ConfigError(problems);
   }
-  return { version: configVersion(doc), document: doc, router, apis, settings, keyCount: credentials.keyCount, close };
+  return {
+    version: configVersion(doc),
+    document: doc,
+    router,
+    apis,
+    settings,
+    credentials,
+    get keyCount() {
+      return credentials.keyCount;
+    },
+    close,
+  };
 }
 
 /** The `gateway` block's request-path settings, defaults applied. */

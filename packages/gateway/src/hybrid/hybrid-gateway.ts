@@ -12,6 +12,7 @@ import { PROTOCOL_VERSION } from '@gatehouse/config';
 import { createLogger, exitOnShutdownSignals, type Logger } from '@gatehouse/core';
 import { capabilities } from '@gatehouse/policies';
 import type { Registry } from 'prom-client';
+import type { CredentialPatch } from '../credentials.js';
 import { type ApplyResult, type GatewayOptions, type RunningGateway, startGateway } from '../gateway.js';
 import type { RequestRecord } from '../handler.js';
 import { type GatewayNode, startGatewayNode } from '../workers/node-gateway.js';
@@ -80,6 +81,8 @@ interface Served {
   adminUrl: string;
   registry: Registry;
   apply(document: unknown): ApplyResult | Promise<ApplyResult>;
+  /** A credential delta without compiling the document again. */
+  applyCredentials(patch: CredentialPatch): ApplyResult | Promise<ApplyResult>;
   version(): string | undefined;
   close(): Promise<void>;
 }
@@ -133,6 +136,7 @@ export async function startHybridGateway(options: HybridGatewayOptions): Promise
       adminUrl: gateway.adminUrl,
       registry: gateway.metrics.registry,
       apply: (document) => gateway.apply(document),
+      applyCredentials: (patch) => gateway.applyCredentials(patch),
       version: () => gateway.current()?.version,
       close: gateway.close,
     },
@@ -162,6 +166,7 @@ export async function startHybridNode(options: HybridGatewayOptions & { workers:
       adminUrl: node.adminUrl,
       registry: node.registry,
       apply: (document) => node.apply(document),
+      applyCredentials: (patch) => node.applyCredentials(patch),
       version: () => node.current()?.version,
       close: node.close,
     },
@@ -236,7 +241,8 @@ async function attachControlPlane(
     hostname: os.hostname(),
     configVersion: gateway.version() ?? null,
     cursor: sync?.cursor ?? null,
-    appliedRevisions: sync?.held ? appliedRevisions(sync.held.document) : {},
+    // From the definition message: reading `held.document` would build the whole document.
+    appliedRevisions: sync?.held ? appliedRevisions(sync.held.definition.document) : {},
     uptimeSeconds: Math.floor((Date.now() - startedAt) / 1000),
     requests: counts.toJSON(),
     capabilities: capabilities(),
@@ -248,6 +254,7 @@ async function attachControlPlane(
   sync = new ConfigSync({
     client,
     apply: (document) => gateway.apply(document),
+    applyCredentials: (patch) => gateway.applyCredentials(patch),
     backup: options.backup === false ? undefined : new BackupStore(stateDir, token),
     stateDir,
     publicKeyPem: options.controlPlanePublicKey,

@@ -4,6 +4,7 @@
  * every hit the worker's requests asked for in that turn, and one message carries the answers back.
  */
 import type { CellAdmission, HitRequest, HitResult, SlotAcquisition, SlotLimits } from '@gatehouse/policies';
+import type { CredentialPatch } from '../credentials.js';
 import type { ApplyResult } from '../gateway.js';
 import type { RequestRecord } from '../handler.js';
 import type { TlsOptions } from '../server.js';
@@ -31,6 +32,8 @@ export type ToPrimary =
 export type ToWorker =
   | { t: 'answers'; answers: Array<[id: number, answer: LimitAnswer]> }
   | { t: 'prepare'; seq: number; document: unknown }
+  /** A credential delta, prepared and committed like a document (only the applications it names travel). */
+  | { t: 'prepare-credentials'; seq: number; patch: CredentialPatch }
   | { t: 'commit'; seq: number }
   | { t: 'discard'; seq: number }
   | { t: 'metrics'; seq: number }

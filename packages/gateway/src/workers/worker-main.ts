@@ -29,9 +29,11 @@ async function main(): Promise<void> {
     switch (message.t) {
       case 'answers':
         return channel.answer(message.answers);
-      case 'prepare': {
+      case 'prepare':
+      case 'prepare-credentials': {
         if (!gateway) return post({ t: 'prepared', seq: message.seq, result: notStarted() });
-        const result = gateway.prepare(message.document);
+        const result =
+          message.t === 'prepare' ? gateway.prepare(message.document) : gateway.prepareCredentials(message.patch);
         if (result.ok) prepared.set(message.seq, result);
         return post({
           t: 'prepared',

@@ -6,6 +6,8 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '@gatehouse/core';
 import { ConfigError } from '@gatehouse/policies';
+import { patchDocument } from '../credential-patch.js';
+import type { CredentialPatch } from '../credentials.js';
 import type { ApplyResult } from '../gateway.js';
 import type { RequestRecord } from '../handler.js';
 import { LimitsHost, type WorkerLimits } from './limits-host.js';
@@ -38,6 +40,8 @@ export class WorkerPool {
   restarts = 0;
   private readonly members: Array<Member | undefined>;
   private document: unknown;
+  /** Credential deltas committed since `document`: folded into it only when a worker is started. */
+  private patches: CredentialPatch[] = [];
   private version: string | undefined;
   private seq = 0;
   private closing = false;
@@ -83,7 +87,28 @@ export class WorkerPool {
 
   /** Prepares `document` on every worker and commits it on all of them only if all prepared it. */
   apply(document: unknown): Promise<ApplyResult> {
-    const next = this.turn.then(() => this.applyNow(document));
+    return this.inTurn(async () => {
+      const result = await this.applyNow((seq) => ({ t: 'prepare', seq, document }));
+      if (result.ok) {
+        this.document = document;
+        this.patches = [];
+        this.version = result.version;
+      }
+      return result;
+    });
+  }
+
+  /** A credential delta on every worker (each patches the config it serves), on all or on none. */
+  applyCredentials(patch: CredentialPatch): Promise<ApplyResult> {
+    return this.inTurn(async () => {
+      const result = await this.applyNow((seq) => ({ t: 'prepare-credentials', seq, patch }));
+      if (result.ok) this.patches.push(patch);
+      return result;
+    });
+  }
+
+  private inTurn(step: () => Promise<ApplyResult>): Promise<ApplyResult> {
+    const next = this.turn.then(step);
     this.turn = next.catch(() => undefined);
     return next;
   }
@@ -120,7 +145,7 @@ export class WorkerPool {
     return this.members.filter((m): m is Member => m?.started === true);
   }
 
-  private async applyNow(document: unknown): Promise<ApplyResult> {
+  private async applyNow(prepare: (seq: number) => ToWorker): Promise<ApplyResult> {
     const members = this.live();
     if (members.length === 0) return { ok: false, problems: [{ path: '', message: 'no gateway worker is running' }] };
     const seqs = new Map<Member, number>();
@@ -128,7 +153,7 @@ export class WorkerPool {
       members.map((m) =>
         this.ask(m, (seq) => {
           seqs.set(m, seq);
-          return { t: 'prepare', seq, document };
+          return prepare(seq);
         }),
       ),
     );
@@ -140,9 +165,16 @@ export class WorkerPool {
     if (refused) return refused;
     const accepted = results.find((r) => r?.ok);
     if (!accepted) return { ok: false, problems: [{ path: '', message: 'every gateway worker went away' }] };
-    this.document = document;
-    this.version = accepted.version;
     return accepted;
+  }
+
+  /** The document with the committed credential deltas in it (a new worker must not serve revoked keys). */
+  private foldPatches(): unknown {
+    if (this.patches.length > 0) {
+      this.document = patchDocument(this.document, this.patches);
+      this.patches = [];
+    }
+    return this.document;
   }
 
   private ask(member: Member, message: (seq: number) => ToWorker): Promise<ToPrimary | undefined> {
@@ -165,7 +197,7 @@ export class WorkerPool {
           }
         : {}),
       index,
-      ...(this.document !== undefined ? { document: this.document } : {}),
+      ...(this.document !== undefined ? { document: this.foldPatches() } : {}),
     };
     const worker = new Worker(workerEntry(), { workerData: settings, env: process.env });
     const member: Member = {
