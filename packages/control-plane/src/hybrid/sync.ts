@@ -1,12 +1,15 @@
 /**
  * `GET /gateway/sync`: what a gateway needs to catch up from its cursor. A snapshot (its shard of
  * the environment's document), a delta (only the applications whose credentials changed, when the
- * definition it holds is still current) or `unchanged`. Messages are built and bound to the gateway
+ * definition it holds is still current and its cursor is within the change log's horizon) or
+ * `unchanged`. A delta reads the changed applications' rows only (compileApplications filters by
+ * their ids), never the environment's whole key set. Messages are built and bound to the gateway
  * here, and signed by the route.
  */
 import { type MessageBody, PROTOCOL_VERSION } from '@gatehouse/config';
 import { compileApplications, definitionVersionOf, loadDeployedApis } from '../compiler/compile.js';
 import type { Database } from '../db/connect.js';
+import { prunedThrough } from './change-horizon.js';
 import { applicationsChangedBetween, definitionChangesBetween, formatCursor, headSeq, parseCursor } from './changes.js';
 import { servesApi } from './sharding.js';
 import { type SharedSnapshot, snapshotCache } from './shared-snapshot.js';
@@ -57,6 +60,9 @@ export async function syncMessage(
   if (definitionChanges.some((apiTags) => servesApi(gateway.tags, apiTags))) return snapshot(db, gateway, head);
   const changed = await applicationsChangedBetween(db, gateway.envId, from, head, DELTA_MAX_APPLICATIONS + 1);
   if (changed.length > DELTA_MAX_APPLICATIONS) return snapshot(db, gateway, head);
+  // Read after the changes: the changes since `from` are complete unless pruned (change-horizon.ts),
+  // and a prune that committed while they were read shows here.
+  if (from < (await prunedThrough(db, gateway.envId))) return snapshot(db, gateway, head);
 
   const apis = await loadDeployedApis(db, gateway.envId, { shardTags: gateway.tags });
   const upsert = await compileApplications(db, gateway.envId, apis, { applicationIds: changed });
