@@ -11,6 +11,7 @@ import { inTransaction } from '../services/tx.js';
 import { createHarness, describeOnBackends, type Harness } from '../test-support/harness.js';
 import { pruneChangeLog, prunedThrough } from './change-horizon.js';
 import { recordChanges } from './changes.js';
+import { deltaCache } from './sync.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: test reads arbitrary JSON
 type Json = Record<string, any>;
@@ -58,15 +59,25 @@ describeOnBackends('change-log horizon', (backend) => {
     expect(delta.applications.upsert).toEqual([]);
     expect(delta.applications.delete).toHaveLength(4);
     const head = delta.cursor as string;
+    // Another gateway at the same cursor shares the delta built for the first.
+    const { token: other } = (
+      await h.call('POST', `/api/v1/environments/${slug}/gateways`, { body: { name: 'gw2' } })
+    ).json<{ token: string }>();
+    const builds = deltaCache(h.db).builds;
+    const shared = (await h.call('GET', `/api/v1/gateway/sync?cursor=${first.cursor}`, { token: other })).json<Json>();
+    expect(shared.applications).toEqual(delta.applications);
+    expect(shared.gateway).not.toBe(delta.gateway);
+    expect(deltaCache(h.db).builds).toBe(builds);
 
     // By count: two rows kept; the oldest cursor is behind the horizon now.
     const now = Date.now();
     expect(await pruneChangeLog(h.db, { maxAgeMs: 0, keep: 2 }, now)).toBeGreaterThanOrEqual(2);
     expect(await rows()).toBe(2);
     expect(await prunedThrough(h.db, envId)).toBeGreaterThan(Number(first.cursor.slice(2)));
-    expect((await sync(first.cursor)).kind).toBe('snapshot');
     expect((await sync(head)).kind).toBe('unchanged');
+    // (A delta already built for the old cursor stays valid for the same head: it was read whole.)
     await change();
+    expect((await sync(first.cursor)).kind).toBe('snapshot');
     expect(await sync(head)).toMatchObject({ kind: 'delta', fromCursor: head });
 
     // By age: everything but the head goes; pruning again changes nothing.
