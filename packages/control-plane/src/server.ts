@@ -13,6 +13,7 @@ import { buildApp } from './app.js';
 import { bootstrap } from './bootstrap.js';
 import { type Database, openDatabase } from './db/connect.js';
 import { migrate } from './db/migrate.js';
+import { type ChangeLogRetention, DEFAULT_CHANGE_LOG_RETENTION } from './hybrid/change-horizon.js';
 import { createSmtpMailer, type SmtpOptions, smtpOptionsFromEnv } from './mail/mailer.js';
 import { resolveSecretBox, sealStoredSecrets } from './secrets/startup.js';
 import { DEFAULT_ANALYTICS_RETENTION_MS, startRetention } from './services/retention.js';
@@ -44,6 +45,12 @@ export interface ControlPlaneOptions {
    * GATEHOUSE_ANALYTICS_RETENTION or 30 days.
    */
   analyticsRetentionMs?: number;
+  /**
+   * The change log's horizon (hourly): rows older than `maxAgeMs` or beyond the newest `keep` per
+   * environment are pruned; a gateway behind it gets a snapshot. Default GATEHOUSE_CHANGE_LOG_RETENTION
+   * (a duration, or 0/off) and GATEHOUSE_CHANGE_LOG_KEEP (a count, or 0/off), else 7 days and 10,000.
+   */
+  changeLogRetention?: ChangeLogRetention;
   /** Key of secrets at rest; default GATEHOUSE_SECRET_KEY / GATEHOUSE_SECRET_KEY_FILE. */
   secretKey?: SecretKeySource;
   /**
@@ -85,6 +92,24 @@ export function analyticsRetentionFromEnv(value: string | undefined): number {
   } catch {
     throw new Error(`GATEHOUSE_ANALYTICS_RETENTION: "${value}" is not a duration (e.g. 30d, 12h) nor 0/off`);
   }
+}
+
+/** `GATEHOUSE_CHANGE_LOG_RETENTION` (duration, 0/off) and `GATEHOUSE_CHANGE_LOG_KEEP` (count, 0/off). */
+export function changeLogRetentionFromEnv(maxAge: string | undefined, keep: string | undefined): ChangeLogRetention {
+  const off = (text: string) => text === '0' || text === 'off';
+  const age = maxAge?.trim().toLowerCase() ?? '';
+  const count = keep?.trim().toLowerCase() ?? '';
+  let maxAgeMs = DEFAULT_CHANGE_LOG_RETENTION.maxAgeMs;
+  if (age !== '') {
+    try {
+      maxAgeMs = off(age) ? 0 : parseDuration(age);
+    } catch {
+      throw new Error(`GATEHOUSE_CHANGE_LOG_RETENTION: "${maxAge}" is not a duration (e.g. 7d, 12h) nor 0/off`);
+    }
+  }
+  if (count !== '' && !off(count) && !/^[1-9][0-9]{0,8}$/.test(count))
+    throw new Error(`GATEHOUSE_CHANGE_LOG_KEEP: "${keep}" is not a positive count nor 0/off`);
+  return { maxAgeMs, keep: count === '' ? DEFAULT_CHANGE_LOG_RETENTION.keep : off(count) ? 0 : Number(count) };
 }
 
 export interface ControlPlane {
@@ -173,7 +198,10 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const port = typeof address === 'object' && address ? address.port : (options.port ?? DEFAULT_PORT);
     const url = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
     logger.info({ url, database: handle.kind }, 'control plane listening');
-    retention = startRetention(handle.db, { analyticsRetentionMs, logger });
+    const changeLog =
+      options.changeLogRetention ??
+      changeLogRetentionFromEnv(process.env.GATEHOUSE_CHANGE_LOG_RETENTION, process.env.GATEHOUSE_CHANGE_LOG_KEEP);
+    retention = startRetention(handle.db, { analyticsRetentionMs, changeLog, logger });
     return {
       url,
       port,

@@ -90,7 +90,9 @@ export interface CompiledConfig {
   router: ApiRouter<CompiledApi>;
   apis: CompiledApi[];
   settings: GatewayRuntimeSettings;
-  keyCount: number;
+  /** Patched in place by credential deltas (credential-patch.ts); `document.applications` is then the compiled-from list. */
+  credentials: CredentialIndex;
+  readonly keyCount: number;
   /** Releases timers and sockets of this version's policies and upstreams. */
   close(): Promise<void>;
 }
@@ -160,7 +162,7 @@ export function compileConfig(doc: ConfigDocument, deps: CompileDependencies): C
   const problems: ConfigError['problems'] = [];
   const closers: Array<() => unknown> = [];
   const settings = runtimeSettings(doc, problems);
-  const credentials = new CredentialIndex(doc);
+  const credentials = new CredentialIndex(doc.applications ?? []);
   const c: Compilation = {
     deps,
     environmentBase: {
@@ -194,7 +196,18 @@ export function compileConfig(doc: ConfigDocument, deps: CompileDependencies): C
     void close();
     throw new ConfigError(problems);
   }
-  return { version: configVersion(doc), document: doc, router, apis, settings, keyCount: credentials.keyCount, close };
+  return {
+    version: configVersion(doc),
+    document: doc,
+    router,
+    apis,
+    settings,
+    credentials,
+    get keyCount() {
+      return credentials.keyCount;
+    },
+    close,
+  };
 }
 
 /** The `gateway` block's request-path settings, defaults applied. */

@@ -17,6 +17,7 @@ import { createAdminServer } from './admin.js';
 import { type CompileDependencies, type CompiledConfig, compileConfig } from './compile.js';
 import { configFingerprint } from './config-files.js';
 import { ConfigHolder } from './config-holder.js';
+import { type CredentialPatch, checkCredentialPatch } from './credential-patch.js';
 import { createRequestHandler, type RequestRecord } from './handler.js';
 import { GatewayMetrics } from './metrics.js';
 import { prepareConfig } from './prepare.js';
@@ -96,6 +97,10 @@ export interface RunningGateway {
   applyAsync(document: unknown): Promise<ApplyResult>;
   /** prepare() with the slow parts off the event loop (a node's workers); nothing is swapped. */
   prepareAsync(document: unknown): Promise<PreparedConfig>;
+  /** A credential delta onto the config being served, without compiling it again (credential-patch.ts). */
+  applyCredentials(patch: CredentialPatch): ApplyResult;
+  /** applyCredentials() in two steps, as prepare() (a node's workers). */
+  prepareCredentials(patch: CredentialPatch): PreparedConfig;
   /** Re-reads configFile and applies it (slow parts off the event loop; one reload at a time). */
   reload(): Promise<ApplyResult>;
   current(): CompiledConfig | undefined;
@@ -220,6 +225,40 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   };
 
   const apply = (raw: unknown): ApplyResult => commitNow(prepare(raw));
+
+  /** Checked against the version served now; commit() patches that version (applies and patches take turns). */
+  const prepareCredentials = (patch: CredentialPatch): PreparedConfig => {
+    const config = holder.current;
+    if (!config) return { ok: false, problems: [{ path: '', message: 'no config to apply credentials to' }] };
+    const checked = checkCredentialPatch(config, patch);
+    if (!checked.ok) {
+      metrics.configReloads.labels('failure').inc();
+      return { ok: false, problems: checked.problems };
+    }
+    let settled = false;
+    return {
+      ok: true,
+      version: config.version,
+      problems: [],
+      commit: () => {
+        if (settled) return;
+        settled = true;
+        config.credentials.patch(checked.patch);
+        logger.info(
+          {
+            configVersion: config.version,
+            upserted: checked.patch.upsert.length,
+            deleted: checked.patch.delete.length,
+            keys: config.keyCount,
+          },
+          'credential delta applied',
+        );
+      },
+      discard: () => {
+        settled = true;
+      },
+    };
+  };
 
   /**
    * apply() with the slow part first: large documents are read, checked and indexed off the event
@@ -408,6 +447,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     prepare,
     applyAsync,
     prepareAsync,
+    applyCredentials: (patch) => {
+      const result = commitNow(prepareCredentials(patch));
+      if (!result.ok) logger.error({ problems: result.problems }, 'credential delta refused; credentials unchanged');
+      return result;
+    },
+    prepareCredentials,
     reload,
     current: () => holder.current,
     inFlight: () => holder.inFlight,

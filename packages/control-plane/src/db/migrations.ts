@@ -446,4 +446,14 @@ export const MIGRATIONS: Migration[] = [
       END $$`,
     ],
   },
+  {
+    version: 9,
+    name: 'hybrid: change-log horizon (the highest sequence number pruned, per environment)',
+    statements: [
+      `CREATE TABLE config_change_horizons (
+        env_id uuid PRIMARY KEY REFERENCES environments(id) ON DELETE CASCADE,
+        pruned_through bigint NOT NULL
+      )`,
+    ],
+  },
 ];

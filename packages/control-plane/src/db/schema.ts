@@ -266,6 +266,14 @@ export const configChanges = pgTable('config_changes', {
   createdAt: created(),
 });
 
+/** Per environment, the highest change-log sequence number pruned (hybrid/change-horizon.ts). */
+export const configChangeHorizons = pgTable('config_change_horizons', {
+  envId: uuid('env_id')
+    .primaryKey()
+    .references(() => environments.id, { onDelete: 'cascade' }),
+  prunedThrough: bigint('pruned_through', { mode: 'number' }).notNull(),
+});
+
 export const signingKeys = pgTable('signing_keys', {
   id: text('id').primaryKey(),
   alg: text('alg').notNull(),
@@ -431,6 +439,7 @@ export const schema = {
   gateways,
   gatewayHeartbeats,
   configChanges,
+  configChangeHorizons,
   signingKeys,
   analyticsRequests,
   analyticsRollups,

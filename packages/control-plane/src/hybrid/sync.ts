@@ -1,12 +1,15 @@
 /**
  * `GET /gateway/sync`: what a gateway needs to catch up from its cursor. A snapshot (its shard of
  * the environment's document), a delta (only the applications whose credentials changed, when the
- * definition it holds is still current) or `unchanged`. Messages are built and bound to the gateway
+ * definition it holds is still current and its cursor is within the change log's horizon) or
+ * `unchanged`. A delta reads the changed applications' rows only (compileApplications filters by
+ * their ids), never the environment's whole key set. Messages are built and bound to the gateway
  * here, and signed by the route.
  */
 import { type MessageBody, PROTOCOL_VERSION } from '@gatehouse/config';
 import { compileApplications, definitionVersionOf, loadDeployedApis } from '../compiler/compile.js';
 import type { Database } from '../db/connect.js';
+import { prunedThrough } from './change-horizon.js';
 import { applicationsChangedBetween, definitionChangesBetween, formatCursor, headSeq, parseCursor } from './changes.js';
 import { servesApi } from './sharding.js';
 import { type SharedSnapshot, snapshotCache } from './shared-snapshot.js';
@@ -53,17 +56,67 @@ export async function syncMessage(
   if (from === undefined || from > head) return snapshot(db, gateway, head);
   if (from === head) return { kind: 'unchanged', ...stamp(gateway, head) };
 
+  const part = await deltaCache(db).get(gateway, from, head);
+  if (part === 'snapshot') return snapshot(db, gateway, head);
+  return { kind: 'delta', ...stamp(gateway, head), ...part };
+}
+
+type DeltaPart = Pick<Extract<MessageBody, { kind: 'delta' }>, 'fromCursor' | 'definitionVersion' | 'applications'>;
+
+/**
+ * The unbound part of a delta, built once per (environment, from, head, shard) and shared: after a
+ * revocation the whole fleet asks for the same delta at once. Bounded; a failed build is forgotten.
+ */
+class DeltaCache {
+  builds = 0;
+  private readonly parts = new Map<string, Promise<DeltaPart | 'snapshot'>>();
+
+  constructor(private readonly db: Database) {}
+
+  get(gateway: SyncGateway, from: number, head: number): Promise<DeltaPart | 'snapshot'> {
+    const key = `${gateway.envId}\u0000${from}\u0000${head}\u0000${[...gateway.tags].sort().join('\u0000')}`;
+    let part = this.parts.get(key);
+    if (!part) {
+      this.builds++;
+      part = buildDelta(this.db, gateway, from, head);
+      this.parts.set(key, part);
+      part.catch(() => this.parts.delete(key));
+      if (this.parts.size > DELTA_CACHE_ENTRIES) this.parts.delete(this.parts.keys().next().value as string);
+    }
+    return part;
+  }
+}
+
+const DELTA_CACHE_ENTRIES = 256;
+const deltaCaches = new WeakMap<Database, DeltaCache>();
+
+export function deltaCache(db: Database): DeltaCache {
+  let cache = deltaCaches.get(db);
+  if (!cache) {
+    cache = new DeltaCache(db);
+    deltaCaches.set(db, cache);
+  }
+  return cache;
+}
+
+async function buildDelta(
+  db: Database,
+  gateway: SyncGateway,
+  from: number,
+  head: number,
+): Promise<DeltaPart | 'snapshot'> {
   const definitionChanges = await definitionChangesBetween(db, gateway.envId, from, head);
-  if (definitionChanges.some((apiTags) => servesApi(gateway.tags, apiTags))) return snapshot(db, gateway, head);
+  if (definitionChanges.some((apiTags) => servesApi(gateway.tags, apiTags))) return 'snapshot';
   const changed = await applicationsChangedBetween(db, gateway.envId, from, head, DELTA_MAX_APPLICATIONS + 1);
-  if (changed.length > DELTA_MAX_APPLICATIONS) return snapshot(db, gateway, head);
+  if (changed.length > DELTA_MAX_APPLICATIONS) return 'snapshot';
+  // Read after the changes: the changes since `from` are complete unless pruned (change-horizon.ts),
+  // and a prune that committed while they were read shows here.
+  if (from < (await prunedThrough(db, gateway.envId))) return 'snapshot';
 
   const apis = await loadDeployedApis(db, gateway.envId, { shardTags: gateway.tags });
   const upsert = await compileApplications(db, gateway.envId, apis, { applicationIds: changed });
   const kept = new Set(upsert.map((a) => a.id));
   return {
-    kind: 'delta',
-    ...stamp(gateway, head),
     fromCursor: formatCursor(from),
     definitionVersion: definitionVersionOf([...apis.values()].sort((a, b) => a.id.localeCompare(b.id))),
     // An application with nothing left in this shard (subscription closed, deleted) is removed.

@@ -8,6 +8,7 @@
 import type { Logger } from '@gatehouse/core';
 import { sql } from 'drizzle-orm';
 import { type Database, rowsOf } from '../db/connect.js';
+import { type ChangeLogRetention, pruneChangeLog } from '../hybrid/change-horizon.js';
 import { DAY_MS, dayOf, dropPartitionsBefore, ensurePartitions } from './analytics-partitions.js';
 import { inTransaction } from './tx.js';
 
@@ -26,6 +27,8 @@ export interface PruneResult {
   rollups: number;
   /** Another replica held the lock: it prunes, this one did nothing. */
   skipped: boolean;
+  /** Change-log rows pruned past the horizon (hybrid/change-horizon.ts). */
+  changes?: number;
 }
 
 /** Creates the partitions of today and the next days (idempotent; any replica may run it). */
@@ -80,6 +83,8 @@ export interface RetentionJob {
 export interface RetentionOptions {
   /** Age beyond which records are dropped; 0 keeps them forever (partitions are still prepared). */
   analyticsRetentionMs: number;
+  /** The change log's horizon; absent: the log is not pruned. */
+  changeLog?: ChangeLogRetention;
   intervalMs?: number;
   logger: Logger;
   now?: () => number;
@@ -97,8 +102,10 @@ export function startRetention(db: Database, options: RetentionOptions): Retenti
   const runOnce = (): Promise<PruneResult> => {
     running ??= (async () => {
       await preparePartitions(db, now());
-      if (analyticsRetentionMs <= 0) return { partitions: [], rollups: 0, skipped: false };
-      return pruneAnalytics(db, new Date(now() - analyticsRetentionMs));
+      const changes = options.changeLog ? await pruneChangeLog(db, options.changeLog, now()) : 0;
+      if (changes > 0) logger.info({ changes }, 'change-log rows past the horizon pruned');
+      if (analyticsRetentionMs <= 0) return { partitions: [], rollups: 0, skipped: false, changes };
+      return { ...(await pruneAnalytics(db, new Date(now() - analyticsRetentionMs))), changes };
     })()
       .then((result) => {
         if (result.partitions.length > 0 || result.rollups > 0)

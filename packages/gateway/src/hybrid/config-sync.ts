@@ -5,7 +5,7 @@
  * last good config serves meanwhile. With the control plane unreachable at start, the local
  * backup is verified and served.
  */
-import { type ConfigMessage, parseSyncMessage, type SnapshotMessage } from '@gatehouse/config';
+import { type ConfigMessage, type DeltaMessage, parseSyncMessage, type SnapshotMessage } from '@gatehouse/config';
 import type { Logger } from '@gatehouse/core';
 import type { ApplyResult } from '../gateway.js';
 import { aroundInterval, Backoff, type Random } from './backoff.js';
@@ -13,10 +13,12 @@ import type { BackupStore } from './backup.js';
 import { followChangeStream } from './change-stream.js';
 import { type ControlPlaneClient, ControlPlaneError } from './control-plane-client.js';
 import {
+  credentialPatch,
   definitionBehind,
   deltaMismatch,
   fromSnapshot,
   type HeldConfig,
+  type HeldCredentialPatch,
   messagesOf,
   withCredentialsOf,
   withDelta,
@@ -32,6 +34,8 @@ export interface ConfigSyncOptions {
    * A node of several workers answers once all of them prepared (and then committed) it.
    */
   apply: (document: unknown) => Promise<ApplyResult>;
+  /** A credential delta onto the config served, without compiling it; absent: the whole document is applied. */
+  applyCredentials?: (patch: HeldCredentialPatch) => ApplyResult | Promise<ApplyResult>;
   backup: BackupStore | undefined;
   /** Where the trusted keys, this gateway's binding and its position are kept. */
   stateDir: string;
@@ -217,7 +221,19 @@ export class ConfigSync {
       this.again = true;
       return;
     }
-    return this.install(withDelta(this.held, message), message, identity);
+    return this.installDelta(this.held, message, identity);
+  }
+
+  /** In time proportional to the delta: the gateway patches its credential index, nothing is compiled. */
+  private async installDelta(held: HeldConfig, message: DeltaMessage, identity: string): Promise<void> {
+    const next = withDelta(held, message);
+    const applyCredentials = this.options.applyCredentials;
+    if (!applyCredentials) return this.install(next, message, identity);
+    const result = await applyCredentials(credentialPatch(held, message));
+    const applied = result.ok
+      ? { ok: true as const, version: result.version }
+      : { ok: false as const, problems: formatProblems(result) };
+    return this.install(next, message, identity, applied);
   }
 
   /**
@@ -247,13 +263,11 @@ export class ConfigSync {
   private async tryApply(
     next: HeldConfig,
   ): Promise<{ ok: true; version: string | undefined } | { ok: false; problems: string }> {
-    // No copy here: apply() fills defaults into its own (inspectDocument), and a node's workers get pieces.
+    // `document` is built on each read (inline OpenAPI documents shared, not cloned): apply() fills defaults
+    // into its own copy (inspectDocument), the messages stay as signed; a node's workers get pieces.
     const result = await this.options.apply(next.document);
     if (result.ok) return { ok: true, version: result.version };
-    return {
-      ok: false,
-      problems: result.problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).join('; '),
-    };
+    return { ok: false, problems: formatProblems(result) };
   }
 
   private async install(
@@ -353,4 +367,8 @@ export class ConfigSync {
     );
     this.options.onConfigEvent();
   }
+}
+
+function formatProblems(result: ApplyResult): string {
+  return result.problems.map((p) => (p.path ? `${p.path}: ${p.message}` : p.message)).join('; ');
 }

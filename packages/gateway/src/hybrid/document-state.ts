@@ -5,17 +5,32 @@
  * definition being served) and later deltas apply to them: a key revoked while a bad deployment
  * is pending is still revoked on every gateway. Pure functions; messages stay untouched (they are
  * re-verified when loaded from the backup).
+ *
+ * Holding a delta costs the delta: the document is built from the messages only when a whole one is
+ * applied (a snapshot, the backup at start); a delta reaches the gateway as a `credentialPatch`.
  */
-import { type ConfigMessage, cloneConfigDocument, type DeltaMessage, type SnapshotMessage } from '@gatehouse/config';
+import {
+  type Application,
+  type ConfigMessage,
+  cloneConfigDocument,
+  type DeltaMessage,
+  type SnapshotMessage,
+} from '@gatehouse/config';
 
 export interface HeldConfig {
-  definition: SnapshotMessage;
-  credentials: SnapshotMessage;
-  deltas: DeltaMessage[];
-  cursor: string;
-  issuedAt: string;
-  /** The document the messages produce (a fresh object, never shared with a message). */
-  document: Record<string, unknown>;
+  readonly definition: SnapshotMessage;
+  readonly credentials: SnapshotMessage;
+  readonly deltas: readonly DeltaMessage[];
+  readonly cursor: string;
+  readonly issuedAt: string;
+  /** The document the messages produce: built on each read (O(document)), a fresh object never shared with a message. */
+  readonly document: Record<string, unknown>;
+}
+
+/** A delta as the gateway applies it (the shape of `CredentialPatch` in ../credentials.ts). */
+export interface HeldCredentialPatch {
+  upsert: Application[];
+  delete: string[];
 }
 
 type App = { id: string; subscriptions?: Array<{ api?: unknown; plan?: unknown }> };
@@ -43,8 +58,19 @@ export function deltaMismatch(held: HeldConfig, delta: DeltaMessage): string | u
   return undefined;
 }
 
+/** O(deltas held): the document is not built (see `document`). */
 export function withDelta(held: HeldConfig, delta: DeltaMessage): HeldConfig {
   return build(held.definition, held.credentials, [...held.deltas, delta]);
+}
+
+/**
+ * What `delta` changes on top of `held`, as the gateway's credential index takes it: copies of the
+ * upserted applications (restricted to the served definition when it is behind) and the deletes.
+ */
+export function credentialPatch(held: HeldConfig, delta: DeltaMessage): HeldCredentialPatch {
+  let upsert = structuredClone(delta.applications.upsert) as App[];
+  if (definitionBehind(held)) upsert = restrictTo(upsert, held.definition.document);
+  return { upsert: upsert as unknown as Application[], delete: [...delta.applications.delete] };
 }
 
 /** The messages to keep in the backup, in replay order. */
@@ -69,12 +95,7 @@ export function replay(messages: ConfigMessage[]): { ok: true; held: HeldConfig 
   return { ok: true, held };
 }
 
-function build(definition: SnapshotMessage, credentials: SnapshotMessage, deltas: DeltaMessage[]): HeldConfig {
-  let applications = structuredClone((credentials.document.applications as App[] | undefined) ?? []);
-  for (const delta of deltas) applications = applyDelta(applications, delta);
-  // Inline OpenAPI documents are shared with the message, not cloned (nothing rewrites them in place).
-  const document = cloneConfigDocument(definition.document) as Record<string, unknown>;
-  if (definition !== credentials) applications = restrictTo(applications, document);
+function build(definition: SnapshotMessage, credentials: SnapshotMessage, deltas: readonly DeltaMessage[]): HeldConfig {
   const last = deltas.at(-1) ?? credentials;
   return {
     definition,
@@ -82,8 +103,23 @@ function build(definition: SnapshotMessage, credentials: SnapshotMessage, deltas
     deltas,
     cursor: last.cursor,
     issuedAt: last.issuedAt,
-    document: { ...document, applications },
+    get document() {
+      return documentOf(definition, credentials, deltas);
+    },
   };
+}
+
+function documentOf(
+  definition: SnapshotMessage,
+  credentials: SnapshotMessage,
+  deltas: readonly DeltaMessage[],
+): Record<string, unknown> {
+  let applications = structuredClone((credentials.document.applications as App[] | undefined) ?? []);
+  for (const delta of deltas) applications = applyDelta(applications, delta);
+  // Inline OpenAPI documents are shared with the message, not cloned (nothing rewrites them in place).
+  const document = cloneConfigDocument(definition.document) as Record<string, unknown>;
+  if (definition !== credentials) applications = restrictTo(applications, document);
+  return { ...document, applications };
 }
 
 /** Upserts replace an application by id in place (or append it); deletes remove by id. */

@@ -12,6 +12,7 @@ import { PROTOCOL_VERSION } from '@gatehouse/config';
 import { createLogger, exitOnShutdownSignals, type Logger } from '@gatehouse/core';
 import { capabilities } from '@gatehouse/policies';
 import type { Registry } from 'prom-client';
+import type { CredentialPatch } from '../credentials.js';
 import { type ApplyResult, type GatewayOptions, type RunningGateway, startGateway } from '../gateway.js';
 import type { RequestRecord } from '../handler.js';
 import { type GatewayNode, startGatewayNode } from '../workers/node-gateway.js';
@@ -80,6 +81,8 @@ interface Served {
   adminUrl: string;
   registry: Registry;
   apply(document: unknown): Promise<ApplyResult>;
+  /** A credential delta without compiling the document again. */
+  applyCredentials(patch: CredentialPatch): ApplyResult | Promise<ApplyResult>;
   version(): string | undefined;
   close(): Promise<void>;
 }
@@ -134,6 +137,7 @@ export async function startHybridGateway(options: HybridGatewayOptions): Promise
       registry: gateway.metrics.registry,
       // The slow parts of a large snapshot (an inline OpenAPI document) off the event loop.
       apply: (document) => gateway.applyAsync(document),
+      applyCredentials: (patch) => gateway.applyCredentials(patch),
       version: () => gateway.current()?.version,
       close: gateway.close,
     },
@@ -163,6 +167,7 @@ export async function startHybridNode(options: HybridGatewayOptions & { workers:
       adminUrl: node.adminUrl,
       registry: node.registry,
       apply: (document) => node.apply(document),
+      applyCredentials: (patch) => node.applyCredentials(patch),
       version: () => node.current()?.version,
       close: node.close,
     },
@@ -237,7 +242,8 @@ async function attachControlPlane(
     hostname: os.hostname(),
     configVersion: gateway.version() ?? null,
     cursor: sync?.cursor ?? null,
-    appliedRevisions: sync?.held ? appliedRevisions(sync.held.document) : {},
+    // From the definition message: reading `held.document` would build the whole document.
+    appliedRevisions: sync?.held ? appliedRevisions(sync.held.definition.document) : {},
     uptimeSeconds: Math.floor((Date.now() - startedAt) / 1000),
     requests: counts.toJSON(),
     capabilities: capabilities(),
@@ -249,6 +255,7 @@ async function attachControlPlane(
   sync = new ConfigSync({
     client,
     apply: (document) => gateway.apply(document),
+    applyCredentials: (patch) => gateway.applyCredentials(patch),
     backup: options.backup === false ? undefined : new BackupStore(stateDir, token),
     stateDir,
     publicKeyPem: options.controlPlanePublicKey,

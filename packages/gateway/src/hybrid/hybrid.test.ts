@@ -119,12 +119,15 @@ describe('hybrid gateway (fake control plane)', () => {
     const propagationMs = performance.now() - deployedAt;
     expect(propagationMs).toBeLessThan(1000);
 
+    // Deltas patch the compiled config's credentials: the same compiled version keeps serving.
+    const compiled = gw.current();
     cp.upsertApplication(acme([API_KEY]));
     await until(async () => (await statusOf(gw, '/orders/x', { 'x-api-key': API_KEY })) === 200, 2000, 'key accepted');
     expect(cp.syncAnswers.at(-1)).toBe('delta');
     cp.deleteApplication('acme');
     await until(async () => (await statusOf(gw, '/orders/x', { 'x-api-key': API_KEY })) === 401, 2000, 'key removed');
     expect(cp.syncAnswers.at(-1)).toBe('delta');
+    expect(gw.current()).toBe(compiled);
 
     const beat = await until(
       () => cp.heartbeats.find((h) => (h.appliedRevisions as Record<string, number>).open === 2),

@@ -14,6 +14,7 @@ import { ConfigError } from '@gatehouse/policies';
 import { AggregatorRegistry, collectDefaultMetrics, Registry } from 'prom-client';
 import { createAdminServer } from '../admin.js';
 import { configFingerprint } from '../config-files.js';
+import type { CredentialPatch } from '../credentials.js';
 import { type ApplyResult, type GatewayOptions, watchFile } from '../gateway.js';
 import type { RequestRecord } from '../handler.js';
 import { WorkerPool } from './worker-pool.js';
@@ -44,6 +45,8 @@ export interface GatewayNode {
   pool: WorkerPool;
   /** Prepares the document on every worker, then commits it on all (or on none). */
   apply(document: unknown): Promise<ApplyResult>;
+  /** A credential delta on every worker, without compiling (or on none). */
+  applyCredentials(patch: CredentialPatch): Promise<ApplyResult>;
   /** Re-reads the config file and applies it. */
   reload(): Promise<ApplyResult>;
   current(): { version: string } | undefined;
@@ -119,6 +122,12 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Gat
     const result = await pool.apply(document);
     if (result.ok) logger.info({ configVersion: result.version, workers: pool.size }, 'config applied on every worker');
     else logger.error({ problems: result.problems }, 'config refused; every worker keeps serving the last good config');
+    return result;
+  };
+  const applyCredentials = async (patch: CredentialPatch): Promise<ApplyResult> => {
+    const result = await pool.applyCredentials(patch);
+    if (!result.ok)
+      logger.error({ problems: result.problems }, 'credential delta refused on the workers; credentials unchanged');
     return result;
   };
   const reload = async (): Promise<ApplyResult> => {
@@ -221,6 +230,7 @@ export async function startGatewayNode(options: GatewayNodeOptions): Promise<Gat
     registry,
     pool,
     apply,
+    applyCredentials,
     reload,
     current: () => {
       const version = pool.currentVersion;

@@ -5,6 +5,7 @@
  */
 import type { JsonPiece } from '@gatehouse/core';
 import type { CellAdmission, HitRequest, HitResult, SlotAcquisition, SlotLimits } from '@gatehouse/policies';
+import type { CredentialPatch } from '../credentials.js';
 import type { ApplyResult } from '../gateway.js';
 import type { RequestRecord } from '../handler.js';
 import type { TlsOptions } from '../server.js';
@@ -33,6 +34,8 @@ export type ToWorker =
   | { t: 'answers'; answers: Array<[id: number, answer: LimitAnswer]> }
   /** The document as JSON pieces (a large one is cut and rebuilt in slices: one structured clone of it would block both threads). */
   | { t: 'prepare'; seq: number; pieces: JsonPiece[] }
+  /** A credential delta, prepared and committed like a document (only the applications it names travel). */
+  | { t: 'prepare-credentials'; seq: number; patch: CredentialPatch }
   | { t: 'commit'; seq: number }
   | { t: 'discard'; seq: number }
   | { t: 'metrics'; seq: number }

@@ -60,6 +60,16 @@ async function main(): Promise<void> {
         );
         return;
       }
+      case 'prepare-credentials': {
+        if (!gateway) return post({ t: 'prepared', seq: message.seq, result: notStarted() });
+        const result = gateway.prepareCredentials(message.patch);
+        if (result.ok) prepared.set(message.seq, result);
+        return post({
+          t: 'prepared',
+          seq: message.seq,
+          result: { ok: result.ok, problems: result.problems, ...(result.ok ? { version: result.version } : {}) },
+        });
+      }
       case 'commit': {
         const next = prepared.get(message.seq);
         prepared.delete(message.seq);

@@ -6,6 +6,8 @@
 import { Worker } from 'node:worker_threads';
 import { jsonPiecesInSlices, type Logger } from '@gatehouse/core';
 import { ConfigError } from '@gatehouse/policies';
+import { patchDocument } from '../credential-patch.js';
+import type { CredentialPatch } from '../credentials.js';
 import type { ApplyResult } from '../gateway.js';
 import type { RequestRecord } from '../handler.js';
 import { LimitsHost, type WorkerLimits } from './limits-host.js';
@@ -42,6 +44,8 @@ export class WorkerPool {
   restarts = 0;
   private readonly members: Array<Member | undefined>;
   private document: unknown;
+  /** Credential deltas committed since `document`: folded into it only when a worker is started. */
+  private patches: CredentialPatch[] = [];
   private version: string | undefined;
   private seq = 0;
   private closing = false;
@@ -93,7 +97,29 @@ export class WorkerPool {
 
   /** Prepares `document` on every worker and commits it on all of them only if all prepared it. */
   apply(document: unknown): Promise<ApplyResult> {
-    const next = this.turn.then(() => this.applyNow(document));
+    return this.inTurn(async () => {
+      const { pieces } = await jsonPiecesInSlices(document);
+      const result = await this.applyNow((seq) => ({ t: 'prepare', seq, pieces }));
+      if (result.ok) {
+        this.document = document;
+        this.patches = [];
+        this.version = result.version;
+      }
+      return result;
+    });
+  }
+
+  /** A credential delta on every worker (each patches the config it serves), on all or on none. */
+  applyCredentials(patch: CredentialPatch): Promise<ApplyResult> {
+    return this.inTurn(async () => {
+      const result = await this.applyNow((seq) => ({ t: 'prepare-credentials', seq, patch }));
+      if (result.ok) this.patches.push(patch);
+      return result;
+    });
+  }
+
+  private inTurn(step: () => Promise<ApplyResult>): Promise<ApplyResult> {
+    const next = this.turn.then(step);
     this.turn = next.catch(() => undefined);
     return next;
   }
@@ -130,16 +156,15 @@ export class WorkerPool {
     return this.members.filter((m): m is Member => m?.started === true);
   }
 
-  private async applyNow(document: unknown): Promise<ApplyResult> {
+  private async applyNow(prepare: (seq: number) => ToWorker): Promise<ApplyResult> {
     const members = this.live();
     if (members.length === 0) return { ok: false, problems: [{ path: '', message: 'no gateway worker is running' }] };
-    const { pieces } = await jsonPiecesInSlices(document);
     const seqs = new Map<Member, number>();
     const answers = await Promise.all(
       members.map((m) =>
         this.ask(m, (seq) => {
           seqs.set(m, seq);
-          return { t: 'prepare', seq, pieces };
+          return prepare(seq);
         }),
       ),
     );
@@ -151,9 +176,16 @@ export class WorkerPool {
     if (refused) return refused;
     const accepted = results.find((r) => r?.ok);
     if (!accepted) return { ok: false, problems: [{ path: '', message: 'every gateway worker went away' }] };
-    this.document = document;
-    this.version = accepted.version;
     return accepted;
+  }
+
+  /** The document with the committed credential deltas in it (a new worker must not serve revoked keys). */
+  private foldPatches(): unknown {
+    if (this.patches.length > 0) {
+      this.document = patchDocument(this.document, this.patches);
+      this.patches = [];
+    }
+    return this.document;
   }
 
   private ask(member: Member, message: (seq: number) => ToWorker): Promise<ToPrimary | undefined> {
@@ -176,7 +208,7 @@ export class WorkerPool {
           }
         : {}),
       index,
-      ...(this.document !== undefined ? { document: this.document } : {}),
+      ...(this.document !== undefined ? { document: this.foldPatches() } : {}),
       ...(this.host.table ? { sharedCounters: this.host.table.buffer } : {}),
     };
     const worker = new Worker(workerEntry(), { workerData: settings, env: process.env });
