@@ -20,55 +20,61 @@ export function actionsColumn<T>(cell: (row: T) => ReactNode): Column<T> {
 }
 
 export function DataTable<T>({
-  rows,
   columns,
   rowKey,
-  pending,
   empty,
   paged,
   label,
+  rows = paged?.data?.items ?? [],
+  pending = paged?.isPending ?? false,
+  error = paged?.error,
 }: {
-  rows: T[];
   columns: Column<T>[];
   rowKey: (row: T) => string;
-  pending: boolean;
   empty: ReactNode;
-  /** Server-side pages: shows the pager under the table. */
+  /** Server-side pages: rows, loading state and error come from it, and the pager shows under the table. */
   paged?: ReturnType<typeof usePaged<T>>;
   label?: string;
+  rows?: T[];
+  pending?: boolean;
+  /** The list's load error, shown above it. */
+  error?: unknown;
 }) {
   return (
-    <div className="panel panel-flush">
-      {pending ? (
-        <Loading />
-      ) : rows.length === 0 ? (
-        empty
-      ) : (
-        <div className="table-wrap">
-          <table aria-label={label}>
-            <thead>
-              <tr>
-                {columns.map((c, i) => (
-                  <th key={i}>{c.header || <span className="skip">Actions</span>}</th>
-                ))}
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((row) => (
-                <tr key={rowKey(row)}>
+    <>
+      <ErrorBanner error={error} />
+      <div className="panel panel-flush">
+        {pending ? (
+          <Loading />
+        ) : rows.length === 0 ? (
+          empty
+        ) : (
+          <div className="table-wrap">
+            <table aria-label={label}>
+              <thead>
+                <tr>
                   {columns.map((c, i) => (
-                    <td key={i} className={c.className}>
-                      {c.cell(row)}
-                    </td>
+                    <th key={i}>{c.header || <span className="skip">Actions</span>}</th>
                   ))}
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
-      {paged && <Pager paged={paged as never} />}
-    </div>
+              </thead>
+              <tbody>
+                {rows.map((row) => (
+                  <tr key={rowKey(row)}>
+                    {columns.map((c, i) => (
+                      <td key={i} className={c.className}>
+                        {c.cell(row)}
+                      </td>
+                    ))}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+        {paged && <Pager paged={paged as never} />}
+      </div>
+    </>
   );
 }
 

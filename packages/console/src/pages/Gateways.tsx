@@ -4,7 +4,7 @@ import { useState } from 'react';
 import { ApiError, api, enc, type Page } from '../api';
 import { actionsColumn, type Column, ConfirmDialog, DataTable } from '../components/tables';
 import { useToast } from '../components/toast';
-import { Badge, Empty, ErrorBanner, Field, Modal, PageHeader, SecretOnce, Time } from '../components/ui';
+import { Badge, Empty, Field, Modal, PageHeader, SecretOnce, Time } from '../components/ui';
 import { useCan, useEnv } from '../session';
 import type { Gateway } from '../types';
 
@@ -81,8 +81,8 @@ export default function Gateways() {
       >
         Gateways of this environment in hybrid mode, from their heartbeats.
       </PageHeader>
-      <ErrorBanner error={gateways.error} />
       <DataTable
+        error={gateways.error}
         rows={gateways.data?.items ?? []}
         columns={columns}
         rowKey={(g) => g.id}

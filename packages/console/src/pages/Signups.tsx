@@ -105,12 +105,9 @@ export default function Signups() {
         options={['pending', 'unverified', 'active', 'rejected']}
         onChange={setStatus}
       />
-      <ErrorBanner error={paged.error} />
       <DataTable
-        rows={paged.data?.items ?? []}
         columns={columns}
         rowKey={(s) => s.id}
-        pending={paged.isPending}
         paged={paged}
         empty={<Empty title={status === 'pending' ? 'Nothing waiting for approval' : 'No sign-ups'} />}
       />
@@ -168,13 +165,10 @@ function Invitations({ base, env }: { base: string; env: string }) {
   return (
     <section aria-labelledby="invitations-title">
       <h2 id="invitations-title">Open invitations</h2>
-      <ErrorBanner error={paged.error} />
       <DataTable
         label="Open invitations"
-        rows={paged.data?.items ?? []}
         columns={columns}
         rowKey={(i) => i.id}
-        pending={paged.isPending}
         paged={paged}
         empty={<Empty title="No open invitations" />}
       />

@@ -6,7 +6,7 @@ import { api, enc } from '../api';
 import { usePaged } from '../components/paged';
 import { actionsColumn, type Column, DataTable, ReasonDialog, StatusFilter } from '../components/tables';
 import { useToast } from '../components/toast';
-import { Badge, Empty, ErrorBanner, PageHeader, Time } from '../components/ui';
+import { Badge, Empty, PageHeader, Time } from '../components/ui';
 import { useCan, useEnv } from '../session';
 import type { Subscription } from '../types';
 
@@ -72,12 +72,9 @@ export default function Subscriptions() {
         options={['pending', 'accepted', 'rejected', 'closed']}
         onChange={setStatus}
       />
-      <ErrorBanner error={paged.error} />
       <DataTable
-        rows={paged.data?.items ?? []}
         columns={columns}
         rowKey={(s) => s.id}
-        pending={paged.isPending}
         paged={paged}
         empty={<Empty title={status === 'pending' ? 'Nothing waiting for approval' : 'No subscriptions'} />}
       />
