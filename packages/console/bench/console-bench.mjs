@@ -8,16 +8,9 @@
  * system Chromium through playwright-core.
  */
 
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
-import { startControlPlane } from '@gatehouse/control-plane';
-import { silentLogger } from '@gatehouse/core';
-import pg from 'pg';
-import { chromium } from 'playwright-core';
+import { initialJs, median, startBenchStack } from '@gatehouse/ui/testing/bench';
 
 const ADMIN = { email: 'bench@example.test', password: 'console-bench-password' };
 const APIS = 1_000;
@@ -25,60 +18,11 @@ const REQUESTS = 100_000;
 const RUNS = 5;
 const dist = fileURLToPath(new URL('../dist/', import.meta.url));
 
-function initialJs() {
-  const html = readFileSync(join(dist, 'index.html'), 'utf8');
-  const files = [...html.matchAll(/(?:src|href)="\/console\/(assets\/[^"]+\.js)"/g)].map((m) => m[1]);
-  let raw = 0;
-  let gzip = 0;
-  for (const file of files) {
-    const body = readFileSync(join(dist, file));
-    raw += body.length;
-    gzip += gzipSync(body, { level: 9 }).length;
-  }
-  return { files, raw, gzip };
-}
-
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-
 async function main() {
-  const js = initialJs();
-  const databaseUrl = process.env.DATABASE_URL;
-  const schema = `gh_console_bench_${randomBytes(4).toString('hex')}`;
-  const dataDir = databaseUrl ? undefined : mkdtempSync(join(tmpdir(), 'gatehouse-console-bench-'));
-  if (databaseUrl) {
-    const client = new pg.Client({ connectionString: databaseUrl });
-    await client.connect();
-    await client.query(`CREATE SCHEMA ${schema}`);
-    await client.end();
-  }
-  const cp = await startControlPlane({
-    port: 0,
-    ...(databaseUrl ? { databaseUrl, databaseSchema: schema } : { dataDir }),
-    adminEmail: ADMIN.email,
-    adminPassword: ADMIN.password,
-    logger: silentLogger(),
-    analyticsRetentionMs: 0,
-  });
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const js = initialJs(dist, 'console');
+  const stack = await startBenchStack('console', ADMIN);
+  const { cp, browser, token } = stack;
   try {
-    const login = await fetch(`${cp.url}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(ADMIN),
-    });
-    const { token } = await login.json();
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     // 1,000 APIs through the API (20 at a time).
     for (let start = 0; start < APIS; start += 20) {
@@ -216,19 +160,12 @@ async function main() {
         range: '24h',
         oneApiQueryMs: directMs,
       },
-      database: databaseUrl ? 'postgres' : 'pglite',
+      database: stack.database,
+      load: (await import('node:os')).loadavg().map((l) => +l.toFixed(2)),
     };
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } finally {
-    await browser.close();
-    await cp.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    if (databaseUrl) {
-      const client = new pg.Client({ connectionString: databaseUrl });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await client.end();
-    }
+    await stack.close();
   }
 }
 

@@ -283,7 +283,7 @@ describe.skipIf(Boolean(database.skipReason) || !haveChromium)('admin console in
   );
 
   it(
-    'sign-ups: an admin approves a portal sign-up and invites someone by e-mail',
+    'sign-ups: an admin approves a portal sign-up, invites someone by e-mail and revokes the invitation',
     async () => {
       // A portal takes sign-ups only once enabled; no SMTP in this stack: the sign-up waits for an administrator.
       await stack.api('PUT', '/environments/default/portal', {
@@ -313,6 +313,15 @@ describe.skipIf(Boolean(database.skipReason) || !haveChromium)('admin console in
       await page.getByRole('button', { name: 'Invite', exact: true }).click();
       await page.getByText(/\/portal\/default\/signup#token=ghm_/).waitFor();
       await check(page, 'signups-invitation', false);
+      // The open invitation is listed; revoking it empties the list (its link stops working).
+      await page.getByRole('button', { name: 'Done' }).click();
+      const invitations = page.getByRole('table', { name: 'Open invitations' });
+      await invitations.getByText('partner@example.test').waitFor();
+      await page.getByRole('button', { name: 'Revoke invitation of partner@example.test' }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Revoke', exact: true }).click();
+      await page.getByText('Invitation of partner@example.test revoked').waitFor();
+      await page.getByText('No open invitations').waitFor();
+      await check(page, 'signups-revoked', false);
       await context.close();
       expect(violations.filter((v) => v.violations.length > 0)).toEqual([]);
     },

@@ -1,13 +1,14 @@
-import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { createQueryClient } from '@gatehouse/ui';
+import { QueryClientProvider } from '@tanstack/react-query';
 import { lazy, StrictMode, Suspense } from 'react';
 import { createRoot } from 'react-dom/client';
 import { createBrowserRouter, Navigate, Outlet, RouterProvider, useLocation } from 'react-router';
-import { ApiError } from './api';
 import { Layout } from './components/Layout';
 import { ToastProvider } from './components/toast';
 import { ErrorBanner, Loading } from './components/ui';
 import { Login } from './pages/Login';
 import { SessionProvider, useSession, useSessionQuery } from './session';
+import '@gatehouse/ui/base.css';
 import './styles.css';
 
 // Screens load on first visit: the sign-in page and the frame stay small.
@@ -26,15 +27,7 @@ const Signups = lazy(() => import('./pages/Signups'));
 const Users = lazy(() => import('./pages/Users'));
 const Portal = lazy(() => import('./pages/Portal'));
 
-const queryClient = new QueryClient({
-  defaultOptions: {
-    queries: {
-      retry: (count, error) => !(error instanceof ApiError && error.status < 500) && count < 2,
-      refetchOnWindowFocus: false,
-      staleTime: 10_000,
-    },
-  },
-});
+const queryClient = createQueryClient();
 
 function RequireSession() {
   const query = useSessionQuery();

@@ -1,27 +1,16 @@
 /** Who is signed in and what they may do: from GET /auth/session, refreshed on sign-in/out. */
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+
+import { useSessionQuery as useSessionQueryOf } from '@gatehouse/ui';
+import { useQueryClient } from '@tanstack/react-query';
 import { createContext, type ReactNode, useContext, useEffect } from 'react';
 import { useParams } from 'react-router';
-import { ApiError, api, setCsrfToken, setUnauthorizedHandler } from './api';
+import { setUnauthorizedHandler } from './api';
 import type { SessionInfo } from './types';
 
 const SessionContext = createContext<SessionInfo | null>(null);
 
 export function useSessionQuery() {
-  return useQuery({
-    queryKey: ['session'],
-    queryFn: async () => {
-      try {
-        const session = await api.get<SessionInfo>('/auth/session');
-        setCsrfToken(session.csrfToken);
-        return session;
-      } catch (error) {
-        if (error instanceof ApiError && error.status === 401) return null;
-        throw error;
-      }
-    },
-    staleTime: 60_000,
-  });
+  return useSessionQueryOf<SessionInfo>();
 }
 
 export function SessionProvider({ session, children }: { session: SessionInfo; children: ReactNode }) {

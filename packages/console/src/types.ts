@@ -1,4 +1,5 @@
 /** Shapes of the management API answers the console reads (see /api/v1/openapi.json). */
+export type { ApiKey, Application, Subscription } from '@gatehouse/ui';
 export type Role = 'admin' | 'publisher' | 'viewer' | 'consumer';
 
 export interface User {
@@ -80,35 +81,6 @@ export interface Deployment {
   rollout: { applied: number; total: number; gateways: { id: string; name: string; appliedAt: string }[] };
   createdAt: string;
   definition?: Record<string, unknown>;
-}
-
-export interface Application {
-  id: string;
-  name: string;
-  description: string | null;
-  ownerId: string;
-  clientId: string | null;
-  createdAt: string;
-}
-
-export interface Subscription {
-  id: string;
-  applicationId: string;
-  apiId: string;
-  planId: string;
-  status: 'pending' | 'accepted' | 'rejected' | 'closed';
-  reason: string | null;
-  createdAt: string;
-}
-
-export interface ApiKey {
-  id: string;
-  prefix: string;
-  status: 'active' | 'expiring' | 'expired' | 'revoked';
-  expiresAt: string | null;
-  revokedAt: string | null;
-  createdAt: string;
-  key?: string;
 }
 
 export interface Gateway {

@@ -143,6 +143,56 @@ describeOnBackends('portal accounts', (backend) => {
     ).toBe(409);
   });
 
+  it('invitations: listed while open, revoked by id; an existing account joins another environment', async () => {
+    mode = 'invitation';
+    await h.call('POST', '/api/v1/environments', { body: { id: 'staging' } });
+    const STAGING = '/api/v1/environments/staging';
+    // Dan is a consumer of default; staging invites him and he joins with the same account.
+    const dan = await h.createUser('dan@example.test', 'consumer');
+    const invited = await h.call('POST', `${STAGING}/portal/invitations`, { body: { email: 'Dan@example.test' } });
+    expect(invited.statusCode).toBe(201);
+    const token = tokenIn(await sink.waitFor('dan@example.test'));
+    await h.call('POST', `${STAGING}/portal/invitations`, { body: { email: 'erin@example.test' } });
+    const open = (await h.call('GET', `${STAGING}/portal/invitations`)).json<{
+      items: { id: string; email: string }[];
+    }>();
+    expect(open.items.map((i) => i.email).sort()).toEqual(['dan@example.test', 'erin@example.test']);
+    expect(JSON.stringify(open)).not.toContain('token');
+    expect((await h.call('GET', `${ENV}/portal/invitations`)).json()).toEqual({ items: [], nextCursor: null });
+
+    // Signing up again with the invitation is refused (the address has an account): accept instead.
+    const again = await signup({ email: 'dan@example.test', password: PASSWORD, name: 'Dan', invitation: token });
+    expect(again.statusCode).toBe(400); // staging's token is not valid on default's sign-up
+    const accepted = await h.call('POST', '/api/v1/portal/staging/invitations/accept', {
+      token: dan.token,
+      body: { token },
+    });
+    expect(accepted.statusCode).toBe(200);
+    expect(accepted.json()).toEqual({ status: 'active', environment: 'staging' });
+    expect((await h.call('GET', `${STAGING}/applications`, { token: dan.token })).statusCode).toBe(200);
+    const members = (await h.call('GET', `${STAGING}/members?role=consumer`)).json<{ items: { email: string }[] }>();
+    expect(members.items.map((m) => m.email)).toEqual(['dan@example.test']);
+    // Used: no longer open, and a member cannot be invited again.
+    const left = (await h.call('GET', `${STAGING}/portal/invitations`)).json<{
+      items: { id: string; email: string }[];
+    }>();
+    expect(left.items.map((i) => i.email)).toEqual(['erin@example.test']);
+    expect(
+      (await h.call('POST', `${STAGING}/portal/invitations`, { body: { email: 'dan@example.test' } })).statusCode,
+    ).toBe(409);
+
+    const revoked = await h.call('DELETE', `${STAGING}/portal/invitations/${left.items[0]!.id}`);
+    expect(revoked.statusCode).toBe(204);
+    expect((await h.call('GET', `${STAGING}/portal/invitations`)).json()).toEqual({ items: [], nextCursor: null });
+    expect((await h.call('DELETE', `${STAGING}/portal/invitations/${left.items[0]!.id}`)).statusCode).toBe(404);
+    const erin = tokenIn(await sink.waitFor('erin@example.test'));
+    const late = await h.call('POST', '/api/v1/portal/staging/signup', {
+      token: null,
+      body: { email: 'erin@example.test', password: PASSWORD, name: 'Erin', invitation: erin },
+    });
+    expect(late.statusCode).toBe(400);
+  });
+
   it('a known address gets the same answer and an "already registered" mail, nothing else', async () => {
     const res = await signup({ email: 'admin@example.test', password: PASSWORD, name: 'Someone' });
     expect(res.statusCode).toBe(202);

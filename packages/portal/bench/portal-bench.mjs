@@ -14,16 +14,8 @@
  * system Chromium through playwright-core.
  */
 
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
-import { startControlPlane } from '@gatehouse/control-plane';
-import { silentLogger } from '@gatehouse/core';
-import pg from 'pg';
-import { chromium } from 'playwright-core';
+import { initialJs, median, startBenchStack } from '@gatehouse/ui/testing/bench';
 
 const ADMIN = { email: 'bench@example.test', password: 'portal-bench-password' };
 const APIS = 500;
@@ -31,19 +23,6 @@ const OPERATIONS = 400;
 const RUNS = 5;
 const CATEGORIES = ['Payments', 'Data', 'Maps', 'Messaging', 'Identity'];
 const dist = fileURLToPath(new URL('../dist/', import.meta.url));
-
-function initialJs() {
-  const html = readFileSync(join(dist, 'index.html'), 'utf8');
-  const files = [...html.matchAll(/(?:src|href)="\/portal\/(assets\/[^"]+\.js)"/g)].map((m) => m[1]);
-  let raw = 0;
-  let gzip = 0;
-  for (const file of files) {
-    const body = readFileSync(join(dist, file));
-    raw += body.length;
-    gzip += gzipSync(body, { level: 9 }).length;
-  }
-  return { files, raw, gzip };
-}
 
 /** 400 operations over 100 paths, each with parameters, a request body and a response schema. */
 function bigOpenApi() {
@@ -71,40 +50,11 @@ function bigOpenApi() {
   return { openapi: '3.0.3', info: { title: 'Big', version: '1.0.0' }, paths };
 }
 
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-
 async function main() {
-  const js = initialJs();
-  const databaseUrl = process.env.DATABASE_URL;
-  const schema = `gh_portal_bench_${randomBytes(4).toString('hex')}`;
-  const dataDir = databaseUrl ? undefined : mkdtempSync(join(tmpdir(), 'gatehouse-portal-bench-'));
-  if (databaseUrl) {
-    const client = new pg.Client({ connectionString: databaseUrl });
-    await client.connect();
-    await client.query(`CREATE SCHEMA ${schema}`);
-    await client.end();
-  }
-  const cp = await startControlPlane({
-    port: 0,
-    ...(databaseUrl
-      ? { databaseUrl, databaseSchema: schema, secretKey: { key: randomBytes(32).toString('base64') } }
-      : { dataDir }),
-    adminEmail: ADMIN.email,
-    adminPassword: ADMIN.password,
-    logger: silentLogger(),
-    analyticsRetentionMs: 0,
-  });
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
+  const js = initialJs(dist, 'portal');
+  const stack = await startBenchStack('portal', ADMIN);
+  const { cp, browser, token } = stack;
   try {
-    const login = await fetch(`${cp.url}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(ADMIN),
-    });
-    const { token } = await login.json();
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     const call = async (method, path, body) => {
       const r = await fetch(`${cp.url}/api/v1${path}`, {
@@ -226,20 +176,12 @@ async function main() {
         catalogCold: +(median(catalogCold) / Math.max(1, median(trivial))).toFixed(1),
         referenceUsable: +(median(usable) / Math.max(1, median(trivial))).toFixed(1),
       },
-      database: databaseUrl ? 'postgres' : 'pglite',
+      database: stack.database,
       load: (await import('node:os')).loadavg().map((l) => +l.toFixed(2)),
     };
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } finally {
-    await browser.close();
-    await cp.close();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-    if (databaseUrl) {
-      const client = new pg.Client({ connectionString: databaseUrl });
-      await client.connect();
-      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await client.end();
-    }
+    await stack.close();
   }
 }
 

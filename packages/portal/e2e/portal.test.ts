@@ -344,6 +344,25 @@ describe.skipIf(Boolean(database.skipReason) || !haveChromium)('developer portal
       expect(hidden.status).toBe(404);
       await page.goto(`${base}default/apis/secret-ledger`);
       await page.getByText('This API does not exist.').waitFor();
+
+      // Invited to another environment's portal, the same account joins it (no second account).
+      await stack.api('POST', '/environments', { id: 'partners' });
+      await stack.api('PUT', '/environments/partners/portal', {
+        enabled: true,
+        name: 'Partners',
+        signup: 'invitation',
+      });
+      await stack.api('POST', '/environments/partners/portal/invitations', { email });
+      const invitation = await eventually(
+        async () => smtp.messages.map(decodeMail).find((m) => m.includes('/portal/partners/signup')),
+        20_000,
+        'the invitation mail',
+      );
+      const invitationToken = /[?&#]token=([A-Za-z0-9_\-.~%]+)/.exec(invitation)?.[1];
+      await page.goto(`${base}partners/signup#token=${invitationToken}`);
+      await page.getByRole('button', { name: 'Accept invitation' }).click();
+      await page.getByRole('heading', { name: 'My applications' }).waitFor();
+      await check(page, '10-invitation-accepted');
       await page.context().close();
     },
     JOURNEY_MS,

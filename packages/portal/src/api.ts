@@ -1,8 +1,10 @@
 /**
  * The portal talks to the control plane exactly as the console does (same origin, HttpOnly session
- * cookie, CSRF header in memory, problem+json errors): it reuses the console's client module rather
- * than keeping a second copy, and adds the portal's own endpoints and types here.
+ * cookie, CSRF header in memory, problem+json errors), through the client in @gatehouse/ui; the
+ * portal's own endpoints and types are here.
  */
+
+export type { ApiKey, Application, Subscription } from '@gatehouse/ui';
 export {
   ApiError,
   api,
@@ -12,9 +14,9 @@ export {
   send,
   setCsrfToken,
   setUnauthorizedHandler,
-} from '../../console/src/api';
+} from '@gatehouse/ui/api';
 
-import { api, enc, type Page } from '../../console/src/api';
+import { api, enc, type Page } from '@gatehouse/ui/api';
 
 export interface PortalEnvironment {
   slug: string;
@@ -70,35 +72,6 @@ export interface SessionInfo {
   environments: { id: string; name: string; role: string; actions: string[] }[];
 }
 
-export interface Application {
-  id: string;
-  name: string;
-  description: string | null;
-  ownerId: string;
-  clientId: string | null;
-  createdAt: string;
-}
-
-export interface Subscription {
-  id: string;
-  applicationId: string;
-  apiId: string;
-  planId: string;
-  status: 'pending' | 'accepted' | 'rejected' | 'closed';
-  reason: string | null;
-  createdAt: string;
-}
-
-export interface ApiKey {
-  id: string;
-  prefix: string;
-  status: 'active' | 'expiring' | 'expired' | 'revoked';
-  expiresAt: string | null;
-  revokedAt: string | null;
-  createdAt: string;
-  key?: string;
-}
-
 export interface Quota {
   limit: number;
   period: string;
@@ -143,6 +116,9 @@ export const portalApi = {
   forgot: (env: string, email: string) => api.post(`${portal(env)}/password-reset`, { email }),
   reset: (env: string, token: string, password: string) =>
     api.post(`${portal(env)}/password-reset/confirm`, { token, password }),
+  /** A signed-in account joins this environment with an invitation mailed to its address. */
+  acceptInvitation: (env: string, token: string) =>
+    api.post<{ status: 'active'; environment: string }>(`${portal(env)}/invitations/accept`, { token }),
 };
 
 export interface OpenApiDocument {

@@ -1,11 +1,13 @@
-import { QueryClient, QueryClientProvider, useQuery } from '@tanstack/react-query';
+import { createQueryClient } from '@gatehouse/ui';
+import { QueryClientProvider, useQuery } from '@tanstack/react-query';
 import { lazy, StrictMode, Suspense } from 'react';
 import { createRoot } from 'react-dom/client';
 import { createBrowserRouter, Navigate, RouterProvider } from 'react-router';
-import { ApiError, portalApi } from './api';
+import { portalApi } from './api';
 import { EnvLayout } from './components/Layout';
 import { ErrorBanner, Loading } from './components/ui';
 import { catalogFilters, catalogQuery } from './pages/catalog';
+import '@gatehouse/ui/base.css';
 import './styles.css';
 
 // Screens load on first visit; the catalog and the frame stay small (the OpenAPI renderer is its own chunk).
@@ -20,15 +22,7 @@ const ApplicationDetail = lazy(() => import('./pages/ApplicationDetail'));
 const Usage = lazy(() => import('./pages/Usage'));
 const Auth = lazy(() => import('./pages/Auth'));
 
-const queryClient = new QueryClient({
-  defaultOptions: {
-    queries: {
-      retry: (count, error) => !(error instanceof ApiError && error.status < 500) && count < 2,
-      refetchOnWindowFocus: false,
-      staleTime: 10_000,
-    },
-  },
-});
+const queryClient = createQueryClient();
 
 /** /portal/ goes to the first environment whose portal is enabled. */
 function Landing() {

@@ -1,22 +1,9 @@
 /** Who is signed in (GET /auth/session); null for visitors. The CSRF token is kept in memory only. */
-import { useQuery } from '@tanstack/react-query';
-import { ApiError, api, type SessionInfo, setCsrfToken } from './api';
+import { useSessionQuery as useSessionQueryOf } from '@gatehouse/ui';
+import type { SessionInfo } from './api';
 
 export function useSessionQuery() {
-  return useQuery({
-    queryKey: ['session'],
-    queryFn: async () => {
-      try {
-        const session = await api.get<SessionInfo>('/auth/session');
-        setCsrfToken(session.csrfToken);
-        return session;
-      } catch (error) {
-        if (error instanceof ApiError && error.status === 401) return null;
-        throw error;
-      }
-    },
-    staleTime: 60_000,
-  });
+  return useSessionQueryOf<SessionInfo>();
 }
 
 /** The signed-in user, or null; `member` when they belong to this environment (as a consumer or more). */

@@ -1,31 +1,8 @@
 /** Small building blocks shared by every screen. Text is always rendered as text (React escapes it). */
+export { Badge, Field } from '@gatehouse/ui';
+
 import { type ReactNode, useEffect, useId, useRef, useState } from 'react';
 import { ApiError } from '../api';
-
-const TONES: Record<string, string> = {
-  online: 'ok',
-  active: 'ok',
-  accepted: 'ok',
-  published: 'ok',
-  applied: 'ok',
-  stale: 'warn',
-  pending: 'warn',
-  expiring: 'warn',
-  deprecated: 'warn',
-  staging: 'info',
-  draft: 'info',
-  'never-seen': 'muted',
-  offline: 'bad',
-  revoked: 'bad',
-  rejected: 'bad',
-  closed: 'muted',
-  retired: 'muted',
-  expired: 'muted',
-};
-
-export function Badge({ value, tone }: { value: string; tone?: string }) {
-  return <span className={`badge badge-${tone ?? TONES[value] ?? 'muted'}`}>{value}</span>;
-}
 
 export function PageHeader({
   title,
@@ -82,35 +59,6 @@ export function ErrorBanner({ error }: { error: unknown }) {
             </li>
           ))}
         </ul>
-      )}
-    </div>
-  );
-}
-
-interface FieldProps {
-  label: string;
-  hint?: ReactNode;
-  errors?: string[];
-  children: (props: { id: string; 'aria-describedby'?: string; 'aria-invalid'?: boolean }) => ReactNode;
-}
-
-/** A labelled control with its hint and the server's messages for its field path. */
-export function Field({ label, hint, errors = [], children }: FieldProps) {
-  const id = useId();
-  const describedBy = hint || errors.length ? `${id}-desc` : undefined;
-  return (
-    <div className={`field${errors.length ? ' field-invalid' : ''}`}>
-      <label htmlFor={id}>{label}</label>
-      {children({ id, 'aria-describedby': describedBy, 'aria-invalid': errors.length > 0 || undefined })}
-      {describedBy && (
-        <div id={describedBy} className="field-desc">
-          {errors.map((e) => (
-            <div className="field-error" key={e}>
-              {e}
-            </div>
-          ))}
-          {hint && <div className="hint">{hint}</div>}
-        </div>
       )}
     </div>
   );

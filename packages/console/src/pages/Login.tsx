@@ -1,34 +1,11 @@
-import { useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useState } from 'react';
+import { useSignIn } from '@gatehouse/ui';
 import { useNavigate } from 'react-router';
-import { ApiError, api, setCsrfToken } from '../api';
-import { ErrorBanner, Field } from '../components/ui';
+import { ApiError } from '../api';
+import { ErrorBanner } from '../components/ui';
 
 export function Login() {
-  const [email, setEmail] = useState('');
-  const [password, setPassword] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const client = useQueryClient();
   const navigate = useNavigate();
-
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const answer = await api.post<{ csrfToken: string }>('/auth/session', { email, password });
-      setCsrfToken(answer.csrfToken);
-      await client.invalidateQueries({ queryKey: ['session'] });
-      navigate('/');
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const fieldErrors = (path: string) => (error instanceof ApiError ? error.at(path) : []);
+  const { submit, error, fields } = useSignIn(() => navigate('/'));
   return (
     <main className="login-page">
       <form className="login-card" onSubmit={submit} aria-labelledby="login-title">
@@ -41,33 +18,7 @@ export function Login() {
         </div>
         <h1 id="login-title">Sign in to the console</h1>
         {error instanceof ApiError && error.status !== 400 ? <ErrorBanner error={error} /> : null}
-        <Field label="E-mail" errors={fieldErrors('body.email')}>
-          {(p) => (
-            <input
-              {...p}
-              type="email"
-              autoComplete="username"
-              required
-              value={email}
-              onChange={(e) => setEmail(e.target.value)}
-            />
-          )}
-        </Field>
-        <Field label="Password" errors={fieldErrors('body.password')}>
-          {(p) => (
-            <input
-              {...p}
-              type="password"
-              autoComplete="current-password"
-              required
-              value={password}
-              onChange={(e) => setPassword(e.target.value)}
-            />
-          )}
-        </Field>
-        <button className="btn btn-primary btn-block" type="submit" disabled={busy}>
-          {busy ? 'Signing in…' : 'Sign in'}
-        </button>
+        {fields}
         <p className="hint">Accounts are managed by platform administrators (Users).</p>
       </form>
     </main>

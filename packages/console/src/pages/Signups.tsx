@@ -2,9 +2,10 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { ApiError, api, enc } from '../api';
-import { Pager, usePaged } from '../components/paged';
+import { usePaged } from '../components/paged';
+import { actionsColumn, type Column, ConfirmDialog, DataTable, ReasonDialog, StatusFilter } from '../components/tables';
 import { useToast } from '../components/toast';
-import { Badge, CopyButton, Empty, ErrorBanner, Field, Loading, Modal, PageHeader, Time } from '../components/ui';
+import { Badge, CopyButton, Empty, ErrorBanner, Field, Modal, PageHeader, Time } from '../components/ui';
 import { useEnv } from '../session';
 
 interface Signup {
@@ -24,6 +25,13 @@ interface Invitation {
   signupUrl: string | null;
 }
 
+interface OpenInvitation {
+  id: string;
+  email: string;
+  createdAt: string;
+  expiresAt: string;
+}
+
 export default function Signups() {
   const { env } = useEnv();
   const [status, setStatus] = useState('pending');
@@ -36,7 +44,6 @@ export default function Signups() {
     status: status || undefined,
     limit: 50,
   });
-  const items = paged.data?.items ?? [];
   const refresh = () => client.invalidateQueries({ queryKey: ['portal-signups', env] });
   const approve = async (s: Signup) => {
     try {
@@ -47,6 +54,39 @@ export default function Signups() {
       toast.error(e);
     }
   };
+  const columns: Column<Signup>[] = [
+    { header: 'Name', cell: (s) => s.name },
+    { header: 'E-mail', cell: (s) => s.email },
+    {
+      header: 'Status',
+      cell: (s) => (
+        <>
+          <Badge value={s.status} />
+          {s.reason && <div className="muted">{s.reason}</div>}
+        </>
+      ),
+    },
+    { header: 'Signed up', cell: (s) => <Time iso={s.createdAt} /> },
+    actionsColumn((s) => (
+      <>
+        {s.status === 'pending' && (
+          <button type="button" className="btn btn-small" aria-label={`Approve ${s.email}`} onClick={() => approve(s)}>
+            Approve
+          </button>
+        )}
+        {(s.status === 'pending' || s.status === 'unverified') && (
+          <button
+            type="button"
+            className="btn btn-small btn-danger"
+            aria-label={`Reject ${s.email}`}
+            onClick={() => setRejecting(s)}
+          >
+            Reject
+          </button>
+        )}
+      </>
+    )),
+  ];
   return (
     <>
       <PageHeader
@@ -59,139 +99,95 @@ export default function Signups() {
       >
         People who signed up on the developer portal. Approved accounts become consumers of this environment.
       </PageHeader>
-      <div className="toolbar">
-        <div className="field">
-          <label htmlFor="signup-status">Status</label>
-          <select id="signup-status" value={status} onChange={(e) => setStatus(e.target.value)}>
-            <option value="">Any</option>
-            {['pending', 'unverified', 'active', 'rejected'].map((s) => (
-              <option key={s}>{s}</option>
-            ))}
-          </select>
-        </div>
-      </div>
-      <ErrorBanner error={paged.error} />
-      <div className="panel panel-flush">
-        {paged.isPending ? (
-          <Loading />
-        ) : items.length === 0 ? (
-          <Empty title={status === 'pending' ? 'Nothing waiting for approval' : 'No sign-ups'} />
-        ) : (
-          <div className="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th>Name</th>
-                  <th>E-mail</th>
-                  <th>Status</th>
-                  <th>Signed up</th>
-                  <th>
-                    <span className="skip">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((s) => (
-                  <tr key={s.id}>
-                    <td>{s.name}</td>
-                    <td>{s.email}</td>
-                    <td>
-                      <Badge value={s.status} />
-                      {s.reason && <div className="muted">{s.reason}</div>}
-                    </td>
-                    <td>
-                      <Time iso={s.createdAt} />
-                    </td>
-                    <td className="row">
-                      {s.status === 'pending' && (
-                        <button
-                          type="button"
-                          className="btn btn-small"
-                          aria-label={`Approve ${s.email}`}
-                          onClick={() => approve(s)}
-                        >
-                          Approve
-                        </button>
-                      )}
-                      {(s.status === 'pending' || s.status === 'unverified') && (
-                        <button
-                          type="button"
-                          className="btn btn-small btn-danger"
-                          aria-label={`Reject ${s.email}`}
-                          onClick={() => setRejecting(s)}
-                        >
-                          Reject
-                        </button>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
-        <Pager paged={paged as never} />
-      </div>
+      <StatusFilter
+        id="signup-status"
+        value={status}
+        options={['pending', 'unverified', 'active', 'rejected']}
+        onChange={setStatus}
+      />
+      <DataTable
+        columns={columns}
+        rowKey={(s) => s.id}
+        paged={paged}
+        empty={<Empty title={status === 'pending' ? 'Nothing waiting for approval' : 'No sign-ups'} />}
+      />
+      <Invitations base={base} env={env} />
       {rejecting && (
-        <RejectDialog
-          url={`${base}/signups/${enc(rejecting.id)}/reject`}
-          email={rejecting.email}
+        <ReasonDialog
+          title="Reject sign-up"
+          confirm="Reject"
+          danger
+          reasonLabel="Reason (optional)"
           onClose={() => setRejecting(null)}
-          onDone={() => {
-            setRejecting(null);
+          onConfirm={async (body) => {
+            await api.post(`${base}/signups/${enc(rejecting.id)}/reject`, body);
+            toast.ok(`Sign-up of ${rejecting.email} rejected`);
             refresh();
+          }}
+        >
+          <p>The account of {rejecting.email} is removed; they are told by mail (with the reason, if any).</p>
+        </ReasonDialog>
+      )}
+      {inviting && (
+        <InviteDialog
+          url={`${base}/invitations`}
+          onClose={() => {
+            setInviting(false);
+            client.invalidateQueries({ queryKey: ['portal-invitations', env] });
           }}
         />
       )}
-      {inviting && <InviteDialog url={`${base}/invitations`} onClose={() => setInviting(false)} />}
     </>
   );
 }
 
-function RejectDialog({
-  url,
-  email,
-  onClose,
-  onDone,
-}: {
-  url: string;
-  email: string;
-  onClose: () => void;
-  onDone: () => void;
-}) {
-  const [reason, setReason] = useState('');
-  const [error, setError] = useState<unknown>(null);
+/** Invitations not used yet: who was invited, until when; revoking one makes its link useless. */
+function Invitations({ base, env }: { base: string; env: string }) {
+  const [revoking, setRevoking] = useState<OpenInvitation | null>(null);
+  const client = useQueryClient();
   const toast = useToast();
-  const submit = async () => {
-    try {
-      await api.post(url, reason ? { reason } : {});
-      toast.ok(`Sign-up of ${email} rejected`);
-      onDone();
-    } catch (e) {
-      setError(e);
-    }
-  };
+  const paged = usePaged<OpenInvitation>(['portal-invitations', env], `${base}/invitations`, { limit: 50 });
+  const columns: Column<OpenInvitation>[] = [
+    { header: 'E-mail', cell: (i) => i.email },
+    { header: 'Invited', cell: (i) => <Time iso={i.createdAt} /> },
+    { header: 'Expires', cell: (i) => <Time iso={i.expiresAt} /> },
+    actionsColumn((i) => (
+      <button
+        type="button"
+        className="btn btn-small btn-danger"
+        aria-label={`Revoke invitation of ${i.email}`}
+        onClick={() => setRevoking(i)}
+      >
+        Revoke
+      </button>
+    )),
+  ];
   return (
-    <Modal
-      title="Reject sign-up"
-      onClose={onClose}
-      footer={
-        <>
-          <button type="button" className="btn" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="button" className="btn btn-danger" onClick={submit}>
-            Reject
-          </button>
-        </>
-      }
-    >
-      <ErrorBanner error={error} />
-      <p>The account of {email} is removed; they are told by mail (with the reason, if any).</p>
-      <Field label="Reason (optional)" errors={error instanceof ApiError ? error.at('body.reason') : []}>
-        {(p) => <textarea {...p} value={reason} maxLength={1000} onChange={(e) => setReason(e.target.value)} />}
-      </Field>
-    </Modal>
+    <section aria-labelledby="invitations-title">
+      <h2 id="invitations-title">Open invitations</h2>
+      <DataTable
+        label="Open invitations"
+        columns={columns}
+        rowKey={(i) => i.id}
+        paged={paged}
+        empty={<Empty title="No open invitations" />}
+      />
+      {revoking && (
+        <ConfirmDialog
+          title={`Revoke the invitation of ${revoking.email}?`}
+          confirm="Revoke"
+          danger
+          onClose={() => setRevoking(null)}
+          onConfirm={async () => {
+            await api.del(`${base}/invitations/${enc(revoking.id)}`);
+            toast.ok(`Invitation of ${revoking.email} revoked`);
+            await client.invalidateQueries({ queryKey: ['portal-invitations', env] });
+          }}
+        >
+          <p>Its link stops working at once. You can invite the address again later.</p>
+        </ConfirmDialog>
+      )}
+    </section>
   );
 }
 

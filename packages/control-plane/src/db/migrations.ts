@@ -456,4 +456,13 @@ export const MIGRATIONS: Migration[] = [
       )`,
     ],
   },
+  {
+    version: 10,
+    name: 'developer portal: invitations get an id (list and revoke them without exposing the token hash)',
+    statements: [
+      'ALTER TABLE portal_tokens ADD COLUMN id uuid NOT NULL DEFAULT gen_random_uuid()',
+      'CREATE UNIQUE INDEX portal_tokens_id ON portal_tokens (id)',
+      'CREATE INDEX portal_tokens_env_kind ON portal_tokens (env_id, kind, created_at)',
+    ],
+  },
 ];

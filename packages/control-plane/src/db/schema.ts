@@ -412,6 +412,8 @@ export const portalSignups = pgTable('portal_signups', {
 
 export const portalTokens = pgTable('portal_tokens', {
   tokenHash: text('token_hash').primaryKey(),
+  // Names an invitation in the management API (the hash is never shown).
+  id: uuid('id').notNull().defaultRandom(),
   kind: text('kind').notNull(),
   envId: uuid('env_id')
     .notNull()

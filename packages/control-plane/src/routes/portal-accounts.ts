@@ -1,6 +1,6 @@
 /** Portal accounts: public sign-up, verification and reset; env admins review sign-ups and invite. */
 import Type from 'typebox';
-import { envScope } from '../auth/context.js';
+import { actorOf, envScope } from '../auth/context.js';
 import { PASSWORD_MAX_LENGTH } from '../auth/passwords.js';
 import {
   Email,
@@ -16,8 +16,9 @@ import {
   Uuid,
 } from '../http/schemas.js';
 import { signup, verifyEmail } from '../services/portal-accounts.js';
+import { acceptInvitation, invite, listInvitations, revokeInvitation } from '../services/portal-invitations.js';
 import { confirmPasswordReset, requestPasswordReset } from '../services/portal-password.js';
-import { invite, listSignups, reviewSignup, SIGNUP_STATES, signupView } from '../services/portal-signups.js';
+import { listSignups, reviewSignup, SIGNUP_STATES, signupView } from '../services/portal-signups.js';
 import { type App, type RouteDeps, typed } from './deps.js';
 
 const PortalParams = Type.Object({ env: Slug('Environment slug.') }, { additionalProperties: false });
@@ -42,6 +43,15 @@ const SignupView = Type.Object(
     reason: Type.Union([Type.String(), Type.Null()]),
     createdAt: Timestamp('When they signed up.'),
     reviewedAt: NullableTimestamp('When an administrator approved or rejected it.'),
+  },
+  { additionalProperties: false },
+);
+const InvitationView = Type.Object(
+  {
+    id: Uuid('Invitation id.'),
+    email: Type.String(),
+    createdAt: Timestamp('When it was sent.'),
+    expiresAt: Timestamp('When it stops working.'),
   },
   { additionalProperties: false },
 );
@@ -216,5 +226,67 @@ export function portalAccountRoutes(root: App, deps: RouteDeps): void {
         .code(201)
         .headers(noStore)
         .send(await invite(ctx, envScope(request, deps.db), request.body.email)),
+  );
+
+  app.get(
+    '/api/v1/environments/:env/portal/invitations',
+    {
+      config: { action: 'portal-signups:read' },
+      schema: {
+        tags: ['portal'],
+        summary: 'List open invitations (not used, not expired, not revoked)',
+        params: EnvParams,
+        querystring: Type.Object(PageQueryFields, { additionalProperties: false }),
+        response: { 200: Page(InvitationView), ...errorResponses() },
+      },
+    },
+    async (request) => listInvitations(envScope(request, deps.db), request.query),
+  );
+
+  app.delete(
+    '/api/v1/environments/:env/portal/invitations/:invitationId',
+    {
+      config: { action: 'portal-signups:write' },
+      schema: {
+        tags: ['portal'],
+        summary: 'Revoke an open invitation (its link stops working at once)',
+        params: Type.Object(
+          { env: Slug('Environment slug.'), invitationId: Uuid('Invitation id.') },
+          { additionalProperties: false },
+        ),
+        response: { 204: NoContent, ...errorResponses() },
+      },
+    },
+    async (request, reply) => {
+      await revokeInvitation(envScope(request, deps.db), request.params.invitationId);
+      return reply.code(204).send(null);
+    },
+  );
+
+  // `:portal`, not `:env`: the caller is not a member yet, and an `:env` route answers 404 to non-members.
+  app.post(
+    '/api/v1/portal/:portal/invitations/accept',
+    {
+      config: { action: 'self' },
+      schema: {
+        tags: ['portal'],
+        summary: 'Join this environment with an invitation, as the signed-in account',
+        description:
+          'For someone who already has an account (e.g. a consumer of another environment): the invitation must be for their e-mail address and this environment. They become a consumer here; no second account is made.',
+        params: Type.Object({ portal: Slug('Environment slug of the portal.') }, { additionalProperties: false }),
+        body: Type.Object({ token: Token }, { additionalProperties: false }),
+        response: {
+          200: Type.Object(
+            { status: StringEnum(['active'] as const), environment: Slug('The environment joined.') },
+            { additionalProperties: false },
+          ),
+          ...errorResponses(),
+        },
+      },
+    },
+    async (request, reply) =>
+      reply
+        .headers(noStore)
+        .send(await acceptInvitation(ctx, request.params.portal, actorOf(request), request.body.token)),
   );
 }

@@ -1,14 +1,13 @@
-/** Environment administrators review portal sign-ups and invite people by e-mail. */
+/** Environment administrators review portal sign-ups (invitations: portal-invitations.ts). */
 import { GatewayError } from '@gatehouse/core';
 import { and, eq } from 'drizzle-orm';
 import type { EnvScope } from '../auth/context.js';
 import { environments, portalSignups, users } from '../db/schema.js';
 import { keyset, type PageRequest } from '../http/pagination.js';
 import { iso } from '../http/schemas.js';
-import { messages, portalLink } from '../mail/messages.js';
+import { messages } from '../mail/messages.js';
 import { recordAudit } from './audit.js';
 import { type AccountsContext, activate, mailAfterCommit } from './portal-accounts.js';
-import { issueToken } from './portal-tokens.js';
 import { inTransaction } from './tx.js';
 
 export const SIGNUP_STATES = ['unverified', 'pending', 'active', 'rejected'] as const;
@@ -54,7 +53,7 @@ export async function listSignups(scope: EnvScope, query: PageRequest & { status
   return { items: page.items.map(signupView), nextCursor: page.nextCursor };
 }
 
-async function envRef(ctx: AccountsContext, scope: EnvScope) {
+export async function envRef(ctx: AccountsContext, scope: EnvScope) {
   const [env] = await scope.db
     .select({ name: environments.name })
     .from(environments)
@@ -107,36 +106,5 @@ export async function reviewSignup(
       after: signupView(updated),
     });
     return updated;
-  });
-}
-
-export async function invite(ctx: AccountsContext, scope: EnvScope, rawEmail: string) {
-  const email = rawEmail.trim().toLowerCase();
-  const ref = await envRef(ctx, scope);
-  return inTransaction(scope.db, async (tx) => {
-    const [existing] = await tx.select({ id: users.id }).from(users).where(eq(users.email, email)).limit(1);
-    if (existing) throw new GatewayError('conflict', { detail: 'This e-mail address already has an account.' });
-    const { token, expiresAt } = await issueToken(tx, {
-      kind: 'invitation',
-      envId: scope.env.id,
-      email,
-      createdBy: scope.actor.userId,
-    });
-    const mailed = ctx.mailer.configured;
-    if (mailed) mailAfterCommit(ctx, tx, messages.invitation(ref, email, token, 7));
-    await recordAudit(tx, scope.actor, {
-      envId: scope.env.id,
-      action: 'portal.invite',
-      entityType: 'portal_invitation',
-      entityId: email,
-      after: { email, expiresAt: expiresAt.toISOString(), mailed },
-    });
-    return {
-      email,
-      expiresAt: expiresAt.toISOString(),
-      mailed,
-      // Without mail the administrator passes the link on; it is shown this once.
-      signupUrl: mailed ? null : portalLink(ref, 'signup', token),
-    };
   });
 }

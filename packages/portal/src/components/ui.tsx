@@ -1,9 +1,12 @@
 /** Small building blocks. Text is always rendered as text (React escapes it); Markdown goes through renderMarkdown. */
-import { lazy, type ReactNode, Suspense, useEffect, useId, useState } from 'react';
+import { Badge as SharedBadge } from '@gatehouse/ui';
+import { lazy, type ReactNode, Suspense, useEffect, useState } from 'react';
 import { ApiError } from '../api';
 
 // marked + DOMPurify load with the first Markdown shown, not with the portal's entry script.
 const MarkdownHtml = lazy(() => import('./MarkdownHtml'));
+
+export { Field, fieldErrors } from '@gatehouse/ui';
 
 export function Loading({ label = 'Loading…' }: { label?: string }) {
   return (
@@ -38,22 +41,9 @@ export function Notice({ tone = 'info', children }: { tone?: 'info' | 'ok' | 'wa
   );
 }
 
-const TONES: Record<string, string> = {
-  active: 'ok',
-  accepted: 'ok',
-  pending: 'warn',
-  expiring: 'warn',
-  deprecated: 'warn',
-  rejected: 'bad',
-  revoked: 'bad',
-  closed: 'muted',
-  expired: 'muted',
-};
-
 /** Subscription "accepted" reads as "active" to consumers. */
 export function Badge({ value }: { value: string }) {
-  const label = value === 'accepted' ? 'active' : value;
-  return <span className={`badge badge-${TONES[value] ?? 'muted'}`}>{label}</span>;
+  return <SharedBadge value={value} label={value === 'accepted' ? 'active' : value} />;
 }
 
 export function Markdown({ source, className = 'prose' }: { source: string | null | undefined; className?: string }) {
@@ -64,39 +54,6 @@ export function Markdown({ source, className = 'prose' }: { source: string | nul
     </Suspense>
   );
 }
-
-export function Field({
-  label,
-  hint,
-  errors = [],
-  children,
-}: {
-  label: string;
-  hint?: string;
-  errors?: string[];
-  children: (props: { id: string; 'aria-describedby'?: string; 'aria-invalid'?: boolean }) => ReactNode;
-}) {
-  const id = useId();
-  const describedBy = [hint ? `${id}-hint` : '', errors.length ? `${id}-err` : ''].filter(Boolean).join(' ');
-  return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      {children({ id, 'aria-describedby': describedBy || undefined, 'aria-invalid': errors.length ? true : undefined })}
-      {hint && (
-        <p className="hint" id={`${id}-hint`}>
-          {hint}
-        </p>
-      )}
-      {errors.length > 0 && (
-        <p className="field-error" id={`${id}-err`}>
-          {errors.join('; ')}
-        </p>
-      )}
-    </div>
-  );
-}
-
-export const fieldErrors = (error: unknown, path: string) => (error instanceof ApiError ? error.at(path) : []);
 
 export function useDebounced<T>(value: T, ms: number): T {
   const [current, setCurrent] = useState(value);

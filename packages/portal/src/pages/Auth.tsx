@@ -1,9 +1,12 @@
 /** Sign up, verify e-mail, sign in, forgot and reset password: one small form each. */
+
+import { ApiError, fieldErrors, InputField, useSignIn, useSubmit } from '@gatehouse/ui';
 import { useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, type ReactNode, useEffect, useRef, useState } from 'react';
+import { type ReactNode, useEffect, useRef, useState } from 'react';
 import { Link, useLocation, useNavigate, useSearchParams } from 'react-router';
-import { api, portalApi, setCsrfToken } from '../api';
-import { ErrorBanner, Field, fieldErrors, Loading, Notice } from '../components/ui';
+import { portalApi } from '../api';
+import { ErrorBanner, Loading, Notice } from '../components/ui';
+import { useViewer } from '../session';
 import { useEnvSettings } from '../settings';
 
 type Screen = 'login' | 'signup' | 'verify' | 'forgot' | 'reset';
@@ -42,25 +45,6 @@ function Card({ title, children }: { title: string; children: ReactNode }) {
   );
 }
 
-/** A form whose submit runs `action`, with busy state and the error shown. */
-function useSubmit(action: () => Promise<void>) {
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await action();
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
-  };
-  return { submit, error, busy };
-}
-
 function NoMailNotice() {
   const { settings } = useEnvSettings();
   if (settings.emailConfigured) return null;
@@ -74,48 +58,16 @@ function NoMailNotice() {
 
 function Login() {
   const { env } = useEnvSettings();
-  const [email, setEmail] = useState('');
-  const [password, setPassword] = useState('');
-  const client = useQueryClient();
   const navigate = useNavigate();
   const from = (useLocation().state as { from?: string } | null)?.from;
-  const { submit, error, busy } = useSubmit(async () => {
-    const answer = await api.post<{ csrfToken: string }>('/auth/session', { email, password });
-    setCsrfToken(answer.csrfToken);
-    await client.invalidateQueries({ queryKey: ['session'] });
-    navigate(from?.startsWith(`/portal/${env}/`) ? from.slice('/portal'.length) : (from ?? `/${env}/apps`));
-  });
+  const { submit, error, fields } = useSignIn(() =>
+    navigate(from?.startsWith(`/portal/${env}/`) ? from.slice('/portal'.length) : (from ?? `/${env}/apps`)),
+  );
   return (
     <Card title="Sign in">
       <form onSubmit={submit}>
-        <ErrorBanner error={error} />
-        <Field label="E-mail">
-          {(p) => (
-            <input
-              {...p}
-              type="email"
-              autoComplete="username"
-              required
-              value={email}
-              onChange={(e) => setEmail(e.target.value)}
-            />
-          )}
-        </Field>
-        <Field label="Password">
-          {(p) => (
-            <input
-              {...p}
-              type="password"
-              autoComplete="current-password"
-              required
-              value={password}
-              onChange={(e) => setPassword(e.target.value)}
-            />
-          )}
-        </Field>
-        <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
-          {busy ? 'Signing in…' : 'Sign in'}
-        </button>
+        {error && fieldErrors(error, 'body').length === 0 ? <ErrorBanner error={error} /> : null}
+        {fields}
       </form>
       <p>
         <Link to={`/${env}/forgot`}>Forgot your password?</Link> · <Link to={`/${env}/signup`}>Create an account</Link>
@@ -143,6 +95,11 @@ function Signup() {
     const answer = await portalApi.signup(env, { email, password, name, ...(invitation ? { invitation } : {}) });
     setStatus(answer.status);
   });
+  const { session } = useViewer(env);
+  const location = useLocation();
+  // An invitation for someone who already has an account (another environment's consumer): join with it.
+  if (invitation && session) return <AcceptInvitation token={invitation} email={session.user.email} />;
+  const hasAccount = Boolean(invitation) && error instanceof ApiError && error.status === 409;
   if (status) {
     return (
       <Card title="Sign up">
@@ -158,35 +115,43 @@ function Signup() {
         <Notice>Sign-up on this portal is by invitation: use the link in your invitation mail.</Notice>
       ) : null}
       {settings.signup === 'approval' ? <p className="muted">New accounts are approved by an administrator.</p> : null}
+      {hasAccount ? (
+        <Notice>
+          This address already has an account.{' '}
+          <Link to={`/${env}/login`} state={{ from: `${location.pathname}${location.hash}` }}>
+            Sign in to accept the invitation
+          </Link>{' '}
+          with it.
+        </Notice>
+      ) : null}
       <form onSubmit={submit}>
-        {error && fieldErrors(error, 'body').length === 0 ? <ErrorBanner error={error} /> : null}
-        <Field label="Name" errors={fieldErrors(error, 'body.name')}>
-          {(p) => <input {...p} autoComplete="name" required value={name} onChange={(e) => setName(e.target.value)} />}
-        </Field>
-        <Field label="E-mail" errors={fieldErrors(error, 'body.email')}>
-          {(p) => (
-            <input
-              {...p}
-              type="email"
-              autoComplete="email"
-              required
-              value={email}
-              onChange={(e) => setEmail(e.target.value)}
-            />
-          )}
-        </Field>
-        <Field label="Password" errors={fieldErrors(error, 'body.password')}>
-          {(p) => (
-            <input
-              {...p}
-              type="password"
-              autoComplete="new-password"
-              required
-              value={password}
-              onChange={(e) => setPassword(e.target.value)}
-            />
-          )}
-        </Field>
+        {error && !hasAccount && fieldErrors(error, 'body').length === 0 ? <ErrorBanner error={error} /> : null}
+        <InputField
+          label="Name"
+          autoComplete="name"
+          required
+          value={name}
+          onChange={setName}
+          errors={fieldErrors(error, 'body.name')}
+        />
+        <InputField
+          label="E-mail"
+          type="email"
+          autoComplete="email"
+          required
+          value={email}
+          onChange={setEmail}
+          errors={fieldErrors(error, 'body.email')}
+        />
+        <InputField
+          label="Password"
+          type="password"
+          autoComplete="new-password"
+          required
+          value={password}
+          onChange={setPassword}
+          errors={fieldErrors(error, 'body.password')}
+        />
         <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
           Create account
         </button>
@@ -194,6 +159,30 @@ function Signup() {
       <p>
         Already have an account? <Link to={`/${env}/login`}>Sign in</Link>
       </p>
+    </Card>
+  );
+}
+
+function AcceptInvitation({ token, email }: { token: string; email: string }) {
+  const { env, settings } = useEnvSettings();
+  const client = useQueryClient();
+  const navigate = useNavigate();
+  const { submit, error, busy } = useSubmit(async () => {
+    await portalApi.acceptInvitation(env, token);
+    await client.invalidateQueries({ queryKey: ['session'] });
+    navigate(`/${env}/apps`);
+  });
+  return (
+    <Card title={`Join ${settings.name}`}>
+      <p>
+        You are signed in as <strong>{email}</strong>. Accept the invitation to use this portal with the same account.
+      </p>
+      <form onSubmit={submit}>
+        <ErrorBanner error={error} />
+        <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
+          Accept invitation
+        </button>
+      </form>
     </Card>
   );
 }
@@ -250,18 +239,7 @@ function Forgot() {
       ) : (
         <form onSubmit={submit}>
           <ErrorBanner error={error} />
-          <Field label="E-mail">
-            {(p) => (
-              <input
-                {...p}
-                type="email"
-                autoComplete="email"
-                required
-                value={email}
-                onChange={(e) => setEmail(e.target.value)}
-              />
-            )}
-          </Field>
+          <InputField label="E-mail" type="email" autoComplete="email" required value={email} onChange={setEmail} />
           <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
             Send reset link
           </button>
@@ -293,18 +271,15 @@ function Reset() {
       {!token ? <Notice tone="bad">This link has no token: ask for a new one.</Notice> : null}
       <form onSubmit={submit}>
         {error && fieldErrors(error, 'body.password').length === 0 ? <ErrorBanner error={error} /> : null}
-        <Field label="New password" errors={fieldErrors(error, 'body.password')}>
-          {(p) => (
-            <input
-              {...p}
-              type="password"
-              autoComplete="new-password"
-              required
-              value={password}
-              onChange={(e) => setPassword(e.target.value)}
-            />
-          )}
-        </Field>
+        <InputField
+          label="New password"
+          type="password"
+          autoComplete="new-password"
+          required
+          value={password}
+          onChange={setPassword}
+          errors={fieldErrors(error, 'body.password')}
+        />
         <button type="submit" className="btn btn-primary btn-block" disabled={busy || !token}>
           Change password
         </button>
