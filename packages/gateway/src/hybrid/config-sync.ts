@@ -5,7 +5,7 @@
  * last good config serves meanwhile. With the control plane unreachable at start, the local
  * backup is verified and served.
  */
-import { type ConfigMessage, type DeltaMessage, parseSyncMessage, type SnapshotMessage } from '@gatehouse/config';
+import type { ConfigMessage, DeltaMessage, SnapshotMessage } from '@gatehouse/config';
 import type { Logger } from '@gatehouse/core';
 import type { ApplyResult } from '../gateway.js';
 import { aroundInterval, Backoff, type Random } from './backoff.js';
@@ -26,6 +26,7 @@ import {
 import type { HybridMetrics } from './metrics.js';
 import type { RecentErrors } from './recent-errors.js';
 import { Trust } from './trust.js';
+import { receiveSyncAnswer } from './verify-off-thread.js';
 
 export interface ConfigSyncOptions {
   client: ControlPlaneClient;
@@ -180,11 +181,15 @@ export class ConfigSync {
 
   private async syncOnce(timeoutMs?: number): Promise<void> {
     const trust = await this.trust.load();
-    const raw = await this.options.client.sync(this.wantSnapshot ? undefined : this.held?.cursor, timeoutMs);
-    const parsed = parseSyncMessage(raw);
-    if (!parsed.ok) return this.refuse(`sync answer refused: ${parsed.reason}`, undefined);
-    const message = parsed.message;
-    const untrusted = this.trust.check(message, trust);
+    const body = await this.options.client.syncBody(this.wantSnapshot ? undefined : this.held?.cursor, timeoutMs);
+    // Parsed and its signatures verified against this ring in a worker when large; trusted (or not) below.
+    const received = await receiveSyncAnswer(body, trust.ring);
+    // A body that is not JSON (cut on the way) counts as not reached, as before: retried with backoff.
+    if (!received.ok && received.unreadable)
+      throw new ControlPlaneError('unreachable', `GET /api/v1/gateway/sync: ${received.reason}`);
+    if (!received.ok) return this.refuse(`sync answer refused: ${received.reason}`, undefined);
+    const message = received.message;
+    const untrusted = this.trust.check(message, trust, received.verification);
     if (untrusted) return this.refuse(`${message.kind} ${message.cursor} refused: ${untrusted}`, undefined);
     if (await this.trust.accept(message, trust)) {
       // A rotation was followed: re-base the backup on a snapshot the new key signs.

@@ -38,6 +38,17 @@ export class ControlPlaneClient {
     );
   }
 
+  /** The sync answer's bytes, unparsed: a large one is parsed and verified off the event loop (verify-off-thread.ts). */
+  async syncBody(cursor: string | undefined, timeoutMs = this.timeoutMs): Promise<Uint8Array> {
+    const path = `/api/v1/gateway/sync${cursor ? `?cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const response = await this.request('GET', path, undefined, AbortSignal.timeout(timeoutMs));
+    try {
+      return new Uint8Array(await response.arrayBuffer());
+    } catch (error) {
+      throw new ControlPlaneError('unreachable', `GET ${path}: ${describe(error)}`);
+    }
+  }
+
   signingKey(): Promise<SigningKey> {
     return this.call('GET', '/api/v1/gateway/signing-key') as Promise<SigningKey>;
   }

@@ -18,6 +18,7 @@ import {
   type SyncMessage,
   sameRing,
   trustedKey,
+  type Verification,
   verifyMessage,
 } from '@gatehouse/config';
 import type { Logger } from '@gatehouse/core';
@@ -63,9 +64,15 @@ export class Trust {
     return this.state;
   }
 
-  /** Why the message must not be used, or undefined. */
-  check(message: SyncMessage, state: TrustState): string | undefined {
-    const verified = verifyMessage(message, state.ring);
+  /**
+   * Why the message must not be used, or undefined. `verified` is verifyMessage() against this
+   * state's ring, when it was already done (off the event loop, verify-off-thread.ts).
+   */
+  check(
+    message: SyncMessage,
+    state: TrustState,
+    verified: Verification = verifyMessage(message, state.ring),
+  ): string | undefined {
     if (!verified.ok) return verified.reason;
     const position = state.position && { ...state.position, issuedAt: this.lastIssuedAt ?? state.position.issuedAt };
     return bindingMismatch(message, state.binding) ?? goesBackwards(message, position);
