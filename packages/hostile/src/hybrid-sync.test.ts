@@ -226,6 +226,34 @@ describe('hybrid sync: signed, bound, monotonic', () => {
     await gw.close();
   }, 60_000);
 
+  it('refuses a tampered large snapshot, parsed and verified in the worker thread', async () => {
+    const setup = await createDemoSetup(cp, { upstreamUrl: upstream.url });
+    const victim = await newKey();
+    const gw = await gatewayVia(mitm.url, setup.gatewayToken, path.join(dir, 'large'));
+    expect(await status(gw, victim.key)).toBe(200);
+    const genuine = mitm.state.seen.findLast((m) => m.kind === 'snapshot')!;
+    // At the position held (not older), upstreams redirected, padded past the 256 KB above which the
+    // gateway verifies off the event loop: only the signature check can refuse it.
+    const forged = structuredClone(genuine);
+    for (const api of forged.document.apis as Json[]) {
+      api.upstream = { ...api.upstream, targets: [{ url: 'http://127.0.0.1:9/attacker' }] };
+      api.description = 'x'.repeat(300 * 1024);
+    }
+    expect(JSON.stringify(forged).length).toBeGreaterThan(256 * 1024);
+    mitm.state.hold = true;
+    await victim.revoke();
+    mitm.state.rewrite = () => forged;
+    mitm.state.hold = false;
+    await gw.hybrid.syncNow();
+    expect(lastError(gw)).toMatch(/snapshot c:\d+ refused: invalid signature/);
+    // Still the genuine config: the revoked key still passes (the forged snapshot was not installed).
+    expect(await status(gw, victim.key)).toBe(200);
+    mitm.state.rewrite = undefined;
+    await gw.hybrid.syncNow();
+    expect(await status(gw, victim.key)).toBe(401);
+    await gw.close();
+  }, 60_000);
+
   it('refuses an unsigned or tampered `unchanged`', async () => {
     const setup = await createDemoSetup(cp, { upstreamUrl: upstream.url });
     const gw = await gatewayVia(mitm.url, setup.gatewayToken, path.join(dir, 'unchanged'));

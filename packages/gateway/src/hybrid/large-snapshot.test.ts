@@ -3,15 +3,26 @@
  * the document is prepared off the event loop while the version being served keeps answering, and the
  * swap is atomic. Before, the snapshot was compiled synchronously and traffic froze for seconds.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import {
+  keyIdOf,
+  keyRing,
+  PROTOCOL_VERSION,
+  type SyncMessage,
+  signMessage,
+  trustedKey,
+  type UnsignedMessage,
+} from '@gatehouse/config';
 import { silentLogger } from '@gatehouse/core';
 import { syntheticOpenApi } from '@gatehouse/policies/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestUpstream, type TestUpstream } from '../testing/harness.js';
 import { type HybridGateway, startHybridGateway } from './hybrid-gateway.js';
 import { type FakeControlPlane, startFakeControlPlane } from './test-support/fake-control-plane.js';
+import { LARGE_ANSWER_BYTES, receiveSync, receiveSyncAnswer } from './verify-off-thread.js';
 
 function definition(upstreamUrl: string, generation: number, openapi?: Record<string, unknown>) {
   const headers = { policy: 'set-headers', config: { response: { set: { 'x-generation': String(generation) } } } };
@@ -107,4 +118,62 @@ describe('hybrid snapshot with a large inline OpenAPI document', () => {
     expect(mocked.status).toBe(200);
     expect(mocked.headers.get('x-gatehouse-mock')).toBe('true');
   }, 120_000);
+});
+
+describe('receiving a large sync answer', () => {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const keyId = keyIdOf(publicKey);
+  const ring = keyRing([trustedKey(publicKeyPem)]);
+  const message = signMessage(
+    {
+      protocol: PROTOCOL_VERSION,
+      kind: 'snapshot',
+      environment: 'env-1',
+      gateway: 'gw-1',
+      cursor: 'c:7',
+      issuedAt: new Date().toISOString(),
+      keys: [{ keyId, alg: 'Ed25519', publicKeyPem }],
+      definitionVersion: 'v1',
+      document: definition('http://127.0.0.1:9', 1, syntheticOpenApi({ paths: 100, schemas: 160 })),
+    } as unknown as UnsignedMessage<SyncMessage>,
+    [{ keyId, privateKey }],
+  );
+  const body = () => new Uint8Array(Buffer.from(JSON.stringify(message)));
+
+  /** Event-loop turns that pass while `work` runs (none when it blocks from start to end). */
+  async function turnsDuring<T>(work: () => Promise<T>): Promise<{ turns: number; result: T }> {
+    let turns = 0;
+    let running = true;
+    const spin = () => {
+      turns++;
+      if (running) setImmediate(spin);
+    };
+    setImmediate(spin);
+    const result = await work();
+    running = false;
+    return { turns, result };
+  }
+
+  it('parses and verifies it off the event loop: the loop keeps turning, the message comes back whole', async () => {
+    expect(body().byteLength).toBeGreaterThan(LARGE_ANSWER_BYTES);
+    // Baseline, the synchronous path: not one turn while the whole answer is parsed and verified.
+    const blocking = await turnsDuring(async () => receiveSync(body(), ring));
+    expect(blocking.turns).toBe(0);
+    const { turns, result } = await turnsDuring(() => receiveSyncAnswer(body(), ring));
+    expect(turns).toBeGreaterThan(20);
+    expect(result).toEqual({ ok: true, message, verification: { ok: true, keyId } });
+  }, 60_000);
+
+  it('refuses a tampered one through the worker, as the synchronous path does', async () => {
+    const tampered = structuredClone(message) as SyncMessage & { document: { apis: Array<{ basePath: string }> } };
+    tampered.document.apis[0]!.basePath = '/elsewhere';
+    const received = await receiveSyncAnswer(new Uint8Array(Buffer.from(JSON.stringify(tampered))), ring);
+    expect(received).toMatchObject({
+      ok: true,
+      verification: { ok: false, reason: `invalid signature by key "${keyId}"` },
+    });
+    const cut = body().subarray(0, LARGE_ANSWER_BYTES + 10);
+    expect(await receiveSyncAnswer(cut, ring)).toMatchObject({ ok: false, unreadable: true });
+  }, 60_000);
 });
