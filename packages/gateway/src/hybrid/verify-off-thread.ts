@@ -39,17 +39,33 @@ function workerScript(): URL | undefined {
   return existsSync(fileURLToPath(built)) ? built : undefined;
 }
 
+/**
+ * The JSON text each received message was parsed from, by message: the backup writes it as is
+ * instead of stringifying a 4 MB message again on the event loop.
+ */
+const texts = new WeakMap<object, Uint8Array>();
+
+export function receivedText(message: object): Uint8Array | undefined {
+  return texts.get(message);
+}
+
+function remember(received: Received, body: Uint8Array): Received {
+  const bom = body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf;
+  if (received.ok) texts.set(received.message, bom ? body.subarray(3) : body);
+  return received;
+}
+
 /** The synchronous path: parse, check the shape, verify. */
 export function receiveSync(body: Uint8Array, ring: KeyRing, now = Date.now()): Received {
   let raw: unknown;
   try {
-    raw = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+    raw = JSON.parse(new TextDecoder().decode(body));
   } catch (error) {
     return { ok: false, reason: `sync answer is not JSON (${(error as Error).message})`, unreadable: true };
   }
   const parsed = parseSyncMessage(raw);
   if (!parsed.ok) return parsed;
-  return { ok: true, message: parsed.message, verification: verifyMessage(parsed.message, ring, now) };
+  return remember({ ok: true, message: parsed.message, verification: verifyMessage(parsed.message, ring, now) }, body);
 }
 
 /** receiveSync(), in a worker thread when the answer is large (and the worker script is built). */
@@ -61,10 +77,11 @@ export async function receiveSyncAnswer(body: Uint8Array, ring: KeyRing, now = D
     ...(k.notAfter === undefined ? {} : { notAfter: k.notAfter }),
   }));
   const job: VerifyJob = { body, keys, now };
-  const worker = new Worker(script, { workerData: job, transferList: [body.buffer as ArrayBuffer] });
+  // Copied, not transferred: the backup keeps the text (receivedText).
+  const worker = new Worker(script, { workerData: job });
   worker.unref();
   try {
-    return await collect(worker);
+    return remember(await collect(worker), body);
   } finally {
     void worker.terminate();
   }
