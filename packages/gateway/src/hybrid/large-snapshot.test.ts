@@ -20,9 +20,10 @@ import { silentLogger } from '@gatehouse/core';
 import { syntheticOpenApi } from '@gatehouse/policies/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestUpstream, type TestUpstream } from '../testing/harness.js';
+import { BackupStore } from './backup.js';
 import { type HybridGateway, startHybridGateway } from './hybrid-gateway.js';
 import { type FakeControlPlane, startFakeControlPlane } from './test-support/fake-control-plane.js';
-import { LARGE_ANSWER_BYTES, receiveSync, receiveSyncAnswer } from './verify-off-thread.js';
+import { LARGE_ANSWER_BYTES, receivedText, receiveSync, receiveSyncAnswer } from './verify-off-thread.js';
 
 function definition(upstreamUrl: string, generation: number, openapi?: Record<string, unknown>) {
   const headers = { policy: 'set-headers', config: { response: { set: { 'x-generation': String(generation) } } } };
@@ -163,6 +164,19 @@ describe('receiving a large sync answer', () => {
     const { turns, result } = await turnsDuring(() => receiveSyncAnswer(body(), ring));
     expect(turns).toBeGreaterThan(20);
     expect(result).toEqual({ ok: true, message, verification: { ok: true, keyId } });
+
+    // The backup writes the text as received (not stringified again) and reads back the same message.
+    if (!result.ok) return;
+    expect(receivedText(result.message)).toBeDefined();
+    const backupDir = await mkdtemp(path.join(os.tmpdir(), 'gh-large-backup-'));
+    try {
+      const store = new BackupStore(backupDir, 'token');
+      await store.save([result.message as never]);
+      const loaded = await store.load();
+      expect(loaded.ok && loaded.content.messages).toEqual([message]);
+    } finally {
+      await rm(backupDir, { recursive: true, force: true });
+    }
   }, 60_000);
 
   it('refuses a tampered one through the worker, as the synchronous path does', async () => {
