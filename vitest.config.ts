@@ -60,6 +60,8 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Two files at a time: most system tests wait on spawned processes, browsers and sockets, not on CPU.
+    maxWorkers: 2,
     reporters: ['default'],
   },
 });
