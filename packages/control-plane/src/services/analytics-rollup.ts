@@ -30,18 +30,8 @@ interface Group {
   histogram: number[];
 }
 
-export interface RollupRow {
-  grain: number;
-  bucket: number;
-  api: string;
-  plan: string;
-  application: string;
-  status: number;
-  count: number;
-  errors: number;
-  sum: number;
-  hist: string;
-}
+/** A group as sent to the database: the histogram as PostgreSQL array text. */
+export type RollupRow = Omit<Group, 'histogram'> & { hist: string };
 
 export class RollupAccumulator {
   private readonly minutes = new Map<string, Group>();
