@@ -59,6 +59,64 @@ function table(rows: Array<[string, Measured]>): string {
 }
 
 /**
+ * A one-worker gateway started by the CLI with `args` and the event-loop probe loaded; `startMs` is
+ * spawn to listening.
+ */
+async function startGateway(dir: string, name: string, args: string[]) {
+  const port = await freePort();
+  const probeFile = path.join(dir, `loop-probe-${name}.json`);
+  const started = performance.now();
+  const gateway = await startProcess(
+    process.execPath,
+    [
+      '--import',
+      pathToFileURL(path.join(here, 'loop-probe.js')).href,
+      cli,
+      'gateway',
+      ...args,
+      '--port',
+      String(port),
+      '--admin-port',
+      String(await freePort()),
+      '--host',
+      '127.0.0.1',
+      '--workers',
+      '1',
+    ],
+    // A loaded machine can take long to start on a 4.8 MB document.
+    { port, timeoutMs: 120_000 },
+    { ...process.env, LOG_LEVEL: 'warn', GATEHOUSE_LOOP_PROBE: probeFile },
+  );
+  return {
+    gateway,
+    started,
+    startMs: performance.now() - started,
+    url: `http://127.0.0.1:${port}/api/v1/resource_1?limit=5&created[gt]=100`,
+    loopBlock: () => loopBlockOf(gateway, probeFile),
+  };
+}
+
+type Gateway = Awaited<ReturnType<typeof startGateway>>;
+
+/** Traffic without reloads, after a warm-up (the operation under traffic compiles on its first request). */
+async function steady({ url, loopBlock }: Gateway): Promise<Measured> {
+  await latencyAtRate(url, {}, 2, RATE);
+  await loopBlock();
+  return { ...(await latencyAtRate(url, {}, SECONDS, RATE)), loop: await loopBlock() };
+}
+
+let reloads = 0;
+/** Traffic with RELOADS reloads spread over it; `reload(n)` triggers the nth (counted over all phases). */
+async function duringReloads({ url, loopBlock }: Gateway, reload: (n: number) => Promise<void>): Promise<Measured> {
+  const reloading = latencyAtRate(url, {}, SECONDS, RATE);
+  for (let i = 1; i <= RELOADS; i++) {
+    await sleep((SECONDS * 1000) / (RELOADS + 1));
+    await reload(++reloads);
+  }
+  return { ...(await reloading), loop: await loopBlock() };
+}
+
+/**
  * Hybrid mode: the same document inline in a signed snapshot from a minimal control plane
  * (reload-control-plane.ts, its own process); each reload is a deploy of a changed document that the
  * gateway receives over its change stream, verifies, prepares and swaps in.
@@ -71,67 +129,41 @@ async function hybrid(dir: string, upstreamUrl: string): Promise<string> {
     [path.join(here, 'reload-control-plane.js'), String(cpPort), upstreamUrl, path.join(dir, 'openapi.json'), token],
     { line: 'READY', timeoutMs: 120_000 },
   );
-  const port = await freePort();
-  const probeFile = path.join(dir, 'loop-probe-hybrid.json');
-  const started = performance.now();
-  const gateway = await startProcess(
-    process.execPath,
-    [
-      '--import',
-      pathToFileURL(path.join(here, 'loop-probe.js')).href,
-      cli,
-      'gateway',
-      '--control-plane',
-      `http://127.0.0.1:${cpPort}`,
-      '--token',
-      token,
-      '--port',
-      String(port),
-      '--admin-port',
-      String(await freePort()),
-      '--host',
-      '127.0.0.1',
-      '--workers',
-      '1',
-      '--backup',
-      'off',
-      '--backup-dir',
-      path.join(dir, 'hybrid-state'),
-    ],
-    { port, timeoutMs: 120_000 },
-    { ...process.env, LOG_LEVEL: 'warn', GATEHOUSE_LOOP_PROBE: probeFile },
-  );
-  const url = `http://127.0.0.1:${port}/api/v1/resource_1?limit=5&created[gt]=100`;
+  const gw = await startGateway(dir, 'hybrid', [
+    '--control-plane',
+    `http://127.0.0.1:${cpPort}`,
+    '--token',
+    token,
+    '--backup',
+    'off',
+    '--backup-dir',
+    path.join(dir, 'hybrid-state'),
+  ]);
   try {
     // Listening comes first; the first snapshot is applied after it (503 until then).
     for (
       let i = 0;
       i < 1200 &&
-      (await fetch(url)
+      (await fetch(gw.url)
         .then((r) => r.status)
         .catch(() => 0)) !== 200;
       i++
     )
       await sleep(100);
-    const readyMs = performance.now() - started;
-    await latencyAtRate(url, {}, 2, RATE);
-    await loopBlockOf(gateway, probeFile);
-    const steady = { ...(await latencyAtRate(url, {}, SECONDS, RATE)), loop: await loopBlockOf(gateway, probeFile) };
-    const reloading = latencyAtRate(url, {}, SECONDS, RATE);
-    for (let i = 1; i <= RELOADS; i++) {
-      await sleep((SECONDS * 1000) / (RELOADS + 1));
+    const readyMs = performance.now() - gw.started;
+    const quiet = await steady(gw);
+    const during = await duringReloads(gw, async () => {
       cp.child.kill('SIGHUP');
-    }
-    const during = { ...(await reloading), loop: await loopBlockOf(gateway, probeFile) };
+    });
     return (
       `hybrid: first snapshot served ${readyMs.toFixed(0)} ms after spawn\n` +
       table([
-        ['hybrid, no deploy', steady],
+        ['hybrid, no deploy', quiet],
         ['hybrid, deploys, new doc', during],
       ])
     );
   } finally {
-    await gateway.stop();
+    await gw.gateway.stop();
     await cp.stop();
   }
 }
@@ -172,74 +204,35 @@ async function main(): Promise<void> {
       ],
     }),
   );
-  const port = await freePort();
-  const adminPort = await freePort();
-  const probeFile = path.join(dir, 'loop-probe.json');
-  const started = performance.now();
-  const gateway = await startProcess(
-    process.execPath,
-    [
-      '--import',
-      pathToFileURL(path.join(here, 'loop-probe.js')).href,
-      cli,
-      'gateway',
-      '--config',
-      config,
-      '--port',
-      String(port),
-      '--admin-port',
-      String(adminPort),
-      '--host',
-      '127.0.0.1',
-      '--workers',
-      '1',
-    ],
-    // A loaded machine can take long to start on a 4.8 MB document.
-    { port, timeoutMs: 120_000 },
-    { ...process.env, LOG_LEVEL: 'warn', GATEHOUSE_LOOP_PROBE: probeFile },
-  );
-  const loopBlock = () => loopBlockOf(gateway, probeFile);
-  const startMs = performance.now() - started;
-  const url = `http://127.0.0.1:${port}/api/v1/resource_1?limit=5&created[gt]=100`;
+  const gw = await startGateway(dir, 'file', ['--config', config]);
   try {
-    // Warm-up: the operation under traffic compiles on its first request.
-    await latencyAtRate(url, {}, 2, RATE);
-    await loopBlock();
-    const steady = { ...(await latencyAtRate(url, {}, SECONDS, RATE)), loop: await loopBlock() };
-    let reloads = 0;
-    const measureReloads = async (changeDocument: boolean) => {
-      const reloading = latencyAtRate(url, {}, SECONDS, RATE);
-      const gap = (SECONDS * 1000) / (RELOADS + 1);
-      for (let i = 1; i <= RELOADS; i++) {
-        await sleep(gap);
-        reloads++;
-        if (changeDocument) {
-          // A new version of the document: parsed, checked and indexed again.
-          await writeFile(path.join(dir, 'openapi.json'), openapiText.replace('"2026-01-01"', `"2026-01-${reloads}"`));
-        }
-        // A changed config file: the gateway recompiles the config (the policy re-reads the document).
-        await appendFile(config, `# reload ${reloads}\n`);
-        gateway.child.kill('SIGHUP');
+    const quiet = await steady(gw);
+    const reloadFile = (changeDocument: boolean) => async (n: number) => {
+      if (changeDocument) {
+        // A new version of the document: parsed, checked and indexed again.
+        await writeFile(path.join(dir, 'openapi.json'), openapiText.replace('"2026-01-01"', `"2026-01-${n}"`));
       }
-      return reloading;
+      // A changed config file: the gateway recompiles the config (the policy re-reads the document).
+      await appendFile(config, `# reload ${n}\n`);
+      gw.gateway.child.kill('SIGHUP');
     };
-    const during = { ...(await measureReloads(false)), loop: await loopBlock() };
-    const duringChanged = { ...(await measureReloads(true)), loop: await loopBlock() };
+    const during = await duringReloads(gw, reloadFile(false));
+    const duringChanged = await duringReloads(gw, reloadFile(true));
     const size = (Buffer.byteLength(openapiText) / 1e6).toFixed(1);
     process.stdout.write(
       `reload benchmark: ${size} MB OpenAPI document, ${RATE} req/s for ${SECONDS} s, ${RELOADS} reloads\n` +
-        `start (spawn to listening): ${startMs.toFixed(0)} ms\n` +
+        `start (spawn to listening): ${gw.startMs.toFixed(0)} ms\n` +
         table([
-          ['no reload', steady],
+          ['no reload', quiet],
           ['reloads, same doc', during],
           ['reloads, new doc', duringChanged],
         ]),
     );
-    await gateway.stop();
+    await gw.gateway.stop();
     await writeFile(path.join(dir, 'openapi.json'), openapiText);
     if (HYBRID) process.stdout.write(await hybrid(dir, `http://127.0.0.1:${upstreamPort}`));
   } finally {
-    await gateway.stop();
+    await gw.gateway.stop();
     await upstream.stop();
     await rm(dir, { recursive: true, force: true });
   }

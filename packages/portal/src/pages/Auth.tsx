@@ -45,6 +45,39 @@ function Card({ title, children }: { title: string; children: ReactNode }) {
   );
 }
 
+/** Input type and autofill hint per account field (a new password on sign-up and reset alike). */
+const ACCOUNT_FIELDS = {
+  name: { type: 'text', autoComplete: 'name' },
+  email: { type: 'email', autoComplete: 'email' },
+  password: { type: 'password', autoComplete: 'new-password' },
+} as const;
+
+/** A required account field showing the server's errors for `body.<field>`. */
+function AccountField({
+  field,
+  label,
+  value,
+  onChange,
+  error,
+}: {
+  field: keyof typeof ACCOUNT_FIELDS;
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  error: unknown;
+}) {
+  return (
+    <InputField
+      label={label}
+      {...ACCOUNT_FIELDS[field]}
+      required
+      value={value}
+      onChange={onChange}
+      errors={fieldErrors(error, `body.${field}`)}
+    />
+  );
+}
+
 function NoMailNotice() {
   const { settings } = useEnvSettings();
   if (settings.emailConfigured) return null;
@@ -126,32 +159,9 @@ function Signup() {
       ) : null}
       <form onSubmit={submit}>
         {error && !hasAccount && fieldErrors(error, 'body').length === 0 ? <ErrorBanner error={error} /> : null}
-        <InputField
-          label="Name"
-          autoComplete="name"
-          required
-          value={name}
-          onChange={setName}
-          errors={fieldErrors(error, 'body.name')}
-        />
-        <InputField
-          label="E-mail"
-          type="email"
-          autoComplete="email"
-          required
-          value={email}
-          onChange={setEmail}
-          errors={fieldErrors(error, 'body.email')}
-        />
-        <InputField
-          label="Password"
-          type="password"
-          autoComplete="new-password"
-          required
-          value={password}
-          onChange={setPassword}
-          errors={fieldErrors(error, 'body.password')}
-        />
+        <AccountField field="name" label="Name" value={name} onChange={setName} error={error} />
+        <AccountField field="email" label="E-mail" value={email} onChange={setEmail} error={error} />
+        <AccountField field="password" label="Password" value={password} onChange={setPassword} error={error} />
         <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
           Create account
         </button>
@@ -238,8 +248,8 @@ function Forgot() {
         <Notice tone="ok">If an account exists for this address, we sent it a link to choose a new password.</Notice>
       ) : (
         <form onSubmit={submit}>
-          <ErrorBanner error={error} />
-          <InputField label="E-mail" type="email" autoComplete="email" required value={email} onChange={setEmail} />
+          {error && fieldErrors(error, 'body.email').length === 0 ? <ErrorBanner error={error} /> : null}
+          <AccountField field="email" label="E-mail" value={email} onChange={setEmail} error={error} />
           <button type="submit" className="btn btn-primary btn-block" disabled={busy}>
             Send reset link
           </button>
@@ -271,15 +281,7 @@ function Reset() {
       {!token ? <Notice tone="bad">This link has no token: ask for a new one.</Notice> : null}
       <form onSubmit={submit}>
         {error && fieldErrors(error, 'body.password').length === 0 ? <ErrorBanner error={error} /> : null}
-        <InputField
-          label="New password"
-          type="password"
-          autoComplete="new-password"
-          required
-          value={password}
-          onChange={setPassword}
-          errors={fieldErrors(error, 'body.password')}
-        />
+        <AccountField field="password" label="New password" value={password} onChange={setPassword} error={error} />
         <button type="submit" className="btn btn-primary btn-block" disabled={busy || !token}>
           Change password
         </button>
