@@ -84,13 +84,20 @@ export interface CompiledApi {
   security: SecurityEntry[];
 }
 
+/** A config document as a compiled config keeps it: everything but the applications. */
+export type ServedDocument = Omit<ConfigDocument, 'applications'>;
+
 export interface CompiledConfig {
   version: string;
-  document: ConfigDocument;
+  /**
+   * The document compiled, without its applications: credential deltas patch `credentials` in place
+   * (credential-patch.ts), so a copy of the list here would go stale; `credentials` is the one source.
+   */
+  document: ServedDocument;
   router: ApiRouter<CompiledApi>;
   apis: CompiledApi[];
   settings: GatewayRuntimeSettings;
-  /** Patched in place by credential deltas (credential-patch.ts); `document.applications` is then the compiled-from list. */
+  /** Patched in place by credential deltas (credential-patch.ts). */
   credentials: CredentialIndex;
   readonly keyCount: number;
   /** Releases timers and sockets of this version's policies and upstreams. */
@@ -196,9 +203,10 @@ export function compileConfig(doc: ConfigDocument, deps: CompileDependencies): C
     void close();
     throw new ConfigError(problems);
   }
+  const { applications: _compiledIntoCredentials, ...served } = doc;
   return {
     version: configVersion(doc),
-    document: doc,
+    document: served,
     router,
     apis,
     settings,

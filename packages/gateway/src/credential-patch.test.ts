@@ -111,6 +111,14 @@ describe('credential delta on a running gateway', () => {
     expect(await compiles()).toBe(before);
   });
 
+  it('exposes no list of applications that a delta would leave stale (the credential index is the one source)', () => {
+    const compiled = gateway.current()!;
+    // @ts-expect-error: not part of the compiled config's document
+    const listed: unknown = compiled.document.applications;
+    expect(listed).toBeUndefined();
+    expect(compiled.document.apis.map((api) => api.id)).toEqual(['test']);
+  });
+
   it('refuses a delta the whole document would refuse, and changes nothing', async () => {
     const refused = gateway.applyCredentials({
       upsert: [

@@ -4,8 +4,8 @@
  * served APIs and plans, uniqueness against the applications left in place), then patched into the
  * compiled config's credential index. Cost: the applications named, not the document.
  */
-import { Application, type ConfigDocument, type ConfigProblem, validateAgainst } from '@gatehouse/config';
-import type { CompiledConfig } from './compile.js';
+import { Application, type ConfigProblem, validateAgainst } from '@gatehouse/config';
+import type { CompiledConfig, ServedDocument } from './compile.js';
 import type { CredentialPatch } from './credentials.js';
 
 export type { CredentialPatch };
@@ -65,6 +65,6 @@ export function patchDocument(document: unknown, patches: readonly CredentialPat
   return { ...doc, applications: [...byId.values()] };
 }
 
-function plansOf(document: ConfigDocument): Map<string, Set<string>> {
+function plansOf(document: ServedDocument): Map<string, Set<string>> {
   return new Map(document.apis.map((api) => [api.id, new Set(api.plans.map((p) => p.id))]));
 }

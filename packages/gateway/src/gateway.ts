@@ -326,7 +326,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   } else if (!options.allowEmpty) {
     throw new Error('a config file or document is required');
   }
-  const initialDocument: ConfigDocument | undefined = holder.current?.document;
+  const initialDocument = holder.current?.document;
 
   const limits = listenerLimits(initialDocument?.gateway);
 
