@@ -29,15 +29,6 @@ export class ControlPlaneClient {
     this.base = baseUrl.replace(/\/+$/, '');
   }
 
-  sync(cursor: string | undefined, timeoutMs?: number): Promise<unknown> {
-    return this.call(
-      'GET',
-      `/api/v1/gateway/sync${cursor ? `?cursor=${encodeURIComponent(cursor)}` : ''}`,
-      undefined,
-      timeoutMs,
-    );
-  }
-
   /** The sync answer's bytes, unparsed: a large one is parsed and verified off the event loop (verify-off-thread.ts). */
   async syncBody(cursor: string | undefined, timeoutMs = this.timeoutMs): Promise<Uint8Array> {
     const path = `/api/v1/gateway/sync${cursor ? `?cursor=${encodeURIComponent(cursor)}` : ''}`;
@@ -116,8 +107,8 @@ export class ControlPlaneClient {
     }
   }
 
-  private async call(method: string, path: string, body?: unknown, timeoutMs = this.timeoutMs): Promise<unknown> {
-    const response = await this.request(method, path, body, AbortSignal.timeout(timeoutMs));
+  private async call(method: string, path: string, body?: unknown): Promise<unknown> {
+    const response = await this.request(method, path, body, AbortSignal.timeout(this.timeoutMs));
     try {
       return await response.json();
     } catch (error) {
