@@ -2,15 +2,18 @@
  * Rate-limit, quota and response cache through two real gateways sharing a real Redis Cluster (3
  * masters) and a real Sentinel set-up (master, replica, 2 sentinels), both started by this file:
  * counting stays exact across gateways, survives a script flush and a failover, and an unreachable
- * cluster degrades to per-gateway counting as a single Redis does.
+ * cluster degrades to per-gateway counting as a single Redis does. The same over TLS (`rediss://`)
+ * to a redis-server with a throw-away CA, and a server signed by another CA refused.
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import tls from 'node:tls';
 import { silentLogger } from '@gatehouse/core';
 import { startTestGateway, startTestUpstream, type TestGateway, type TestUpstream } from '@gatehouse/gateway/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RedisTlsHandle, redisTlsAvailable, startRedisTls } from '../testing/redis-tls.js';
 import {
   type RedisClusterHandle,
   type RedisSentinelHandle,
@@ -21,6 +24,7 @@ import {
 import { createStores, type Stores } from './index.js';
 
 const redisServer = redisServerAvailable();
+const redisTls = redisTlsAvailable();
 const RATE_LIMIT = 7;
 // Passwords with characters a URL must escape: the URL forms carry them to every node and sentinel.
 const DATA_PASSWORD = 'd@ta pw/1';
@@ -241,5 +245,46 @@ describe.skipIf(!redisServer.available)('Redis Sentinel (master, replica, 2 sent
     expect(promoted).toBe(sentinel.replica.port);
     await untilMoved(sentinel.master.port, promoted);
     expect(await admitted(state.gateways, '/rl/x', tenant, 2 * RATE_LIMIT)).toBe(RATE_LIMIT - 4);
+  });
+});
+
+/** Node 24's CA store calls (newer than the @types/node in use). */
+const caStore = tls as typeof tls & {
+  getCACertificates(type: 'default'): string[];
+  setDefaultCACertificates(certs: string[]): void;
+};
+
+describe.skipIf(!redisTls.available)('Redis over TLS (rediss://, a throw-away CA)', () => {
+  const systemCas = caStore.getCACertificates('default');
+  let server: RedisTlsHandle;
+  sharedStateSuite('tls', async () => {
+    server = await startRedisTls();
+    // What NODE_EXTRA_CA_CERTS does for a deployed gateway (read at start only, so set here in-process).
+    caStore.setDefaultCACertificates([...systemCas, server.caPem]);
+    return server;
+  });
+  afterAll(() => caStore.setDefaultCACertificates(systemCas));
+
+  it('refuses a server whose certificate another CA signed, and counts in memory instead', async () => {
+    const impostor = await startRedisTls();
+    const stores = createStores({ redisUrl: impostor.url, logger: silentLogger(), commandTimeoutMs: 2000 });
+    try {
+      expect(await stores.ready(1500)).toBe(false);
+      const request = { key: `tls-${randomUUID()}`, windowMs: 60_000, limit: 10, algorithm: 'sliding' as const };
+      expect(await stores.counters.hit(request)).toMatchObject({ count: 1, degraded: true });
+      // The impostor got no command: nothing was written to it.
+      const admin = new Redis({ port: impostor.port, host: '127.0.0.1', tls: { ca: impostor.caPem } });
+      expect(await admin.dbsize()).toBe(0);
+      admin.disconnect();
+    } finally {
+      await stores.close();
+      await impostor.close();
+    }
+  });
+
+  it('the trusted server holds the counters (the traffic went through TLS, not memory)', async () => {
+    const admin = new Redis({ port: server.port, host: '127.0.0.1', tls: { ca: server.caPem } });
+    expect(await admin.dbsize()).toBeGreaterThan(0);
+    admin.disconnect();
   });
 });

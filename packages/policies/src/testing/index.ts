@@ -10,6 +10,7 @@ export {
   testPolicyEnv,
   WARN,
 } from './environment.js';
+export { type RedisTlsHandle, redisTlsAvailable, startRedisTls } from './redis-tls.js';
 export {
   type RedisClusterHandle,
   type RedisNode,
