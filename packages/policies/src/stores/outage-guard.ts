@@ -4,6 +4,9 @@
  * one call probes it again. Outages are logged once when they start and once when they end.
  */
 import type { Logger } from '@gatehouse/core';
+import calculateSlot from 'cluster-key-slot';
+import { Cluster } from 'ioredis';
+import type { RedisClient } from './redis-client.js';
 
 export interface OutageGuardOptions {
   /** What is guarded, for logs: `counters` or `responseCache`. */
@@ -86,5 +89,46 @@ export class OutageGuard {
   private recovered(): void {
     this.down = false;
     this.options.logger.info({ store: this.options.store, redis: this.options.target }, 'Redis recovered');
+  }
+}
+
+/**
+ * The guards of one store: one per Redis Cluster master, found from the key's slot as the client
+ * routes the command, so a dead master sends only its own slots' keys to memory while the others
+ * keep counting in Redis; one guard in all for a single Redis or a Sentinel-managed master. A slot
+ * that moves (failover, resharding) moves its keys to the new master's guard.
+ */
+export class OutageGuards {
+  private readonly byNode = new Map<string, OutageGuard>();
+  private readonly cluster: Cluster | undefined;
+
+  constructor(
+    client: RedisClient,
+    private readonly options: OutageGuardOptions,
+  ) {
+    this.cluster = client instanceof Cluster ? client : undefined;
+  }
+
+  /** The guard of the node serving `redisKey` (the key as sent to Redis, prefix included). */
+  for(redisKey: string): OutageGuard {
+    // Before the slots are known (first connect) every key shares the store-wide guard.
+    const node = this.cluster?.slots[calculateSlot(redisKey)]?.[0] ?? this.options.target;
+    let guard = this.byNode.get(node);
+    if (!guard) {
+      guard = new OutageGuard(node === this.options.target ? this.options : { ...this.options, target: node });
+      this.byNode.set(node, guard);
+    }
+    return guard;
+  }
+
+  /** True while any node is considered down. */
+  get isDown(): boolean {
+    for (const guard of this.byNode.values()) if (guard.isDown) return true;
+    return false;
+  }
+
+  /** Lets the next call to every node try Redis at once (the client reconnected). */
+  probeNow(): void {
+    for (const guard of this.byNode.values()) guard.probeNow();
   }
 }

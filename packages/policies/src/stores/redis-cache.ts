@@ -44,7 +44,7 @@ export class RedisResponseCacheStore implements ResponseCacheStore {
   }
 
   async get(key: string): Promise<CachedResponse | undefined> {
-    const raw = await this.client.getBuffer(this.keyPrefix + key);
+    const raw = await this.client.getBuffer(this.redisKey(key));
     if (raw === null) return undefined;
     const value = decodeCachedResponse(raw);
     // Clocks of gateways and Redis differ a little: trust expiresAt over the key's TTL.
@@ -54,14 +54,19 @@ export class RedisResponseCacheStore implements ResponseCacheStore {
 
   async set(key: string, value: CachedResponse): Promise<void> {
     if (value.expiresAt <= this.now()) return;
-    await this.client.set(this.keyPrefix + key, encodeCachedResponse(value), 'PXAT', Math.ceil(value.expiresAt));
+    await this.client.set(this.redisKey(key), encodeCachedResponse(value), 'PXAT', Math.ceil(value.expiresAt));
   }
 
   async delete(key: string): Promise<void> {
-    await this.client.del(this.keyPrefix + key);
+    await this.client.del(this.redisKey(key));
   }
 
   async close(): Promise<void> {
     await quit(this.client);
+  }
+
+  /** The Redis key of an entry (what a Cluster routes by). */
+  redisKey(key: string): string {
+    return this.keyPrefix + key;
   }
 }

@@ -70,7 +70,8 @@ export class RedisCounterStore implements CounterStore {
     return toHitResult(request.algorithm, { current, previous, elapsed }, request, outcome, false);
   }
 
-  private redisKey(key: string): string {
+  /** The Redis key of a counter (what a Cluster routes by). */
+  redisKey(key: string): string {
     return counterKey(this.keyPrefix, key);
   }
 }

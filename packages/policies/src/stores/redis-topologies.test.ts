@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import tls from 'node:tls';
 import { silentLogger } from '@gatehouse/core';
 import { startTestGateway, startTestUpstream, type TestGateway, type TestUpstream } from '@gatehouse/gateway/testing';
+import calculateSlot from 'cluster-key-slot';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisTlsHandle, redisTlsAvailable, startRedisTls } from '../testing/redis-tls.js';
@@ -21,7 +22,7 @@ import {
   startRedisCluster,
   startRedisSentinel,
 } from '../testing/redis-topologies.js';
-import { createStores, type Stores } from './index.js';
+import { counterKey, createStores, type Stores } from './index.js';
 
 const redisServer = redisServerAvailable();
 const redisTls = redisTlsAvailable();
@@ -159,7 +160,8 @@ function sharedStateSuite(name: string, start: () => Promise<{ url: string; clos
 describe.skipIf(!redisServer.available)('Redis Cluster (3 masters, password)', () => {
   let cluster: RedisClusterHandle;
   const state = sharedStateSuite('cluster', async () => {
-    cluster = await startRedisCluster({ masters: 3, password: DATA_PASSWORD });
+    // Partial coverage: the live masters still answer once the others mark a dead one as failed.
+    cluster = await startRedisCluster({ masters: 3, password: DATA_PASSWORD, partialCoverage: true });
     return cluster;
   });
 
@@ -181,6 +183,33 @@ describe.skipIf(!redisServer.available)('Redis Cluster (3 masters, password)', (
     expect(await admitted(state.gateways, '/rl/x', tenant, 3)).toBe(3);
     await cluster.onEveryNode('SCRIPT', 'FLUSH');
     expect(await admitted(state.gateways, '/rl/x', tenant, 2 * RATE_LIMIT)).toBe(RATE_LIMIT - 3);
+  });
+
+  it('one dead master sends only its own slots to memory: keys on the other masters stay shared', async () => {
+    const dead = cluster.nodes[0]!;
+    // The slot ranges the dead master serves, asked before it dies: [start, end, [host, port], ...replicas].
+    const [slots] = (await cluster.onEveryNode('CLUSTER', 'SLOTS')) as [Array<[number, number, [string, number]]>];
+    const ranges = slots.filter(([, , [, port]]) => port === dead.port);
+    const onDead = (key: string) => {
+      const slot = calculateSlot(counterKey('gatehouse:', key));
+      return ranges.some(([start, end]) => slot >= start && slot <= end);
+    };
+    await dead.kill();
+    const [a, b] = state.stores as [Stores, Stores];
+    // Enough keys that both kinds occur whatever the slots; one after the other, within the guard's second.
+    const keys = Array.from({ length: 40 }, () => randomUUID());
+    expect(keys.some(onDead) && !keys.every(onDead)).toBe(true);
+    for (const key of keys) {
+      const request = { key, windowMs: 60_000, limit: 10, algorithm: 'sliding' as const };
+      await a.counters.hit(request);
+      const second = await b.counters.hit(request);
+      // Shared count (2) on a live master; each gateway's own (1) where the master is dead.
+      expect({ key, onDead: onDead(key), second }).toEqual({
+        key,
+        onDead: onDead(key),
+        second: expect.objectContaining(onDead(key) ? { count: 1, degraded: true } : { count: 2, degraded: false }),
+      });
+    }
   });
 
   // Last: kills the cluster. Same documented behaviour as one Redis: requests keep being served,

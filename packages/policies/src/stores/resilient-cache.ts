@@ -5,30 +5,35 @@
  */
 import type { CachedResponse, ResponseCacheStore } from '../sdk/cache-store.js';
 import { MemoryResponseCacheStore } from './memory-cache.js';
-import { OutageGuard } from './outage-guard.js';
+import { OutageGuards } from './outage-guard.js';
 import type { RedisResponseCacheStore } from './redis-cache.js';
 import { firstConnectPending, type ResilientOptions } from './resilient-counters.js';
 
 export class ResilientResponseCacheStore implements ResponseCacheStore {
   readonly kind = 'redis' as const;
   private readonly fallback: MemoryResponseCacheStore;
-  private readonly guard: OutageGuard;
+  private readonly guards: OutageGuards;
 
   constructor(
     private readonly redis: RedisResponseCacheStore,
     options: ResilientOptions & { memoryBytes?: number },
   ) {
     this.fallback = new MemoryResponseCacheStore(options.memoryBytes);
-    this.guard = new OutageGuard({ ...options, store: 'responseCache', connecting: firstConnectPending(redis.client) });
-    redis.client.on('ready', () => this.guard.probeNow());
+    this.guards = new OutageGuards(redis.client, {
+      ...options,
+      store: 'responseCache',
+      connecting: firstConnectPending(redis.client),
+    });
+    redis.client.on('ready', () => this.guards.probeNow());
   }
 
   get degraded(): boolean {
-    return this.guard.isDown;
+    return this.guards.isDown;
   }
 
   async get(key: string): Promise<CachedResponse | undefined> {
     return this.safely(
+      key,
       () => this.redis.get(key),
       () => this.fallback.get(key),
       undefined,
@@ -37,6 +42,7 @@ export class ResilientResponseCacheStore implements ResponseCacheStore {
 
   async set(key: string, value: CachedResponse): Promise<void> {
     await this.safely(
+      key,
       () => this.redis.set(key, value),
       () => this.fallback.set(key, value),
       undefined,
@@ -47,6 +53,7 @@ export class ResilientResponseCacheStore implements ResponseCacheStore {
     // Deleted in both places: an entry written locally during an outage must not outlive a purge.
     await this.fallback.delete(key);
     await this.safely(
+      key,
       () => this.redis.delete(key),
       () => undefined,
       undefined,
@@ -57,9 +64,14 @@ export class ResilientResponseCacheStore implements ResponseCacheStore {
     await Promise.all([this.redis.close(), this.fallback.close()]);
   }
 
-  private async safely<T>(primary: () => Promise<T>, fallback: () => T | Promise<T>, otherwise: T): Promise<T> {
+  private async safely<T>(
+    key: string,
+    primary: () => Promise<T>,
+    fallback: () => T | Promise<T>,
+    otherwise: T,
+  ): Promise<T> {
     try {
-      return (await this.guard.run(primary, fallback)).value;
+      return (await this.guards.for(this.redis.redisKey(key)).run(primary, fallback)).value;
     } catch {
       return otherwise;
     }

@@ -7,7 +7,7 @@
 
 import type { CounterStore, HitRequest, HitResult } from '../sdk/counters/types.js';
 import { MemoryCounterStore } from './memory-counters.js';
-import { OutageGuard, type OutageGuardOptions } from './outage-guard.js';
+import { type OutageGuardOptions, OutageGuards } from './outage-guard.js';
 import type { RedisClient } from './redis-client.js';
 import type { RedisCounterStore } from './redis-counters.js';
 
@@ -28,19 +28,23 @@ export function firstConnectPending(client: RedisClient): () => boolean {
 export class ResilientCounterStore implements CounterStore {
   readonly kind = 'redis' as const;
   private readonly fallback = new MemoryCounterStore({ degraded: true });
-  private readonly guard: OutageGuard;
+  private readonly guards: OutageGuards;
 
   constructor(
     private readonly redis: RedisCounterStore,
     options: ResilientOptions,
   ) {
-    this.guard = new OutageGuard({ ...options, store: 'counters', connecting: firstConnectPending(redis.client) });
-    redis.client.on('ready', () => this.guard.probeNow());
+    this.guards = new OutageGuards(redis.client, {
+      ...options,
+      store: 'counters',
+      connecting: firstConnectPending(redis.client),
+    });
+    redis.client.on('ready', () => this.guards.probeNow());
   }
 
-  /** True while Redis is considered down. */
+  /** True while Redis (or, in a Cluster, one of its masters) is considered down. */
   get degraded(): boolean {
-    return this.guard.isDown;
+    return this.guards.isDown;
   }
 
   async hit(request: HitRequest): Promise<HitResult> {
@@ -61,7 +65,7 @@ export class ResilientCounterStore implements CounterStore {
 
   async add(key: string, windowMs: number, delta: number, windowStartMs?: number): Promise<number> {
     try {
-      const { value } = await this.guard.run(
+      const { value } = await this.guards.for(this.redis.redisKey(key)).run(
         () => this.redis.add(key, windowMs, delta, windowStartMs),
         () => this.fallback.add(key, windowMs, delta, windowStartMs),
       );
@@ -81,7 +85,7 @@ export class ResilientCounterStore implements CounterStore {
     fallback: () => HitResult,
   ): Promise<HitResult> {
     try {
-      return (await this.guard.run(primary, fallback)).value;
+      return (await this.guards.for(this.redis.redisKey(request.key)).run(primary, fallback)).value;
     } catch {
       // Only a bug in the fallback lands here; admitting beats failing the request.
       return { count: 0, resetMs: request.windowMs, degraded: true };
