@@ -46,6 +46,39 @@ describe('forwardableRawHeaderList', () => {
     );
     expect(list).toEqual(['vary', 'accept', 'ratelimit-remaining', '8', 'vary', 'origin']);
   });
+
+  it('appends to an edit made before (one value, then a list) and ends with the own header and Connection: close', () => {
+    const edits: HeaderEdit[] = [];
+    recordHeaderEdit(edits, 'vary', false, 'origin');
+    recordHeaderEdit(edits, 'vary', false, ['accept-encoding', 'x-tenant']);
+    recordHeaderEdit(edits, 'x-removed', true, []);
+    recordHeaderEdit(edits, 'x-listed', true, ['a', 'b']);
+    const list = forwardableRawHeaderList(
+      raw('Vary', 'accept', 'X-Removed', '1', 'X-Request-Id', 'upstream-id'),
+      edits,
+      'x-request-id',
+      'gateway-id',
+      true,
+    );
+    expect(list).toEqual([
+      'vary',
+      'accept',
+      'vary',
+      'origin',
+      'vary',
+      'accept-encoding',
+      'vary',
+      'x-tenant',
+      'x-listed',
+      'a',
+      'x-listed',
+      'b',
+      'x-request-id',
+      'gateway-id',
+      'connection',
+      'close',
+    ]);
+  });
 });
 
 describe('forwardableHeadersFromRaw', () => {

@@ -1,6 +1,6 @@
 import { randomFillSync } from 'node:crypto';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
-import { type HeaderEdit, replacedByEdits } from '@gatehouse/policies';
+import { editValueAt, editValueCount, type HeaderEdit, replacedByEdits } from '@gatehouse/policies';
 import { util } from 'undici';
 
 /** Hop-by-hop headers (RFC 9110 7.6.1) never forwarded in either direction. */
@@ -75,8 +75,15 @@ export function forwardableRawHeaderList(
   edits: readonly HeaderEdit[] | undefined,
   /** A header the gateway sets itself afterwards (the request id): the upstream's is not forwarded. */
   own: string,
+  /** When given, `own` is added last with this value (and `connection: close` after it when `closeAfter`). */
+  ownValue?: string,
+  closeAfter = false,
 ): string[] | undefined {
-  const list: string[] = [];
+  // Sized once for the most it can hold: pushing into an empty array reallocated it twice per response.
+  let room = raw.length + 4;
+  if (edits !== undefined) for (let e = 0; e < edits.length; e++) room += 2 * editValueCount(edits[e]!);
+  const list: string[] = new Array(room);
+  let n = 0;
   for (let i = 0; i < raw.length; i += 2) {
     const name = util.headerNameToString(raw[i]!);
     if (HOP_BY_HOP.has(name)) {
@@ -85,10 +92,28 @@ export function forwardableRawHeaderList(
       continue;
     }
     if (name === own || (edits !== undefined && replacedByEdits(edits, name))) continue;
-    list.push(name, raw[i + 1]!.toString('latin1'));
+    list[n++] = name;
+    list[n++] = raw[i + 1]!.toString('latin1');
   }
   if (edits !== undefined)
-    for (const edit of edits) if (edit.name !== own) for (const value of edit.values) list.push(edit.name, value);
+    for (let e = 0; e < edits.length; e++) {
+      const edit = edits[e]!;
+      if (edit.name === own) continue;
+      const count = editValueCount(edit);
+      for (let v = 0; v < count; v++) {
+        list[n++] = edit.name;
+        list[n++] = editValueAt(edit, v);
+      }
+    }
+  if (ownValue !== undefined) {
+    list[n++] = own;
+    list[n++] = ownValue;
+    if (closeAfter) {
+      list[n++] = 'connection';
+      list[n++] = 'close';
+    }
+  }
+  list.length = n;
   return list;
 }
 

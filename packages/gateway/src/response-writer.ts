@@ -31,11 +31,12 @@ export function writeResponse(
   const http1 = req.httpVersionMajor === 1;
   // Nobody looked at the upstream's headers: forward its raw list without building objects in between.
   const raw = http1 ? response.untouchedRawHeaders() : undefined;
-  const list = raw === undefined ? undefined : forwardableRawHeaderList(raw, response.pendingEdits, 'x-request-id');
+  const list =
+    raw === undefined
+      ? undefined
+      : forwardableRawHeaderList(raw, response.pendingEdits, 'x-request-id', requestId, closeAfter);
   try {
     if (list !== undefined) {
-      list.push('x-request-id', requestId);
-      if (closeAfter) list.push('connection', 'close');
       (res as ServerResponse).writeHead(response.status, list);
     } else {
       const headers = response.headers;

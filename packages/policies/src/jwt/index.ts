@@ -28,6 +28,7 @@ export const jwtSecurity = defineSecurity<JwtConfig>({
     const source = config.token ?? {};
     const clientIdClaims = config.clientIdClaims ?? ['client_id', 'azp'];
     const claimHeaders = config.forwardClaims ?? {};
+    const forwardsClaims = Object.keys(claimHeaders).length > 0;
 
     /** A verified token's claims become the request's identity (or a 401/403 when no subscription fits). */
     const accept = (ctx: RequestContext, found: FoundToken, claims: Claims): AuthOutcome => {
@@ -35,7 +36,7 @@ export const jwtSecurity = defineSecurity<JwtConfig>({
       if ('error' in resolved) return resolved;
       const { clientId, subscription } = resolved;
       if (!config.forwardToken) removeToken(ctx, source, found);
-      forwardClaims(ctx, claimHeaders, claims);
+      if (forwardsClaims) forwardClaims(ctx, claimHeaders, claims);
       const principal = typeof claims.sub === 'string' ? claims.sub : clientId;
       return { subscription, claims, principal };
     };

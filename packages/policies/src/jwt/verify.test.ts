@@ -47,6 +47,27 @@ describe('verified token cache', () => {
     expect(Object.isFrozen(first?.nested)).toBe(true);
   });
 
+  it('serves each of two alternating tokens its own claims, equal strings from fresh requests included', async () => {
+    const key = countingKey();
+    const verifier = createTokenVerifier(config(), key, () => t0);
+    const sign = (clientId: string) =>
+      new SignJWT({ client_id: clientId })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setExpirationTime(t0 / 1000 + 3600)
+        .sign(secret);
+    const [a, b] = [await sign('a'), await sign('b')];
+    await verifier.verify(a);
+    await verifier.verify(b);
+    for (let i = 0; i < 3; i++) {
+      // A header value is a new string per request: slice a copy out of a longer one.
+      expect(verifier.cached(` ${a}`.slice(1))?.client_id).toBe('a');
+      expect(verifier.cached(` ${a}`.slice(1))?.client_id).toBe('a');
+      expect(verifier.cached(b)?.client_id).toBe('b');
+    }
+    expect(verifier.cached(`${a}x`)).toBeUndefined();
+    expect(key.calls).toBe(2);
+  });
+
   it('stops serving a token from the cache once exp + skew has passed', async () => {
     const key = countingKey();
     let now = t0;

@@ -67,11 +67,23 @@ export function createTokenVerifier(
     return false;
   };
 
+  // The token of the last hit: a client sends the same token request after request, and comparing it with the
+  // one before is a memory compare where the LRU lookup hashes the whole token (hundreds of characters) again,
+  // because every request brings a fresh string. An entry found here is the LRU's own, with its expiry.
+  let lastToken: string | undefined;
+  let lastEntry: CachedToken | undefined;
+
   const cached = (token: string): Claims | undefined => {
-    const entry = cache?.get(token);
+    const entry = token === lastToken ? lastEntry : cache?.get(token);
     if (entry === undefined) return undefined;
-    if (entry.expiresAt > now()) return entry.claims;
+    if (entry.expiresAt > now()) {
+      lastToken = token;
+      lastEntry = entry;
+      return entry.claims;
+    }
     cache!.delete(token);
+    lastToken = undefined;
+    lastEntry = undefined;
     return undefined;
   };
 

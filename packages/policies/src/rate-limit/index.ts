@@ -5,7 +5,7 @@
  * degraded store counts locally, and an error admits the request.
  */
 import { GatewayError, parseDuration } from '@gatehouse/core';
-import type { HitResult } from '../sdk/counters/types.js';
+import type { HitRequest, HitResult } from '../sdk/counters/types.js';
 import { definePolicy } from '../sdk/define.js';
 import { createKeyResolver } from '../sdk/traffic-key.js';
 import { type GatewayResponse, type RequestContext, RequestLocal } from '../sdk/types.js';
@@ -104,14 +104,23 @@ export const rateLimitPolicy = definePolicy<RateLimitConfig>({
       }
     };
 
+    // The hit request of the last key, reused while the key repeats (the resolver hands out the same memoized
+    // string, so the check is one pointer comparison): stores only read it.
+    let lastHit: HitRequest | undefined;
+
     return {
       // Synchronous when the store answers synchronously (memory, approximate): no promise per request.
       request(ctx) {
         const counterKey = counterKeyOf(ctx);
         if (approximate) return apply(ctx, approximate.hit(counterKey, limit));
+        let hit = lastHit;
+        if (hit === undefined || hit.key !== counterKey) {
+          hit = Object.freeze({ key: counterKey, windowMs, algorithm, limit });
+          lastHit = hit;
+        }
         let result: HitResult | Promise<HitResult>;
         try {
-          result = env.counters.hit({ key: counterKey, windowMs, algorithm, limit });
+          result = env.counters.hit(hit);
         } catch (error) {
           return warnAndAdmit(error);
         }

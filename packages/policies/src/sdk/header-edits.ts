@@ -9,7 +9,23 @@ export interface HeaderEdit {
   readonly name: string;
   /** True: the upstream's values of this header are dropped; false: `values` come after them. */
   replace: boolean;
-  values: string[];
+  /**
+   * The values: one string (most edits: a header set to one value, with no array per edit), several, or none (a
+   * removal). Read them with `editValueCount` / `editValueAt`.
+   */
+  values: string | string[] | undefined;
+}
+
+/** How many values an edit carries. */
+export function editValueCount(edit: HeaderEdit): number {
+  const { values } = edit;
+  return values === undefined ? 0 : typeof values === 'string' ? 1 : values.length;
+}
+
+/** The edit's `index`th value (index < editValueCount(edit)). */
+export function editValueAt(edit: HeaderEdit, index: number): string {
+  const { values } = edit;
+  return typeof values === 'string' ? values : values![index]!;
 }
 
 /** Adds one more value to a header (a list when it already has one). */
@@ -20,6 +36,12 @@ export function appendHeaderValue(headers: OutgoingHttpHeaders, name: string, va
   else headers[name] = [String(existing), value];
 }
 
+/** A copy of a value given to an edit (a list is copied: the caller may change its array afterwards). */
+function ownValues(value: string | readonly string[] | undefined): string | string[] | undefined {
+  if (value === undefined || typeof value === 'string') return value;
+  return value.length === 0 ? undefined : [...value];
+}
+
 /** Records an edit, merged with an earlier one of the same header so the list stays one entry per name. */
 export function recordHeaderEdit(
   edits: HeaderEdit[],
@@ -28,38 +50,53 @@ export function recordHeaderEdit(
   value: string | readonly string[] | undefined,
 ): void {
   let entry: HeaderEdit | undefined;
-  for (const edit of edits) {
-    if (edit.name === name) {
-      entry = edit;
+  for (let i = 0; i < edits.length; i++) {
+    if (edits[i]!.name === name) {
+      entry = edits[i];
       break;
     }
   }
   if (replace) {
-    const values = value === undefined ? [] : typeof value === 'string' ? [value] : [...value];
+    const values = ownValues(value);
     if (entry === undefined) edits.push({ name, replace: true, values });
     else {
       entry.replace = true;
       entry.values = values;
     }
   } else if (value !== undefined) {
-    if (entry === undefined)
-      edits.push({ name, replace: false, values: typeof value === 'string' ? [value] : [...value] });
-    else entry.values.push(...(typeof value === 'string' ? [value] : value));
+    if (entry === undefined) edits.push({ name, replace: false, values: ownValues(value) });
+    else {
+      const added = typeof value === 'string' ? [value] : value;
+      const before = entry.values;
+      entry.values =
+        before === undefined ? [...added] : typeof before === 'string' ? [before, ...added] : [...before, ...added];
+    }
   }
 }
 
 /** Applies recorded edits to a headers object (unset, not deleted: `delete` makes the object a slow dictionary). */
 export function applyHeaderEdits(headers: OutgoingHttpHeaders, edits: readonly HeaderEdit[]): void {
   for (const edit of edits) {
+    const { values } = edit;
     if (edit.replace) {
-      const { values } = edit;
-      headers[edit.name] = values.length === 0 ? undefined : values.length === 1 ? values[0] : [...values];
-    } else for (const value of edit.values) appendHeaderValue(headers, edit.name, value);
+      headers[edit.name] =
+        values === undefined || typeof values === 'string'
+          ? values
+          : values.length === 0
+            ? undefined
+            : values.length === 1
+              ? values[0]
+              : [...values];
+    } else if (typeof values === 'string') appendHeaderValue(headers, edit.name, values);
+    else if (values !== undefined) for (const value of values) appendHeaderValue(headers, edit.name, value);
   }
 }
 
 /** Whether the upstream's own values of `name` are dropped by the edits. */
 export function replacedByEdits(edits: readonly HeaderEdit[], name: string): boolean {
-  for (const edit of edits) if (edit.replace && edit.name === name) return true;
+  for (let i = 0; i < edits.length; i++) {
+    const edit = edits[i]!;
+    if (edit.replace && edit.name === name) return true;
+  }
   return false;
 }
