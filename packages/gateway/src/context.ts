@@ -46,18 +46,34 @@ export async function readStream(
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
 }
 
-/**
- * The client request as policies see it, once it is routed. Body is streamed unless a policy buffers it. Built
- * with positional arguments (no init object per request).
- */
+/** What the request path knows about a client request once it is routed (ProxyRequest's constructor argument). */
+export interface ProxyRequestInit {
+  raw: ClientRequest;
+  method: string;
+  /** The routed path in canonical form, before the base path was stripped. */
+  originalPath: string;
+  /** The path sent upstream. */
+  path: string;
+  /** The query string without its `?`. */
+  rawQuery: string;
+  /** The forwardable headers (hop-by-hop ones removed); policies edit them in place. */
+  headers: IncomingHttpHeaders;
+  clientIp: string;
+  /** The connecting peer's address (the client's, unless a trusted proxy forwarded the request). */
+  peer: string;
+  /** The connecting peer is a trusted proxy: its X-Forwarded-* headers are kept and extended. */
+  viaTrustedProxy: boolean;
+  host: string;
+  protocol: 'http' | 'https';
+  maxBodyBuffer: number;
+}
+
+/** The client request as policies see it. Body is streamed unless a policy buffers it. */
 export class ProxyRequest implements GatewayRequest {
   readonly raw: ClientRequest;
   readonly method: string;
-  /** The routed path in canonical form, before the base path was stripped. */
   readonly originalPath: string;
-  /** The path sent upstream. */
   path: string;
-  /** The forwardable headers (hop-by-hop ones removed); policies edit them in place. */
   readonly headers: IncomingHttpHeaders;
   readonly clientIp: string;
   /** The connecting peer's address (the client's, unless a trusted proxy forwarded the request). */
@@ -74,32 +90,19 @@ export class ProxyRequest implements GatewayRequest {
   bufferedBody: Buffer | undefined;
   private bodyPromise: Promise<Buffer> | undefined;
 
-  constructor(
-    raw: ClientRequest,
-    method: string,
-    originalPath: string,
-    path: string,
-    rawQuery: string,
-    headers: IncomingHttpHeaders,
-    clientIp: string,
-    peer: string,
-    viaTrustedProxy: boolean,
-    host: string,
-    protocol: 'http' | 'https',
-    maxBodyBuffer: number,
-  ) {
-    this.raw = raw;
-    this.method = method;
-    this.originalPath = originalPath;
-    this.path = path;
-    this.rawQuery_ = rawQuery;
-    this.headers = headers;
-    this.clientIp = clientIp;
-    this.peer = peer;
-    this.viaTrustedProxy = viaTrustedProxy;
-    this.host = host;
-    this.protocol = protocol;
-    this.maxBodyBuffer = maxBodyBuffer;
+  constructor(init: ProxyRequestInit) {
+    this.raw = init.raw;
+    this.method = init.method;
+    this.originalPath = init.originalPath;
+    this.path = init.path;
+    this.rawQuery_ = init.rawQuery;
+    this.headers = init.headers;
+    this.clientIp = init.clientIp;
+    this.peer = init.peer;
+    this.viaTrustedProxy = init.viaTrustedProxy;
+    this.host = init.host;
+    this.protocol = init.protocol;
+    this.maxBodyBuffer = init.maxBodyBuffer;
   }
 
   get rawQuery(): string {

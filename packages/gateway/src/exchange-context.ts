@@ -20,21 +20,20 @@ export function createExchangeContext(
   const settings = config.settings;
   const peer = peerAddress(req);
   const viaTrustedProxy = peerTrusted(settings.trustProxy, peer);
-  // Positional rather than an init object: one object less per request.
-  const request = new ProxyRequest(
-    req,
-    req.method!,
-    routed.pathname,
-    routed.forwardPath,
-    routed.rawQuery,
-    forwardableRequestHeaders(req.headers),
-    viaTrustedProxy ? forwardedClient(req, settings.trustProxy, peer) : peer,
+  const request = new ProxyRequest({
+    raw: req,
+    method: req.method!,
+    originalPath: routed.pathname,
+    path: routed.forwardPath,
+    rawQuery: routed.rawQuery,
+    headers: forwardableRequestHeaders(req.headers),
+    clientIp: viaTrustedProxy ? forwardedClient(req, settings.trustProxy, peer) : peer,
     peer,
     viaTrustedProxy,
-    routed.host ?? '',
-    (req.socket as { encrypted?: boolean } | null)?.encrypted ? 'https' : 'http',
-    settings.maxBodyBuffer,
-  );
+    host: routed.host ?? '',
+    protocol: (req.socket as { encrypted?: boolean } | null)?.encrypted ? 'https' : 'http',
+    maxBodyBuffer: settings.maxBodyBuffer,
+  });
   const ctx = new GatewayContext(requestId, request, routed.api, logger, startedAt, settings.maxBodyBuffer);
   ctx.route = routed.route.ref;
   if (routed.params !== undefined) ctx.params = routed.params;
