@@ -138,8 +138,8 @@ const stagedPglite = new WeakSet<PGlite>();
 
 /**
  * The same COPY text and staging table on PGlite, whose COPY reads a Blob handed to the query
- * (`FROM '/dev/blob'`). Measured against the JSON path below (docs/benchmarks.md, decisions/0015):
- * PGlite's own CPU is the control plane's, and it parses COPY text for less than JSON.
+ * (`FROM '/dev/blob'`). It replaced a json_to_recordset insert: PGlite's CPU is the control plane's,
+ * and it reads COPY text for less than JSON (measured: decisions/0015).
  */
 export async function writeWithBlob(
   client: PGlite,
