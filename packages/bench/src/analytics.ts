@@ -1,9 +1,13 @@
 /**
  * `npm run bench:analytics`: analytics at scale (issue #16 section 3), on PostgreSQL and on PGlite.
  *  1. Ingest: SENDERS concurrent gateway-protocol clients post 5,000-record batches for SECONDS;
- *     records/s and control-plane CPU per record (from /proc: the control plane runs alone in its
- *     process; with PGlite the database runs inside it and is counted too). Then exactness: raw rows,
- *     minute rollups and accepted records agree, and a replayed batch adds nothing.
+ *     records/s (overall and per 5 s window), CPU per record of the control plane and of the
+ *     PostgreSQL backends of its protocol pool (from /proc: the control plane runs alone in its
+ *     process; with PGlite the database runs inside it and is counted there), the cores each side
+ *     obtained, the load average, and the projection "cores needed for 20,000/s" = 20,000 x (control
+ *     plane + PostgreSQL µs a record): on a busy machine the rate is what the processes were given,
+ *     the CPU a record is what carries over. Then exactness: raw rows, minute rollups and accepted
+ *     records agree, and a replayed batch adds nothing.
  *  2. Query: rollups for 24 h of 100 million requests written directly (180 keys a minute), then
  *     the 24 h dashboard query (hourly buckets, grouped by application) and 6 h at 1 minute, median
  *     of 5 over HTTP.
@@ -17,7 +21,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Database, openDatabase } from '@gatehouse/control-plane';
@@ -176,6 +180,11 @@ function batchBody(): string {
   return JSON.stringify({ records });
 }
 
+/** The issue's target: 20,000 records/s sustained, the control plane under half a core for it. */
+const TARGET_RATE = 20_000;
+const WINDOW_S = 5;
+const round2 = (v: number) => Math.round(v * 100) / 100;
+
 async function ingest(t: Target, backend: string): Promise<Json> {
   // Bodies built ahead (the senders are not what is measured); each is sent once.
   const perSender = Math.ceil((SECONDS * 30_000) / BATCH / SENDERS) + 2;
@@ -183,11 +192,19 @@ async function ingest(t: Target, backend: string): Promise<Json> {
   // Warm-up batch (partitions, JIT).
   const warm = batchBody();
   await call(t.base, 'POST', '/api/v1/gateway/analytics', t.gateway, warm);
+  const load0 = loadavg()[0]!;
   const db0 = await databaseCpu(t);
   const cpu0 = cpuSeconds(t.pid) ?? 0;
   const t0 = performance.now();
   const deadline = t0 + SECONDS * 1000;
   let accepted = 0;
+  // Records/s per window, to show whether the rate held over the run rather than its average only.
+  const windows: number[] = [];
+  let windowStart = accepted;
+  const ticker = setInterval(() => {
+    windows.push(Math.round((accepted - windowStart) / WINDOW_S));
+    windowStart = accepted;
+  }, WINDOW_S * 1000);
   await Promise.all(
     bodies.map(async (list) => {
       for (const body of list) {
@@ -197,20 +214,38 @@ async function ingest(t: Target, backend: string): Promise<Json> {
       }
     }),
   );
+  clearInterval(ticker);
   const seconds = (performance.now() - t0) / 1000;
   const cpu = (cpuSeconds(t.pid) ?? 0) - cpu0;
   const db1 = await databaseCpu(t);
+  const load1 = loadavg()[0]!;
   let dbCpu = 0;
   for (const [pid, seconds] of db1) dbCpu += seconds - (db0.get(pid) ?? 0);
   const replay = await call(t.base, 'POST', '/api/v1/gateway/analytics', t.gateway, warm);
+  const cpUs = (cpu / accepted) * 1e6;
+  const pgUs = (dbCpu / accepted) * 1e6;
+  // With PGlite the database runs inside the control plane: its CPU is already in cpUs.
+  const coresFor20k = (TARGET_RATE * (cpUs + (t.sql ? pgUs : 0))) / 1e6;
+  const rate = Math.round(accepted / seconds);
   const result: Json = {
     backend,
     senders: SENDERS,
     batch: BATCH,
-    recordsPerSecond: Math.round(accepted / seconds),
-    controlPlaneCpuCores: Math.round((cpu / seconds) * 100) / 100,
-    controlPlaneCpuUsPerRecord: Math.round((cpu / accepted) * 1e6 * 10) / 10,
-    ...(t.sql ? { postgresCpuUsPerRecord: Math.round((dbCpu / accepted) * 1e6 * 10) / 10 } : {}),
+    seconds: Math.round(seconds),
+    loadAverage: { start: load0, end: load1, cores: availableParallelism() },
+    recordsPerSecond: rate,
+    [`recordsPerSecondEach${WINDOW_S}s`]: windows,
+    // The share of a core each side actually got: on a busy machine the rate is this over µs a record.
+    controlPlaneCoresObtained: round2(cpu / seconds),
+    ...(t.sql ? { postgresCoresObtained: round2(dbCpu / seconds) } : {}),
+    controlPlaneCpuUsPerRecord: Math.round(cpUs * 10) / 10,
+    ...(t.sql ? { postgresCpuUsPerRecord: Math.round(pgUs * 10) / 10 } : {}),
+    controlPlaneCoresAt20k: round2((TARGET_RATE * cpUs) / 1e6),
+    coresNeededFor20k: round2(coresFor20k),
+    sustained20k:
+      rate >= TARGET_RATE && windows.every((w) => w >= TARGET_RATE)
+        ? 'met'
+        : `not shown here (${rate}/s); needs ${round2(coresFor20k)} cores free for ${t.sql ? 'control plane + PostgreSQL' : 'the control plane with PGlite'}`,
     replayOfWarmBatch: replay,
   };
   if (t.sql) {

@@ -1,5 +1,5 @@
 /**
- * Ingest exactness on both backends (COPY on PostgreSQL, JSON on PGlite): replays and partial
+ * Ingest exactness on both backends (COPY from STDIN on PostgreSQL, from a Blob on PGlite): replays and partial
  * replays count once, rollups of every grain equal the raw rows, text survives COPY's escaping, and
  * a record breaking the protocol schema stores nothing. Plus: the compiled record check agrees with
  * Ajv over the protocol schema.

@@ -2,7 +2,7 @@
  * Ingest of gateways' request records. One pass over the batch checks each record against the
  * protocol schema (services/analytics-record-check.ts), drops those dated out of range and groups
  * the rest per minute and key for the rollups; then one transaction stores the raw rows (COPY on
- * PostgreSQL, one JSON parameter on PGlite: services/analytics-write.ts) and upserts the minute,
+ * PostgreSQL, from a Blob on PGlite: services/analytics-write.ts) and upserts the minute,
  * hour and day rollups of the rows that were new. Record ids (with their time, the partition key)
  * deduplicate replays, so a batch sent twice counts once.
  *
@@ -10,6 +10,7 @@
  * its connections; past a short queue a batch is answered 503 and the gateway keeps it in its spool
  * for later. Analytics can slow down, never starve the protocol.
  */
+import { PGlite } from '@electric-sql/pglite';
 import { GatewayError } from '@gatehouse/core';
 import pg from 'pg';
 import type { GatewayPrincipal } from '../auth/gateway-token.js';
@@ -17,8 +18,7 @@ import type { Database } from '../db/connect.js';
 import { DAY_MS, dayOf, ensurePartitions, errorCode, forgetPartitions } from './analytics-partitions.js';
 import { checkRecord } from './analytics-record-check.js';
 import { RollupAccumulator, type RollupRow } from './analytics-rollup.js';
-import { type Inserted, writeWithCopy, writeWithJson } from './analytics-write.js';
-import { inTransaction } from './tx.js';
+import { type Inserted, writeWithBlob, writeWithCopy } from './analytics-write.js';
 
 export { ROLLUP_GRAINS } from './analytics-rollup.js';
 
@@ -76,10 +76,11 @@ class IngestGate {
 }
 const gates = new WeakMap<Database, IngestGate>();
 
-/** The pg pool behind a Drizzle handle, when it is PostgreSQL (PGlite has no pool). */
-function poolOf(db: Database): pg.Pool | undefined {
+/** The driver behind a Drizzle handle: a pg pool (PostgreSQL) or the embedded PGlite. */
+function clientOf(db: Database): pg.Pool | PGlite {
   const client = (db as unknown as { $client?: unknown }).$client;
-  return client instanceof pg.Pool ? client : undefined;
+  if (client instanceof pg.Pool || client instanceof PGlite) return client;
+  throw new Error('analytics ingest needs a root database handle (a pg pool or PGlite)');
 }
 
 function gateOf(db: Database, pool: pg.Pool | undefined): IngestGate {
@@ -125,14 +126,16 @@ export async function ingestAnalytics(
     for (const position of inserted.positions) some.add(kept[position - 1]!, times[position - 1]!);
     return some.rows();
   };
-  const pool = poolOf(db);
+  const client = clientOf(db);
+  const pool = client instanceof pg.Pool ? client : undefined;
   return gateOf(db, pool).run(async () => {
     await ensurePartitions(db, days);
     for (let attempt = 1; ; attempt++) {
       try {
-        const inserted = pool
-          ? await writeWithCopy(pool, gateway, kept, rollups)
-          : await inTransaction(db, (tx) => writeWithJson(tx, gateway, kept, rollups));
+        const inserted =
+          client instanceof PGlite
+            ? await writeWithBlob(client, gateway, kept, rollups)
+            : await writeWithCopy(client, gateway, kept, rollups);
         return { accepted: inserted.count, duplicates: kept.length - inserted.count, rejected };
       } catch (error) {
         const code = errorCode(error);

@@ -1,19 +1,19 @@
 /**
- * The two ways a checked batch reaches `analytics_requests`, both one transaction with the rollup
- * upsert and both deduplicating on the key (time, id) with ON CONFLICT DO NOTHING:
- *  - PostgreSQL: COPY (text format) into a per-connection temporary staging table, then
- *    INSERT ... SELECT. COPY text is cheaper to build than JSON and far cheaper for PostgreSQL to
- *    read than json_to_recordset (measured: ~13-20 vs ~36 µs of backend CPU a record).
- *  - PGlite (one embedded connection): INSERT ... SELECT FROM json_to_recordset of one parameter.
+ * How a checked batch reaches `analytics_requests`: COPY (text format) into a per-connection
+ * temporary staging table, then INSERT ... SELECT deduplicating on the key (time, id) with ON
+ * CONFLICT DO NOTHING, in one transaction with the rollup upsert. COPY text is cheaper to build than
+ * JSON and far cheaper for PostgreSQL to read than json_to_recordset (measured: ~13-20 vs ~36 µs of
+ * backend CPU a record); PGlite reads it from a Blob for less than JSON too (docs/benchmarks.md).
+ *  - PostgreSQL: COPY FROM STDIN (pg-copy-streams) on a pooled connection.
+ *  - PGlite (one embedded connection): COPY FROM '/dev/blob'.
  * Either answers how many rows were new and, only when that is not all of them, which ones (their
  * 1-based positions in the batch): a batch without replays sends no row back at all.
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { sql } from 'drizzle-orm';
+import type { PGlite } from '@electric-sql/pglite';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { type Database, rowsOf } from '../db/connect.js';
 import type { AnalyticsRecord } from './analytics-ingest.js';
 import type { RollupRow } from './analytics-rollup.js';
 
@@ -31,7 +31,7 @@ export interface Gateway {
 const COLUMNS = `id, env_id, gateway_id, time, api, plan, application, subscription, method, route, status,
   latency_ms, upstream_latency_ms, bytes_in, bytes_out, client_ip, error_code`;
 
-/** Dedupe and "which were new", shared by both paths; `src` has an `ord` column. */
+/** Dedupe and "which were new"; `src` has an `ord` column. */
 const insertFrom = (src: string, values: string, kept: string) =>
   `WITH src AS MATERIALIZED (${src}),
   ins AS (INSERT INTO analytics_requests (${COLUMNS})
@@ -88,6 +88,15 @@ export function copyText(records: AnalyticsRecord[]): string {
   return lines.join('\n');
 }
 
+/** The staging table's rows into analytics_requests; $1 env, $2 gateway, $3 batch length. */
+const INSERT_STAGED = insertFrom(
+  'SELECT * FROM analytics_stage',
+  `src.id, $1::uuid, $2::uuid, src.time, src.api, src.plan, src.application, src.subscription, src.method,
+    src.route, src.status, src.latency_ms, src.upstream_latency_ms, src.bytes_in, src.bytes_out,
+    src.client_ip, src.error_code`,
+  '$3::int',
+);
+
 export async function writeWithCopy(
   pool: pg.Pool,
   gateway: Gateway,
@@ -106,16 +115,7 @@ export async function writeWithCopy(
     await client.query('BEGIN');
     try {
       await pipeline(Readable.from([body]), client.query(copyFrom('COPY analytics_stage FROM STDIN')));
-      const result = await client.query(
-        insertFrom(
-          'SELECT * FROM analytics_stage',
-          `src.id, $1::uuid, $2::uuid, src.time, src.api, src.plan, src.application, src.subscription, src.method,
-            src.route, src.status, src.latency_ms, src.upstream_latency_ms, src.bytes_in, src.bytes_out,
-            src.client_ip, src.error_code`,
-          '$3::int',
-        ),
-        [gateway.envId, gateway.id, records.length],
-      );
+      const result = await client.query(INSERT_STAGED, [gateway.envId, gateway.id, records.length]);
       const answer = inserted(result.rows[0]);
       if (answer.count > 0) await client.query(ROLLUP_UPSERT, [gateway.envId, JSON.stringify(rollups(answer))]);
       await client.query('COMMIT');
@@ -131,42 +131,36 @@ export async function writeWithCopy(
   }
 }
 
-// ---------------------------------------------------------------- PGlite (and any Database): JSON
+// ---------------------------------------------------------------- PGlite: COPY from a blob
 
-const RECORD_COLUMNS = `id uuid, time timestamptz, api text, plan text, application text, subscription text,
-  method text, route text, status int, "latencyMs" float8, "upstreamLatencyMs" float8, "bytesIn" bigint,
-  "bytesOut" bigint, "clientIp" text, "errorCode" text`;
+// PGlite instances whose (single) session already has the staging table.
+const stagedPglite = new WeakSet<PGlite>();
 
-export async function writeWithJson(
-  tx: Database,
+/**
+ * The same COPY text and staging table on PGlite, whose COPY reads a Blob handed to the query
+ * (`FROM '/dev/blob'`). It replaced a json_to_recordset insert: PGlite's CPU is the control plane's,
+ * and it reads COPY text for less than JSON (measured: decisions/0015).
+ */
+export async function writeWithBlob(
+  client: PGlite,
   gateway: Gateway,
   records: AnalyticsRecord[],
   rollups: (inserted: Inserted) => RollupRow[],
 ): Promise<Inserted> {
-  const json = JSON.stringify(records);
-  const statement = insertFrom(
-    `SELECT *, ordinality AS ord FROM ROWS FROM (json_to_recordset($json::json) AS (${RECORD_COLUMNS})) WITH ORDINALITY`,
-    `src.id, $env::uuid, $gateway::uuid, src.time, src.api, src.plan, src.application, src.subscription,
-      src.method, src.route, src.status, src."latencyMs", src."upstreamLatencyMs", src."bytesIn", src."bytesOut",
-      src."clientIp", src."errorCode"`,
-    '$kept::int',
-  );
-  const params: Record<string, unknown> = {
-    json,
-    env: gateway.envId,
-    gateway: gateway.id,
-    kept: records.length,
-  };
-  // Drizzle's sql template takes values in order; split the statement on the named placeholders.
-  const parts = statement.split(/\$(json|env|gateway|kept)\b/);
-  let query = sql.raw(parts[0]!);
-  for (let i = 1; i < parts.length; i += 2) query = sql`${query}${params[parts[i]!]}${sql.raw(parts[i + 1]!)}`;
-  const answer = inserted(rowsOf<{ n: number; positions: number[] | null }>(await tx.execute(query))[0]);
-  if (answer.count > 0) {
-    const upsert = ROLLUP_UPSERT.split(/\$[12]\b/);
-    await tx.execute(
-      sql`${sql.raw(upsert[0]!)}${gateway.envId}${sql.raw(upsert[1]!)}${JSON.stringify(rollups(answer))}${sql.raw(upsert[2]!)}`,
-    );
+  const blob = new Blob([copyText(records)]);
+  if (!stagedPglite.has(client)) {
+    await client.query(STAGE);
+    stagedPglite.add(client);
   }
-  return answer;
+  return client.transaction(async (tx) => {
+    await tx.query("COPY analytics_stage FROM '/dev/blob'", [], { blob });
+    const result = await tx.query<{ n: number; positions: number[] | null }>(INSERT_STAGED, [
+      gateway.envId,
+      gateway.id,
+      records.length,
+    ]);
+    const answer = inserted(result.rows[0]);
+    if (answer.count > 0) await tx.query(ROLLUP_UPSERT, [gateway.envId, JSON.stringify(rollups(answer))]);
+    return answer;
+  });
 }
