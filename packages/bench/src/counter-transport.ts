@@ -4,7 +4,9 @@
  * Map of counters, with 1, 16 and 64 hits per message (the gateway batches the hits of one event-loop
  * turn). (b) Atomics.add on a SharedArrayBuffer slot: the floor any shared-memory design could reach.
  * (c) SharedCounterStore.hit on the gateway's SharedTable (hash, key compare, slot lock, window
- * arithmetic), from one and from two threads at once (two: contending for the same 64 keys).
+ * arithmetic), from one and from two threads at once (two: contending for the same 64 keys). (d) A
+ * concurrency slot taken and given back in the table (SharedSlots: what a queue-less concurrency-limit
+ * does per request), one and two threads on the same 64 pools.
  * Reports hits per second and process CPU per hit (all threads).
  */
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
@@ -24,13 +26,16 @@ interface Result {
 }
 
 async function worker(): Promise<void> {
-  const { mode, batch, shared } = workerData as {
-    mode: 'port' | 'atomics' | 'table';
+  const { mode, batch, shared, holdings, owner } = workerData as {
+    mode: Mode;
     batch: number;
     shared: SharedArrayBuffer;
+    holdings: SharedArrayBuffer | undefined;
+    owner: number;
   };
   // Loaded here, not at the top: the other modes' threads must not pay for loading the policies.
-  const { SharedCounterStore, SharedTable } = mode === 'table' ? await import('@gatehouse/policies') : ({} as never);
+  const { SharedCounterStore, SharedSlots, SharedTable } =
+    mode === 'table' || mode === 'slots' ? await import('@gatehouse/policies') : ({} as never);
   const until = Date.now() + SECONDS * 1000;
   let hits = 0;
   const started = process.hrtime.bigint();
@@ -41,6 +46,16 @@ async function worker(): Promise<void> {
     while (Date.now() < until) {
       for (let i = 0; i < 1000; i++)
         store.hit({ key: keys[(hits + i) & 63]!, windowMs: 60_000, algorithm: 'fixed', limit: 1e12 });
+      hits += 1000;
+    }
+  } else if (mode === 'slots') {
+    const slots = new SharedSlots(new SharedTable({ buffer: shared, owner }), { buffer: holdings, owner });
+    const keys = Array.from({ length: 64 }, (_, i) => `cc:apis[0].policies[0]:subscription-${i}`);
+    while (Date.now() < until) {
+      for (let i = 0; i < 1000; i++) {
+        const key = keys[(hits + i) & 63]!;
+        if (slots.acquire(key, 1e6) === 'acquired') slots.release(key, 1e6);
+      }
       hits += 1000;
     }
   } else if (mode === 'atomics') {
@@ -66,30 +81,38 @@ async function worker(): Promise<void> {
   parentPort!.postMessage({ done: { hits, seconds, threadCpuUs: cpu.user + cpu.system } satisfies Result });
 }
 
-async function measure(mode: 'port' | 'atomics' | 'table', batch: number, threads = 1): Promise<void> {
-  const shared =
-    mode === 'table'
-      ? new (await import('@gatehouse/policies')).SharedTable({ capacity: 1024 }).buffer
-      : new SharedArrayBuffer(4 * 1024);
+type Mode = 'port' | 'atomics' | 'table' | 'slots';
+
+async function measure(mode: Mode, batch: number, threads = 1): Promise<void> {
+  const policies = mode === 'table' || mode === 'slots' ? await import('@gatehouse/policies') : undefined;
+  const table = policies ? new policies.SharedTable({ capacity: 1024 }) : undefined;
+  const shared = table?.buffer ?? new SharedArrayBuffer(4 * 1024);
+  const holdings =
+    mode === 'slots' && policies && table ? new policies.SharedSlots(table, { owners: threads }).buffer : undefined;
   const counts = new Map<string, number>();
   const cpu0 = process.cpuUsage();
   const workers = Array.from(
     { length: threads },
-    () => new Worker(new URL(import.meta.url), { workerData: { mode, batch, shared } }),
+    (_, i) => new Worker(new URL(import.meta.url), { workerData: { mode, batch, shared, holdings, owner: i + 1 } }),
   );
   const results = await Promise.all(workers.map((w) => run(w, counts)));
   const result = { hits: results.reduce((s, r) => s + r.hits, 0), seconds: Math.max(...results.map((r) => r.seconds)) };
   const cpu = process.cpuUsage(cpu0);
   await Promise.all(workers.map((w) => w.terminate()));
   // Messages: the whole process (both ends work per hit). Table: the hitting threads' loops alone (nothing else works).
-  const cpuUs = mode === 'table' ? results.reduce((s, r) => s + (r.threadCpuUs ?? 0), 0) : cpu.user + cpu.system;
+  const cpuUs =
+    mode === 'table' || mode === 'slots'
+      ? results.reduce((s, r) => s + (r.threadCpuUs ?? 0), 0)
+      : cpu.user + cpu.system;
   const usPerHit = cpuUs / result.hits;
   const label =
     mode === 'atomics'
       ? 'SharedArrayBuffer + Atomics.add'
       : mode === 'table'
         ? `SharedCounterStore.hit, ${threads} thread(s)`
-        : `MessagePort, ${batch} hit(s) per message`;
+        : mode === 'slots'
+          ? `SharedSlots acquire+release, ${threads} thr.`
+          : `MessagePort, ${batch} hit(s) per message`;
   process.stdout.write(
     `${label.padEnd(40)} ${Math.round(result.hits / result.seconds)
       .toString()
@@ -118,6 +141,8 @@ if (isMainThread) {
   await measure('atomics', 1);
   await measure('table', 1, 1);
   await measure('table', 1, 2);
+  await measure('slots', 1, 1);
+  await measure('slots', 1, 2);
 } else {
   await worker();
 }

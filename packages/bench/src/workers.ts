@@ -2,7 +2,7 @@
  * `npm run bench:workers`: one gateway process with `--workers 1` (serves in its one thread) against
  * `--workers 2` (a primary, two worker threads on one port) with the node's counters in shared memory
  * (`2:shared`, the default) and as messages to the primary (`2:messages`, GATEHOUSE_SHARED_COUNTERS=off),
- * on the no-policy and the api-key + rate-limit + set-headers scenarios. Reports req/s, CPU per request
+ * on the no-policy, the api-key + rate-limit + set-headers and a concurrency-limit scenario. Reports req/s, CPU per request
  * of the whole process, and CPU per request of the primary thread alone: the one serial part of a
  * node, from which the projection for 8 and 32 cores is derived (docs/benchmarks.md says how).
  */
@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { hasWrk, type LoadResult, throughput } from './load.js';
 import { cpuSeconds, freePort, type Proc, startProcess } from './processes.js';
-import { scenarios } from './scenarios.js';
+import { type Scenario, scenarios } from './scenarios.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const cli = path.resolve(here, '../../cli/dist/main.js');
@@ -27,7 +27,7 @@ const WORKERS = (process.env.BENCH_WORKERS ?? '1,2:messages,2:shared').split(','
   const [count, counters] = spec.split(':');
   return { count: Number(count), counters: counters === 'messages' ? ('messages' as const) : ('shared' as const) };
 });
-const SCENARIOS = (process.env.BENCH_ONLY ?? 'gateway-plain,gateway-policies').split(',');
+const SCENARIOS = (process.env.BENCH_ONLY ?? 'gateway-plain,gateway-policies,gateway-concurrency').split(',');
 const CLOCK_TICKS_PER_SECOND = 100;
 const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 3);
 
@@ -68,7 +68,8 @@ async function main(): Promise<void> {
     );
     const dir = await mkdtemp(path.join(tmpdir(), 'gatehouse-bench-workers-'));
     const targets: Target[] = [];
-    for (const scenario of await scenarios(`http://127.0.0.1:${upstreamPort}`)) {
+    const upstreamUrl = `http://127.0.0.1:${upstreamPort}`;
+    for (const scenario of [...(await scenarios(upstreamUrl)), concurrencyScenario(upstreamUrl)]) {
       if (!SCENARIOS.includes(scenario.id) || !scenario.document) continue;
       const file = path.join(dir, `${scenario.id}.yaml`);
       await writeFile(file, stringify(scenario.document));
@@ -203,6 +204,34 @@ async function main(): Promise<void> {
   } finally {
     await Promise.all(procs.map((p) => p.stop()));
   }
+}
+
+/**
+ * A node-wide concurrency limit no request reaches (every one is admitted): what acquiring and giving
+ * back a slot costs, in the table (shared) or as two messages to the primary (messages). Only here: the
+ * single-process `npm run bench` has no node-wide limits to compare.
+ */
+function concurrencyScenario(upstreamUrl: string): Scenario {
+  return {
+    id: 'gateway-concurrency',
+    title: 'gateway, concurrency-limit (1,000 per node)',
+    kind: 'gateway',
+    path: '/limited/bench',
+    headers: {},
+    document: {
+      version: 1,
+      apis: [
+        {
+          id: 'limited',
+          name: 'limited',
+          basePath: '/limited',
+          upstream: { targets: [{ url: upstreamUrl }] },
+          policies: [{ policy: 'concurrency-limit', config: { limit: 1000 } }],
+          plans: [{ id: 'open', security: { type: 'keyless' } }],
+        },
+      ],
+    },
+  };
 }
 
 /** Req/s on `cores` cores: every core spends `cpuUs` per request, and the primary thread caps the node. */

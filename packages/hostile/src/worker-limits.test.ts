@@ -23,7 +23,7 @@ describe('a multi-worker node keeps its limits against clients spreading and aba
   beforeAll(async () => {
     upstream = await startTestUpstream((req, res) => {
       res.writeHead(200, { 'content-type': 'text/plain' });
-      if (!req.url?.startsWith('/slots')) return res.end('ok');
+      if (!req.url?.startsWith('/slots') && !req.url?.startsWith('/queueless')) return res.end('ok');
       held.add(res);
       res.on('close', () => held.delete(res));
     });
@@ -35,6 +35,8 @@ describe('a multi-worker node keeps its limits against clients spreading and aba
             path: '/slots',
             policies: [{ policy: 'concurrency-limit', config: { limit: 2, queueSize: 4, queueTimeout: '10s' } }],
           },
+          // Without a waiting line: the slots live in the node's shared-memory table, not in the primary.
+          { path: '/queueless', policies: [{ policy: 'concurrency-limit', config: { limit: 3 } }] },
         ],
       }),
       workers: 2,
@@ -93,5 +95,22 @@ describe('a multi-worker node keeps its limits against clients spreading and aba
     await expect.poll(() => held.size, { timeout: 5_000 }).toBe(2);
     endHeld('done');
     expect(await Promise.all(fresh)).toEqual([200, 200]);
+  });
+
+  it('gets shared-memory slots back from raw connections closed mid-request, whichever worker held them', async () => {
+    const heldBy = () => [1, 2].map((owner) => node.pool.host.slots?.heldBy(owner) ?? 0);
+    for (let round = 0; round < 3; round++) {
+      // Eight raw connections: three get slots, five are refused; the three hang up before any answer.
+      const answers = Array.from({ length: 8 }, () =>
+        rawRequest(node.port, 'GET /test/queueless HTTP/1.1\r\nHost: x\r\n\r\n', { timeoutMs: 4_000 }),
+      );
+      await expect.poll(() => held.size, { timeout: 10_000 }).toBe(3);
+      expect(heldBy().reduce((a, b) => a + b, 0)).toBe(3);
+      // rawRequest gives up (destroys its socket) after timeoutMs: the three holders leave mid-request.
+      const texts = (await Promise.all(answers)).map((a) => a.text);
+      expect(texts.filter((t) => t.startsWith('HTTP/1.1 429'))).toHaveLength(5);
+      await expect.poll(() => heldBy(), { timeout: 10_000 }).toEqual([0, 0]);
+      await expect.poll(() => held.size, { timeout: 10_000 }).toBe(0);
+    }
   });
 });

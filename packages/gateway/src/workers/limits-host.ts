@@ -7,6 +7,7 @@ import {
   type CounterStore,
   LocalNodeLimits,
   MemoryCounterStore,
+  SharedSlots,
   SharedTable,
   type SlotAcquisition,
   type SlotLimits,
@@ -44,10 +45,13 @@ export class WorkerLimits {
     // A thread stopped mid-hit (terminate, crash) leaves its slot locked: free it for the others.
     const freed = this.host.table?.releaseOwner(this.owner) ?? 0;
     if (freed > 0) this.host.onFreedLocks?.(freed);
+    // Then the concurrency slots it held in the table (its holdings are read under the slots' locks).
+    const slots = this.host.slots?.freeOwner(this.owner) ?? 0;
+    if (slots > 0) this.host.onFreedSlots?.(slots);
     for (const controller of this.waiting.values()) controller.abort();
     this.waiting.clear();
     for (const { slot, count } of this.held.values())
-      for (let i = 0; i < count; i++) this.host.limits.releaseSlot(slot.key, slot.limits);
+      for (let i = 0; i < count; i++) this.releaseHere(slot.key, slot.limits);
     this.held.clear();
   }
 
@@ -79,6 +83,12 @@ export class WorkerLimits {
   }
 
   private acquire(id: number, key: string, limits: SlotLimits): void {
+    if (this.gone) return;
+    const slots = this.host.slots;
+    if (slots && limits.queueSize === 0) {
+      this.acquireQueueless(slots, id, key, limits);
+      return;
+    }
     const controller = new AbortController();
     const outcome = this.host.limits.acquireSlot(key, limits, controller.signal);
     if (typeof outcome === 'string') {
@@ -92,10 +102,37 @@ export class WorkerLimits {
     });
   }
 
+  /**
+   * A queue-less pool the worker could not count in the shared table. The table first, unless this
+   * primary already counts the key (a key lives in one place); the header says "the primary holds
+   * slots" before the table is tried, so a worker does not start the key in the table meanwhile.
+   */
+  private acquireQueueless(slots: SharedSlots, id: number, key: string, limits: SlotLimits): void {
+    if (this.host.limits.inFlight(key, limits) === 0) {
+      slots.primaryHeld(1);
+      const outcome = slots.acquire(key, limits.limit, this.owner, true);
+      if (outcome !== undefined) {
+        slots.primaryHeld(-1);
+        this.reply(id, outcome);
+        return;
+      }
+    } else slots.primaryHeld(1);
+    // Without a queue the pool answers at once.
+    const outcome = this.host.limits.acquireSlot(key, limits) as SlotAcquisition;
+    if (outcome !== 'acquired') slots.primaryHeld(-1);
+    this.acquired(id, key, limits, outcome);
+  }
+
+  /** Gives back a slot of the primary's own pools (and its count in the header, for a queue-less pool). */
+  private releaseHere(key: string, limits: SlotLimits): void {
+    this.host.limits.releaseSlot(key, limits);
+    if (this.host.slots && limits.queueSize === 0) this.host.slots.primaryHeld(-1);
+  }
+
   private acquired(id: number, key: string, limits: SlotLimits, outcome: SlotAcquisition): void {
     if (outcome === 'acquired') {
       if (this.gone) {
-        this.host.limits.releaseSlot(key, limits);
+        this.releaseHere(key, limits);
         return;
       }
       const id2 = heldId(key, limits);
@@ -109,9 +146,14 @@ export class WorkerLimits {
   private releaseOne(key: string, limits: SlotLimits): void {
     const id = heldId(key, limits);
     const entry = this.held.get(id);
-    if (!entry) return; // never granted to this worker: a stale or forged release changes nothing
+    if (!entry) {
+      // Granted in the table for this worker (the primary acquired it there): give it back there. Anything
+      // else was never granted to this worker: a stale or forged release changes nothing.
+      if (this.host.slots && limits.queueSize === 0) this.host.slots.release(key, limits.limit, this.owner);
+      return;
+    }
     if (--entry.count === 0) this.held.delete(id);
-    this.host.limits.releaseSlot(key, limits);
+    this.releaseHere(key, limits);
   }
 
   private settle(id: number, result: LimitAnswer | Promise<LimitAnswer>): void {
@@ -151,10 +193,15 @@ export class LimitsHost {
    * primary and kept across reloads and worker replacements, so counts that still apply carry on.
    */
   readonly table: SharedTable | undefined;
+  /** Concurrency slots of queue-less pools, in the same table, with each worker's holdings beside it. */
+  readonly slots: SharedSlots | undefined;
   onFreedLocks?: (count: number) => void;
+  onFreedSlots?: (count: number) => void;
 
-  constructor(options: { sharedCounters?: boolean; capacity?: number } = {}) {
+  /** `owners`: how many workers (owner ids 1..owners) the holdings have room for. */
+  constructor(options: { sharedCounters?: boolean; capacity?: number; owners?: number } = {}) {
     this.table = options.sharedCounters ? new SharedTable({ capacity: options.capacity }) : undefined;
+    this.slots = this.table ? new SharedSlots(this.table, { owners: options.owners ?? 1 }) : undefined;
   }
 
   /** `owner`: the worker's id in the table's locks (index + 1; never reused while the worker lives). */

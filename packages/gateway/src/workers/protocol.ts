@@ -59,4 +59,6 @@ export interface WorkerSettings {
   document?: unknown;
   /** The node's shared counter table (SharedTable's buffer); absent: every limit goes to the primary by message. */
   sharedCounters?: SharedArrayBuffer;
+  /** Per-worker holdings of the table's concurrency slots (SharedSlots' buffer), with `sharedCounters`. */
+  sharedSlots?: SharedArrayBuffer;
 }

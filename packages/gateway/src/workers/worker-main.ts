@@ -12,6 +12,7 @@ import {
   type NodeLimits,
   SharedCounterStore,
   SharedNodeLimits,
+  SharedSlots,
   SharedTable,
   type Stores,
 } from '@gatehouse/policies';
@@ -114,7 +115,11 @@ async function main(): Promise<void> {
     : undefined;
   const stores = workerStores(settings, logger, channel, table);
   const viaPrimary = new WorkerNodeLimits(channel);
-  const nodeLimits: NodeLimits = table ? new SharedNodeLimits(table, viaPrimary) : viaPrimary;
+  const slots =
+    table && settings.sharedSlots
+      ? new SharedSlots(table, { buffer: settings.sharedSlots, owner: settings.index + 1 })
+      : undefined;
+  const nodeLimits: NodeLimits = table ? new SharedNodeLimits(table, viaPrimary, Date.now, slots) : viaPrimary;
   try {
     gateway = await startGateway({
       host: settings.host,

@@ -15,7 +15,7 @@ import type { ToPrimary, ToWorker, WorkerSettings } from './protocol.js';
 
 export interface WorkerPoolOptions {
   count: number;
-  settings: Omit<WorkerSettings, 'index' | 'document' | 'sharedCounters'>;
+  settings: Omit<WorkerSettings, 'index' | 'document' | 'sharedCounters' | 'sharedSlots'>;
   /** Counters and spike-arrest cells in shared memory (default); false: every hit is a message to the primary. */
   sharedCounters?: boolean;
   /** Slots of the shared table (default 32,768). */
@@ -58,10 +58,16 @@ export class WorkerPool {
     this.members = new Array(options.count).fill(undefined);
     this.host = new LimitsHost({
       sharedCounters: options.sharedCounters ?? true,
+      owners: options.count,
       ...(options.sharedCounterSlots ? { capacity: options.sharedCounterSlots } : {}),
     });
     this.host.onFreedLocks = (count) =>
       options.logger.warn({ locks: count }, 'a gateway worker exited holding shared counter locks; freed them');
+    this.host.onFreedSlots = (count) =>
+      options.logger.warn(
+        { slots: count },
+        'a gateway worker exited with requests in flight; gave back their concurrency slots',
+      );
   }
 
   get size(): number {
@@ -210,6 +216,7 @@ export class WorkerPool {
       index,
       ...(this.document !== undefined ? { document: this.foldPatches() } : {}),
       ...(this.host.table ? { sharedCounters: this.host.table.buffer } : {}),
+      ...(this.host.slots ? { sharedSlots: this.host.slots.buffer } : {}),
     };
     const worker = new Worker(workerEntry(), { workerData: settings, env: process.env });
     const member: Member = {

@@ -26,6 +26,7 @@ export { describeRedisTarget, type HostPort, parseRedisUrl, type RedisTarget } f
 export { ResilientResponseCacheStore } from './resilient-cache.js';
 export { ResilientCounterStore } from './resilient-counters.js';
 export { SharedCounterStore, SharedNodeLimits } from './shared-counters.js';
+export { SharedSlots, type SharedSlotsOptions } from './shared-slots.js';
 export { MAX_KEY_LENGTH, SharedTable, type SharedTableOptions } from './shared-table.js';
 
 export interface StoresOptions {

@@ -9,6 +9,7 @@
  */
 import type { CounterStore, HitRequest, HitResult } from '../sdk/counters/types.js';
 import type { CellAdmission, NodeLimits, SlotAcquisition, SlotLimits } from '../sdk/node-limits.js';
+import type { SharedSlots } from './shared-slots.js';
 import { EXPIRY, type SharedTable, type SlotView } from './shared-table.js';
 import { slidingEstimate, toHitResult, type WindowCounts, windowStart } from './window.js';
 
@@ -106,13 +107,16 @@ function hitSlot(slot: SlotView, request: HitRequest, now: number): HitResult {
 
 /**
  * Spike-arrest cells in the shared table (GCRA: one theoretical arrival time per key, as GcraLimiter),
- * concurrency slots through `fallback` (a wait in line needs the primary: see the decision record).
+ * concurrency slots of pools without a waiting line in `slots` (the same table); a pool with a queue,
+ * and whatever the table cannot hold, through `fallback` (a wait in line needs the primary: see the
+ * decision record).
  */
 export class SharedNodeLimits implements NodeLimits {
   constructor(
     private readonly table: SharedTable,
     private readonly fallback: NodeLimits,
     private readonly now: () => number = Date.now,
+    private readonly slots?: SharedSlots,
   ) {}
 
   takeCell(key: string, intervalMs: number, burst: number): CellAdmission | Promise<CellAdmission> {
@@ -133,10 +137,17 @@ export class SharedNodeLimits implements NodeLimits {
   }
 
   acquireSlot(key: string, limits: SlotLimits, signal?: AbortSignal): SlotAcquisition | Promise<SlotAcquisition> {
+    if (this.slots && limits.queueSize === 0) {
+      if (signal?.aborted) return 'aborted';
+      const outcome = this.slots.acquire(key, limits.limit);
+      if (outcome !== undefined) return outcome;
+    }
     return this.fallback.acquireSlot(key, limits, signal);
   }
 
   releaseSlot(key: string, limits: SlotLimits): void {
+    // Not held in the table by this worker: it was granted by the primary, which gives it back.
+    if (this.slots && limits.queueSize === 0 && this.slots.release(key, limits.limit)) return;
     this.fallback.releaseSlot(key, limits);
   }
 }

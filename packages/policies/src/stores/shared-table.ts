@@ -54,6 +54,8 @@ export interface SharedTableOptions {
 export interface SlotView {
   numbers: Float64Array;
   at: number;
+  /** The slot's index (stable while the key holds it: what per-slot side tables are indexed by). */
+  slot: number;
 }
 
 export class SharedTable {
@@ -85,7 +87,7 @@ export class SharedTable {
     this.owner = options.owner ?? 1;
     // Atomics.wait is refused on a main thread; there the lock only spins.
     this.canSleep = !isMainThreadLike();
-    this.view = { numbers: this.f64, at: 0 };
+    this.view = { numbers: this.f64, at: 0, slot: 0 };
   }
 
   /** Keys placed so far (slots in use, expired or not). */
@@ -118,8 +120,22 @@ export class SharedTable {
         return undefined;
       }
     }
+    return this.use(slot, use);
+  }
+
+  /** Runs `use` on slot number `slot`, locked, whatever key it holds (undefined: never used). */
+  withSlotAt<T>(slot: number, use: (slot: SlotView) => T): T | undefined {
+    const base = slot * I32_PER_SLOT;
+    if (Atomics.load(this.i32, base + STATE) === 0) return undefined;
+    this.lock(this.i32, base + LOCK);
+    return this.use(slot, use);
+  }
+
+  /** Runs `use` on a slot this thread has locked, and unlocks it. */
+  private use<T>(slot: number, use: (slot: SlotView) => T): T {
     try {
       this.view.at = slot * F64_PER_SLOT + F64_BASE;
+      this.view.slot = slot;
       return use(this.view);
     } finally {
       this.unlock(slot * I32_PER_SLOT + LOCK);
