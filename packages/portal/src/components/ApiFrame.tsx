@@ -13,31 +13,24 @@ export function usePortalApi() {
   return { env, slug, query };
 }
 
-/** The Reference page and the renderer's chunk (Swagger UI, 1.5 MB), requested once per tab. */
-let referenceChunks: Promise<unknown> | null = null;
-export function loadReferenceChunks(): Promise<unknown> {
-  referenceChunks ??= Promise.all([import('../pages/Reference'), import('./SwaggerView')]).catch(() => {
-    referenceChunks = null; // a failed fetch is tried again by the next page
-  });
-  return referenceChunks;
-}
-
 /**
  * Once an API with a reference is shown, fetch its OpenAPI document, the Reference page and the
- * renderer's chunk in the background, so Reference and Try it open without waiting for either.
- * Started at once and not cancelled when the page changes: a visitor who clicks Reference at once
- * is the one who needs it most (Swagger UI's chunk costs more to evaluate than to download).
+ * renderer's chunk (Swagger UI, 1.5 MB) in the background, so Reference and Try it open without waiting for either.
  */
 function usePrefetchReference(env: string, slug: string, hasOpenapi: boolean) {
   const client = useQueryClient();
   useEffect(() => {
     if (!hasOpenapi) return;
-    void client.prefetchQuery({
-      queryKey: ['portal', env, 'api', slug, 'openapi'],
-      queryFn: () => portalApi.openapi(env, slug),
-      staleTime: 60_000,
-    });
-    void loadReferenceChunks();
+    const timer = setTimeout(() => {
+      void client.prefetchQuery({
+        queryKey: ['portal', env, 'api', slug, 'openapi'],
+        queryFn: () => portalApi.openapi(env, slug),
+        staleTime: 60_000,
+      });
+      void import('../pages/Reference');
+      void import('./SwaggerView');
+    }, 200);
+    return () => clearTimeout(timer);
   }, [client, env, slug, hasOpenapi]);
 }
 

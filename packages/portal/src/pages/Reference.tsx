@@ -8,7 +8,7 @@ import './reference.css';
 import { useQuery } from '@tanstack/react-query';
 import { lazy, Suspense, useEffect, useId, useMemo, useState } from 'react';
 import { type OpenApiDocument, portalApi } from '../api';
-import { ApiFrame, loadReferenceChunks, usePortalApi } from '../components/ApiFrame';
+import { ApiFrame, usePortalApi } from '../components/ApiFrame';
 import { ErrorBanner, Loading, Markdown, useDebounced } from '../components/ui';
 import { type IndexedTag, indexDocument, matching, operationCount, tagDocument } from './reference-index';
 
@@ -23,8 +23,6 @@ export default function Reference() {
 
 function ReferenceBody() {
   const { env, slug } = usePortalApi();
-  // Swagger UI's chunk loads beside the document (if the API page has not started it already).
-  useEffect(() => void loadReferenceChunks(), []);
   const doc = useQuery({
     queryKey: ['portal', env, 'api', slug, 'openapi'],
     queryFn: () => portalApi.openapi(env, slug),
@@ -48,6 +46,8 @@ function TagIndex({ doc }: { doc: OpenApiDocument }) {
   const [text, setText] = useState('');
   const filter = useDebounced(text, 200);
   const filterId = useId();
+  // Start fetching Swagger UI now: the first tag opened should not wait for the 1.5 MB chunk.
+  useEffect(() => void import('../components/SwaggerView'), []);
   const info = (doc.info ?? {}) as { title?: unknown; version?: unknown; description?: unknown };
   // Memoised on the debounced filter: an opened tag re-renders Swagger UI only when its operations change.
   const shown = useMemo(
