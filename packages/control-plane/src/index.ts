@@ -11,6 +11,7 @@ export { type Database, type DatabaseHandle, openDatabase } from './db/connect.j
 export { migrate } from './db/migrate.js';
 export { MIGRATIONS } from './db/migrations.js';
 export { createDemoSetup, type DemoOptions, type DemoSetup } from './demo.js';
+export { DATA_ISLAND } from './http/static-app.js';
 export { servesApi } from './hybrid/sharding.js';
 export type { SyncBody } from './hybrid/sync.js';
 export {

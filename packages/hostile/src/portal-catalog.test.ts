@@ -4,11 +4,15 @@
  * hostile search strings (huge, regex and SQL wildcard characters), forges cursors; a consumer asks
  * for another consumer's usage; an admin (or a stolen admin session) stores an oversized logo, a
  * logo that is not an image, oversized markdown, or a javascript: try-it URL that the portal would
- * put in its CSP and call. Every refusal is a 400/404 problem+json; hidden things answer exactly as
- * things that do not exist. Real control plane on loopback, PostgreSQL.
+ * put in its CSP and call; markup in an API's description or the portal's name that tries to break
+ * out of the JSON data island of the portal's index.html. Every refusal is a 400/404 problem+json;
+ * hidden things answer exactly as things that do not exist. Real control plane on loopback, PostgreSQL.
  */
 import { randomBytes } from 'node:crypto';
-import { type ControlPlane, startControlPlane } from '@gatehouse/control-plane';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type ControlPlane, DATA_ISLAND, startControlPlane } from '@gatehouse/control-plane';
 import { silentLogger } from '@gatehouse/core';
 import { serviceUrl } from '@gatehouse/core/testing';
 import pg from 'pg';
@@ -25,6 +29,8 @@ describe.skipIf(Boolean(database.skipReason))('developer portal catalog under at
   let cp: ControlPlane;
   let schema: string;
   let admin: string;
+  // A portal build of one index.html with the data island's place (this suite does not need the real app).
+  const portalDir = mkdtempSync(join(tmpdir(), 'gatehouse-hostile-portal-'));
 
   const call = async (method: string, path: string, body?: unknown, token: string | null = admin) => {
     const res = await fetch(`${cp.url}${path}`, {
@@ -48,6 +54,11 @@ describe.skipIf(Boolean(database.skipReason))('developer portal catalog under at
     await client.connect();
     await client.query(`CREATE SCHEMA ${schema}`);
     await client.end();
+    writeFileSync(
+      join(portalDir, 'index.html'),
+      `<!doctype html><html><head></head><body>${DATA_ISLAND}</body></html>`,
+    );
+    process.env.GATEHOUSE_PORTAL_DIR = portalDir;
     cp = await startControlPlane({
       port: 0,
       databaseUrl: database.url!,
@@ -85,6 +96,8 @@ describe.skipIf(Boolean(database.skipReason))('developer portal catalog under at
 
   afterAll(async () => {
     await cp?.close();
+    delete process.env.GATEHOUSE_PORTAL_DIR;
+    rmSync(portalDir, { recursive: true, force: true });
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();
     await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
@@ -261,5 +274,54 @@ describe.skipIf(Boolean(database.skipReason))('developer portal catalog under at
     // The stored settings are untouched by every refusal.
     const stored = (await call('GET', `${ENV}/portal`)).json();
     expect(stored).toMatchObject({ enabled: true, logo: null, tryItBaseUrl: null });
+  });
+  it("keeps index.html's data island inert and free of hidden APIs, whatever the page URL asks", async () => {
+    const breakout = '</script><script>alert(1)</script><!--<script>';
+    const probe = {
+      id: 'island-probe',
+      name: 'island-probe',
+      basePath: '/island-probe',
+      upstream: { targets: [{ url: 'http://10.9.8.7:1234' }] },
+      lifecycle: 'published',
+      visibility: 'public',
+      description: breakout,
+    };
+    expect((await call('POST', `${ENV}/apis`, probe)).status).toBe(201);
+    const name = '</SCRIPT ><img src=x onerror=alert(1)>';
+    expect((await call('PUT', `${ENV}/portal`, { enabled: true, name })).status).toBe(200);
+    try {
+      for (const query of [
+        '',
+        '?q=secret',
+        '?q=sauce',
+        '?q=private',
+        '?q=draft',
+        '?tag=shared-tag',
+        '?category=Shared',
+        '?q=%25',
+        `?q=${'%25'.repeat(300)}`,
+        '?q=a&q=b',
+        '?q[$ne]=1',
+        '?cursor=x',
+        `?tag=${'t'.repeat(65)}`,
+      ]) {
+        const res = await anon(`/portal/default/${query}`);
+        expect(res.status, query).toBe(200);
+        // The island is the page's only script element, and it is closed once: nothing broke out.
+        expect(res.text.match(/<script/gi), query).toHaveLength(1);
+        expect(res.text.match(/<\/script/gi), query).toHaveLength(1);
+        expect(res.text, query).not.toContain('<img');
+        expect(res.text, query).not.toContain('secret sauce');
+        expect(res.text, query).not.toContain('10.9.8.7');
+        const island = JSON.parse(/id="boot-data">([^<]*)<\/script>/.exec(res.text)![1]!);
+        expect(island.settings.name).toBe(name);
+        const items = (island.catalog?.page.items ?? []) as { slug: string; description: string }[];
+        expect(items.map((i) => i.slug).filter((s) => s !== 'visible' && s !== 'island-probe')).toEqual([]);
+        if (query === '') expect(items.find((i) => i.slug === 'island-probe')?.description).toBe(breakout);
+      }
+    } finally {
+      expect((await call('PUT', `${ENV}/portal`, { enabled: true })).status).toBe(200);
+      expect((await call('DELETE', `${ENV}/apis/island-probe`)).status).toBeLessThan(300);
+    }
   });
 });

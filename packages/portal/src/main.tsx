@@ -4,15 +4,16 @@ import { lazy, StrictMode, Suspense } from 'react';
 import { createRoot } from 'react-dom/client';
 import { createBrowserRouter, Navigate, RouterProvider } from 'react-router';
 import { portalApi } from './api';
+import { seedFromDocument } from './boot-data';
 import { EnvLayout } from './components/Layout';
 import { ErrorBanner, Loading } from './components/ui';
 import { catalogFilters, catalogQuery } from './pages/catalog';
+import Home from './pages/Home';
 import '@gatehouse/ui/base.css';
 import './styles.css';
 
-// Screens load on first visit; the catalog and the frame stay small (the OpenAPI renderer is its own chunk).
-const loadHome = () => import('./pages/Home');
-const Home = lazy(loadHome);
+// Screens load on first visit, except the catalog (Home, a few KB): the first screen of most visits,
+// it renders with the entry script and the data index.html carries, with no request in between.
 const ApiOverview = lazy(() => import('./pages/ApiOverview'));
 const DocPageView = lazy(() => import('./pages/DocPage'));
 const Reference = lazy(() => import('./pages/Reference'));
@@ -23,6 +24,7 @@ const Usage = lazy(() => import('./pages/Usage'));
 const Auth = lazy(() => import('./pages/Auth'));
 
 const queryClient = createQueryClient();
+seedFromDocument(queryClient);
 
 /** /portal/ goes to the first environment whose portal is enabled. */
 function Landing() {
@@ -46,12 +48,11 @@ const router = createBrowserRouter(
         {
           index: true,
           element: page(<Home />),
-          // Not awaited: the catalog's first page and the Home chunk load beside the settings.
+          // Not awaited: the catalog's first page loads beside the settings (unless index.html had both).
           loader: ({ params, request }) => {
             void queryClient.prefetchInfiniteQuery(
               catalogQuery(params.env ?? '', catalogFilters(new URL(request.url).searchParams)),
             );
-            void loadHome();
             return null;
           },
         },

@@ -2,7 +2,9 @@
  * Serves a built single-page app (the console at /console/, the developer portal at /portal/) from
  * the same origin as /api/v1, so session cookies and CSRF headers work without CORS. Files are read
  * and gzipped once at start (a build is a few hundred KB): hashed assets are cached for a year,
- * index.html is revalidated on every load so a new build is picked up at once. Every answer carries
+ * index.html is revalidated on every load so a new build is picked up at once. An app may have data
+ * put into its index.html (`index` below: the portal's settings and first catalog page), as a JSON
+ * data island the app reads at start, so its first screen needs no API round trip. Every answer carries
  * a strict Content-Security-Policy: scripts, styles and connections from this origin only (plus what
  * the app adds, such as the portal's try-it gateway), nothing inline.
  */
@@ -93,14 +95,33 @@ function send(request: FastifyRequest, reply: FastifyReply, file: StaticFile) {
   return reply.send(file.body);
 }
 
+/** What index.html gets for one client-side path (e.g. `default/apis`). */
+export interface IndexExtras {
+  /** Origins the page may connect to besides its own. */
+  connectSrc?: readonly string[] | undefined;
+  /** JSON for the app, in `<script type="application/json" id="boot-data">` (never executed, so CSP-safe). */
+  data?: unknown;
+}
+
 export interface StaticAppOptions {
   /** URL prefix with both slashes, e.g. `/console/`. */
   prefix: string;
   dir: string;
   /** Shown when the app is not built, e.g. `The console`. */
   label: string;
-  /** Origins index.html may connect to besides its own, for this client-side path (e.g. `default/apis`). */
-  connectSrc?: ((path: string) => Promise<readonly string[]>) | undefined;
+  /** Called per index.html; `data` says whether this build has the data island's place (see DATA_ISLAND). */
+  index?: ((path: string, query: Readonly<Record<string, unknown>>, data: boolean) => Promise<IndexExtras>) | undefined;
+}
+
+/** Where an app's index.html asks for its data: an empty JSON script element, filled per load. */
+export const DATA_ISLAND = '<script type="application/json" id="boot-data"></script>';
+
+/**
+ * JSON safe inside a <script> element: every `<` escaped, so no `</script>` or `<!--` in the data
+ * (an API description, say) can end the element or change how the HTML parser reads it.
+ */
+export function jsonForScript(data: unknown): string {
+  return JSON.stringify(data).replace(/</g, '\\u003c');
 }
 
 export function registerStaticApp(app: FastifyInstance, options: StaticAppOptions): void {
@@ -109,6 +130,7 @@ export function registerStaticApp(app: FastifyInstance, options: StaticAppOption
   const files = loadFiles(dir);
   const index = files.get('index.html');
   const indexHtml = index?.body.toString('utf8') ?? '';
+  const hasIsland = indexHtml.includes(DATA_ISLAND);
 
   app.addHook('onSend', async (request, reply, payload) => {
     if (request.url === bare || request.url.startsWith(prefix)) {
@@ -122,15 +144,21 @@ export function registerStaticApp(app: FastifyInstance, options: StaticAppOption
     return payload;
   });
 
-  /** index.html with a fresh style nonce per load, announced to the app in a meta tag. */
-  const sendIndex = async (reply: FastifyReply, path: string) => {
+  /** index.html with a fresh style nonce per load, announced to the app in a meta tag, and the app's data. */
+  const sendIndex = async (request: FastifyRequest, reply: FastifyReply, path: string) => {
     const nonce = randomBytes(16).toString('base64');
-    const connectSrc = options.connectSrc ? await options.connectSrc(path) : [];
+    const query = (request.query ?? {}) as Record<string, unknown>;
+    const extras = options.index ? await options.index(path, query, hasIsland) : {};
+    let html = indexHtml.replace('<head>', `<head>\n    <meta name="csp-nonce" content="${nonce}" />`);
+    if (hasIsland && extras.data !== undefined) {
+      const island = `<script type="application/json" id="boot-data">${jsonForScript(extras.data)}</script>`;
+      html = html.replace(DATA_ISLAND, () => island);
+    }
     return reply
       .header('content-type', TYPES['.html']!)
       .header('cache-control', 'no-cache')
-      .header('content-security-policy', appCsp({ styleNonce: nonce, connectSrc }))
-      .send(indexHtml.replace('<head>', `<head>\n    <meta name="csp-nonce" content="${nonce}" />`));
+      .header('content-security-policy', appCsp({ styleNonce: nonce, connectSrc: extras.connectSrc }))
+      .send(html);
   };
 
   const serve = async (request: FastifyRequest, reply: FastifyReply) => {
@@ -142,12 +170,12 @@ export function registerStaticApp(app: FastifyInstance, options: StaticAppOption
     // The router ignores trailing slashes: /console and /console/ both land here.
     if (!request.url.startsWith(prefix)) return reply.redirect(prefix, 301);
     const path = (request.params as { '*'?: string })['*'] ?? '';
-    if (path === '' || path === 'index.html') return sendIndex(reply, '');
+    if (path === '' || path === 'index.html') return sendIndex(request, reply, '');
     const file = files.get(path);
     if (file) return send(request, reply, file);
     // A missing hashed asset is a real 404; any other path is a client-side route of the app.
     if (path.startsWith('assets/')) throw new GatewayError('not_found');
-    return sendIndex(reply, path);
+    return sendIndex(request, reply, path);
   };
   // With ignoreTrailingSlash, this one route answers /console and /console/.
   app.get(prefix, { config: { action: 'public' }, schema: { hide: true } }, serve);
