@@ -5,12 +5,21 @@ const src = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import
 const packages = ['core', 'config', 'policies', 'gateway', 'control-plane', 'cli'];
 const withTesting = ['core', 'policies', 'gateway', 'control-plane'];
 
+// Three projects, chosen by what a test file needs (docs/decisions/0008-test-layout.md):
+// - unit: nothing outside its own process: no database (PGlite or PostgreSQL), no spawned process,
+//   no browser. Loopback sockets in the same process are fine. vitest.unit-guard.ts refuses the rest.
+// - integration, `*.int.test.ts`: a database (PGlite, PostgreSQL when DATABASE_URL is set) or a
+//   control plane in this process, still no spawned process and no browser.
+// - system, listed here: spawned processes or the product end to end (below).
+const INTEGRATION = ['packages/*/src/**/*.int.test.ts'];
+
 // Whole-system tests: a real control plane with spawned gateways, `gatehouse up`, the CLI as a
 // process, the console in a browser and the hostile-input suite. Slow, so kept apart from `unit`.
 const SYSTEM = [
   'packages/gateway/src/hybrid/control-plane.test.ts',
   'packages/gateway/src/hybrid/up.test.ts',
   'packages/gateway/src/workers/*.test.ts',
+  'packages/policies/src/catalog-entry.test.ts',
   'packages/cli/src/*.test.ts',
   'packages/console/e2e/**/*.test.ts',
   'packages/portal/e2e/**/*.test.ts',
@@ -42,15 +51,20 @@ export default defineConfig({
     ],
   },
   test: {
-    // `npm test` runs both projects; `npm run test:unit` only the first (no spawned processes).
+    // `npm test` runs all three; `npm run test:unit` / `test:integration` one each (`--project`).
     projects: [
       {
         extends: true,
         test: {
           name: 'unit',
           include: ['packages/*/src/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, ...SYSTEM],
+          exclude: [...configDefaults.exclude, ...INTEGRATION, ...SYSTEM],
+          setupFiles: ['./vitest.unit-guard.ts'],
         },
+      },
+      {
+        extends: true,
+        test: { name: 'integration', include: INTEGRATION, exclude: [...configDefaults.exclude, ...SYSTEM] },
       },
       { extends: true, test: { name: 'system', include: SYSTEM } },
     ],

@@ -7,58 +7,32 @@
  * put in its CSP and call. Every refusal is a 400/404 problem+json; hidden things answer exactly as
  * things that do not exist. Real control plane on loopback, PostgreSQL.
  */
-import { randomBytes } from 'node:crypto';
-import { type ControlPlane, startControlPlane } from '@gatehouse/control-plane';
-import { silentLogger } from '@gatehouse/core';
-import { serviceUrl } from '@gatehouse/core/testing';
-import pg from 'pg';
+import type { ControlPlane } from '@gatehouse/control-plane';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRaw, rawRequest } from './raw.js';
+import { database, type HostileControlPlane, startHostileControlPlane } from './support/control-plane.js';
 
-const database = serviceUrl('DATABASE_URL');
 const ADMIN = { email: 'portal-admin@example.test', password: 'portal-catalog-password-1' };
 const ENV = '/api/v1/environments/default';
 const PUB = '/api/v1/portal/default';
 const PNG_HEAD = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 describe.skipIf(Boolean(database.skipReason))('developer portal catalog under attack', () => {
+  let h: HostileControlPlane;
   let cp: ControlPlane;
-  let schema: string;
   let admin: string;
 
   const call = async (method: string, path: string, body?: unknown, token: string | null = admin) => {
-    const res = await fetch(`${cp.url}${path}`, {
-      method,
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, type: res.headers.get('content-type') ?? '', text, json: () => JSON.parse(text) };
+    const answer = await h.call(method, path, token, body);
+    return { ...answer, json: () => JSON.parse(answer.text) };
   };
   const anon = (path: string) => call('GET', path, undefined, null);
-  const login = async (email: string, password: string) =>
-    (await call('POST', '/api/v1/auth/login', { email, password }, null)).json().token as string;
+  const login = (email: string, password: string) => h.login(email, password);
 
   beforeAll(async () => {
-    schema = `gh_portal_${randomBytes(5).toString('hex')}`;
-    const client = new pg.Client({ connectionString: database.url });
-    await client.connect();
-    await client.query(`CREATE SCHEMA ${schema}`);
-    await client.end();
-    cp = await startControlPlane({
-      port: 0,
-      databaseUrl: database.url!,
-      databaseSchema: schema,
-      adminEmail: ADMIN.email,
-      adminPassword: ADMIN.password,
-      secretKey: { key: randomBytes(32).toString('base64') },
-      logger: silentLogger(),
-      analyticsRetentionMs: 0,
-    });
-    admin = await login(ADMIN.email, ADMIN.password);
+    h = await startHostileControlPlane(ADMIN);
+    cp = h.cp;
+    admin = h.adminToken;
     const api = (id: string, extra: Record<string, unknown>) => ({
       id,
       name: id,
@@ -84,11 +58,7 @@ describe.skipIf(Boolean(database.skipReason))('developer portal catalog under at
   }, 120_000);
 
   afterAll(async () => {
-    await cp?.close();
-    const client = new pg.Client({ connectionString: database.url });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await client.end();
+    await h?.close();
   }, 120_000);
 
   const slugs = async (query: string) => {
