@@ -8,13 +8,15 @@ const withTesting = ['core', 'policies', 'gateway', 'control-plane'];
 // Three projects, chosen by what a test file needs (docs/decisions/0008-test-layout.md):
 // - unit: nothing outside its own process: no database (PGlite or PostgreSQL), no spawned process,
 //   no browser. Loopback sockets in the same process are fine. vitest.unit-guard.ts refuses the rest.
-// - integration, `*.int.test.ts`: a database (PGlite, PostgreSQL when DATABASE_URL is set) or a
-//   control plane in this process, still no spawned process and no browser.
-// - system, listed here: spawned processes or the product end to end (below).
+// - integration, `*.int.test.ts`: a database (PGlite; PostgreSQL, Redis when DATABASE_URL, REDIS_URL
+//   are set) or a control plane in this process, or a helper process (openssl, redis-server); still no
+//   product process (gateway, control plane, CLI), no browser, no build.
+// - system, listed here: the product as processes, the built dist, browsers (below).
 const INTEGRATION = ['packages/*/src/**/*.int.test.ts'];
 
-// Whole-system tests: a real control plane with spawned gateways, `gatehouse up`, the CLI as a
-// process, the console in a browser and the hostile-input suite. Slow, so kept apart from `unit`.
+// Whole-system tests: a real control plane with spawned gateways, `gatehouse up`, worker threads,
+// the CLI as a process, the built catalog in a fresh process, the console and portal in a browser
+// and the hostile-input suite.
 const SYSTEM = [
   'packages/gateway/src/hybrid/control-plane.test.ts',
   'packages/gateway/src/hybrid/up.test.ts',
@@ -26,8 +28,8 @@ const SYSTEM = [
   'packages/hostile/src/**/*.test.ts',
 ];
 
-// Tests import workspace packages from source, so `vitest` needs no build for unit tests;
-// integration tests that spawn the CLI use the built dist (npm test builds first).
+// Tests import workspace packages from source, so unit and integration tests need no build;
+// system tests that spawn the CLI use the built dist (npm test builds first).
 // Exact-match aliases: `@gatehouse/gateway/testing` must not resolve through `@gatehouse/gateway`.
 // Node 24 is the supported runtime (reusePort, crypto, the native add-ons' ABI): under an older `node` on the PATH
 // tests fail in confusing ways (EADDRINUSE from workers, crashing forks), so say it once, plainly.
