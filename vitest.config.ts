@@ -5,20 +5,31 @@ const src = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import
 const packages = ['core', 'config', 'policies', 'gateway', 'control-plane', 'cli'];
 const withTesting = ['core', 'policies', 'gateway', 'control-plane'];
 
-// Whole-system tests: a real control plane with spawned gateways, `gatehouse up`, the CLI as a
-// process, the console in a browser and the hostile-input suite. Slow, so kept apart from `unit`.
+// Three projects, chosen by what a test file needs (docs/decisions/0008-test-layout.md):
+// - unit: nothing outside its own process: no database (PGlite or PostgreSQL), no spawned process,
+//   no browser. Loopback sockets in the same process are fine. vitest.unit-guard.ts refuses the rest.
+// - integration, `*.int.test.ts`: a database (PGlite; PostgreSQL, Redis when DATABASE_URL, REDIS_URL
+//   are set) or a control plane in this process, or a helper process (openssl, redis-server); still no
+//   product process (gateway, control plane, CLI), no browser, no build.
+// - system, listed here: the product as processes, the built dist, browsers (below).
+const INTEGRATION = ['packages/*/src/**/*.int.test.ts'];
+
+// Whole-system tests: a real control plane with spawned gateways, `gatehouse up`, worker threads,
+// the CLI as a process, the built catalog in a fresh process, the console and portal in a browser
+// and the hostile-input suite.
 const SYSTEM = [
   'packages/gateway/src/hybrid/control-plane.test.ts',
   'packages/gateway/src/hybrid/up.test.ts',
   'packages/gateway/src/workers/*.test.ts',
+  'packages/policies/src/catalog-entry.test.ts',
   'packages/cli/src/*.test.ts',
   'packages/console/e2e/**/*.test.ts',
   'packages/portal/e2e/**/*.test.ts',
   'packages/hostile/src/**/*.test.ts',
 ];
 
-// Tests import workspace packages from source, so `vitest` needs no build for unit tests;
-// integration tests that spawn the CLI use the built dist (npm test builds first).
+// Tests import workspace packages from source, so unit and integration tests need no build;
+// system tests that spawn the CLI use the built dist (npm test builds first).
 // Exact-match aliases: `@gatehouse/gateway/testing` must not resolve through `@gatehouse/gateway`.
 // Node 24 is the supported runtime (reusePort, crypto, the native add-ons' ABI): under an older `node` on the PATH
 // tests fail in confusing ways (EADDRINUSE from workers, crashing forks), so say it once, plainly.
@@ -42,15 +53,20 @@ export default defineConfig({
     ],
   },
   test: {
-    // `npm test` runs both projects; `npm run test:unit` only the first (no spawned processes).
+    // `npm test` runs all three; `npm run test:unit` / `test:integration` one each (`--project`).
     projects: [
       {
         extends: true,
         test: {
           name: 'unit',
           include: ['packages/*/src/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, ...SYSTEM],
+          exclude: [...configDefaults.exclude, ...INTEGRATION, ...SYSTEM],
+          setupFiles: ['./vitest.unit-guard.ts'],
         },
+      },
+      {
+        extends: true,
+        test: { name: 'integration', include: INTEGRATION, exclude: [...configDefaults.exclude, ...SYSTEM] },
       },
       { extends: true, test: { name: 'system', include: SYSTEM } },
     ],

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type ControlPlane, startControlPlane } from '@gatehouse/control-plane';
+import { FAST_PASSWORD_HASHING } from '@gatehouse/control-plane/testing';
 import { silentLogger } from '@gatehouse/core';
 import { freePorts } from '@gatehouse/core/testing';
 import { startHybridGateway } from '@gatehouse/gateway';
@@ -44,6 +45,8 @@ export async function startStack(databaseUrl: string): Promise<Stack> {
     logger: silentLogger(),
     heartbeatIntervalMs: 1_000,
     analyticsRetentionMs: 0,
+    // The browser tests sign up and sign in many times; they test screens, not argon2.
+    passwordHashing: FAST_PASSWORD_HASHING,
   });
   const login = await fetch(`${cp.url}/api/v1/auth/login`, {
     method: 'POST',

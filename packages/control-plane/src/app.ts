@@ -3,6 +3,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Logger, SecretBox } from '@gatehouse/core';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { type PasswordHashing, setPasswordHashing } from './auth/passwords.js';
 import { registerAuth } from './auth/plugin.js';
 import { DEFAULT_THROTTLE, LoginThrottle, type ThrottleOptions } from './auth/throttle.js';
 import type { Database } from './db/connect.js';
@@ -78,6 +79,8 @@ export interface BuildAppOptions {
   consoleDir?: string | undefined;
   /** Built developer portal served at /portal/ (default packages/portal/dist). */
   portalDir?: string | undefined;
+  /** Cost of new password hashes (default: production's strong cost); tests pass a cheap one. */
+  passwordHashing?: PasswordHashing | undefined;
 }
 
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 60_000;
@@ -99,6 +102,7 @@ const readPortalSettings: PortalSettingsReader = async (db, envId) => {
 
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   installSecretBox(options.secretBox);
+  setPasswordHashing(options.passwordHashing);
   const app = Fastify({
     ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' as const } } : {}),
     loggerInstance: options.logger,

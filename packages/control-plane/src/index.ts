@@ -1,4 +1,5 @@
 export { type BuildAppOptions, buildApp, DEFAULT_HEARTBEAT_INTERVAL_MS } from './app.js';
+export { type PasswordHashing, STRONG_PASSWORD_HASHING } from './auth/passwords.js';
 export { type Action, PERMISSIONS, ROLES, type Role } from './auth/permissions.js';
 export { bootstrap, DEFAULT_ADMIN_EMAIL } from './bootstrap.js';
 export {

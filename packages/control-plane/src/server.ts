@@ -10,6 +10,7 @@ import {
 } from '@gatehouse/core';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
+import { type PasswordHashing, setPasswordHashing } from './auth/passwords.js';
 import { bootstrap } from './bootstrap.js';
 import { type Database, openDatabase } from './db/connect.js';
 import { migrate } from './db/migrate.js';
@@ -73,6 +74,8 @@ export interface ControlPlaneOptions {
    * Default GATEHOUSE_PUBLIC_URL, else the listening URL.
    */
   publicUrl?: string;
+  /** Cost of new password hashes; tests only (a weak cost is never read from the environment). */
+  passwordHashing?: PasswordHashing;
 }
 
 /** `GATEHOUSE_TRUST_PROXY`: `true`, or a comma list of proxy addresses / CIDRs. */
@@ -165,6 +168,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const tls = options.tls
       ? { cert: await readFile(options.tls.certFile), key: await readFile(options.tls.keyFile) }
       : undefined;
+    // Before bootstrap: the admin's password is the first hash.
+    setPasswordHashing(options.passwordHashing);
     const boot = await bootstrap(handle.db, { adminEmail: options.adminEmail, adminPassword: options.adminPassword });
     if (boot.generatedPassword) {
       // Printed once, to the terminal only: the logger would (rightly) redact it.
@@ -189,6 +194,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       trustProxy: options.trustProxy ?? trustProxyFromEnv(process.env.GATEHOUSE_TRUST_PROXY),
       logger,
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? (heartbeat ? parseDuration(heartbeat) : undefined),
+      passwordHashing: options.passwordHashing,
     });
     // After buildApp: the signing key opened, so the key is the right one.
     const resealed = await sealStoredSecrets(handle.db, secrets.box);

@@ -6,62 +6,24 @@
  * returns each record once even with equal times, and stored text comes back byte for byte.
  * Real control plane on PostgreSQL (where ingest uses COPY).
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { type ControlPlane, startControlPlane } from '@gatehouse/control-plane';
-import { silentLogger } from '@gatehouse/core';
-import { serviceUrl } from '@gatehouse/core/testing';
-import pg from 'pg';
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Consumer, HostileControlPlane, Json } from './support/control-plane.js';
+import { analyticsRecord, BASE, database, RANGE, startHostileControlPlane } from './support/control-plane.js';
 
-type Json = Record<string, any>;
-const database = serviceUrl('DATABASE_URL');
 const ADMIN = { email: 'records-admin@example.test', password: 'records-scoping-password-1' };
-const BASE = Date.now() - 30 * 60_000;
-const RANGE = `from=${new Date(BASE - 60_000).toISOString()}&to=${new Date(BASE + 10 * 60_000).toISOString()}`;
 const NASTY_ROUTE = 'GET /a\tb\nc\\.\n\\N\r"%_\u00e9';
 
 describe.skipIf(Boolean(database.skipReason))('analytics raw records', () => {
-  let cp: ControlPlane;
-  let schema: string;
+  let h: HostileControlPlane;
   let admin: string;
   const env = '/api/v1/environments/default';
-  const users: Record<'alice' | 'bob', { token: string; app: string }> = {} as never;
+  let users: Record<'alice' | 'bob', Consumer>;
   const nasty = randomUUID();
 
-  async function call(method: string, path: string, token: string, body?: unknown) {
-    const res = await fetch(`${cp.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as Json) : {} };
-  }
-  async function login(email: string, password: string) {
-    const res = await fetch(`${cp.url}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email, password }),
-    });
-    return ((await res.json()) as Json).token as string;
-  }
-  const record = (application: string, i: number, status = 200, route = 'GET /items/:id') => ({
-    id: randomUUID(),
-    time: new Date(BASE + i * 1000).toISOString(),
-    api: 'orders',
-    plan: 'gold',
-    application,
-    subscription: null,
-    method: 'GET',
-    route,
-    status,
-    latencyMs: 5,
-    upstreamLatencyMs: 4,
-    bytesIn: 0,
-    bytesOut: 10,
-    clientIp: '203.0.113.0',
-    errorCode: null,
-  });
+  const call = (method: string, path: string, token: string, body?: unknown) => h.call(method, path, token, body);
+  const record = (application: string, i: number, status = 200, route = 'GET /items/:id') =>
+    analyticsRecord(application, BASE + i * 1000, { status, route });
   /** Every page of a query, following nextCursor. */
   async function all(query: string, token: string, limit = 2): Promise<Json[]> {
     const items: Json[] = [];
@@ -81,35 +43,10 @@ describe.skipIf(Boolean(database.skipReason))('analytics raw records', () => {
   }
 
   beforeAll(async () => {
-    schema = `gh_records_${randomBytes(5).toString('hex')}`;
-    const client = new pg.Client({ connectionString: database.url });
-    await client.connect();
-    await client.query(`CREATE SCHEMA ${schema}`);
-    await client.end();
-    cp = await startControlPlane({
-      port: 0,
-      databaseUrl: database.url!,
-      databaseSchema: schema,
-      adminEmail: ADMIN.email,
-      adminPassword: ADMIN.password,
-      secretKey: { key: randomBytes(32).toString('base64') },
-      logger: silentLogger(),
-      analyticsRetentionMs: 0,
-    });
-    admin = await login(ADMIN.email, ADMIN.password);
-    for (const name of ['alice', 'bob'] as const) {
-      const email = `${name}-${randomUUID().slice(0, 6)}@example.test`;
-      const password = `${name}-long-enough-password`;
-      const user = await call('POST', '/api/v1/users', admin, { email, password });
-      await call('POST', `${env}/members`, admin, { userId: user.body.id, role: 'consumer' });
-      const token = await login(email, password);
-      const app = await call('POST', `${env}/applications`, token, { name: `${name} app` });
-      expect(app.status).toBe(201);
-      users[name] = { token, app: app.body.id };
-    }
-    expect((await call('POST', '/api/v1/environments', admin, { id: 'other', name: 'Other' })).status).toBe(201);
-    const gw = await call('POST', `${env}/gateways`, admin, { name: 'edge' });
-    const otherGw = await call('POST', '/api/v1/environments/other/gateways', admin, { name: 'edge' });
+    h = await startHostileControlPlane(ADMIN);
+    admin = h.adminToken;
+    users = await h.consumers('alice', 'bob');
+    const gateways = await h.gatewaysInTwoEnvironments();
     // Alice: three records at the same microsecond-precise time, two more; bob: six, half 5xx.
     const tie = new Date(BASE + 5000).toISOString().replace('Z', '123Z');
     const records = [
@@ -118,19 +55,13 @@ describe.skipIf(Boolean(database.skipReason))('analytics raw records', () => {
       { ...record(users.alice.app, 8, 404, NASTY_ROUTE), id: nasty },
       ...Array.from({ length: 6 }, (_, i) => record(users.bob.app, 10 + i, i % 2 ? 500 : 200, 'POST /orders')),
     ];
-    expect((await call('POST', '/api/v1/gateway/analytics', gw.body.token, { records })).body.accepted).toBe(11);
+    expect((await call('POST', '/api/v1/gateway/analytics', gateways.here, { records })).body.accepted).toBe(11);
     const foreign = Array.from({ length: 20 }, (_, i) => record(users.alice.app, i));
-    expect((await call('POST', '/api/v1/gateway/analytics', otherGw.body.token, { records: foreign })).status).toBe(
-      202,
-    );
+    expect((await call('POST', '/api/v1/gateway/analytics', gateways.other, { records: foreign })).status).toBe(202);
   }, 120_000);
 
   afterAll(async () => {
-    await cp?.close();
-    const client = new pg.Client({ connectionString: database.url });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await client.end();
+    await h?.close();
   });
 
   it('pages each record exactly once, newest first, ties included; a consumer gets only their own', async () => {

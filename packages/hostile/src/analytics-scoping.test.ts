@@ -5,113 +5,43 @@
  * that another's application exists, and cannot widen the filter by repeating or mangling query
  * parameters. A gateway reports into its own environment only. Real control plane on PostgreSQL.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
-import { type ControlPlane, startControlPlane } from '@gatehouse/control-plane';
-import { silentLogger } from '@gatehouse/core';
-import { serviceUrl } from '@gatehouse/core/testing';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRaw, rawRequest } from './raw.js';
+import type { Consumer, HostileControlPlane, Json } from './support/control-plane.js';
+import { analyticsRecord, BASE, database, RANGE, startHostileControlPlane } from './support/control-plane.js';
 
-type Json = Record<string, any>;
-const database = serviceUrl('DATABASE_URL');
 const ADMIN = { email: 'analytics-admin@example.test', password: 'analytics-scoping-password-1' };
-const BASE = Date.now() - 30 * 60_000;
-const RANGE = `from=${new Date(BASE - 60_000).toISOString()}&to=${new Date(BASE + 10 * 60_000).toISOString()}`;
 
 describe.skipIf(Boolean(database.skipReason))('analytics scoping', () => {
-  let cp: ControlPlane;
-  let schema: string;
+  let h: HostileControlPlane;
   let admin: string;
   const env = '/api/v1/environments/default';
-  const users: Record<'alice' | 'bob', { token: string; app: string }> = {} as never;
+  let users: Record<'alice' | 'bob', Consumer>;
   let otherEnvApp: string;
 
-  async function call(method: string, path: string, token: string, body?: unknown) {
-    const res = await fetch(`${cp.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? (JSON.parse(text) as Json) : {} };
-  }
-  async function login(email: string, password: string) {
-    const res = await fetch(`${cp.url}/api/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email, password }),
-    });
-    return ((await res.json()) as Json).token as string;
-  }
-  const record = (application: string, i: number, status = 200) => ({
-    id: randomUUID(),
-    time: new Date(BASE + i * 1000).toISOString(),
-    api: 'orders',
-    plan: 'gold',
-    application,
-    subscription: null,
-    method: 'GET',
-    route: null,
-    status,
-    latencyMs: 5,
-    upstreamLatencyMs: 4,
-    bytesIn: 0,
-    bytesOut: 10,
-    clientIp: '203.0.113.0',
-    errorCode: null,
-  });
+  const call = (method: string, path: string, token: string, body?: unknown) => h.call(method, path, token, body);
+  const record = (application: string, i: number, status = 200) =>
+    analyticsRecord(application, BASE + i * 1000, { status });
 
   beforeAll(async () => {
-    schema = `gh_analytics_${randomBytes(5).toString('hex')}`;
-    const client = new pg.Client({ connectionString: database.url });
-    await client.connect();
-    await client.query(`CREATE SCHEMA ${schema}`);
-    await client.end();
-    cp = await startControlPlane({
-      port: 0,
-      databaseUrl: database.url!,
-      databaseSchema: schema,
-      adminEmail: ADMIN.email,
-      adminPassword: ADMIN.password,
-      secretKey: { key: randomBytes(32).toString('base64') },
-      logger: silentLogger(),
-      analyticsRetentionMs: 0,
-    });
-    admin = await login(ADMIN.email, ADMIN.password);
-    for (const name of ['alice', 'bob'] as const) {
-      const email = `${name}-${randomUUID().slice(0, 6)}@example.test`;
-      const password = `${name}-long-enough-password`;
-      const user = await call('POST', '/api/v1/users', admin, { email, password });
-      await call('POST', `${env}/members`, admin, { userId: user.body.id, role: 'consumer' });
-      const token = await login(email, password);
-      const app = await call('POST', `${env}/applications`, token, { name: `${name} app` });
-      expect(app.status).toBe(201);
-      users[name] = { token, app: app.body.id };
-    }
+    h = await startHostileControlPlane(ADMIN);
+    admin = h.adminToken;
+    users = await h.consumers('alice', 'bob');
     // A second environment whose gateway claims alice's application id in its records.
-    expect((await call('POST', '/api/v1/environments', admin, { id: 'other', name: 'Other' })).status).toBe(201);
     otherEnvApp = users.alice.app;
-    const gw = await call('POST', `${env}/gateways`, admin, { name: 'edge' });
-    const otherGw = await call('POST', '/api/v1/environments/other/gateways', admin, { name: 'edge' });
+    const gateways = await h.gatewaysInTwoEnvironments();
     const records = [
       ...Array.from({ length: 3 }, (_, i) => record(users.alice.app, i)),
       ...Array.from({ length: 7 }, (_, i) => record(users.bob.app, 10 + i, i % 2 ? 500 : 200)),
       record('not-an-application', 30),
     ];
-    expect((await call('POST', '/api/v1/gateway/analytics', gw.body.token, { records })).body.accepted).toBe(11);
+    expect((await call('POST', '/api/v1/gateway/analytics', gateways.here, { records })).body.accepted).toBe(11);
     const foreign = Array.from({ length: 50 }, (_, i) => record(otherEnvApp, i));
-    expect((await call('POST', '/api/v1/gateway/analytics', otherGw.body.token, { records: foreign })).status).toBe(
-      202,
-    );
+    expect((await call('POST', '/api/v1/gateway/analytics', gateways.other, { records: foreign })).status).toBe(202);
   }, 120_000);
 
   afterAll(async () => {
-    await cp?.close();
-    const client = new pg.Client({ connectionString: database.url });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await client.end();
+    await h?.close();
   });
 
   it('a consumer sees only their own applications, overall, per bucket and per group', async () => {
@@ -140,7 +70,7 @@ describe.skipIf(Boolean(database.skipReason))('analytics scoping', () => {
   it('repeated or injected parameters cannot widen the filter', async () => {
     const q = (extra: string) =>
       rawRequest(
-        cp.port,
+        h.cp.port,
         `GET ${env}/analytics/requests?${RANGE}${extra} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${users.alice.token}\r\nConnection: close\r\n\r\n`,
       ).then((answer) => parseRaw(answer.text));
     for (const extra of [

@@ -4,18 +4,13 @@
  * to that session and come from our own origin; logout must kill the session server-side; the
  * cookie must be out of JavaScript's reach. Bearer-token clients must be unaffected.
  */
-import { randomBytes } from 'node:crypto';
-import { type ControlPlane, startControlPlane } from '@gatehouse/control-plane';
+import type { ControlPlane } from '@gatehouse/control-plane';
 import { loadSecretBox, silentLogger } from '@gatehouse/core';
-import { serviceUrl } from '@gatehouse/core/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRaw, rawRequest } from './raw.js';
+import { database, type HostileControlPlane, startHostileControlPlane } from './support/control-plane.js';
 
-// One key for the control plane and the second app built on its database (secrets at rest are sealed with it).
-const SECRET_KEY = randomBytes(32).toString('base64');
-
-const database = serviceUrl('DATABASE_URL');
 const ADMIN = { email: 'console-admin@example.test', password: 'console-session-password-1' };
 
 interface Answer {
@@ -25,34 +20,16 @@ interface Answer {
 }
 
 describe.skipIf(Boolean(database.skipReason))('console session cookie', () => {
+  let h: HostileControlPlane;
   let cp: ControlPlane;
-  let schema: string;
 
   beforeAll(async () => {
-    schema = `gh_console_${randomBytes(5).toString('hex')}`;
-    const client = new pg.Client({ connectionString: database.url });
-    await client.connect();
-    await client.query(`CREATE SCHEMA ${schema}`);
-    await client.end();
-    cp = await startControlPlane({
-      port: 0,
-      databaseUrl: database.url!,
-      databaseSchema: schema,
-      adminEmail: ADMIN.email,
-      adminPassword: ADMIN.password,
-      // PostgreSQL needs the key that encrypts secrets at rest (a fresh one per run).
-      secretKey: { key: SECRET_KEY },
-      logger: silentLogger(),
-      analyticsRetentionMs: 0,
-    });
+    h = await startHostileControlPlane(ADMIN);
+    cp = h.cp;
   }, 60_000);
 
   afterAll(async () => {
-    await cp?.close();
-    const client = new pg.Client({ connectionString: database.url });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await client.end();
+    await h?.close();
   });
 
   const origin = () => `http://127.0.0.1:${cp.port}`;
@@ -184,10 +161,11 @@ describe.skipIf(Boolean(database.skipReason))('console session cookie', () => {
     const { buildApp } = await import('@gatehouse/control-plane');
     const app = await buildApp({
       db: cp.db,
-      orgId: await orgIdOf(schema),
+      orgId: await orgIdOf(h.schema),
       trustProxy: true,
       logger: silentLogger(),
-      secretBox: (await loadSecretBox({ key: SECRET_KEY }))!,
+      // The control plane's key: secrets at rest on this database are sealed with it.
+      secretBox: (await loadSecretBox({ key: h.secretKey }))!,
     });
     try {
       const answer = await app.inject({

@@ -8,68 +8,42 @@
  * out of the JSON data island of the portal's index.html. Every refusal is a 400/404 problem+json;
  * hidden things answer exactly as things that do not exist. Real control plane on loopback, PostgreSQL.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ControlPlane, DATA_ISLAND, startControlPlane } from '@gatehouse/control-plane';
-import { silentLogger } from '@gatehouse/core';
-import { serviceUrl } from '@gatehouse/core/testing';
-import pg from 'pg';
+import { type ControlPlane, DATA_ISLAND } from '@gatehouse/control-plane';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRaw, rawRequest } from './raw.js';
+import { database, type HostileControlPlane, startHostileControlPlane } from './support/control-plane.js';
 
-const database = serviceUrl('DATABASE_URL');
 const ADMIN = { email: 'portal-admin@example.test', password: 'portal-catalog-password-1' };
 const ENV = '/api/v1/environments/default';
 const PUB = '/api/v1/portal/default';
 const PNG_HEAD = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 describe.skipIf(Boolean(database.skipReason))('developer portal catalog under attack', () => {
+  let h: HostileControlPlane;
   let cp: ControlPlane;
-  let schema: string;
   let admin: string;
   // A portal build of one index.html with the data island's place (this suite does not need the real app).
   const portalDir = mkdtempSync(join(tmpdir(), 'gatehouse-hostile-portal-'));
 
   const call = async (method: string, path: string, body?: unknown, token: string | null = admin) => {
-    const res = await fetch(`${cp.url}${path}`, {
-      method,
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, type: res.headers.get('content-type') ?? '', text, json: () => JSON.parse(text) };
+    const answer = await h.call(method, path, token, body);
+    return { ...answer, json: () => JSON.parse(answer.text) };
   };
   const anon = (path: string) => call('GET', path, undefined, null);
-  const login = async (email: string, password: string) =>
-    (await call('POST', '/api/v1/auth/login', { email, password }, null)).json().token as string;
+  const login = (email: string, password: string) => h.login(email, password);
 
   beforeAll(async () => {
-    schema = `gh_portal_${randomBytes(5).toString('hex')}`;
-    const client = new pg.Client({ connectionString: database.url });
-    await client.connect();
-    await client.query(`CREATE SCHEMA ${schema}`);
-    await client.end();
     writeFileSync(
       join(portalDir, 'index.html'),
       `<!doctype html><html><head></head><body>${DATA_ISLAND}</body></html>`,
     );
     process.env.GATEHOUSE_PORTAL_DIR = portalDir;
-    cp = await startControlPlane({
-      port: 0,
-      databaseUrl: database.url!,
-      databaseSchema: schema,
-      adminEmail: ADMIN.email,
-      adminPassword: ADMIN.password,
-      secretKey: { key: randomBytes(32).toString('base64') },
-      logger: silentLogger(),
-      analyticsRetentionMs: 0,
-    });
-    admin = await login(ADMIN.email, ADMIN.password);
+    h = await startHostileControlPlane(ADMIN);
+    cp = h.cp;
+    admin = h.adminToken;
     const api = (id: string, extra: Record<string, unknown>) => ({
       id,
       name: id,
@@ -95,13 +69,9 @@ describe.skipIf(Boolean(database.skipReason))('developer portal catalog under at
   }, 120_000);
 
   afterAll(async () => {
-    await cp?.close();
+    await h?.close();
     delete process.env.GATEHOUSE_PORTAL_DIR;
     rmSync(portalDir, { recursive: true, force: true });
-    const client = new pg.Client({ connectionString: database.url });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await client.end();
   }, 120_000);
 
   const slugs = async (query: string) => {

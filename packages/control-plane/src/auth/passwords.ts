@@ -4,8 +4,33 @@ export const PASSWORD_MIN_LENGTH = 12;
 // Bounded so a huge "password" cannot make argon2 the cheapest denial of service.
 export const PASSWORD_MAX_LENGTH = 256;
 
+/** argon2id cost: memory in KiB, passes, lanes. A stored hash carries its own, so verifying needs none. */
+export interface PasswordHashing {
+  memoryCost: number;
+  timeCost: number;
+  parallelism: number;
+}
+
+/** Production's cost (the argon2 package's defaults: 64 MiB, 3 passes, 4 lanes; above OWASP's minimum). */
+export const STRONG_PASSWORD_HASHING: Readonly<PasswordHashing> = { memoryCost: 65_536, timeCost: 3, parallelism: 4 };
+
+let hashing: Readonly<PasswordHashing> = STRONG_PASSWORD_HASHING;
+// The hash burnPasswordCheck verifies against, made at the current cost.
+let dummyHash: Promise<string> | undefined;
+
+/**
+ * Sets the cost of new hashes for this process. Only tests pass anything but the strong default
+ * (through the explicit `passwordHashing` option of buildApp / startControlPlane), so that a suite
+ * that signs up hundreds of users does not spend minutes in argon2.
+ */
+export function setPasswordHashing(cost: Readonly<PasswordHashing> = STRONG_PASSWORD_HASHING): void {
+  if (cost === hashing) return;
+  hashing = cost;
+  dummyHash = undefined;
+}
+
 export function hashPassword(password: string): Promise<string> {
-  return argon2.hash(password, { type: argon2.argon2id });
+  return argon2.hash(password, { type: argon2.argon2id, ...hashing });
 }
 
 export async function verifyPassword(hash: string, password: string): Promise<boolean> {
@@ -15,8 +40,6 @@ export async function verifyPassword(hash: string, password: string): Promise<bo
     return false;
   }
 }
-
-let dummyHash: Promise<string> | undefined;
 
 /** Spends the same time as a real check, so response time does not tell which e-mails exist. */
 export async function burnPasswordCheck(password: string): Promise<void> {

@@ -10,6 +10,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import pg from 'pg';
 import { describe } from 'vitest';
 import { buildApp } from '../app.js';
+import { type PasswordHashing, setPasswordHashing } from '../auth/passwords.js';
 import type { ThrottleOptions } from '../auth/throttle.js';
 import { bootstrap } from '../bootstrap.js';
 import { type Database, openDatabase } from '../db/connect.js';
@@ -17,6 +18,7 @@ import { migrate } from '../db/migrate.js';
 import type { Mailer } from '../mail/mailer.js';
 import type { PortalThrottleLimits } from '../services/portal-accounts.js';
 import type { PortalSettingsReader } from '../services/portal-directory.js';
+import { FAST_PASSWORD_HASHING } from '../testing/password-hashing.js';
 
 export interface Backend {
   name: 'pglite' | 'postgres';
@@ -94,6 +96,8 @@ export interface HarnessOptions {
   mailer?: Mailer;
   portalSettings?: PortalSettingsReader;
   portalLimits?: PortalThrottleLimits;
+  /** Cost of password hashes; default the cheap test cost (a test of the strong one passes it). */
+  passwordHashing?: PasswordHashing;
 }
 
 export async function createHarness(backend: Backend, options: HarnessOptions = {}): Promise<Harness> {
@@ -106,6 +110,9 @@ export async function createHarness(backend: Backend, options: HarnessOptions = 
     await client.end();
   }
   const handle = await openDatabase({ databaseUrl: backend.url, searchPath: schema, poolSize: 4 });
+  const passwordHashing = options.passwordHashing ?? FAST_PASSWORD_HASHING;
+  // Before reset's bootstrap, which hashes the admin's password.
+  setPasswordHashing(passwordHashing);
   await migrate(handle.db);
   const db = handle.db;
   let app: FastifyInstance | undefined;
@@ -139,6 +146,7 @@ export async function createHarness(backend: Backend, options: HarnessOptions = 
           publicUrl: 'https://portal.example.test',
           portalSettings: options.portalSettings,
           portalLimits: options.portalLimits,
+          passwordHashing,
         });
       }
       h.app = app;

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '@gatehouse/core';
 import { afterAll, describe, expect, it } from 'vitest';
+import { users } from './db/schema.js';
 import { startControlPlane } from './server.js';
 
 describe('startControlPlane with PGlite under a data dir', () => {
@@ -36,6 +37,9 @@ describe('startControlPlane with PGlite under a data dir', () => {
     });
     expect(login.status).toBe(200);
     expect(login.headers.get('access-control-allow-origin')).toBeNull();
+    // Nothing asked for a cheaper cost (tests do, explicitly): the admin's hash has production's.
+    const [admin] = await cp.db.select({ hash: users.passwordHash }).from(users);
+    expect(admin?.hash.split('$')[3]?.split(',').sort()).toEqual(['m=65536', 'p=4', 't=3']);
     const { token } = (await login.json()) as { token: string };
     const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     const created = await fetch(`${cp.url}/api/v1/environments/default/apis`, {
