@@ -33,7 +33,7 @@ export async function sealAnswer(
   signer: Signer,
   answer: SyncBody | SharedSnapshotBody,
   gzipped: boolean,
-): Promise<{ bytes: Buffer | string; gzipped: boolean }> {
+): Promise<{ bytes: Buffer[] | string; gzipped: boolean }> {
   if (answer.kind === 'shared-snapshot')
     return { bytes: await sealSharedSnapshot(signer, answer.body, answer.shared, gzipped), gzipped };
   if (answer.kind !== 'delta' || answer.protocol < 3)

@@ -4,6 +4,7 @@
  * signing key, change events (SSE), and they push heartbeats and analytics.
  */
 
+import { Readable } from 'node:stream';
 import {
   AnalyticsBatch,
   EXPECT_CURSOR_HEADER,
@@ -80,7 +81,13 @@ export function gatewayApiRoutes(root: App, deps: RouteDeps): void {
       reply.type('application/json').header('cache-control', 'no-store').header('vary', VARY);
       const sealed = await sealAnswer(deps.signer, answer, acceptsGzip(request.headers['accept-encoding']));
       if (sealed.gzipped) reply.header('content-encoding', 'gzip');
-      return reply.send(sealed.bytes as never);
+      if (typeof sealed.bytes === 'string') return reply.send(sealed.bytes as never);
+      // A shared snapshot goes out as its chunks (the shared document is not copied per gateway).
+      reply.header(
+        'content-length',
+        sealed.bytes.reduce((n, b) => n + b.length, 0),
+      );
+      return reply.send(Readable.from(sealed.bytes) as never);
     },
   );
 
