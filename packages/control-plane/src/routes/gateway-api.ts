@@ -34,6 +34,7 @@ import { type App, type RouteDeps, typed } from './deps.js';
 const GATEWAY_SECURITY = [{ gatewayToken: [] }];
 /** The answer depends on both: a cache in between must not hand one gateway's version to another. */
 const VARY = `accept-encoding, ${PROTOCOL_HEADER}`;
+const COPY_BELOW_BYTES = 256 * 1024;
 const gatewayErrors = () => {
   const { 403: _forbidden, 404: _notFound, ...rest } = errorResponses();
   return rest;
@@ -82,11 +83,10 @@ export function gatewayApiRoutes(root: App, deps: RouteDeps): void {
       const sealed = await sealAnswer(deps.signer, answer, acceptsGzip(request.headers['accept-encoding']));
       if (sealed.gzipped) reply.header('content-encoding', 'gzip');
       if (typeof sealed.bytes === 'string') return reply.send(sealed.bytes as never);
-      // A shared snapshot goes out as its chunks (the shared document is not copied per gateway).
-      reply.header(
-        'content-length',
-        sealed.bytes.reduce((n, b) => n + b.length, 0),
-      );
+      const length = sealed.bytes.reduce((n, b) => n + b.length, 0);
+      // A small answer is cheaper copied once than streamed; a large shared document is not copied per gateway.
+      if (length <= COPY_BELOW_BYTES) return reply.send(Buffer.concat(sealed.bytes, length) as never);
+      reply.header('content-length', length);
       return reply.send(Readable.from(sealed.bytes) as never);
     },
   );
