@@ -5,7 +5,8 @@
  * The light gateways parse each answer but neither verify signatures nor compile configs: what is
  * measured is the control plane's side of the fan-out.
  *
- *   npm run bench:fleet -- [--gateways 1000] [--keys 100000] [--heartbeat-window-s 10]
+ *   npm run bench:fleet -- [--gateways 1000] [--keys 100000] [--heartbeat-window-s 10] [--protocol 3|2]
+ *                          [--cpu-prof-dir DIR]
  *
  * Figures: deploy received by every gateway (p50/p99/max from the deploy call), one key revocation
  * received by every gateway, control-plane CPU for heartbeats alone and for the idle fleet (polls,
@@ -39,8 +40,13 @@ const { values: args } = parseArgs({
     'heartbeat-interval-ms': { type: 'string', default: '60000' },
     'heartbeat-window-s': { type: 'string', default: '10' },
     'timeout-s': { type: 'string', default: '60' },
+    /** The sync protocol the simulated gateways accept: 3 (digest-signed envelopes) or 2 (before it). */
+    protocol: { type: 'string', default: '3' },
+    /** Write a V8 CPU profile of the control plane there (node --cpu-prof). */
+    'cpu-prof-dir': { type: 'string' },
   },
 });
+const PROTOCOL = args.protocol;
 const GATEWAYS = Number(args.gateways);
 const POLL_MS = Number(args['poll-ms']);
 const HEARTBEAT_INTERVAL_MS = Number(args['heartbeat-interval-ms']);
@@ -69,6 +75,9 @@ class SimGateway {
   syncs = 0;
   streamOpen = false;
   pollsPaused = false;
+  /** The cursor the last change event announced (sent as a hint, as the gateway does). */
+  expected: string | undefined;
+  private stopped = false;
   /** Called with every non-`unchanged` message received. */
   onMessage: ((gw: SimGateway, kind: string, seq: number) => void) | undefined;
   private running: Promise<void> | undefined;
@@ -106,7 +115,10 @@ class SimGateway {
     const query = this.cursor ? `?cursor=${encodeURIComponent(this.cursor)}` : '';
     const res = await request(`${this.base}/api/v1/gateway/sync${query}`, {
       dispatcher: agent,
-      headers: this.headers(),
+      headers: this.headers({
+        'gatehouse-protocol': PROTOCOL,
+        ...(this.expected ? { 'gatehouse-expect-cursor': this.expected } : {}),
+      }),
     });
     const raw = Buffer.from(await res.body.arrayBuffer());
     this.bytes += raw.length;
@@ -114,6 +126,7 @@ class SimGateway {
     if (res.statusCode !== 200) throw new Error(`sync ${res.statusCode}`);
     const body = res.headers['content-encoding'] === 'gzip' ? (await gunzip(raw)).toString() : raw.toString();
     const message = JSON.parse(body) as { kind: string; cursor: string };
+    if (this.expected && seqOf(message.cursor) >= seqOf(this.expected)) this.expected = undefined;
     if (message.kind === 'unchanged') return;
     this.cursor = message.cursor;
     this.onMessage?.(this, message.kind, seqOf(message.cursor));
@@ -121,6 +134,8 @@ class SimGateway {
 
   private schedulePoll(): void {
     clearTimeout(this.pollTimer);
+    // A sync finishing after stop() must not start the poll again (it kept the process alive).
+    if (this.stopped) return;
     // Full jitter around the interval, as the gateway does.
     this.pollTimer = setTimeout(
       () => {
@@ -145,7 +160,12 @@ class SimGateway {
       buffered += chunk;
       let end = buffered.indexOf('\n\n');
       while (end >= 0) {
-        if (buffered.slice(0, end).startsWith('event: changed')) void this.syncNow();
+        const block = buffered.slice(0, end);
+        if (block.startsWith('event: changed')) {
+          const cursor = /"cursor":"(c:\d+)"/.exec(block)?.[1];
+          if (cursor && seqOf(cursor) > seqOf(this.expected)) this.expected = cursor;
+          void this.syncNow();
+        }
         buffered = buffered.slice(end + 2);
         end = buffered.indexOf('\n\n');
       }
@@ -182,6 +202,7 @@ class SimGateway {
   }
 
   stop(): void {
+    this.stopped = true;
     clearTimeout(this.pollTimer);
     this.stream?.destroy();
   }
@@ -221,6 +242,7 @@ async function startServer(): Promise<{ child: ChildProcess; info: ServerInfo }>
   const child = spawn(
     process.execPath,
     [
+      ...(args['cpu-prof-dir'] ? ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof-dir']}`] : []),
       join(cpDist, 'bench', 'fleet-server.js'),
       '--gateways',
       String(GATEWAYS),
@@ -292,7 +314,7 @@ async function main(): Promise<void> {
     }
     await new Promise((r) => setTimeout(r, 2000));
     console.log(
-      `fleet: ${fleet.length} gateways on ${info.backend} (${args.keys} extra keys), connected in ${ms(performance.now() - setupStart)}; figures are from a shared, loaded machine`,
+      `fleet: ${fleet.length} gateways on ${info.backend} (${args.keys} extra keys, protocol ${PROTOCOL}), connected in ${ms(performance.now() - setupStart)}; figures are from a shared, loaded machine`,
     );
     const bytesNow = () => fleet.reduce((n, g) => n + g.bytes, 0);
     const syncsNow = () => fleet.reduce((n, g) => n + g.syncs, 0);
@@ -368,9 +390,14 @@ async function main(): Promise<void> {
     );
   } finally {
     for (const gw of fleet) gw.stop();
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-    await agent.close().catch(() => undefined);
+    const exited = new Promise((r) => child.once('exit', r));
+    if (child.exitCode === null) child.kill('SIGTERM');
+    // A control plane that does not finish closing (connections held) must not hold the benchmark.
+    const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(kill);
+    // destroy, not close: close waits for requests still in flight against the stopped control plane.
+    await agent.destroy().catch(() => undefined);
   }
 }
 

@@ -4,6 +4,9 @@
  * compromised proxy). Every message is signed, so the attacker cannot forge one; what it can do is
  * replay old genuine messages, hand over another gateway's or environment's, strip signatures from
  * `unchanged` answers, and keep using a signing key after it was rotated out. All are refused.
+ * Protocol 3 signs a digest of the document: a document swapped under a genuine envelope, or a
+ * digest taken from another version, is refused; a genuine protocol 2 message (an older replica,
+ * or the attacker stripping the version header) is accepted, as it is signed over all it carries.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -245,12 +248,89 @@ describe('hybrid sync: signed, bound, monotonic', () => {
     mitm.state.rewrite = () => forged;
     mitm.state.hold = false;
     await gw.hybrid.syncNow();
-    expect(lastError(gw)).toMatch(/snapshot c:\d+ refused: invalid signature/);
+    // Protocol 3: the document's digest is checked before the envelope's signature.
+    expect(lastError(gw)).toMatch(/snapshot c:\d+ refused: the document received does not match the signed digest/);
     // Still the genuine config: the revoked key still passes (the forged snapshot was not installed).
     expect(await status(gw, victim.key)).toBe(200);
     mitm.state.rewrite = undefined;
     await gw.hybrid.syncNow();
     expect(await status(gw, victim.key)).toBe(401);
+    await gw.close();
+  }, 60_000);
+
+  it('protocol 3: refuses a document swapped under a genuine envelope and a digest of another version', async () => {
+    const setup = await createDemoSetup(cp, { upstreamUrl: upstream.url });
+    const victim = await newKey();
+    const gw = await gatewayVia(mitm.url, setup.gatewayToken, path.join(dir, 'digest'));
+    expect(await status(gw, victim.key)).toBe(200);
+    const held = mitm.state.seen.findLast((m) => m.kind === 'snapshot')!;
+    expect(held.protocol).toBe(3);
+    expect(held.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    mitm.state.hold = true;
+    await victim.revoke();
+    // A genuine snapshot of the next version, for this gateway (its own token, no cursor).
+    const next = (await (
+      await fetch(`${cp.url}/api/v1/gateway/sync`, {
+        headers: { authorization: `Bearer ${setup.gatewayToken}`, 'gatehouse-protocol': '3' },
+      })
+    ).json()) as Json;
+    expect(next.cursor).not.toBe(held.cursor);
+    // At the position held (not older), upstreams redirected: only the digest can refuse it.
+    const swapped = structuredClone(held);
+    for (const api of swapped.document.apis as Json[])
+      api.upstream = { ...api.upstream, targets: [{ url: 'http://127.0.0.1:9/attacker' }] };
+    const cases: Array<[Json, RegExp]> = [
+      [swapped, /does not match the signed digest/],
+      // The older version's document and digest under the newer envelope: the envelope no longer verifies.
+      [{ ...next, document: held.document, digest: held.digest }, /invalid signature/],
+      // The newer envelope over the older document: the digest does not match.
+      [{ ...next, document: held.document }, /does not match the signed digest/],
+    ];
+    mitm.state.hold = false;
+    for (const [forged, refusal] of cases) {
+      mitm.state.rewrite = () => forged;
+      await gw.hybrid.syncNow();
+      expect(lastError(gw)).toMatch(refusal);
+      expect(await status(gw, victim.key)).toBe(200);
+    }
+    mitm.state.rewrite = undefined;
+    await gw.hybrid.syncNow();
+    expect(await status(gw, victim.key)).toBe(401);
+    await gw.close();
+  }, 60_000);
+
+  it('protocol 3 gateway: a genuine protocol 2 message is accepted, a protocol 3 one relabelled 2 is not', async () => {
+    const setup = await createDemoSetup(cp, { upstreamUrl: upstream.url });
+    const victim = await newKey();
+    const gw = await gatewayVia(mitm.url, setup.gatewayToken, path.join(dir, 'downgrade'));
+    expect(await status(gw, victim.key)).toBe(200);
+    const held = mitm.state.seen.findLast((m) => m.kind === 'snapshot')!;
+    expect(held.protocol).toBe(3);
+    mitm.state.hold = true;
+    await victim.revoke();
+    const syncAs = async (header: Record<string, string>) =>
+      (await (
+        await fetch(`${cp.url}/api/v1/gateway/sync?cursor=${held.cursor}`, {
+          headers: { authorization: `Bearer ${setup.gatewayToken}`, ...header },
+        })
+      ).json()) as Json;
+    const v3 = await syncAs({ 'gatehouse-protocol': '3, 2' });
+    expect([v3.kind, v3.protocol, typeof v3.digest]).toEqual(['delta', 3, 'string']);
+    // Relabelled: `protocol` is inside the signed bytes of both versions.
+    const relabelled: Json = { ...v3, protocol: 2 };
+    delete relabelled.digest;
+    mitm.state.hold = false;
+    mitm.state.rewrite = () => relabelled;
+    await gw.hybrid.syncNow();
+    expect(lastError(gw)).toMatch(/invalid signature/);
+    expect(await status(gw, victim.key)).toBe(200);
+    // What a control plane from before protocol 3 sends (no version header): signed over all of it, applied.
+    const v2 = await syncAs({});
+    expect([v2.kind, v2.protocol, v2.digest]).toEqual(['delta', 2, undefined]);
+    mitm.state.rewrite = () => v2;
+    await gw.hybrid.syncNow();
+    expect(await status(gw, victim.key)).toBe(401);
+    mitm.state.rewrite = undefined;
     await gw.close();
   }, 60_000);
 

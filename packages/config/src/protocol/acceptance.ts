@@ -41,7 +41,11 @@ export function parseSyncMessage(value: unknown): Parsed {
     const at = error ? pointerToPath(error.instancePath) : '';
     return { ok: false, reason: `malformed ${kind}${at ? ` at ${at}` : ''}: ${error?.message ?? 'invalid'}` };
   }
-  return { ok: true, message: value as SyncMessage };
+  const message = value as SyncMessage;
+  // Protocol 3 signs the digest, not the part: a part without its digest would be covered by nothing.
+  if (message.protocol >= 3 && message.kind !== 'unchanged' && message.digest === undefined)
+    return { ok: false, reason: `malformed ${message.kind}: protocol ${message.protocol} requires digest` };
+  return { ok: true, message };
 }
 
 /** Who this gateway is, as the control plane's signed messages name it. */

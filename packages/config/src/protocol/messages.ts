@@ -13,11 +13,65 @@
  *    position, so accepting them would reopen replay), and keeps serving what it has.
  *  - Bodies gateways send (heartbeat, analytics) accept unknown members, so a newer gateway can
  *    report to an older control plane.
+ *  - Version negotiation (from protocol 3): a gateway names the versions it accepts in the
+ *    PROTOCOL_HEADER of `GET /sync` (e.g. `3, 2`); the control plane answers in the highest one it
+ *    speaks too (negotiateProtocol). Without the header (a gateway from before protocol 3) it answers
+ *    protocol 2, so an older gateway keeps working against a newer control plane, and a newer
+ *    gateway against an older control plane (which ignores the header) gets the protocol 2 it accepts.
+ *  - Protocol 3 changes only what the signature covers (signing.ts): snapshots and deltas carry
+ *    `digest`, the sha256 of the canonical JSON of their `document` / `applications`, and the
+ *    signature covers the message without that member (the envelope). A gateway accepts either
+ *    version from any control plane at any time (see "Downgrade" in docs/hybrid-protocol.md).
  */
 import Type, { type Static, type TSchema } from 'typebox';
 
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 export const MIN_PROTOCOL_VERSION = 2;
+/** Spoken by both planes before negotiation existed: the answer to a gateway that names no version. */
+export const UNNEGOTIATED_PROTOCOL_VERSION = 2;
+/** Request header of `GET /sync` naming the protocol versions the gateway accepts. */
+export const PROTOCOL_HEADER = 'gatehouse-protocol';
+
+/**
+ * Request header of `GET /sync`: the cursor a change event announced. The control plane keeps each
+ * environment's head in memory, moved by the same events; a replica that has not heard of this
+ * cursor yet reads the head from the database instead of answering `unchanged`.
+ */
+export const EXPECT_CURSOR_HEADER = 'gatehouse-expect-cursor';
+
+/** The PROTOCOL_HEADER value a gateway sends: every version it accepts, highest first. */
+export function acceptedProtocols(): string {
+  const versions: number[] = [];
+  for (let v = PROTOCOL_VERSION; v >= MIN_PROTOCOL_VERSION; v--) versions.push(v);
+  return versions.join(', ');
+}
+
+/**
+ * The version to answer in: the highest one both sides speak. A missing or unreadable header means
+ * a gateway from before negotiation (protocol 2); a list with no common version gets protocol 2 too,
+ * which that gateway then refuses with a message saying which side to upgrade.
+ */
+export function negotiateProtocol(header: string | string[] | undefined): number {
+  const value = Array.isArray(header) ? header.join(',') : (header ?? '');
+  let best = 0;
+  for (const part of value.split(',')) {
+    const text = part.trim();
+    if (!/^\d{1,3}$/.test(text)) continue;
+    const v = Number(text);
+    if (v >= MIN_PROTOCOL_VERSION && v <= PROTOCOL_VERSION && v > best) best = v;
+  }
+  return best || UNNEGOTIATED_PROTOCOL_VERSION;
+}
+
+/** `sha256:<hex>` of the canonical JSON of a message's shared part (protocol 3). */
+export const DIGEST_PATTERN = '^sha256:[0-9a-f]{64}$';
+const digest = Type.Optional(
+  Type.String({
+    pattern: DIGEST_PATTERN,
+    description:
+      'Protocol 3 (required there): sha256 of the canonical JSON of `document` (snapshot) or `applications` (delta); the signature covers the message without that member.',
+  }),
+);
 
 export const CURSOR_PATTERN = '^c:\\d{1,15}$';
 
@@ -82,6 +136,7 @@ export const SnapshotMessage = Type.Object(
     kind: Type.Literal('snapshot'),
     ...common,
     definitionVersion: Type.String({ minLength: 1, maxLength: 200 }),
+    digest,
     document: Type.Record(Type.String(), Type.Unknown(), { description: "The gateway's shard of the document." }),
   },
   { additionalProperties: true },
@@ -94,6 +149,7 @@ export const DeltaMessage = Type.Object(
     ...common,
     fromCursor: Type.String({ pattern: CURSOR_PATTERN }),
     definitionVersion: Type.String({ minLength: 1, maxLength: 200 }),
+    digest,
     applications: Type.Object(
       {
         upsert: Type.Array(ApplicationRef),

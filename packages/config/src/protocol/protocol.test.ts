@@ -1,13 +1,18 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { canonicalJson } from '@gatehouse/core';
 import { describe, expect, it } from 'vitest';
 import {
+  acceptedProtocols,
   bindingMismatch,
+  canonicalBytes,
+  digestOf,
   followKeys,
   goesBackwards,
   ISSUE_TIME_TOLERANCE_MS,
   keyIdOf,
   keyRing,
   MIN_PROTOCOL_VERSION,
+  negotiateProtocol,
   PROTOCOL_VERSION,
   parseSyncMessage,
   publishedKeys,
@@ -192,5 +197,70 @@ describe('key rotation', () => {
     const ring = ringOf(k1);
     const forged = [{ keyId: k1.keyId, alg: 'Ed25519' as const, publicKeyPem: k2.publicKeyPem }];
     expect(followKeys(ring, forged)).toBe(ring);
+  });
+});
+
+describe('protocol 3: the signature covers a digest of the shared part', () => {
+  const k1 = newKey();
+  const doc = (version: number) => ({ version: 1, apis: [{ id: `api-${version}` }], applications: [] });
+
+  it('negotiates the highest version both sides speak; no header means protocol 2', () => {
+    expect(acceptedProtocols()).toBe('3, 2');
+    expect(negotiateProtocol(acceptedProtocols())).toBe(3);
+    expect(negotiateProtocol(undefined)).toBe(2);
+    expect(negotiateProtocol('2')).toBe(2);
+    expect(negotiateProtocol(['4, 3', '2'])).toBe(3);
+    expect(negotiateProtocol('9, 1, x')).toBe(2);
+  });
+
+  it('signs the envelope (digest included), not the document; a changed document or digest is refused', () => {
+    const signed = signMessage(body({ document: doc(1) }), [k1]) as SyncMessage & { digest: string };
+    expect(signed.digest).toBe(digestOf(canonicalJson(doc(1))));
+    expect(canonicalBytes(signed).toString()).not.toContain('api-1');
+    expect(verifyMessage(signed, ringOf(k1))).toEqual({ ok: true, keyId: k1.keyId });
+    // The document of another version under this envelope: its digest is not the signed one.
+    expect(verifyMessage({ ...signed, document: doc(2) } as SyncMessage, ringOf(k1))).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/does not match the signed digest/),
+    });
+    // ...and with that version's digest put in, the envelope's signature no longer verifies.
+    const mixed = { ...signed, document: doc(2), digest: digestOf(canonicalJson(doc(2))) };
+    expect(verifyMessage(mixed as SyncMessage, ringOf(k1))).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/invalid signature/),
+    });
+    // A protocol 3 part without a digest is covered by nothing: refused before the signature.
+    const { digest: _d, ...bare } = signed;
+    expect(parseSyncMessage(bare)).toEqual({ ok: false, reason: expect.stringMatching(/requires digest/) });
+  });
+
+  it("a delta's applications are covered by the digest", () => {
+    const delta = signMessage(
+      body({
+        kind: 'delta',
+        fromCursor: 'c:9',
+        document: undefined,
+        applications: { upsert: [{ id: 'app-1', keys: ['h1'] }], delete: [] },
+      }),
+      [k1],
+    ) as SyncMessage & { applications: { upsert: unknown[]; delete: string[] } };
+    expect(parseSyncMessage(JSON.parse(JSON.stringify(delta))).ok).toBe(true);
+    expect(verifyMessage(delta, ringOf(k1)).ok).toBe(true);
+    const tampered = { ...delta, applications: { upsert: [], delete: ['app-1'] } };
+    expect(verifyMessage(tampered as SyncMessage, ringOf(k1)).ok).toBe(false);
+  });
+
+  it('protocol 2 still signs the whole message; a signature never verifies under the other version', () => {
+    const v2 = signMessage(body({ protocol: 2, document: doc(1) }), [k1]);
+    expect('digest' in v2).toBe(false);
+    expect(canonicalBytes(v2).toString()).toContain('api-1');
+    expect(verifyMessage(v2, ringOf(k1)).ok).toBe(true);
+    expect(verifyMessage({ ...v2, document: doc(2) } as SyncMessage, ringOf(k1)).ok).toBe(false);
+    // Relabelled: `protocol` is inside both versions' signed bytes.
+    const v3 = signMessage(body({ document: doc(1) }), [k1]);
+    const asV2 = { ...v3, protocol: 2 };
+    expect(verifyMessage(asV2 as SyncMessage, ringOf(k1)).ok).toBe(false);
+    const asV3 = { ...v2, protocol: 3, digest: digestOf(canonicalJson(doc(1))) };
+    expect(verifyMessage(asV3 as SyncMessage, ringOf(k1)).ok).toBe(false);
   });
 });

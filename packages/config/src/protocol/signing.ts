@@ -2,6 +2,13 @@
  * The one implementation of message signing (control plane), verification and key-rotation
  * following (gateway). Ed25519 over the canonical bytes: the message without its `signatures`
  * member, keys sorted recursively (canonicalJson), so unknown members are covered too.
+ *
+ * Protocol 3: a snapshot's `document` and a delta's `applications` (the part every gateway at a
+ * version shares) are left out of the signed bytes; the message carries `digest`, the sha256 of
+ * their canonical JSON, which is signed. The control plane hashes a shared part once per version and
+ * signs a few hundred bytes per gateway; the gateway checks the digest of what it received, then
+ * the signature. `protocol` is inside the signed bytes of both versions, so a signature made for one
+ * version never verifies as the other.
  */
 import { createHash, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
 import { canonicalJson } from '@gatehouse/core';
@@ -19,14 +26,37 @@ export function keyIdOf(publicKey: KeyObject | string): string {
   return `ed25519-${createHash('sha256').update(der).digest('hex').slice(0, 16)}`;
 }
 
+/** The member a protocol 3 message leaves out of its signed bytes (covered by `digest`), if any. */
+export function sharedPart(message: { protocol?: unknown; kind?: unknown }): 'document' | 'applications' | undefined {
+  if (typeof message.protocol !== 'number' || message.protocol < 3) return undefined;
+  if (message.kind === 'snapshot') return 'document';
+  if (message.kind === 'delta') return 'applications';
+  return undefined;
+}
+
+/** `sha256:<hex>` of bytes (the canonical JSON of a shared part). */
+export function digestOf(bytes: Uint8Array | string): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
+/** What the signatures cover: protocol 2, the whole message; protocol 3, the envelope without the shared part. */
 export function canonicalBytes(message: object): Buffer {
   const { signatures: _signatures, ...rest } = message as Record<string, unknown>;
+  const part = sharedPart(rest);
+  if (part) delete rest[part];
   return Buffer.from(canonicalJson(rest));
 }
 
-/** The message with one signature per key (during a rotation overlap: the current and the previous). */
+/**
+ * The message with one signature per key (during a rotation overlap: the current and the previous).
+ * A protocol 3 message gets its `digest` here.
+ */
 export function signMessage<M extends SyncMessage>(message: UnsignedMessage<M>, keys: readonly SigningKey[]): M {
-  return { ...message, signatures: signBytes(canonicalBytes(message), keys) } as unknown as M;
+  const part = sharedPart(message);
+  const withDigest = part
+    ? { ...message, digest: digestOf(canonicalJson((message as Record<string, unknown>)[part])) }
+    : message;
+  return { ...withDigest, signatures: signBytes(canonicalBytes(withDigest), keys) } as unknown as M;
 }
 
 /**
@@ -67,6 +97,16 @@ export type Verification = { ok: true; keyId: string } | { ok: false; reason: st
 
 /** Valid when one signature is by a key of the ring that has not retired and verifies. */
 export function verifyMessage(message: SyncMessage, ring: KeyRing, now = Date.now()): Verification {
+  const part = sharedPart(message);
+  if (part) {
+    // The digest first: a valid envelope says nothing about a part that is not the one it names.
+    const claimed = (message as { digest?: unknown }).digest;
+    if (typeof claimed !== 'string')
+      return { ok: false, reason: `protocol ${message.protocol} ${message.kind} without digest` };
+    const received = digestOf(canonicalJson((message as unknown as Record<string, unknown>)[part]));
+    if (received !== claimed)
+      return { ok: false, reason: `the ${part} received does not match the signed digest (tampered or mixed up)` };
+  }
   const bytes = canonicalBytes(message);
   let invalid: string | undefined;
   for (const signature of message.signatures) {

@@ -7,6 +7,7 @@ import { and, eq, gt, isNull, or } from 'drizzle-orm';
 import type { FastifyRequest } from 'fastify';
 import type { Database } from '../db/connect.js';
 import { environments, gateways } from '../db/schema.js';
+import type { GatewayTokenCache } from './gateway-token-cache.js';
 import { hashToken, SECRET_PREFIX } from './secrets.js';
 
 export interface GatewayPrincipal {
@@ -30,12 +31,22 @@ export async function authenticateGateway(
   db: Database,
   orgId: string,
   request: FastifyRequest,
+  cache?: GatewayTokenCache,
 ): Promise<GatewayPrincipal | null> {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
   const token = match?.[1];
   if (!token?.startsWith(`${SECRET_PREFIX.gateway}_`)) return null;
   const hash = hashToken(token);
   const now = new Date();
+  const cached = cache?.get(orgId, hash, now.getTime());
+  if (cached) {
+    if (now.getTime() - cached.lastSeenAt > TOUCH_INTERVAL_MS) {
+      cached.lastSeenAt = now.getTime();
+      await db.update(gateways).set({ lastSeenAt: now }).where(eq(gateways.id, cached.principal.id));
+    }
+    return cached.principal;
+  }
+  const lookup = cache?.begin();
   const [row] = await db
     .select({
       id: gateways.id,
@@ -44,6 +55,8 @@ export async function authenticateGateway(
       envId: gateways.envId,
       envSlug: environments.slug,
       lastSeenAt: gateways.lastSeenAt,
+      tokenHash: gateways.tokenHash,
+      previousTokenExpiresAt: gateways.previousTokenExpiresAt,
     })
     .from(gateways)
     .innerJoin(environments, eq(environments.id, gateways.envId))
@@ -59,10 +72,16 @@ export async function authenticateGateway(
     )
     .limit(1);
   if (!row) return null;
-  if (!row.lastSeenAt || now.getTime() - row.lastSeenAt.getTime() > TOUCH_INTERVAL_MS) {
+  let lastSeenAt = row.lastSeenAt?.getTime() ?? 0;
+  if (now.getTime() - lastSeenAt > TOUCH_INTERVAL_MS) {
+    lastSeenAt = now.getTime();
     await db.update(gateways).set({ lastSeenAt: now }).where(eq(gateways.id, row.id));
   }
-  return { id: row.id, name: row.name, tags: row.tags, envId: row.envId, envSlug: row.envSlug };
+  const principal = { id: row.id, name: row.name, tags: row.tags, envId: row.envId, envSlug: row.envSlug };
+  // The previous token (a rotation's grace period) is valid until it expires; the current one until an event says otherwise.
+  const validUntil = row.tokenHash === hash ? Number.POSITIVE_INFINITY : (row.previousTokenExpiresAt?.getTime() ?? 0);
+  if (lookup) cache?.put(lookup, orgId, hash, { principal, lastSeenAt, validUntil });
+  return principal;
 }
 
 export function gatewayOf(request: FastifyRequest): GatewayPrincipal {

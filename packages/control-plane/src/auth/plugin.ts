@@ -8,9 +8,11 @@ import { and, eq, gt, isNull } from 'drizzle-orm';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Database } from '../db/connect.js';
 import { authTokens, environments, memberships, users } from '../db/schema.js';
+import { changeBus } from '../hybrid/events.js';
 import type { Principal } from './context.js';
 import { assertCsrf, sessionCookieOf } from './cookie-session.js';
 import { authenticateGateway } from './gateway-token.js';
+import { gatewayTokenCache } from './gateway-token-cache.js';
 import { isAllowed, PERMISSIONS, type Role } from './permissions.js';
 import { hashToken, SECRET_PREFIX } from './secrets.js';
 
@@ -31,6 +33,8 @@ export function registerAuth(app: FastifyInstance, options: AuthPluginOptions): 
   app.decorateRequest('principal', null);
   app.decorateRequest('envCtx', null);
   app.decorateRequest('gateway', null);
+  // Services publish revocations on the bus of the main handle.
+  const tokenCache = gatewayTokenCache(changeBus(db));
 
   app.addHook('onRoute', (route) => {
     const action = route.config?.action;
@@ -44,7 +48,7 @@ export function registerAuth(app: FastifyInstance, options: AuthPluginOptions): 
     // Docs UI, no route (404 handler), or a public action: no credentials asked for or looked at.
     if (action === undefined || PERMISSIONS[action].scope === 'public') return;
     if (PERMISSIONS[action].scope === 'gateway') {
-      const gateway = await authenticateGateway(options.gatewayDb ?? db, orgId, request);
+      const gateway = await authenticateGateway(options.gatewayDb ?? db, orgId, request, tokenCache);
       if (!gateway) {
         throw new GatewayError('unauthorized', {
           detail: 'Send `Authorization: Bearer <gateway token>` (from POST /api/v1/environments/{env}/gateways).',

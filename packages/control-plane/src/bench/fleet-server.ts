@@ -93,6 +93,8 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify(info)}\n`);
 
   const shutdown = async () => {
+    // Keep-alive connections of the simulated fleet would hold close() open.
+    app.server.closeAllConnections();
     await app.close();
     if (schema) await db.execute(sql.raw(`DROP SCHEMA ${schema} CASCADE`));
     await handle.close();

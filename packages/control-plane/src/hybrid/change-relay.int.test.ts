@@ -103,5 +103,65 @@ describe.skipIf(postgres.skipReason !== undefined)(
       while (next.startsWith('c:')) next = await within(nextEvent());
       expect(next).toBe('ended');
     }, 60_000);
+
+    it('tokens and heads are cached per replica, yet a revocation or re-tokening on A stops the token on B', async () => {
+      const slug = `env-${randomUUID().slice(0, 8)}`;
+      expect((await h.call('POST', '/api/v1/environments', { body: { id: slug } })).statusCode).toBe(201);
+      const env = `/api/v1/environments/${slug}`;
+      const register = async (name: string) =>
+        (await h.call('POST', `${env}/gateways`, { body: { name } })).json<{ id: string; token: string }>();
+      const syncOn = (base: string, token: string, headers: Record<string, string> = {}) =>
+        fetch(`${base}/api/v1/gateway/sync?cursor=c:0`, { headers: { authorization: `Bearer ${token}`, ...headers } });
+      const baseA = await h.app.listen({ host: '127.0.0.1', port: 0 });
+      /** Polls until B answers `status` (the notification crosses replicas asynchronously). */
+      const eventually = async (token: string, status: number) => {
+        const giveUp = Date.now() + GIVE_UP_MS;
+        let last = 0;
+        while (Date.now() < giveUp) {
+          last = (await syncOn(baseB, token)).status;
+          if (last === status) return last;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        return last;
+      };
+
+      const revoked = await register('revoked');
+      const rotated = await register('rotated');
+      for (const gw of [revoked, rotated]) {
+        // Cached on both replicas.
+        expect((await syncOn(baseA, gw.token)).status).toBe(200);
+        expect((await syncOn(baseB, gw.token)).status).toBe(200);
+        expect((await syncOn(baseB, gw.token)).status).toBe(200);
+      }
+      expect((await h.call('POST', `${env}/gateways/${revoked.id}/revoke`, { body: {} })).statusCode).toBeLessThan(300);
+      // On the replica that revoked: at once (its cache is dropped when the transaction commits).
+      expect((await syncOn(baseA, revoked.token)).status).toBe(401);
+      expect(await eventually(revoked.token, 401)).toBe(401);
+
+      const retoken = await h.call('POST', `${env}/gateways/${rotated.id}/rotate-token`, {
+        body: { gracePeriod: '0s' },
+      });
+      expect(retoken.statusCode, retoken.body).toBeLessThan(300);
+      expect((await syncOn(baseA, rotated.token)).status).toBe(401);
+      expect(await eventually(rotated.token, 401)).toBe(401);
+      const fresh = retoken.json<{ token: string }>().token;
+
+      // Heads: a change made on A, asked of B with the cursor its event announced, is never `unchanged`.
+      const head = (await (await syncOn(baseB, fresh)).json()) as { cursor: string };
+      const app = await h.call('POST', `${env}/applications`, { body: { name: 'head-mover' } });
+      expect(app.statusCode, app.body).toBe(201);
+      const patched = await h.call('PATCH', `${env}/applications/${app.json<{ id: string }>().id}`, {
+        body: { name: 'head-moved' },
+      });
+      expect(patched.statusCode, patched.body).toBe(200);
+      const aHead = (await (await syncOn(baseA, fresh)).json()) as { cursor: string };
+      expect(aHead.cursor).not.toBe(head.cursor);
+      const answer = (await (
+        await fetch(`${baseB}/api/v1/gateway/sync?cursor=${head.cursor}`, {
+          headers: { authorization: `Bearer ${fresh}`, 'gatehouse-expect-cursor': aHead.cursor },
+        })
+      ).json()) as { kind: string; cursor: string };
+      expect(answer.cursor).toBe(aHead.cursor);
+    }, 60_000);
   },
 );

@@ -74,10 +74,12 @@ function openRelay(db: Database, logger: Logger): ChangeRelay {
     });
     await c.query(`LISTEN ${CHANNEL}`);
     failures = 0;
+    bus.setListening(true);
   };
   const drop = (c: pg.PoolClient, error?: Error) => {
     if (client !== c) return;
     client = undefined;
+    bus.setListening(false);
     c.release(error ?? true);
     if (!closed) scheduleRetry();
   };
@@ -99,6 +101,7 @@ function openRelay(db: Database, logger: Logger): ChangeRelay {
     async close() {
       closed = true;
       clearTimeout(retry);
+      bus.setListening(false);
       bus.relay = undefined;
       await ready;
       const c = client;
@@ -122,5 +125,9 @@ function receive(bus: ChangeBus, origin: string, payload: string | undefined): v
   if (envelope.origin === origin || typeof envelope.envId !== 'string') return;
   const event = envelope.event;
   if (event?.type === 'changed' && typeof event.cursor === 'string') bus.deliver(envelope.envId, event);
-  else if (event?.type === 'gateway-revoked' && typeof event.gatewayId === 'string') bus.deliver(envelope.envId, event);
+  else if (
+    (event?.type === 'gateway-revoked' || event?.type === 'gateway-changed') &&
+    typeof event.gatewayId === 'string'
+  )
+    bus.deliver(envelope.envId, event);
 }

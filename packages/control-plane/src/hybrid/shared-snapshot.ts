@@ -1,11 +1,14 @@
 /**
  * A snapshot is built once per (environment, cursor, shard) and shared by every gateway asking for
- * it: the document is compiled, serialised to canonical JSON and gzip-compressed once. Each
- * gateway's message still carries its own binding (gateway, issuedAt) and signature, so the wire
- * format is unchanged: the shared canonical bytes are spliced with the gateway's small tail, which
- * gives exactly canonicalBytes(message) (keys sort as cursor, definitionVersion, document, then the
- * binding). Gzip members concatenate (RFC 1952), so the compressed body is the shared member
- * followed by a small per-gateway one.
+ * it: the document is compiled, serialised to canonical JSON, hashed (sha256) and, on first use,
+ * gzip-compressed once. Each gateway's message still carries its own binding (gateway, issuedAt)
+ * and signature; only that small part is built per gateway (seal.ts). Gzip members concatenate
+ * (RFC 1952), so the compressed body is small per-gateway members around the shared one.
+ *
+ * Protocol 3 signs the envelope holding the document's digest, a few hundred bytes per gateway.
+ * Protocol 2 (gateways from before negotiation) signs the whole canonical message: the shared
+ * document spliced between the gateway's small prefix and tail gives exactly canonicalBytes()
+ * (keys sort as cursor, definitionVersion, document, then the binding).
  *
  * The cursor names the version: every change gateways receive appends to the change log first, so
  * a document built at head N is what any gateway at head N must get (it may include changes
@@ -13,8 +16,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
-import { gzip as gzipCallback } from 'node:zlib';
-import { type MessageBody, signBytes } from '@gatehouse/config';
+import { gzip as gzipCallback, gzipSync } from 'node:zlib';
+import { digestOf, type MessageBody, signBytes } from '@gatehouse/config';
 import { canonicalJson } from '@gatehouse/core';
 import { buildEnvironmentDocument } from '../compiler/compile.js';
 import type { Database } from '../db/connect.js';
@@ -29,10 +32,12 @@ const PLACEHOLDER = `\u0000document-${randomUUID()}\u0000`;
 
 export interface SharedSnapshot {
   definitionVersion: string;
-  /** `{"cursor":…,"definitionVersion":…,"document":<canonical document>` */
-  head: Buffer;
-  /** The same, as one gzip member (compressed once, off the main thread). */
-  gzippedHead: Promise<Buffer>;
+  /** The canonical JSON of the document. */
+  document: Buffer;
+  /** digestOf(document), computed once per version: what protocol 3 signs instead of the document. */
+  digest: string;
+  /** The document as one gzip member (compressed once, off the main thread, on first use). */
+  gzippedDocument(): Promise<Buffer>;
 }
 
 export class SnapshotCache {
@@ -52,11 +57,12 @@ export class SnapshotCache {
       this.entries.set(key, entry);
       return entry;
     }
-    entry = this.build(envId, head, tags);
+    entry = this.build(envId, tags);
     this.entries.set(key, entry);
     entry.then(
       async (built) => {
-        const size = built.head.length + (await built.gzippedHead.catch(() => Buffer.alloc(0))).length;
+        // The plain document and, once a gateway took gzip, its compressed copy (about a third).
+        const size = Math.ceil(built.document.length * 1.5);
         if (this.entries.get(key) === entry) this.sizes.set(key, size);
         this.evict();
       },
@@ -81,16 +87,20 @@ export class SnapshotCache {
     this.sizes.delete(key);
   }
 
-  private async build(envId: string, head: number, tags: readonly string[]): Promise<SharedSnapshot> {
+  private async build(envId: string, tags: readonly string[]): Promise<SharedSnapshot> {
     this.builds++;
     const { document, definitionVersion } = await buildEnvironmentDocument(this.db, envId, { shardTags: [...tags] });
-    const prefix = canonicalJson({ cursor: `c:${head}`, definitionVersion, document: PLACEHOLDER }).split(
-      `"document":${JSON.stringify(PLACEHOLDER)}`,
-    )[0]!;
-    const headBytes = Buffer.from(`${prefix}"document":${canonicalJson(document)}`);
-    const gzippedHead = gzip(headBytes);
-    gzippedHead.catch(() => undefined);
-    return { definitionVersion, head: headBytes, gzippedHead };
+    const bytes = Buffer.from(canonicalJson(document));
+    let gzipped: Promise<Buffer> | undefined;
+    return {
+      definitionVersion,
+      document: bytes,
+      digest: digestOf(bytes),
+      gzippedDocument: () => {
+        gzipped ??= gzip(bytes);
+        return gzipped;
+      },
+    };
   }
 }
 
@@ -105,23 +115,49 @@ export function snapshotCache(db: Database): SnapshotCache {
   return cache;
 }
 
-/** One gateway's sealed snapshot: the shared head plus its own tail (binding, keys, signatures). */
+const DOCUMENT_OPEN = '{"document":';
+const GZIPPED_DOCUMENT_OPEN = gzipSync(DOCUMENT_OPEN);
+/** Per-gateway parts are a few hundred bytes: compressed inline, cheaper than a thread-pool round trip. */
+const gzipSmall = (text: string) => gzipSync(text);
+
+/**
+ * One gateway's sealed snapshot: the shared document plus its own envelope (binding, keys, digest,
+ * signatures), as the chunks to send in order. Not concatenated: copying a 4 MB gzip member into a
+ * fresh buffer per gateway cost more CPU than the rest of a protocol 3 seal.
+ */
 export async function sealSharedSnapshot(
   signer: Signer,
-  body: Omit<Extract<MessageBody, { kind: 'snapshot' }>, 'document'>,
+  body: Omit<Extract<MessageBody, { kind: 'snapshot' }>, 'document' | 'digest'>,
   shared: SharedSnapshot,
   gzipped: boolean,
-): Promise<Buffer> {
+): Promise<Buffer[]> {
   const { published, signing } = await signer.sealingKeys();
+  if (body.protocol < 3) return sealV2(body, published, signing, shared, gzipped);
+  const envelope = { ...body, keys: published, digest: shared.digest };
+  const signatures = signBytes(Buffer.from(canonicalJson(envelope)), signing);
+  // Member order on the wire is free: protocol 3 verifies the digest and the canonical envelope.
+  const tail = `,${JSON.stringify({ ...envelope, signatures }).slice(1)}`;
+  if (!gzipped) return [Buffer.from(DOCUMENT_OPEN), shared.document, Buffer.from(tail)];
+  return [GZIPPED_DOCUMENT_OPEN, await shared.gzippedDocument(), gzipSmall(tail)];
+}
+
+/** Protocol 2: the signature is over the whole canonical message, document included. */
+async function sealV2(
+  body: Omit<Extract<MessageBody, { kind: 'snapshot' }>, 'document' | 'digest'>,
+  published: Awaited<ReturnType<Signer['sealingKeys']>>['published'],
+  signing: Awaited<ReturnType<Signer['sealingKeys']>>['signing'],
+  shared: SharedSnapshot,
+  gzipped: boolean,
+): Promise<Buffer[]> {
   const unsigned = canonicalJson({ ...body, keys: published, document: PLACEHOLDER });
   const marker = `"document":${JSON.stringify(PLACEHOLDER)}`;
   const at = unsigned.indexOf(marker);
-  const expectedPrefix = shared.head.subarray(0, at).toString();
-  if (at < 0 || unsigned.slice(0, at) !== expectedPrefix)
+  if (at < 0 || !unsigned.startsWith('{"cursor":') || unsigned.slice(0, at).includes('"gateway"'))
     throw new Error('shared snapshot: message members do not sort around the document');
+  const prefix = `${unsigned.slice(0, at)}"document":`;
   const tail = unsigned.slice(at + marker.length, -1);
-  const signatures = signBytes(Buffer.concat([shared.head, Buffer.from(`${tail}}`)]), signing);
-  const sentTail = Buffer.from(`${tail},"signatures":${JSON.stringify(signatures)}}`);
-  if (!gzipped) return Buffer.concat([shared.head, sentTail]);
-  return Buffer.concat([await shared.gzippedHead, await gzip(sentTail)]);
+  const signatures = signBytes(Buffer.concat([Buffer.from(prefix), shared.document, Buffer.from(`${tail}}`)]), signing);
+  const sentTail = `${tail},"signatures":${JSON.stringify(signatures)}}`;
+  if (!gzipped) return [Buffer.from(prefix), shared.document, Buffer.from(sentTail)];
+  return [gzipSmall(prefix), await shared.gzippedDocument(), gzipSmall(sentTail)];
 }

@@ -6,11 +6,11 @@
  * their ids), never the environment's whole key set. Messages are built and bound to the gateway
  * here, and signed by the route.
  */
-import { type MessageBody, PROTOCOL_VERSION } from '@gatehouse/config';
+import type { MessageBody } from '@gatehouse/config';
 import { compileApplications, definitionVersionOf, loadDeployedApis } from '../compiler/compile.js';
 import type { Database } from '../db/connect.js';
 import { prunedThrough } from './change-horizon.js';
-import { applicationsChangedBetween, definitionChangesBetween, formatCursor, headSeq, parseCursor } from './changes.js';
+import { applicationsChangedBetween, definitionChangesBetween, formatCursor, parseCursor } from './changes.js';
 import { servesApi } from './sharding.js';
 import { type SharedSnapshot, snapshotCache } from './shared-snapshot.js';
 
@@ -29,14 +29,14 @@ export type SyncBody = MessageBody;
 /** A snapshot whose document is shared by every gateway at this version (shared-snapshot.ts). */
 export interface SharedSnapshotBody {
   kind: 'shared-snapshot';
-  body: Omit<Extract<MessageBody, { kind: 'snapshot' }>, 'document'>;
+  body: Omit<Extract<MessageBody, { kind: 'snapshot' }>, 'document' | 'digest'>;
   shared: SharedSnapshot;
 }
 
 /** What binds a message to one gateway and one position: signed, so it cannot be replayed elsewhere or later. */
-function stamp(gateway: SyncGateway, head: number) {
+function stamp(gateway: SyncGateway, head: number, protocol: number) {
   return {
-    protocol: PROTOCOL_VERSION,
+    protocol,
     environment: gateway.envId,
     gateway: gateway.id,
     cursor: formatCursor(head),
@@ -48,17 +48,18 @@ export async function syncMessage(
   db: Database,
   gateway: SyncGateway,
   cursor: string | undefined,
+  protocol: number,
+  head: number,
 ): Promise<SyncBody | SharedSnapshotBody> {
-  // Read the head first: everything up to it is committed (see changes.ts), and whatever the
-  // compilation below sees on top of it is sent again in the next delta, which is harmless.
-  const head = await headSeq(db, gateway.envId);
+  // The head is read first (by the caller): everything up to it is committed (see changes.ts), and
+  // whatever the compilation below sees on top of it is sent again in the next delta, which is harmless.
   const from = parseCursor(cursor);
-  if (from === undefined || from > head) return snapshot(db, gateway, head);
-  if (from === head) return { kind: 'unchanged', ...stamp(gateway, head) };
+  if (from === undefined || from > head) return snapshot(db, gateway, head, protocol);
+  if (from === head) return { kind: 'unchanged', ...stamp(gateway, head, protocol) };
 
   const part = await deltaCache(db).get(gateway, from, head);
-  if (part === 'snapshot') return snapshot(db, gateway, head);
-  return { kind: 'delta', ...stamp(gateway, head), ...part };
+  if (part === 'snapshot') return snapshot(db, gateway, head, protocol);
+  return { kind: 'delta', ...stamp(gateway, head, protocol), ...part };
 }
 
 type DeltaPart = Pick<Extract<MessageBody, { kind: 'delta' }>, 'fromCursor' | 'definitionVersion' | 'applications'>;
@@ -124,11 +125,16 @@ async function buildDelta(
   };
 }
 
-async function snapshot(db: Database, gateway: SyncGateway, head: number): Promise<SharedSnapshotBody> {
+async function snapshot(
+  db: Database,
+  gateway: SyncGateway,
+  head: number,
+  protocol: number,
+): Promise<SharedSnapshotBody> {
   const shared = await snapshotCache(db).get(gateway.envId, head, gateway.tags);
   return {
     kind: 'shared-snapshot',
-    body: { kind: 'snapshot', ...stamp(gateway, head), definitionVersion: shared.definitionVersion },
+    body: { kind: 'snapshot', ...stamp(gateway, head, protocol), definitionVersion: shared.definitionVersion },
     shared,
   };
 }

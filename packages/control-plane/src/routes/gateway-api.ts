@@ -4,11 +4,15 @@
  * signing key, change events (SSE), and they push heartbeats and analytics.
  */
 
+import { Readable } from 'node:stream';
 import {
   AnalyticsBatch,
+  EXPECT_CURSOR_HEADER,
   Heartbeat,
   HeartbeatAnswer,
   MAX_ANALYTICS_BATCH,
+  negotiateProtocol,
+  PROTOCOL_HEADER,
   SigningKeyAnswer,
   SyncMessage,
 } from '@gatehouse/config';
@@ -18,15 +22,19 @@ import { gatewayOf } from '../auth/gateway-token.js';
 import { errorResponses } from '../http/schemas.js';
 import { validatorCompiler } from '../http/validation.js';
 import { startChangeRelay } from '../hybrid/change-relay.js';
-import { formatCursor, headSeq } from '../hybrid/changes.js';
+import { formatCursor } from '../hybrid/changes.js';
 import { changeBus, type HybridEvent } from '../hybrid/events.js';
-import { sealSharedSnapshot } from '../hybrid/shared-snapshot.js';
+import { headCache } from '../hybrid/head-cache.js';
+import { sealAnswer } from '../hybrid/seal.js';
 import { syncMessage } from '../hybrid/sync.js';
 import { ingestAnalytics } from '../services/analytics-ingest.js';
 import { HeartbeatWriter } from '../services/heartbeats.js';
 import { type App, type RouteDeps, typed } from './deps.js';
 
 const GATEWAY_SECURITY = [{ gatewayToken: [] }];
+/** The answer depends on both: a cache in between must not hand one gateway's version to another. */
+const VARY = `accept-encoding, ${PROTOCOL_HEADER}`;
+const COPY_BELOW_BYTES = 256 * 1024;
 const gatewayErrors = () => {
   const { 403: _forbidden, 404: _notFound, ...rest } = errorResponses();
   return rest;
@@ -37,6 +45,7 @@ export function gatewayApiRoutes(root: App, deps: RouteDeps): void {
   const base = '/api/v1/gateway';
   const bus = changeBus(deps.db);
   const heartbeats = new HeartbeatWriter(deps.protocolDb);
+  const heads = headCache(deps.protocolDb, deps.db);
   // Events from the other replicas on this database (PostgreSQL LISTEN/NOTIFY).
   const relay = startChangeRelay(deps.db, root.log as unknown as Logger);
   root.addHook('onReady', async () => {
@@ -65,14 +74,20 @@ export function gatewayApiRoutes(root: App, deps: RouteDeps): void {
     },
     async (request, reply) => {
       const gateway = gatewayOf(request);
-      const answer = await syncMessage(deps.protocolDb, gateway, request.query.cursor);
+      const protocol = negotiateProtocol(request.headers[PROTOCOL_HEADER]);
+      const expected = request.headers[EXPECT_CURSOR_HEADER];
+      const head = await heads.get(gateway.envId, typeof expected === 'string' ? expected : undefined);
+      const answer = await syncMessage(deps.protocolDb, gateway, request.query.cursor, protocol, head);
       // Sent pre-serialised: the response schema must not reshape what the signature covers.
-      reply.type('application/json').header('cache-control', 'no-store');
-      if (answer.kind !== 'shared-snapshot') return reply.send(JSON.stringify(await deps.signer.seal(answer)) as never);
-      const gzipped = acceptsGzip(request.headers['accept-encoding']);
-      reply.header('vary', 'accept-encoding');
-      if (gzipped) reply.header('content-encoding', 'gzip');
-      return reply.send((await sealSharedSnapshot(deps.signer, answer.body, answer.shared, gzipped)) as never);
+      reply.type('application/json').header('cache-control', 'no-store').header('vary', VARY);
+      const sealed = await sealAnswer(deps.signer, answer, acceptsGzip(request.headers['accept-encoding']));
+      if (sealed.gzipped) reply.header('content-encoding', 'gzip');
+      if (typeof sealed.bytes === 'string') return reply.send(sealed.bytes as never);
+      const length = sealed.bytes.reduce((n, b) => n + b.length, 0);
+      // A small answer is cheaper copied once than streamed; a large shared document is not copied per gateway.
+      if (length <= COPY_BELOW_BYTES) return reply.send(Buffer.concat(sealed.bytes, length) as never);
+      reply.header('content-length', length);
+      return reply.send(Readable.from(sealed.bytes) as never);
     },
   );
 
@@ -115,7 +130,7 @@ export function gatewayApiRoutes(root: App, deps: RouteDeps): void {
     },
     async (request, reply) => {
       const gateway = gatewayOf(request);
-      const cursor = formatCursor(await headSeq(deps.protocolDb, gateway.envId));
+      const cursor = formatCursor(await heads.get(gateway.envId));
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, {
@@ -128,7 +143,7 @@ export function gatewayApiRoutes(root: App, deps: RouteDeps): void {
       changed(cursor);
       const unsubscribe = bus.subscribe(gateway.envId, (event: HybridEvent) => {
         if (event.type === 'changed') changed(event.cursor);
-        else if (event.gatewayId === gateway.id) end();
+        else if (event.type === 'gateway-revoked' && event.gatewayId === gateway.id) end();
       });
       const ping = setInterval(() => res.write(': ping\n\n'), deps.eventsPingMs);
       const end = () => {

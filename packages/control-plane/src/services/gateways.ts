@@ -171,6 +171,8 @@ export async function rotateGatewayToken(scope: EnvScope, id: string, graceMs: n
       before: auditView(current),
       after: auditView(row!),
     });
+    // Token caches of every replica drop this gateway (its older tokens may have stopped working).
+    onCommit(tx, (root) => changeBus(root).publish(scope.env.id, { type: 'gateway-changed', gatewayId: id }));
     return { row: row!, token: secret.secret };
   });
 }

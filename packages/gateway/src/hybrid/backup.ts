@@ -2,9 +2,15 @@
  * Last-known-good config on local disk: the signed messages as received (snapshot + deltas since),
  * encrypted with AES-256-GCM under a key derived from the gateway token. GCM authenticates, so a
  * flipped bit or a truncated file fails to decrypt; the signatures are checked again on load.
+ *
+ * The snapshot file is rewritten only when the held snapshot changes. A delta on top of what was
+ * saved is appended to a journal beside it, one encrypted record per delta, each naming the
+ * snapshot file it extends (`journal` id): rewriting a 100,000-key snapshot for every revocation
+ * cost more than the delta itself. Records of another snapshot (a crash between rewriting the
+ * snapshot and emptying the journal) are ignored; a cut last record (a crash mid-append) too.
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import { readFile, stat, utimes } from 'node:fs/promises';
+import { appendFile, readFile, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import type { ConfigMessage } from '@gatehouse/config';
 import { writeFileAtomic } from './atomic-file.js';
@@ -16,11 +22,15 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const HKDF_INFO = 'gatehouse/gateway-backup/v1';
 const FILE = 'config-backup.bin';
+const JOURNAL_FILE = 'config-backup-deltas.bin';
+const LENGTH_BYTES = 4;
 
 export interface BackupContent {
   /** The snapshot first, then the deltas applied on top of it, in order. */
   messages: ConfigMessage[];
   savedAt: string;
+  /** Id of this snapshot file: journal records naming it extend `messages`. */
+  journal?: string;
 }
 
 export type BackupLoad =
@@ -30,29 +40,54 @@ export type BackupLoad =
 
 export class BackupStore {
   readonly file: string;
+  readonly journalFile: string;
   private writing: Promise<void> = Promise.resolve();
+  /** What is on disk (snapshot file + journal), by message identity; undefined: unknown, rewrite. */
+  private saved: { messages: ConfigMessage[]; journal: string } | undefined;
+  /** Snapshot-file writes (tests read it). */
+  rewrites = 0;
 
   constructor(
     dir: string,
     private readonly token: string,
   ) {
     this.file = path.join(dir, FILE);
+    this.journalFile = path.join(dir, JOURNAL_FILE);
   }
 
   /**
    * Saves are serialized so an older state never lands after a newer one. The messages are written
    * as the text they were received as (no 4 MB JSON.stringify on the event loop), encrypted in slices.
+   * When `messages` extends what was saved last (same snapshot, more deltas), only the new deltas are
+   * appended to the journal.
    */
   save(messages: ConfigMessage[]): Promise<void> {
     const savedAt = new Date().toISOString();
     const next = this.writing.then(async () => {
+      const saved = this.saved;
+      if (saved && extends_(messages, saved.messages)) {
+        const records = messages
+          .slice(saved.messages.length)
+          .map((m) => record(Buffer.concat([Buffer.from(`${saved.journal}\n`), textOf(m)]), this.token));
+        // Unknown until it landed: a failed append makes the next save rewrite everything.
+        this.saved = undefined;
+        await appendFile(this.journalFile, Buffer.concat(records));
+        this.saved = { messages: [...messages], journal: saved.journal };
+        return;
+      }
+      this.saved = undefined;
+      const journal = randomBytes(12).toString('hex');
       const parts: Uint8Array[] = [Buffer.from('{"messages":[')];
       messages.forEach((message, i) => {
         if (i > 0) parts.push(Buffer.from(','));
-        parts.push(receivedText(message) ?? Buffer.from(JSON.stringify(message)));
+        parts.push(textOf(message));
       });
-      parts.push(Buffer.from(`],"savedAt":${JSON.stringify(savedAt)}}`));
+      parts.push(Buffer.from(`],"savedAt":${JSON.stringify(savedAt)},"journal":${JSON.stringify(journal)}}`));
+      this.rewrites++;
       await writeFileAtomic(this.file, await encryptInSlices(Buffer.concat(parts), this.token));
+      // Records of the previous snapshot file no longer apply (and are ignored if this is not reached).
+      await writeFileAtomic(this.journalFile, Buffer.alloc(0));
+      this.saved = { messages: [...messages], journal };
     });
     this.writing = next.catch(() => undefined);
     return next;
@@ -89,10 +124,69 @@ export class BackupStore {
     }
     if (!Array.isArray(content.messages) || content.messages[0]?.kind !== 'snapshot')
       return { ok: false, reason: 'unreadable', detail: 'backup does not start with a snapshot' };
+    let journalModified = new Date(0);
+    if (content.journal) {
+      const journal = await readJournal(this.journalFile, this.token, content.journal);
+      if (!journal.ok) return { ok: false, reason: 'unreadable', detail: journal.detail };
+      content.messages.push(...journal.messages);
+      journalModified = journal.modified;
+    }
     const savedAt = new Date(content.savedAt);
     const modified = (await stat(this.file)).mtime;
-    return { ok: true, content, confirmedAt: modified > savedAt ? modified : savedAt };
+    const latest = [savedAt, modified, journalModified].reduce((a, b) => (b > a ? b : a));
+    return { ok: true, content, confirmedAt: latest };
   }
+}
+
+function textOf(message: ConfigMessage): Uint8Array {
+  return receivedText(message) ?? Buffer.from(JSON.stringify(message));
+}
+
+/** `messages` is `saved` followed by more (the same message objects, in order). */
+function extends_(messages: ConfigMessage[], saved: ConfigMessage[]): boolean {
+  if (messages.length <= saved.length) return false;
+  return saved.every((m, i) => messages[i] === m);
+}
+
+/** A journal record: its length, then the encrypted `<journal id>\n<delta text>`. */
+function record(plain: Buffer, token: string): Buffer {
+  const sealed = encrypt(plain, token);
+  const length = Buffer.alloc(LENGTH_BYTES);
+  length.writeUInt32BE(sealed.length);
+  return Buffer.concat([length, sealed]);
+}
+
+async function readJournal(
+  file: string,
+  token: string,
+  journal: string,
+): Promise<{ ok: true; messages: ConfigMessage[]; modified: Date } | { ok: false; detail: string }> {
+  let data: Buffer;
+  try {
+    data = await readFile(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { ok: true, messages: [], modified: new Date(0) };
+    return { ok: false, detail: (error as Error).message };
+  }
+  const messages: ConfigMessage[] = [];
+  let at = 0;
+  // A record cut short is the last one (a crash while appending): what precedes it stands.
+  while (at + LENGTH_BYTES <= data.length) {
+    const length = data.readUInt32BE(at);
+    if (at + LENGTH_BYTES + length > data.length) break;
+    let plain: string;
+    try {
+      plain = decrypt(data.subarray(at + LENGTH_BYTES, at + LENGTH_BYTES + length), token).toString('utf8');
+    } catch (error) {
+      return { ok: false, detail: `delta journal is corrupt or tampered with (${(error as Error).message})` };
+    }
+    at += LENGTH_BYTES + length;
+    const newline = plain.indexOf('\n');
+    // Another snapshot file's records: left over from before the snapshot was rewritten.
+    if (plain.slice(0, newline) !== journal) continue;
+    messages.push(JSON.parse(plain.slice(newline + 1)) as ConfigMessage);
+  }
+  return { ok: true, messages, modified: (await stat(file)).mtime };
 }
 
 function deriveKey(token: string, salt: Buffer): Buffer {

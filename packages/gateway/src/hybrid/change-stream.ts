@@ -11,8 +11,8 @@ export async function followChangeStream(options: {
   metrics: HybridMetrics;
   logger: Logger;
   signal: AbortSignal;
-  /** Something changed, the stream (re)opened, or it failed: the caller syncs. */
-  onChange: () => void;
+  /** Something changed (to `cursor`, when the event says), the stream (re)opened, or it failed: the caller syncs. */
+  onChange: (cursor?: string) => void;
   random?: Random;
 }): Promise<void> {
   const { client, metrics, logger, signal, onChange } = options;
@@ -28,7 +28,7 @@ export async function followChangeStream(options: {
           // Changes may have happened while disconnected.
           onChange();
         },
-        onChanged: onChange,
+        onChanged: (cursor) => onChange(cursor),
       });
     } catch (error) {
       logger.debug({ err: (error as Error).message }, 'change stream failed');

@@ -5,7 +5,13 @@
  * last good config serves meanwhile. With the control plane unreachable at start, the local
  * backup is verified and served.
  */
-import type { ConfigMessage, DeltaMessage, SnapshotMessage } from '@gatehouse/config';
+import {
+  type ConfigMessage,
+  CURSOR_PATTERN,
+  cursorSeq,
+  type DeltaMessage,
+  type SnapshotMessage,
+} from '@gatehouse/config';
 import type { Logger } from '@gatehouse/core';
 import type { ApplyResult } from '../gateway.js';
 import { aroundInterval, Backoff, type Random } from './backoff.js';
@@ -54,6 +60,7 @@ export interface ConfigSyncOptions {
   random?: Random;
 }
 
+const CURSOR = new RegExp(CURSOR_PATTERN);
 /** After this many deltas the next sync asks for a snapshot, which also compacts the backup. */
 const MAX_DELTAS = 100;
 const BACKUP_CONFIRM_EVERY_MS = 60_000;
@@ -78,6 +85,8 @@ export class ConfigSync {
   private readonly pollIntervalMs: number;
   private readonly random: Random;
   private streamLoop: Promise<void> | undefined;
+  /** The newest cursor a change event announced and no sync has reached yet. */
+  private expected: string | undefined;
 
   constructor(private readonly options: ConfigSyncOptions) {
     this.pollIntervalMs = options.pollIntervalMs ?? 10_000;
@@ -105,7 +114,11 @@ export class ConfigSync {
       metrics,
       logger,
       signal: this.stop$.signal,
-      onChange: () => void this.syncNow(),
+      onChange: (cursor) => {
+        if (cursor && CURSOR.test(cursor) && (!this.expected || cursorSeq(cursor) > cursorSeq(this.expected)))
+          this.expected = cursor;
+        void this.syncNow();
+      },
       random: this.random,
     });
     this.schedulePoll(aroundInterval(this.pollIntervalMs, this.random));
@@ -181,7 +194,12 @@ export class ConfigSync {
 
   private async syncOnce(timeoutMs?: number): Promise<void> {
     const trust = await this.trust.load();
-    const body = await this.options.client.syncBody(this.wantSnapshot ? undefined : this.held?.cursor, timeoutMs);
+    const expected = this.expected;
+    const body = await this.options.client.syncBody(
+      this.wantSnapshot ? undefined : this.held?.cursor,
+      timeoutMs,
+      expected,
+    );
     // Parsed and its signatures verified against this ring in a worker when large; trusted (or not) below.
     const received = await receiveSyncAnswer(body, trust.ring);
     // A body that is not JSON (cut on the way) counts as not reached, as before: retried with backoff.
@@ -191,6 +209,8 @@ export class ConfigSync {
     const message = received.message;
     const untrusted = this.trust.check(message, trust, received.verification);
     if (untrusted) return this.refuse(`${message.kind} ${message.cursor} refused: ${untrusted}`, undefined);
+    if (expected && this.expected === expected && cursorSeq(message.cursor) >= cursorSeq(expected))
+      this.expected = undefined;
     if (await this.trust.accept(message, trust)) {
       // A rotation was followed: re-base the backup on a snapshot the new key signs.
       this.wantSnapshot = true;

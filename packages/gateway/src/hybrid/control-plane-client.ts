@@ -1,5 +1,11 @@
 /** HTTP calls of a gateway to its control plane (docs/hybrid-protocol.md). The token never leaves the headers. */
-import type { HeartbeatAnswer, SigningKeyAnswer } from '@gatehouse/config';
+import {
+  acceptedProtocols,
+  EXPECT_CURSOR_HEADER,
+  type HeartbeatAnswer,
+  PROTOCOL_HEADER,
+  type SigningKeyAnswer,
+} from '@gatehouse/config';
 import { SseParser } from './sse.js';
 
 export type ControlPlaneFailure = 'unreachable' | 'unauthorized' | 'rejected';
@@ -30,9 +36,17 @@ export class ControlPlaneClient {
   }
 
   /** The sync answer's bytes, unparsed: a large one is parsed and verified off the event loop (verify-off-thread.ts). */
-  async syncBody(cursor: string | undefined, timeoutMs = this.timeoutMs): Promise<Uint8Array> {
+  async syncBody(
+    cursor: string | undefined,
+    timeoutMs = this.timeoutMs,
+    expectCursor?: string | undefined,
+  ): Promise<Uint8Array> {
     const path = `/api/v1/gateway/sync${cursor ? `?cursor=${encodeURIComponent(cursor)}` : ''}`;
-    const response = await this.request('GET', path, undefined, AbortSignal.timeout(timeoutMs));
+    // The versions this gateway accepts (the control plane answers in the highest it speaks too), and
+    // the cursor a change event announced (a replica that has not heard of it yet reads its head).
+    const headers: Record<string, string> = { [PROTOCOL_HEADER]: acceptedProtocols() };
+    if (expectCursor) headers[EXPECT_CURSOR_HEADER] = expectCursor;
+    const response = await this.request('GET', path, undefined, AbortSignal.timeout(timeoutMs), headers);
     try {
       return new Uint8Array(await response.arrayBuffer());
     } catch (error) {

@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {
+  digestOf,
   keyIdOf,
   keyRing,
   PROTOCOL_VERSION,
@@ -16,7 +17,7 @@ import {
   trustedKey,
   type UnsignedMessage,
 } from '@gatehouse/config';
-import { silentLogger } from '@gatehouse/core';
+import { canonicalJson, silentLogger } from '@gatehouse/core';
 import { syntheticOpenApi } from '@gatehouse/policies/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestUpstream, type TestUpstream } from '../testing/harness.js';
@@ -184,6 +185,15 @@ describe('receiving a large sync answer', () => {
     tampered.document.apis[0]!.basePath = '/elsewhere';
     const received = await receiveSyncAnswer(new Uint8Array(Buffer.from(JSON.stringify(tampered))), ring);
     expect(received).toMatchObject({
+      ok: true,
+      verification: {
+        ok: false,
+        reason: 'the document received does not match the signed digest (tampered or mixed up)',
+      },
+    });
+    // A forged digest for the tampered document leaves the signed envelope invalid.
+    const forged = { ...tampered, digest: digestOf(canonicalJson(tampered.document)) };
+    expect(await receiveSyncAnswer(new Uint8Array(Buffer.from(JSON.stringify(forged))), ring)).toMatchObject({
       ok: true,
       verification: { ok: false, reason: `invalid signature by key "${keyId}"` },
     });

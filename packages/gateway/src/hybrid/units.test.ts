@@ -175,6 +175,49 @@ describe('backup store', () => {
     // No temp files left behind by the atomic writes.
     expect((await readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
+
+  it('appends deltas to a journal, rewrites only on a new snapshot, and restores snapshot + deltas', async () => {
+    const dir = await tempDir();
+    const store = new BackupStore(dir, 'token-one');
+    const d1 = delta('c:5', 'c:6', [{ id: 'a' }]);
+    const d2 = delta('c:6', 'c:7', [], ['a']);
+    await store.save([snapshot]);
+    const snapshotFile = await readFile(store.file);
+    await store.save([snapshot, d1]);
+    await store.save([snapshot, d1, d2]);
+    // The snapshot file is as it was: the deltas went to the journal.
+    expect(store.rewrites).toBe(1);
+    expect((await readFile(store.file)).equals(snapshotFile)).toBe(true);
+    const journal = await readFile(store.journalFile);
+    expect(journal.length).toBeGreaterThan(0);
+    expect(journal.includes(Buffer.from('c:7'))).toBe(false);
+    const loaded = await new BackupStore(dir, 'token-one').load();
+    expect(loaded.ok && loaded.content.messages).toEqual([snapshot, d1, d2]);
+
+    // A crash mid-append: the cut record is ignored, what precedes it stands.
+    await writeFile(store.journalFile, journal.subarray(0, journal.length - 7));
+    const cut = await store.load();
+    expect(cut.ok && cut.content.messages).toEqual([snapshot, d1]);
+    // A tampered record refuses the backup, as a tampered snapshot file does.
+    const flipped = Buffer.from(journal);
+    flipped[flipped.length - 3]! ^= 1;
+    await writeFile(store.journalFile, flipped);
+    expect(await store.load()).toMatchObject({ ok: false, reason: 'unreadable' });
+
+    // A new snapshot rewrites the file and empties the journal; records left from the previous
+    // snapshot file (a crash before the journal was emptied) are not replayed onto the new one.
+    const next = { ...snapshot, cursor: 'c:8' };
+    const fresh = new BackupStore(dir, 'token-one');
+    await fresh.save([next]);
+    expect((await readFile(fresh.journalFile)).length).toBe(0);
+    await writeFile(fresh.journalFile, journal);
+    const stale = await fresh.load();
+    expect(stale.ok && stale.content.messages).toEqual([next]);
+    // A store that does not know what is on disk (a restart) rewrites before appending.
+    const restarted = new BackupStore(dir, 'token-one');
+    await restarted.save([next, d1]);
+    expect(restarted.rewrites).toBe(1);
+  });
 });
 
 describe('disk spool', () => {

@@ -1,8 +1,9 @@
 /**
  * Worker thread of verify-off-thread.ts: the CPU-heavy, pure part of receiving a large sync answer
- * (JSON.parse, the shape check, the canonical bytes and the Ed25519 check) away from the serving
- * loop. It decides nothing about trust beyond "this ring's key signed these bytes"; the verified
- * message goes back as JSON pieces, a batch per acknowledgement, for the main thread to rebuild in slices.
+ * (JSON.parse, the shape check, the digest of the document (protocol 3) or the canonical bytes
+ * (protocol 2), and the Ed25519 check) away from the serving loop. It decides nothing about trust
+ * beyond "this ring's key signed these bytes"; the verified message goes back as JSON pieces, a
+ * batch per acknowledgement, for the main thread to rebuild in slices.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { keyRing, parseSyncMessage, trustedKey, verifyMessage } from '@gatehouse/config';
