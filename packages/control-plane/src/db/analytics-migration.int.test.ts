@@ -102,7 +102,7 @@ describeOnBackends('analytics migration with existing records', (backend) => {
     expect(await partitions()).toContain(partitionName(dayOf(now - 3 * DAY_MS)));
   });
 
-  it('leaves the raw table and its new partitions without a foreign key (migration 12: none checked per record)', async () => {
+  it('leaves the raw table and its new partitions without a foreign key (migration 11: none checked per record)', async () => {
     const keys = rowsOf<{ table: string }>(
       await handle.db.execute(sql`SELECT c.conrelid::regclass::text AS table FROM pg_constraint c
         WHERE c.contype = 'f' AND c.conrelid IN (SELECT 'analytics_requests'::regclass

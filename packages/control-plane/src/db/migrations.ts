@@ -466,7 +466,7 @@ export const MIGRATIONS: Migration[] = [
     ],
   },
   {
-    version: 12,
+    version: 11,
     name: 'analytics: raw records without the foreign key to environments (a check per row at ingest)',
     statements: [
       // The key was checked once per record (a trigger and a lookup: 17 % of PostgreSQL's ingest CPU,

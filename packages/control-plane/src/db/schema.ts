@@ -288,7 +288,7 @@ export const analyticsRequests = pgTable(
   'analytics_requests',
   {
     id: uuid('id').notNull(),
-    // No foreign key (migration 12): it cost a lookup per ingested record.
+    // No foreign key (migration 11): it cost a lookup per ingested record.
     envId: uuid('env_id').notNull(),
     gatewayId: uuid('gateway_id'),
     time: ts('time').notNull(),
