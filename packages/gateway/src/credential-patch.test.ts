@@ -7,8 +7,8 @@ import { hashApiKey, silentLogger } from '@gatehouse/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CredentialIndex } from './credentials.js';
 import { type RunningGateway, startGateway } from './gateway.js';
-import { simpleDocument, startTestUpstream, type TestUpstream } from './testing/harness.js';
-import { type GatewayNode, startGatewayNode } from './workers/node-gateway.js';
+import { simpleDocument, startTestNode, startTestUpstream, type TestUpstream } from './testing/harness.js';
+import type { GatewayNode } from './workers/node-gateway.js';
 
 const app = (id: string, keys: string[], extra: Record<string, unknown> = {}) => ({
   id,
@@ -140,15 +140,7 @@ describe('credential delta on a running gateway', () => {
 describe('credential delta on a node of two workers', () => {
   let node: GatewayNode;
   beforeAll(async () => {
-    node = await startGatewayNode({
-      document: document(upstream.url),
-      workers: 2,
-      host: '127.0.0.1',
-      port: 0,
-      adminPort: 0,
-      logger: silentLogger(),
-      accessLog: 'off',
-    });
+    node = await startTestNode(document(upstream.url));
   });
   afterAll(async () => {
     await node.close();

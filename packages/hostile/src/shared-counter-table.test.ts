@@ -5,9 +5,8 @@
  * the table keep their counts (nothing is evicted).
  */
 import http from 'node:http';
-import { silentLogger } from '@gatehouse/core';
-import { type GatewayNode, startGatewayNode } from '@gatehouse/gateway';
-import { simpleDocument, startTestUpstream, type TestUpstream } from '@gatehouse/gateway/testing';
+import type { GatewayNode } from '@gatehouse/gateway';
+import { simpleDocument, startTestNode, startTestUpstream, type TestUpstream } from '@gatehouse/gateway/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 function get(port: number, tenant: string, path = '/test/limited'): Promise<number> {
@@ -33,8 +32,8 @@ describe('a node whose shared counter table is full keeps every limit', () => {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end('ok');
     });
-    node = await startGatewayNode({
-      document: simpleDocument(upstream.url, {
+    node = await startTestNode(
+      simpleDocument(upstream.url, {
         routes: [
           {
             path: '/limited',
@@ -50,15 +49,11 @@ describe('a node whose shared counter table is full keeps every limit', () => {
           },
         ],
       }),
-      workers: 2,
-      // The smallest table: 64 slots.
-      sharedCounterSlots: 64,
-      host: '127.0.0.1',
-      port: 0,
-      adminPort: 0,
-      logger: silentLogger(),
-      accessLog: 'off',
-    });
+      {
+        // The smallest table: 64 slots.
+        sharedCounterSlots: 64,
+      },
+    );
   });
   afterAll(async () => {
     await node?.close();

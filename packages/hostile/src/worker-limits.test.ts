@@ -4,9 +4,8 @@
  * waiting for a concurrency slot do not leak it (which would lock everyone else out).
  */
 import http from 'node:http';
-import { silentLogger } from '@gatehouse/core';
-import { type GatewayNode, startGatewayNode } from '@gatehouse/gateway';
-import { simpleDocument, startTestUpstream, type TestUpstream } from '@gatehouse/gateway/testing';
+import type { GatewayNode } from '@gatehouse/gateway';
+import { simpleDocument, startTestNode, startTestUpstream, type TestUpstream } from '@gatehouse/gateway/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawRequest } from './raw.js';
 
@@ -27,8 +26,8 @@ describe('a multi-worker node keeps its limits against clients spreading and aba
       held.add(res);
       res.on('close', () => held.delete(res));
     });
-    node = await startGatewayNode({
-      document: simpleDocument(upstream.url, {
+    node = await startTestNode(
+      simpleDocument(upstream.url, {
         routes: [
           { path: '/limited', policies: [{ policy: 'rate-limit', config: { limit: 5, window: '1h' } }] },
           {
@@ -39,13 +38,7 @@ describe('a multi-worker node keeps its limits against clients spreading and aba
           { path: '/queueless', policies: [{ policy: 'concurrency-limit', config: { limit: 3 } }] },
         ],
       }),
-      workers: 2,
-      host: '127.0.0.1',
-      port: 0,
-      adminPort: 0,
-      logger: silentLogger(),
-      accessLog: 'off',
-    });
+    );
   });
   afterAll(async () => {
     endHeld();

@@ -41,21 +41,7 @@ describe.skipIf(postgres.skipReason !== undefined)(
     });
 
     it('a gateway streaming from replica B sees a deploy made on replica A, and its revocation', async () => {
-      const slug = `env-${randomUUID().slice(0, 8)}`;
-      expect((await h.call('POST', '/api/v1/environments', { body: { id: slug } })).statusCode).toBe(201);
-      const env = `/api/v1/environments/${slug}`;
-      const api = await h.call('POST', `${env}/apis`, {
-        body: {
-          id: 'orders',
-          name: 'Orders',
-          basePath: '/orders',
-          upstream: { targets: [{ url: 'http://127.0.0.1:9' }] },
-          lifecycle: 'published',
-          visibility: 'public',
-        },
-      });
-      expect(api.statusCode, api.body).toBe(201);
-      await h.call('POST', `${env}/apis/orders/plans`, { body: { id: 'gold', security: { type: 'api-key' } } });
+      const { env } = await h.createEnvironmentWithApi();
       const gw = (await h.call('POST', `${env}/gateways`, { body: { name: 'b-side' } })).json<{
         id: string;
         token: string;

@@ -1,5 +1,4 @@
 /** A snapshot is built once per version and shard, shared (and gzipped once), and still verifies per gateway. */
-import { randomUUID } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { canonicalBytes, digestOf, keyRing, type SyncMessage, trustedKey, verifyMessage } from '@gatehouse/config';
 import { canonicalJson } from '@gatehouse/core';
@@ -33,21 +32,7 @@ describeOnBackends('shared snapshots', (backend) => {
   });
 
   it('builds one document per version and shard; each gateway gets its own binding and a valid signature, gzipped or not', async () => {
-    const slug = `env-${randomUUID().slice(0, 8)}`;
-    expect((await h.call('POST', '/api/v1/environments', { body: { id: slug } })).statusCode).toBe(201);
-    const env = `/api/v1/environments/${slug}`;
-    const api = await h.call('POST', `${env}/apis`, {
-      body: {
-        id: 'orders',
-        name: 'Orders',
-        basePath: '/orders',
-        upstream: { targets: [{ url: 'http://127.0.0.1:9' }] },
-        lifecycle: 'published',
-        visibility: 'public',
-      },
-    });
-    expect(api.statusCode, api.body).toBe(201);
-    await h.call('POST', `${env}/apis/orders/plans`, { body: { id: 'gold', security: { type: 'api-key' } } });
+    const { env } = await h.createEnvironmentWithApi();
     expect((await h.call('POST', `${env}/apis/orders/deployments`, { body: {} })).statusCode).toBe(201);
     const gateway = async (name: string, tags: string[] = []) =>
       (await h.call('POST', `${env}/gateways`, { body: { name, tags } })).json<{ id: string; token: string }>();

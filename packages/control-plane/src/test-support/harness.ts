@@ -87,6 +87,11 @@ export interface Harness {
     role?: 'admin' | 'publisher' | 'viewer' | 'consumer',
     env?: string,
   ): Promise<{ id: string; token: string }>;
+  /**
+   * A fresh environment with one published, public API (`orders`, base path `/orders`) and an
+   * api-key plan `gold`: what sync, snapshot and fan-out tests start from. Returns its API path.
+   */
+  createEnvironmentWithApi(): Promise<{ slug: string; env: string }>;
 }
 
 export interface HarnessOptions {
@@ -185,6 +190,30 @@ export async function createHarness(backend: Backend, options: HarnessOptions = 
         if (m.statusCode !== 201) throw new Error(`add member: ${m.body}`);
       }
       return { id, token: await h.login(email, password) };
+    },
+    async createEnvironmentWithApi() {
+      const slug = `env-${randomBytes(4).toString('hex')}`;
+      const env = `/api/v1/environments/${slug}`;
+      const steps: Array<[string, unknown]> = [
+        ['/api/v1/environments', { id: slug }],
+        [
+          `${env}/apis`,
+          {
+            id: 'orders',
+            name: 'Orders',
+            basePath: '/orders',
+            upstream: { targets: [{ url: 'http://127.0.0.1:9' }] },
+            lifecycle: 'published',
+            visibility: 'public',
+          },
+        ],
+        [`${env}/apis/orders/plans`, { id: 'gold', security: { type: 'api-key' } }],
+      ];
+      for (const [url, body] of steps) {
+        const res = await h.call('POST', url, { body });
+        if (res.statusCode !== 201) throw new Error(`POST ${url}: ${res.statusCode} ${res.body}`);
+      }
+      return { slug, env };
     },
   };
   await h.reset();

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { silentLogger } from '@gatehouse/core';
 import { type GatewayOptions, type RunningGateway, startGateway } from '../gateway.js';
 import type { RequestRecord } from '../handler.js';
+import { type GatewayNode, type GatewayNodeOptions, startGatewayNode } from '../workers/node-gateway.js';
 
 export interface TestGateway extends RunningGateway {
   /** Records of finished requests, as the access log sees them. */
@@ -29,6 +30,20 @@ export async function startTestGateway(document: unknown, options: Partial<Gatew
   return Object.assign(gateway, {
     records,
     fetch: (path: string, init?: RequestInit) => fetch(gateway.url + path, init),
+  });
+}
+
+/** A gateway node of two worker threads on loopback, ports chosen by the kernel, silent, no access log. */
+export function startTestNode(document: unknown, options: Partial<GatewayNodeOptions> = {}): Promise<GatewayNode> {
+  return startGatewayNode({
+    document,
+    workers: 2,
+    host: '127.0.0.1',
+    port: 0,
+    adminPort: 0,
+    logger: silentLogger(),
+    accessLog: 'off',
+    ...options,
   });
 }
 

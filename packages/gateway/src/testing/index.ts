@@ -2,6 +2,7 @@ export {
   type EchoedRequest,
   simpleDocument,
   startTestGateway,
+  startTestNode,
   startTestUpstream,
   type TestGateway,
   type TestUpstream,

@@ -6,10 +6,9 @@
  */
 import http from 'node:http';
 import net from 'node:net';
-import { silentLogger } from '@gatehouse/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { simpleDocument, startTestUpstream, type TestUpstream } from '../testing/harness.js';
-import { type GatewayNode, startGatewayNode } from './node-gateway.js';
+import { simpleDocument, startTestNode, startTestUpstream, type TestUpstream } from '../testing/harness.js';
+import type { GatewayNode } from './node-gateway.js';
 
 function request(port: number, path: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -59,20 +58,14 @@ describe('concurrency slots of a two-worker node in shared memory', () => {
       res.writeHead(200, { 'content-type': 'text/plain' });
       held.push(res);
     });
-    node = await startGatewayNode({
-      document: simpleDocument(upstream.url, {
+    node = await startTestNode(
+      simpleDocument(upstream.url, {
         routes: [
           { path: '/three', policies: [{ policy: 'concurrency-limit', config: { limit: 3 } }] },
           { path: '/wide', policies: [{ policy: 'concurrency-limit', config: { limit: 30 } }] },
         ],
       }),
-      workers: 2,
-      host: '127.0.0.1',
-      port: 0,
-      adminPort: 0,
-      logger: silentLogger(),
-      accessLog: 'off',
-    });
+    );
   });
   afterAll(async () => {
     releaseAll();

@@ -4,10 +4,9 @@
  * drain. Workers run the built code (dist), so this is a system test.
  */
 import http from 'node:http';
-import { silentLogger } from '@gatehouse/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { simpleDocument, startTestUpstream, type TestUpstream } from '../testing/harness.js';
-import { type GatewayNode, startGatewayNode } from './node-gateway.js';
+import { simpleDocument, startTestNode, startTestUpstream, type TestUpstream } from '../testing/harness.js';
+import type { GatewayNode } from './node-gateway.js';
 
 interface Answer {
   status: number;
@@ -73,15 +72,7 @@ describe('a gateway node with two workers', () => {
       if (req.url?.startsWith('/slots') || req.url?.startsWith('/slow')) held.push(res);
       else res.end('ok');
     });
-    node = await startGatewayNode({
-      document: document(upstream.url, 'v1'),
-      workers: 2,
-      host: '127.0.0.1',
-      port: 0,
-      adminPort: 0,
-      logger: silentLogger(),
-      accessLog: 'off',
-    });
+    node = await startTestNode(document(upstream.url, 'v1'));
   });
   afterAll(async () => {
     releaseAll();
@@ -185,15 +176,7 @@ describe('draining a gateway node', () => {
       res.writeHead(200, { 'content-type': 'text/plain' });
       held.push(res);
     });
-    const node = await startGatewayNode({
-      document: simpleDocument(upstream.url),
-      workers: 2,
-      host: '127.0.0.1',
-      port: 0,
-      adminPort: 0,
-      logger: silentLogger(),
-      accessLog: 'off',
-    });
+    const node = await startTestNode(simpleDocument(upstream.url));
     try {
       const pending = Array.from({ length: 8 }, () => request(node.port, '/test/'));
       await expect.poll(() => held.length).toBe(8);
