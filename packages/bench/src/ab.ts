@@ -8,6 +8,8 @@
  *   npm run bench:ab -- --a /path/to/other/checkout --scenario gateway-policies --rounds 6
  *
  * A side is `baseline` (the bare undici proxy) or a checkout root whose packages/cli/dist/main.js is built.
+ * `--profile <dir>` also runs both with `--cpu-prof` and prints their self time per request, function by function
+ * (profile-diff.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -19,6 +21,7 @@ import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { hasWrk, type LoadResult, throughput } from './load.js';
 import { cpuSeconds, freePort, type Proc, pinned, startProcess } from './processes.js';
+import { formatProfileDiff, monotonicMicros, readSideProfile } from './profile-diff.js';
 import { type Scenario, scenarios } from './scenarios.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -32,6 +35,7 @@ const { values: options } = parseArgs({
     rounds: { type: 'string', default: '6' },
     seconds: { type: 'string', default: '8' },
     connections: { type: 'string', default: '50' },
+    profile: { type: 'string' },
   },
 });
 
@@ -41,11 +45,18 @@ interface Side {
   proc: Proc;
 }
 
-async function startSide(root: string, scenario: Scenario, upstreamUrl: string, dir: string): Promise<Side> {
+async function startSide(
+  root: string,
+  scenario: Scenario,
+  upstreamUrl: string,
+  dir: string,
+  profileDir: string | undefined,
+): Promise<Side> {
   const port = await freePort();
+  const node = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
   if (root === 'baseline') {
     const proc = await startProcess(
-      ...pinned('0', process.execPath, [path.join(here, 'baseline-proxy.js'), String(port), upstreamUrl]),
+      ...pinned('0', process.execPath, [...node, path.join(here, 'baseline-proxy.js'), String(port), upstreamUrl]),
       { line: 'READY' },
     );
     return { label: 'baseline', url: `http://127.0.0.1:${port}/bench`, proc };
@@ -54,7 +65,7 @@ async function startSide(root: string, scenario: Scenario, upstreamUrl: string, 
   if (!existsSync(cli)) throw new Error(`${cli} not found: build that checkout first (npm run build)`);
   const file = path.join(dir, `${port}.yaml`);
   await writeFile(file, stringify(scenario.document));
-  const args = [cli, 'gateway', '--config', file, '--port', String(port)];
+  const args = [...node, cli, 'gateway', '--config', file, '--port', String(port)];
   // One process: both sides share core 0 (bench:workers measures a node with workers).
   args.push('--admin-port', String(await freePort()), '--host', '127.0.0.1', '--workers', '1');
   const proc = await startProcess(
@@ -72,11 +83,20 @@ function median(values: number[]): number {
 }
 
 /** Drives both sides at once; CPU per request from /proc over the same window. */
-async function round(sides: [Side, Side], headers: Record<string, string>[], seconds: number, connections: number) {
+async function round(
+  sides: [Side, Side],
+  headers: Record<string, string>[],
+  seconds: number,
+  connections: number,
+  bFirst = false,
+) {
   const before = sides.map((s) => cpuSeconds(s.proc.child.pid));
-  const results: LoadResult[] = await Promise.all(
-    sides.map((s, i) => throughput(s.url, headers[i]!, seconds, connections, '1')),
-  );
+  // The wrk started first gets a head start on a loaded machine (an A/A at load 14 favoured A by ~7 %): rounds
+  // alternate which side's load starts first.
+  const drive = (i: number) => throughput(sides[i]!.url, headers[i]!, seconds, connections, '1');
+  const started = bFirst ? [drive(1), drive(0)] : [drive(0), drive(1)];
+  if (bFirst) started.reverse();
+  const results: LoadResult[] = await Promise.all(started);
   return results.map((r, i) => {
     const after = cpuSeconds(sides[i]!.proc.child.pid);
     const spent = after === undefined || before[i] === undefined ? Number.NaN : after - before[i]!;
@@ -95,6 +115,9 @@ async function main(): Promise<void> {
   const seconds = Number(options.seconds);
   const connections = Number(options.connections);
   const procs: Proc[] = [];
+  const profileRoot = options.profile === undefined ? undefined : path.resolve(options.profile);
+  const windows: [number, number][] = [];
+  const served = [0, 0];
   try {
     const upstreamPort = await freePort();
     procs.push(
@@ -112,12 +135,13 @@ async function main(): Promise<void> {
     }
     const dir = await mkdtemp(path.join(tmpdir(), 'gatehouse-ab-'));
     // Each side is stopped in `finally` even when the other one fails to start.
-    const started = async (root: string) => {
-      const side = await startSide(root, scenario, upstreamUrl, dir);
+    const started = async (root: string, tag: string) => {
+      const profileDir = profileRoot === undefined ? undefined : path.join(profileRoot, tag);
+      const side = await startSide(root, scenario, upstreamUrl, dir, profileDir);
       procs.push(side.proc);
       return side;
     };
-    const sides: [Side, Side] = [await started(options.a!), await started(options.b!)];
+    const sides: [Side, Side] = [await started(options.a!, 'A'), await started(options.b!, 'B')];
     const headers = sides.map((s) => (s.label === 'baseline' ? {} : scenario.headers));
     process.stdout.write(
       `bench:ab ${scenario.id}: A = ${sides[0].label}, B = ${sides[1].label}; both on core 0 at once, ` +
@@ -126,7 +150,12 @@ async function main(): Promise<void> {
     await round(sides, headers, 3, connections); // warm-up
     const ratios: number[] = [];
     for (let i = 0; i < rounds; i++) {
-      const [a, b] = await round(sides, headers, seconds, connections);
+      const start = monotonicMicros();
+      const [a, b] = await round(sides, headers, seconds, connections, i % 2 === 1);
+      // The edges are left out: wrk's connections open and close there.
+      windows.push([start + 250_000, monotonicMicros() - 250_000]);
+      served[0]! += a!.requests * (1 - 0.5 / seconds);
+      served[1]! += b!.requests * (1 - 0.5 / seconds);
       if (a!.errors + b!.errors > 0) process.stdout.write(`  warning: errors A ${a!.errors}, B ${b!.errors}\n`);
       const ratio = b!.rps / a!.rps;
       ratios.push(ratio);
@@ -141,6 +170,11 @@ async function main(): Promise<void> {
     );
   } finally {
     await Promise.all(procs.map((p) => p.stop()));
+  }
+  if (profileRoot !== undefined) {
+    const a = readSideProfile(path.join(profileRoot, 'A'), windows, served[0]!);
+    const b = readSideProfile(path.join(profileRoot, 'B'), windows, served[1]!);
+    process.stdout.write(`${formatProfileDiff(a, b)}\n`);
   }
 }
 

@@ -36,5 +36,5 @@ const server = http.createServer((req, res) => {
 });
 server.keepAliveTimeout = 60_000;
 server.listen(Number(portArg), '127.0.0.1', () => process.stdout.write('READY\n'));
-// Exit cleanly on SIGINT so `node --cpu-prof` can write its profile.
-process.on('SIGINT', () => process.exit(0));
+// Exit cleanly on SIGINT and SIGTERM (how the benches stop it) so `node --cpu-prof` can write its profile.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(0));
