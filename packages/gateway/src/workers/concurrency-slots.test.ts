@@ -63,6 +63,14 @@ describe('concurrency slots of a two-worker node in shared memory', () => {
         routes: [
           { path: '/three', policies: [{ policy: 'concurrency-limit', config: { limit: 3 } }] },
           { path: '/wide', policies: [{ policy: 'concurrency-limit', config: { limit: 30 } }] },
+          {
+            path: '/queued',
+            policies: [{ policy: 'concurrency-limit', config: { limit: 2, queueSize: 3, queueTimeout: '20s' } }],
+          },
+          {
+            path: '/brief',
+            policies: [{ policy: 'concurrency-limit', config: { limit: 1, queueSize: 2, queueTimeout: '200ms' } }],
+          },
         ],
       }),
     );
@@ -113,6 +121,54 @@ describe('concurrency slots of a two-worker node in shared memory', () => {
     await expect.poll(() => held.length, { timeout: 10_000 }).toBe(30);
     releaseAll();
     expect(count(await Promise.all(pending))).toEqual({ 200: 30 });
+  });
+
+  it('a pool with a line: the limit in flight, the line counted for the node, waiters served, no message', async () => {
+    const answered: number[] = [];
+    const pending = Array.from({ length: 8 }, () =>
+      request(node.port, '/test/queued').then((status) => {
+        answered.push(status);
+        return status;
+      }),
+    );
+    // Two in flight, three in the node's line (whichever worker they reached), three refused at once.
+    await expect.poll(() => answered.length, { timeout: 10_000 }).toBe(3);
+    await expect.poll(() => held.length, { timeout: 10_000 }).toBe(2);
+    expect(answered).toEqual([429, 429, 429]);
+    // Let them go one wave at a time: each freed slot goes to a waiter, never more than two at once.
+    while (answered.length < 8) {
+      releaseAll();
+      await expect
+        .poll(() => held.length + answered.length, { timeout: 10_000 })
+        .toBeGreaterThanOrEqual(Math.min(8, answered.length + 1));
+    }
+    releaseAll();
+    expect(count(await Promise.all(pending))).toEqual({ 200: 5, 429: 3 });
+    expect(most.get('/queued')).toBe(2);
+    expect(slots().heldByPrimary).toBe(0);
+    await expect.poll(() => heldByWorkers(), { timeout: 10_000 }).toEqual([0, 0]);
+  });
+
+  it('a waiter that times out gets the policy error from the catalog (429 concurrency_limited)', async () => {
+    const first = request(node.port, '/test/brief');
+    await expect.poll(() => held.length, { timeout: 10_000 }).toBe(1);
+    const late = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      http
+        .get({ host: '127.0.0.1', port: node.port, path: '/test/brief', agent: false }, (res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => {
+            body += chunk.toString();
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        })
+        .on('error', reject);
+    });
+    expect(late.status).toBe(429);
+    expect(JSON.parse(late.body)).toMatchObject({ code: 'concurrency_limited', status: 429 });
+    expect(late.body).toMatch(/No request slot freed up within 200ms/);
+    releaseAll();
+    expect(await first).toBe(200);
+    await expect.poll(() => heldByWorkers(), { timeout: 10_000 }).toEqual([0, 0]);
   });
 
   it("gives back a killed worker's slots, and only its own", async () => {
