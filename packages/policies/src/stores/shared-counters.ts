@@ -10,7 +10,7 @@
 import type { CounterStore, HitRequest, HitResult } from '../sdk/counters/types.js';
 import type { CellAdmission, NodeLimits, SlotAcquisition, SlotLimits } from '../sdk/node-limits.js';
 import { SlotLines } from './shared-slot-lines.js';
-import type { SharedSlots } from './shared-slots.js';
+import { NOT_HELD, type SharedSlots } from './shared-slots.js';
 import { EXPIRY, type SharedTable, type SlotView } from './shared-table.js';
 import { slidingEstimate, toHitResult, type WindowCounts, windowStart } from './window.js';
 
@@ -164,8 +164,12 @@ export class SharedNodeLimits implements NodeLimits {
 
   releaseSlot(key: string, limits: SlotLimits): void {
     // Not held in the table by this worker: it was granted by the primary, which gives it back.
-    // A slot handed to a waiter of this worker reaches it through its own wait on the grants word.
-    if (this.slots?.release(key, limits.limit, this.slots.owner, limits.queueSize)) return;
+    if (this.slots) {
+      const outcome = this.slots.releaseTo(key, limits.limit, limits.queueSize);
+      // Handed to a waiter of this worker: served now, without waking this thread's own wait.
+      if (outcome >= 0) this.lines?.settleNow(outcome);
+      if (outcome !== NOT_HELD) return;
+    }
     this.fallback.releaseSlot(key, limits);
   }
 

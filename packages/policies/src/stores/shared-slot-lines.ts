@@ -94,6 +94,14 @@ export class SlotLines {
     return n;
   }
 
+  /** Settles grants this worker handed itself (a release on this thread served one of its own waiters). */
+  settleNow(slot: number): void {
+    // No line here (never expected): an empty one passes the grant on or frees the slot.
+    const line = this.lines.get(slot) ?? new Line();
+    this.slots.settle(slot, line);
+    this.rearm(slot, line);
+  }
+
   /** Keeps one wait pending on the grants word while the line has waiters (and settles grants found there). */
   private rearm(slot: number, line: Line): void {
     if (line.armed) return;

@@ -28,12 +28,19 @@ const IDLE_KEEP_MS = 5_000;
 /** Int32 words before the per-worker words: [0] what the primary holds in its own pools for table-eligible keys. */
 const HEADER_WORDS = 16;
 const H_PRIMARY_HELD = 0;
+/** [1] wake-ups sent to another thread's line (a slot handed over across threads): status and benchmarks. */
+const H_WAKES = 1;
 /** Words per (worker, table slot). */
 const WORDS = 4;
 const HELD = 0;
 const GRANTS = 1;
 const WAITING = 2;
 const HEAD = 3;
+
+/** `releaseTo`: this worker held no slot of the pool. */
+export const NOT_HELD = -2;
+/** `releaseTo`: released (the slot is free, or another worker's waiter has it). */
+export const HANDED = -1;
 
 /** A request that must wait: its pool's table slot and its place in the node's line. */
 export interface SlotTicket {
@@ -133,19 +140,29 @@ export class SharedSlots {
 
   /** Gives back one slot `owner` holds of the pool; false when it holds none here (ask the primary). */
   release(key: string, limit: number, owner = this.owner, queueSize = 0): boolean {
+    return this.releaseTo(key, limit, queueSize, owner) !== NOT_HELD;
+  }
+
+  /**
+   * As `release`, for the worker `owner` itself: NOT_HELD (-2), HANDED (-1: free, or handed to another
+   * worker, which was woken), or the table slot when the slot went to one of this worker's own waiters:
+   * the caller settles it at once (SlotLines.settleNow) instead of waking its own wait.
+   */
+  releaseTo(key: string, limit: number, queueSize: number, owner = this.owner): number {
     const at = this.base(owner, 0);
     const released = this.table.withSlot(slotKey(key, limit, queueSize), this.now(), false, (slot) => {
       const held = at + slot.slot * WORDS + HELD;
-      if (!(this.words[held]! > 0)) return false;
+      if (!(this.words[held]! > 0)) return NOT_HELD;
       // The grant first, then this worker's holding: stopped between the two, the pool counts one slot
       // too many until the primary zeroes this worker's words, never one too few.
-      this.handOff(slot.slot);
+      const to = this.oldestWaiting(slot.slot, 0);
+      if (to !== 0) this.grant(to, slot.slot, to !== owner);
       this.words[held]! -= 1;
       this.settleExpiry(slot, true);
-      return true;
+      return to === owner ? slot.slot : HANDED;
     });
     this.wakeAll();
-    return released === true;
+    return released ?? NOT_HELD;
   }
 
   /**
@@ -228,6 +245,11 @@ export class SharedSlots {
     return Atomics.load(this.words, H_PRIMARY_HELD);
   }
 
+  /** Wake-ups sent so far: slots handed to a waiter on another thread (or to the worker from the primary). */
+  get wakes(): number {
+    return Atomics.load(this.words, H_WAKES);
+  }
+
   /** The primary counts what it holds in its own pools for table-eligible keys (+1 / -1). */
   primaryHeld(delta: number): void {
     Atomics.add(this.words, H_PRIMARY_HELD, delta);
@@ -244,9 +266,9 @@ export class SharedSlots {
     if (to !== 0) this.grant(to, slot);
   }
 
-  private grant(to: number, slot: number): void {
+  private grant(to: number, slot: number, wake = true): void {
     this.words[this.base(to, slot) + GRANTS]! += 1;
-    this.wake.push(this.base(to, slot) + GRANTS);
+    if (wake) this.wake.push(this.base(to, slot) + GRANTS);
   }
 
   /** The worker (not `except`) whose oldest unserved waiter has the oldest ticket, or 0. */
@@ -300,6 +322,8 @@ export class SharedSlots {
   }
 
   private wakeAll(): void {
+    if (this.wake.length === 0) return;
+    Atomics.add(this.words, H_WAKES, this.wake.length);
     for (const index of this.wake.splice(0)) Atomics.notify(this.words, index, 1);
   }
 
