@@ -74,6 +74,9 @@ async function worker(): Promise<void> {
         )
       : viaPrimary;
   const inFlight = new Int32Array(probe);
+  // Both threads start together (module loading differs under load): [2] counts the ready ones.
+  Atomics.add(inFlight, 2, 1);
+  while (Atomics.load(inFlight, 2) < THREADS) Atomics.wait(inFlight, 2, Atomics.load(inFlight, 2), 5);
   const until = Date.now() + SECONDS * 1000;
   const outcomes: Record<string, number> = {};
   let ops = 0;
@@ -99,7 +102,7 @@ async function measure(transport: Transport, pool: Pool): Promise<Row> {
     new URL('limits-host.js', gatewayDist).href
   )) as typeof import('../../gateway/dist/workers/limits-host.js');
   const host = new LimitsHost({ sharedCounters: transport === 'shared', capacity: 1024, owners: THREADS });
-  const probe = new SharedArrayBuffer(8);
+  const probe = new SharedArrayBuffer(12);
   let messages = 0;
   const cpu0 = process.cpuUsage();
   const main0 = threadCpuUsage();

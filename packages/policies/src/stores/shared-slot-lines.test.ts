@@ -69,6 +69,29 @@ describe('queued pools in shared memory', () => {
     expect(allZero(slots)).toBe(true);
   });
 
+  it('a worker handed two slots while its next waiter is younger passes the second on to the older one', async () => {
+    const { a, b, slots } = node();
+    const two = { ...queued, limit: 2 };
+    expect(a.acquireSlot('cc:q', two)).toBe('acquired');
+    expect(a.acquireSlot('cc:q', two)).toBe('acquired');
+    const served: string[] = [];
+    const wait = (who: SharedNodeLimits, name: string) =>
+      Promise.resolve(who.acquireSlot('cc:q', two)).then((outcome) => served.push(`${name}:${outcome}`));
+    void wait(b, 'b1');
+    void wait(a, 'a1');
+    void wait(b, 'b2');
+    // Two releases before b wakes: both go to b (its published oldest ticket is still b1's); b keeps the
+    // first for b1 and, seeing a1 older than b2, passes the second to a.
+    a.releaseSlot('cc:q', two);
+    a.releaseSlot('cc:q', two);
+    await expect.poll(() => served.length).toBe(2);
+    expect(served.sort()).toEqual(['a1:acquired', 'b1:acquired']);
+    expect(slots.queued('cc:q', 2, 3)).toBe(1);
+    a.releaseSlot('cc:q', two);
+    await expect.poll(() => served.length).toBe(3);
+    expect(served[2]).toBe('b2:acquired');
+  });
+
   it('a free slot does not jump the line: a newcomer waits behind the waiters', async () => {
     const { a, b } = node();
     expect(a.acquireSlot('cc:q', queued)).toBe('acquired');
