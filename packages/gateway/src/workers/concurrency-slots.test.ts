@@ -68,6 +68,10 @@ describe('concurrency slots of a two-worker node in shared memory', () => {
             policies: [{ policy: 'concurrency-limit', config: { limit: 2, queueSize: 3, queueTimeout: '20s' } }],
           },
           {
+            path: '/kill',
+            policies: [{ policy: 'concurrency-limit', config: { limit: 4, queueSize: 12, queueTimeout: '60s' } }],
+          },
+          {
             path: '/brief',
             policies: [{ policy: 'concurrency-limit', config: { limit: 1, queueSize: 2, queueTimeout: '200ms' } }],
           },
@@ -183,6 +187,28 @@ describe('concurrency slots of a two-worker node in shared memory', () => {
     await expect.poll(() => node.pool.size, { timeout: 60_000 }).toBe(2);
     for (const socket of sockets) socket.destroy();
     await expect.poll(() => heldByWorkers(), { timeout: 10_000 }).toEqual([0, 0]);
+    held.splice(0);
+  }, 90_000);
+
+  it("a killed worker's slots go to the other worker's waiters; its places in line are dropped", async () => {
+    const sockets = Array.from({ length: 16 }, () => rawRequest(node.port, '/test/kill'));
+    const inLine = () => [slots().queuedBy(1), slots().queuedBy(2)];
+    await expect.poll(() => open.get('/kill') ?? 0, { timeout: 10_000 }).toBe(4);
+    await expect.poll(() => inLine()[0]! + inLine()[1]!, { timeout: 10_000 }).toBe(12);
+    // Worker 1 (owner 2) survives with what it holds and what waits on it.
+    const survivors = slots().heldBy(2) + inLine()[1]!;
+    // Connections went to both workers (as in the test above: the kernel spreads them).
+    expect(survivors > 0 && survivors < 16).toBe(true);
+    await node.pool.kill(0);
+    await expect.poll(() => slots().heldBy(1) + inLine()[0]!, { timeout: 10_000 }).toBe(0);
+    // The dead worker's slots went to the survivor's oldest waiters: it now holds as many as it has requests, up to 4.
+    await expect.poll(() => slots().heldBy(2), { timeout: 10_000 }).toBe(Math.min(4, survivors));
+    expect(inLine()[1]).toBe(Math.max(0, survivors - 4));
+    await expect.poll(() => open.get('/kill') ?? 0, { timeout: 10_000 }).toBe(Math.min(4, survivors));
+    await expect.poll(() => node.pool.size, { timeout: 60_000 }).toBe(2);
+    for (const socket of sockets) socket.destroy();
+    await expect.poll(() => heldByWorkers(), { timeout: 10_000 }).toEqual([0, 0]);
+    await expect.poll(() => inLine(), { timeout: 10_000 }).toEqual([0, 0]);
     held.splice(0);
   }, 90_000);
 });

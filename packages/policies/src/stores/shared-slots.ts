@@ -240,6 +240,16 @@ export class SharedSlots {
     return held;
   }
 
+  /** Waiters of `owner` not yet handed a slot, all keys together (status and tests). */
+  queuedBy(owner: number): number {
+    let waiting = 0;
+    for (let s = 0; s < this.table.capacity; s++) {
+      const at = this.base(owner, s);
+      waiting += Math.max(0, this.words[at + WAITING]! - this.words[at + GRANTS]!);
+    }
+    return waiting;
+  }
+
   /** Slots and waiters the primary holds in its own pools for table-eligible keys. */
   get heldByPrimary(): number {
     return Atomics.load(this.words, H_PRIMARY_HELD);
