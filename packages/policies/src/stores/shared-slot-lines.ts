@@ -17,8 +17,12 @@ type WaitAsync = (
   array: Int32Array,
   index: number,
   value: number,
+  timeout?: number,
 ) => { async: false; value: string } | { async: true; value: Promise<string> };
 const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
+
+/** Longest a pending wait lasts before it is renewed (or dropped with an empty line). */
+const REARM_MS = 1_000;
 
 class Line implements LocalLine {
   readonly waiters: Waiter[] = [];
@@ -109,11 +113,17 @@ export class SlotLines {
       this.lines.delete(slot);
       return;
     }
-    const result = waitAsync(this.slots.words, this.slots.grantsWord(slot), 0);
+    // Bounded, so a wait left over after the line emptied ends (and the line is dropped) within a second.
+    const result = waitAsync(this.slots.words, this.slots.grantsWord(slot), 0, REARM_MS);
     line.armed = true;
     const woken = () => {
       line.armed = false;
-      if (this.lines.get(slot) !== line && line.size === 0) return;
+      // Nothing waits and nothing was handed over: drop the line without touching the slot (an idle
+      // pool's table slot may already belong to another key, a counter's, whose numbers are not ours).
+      if (line.size === 0 && Atomics.load(this.slots.words, this.slots.grantsWord(slot)) === 0) {
+        if (this.lines.get(slot) === line) this.lines.delete(slot);
+        return;
+      }
       this.slots.settle(slot, line);
       this.rearm(slot, line);
     };
