@@ -2,7 +2,7 @@
  * `npm run bench:workers`: one gateway process with `--workers 1` (serves in its one thread) against
  * `--workers 2` (a primary, two worker threads on one port) with the node's counters in shared memory
  * (`2:shared`, the default) and as messages to the primary (`2:messages`, GATEHOUSE_SHARED_COUNTERS=off),
- * on the no-policy, the api-key + rate-limit + set-headers and a concurrency-limit scenario. Reports req/s, CPU per request
+ * on the no-policy, the api-key + rate-limit + set-headers and concurrency-limit scenarios (with and without a line). Reports req/s, CPU per request
  * of the whole process, and CPU per request of the primary thread alone: the one serial part of a
  * node, from which the projection for 8 and 32 cores is derived (docs/benchmarks.md says how).
  */
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
     const dir = await mkdtemp(path.join(tmpdir(), 'gatehouse-bench-workers-'));
     const targets: Target[] = [];
     const upstreamUrl = `http://127.0.0.1:${upstreamPort}`;
-    for (const scenario of [...(await scenarios(upstreamUrl)), concurrencyScenario(upstreamUrl)]) {
+    for (const scenario of [...(await scenarios(upstreamUrl)), ...concurrencyScenarios(upstreamUrl)]) {
       if (!SCENARIOS.includes(scenario.id) || !scenario.document) continue;
       const file = path.join(dir, `${scenario.id}.yaml`);
       await writeFile(file, stringify(scenario.document));
@@ -207,14 +207,17 @@ async function main(): Promise<void> {
 }
 
 /**
- * A node-wide concurrency limit no request reaches (every one is admitted): what acquiring and giving
- * back a slot costs, in the table (shared) or as two messages to the primary (messages). Only here: the
- * single-process `npm run bench` has no node-wide limits to compare.
+ * Node-wide concurrency limits: what acquiring and giving back a slot costs, in the table (shared) or as
+ * messages to the primary (messages). `gateway-concurrency`: no waiting line, a limit no request reaches.
+ * `gateway-queued`: a line of 100, a limit no request reaches (the fast path of a queued pool).
+ * `gateway-queued-full`: a limit of 8 against the load's connections, so nearly every request waits in
+ * the line and is handed a freed slot (the hand-over and the wake-up of the waiting worker). Only here:
+ * the single-process `npm run bench` has no node-wide limits to compare.
  */
-function concurrencyScenario(upstreamUrl: string): Scenario {
-  return {
-    id: 'gateway-concurrency',
-    title: 'gateway, concurrency-limit (1,000 per node)',
+function concurrencyScenarios(upstreamUrl: string): Scenario[] {
+  const scenario = (id: string, title: string, config: Record<string, unknown>): Scenario => ({
+    id,
+    title,
     kind: 'gateway',
     path: '/limited/bench',
     headers: {},
@@ -226,12 +229,21 @@ function concurrencyScenario(upstreamUrl: string): Scenario {
           name: 'limited',
           basePath: '/limited',
           upstream: { targets: [{ url: upstreamUrl }] },
-          policies: [{ policy: 'concurrency-limit', config: { limit: 1000 } }],
+          policies: [{ policy: 'concurrency-limit', config }],
           plans: [{ id: 'open', security: { type: 'keyless' } }],
         },
       ],
     },
-  };
+  });
+  return [
+    scenario('gateway-concurrency', 'gateway, concurrency-limit (1,000 per node)', { limit: 1000 }),
+    scenario('gateway-queued', 'gateway, queued pool not reached (1,000, line 100)', { limit: 1000, queueSize: 100 }),
+    scenario('gateway-queued-full', 'gateway, queued pool reached (8, line 100)', {
+      limit: 8,
+      queueSize: 100,
+      queueTimeout: '30s',
+    }),
+  ];
 }
 
 /** Req/s on `cores` cores: every core spends `cpuUs` per request, and the primary thread caps the node. */

@@ -90,6 +90,52 @@ describe('a multi-worker node keeps its limits against clients spreading and aba
     expect(await Promise.all(fresh)).toEqual([200, 200]);
   });
 
+  it('queued clients that hang up give their place in the node-wide line back; slow holders keep their slots', async () => {
+    // Two slow clients hold both slots (they count, as designed); four wait in the node's line of four.
+    const paths = new Map<string, http.ClientRequest>();
+    const upstreamSaw = () => [...held].map((res) => (res.req.url ?? '').replace('/slots?c=', ''));
+    const open = (c: string) => {
+      const req = http.request({ host: '127.0.0.1', port: node.port, path: `/test/slots?c=${c}`, agent: false });
+      req.on('error', () => {});
+      req.end();
+      paths.set(c, req);
+      return req;
+    };
+    for (let i = 0; i < 6; i++) open(`first${i}`);
+    await expect.poll(() => held.size).toBe(2);
+    const holders = new Set(upstreamSaw());
+    await expect.poll(() => node.pool.host.slots?.heldByPrimary ?? -1).toBe(0);
+    // The four in line hang up; the holders stay.
+    for (const [c, req] of paths) if (!holders.has(c)) req.destroy();
+    // Their places are free again: four newcomers fit in the line, a fifth is refused at once.
+    const refused: number[] = [];
+    const newcomers = Array.from({ length: 5 }, (_, i) => {
+      const req = open(`new${i}`);
+      return new Promise<number>((resolve) => {
+        req.on('response', (res) => {
+          res.resume();
+          if (res.statusCode === 429) refused.push(i);
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', () => resolve(0));
+      });
+    });
+    await expect.poll(() => refused.length, { timeout: 10_000 }).toBe(1);
+    expect(held.size).toBe(2);
+    expect(new Set(upstreamSaw())).toEqual(holders);
+    // The holders finish: the four newcomers are served two by two, nothing leaked.
+    const served = new Set<string>();
+    while (served.size < 4) {
+      await expect.poll(() => held.size, { timeout: 10_000 }).toBeGreaterThan(0);
+      for (const c of upstreamSaw()) if (c.startsWith('new')) served.add(c);
+      endHeld('done');
+    }
+    const statuses = await Promise.all(newcomers);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(4);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(1);
+    await expect.poll(() => [1, 2].map((owner) => node.pool.host.slots?.heldBy(owner) ?? -1)).toEqual([0, 0]);
+  });
+
   it('gets shared-memory slots back from raw connections closed mid-request, whichever worker held them', async () => {
     const heldBy = () => [1, 2].map((owner) => node.pool.host.slots?.heldBy(owner) ?? 0);
     for (let round = 0; round < 3; round++) {

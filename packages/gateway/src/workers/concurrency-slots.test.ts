@@ -63,6 +63,18 @@ describe('concurrency slots of a two-worker node in shared memory', () => {
         routes: [
           { path: '/three', policies: [{ policy: 'concurrency-limit', config: { limit: 3 } }] },
           { path: '/wide', policies: [{ policy: 'concurrency-limit', config: { limit: 30 } }] },
+          {
+            path: '/queued',
+            policies: [{ policy: 'concurrency-limit', config: { limit: 2, queueSize: 3, queueTimeout: '20s' } }],
+          },
+          {
+            path: '/kill',
+            policies: [{ policy: 'concurrency-limit', config: { limit: 4, queueSize: 12, queueTimeout: '60s' } }],
+          },
+          {
+            path: '/brief',
+            policies: [{ policy: 'concurrency-limit', config: { limit: 1, queueSize: 2, queueTimeout: '200ms' } }],
+          },
         ],
       }),
     );
@@ -115,6 +127,54 @@ describe('concurrency slots of a two-worker node in shared memory', () => {
     expect(count(await Promise.all(pending))).toEqual({ 200: 30 });
   });
 
+  it('a pool with a line: the limit in flight, the line counted for the node, waiters served, no message', async () => {
+    const answered: number[] = [];
+    const pending = Array.from({ length: 8 }, () =>
+      request(node.port, '/test/queued').then((status) => {
+        answered.push(status);
+        return status;
+      }),
+    );
+    // Two in flight, three in the node's line (whichever worker they reached), three refused at once.
+    await expect.poll(() => answered.length, { timeout: 10_000 }).toBe(3);
+    await expect.poll(() => held.length, { timeout: 10_000 }).toBe(2);
+    expect(answered).toEqual([429, 429, 429]);
+    // Let them go one wave at a time: each freed slot goes to a waiter, never more than two at once.
+    while (answered.length < 8) {
+      releaseAll();
+      await expect
+        .poll(() => held.length + answered.length, { timeout: 10_000 })
+        .toBeGreaterThanOrEqual(Math.min(8, answered.length + 1));
+    }
+    releaseAll();
+    expect(count(await Promise.all(pending))).toEqual({ 200: 5, 429: 3 });
+    expect(most.get('/queued')).toBe(2);
+    expect(slots().heldByPrimary).toBe(0);
+    await expect.poll(() => heldByWorkers(), { timeout: 10_000 }).toEqual([0, 0]);
+  });
+
+  it('a waiter that times out gets the policy error from the catalog (429 concurrency_limited)', async () => {
+    const first = request(node.port, '/test/brief');
+    await expect.poll(() => held.length, { timeout: 10_000 }).toBe(1);
+    const late = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      http
+        .get({ host: '127.0.0.1', port: node.port, path: '/test/brief', agent: false }, (res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => {
+            body += chunk.toString();
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        })
+        .on('error', reject);
+    });
+    expect(late.status).toBe(429);
+    expect(JSON.parse(late.body)).toMatchObject({ code: 'concurrency_limited', status: 429 });
+    expect(late.body).toMatch(/No request slot freed up within 200ms/);
+    releaseAll();
+    expect(await first).toBe(200);
+    await expect.poll(() => heldByWorkers(), { timeout: 10_000 }).toEqual([0, 0]);
+  });
+
   it("gives back a killed worker's slots, and only its own", async () => {
     const sockets = Array.from({ length: 16 }, () => rawRequest(node.port, '/test/wide'));
     await expect.poll(() => held.length, { timeout: 10_000 }).toBe(16);
@@ -127,6 +187,28 @@ describe('concurrency slots of a two-worker node in shared memory', () => {
     await expect.poll(() => node.pool.size, { timeout: 60_000 }).toBe(2);
     for (const socket of sockets) socket.destroy();
     await expect.poll(() => heldByWorkers(), { timeout: 10_000 }).toEqual([0, 0]);
+    held.splice(0);
+  }, 90_000);
+
+  it("a killed worker's slots go to the other worker's waiters; its places in line are dropped", async () => {
+    const sockets = Array.from({ length: 16 }, () => rawRequest(node.port, '/test/kill'));
+    const inLine = () => [slots().queuedBy(1), slots().queuedBy(2)];
+    await expect.poll(() => open.get('/kill') ?? 0, { timeout: 10_000 }).toBe(4);
+    await expect.poll(() => inLine()[0]! + inLine()[1]!, { timeout: 10_000 }).toBe(12);
+    // Worker 1 (owner 2) survives with what it holds and what waits on it.
+    const survivors = slots().heldBy(2) + inLine()[1]!;
+    // Connections went to both workers (as in the test above: the kernel spreads them).
+    expect(survivors > 0 && survivors < 16).toBe(true);
+    await node.pool.kill(0);
+    await expect.poll(() => slots().heldBy(1) + inLine()[0]!, { timeout: 10_000 }).toBe(0);
+    // The dead worker's slots went to the survivor's oldest waiters: it now holds as many as it has requests, up to 4.
+    await expect.poll(() => slots().heldBy(2), { timeout: 10_000 }).toBe(Math.min(4, survivors));
+    expect(inLine()[1]).toBe(Math.max(0, survivors - 4));
+    await expect.poll(() => open.get('/kill') ?? 0, { timeout: 10_000 }).toBe(Math.min(4, survivors));
+    await expect.poll(() => node.pool.size, { timeout: 60_000 }).toBe(2);
+    for (const socket of sockets) socket.destroy();
+    await expect.poll(() => heldByWorkers(), { timeout: 10_000 }).toEqual([0, 0]);
+    await expect.poll(() => inLine(), { timeout: 10_000 }).toEqual([0, 0]);
     held.splice(0);
   }, 90_000);
 });

@@ -85,10 +85,34 @@ export class WorkerLimits {
   private acquire(id: number, key: string, limits: SlotLimits): void {
     if (this.gone) return;
     const slots = this.host.slots;
-    if (slots && limits.queueSize === 0) {
-      this.acquireQueueless(slots, id, key, limits);
+    if (slots) {
+      this.acquireEligible(slots, id, key, limits);
       return;
     }
+    this.acquireHere(id, key, limits);
+  }
+
+  /**
+   * A pool the worker could not count in the shared table. The table first, unless this primary already
+   * counts the key (a key lives in one place); the header says "the primary holds slots" before the
+   * table is tried, so a worker does not start the key in the table meanwhile.
+   */
+  private acquireEligible(slots: SharedSlots, id: number, key: string, limits: SlotLimits): void {
+    slots.primaryHeld(1);
+    if (this.host.limits.inFlight(key, limits) === 0) {
+      const outcome = slots.take(key, limits.limit, limits.queueSize, this.owner, true);
+      if (outcome !== undefined) {
+        slots.primaryHeld(-1);
+        // 'busy': the key is in the table with a line now; the worker waits there itself.
+        this.reply(id, outcome === 'busy' ? 'table' : (outcome as SlotAcquisition));
+        return;
+      }
+    }
+    this.acquireHere(id, key, limits);
+  }
+
+  /** The primary's own pools (the header's count, with a table, goes down again unless a slot was taken). */
+  private acquireHere(id: number, key: string, limits: SlotLimits): void {
     const controller = new AbortController();
     const outcome = this.host.limits.acquireSlot(key, limits, controller.signal);
     if (typeof outcome === 'string') {
@@ -102,35 +126,15 @@ export class WorkerLimits {
     });
   }
 
-  /**
-   * A queue-less pool the worker could not count in the shared table. The table first, unless this
-   * primary already counts the key (a key lives in one place); the header says "the primary holds
-   * slots" before the table is tried, so a worker does not start the key in the table meanwhile.
-   */
-  private acquireQueueless(slots: SharedSlots, id: number, key: string, limits: SlotLimits): void {
-    if (this.host.limits.inFlight(key, limits) === 0) {
-      slots.primaryHeld(1);
-      const outcome = slots.acquire(key, limits.limit, this.owner, true);
-      if (outcome !== undefined) {
-        slots.primaryHeld(-1);
-        this.reply(id, outcome);
-        return;
-      }
-    } else slots.primaryHeld(1);
-    // Without a queue the pool answers at once.
-    const outcome = this.host.limits.acquireSlot(key, limits) as SlotAcquisition;
-    if (outcome !== 'acquired') slots.primaryHeld(-1);
-    this.acquired(id, key, limits, outcome);
-  }
-
-  /** Gives back a slot of the primary's own pools (and its count in the header, for a queue-less pool). */
+  /** Gives back a slot of the primary's own pools (and its count in the header). */
   private releaseHere(key: string, limits: SlotLimits): void {
     this.host.limits.releaseSlot(key, limits);
-    if (this.host.slots && limits.queueSize === 0) this.host.slots.primaryHeld(-1);
+    this.host.slots?.primaryHeld(-1);
   }
 
   private acquired(id: number, key: string, limits: SlotLimits, outcome: SlotAcquisition): void {
-    if (outcome === 'acquired') {
+    if (outcome !== 'acquired') this.host.slots?.primaryHeld(-1);
+    else {
       if (this.gone) {
         this.releaseHere(key, limits);
         return;
@@ -149,7 +153,7 @@ export class WorkerLimits {
     if (!entry) {
       // Granted in the table for this worker (the primary acquired it there): give it back there. Anything
       // else was never granted to this worker: a stale or forged release changes nothing.
-      if (this.host.slots && limits.queueSize === 0) this.host.slots.release(key, limits.limit, this.owner);
+      this.host.slots?.release(key, limits.limit, this.owner, limits.queueSize);
       return;
     }
     if (--entry.count === 0) this.held.delete(id);
@@ -193,7 +197,7 @@ export class LimitsHost {
    * primary and kept across reloads and worker replacements, so counts that still apply carry on.
    */
   readonly table: SharedTable | undefined;
-  /** Concurrency slots of queue-less pools, in the same table, with each worker's holdings beside it. */
+  /** Concurrency slots and their lines, in the same table, with each worker's words beside it. */
   readonly slots: SharedSlots | undefined;
   onFreedLocks?: (count: number) => void;
   onFreedSlots?: (count: number) => void;

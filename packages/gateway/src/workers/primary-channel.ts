@@ -7,9 +7,9 @@ import type { MessagePort } from 'node:worker_threads';
 import type {
   CellAdmission,
   CounterStore,
+  FallbackLimits,
   HitRequest,
   HitResult,
-  NodeLimits,
   SlotAcquisition,
   SlotLimits,
 } from '@gatehouse/policies';
@@ -101,7 +101,7 @@ export class WorkerCounterStore implements CounterStore {
   async close(): Promise<void> {}
 }
 
-export class WorkerNodeLimits implements NodeLimits {
+export class WorkerNodeLimits implements FallbackLimits {
   constructor(private readonly channel: PrimaryChannel) {}
 
   takeCell(key: string, intervalMs: number, burst: number): Promise<CellAdmission> {
@@ -109,12 +109,19 @@ export class WorkerNodeLimits implements NodeLimits {
   }
 
   async acquireSlot(key: string, limits: SlotLimits, signal?: AbortSignal): Promise<SlotAcquisition> {
+    const outcome = await this.acquireSlotOrTable(key, limits, signal);
+    // Only a worker with the shared table is ever told to use it.
+    return outcome === 'table' ? 'full' : outcome;
+  }
+
+  /** As acquireSlot; `'table'`: the primary found the key in the shared table, where this worker waits itself. */
+  async acquireSlotOrTable(key: string, limits: SlotLimits, signal?: AbortSignal): Promise<SlotAcquisition | 'table'> {
     if (signal?.aborted) return 'aborted';
     const id = this.channel.peekId();
     const onAbort = () => this.channel.tell({ id: 0, op: 'abort', ref: id });
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const outcome = await this.channel.ask<SlotAcquisition>({ op: 'acquire', key, limits });
+      const outcome = await this.channel.ask<SlotAcquisition | 'table'>({ op: 'acquire', key, limits });
       // Granted just as the client went away: nobody will release it, so give it back now.
       if (outcome === 'acquired' && signal?.aborted) {
         this.releaseSlot(key, limits);

@@ -19,7 +19,8 @@ export type LimitOp =
   | { id: 0; op: 'abort'; ref: number }
   | { id: 0; op: 'release'; key: string; limits: SlotLimits };
 
-export type LimitAnswer = HitResult | number | CellAdmission | SlotAcquisition | { error: string };
+/** `'table'` (to an acquire): the key is in the shared table now; the worker takes or waits for its slot there. */
+export type LimitAnswer = HitResult | number | CellAdmission | SlotAcquisition | 'table' | { error: string };
 
 export type ToPrimary =
   | { t: 'ops'; ops: LimitOp[] }

@@ -25,8 +25,9 @@ export { counterKey, RedisCounterStore } from './redis-counters.js';
 export { describeRedisTarget, type HostPort, parseRedisUrl, type RedisTarget } from './redis-url.js';
 export { ResilientResponseCacheStore } from './resilient-cache.js';
 export { ResilientCounterStore } from './resilient-counters.js';
-export { SharedCounterStore, SharedNodeLimits } from './shared-counters.js';
-export { SharedSlots, type SharedSlotsOptions } from './shared-slots.js';
+export { type FallbackLimits, SharedCounterStore, SharedNodeLimits } from './shared-counters.js';
+export { SlotLines } from './shared-slot-lines.js';
+export { type LocalLine, SharedSlots, type SharedSlotsOptions, type SlotTicket } from './shared-slots.js';
 export { MAX_KEY_LENGTH, SharedTable, type SharedTableOptions } from './shared-table.js';
 
 export interface StoresOptions {

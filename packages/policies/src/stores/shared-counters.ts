@@ -9,7 +9,8 @@
  */
 import type { CounterStore, HitRequest, HitResult } from '../sdk/counters/types.js';
 import type { CellAdmission, NodeLimits, SlotAcquisition, SlotLimits } from '../sdk/node-limits.js';
-import type { SharedSlots } from './shared-slots.js';
+import { SlotLines } from './shared-slot-lines.js';
+import { NOT_HELD, type SharedSlots } from './shared-slots.js';
 import { EXPIRY, type SharedTable, type SlotView } from './shared-table.js';
 import { slidingEstimate, toHitResult, type WindowCounts, windowStart } from './window.js';
 
@@ -106,18 +107,36 @@ function hitSlot(slot: SlotView, request: HitRequest, now: number): HitResult {
 }
 
 /**
+ * What a SharedNodeLimits asks when the table cannot count a key: the primary's pools (by message in a
+ * worker). `'table'`: the primary found the key in the table meanwhile; try the table again.
+ */
+export interface FallbackLimits extends NodeLimits {
+  acquireSlotOrTable?(
+    key: string,
+    limits: SlotLimits,
+    signal?: AbortSignal,
+  ): SlotAcquisition | 'table' | Promise<SlotAcquisition | 'table'>;
+}
+
+/** Rounds of "the primary says: the table" before giving up (a key that keeps moving: never seen). */
+const TABLE_ROUNDS = 4;
+
+/**
  * Spike-arrest cells in the shared table (GCRA: one theoretical arrival time per key, as GcraLimiter),
- * concurrency slots of pools without a waiting line in `slots` (the same table); a pool with a queue,
- * and whatever the table cannot hold, through `fallback` (a wait in line needs the primary: see the
- * decision record).
+ * concurrency slots in `slots` (the same table), waiting in line in this worker's `lines`; whatever
+ * the table cannot hold through `fallback`.
  */
 export class SharedNodeLimits implements NodeLimits {
+  private readonly lines: SlotLines | undefined;
+
   constructor(
     private readonly table: SharedTable,
-    private readonly fallback: NodeLimits,
+    private readonly fallback: FallbackLimits,
     private readonly now: () => number = Date.now,
     private readonly slots?: SharedSlots,
-  ) {}
+  ) {
+    this.lines = slots ? new SlotLines(slots) : undefined;
+  }
 
   takeCell(key: string, intervalMs: number, burst: number): CellAdmission | Promise<CellAdmission> {
     const now = this.now();
@@ -137,17 +156,83 @@ export class SharedNodeLimits implements NodeLimits {
   }
 
   acquireSlot(key: string, limits: SlotLimits, signal?: AbortSignal): SlotAcquisition | Promise<SlotAcquisition> {
-    if (this.slots && limits.queueSize === 0) {
-      if (signal?.aborted) return 'aborted';
-      const outcome = this.slots.acquire(key, limits.limit);
-      if (outcome !== undefined) return outcome;
-    }
-    return this.fallback.acquireSlot(key, limits, signal);
+    if (signal?.aborted) return 'aborted';
+    const here = this.inTable(key, limits, signal);
+    if (here !== undefined) return here;
+    return this.viaFallback(key, limits, signal);
   }
 
   releaseSlot(key: string, limits: SlotLimits): void {
     // Not held in the table by this worker: it was granted by the primary, which gives it back.
-    if (this.slots && limits.queueSize === 0 && this.slots.release(key, limits.limit)) return;
+    if (this.slots) {
+      const outcome = this.slots.releaseTo(key, limits.limit, limits.queueSize);
+      // Handed to a waiter of this worker: served now, without waking this thread's own wait.
+      if (outcome >= 0) this.lines?.settleNow(outcome);
+      if (outcome !== NOT_HELD) return;
+    }
     this.fallback.releaseSlot(key, limits);
+  }
+
+  /** Waiters of this worker in shared-memory lines (status and tests). */
+  get waiting(): number {
+    return this.lines?.waiting ?? 0;
+  }
+
+  private inTable(
+    key: string,
+    limits: SlotLimits,
+    signal?: AbortSignal,
+  ): SlotAcquisition | Promise<SlotAcquisition> | undefined {
+    if (!this.slots || !this.lines) return undefined;
+    const outcome = this.slots.take(key, limits.limit, limits.queueSize);
+    if (outcome === undefined || outcome === 'busy') return undefined;
+    if (typeof outcome === 'string') return outcome;
+    return this.lines.wait(outcome, limits.queueTimeoutMs, signal).then((result) => {
+      // Served just as the client went away: nobody will release it, so give it back now.
+      if (result === 'acquired' && signal?.aborted) {
+        this.releaseSlot(key, limits);
+        return 'aborted';
+      }
+      return result;
+    });
+  }
+
+  private viaFallback(
+    key: string,
+    limits: SlotLimits,
+    signal?: AbortSignal,
+  ): SlotAcquisition | Promise<SlotAcquisition> {
+    const first = this.askFallback(key, limits, signal);
+    // An answer at once (the primary's pools in this thread: tests) stays synchronous.
+    if (typeof first === 'string' && first !== 'table') return first;
+    return this.moreRounds(first, key, limits, signal);
+  }
+
+  private async moreRounds(
+    first: SlotAcquisition | 'table' | Promise<SlotAcquisition | 'table'>,
+    key: string,
+    limits: SlotLimits,
+    signal?: AbortSignal,
+  ): Promise<SlotAcquisition> {
+    let outcome = await first;
+    for (let round = 1; outcome === 'table'; round++) {
+      if (signal?.aborted) return 'aborted';
+      const here = this.inTable(key, limits, signal);
+      if (here !== undefined) return here;
+      // A key that keeps moving between the table and the primary: not seen; refuse rather than loop.
+      if (round === TABLE_ROUNDS) return 'full';
+      outcome = await this.askFallback(key, limits, signal);
+    }
+    return outcome;
+  }
+
+  private askFallback(
+    key: string,
+    limits: SlotLimits,
+    signal?: AbortSignal,
+  ): SlotAcquisition | 'table' | Promise<SlotAcquisition | 'table'> {
+    return this.fallback.acquireSlotOrTable
+      ? this.fallback.acquireSlotOrTable(key, limits, signal)
+      : this.fallback.acquireSlot(key, limits, signal);
   }
 }

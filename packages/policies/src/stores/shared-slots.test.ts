@@ -83,15 +83,19 @@ describe('SharedSlots', () => {
     expect(slots.inFlight('cc:x', 2)).toBe(0);
   });
 
-  it('pools with a waiting line go to the primary', async () => {
-    const { a, b, primary, table } = node();
+  it('a pool with a waiting line waits in the table too: the primary sees nothing', async () => {
+    const { a, b, primary, table, slots } = node();
     const queued = { limit: 1, queueSize: 5, queueTimeoutMs: 1000 };
-    expect(await a.acquireSlot('cc:q', queued)).toBe('acquired');
-    expect(primary.inFlight('cc:q', queued)).toBe(1);
+    expect(a.acquireSlot('cc:q', queued)).toBe('acquired');
     const waiting = b.acquireSlot('cc:q', queued);
+    expect(slots.queued('cc:q', 1, 5)).toBe(1);
     a.releaseSlot('cc:q', queued);
     expect(await waiting).toBe('acquired');
-    expect(table.placed).toBe(0);
+    expect(slots.heldBy(2)).toBe(1);
+    expect(primary.inFlight('cc:q', queued)).toBe(0);
+    expect(table.placed).toBe(1);
+    b.releaseSlot('cc:q', queued);
+    expect(slots.inFlight('cc:q', 1, 5)).toBe(0);
   });
 
   it('when the table is full, a new key goes to the primary; while the primary holds one, no new key starts in the table', () => {
