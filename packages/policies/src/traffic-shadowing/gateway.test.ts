@@ -38,7 +38,11 @@ describe('traffic-shadowing through the gateway', () => {
     gw = await startTestGateway(
       simpleDocument(upstream.url, {
         policies: [
-          { policy: 'traffic-shadowing', config: { url: `${shadow.url}/v2`, headers: { 'x-shadow': 'true' } } },
+          // Never abandoned within the test (1 h): a gateway that waited would wait for the shadow's answer.
+          {
+            policy: 'traffic-shadowing',
+            config: { url: `${shadow.url}/v2`, headers: { 'x-shadow': 'true' }, timeout: '1h' },
+          },
         ],
       }),
     );

@@ -76,8 +76,9 @@ const post = (body: string, extra: TestContextInit = {}): TestContextInit => ({
 
 describe('traffic-shadowing', () => {
   it('copies method, path, query, headers and body without waiting and without touching the request', async () => {
-    // The shadow holds its answer until afterEach: a request phase that waited for it would never end.
-    const handlers = policy({ url: `${base}/hang/`, headers: { 'X-Shadow': 'true' } });
+    // The shadow holds its answer until afterEach and is never abandoned (1 h timeout): a request
+    // phase that waited for it would never end.
+    const handlers = policy({ url: `${base}/hang/`, headers: { 'X-Shadow': 'true' }, timeout: '1h' });
     const ctx = createTestContext(post('{"n":1}'));
     const headersBefore = { ...ctx.request.headers };
     await handlers.request!(ctx);
