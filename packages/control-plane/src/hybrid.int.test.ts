@@ -5,7 +5,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { keyRing, type SyncMessage, trustedKey, verifyMessage } from '@gatehouse/config';
+import {
+  acceptedProtocols,
+  EXPECT_CURSOR_HEADER,
+  keyRing,
+  PROTOCOL_HEADER,
+  type SyncMessage,
+  trustedKey,
+  verifyMessage,
+} from '@gatehouse/config';
 import { hashApiKey } from '@gatehouse/core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { measureDeltaBytes } from './bench/delta-bytes.js';
@@ -71,6 +79,19 @@ describeOnBackends('hybrid mode', (backend) => {
   function verifies(message: Json, publicKeyPem: string): boolean {
     return verifyMessage(message as SyncMessage, keyRing([trustedKey(publicKeyPem)])).ok;
   }
+
+  it('declares the protocol request headers of GET /sync in the OpenAPI document, from the protocol module', async () => {
+    const doc = (await h.call('GET', '/api/v1/openapi.json', { token: null })).json<Json>();
+    const parameters = doc.paths[`${GW}/sync`].get.parameters as Json[];
+    const headers = Object.fromEntries(parameters.filter((p) => p.in === 'header').map((p) => [p.name, p]));
+    expect(Object.keys(headers).sort()).toEqual([EXPECT_CURSOR_HEADER, PROTOCOL_HEADER].sort());
+    expect(headers[PROTOCOL_HEADER]).toMatchObject({ required: false, schema: { type: 'string' } });
+    // The example is this build's list (whatever versions it speaks), not a set written into the text.
+    expect(headers[PROTOCOL_HEADER].example).toBe(acceptedProtocols());
+    expect(headers[PROTOCOL_HEADER].description).toMatch(/protocol versions this gateway accepts/);
+    expect(headers[EXPECT_CURSOR_HEADER]).toMatchObject({ required: false, schema: { type: 'string' } });
+    expect(headers[EXPECT_CURSOR_HEADER].description).toMatch(/`changed` event announced/);
+  });
 
   it('authenticates gateways by token; rotation keeps the old token for the grace period; revocation is 401', async () => {
     const env = await environment();
@@ -205,7 +226,7 @@ describeOnBackends('hybrid mode', (backend) => {
     expect((await sync(eu.token, notMine.cursor)).json<Json>().kind).toBe('snapshot');
   });
 
-  it('streams `changed` events within 1 s of a deploy, and ends the stream on revocation', async () => {
+  it('streams a `changed` event on a deploy, and ends the stream on revocation', async () => {
     const env = await environment();
     const gw = await gateway(env, 'edge');
     const address = await h.app.listen({ port: 0, host: '127.0.0.1' });
