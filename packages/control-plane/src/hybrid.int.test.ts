@@ -15,8 +15,11 @@ import {
   verifyMessage,
 } from '@gatehouse/config';
 import { hashApiKey } from '@gatehouse/core';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { SWEEP_INTERVAL_MS } from './auth/gateway-token-sweep.js';
 import { measureDeltaBytes } from './bench/delta-bytes.js';
+import { gateways } from './db/schema.js';
 import { createDemoSetup } from './demo.js';
 import { createHarness, describeOnBackends, type Harness } from './test-support/harness.js';
 
@@ -128,6 +131,25 @@ describeOnBackends('hybrid mode', (backend) => {
     // Tokens never show up in lists or the audit trail.
     const listed = (await h.call('GET', `${env}/gateways`)).body + (await h.call('GET', `${env}/audit`)).body;
     for (const token of [gw.token, second, third, other.token]) expect(listed).not.toContain(token);
+  });
+
+  it('drops a cached token rotated without an event (an older replica) within the sweep interval', async () => {
+    const env = await environment();
+    const gw = await gateway(env, 'mixed');
+    expect((await sync(gw.token)).statusCode).toBe(200); // now cached on this replica
+    // What an older build's rotation does to the row: new hash, no grace, row version bumped, no event.
+    await h.db
+      .update(gateways)
+      .set({ tokenHash: 'a'.repeat(64), previousTokenHash: null, rowVersion: sql`${gateways.rowVersion} + 1` })
+      .where(eq(gateways.id, gw.id));
+    const deadline = Date.now() + 4 * SWEEP_INTERVAL_MS;
+    let status = (await sync(gw.token)).statusCode;
+    while (status !== 401 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      status = (await sync(gw.token)).statusCode;
+    }
+    // Refused long before the cache's own 60 s limit (counted by the loop's deadline, not timed).
+    expect(status).toBe(401);
   });
 
   it('syncs a signed snapshot, then credential deltas, then unchanged; sharding by tags', async () => {

@@ -4,6 +4,7 @@
  * because both open Redis connections (docs/decisions/0008-test-layout.md).
  */
 import { randomUUID } from 'node:crypto';
+import { silentLogger } from '@gatehouse/core';
 import { serviceUrl } from '@gatehouse/core/testing';
 import {
   simpleDocument,
@@ -13,6 +14,7 @@ import {
   type TestUpstream,
 } from '@gatehouse/gateway/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createStores, type Stores } from '../stores/index.js';
 
 const redis = serviceUrl('REDIS_URL');
 
@@ -34,12 +36,20 @@ const gateways: TestGateway[] = [];
 beforeAll(async () => {
   upstream = await startTestUpstream();
 });
+const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   await Promise.all(gateways.splice(0).map((g) => g.close()));
+  for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 afterAll(async () => {
   await upstream?.close();
 });
+
+async function gatewayWith(doc: unknown, stores: Stores): Promise<TestGateway> {
+  const gw = await startTestGateway(doc, { stores });
+  gateways.push(gw);
+  return gw;
+}
 
 async function gateway(doc: unknown, redisUrl: string): Promise<TestGateway> {
   const gw = await startTestGateway(doc, { redisUrl });
@@ -50,9 +60,14 @@ async function gateway(doc: unknown, redisUrl: string): Promise<TestGateway> {
 describe('rate-limit through gateways with Redis', () => {
   it.skipIf(!redis.url)('enforces one limit across two gateways sharing Redis (exact mode)', async () => {
     const doc = limitedDocument(upstream.url, { limit: 5, window: '1h' });
-    const [a, b] = [await gateway(doc, redis.url!), await gateway(doc, redis.url!)];
-    // Let both connect, so no request is served by the memory fallback.
-    await new Promise((r) => setTimeout(r, 300));
+    // Connected before the first request (waited for, not slept on), with a command timeout a loaded
+    // machine keeps within: a hit that fell back to memory would admit more than the shared limit.
+    const stores = [0, 1].map(() =>
+      createStores({ redisUrl: redis.url!, logger: silentLogger(), commandTimeoutMs: 2000 }),
+    );
+    cleanups.push(...stores.map((s) => () => s.close()));
+    expect(await Promise.all(stores.map((s) => s.ready(10_000)))).toEqual([true, true]);
+    const [a, b] = [await gatewayWith(doc, stores[0]!), await gatewayWith(doc, stores[1]!)];
     const statuses = await Promise.all(
       Array.from({ length: 20 }, async (_, i) => {
         const res = await (i % 2 === 0 ? a : b).fetch('/test/x');
