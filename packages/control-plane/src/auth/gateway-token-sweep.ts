@@ -23,7 +23,8 @@ export interface TokenSweep {
 }
 
 export function startTokenSweep(db: Database, cache: GatewayTokenCache, intervalMs = SWEEP_INTERVAL_MS): TokenSweep {
-  let running: Promise<void> | undefined;
+  // One sweep at a time: a slow database must not pile them up.
+  let busy = false;
   const sweep = async (): Promise<void> => {
     const read = cache.cachedVersions();
     if (read.size === 0) return;
@@ -44,8 +45,10 @@ export function startTokenSweep(db: Database, cache: GatewayTokenCache, interval
     cache.reconcile(read, current);
   };
   const timer = setInterval(() => {
-    running ??= sweep().finally(() => {
-      running = undefined;
+    if (busy) return;
+    busy = true;
+    void sweep().finally(() => {
+      busy = false;
     });
   }, intervalMs);
   timer.unref();
