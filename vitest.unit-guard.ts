@@ -1,6 +1,6 @@
 /**
  * Setup file of the `unit` vitest project: a unit test needs nothing outside its own process, so
- * opening a database (PGlite or PostgreSQL) or spawning a process there fails at once, naming the
+ * opening a database (PGlite, PostgreSQL or Redis) or spawning a process there fails at once, naming the
  * rule, instead of quietly making `npm run test:unit` slow again. Such a test belongs in
  * `*.int.test.ts` (database, no processes) or the `system` project (processes, browsers); see
  * docs/decisions/0008-test-layout.md.
@@ -39,6 +39,24 @@ vi.mock('pg', async (importOriginal) => {
   }
   const pg = { ...real.default, Pool: Refused, Client: Refused };
   return { ...real, ...pg, default: pg };
+});
+
+// ioredis connects from its constructor (or from the first command with lazyConnect): refusing
+// connect() refuses both, for a single node, a Sentinel-managed master and a Cluster alike. A closed
+// port counts too: a fail-fast test against one exercises ioredis's networking, so it is integration.
+vi.mock('ioredis', async (importOriginal) => {
+  const real = await importOriginal<typeof import('ioredis')>();
+  class Redis extends real.Redis {
+    override connect(): never {
+      return refuse('A Redis connection');
+    }
+  }
+  class Cluster extends real.Cluster {
+    override connect(): never {
+      return refuse('A Redis Cluster connection');
+    }
+  }
+  return { ...real, Redis, Cluster, default: Redis };
 });
 
 vi.mock('node:child_process', async (importOriginal) => {

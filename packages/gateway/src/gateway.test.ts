@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
 import {
   simpleDocument,
@@ -20,6 +20,15 @@ function quickstartOn(orders: TestUpstream[], status: TestUpstream) {
   doc.apis[1].upstream.targets = [{ url: status.url }];
   doc.apis[0].plans[0].policies[0].config.limit = 10_000;
   return doc;
+}
+
+/** A promise and its resolve: lets an upstream hold a request until the test says so (no timing windows). */
+function signal<T = void>() {
+  let resolve: (value: T) => void = () => {};
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
 }
 
 function rawRequest(port: number, text: string): Promise<string> {
@@ -204,8 +213,7 @@ describe('gateway on the quickstart document', () => {
   it('writes an access record per request without credentials', async () => {
     gw.records.length = 0;
     await (await gw.fetch('/orders/logged', { headers: key })).text();
-    await new Promise((r) => setTimeout(r, 20));
-    const record = gw.records.find((r) => r.path === '/orders/logged');
+    const record = await vi.waitFor(() => gw.records.find((r) => r.path === '/orders/logged') ?? Promise.reject());
     expect(record).toMatchObject({
       api: 'orders',
       plan: 'gold',
@@ -232,7 +240,8 @@ describe('gateway on the quickstart document', () => {
 
 describe('upstream failures', () => {
   it('answers 502 when the target refuses connections and 504 when it is too slow', async () => {
-    const slow = await startTestUpstream((_req, res) => setTimeout(() => res.end('late'), 1500));
+    // Never answers (closing the upstream ends the exchange): only the gateway's timeout can produce the 504.
+    const slow = await startTestUpstream(() => {});
     const gw = await startTestGateway({
       version: 1,
       apis: [
@@ -268,20 +277,28 @@ describe('upstream failures', () => {
 
 describe('streaming and protocols', () => {
   it('streams server-sent events as they arrive', async () => {
+    // The upstream sends the second event only once the client has read the first: a gateway that
+    // buffered the body would deliver nothing until the safety timer ends the stream.
+    const firstRead = signal();
+    let ended = false;
     const upstream = await startTestUpstream((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write('data: one\n\n');
-      setTimeout(() => res.end('data: two\n\n'), 400);
+      const safety = setTimeout(firstRead.resolve, 5_000);
+      void firstRead.promise.then(() => {
+        clearTimeout(safety);
+        ended = true;
+        res.end('data: two\n\n');
+      });
     });
     const gw = await startTestGateway(simpleDocument(upstream.url));
     try {
-      const started = Date.now();
       const res = await gw.fetch('/test/events');
       const reader = res.body!.getReader();
       const first = await reader.read();
-      const firstAt = Date.now() - started;
       expect(Buffer.from(first.value!).toString()).toBe('data: one\n\n');
-      expect(firstAt).toBeLessThan(350);
+      expect(ended).toBe(false);
+      firstRead.resolve();
       let rest = '';
       for (let r = await reader.read(); !r.done; r = await reader.read()) rest += Buffer.from(r.value).toString();
       expect(rest).toBe('data: two\n\n');
@@ -380,12 +397,19 @@ describe('hot reload', () => {
   });
 
   it('fails no request across reloads under load; in-flight requests finish on their config', async () => {
-    const slow = await startTestUpstream((_q, res) => setTimeout(() => res.end('slow'), 300));
+    // The pinned request is held by the first config's upstream until every reload is done.
+    const pinnedArrived = signal();
+    const reloadsDone = signal();
+    const slow = await startTestUpstream((req, res) => {
+      if (req.url !== '/pinned') return void setTimeout(() => res.end('slow'), 5);
+      pinnedArrived.resolve();
+      void reloadsDone.promise.then(() => res.end('slow'));
+    });
     const fast = await startTestUpstream((_q, res) => res.end('fast'));
     const gw = await startTestGateway(simpleDocument(slow.url));
     try {
       const inflight = gw.fetch('/test/pinned').then((r) => r.text());
-      await new Promise((r) => setTimeout(r, 50));
+      await pinnedArrived.promise;
       const statuses: number[] = [];
       let stop = false;
       const load = (async () => {
@@ -398,14 +422,18 @@ describe('hot reload', () => {
         });
         await Promise.all(workers);
       })();
+      // Each config serves requests before the next reload: at least 8 finish between two reloads,
+      // however slow the machine (counted, not timed).
       for (let i = 0; i < 10; i++) {
         expect(gw.apply(simpleDocument(i % 2 === 0 ? fast.url : slow.url, { name: `v${i}` })).ok).toBe(true);
-        await new Promise((r) => setTimeout(r, 40));
+        const before = statuses.length;
+        await vi.waitFor(() => expect(statuses.length).toBeGreaterThanOrEqual(before + 8), { timeout: 10_000 });
       }
       stop = true;
       await load;
+      reloadsDone.resolve();
       expect(await inflight).toBe('slow');
-      expect(statuses.length).toBeGreaterThan(20);
+      expect(statuses.length).toBeGreaterThanOrEqual(80);
       expect(statuses.filter((s) => s !== 200)).toEqual([]);
     } finally {
       await gw.close();
@@ -437,12 +465,13 @@ describe('client going away', () => {
     try {
       const controller = new AbortController();
       const pending = gw.fetch('/test/hang', { signal: controller.signal }).catch(() => 'aborted');
-      await new Promise((r) => setTimeout(r, 100));
+      await vi.waitFor(() => expect(upstream.requests).toHaveLength(1));
       controller.abort();
       expect(await pending).toBe('aborted');
       await closed;
-      await new Promise((r) => setTimeout(r, 50));
-      expect(gw.records.find((r) => r.path === '/test/hang')).toMatchObject({ status: 499, aborted: true });
+      await vi.waitFor(() =>
+        expect(gw.records.find((r) => r.path === '/test/hang')).toMatchObject({ status: 499, aborted: true }),
+      );
     } finally {
       await gw.close();
       await upstream.close();
@@ -458,8 +487,9 @@ describe('client going away', () => {
       expect(res.status).toBe(200);
       controller.abort();
       await closed;
-      await new Promise((r) => setTimeout(r, 50));
-      expect(gw.records.find((r) => r.path === '/test/hang')).toMatchObject({ status: 200, aborted: true });
+      await vi.waitFor(() =>
+        expect(gw.records.find((r) => r.path === '/test/hang')).toMatchObject({ status: 200, aborted: true }),
+      );
     } finally {
       await gw.close();
       await upstream.close();
@@ -469,12 +499,14 @@ describe('client going away', () => {
 
 describe('in-flight gauge', () => {
   it('counts requests still being served at scrape time', async () => {
-    const slow = await startTestUpstream((_q, res) => setTimeout(() => res.end('done'), 300));
+    const release = signal();
+    const slow = await startTestUpstream((_q, res) => void release.promise.then(() => res.end('done')));
     const gw = await startTestGateway(simpleDocument(slow.url));
     try {
       const inflight = gw.fetch('/test/slow').then((r) => r.text());
-      await new Promise((r) => setTimeout(r, 100));
+      await vi.waitFor(() => expect(slow.requests).toHaveLength(1));
       expect(await (await fetch(`${gw.adminUrl}/metrics`)).text()).toMatch(/^gatehouse_requests_in_flight 1$/m);
+      release.resolve();
       expect(await inflight).toBe('done');
       expect(await (await fetch(`${gw.adminUrl}/metrics`)).text()).toMatch(/^gatehouse_requests_in_flight 0$/m);
     } finally {
@@ -486,13 +518,15 @@ describe('in-flight gauge', () => {
 
 describe('graceful shutdown', () => {
   it('finishes in-flight requests and refuses new connections', async () => {
-    const slow = await startTestUpstream((_q, res) => setTimeout(() => res.end('done'), 300));
+    const release = signal();
+    const slow = await startTestUpstream((_q, res) => void release.promise.then(() => res.end('done')));
     const gw = await startTestGateway(simpleDocument(slow.url));
     const inflight = gw.fetch('/test/slow').then(async (r) => ({ status: r.status, body: await r.text() }));
-    await new Promise((r) => setTimeout(r, 50));
+    await vi.waitFor(() => expect(slow.requests).toHaveLength(1));
     const closing = gw.close();
-    await new Promise((r) => setTimeout(r, 20));
+    // The listener stops at once (close is synchronous up to here); the held request is still in flight.
     await expect(fetch(`${gw.url}/test/new`)).rejects.toThrow();
+    release.resolve();
     expect(await inflight).toEqual({ status: 200, body: 'done' });
     await closing;
     await slow.close();

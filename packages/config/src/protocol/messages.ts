@@ -63,6 +63,33 @@ export function negotiateProtocol(header: string | string[] | undefined): number
   return best || UNNEGOTIATED_PROTOCOL_VERSION;
 }
 
+/**
+ * The request headers of `GET /sync`, for the route schema and so the OpenAPI document: one
+ * declaration beside the constants above. Both are hints the control plane reads leniently (an
+ * unreadable value means "absent", see negotiateProtocol and the head cache), so the schema
+ * describes them without constraining them: a stricter schema would answer 400 where the protocol
+ * answers protocol 2 or reads the head from the database. The example is this build's own list.
+ */
+export const SyncRequestHeaders = Type.Object(
+  {
+    [PROTOCOL_HEADER]: Type.Optional(
+      Type.String({
+        description:
+          'The protocol versions this gateway accepts, comma-separated, highest first. The answer is in the highest version the control plane speaks too; without the header (a gateway from before negotiation), or with no version in common, it is protocol 2. The answer varies on this header.',
+        examples: [acceptedProtocols()],
+      }),
+    ),
+    [EXPECT_CURSOR_HEADER]: Type.Optional(
+      Type.String({
+        description:
+          'The cursor (`c:<seq>`) a `changed` event announced. A control-plane replica whose cached head is behind it reads the head from the database instead of answering `unchanged`. Anything else is ignored.',
+        examples: ['c:42'],
+      }),
+    ),
+  },
+  { additionalProperties: true },
+);
+
 /** `sha256:<hex>` of the canonical JSON of a message's shared part (protocol 3). */
 export const DIGEST_PATTERN = '^sha256:[0-9a-f]{64}$';
 const digest = Type.Optional(

@@ -4,6 +4,10 @@
  * deleted or re-tokened: on this replica at commit, on the others through LISTEN/NOTIFY
  * (change-relay.ts). While the relay is not listening nothing is cached or served from the cache
  * (a revocation could go unheard), and entries are re-read after MAX_AGE_MS in any case.
+ *
+ * A replica of an older build publishes no event when it rotates a token (the event came with this
+ * cache), so a sweep (gateway-token-sweep.ts) also compares each cached gateway's row version with
+ * the database every few seconds: that bounds how long any change, by any build, goes unnoticed.
  */
 import type { ChangeBus } from '../hybrid/events.js';
 import type { GatewayPrincipal } from './gateway-token.js';
@@ -17,6 +21,8 @@ export interface CachedGateway {
   lastSeenAt: number;
   /** Epoch ms the token stops being valid (a previous token's grace end), or Infinity. */
   validUntil: number;
+  /** The gateway row's row_version when it was read: any change to the row bumps it. */
+  rowVersion: number;
 }
 
 interface Entry extends CachedGateway {
@@ -65,6 +71,24 @@ export class GatewayTokenCache {
     if (lookup.generation !== this.generation || !this.bus.coherent) return;
     if (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value as string);
     this.entries.set(`${orgId}\u0000${hash}`, { ...value, cachedAt: Date.now() });
+  }
+
+  /** The gateways with cached tokens and the row version each was read at (for the sweep). */
+  cachedVersions(): Map<string, number> {
+    const versions = new Map<string, number>();
+    for (const entry of this.entries.values()) versions.set(entry.principal.id, entry.rowVersion);
+    return versions;
+  }
+
+  /** Drops the gateways whose row is gone or changed since it was read (`current`: id -> row_version). */
+  reconcile(read: ReadonlyMap<string, number>, current: ReadonlyMap<string, number>): void {
+    for (const [id, version] of read) if (current.get(id) !== version) this.drop(id);
+  }
+
+  /** Forgets everything (a sweep that could not read the database must not extend any entry's life). */
+  clear(): void {
+    this.entries.clear();
+    this.generation++;
   }
 
   private drop(gatewayId: string): void {

@@ -57,6 +57,7 @@ export async function authenticateGateway(
       lastSeenAt: gateways.lastSeenAt,
       tokenHash: gateways.tokenHash,
       previousTokenExpiresAt: gateways.previousTokenExpiresAt,
+      rowVersion: gateways.rowVersion,
     })
     .from(gateways)
     .innerJoin(environments, eq(environments.id, gateways.envId))
@@ -80,7 +81,7 @@ export async function authenticateGateway(
   const principal = { id: row.id, name: row.name, tags: row.tags, envId: row.envId, envSlug: row.envSlug };
   // The previous token (a rotation's grace period) is valid until it expires; the current one until an event says otherwise.
   const validUntil = row.tokenHash === hash ? Number.POSITIVE_INFINITY : (row.previousTokenExpiresAt?.getTime() ?? 0);
-  if (lookup) cache?.put(lookup, orgId, hash, { principal, lastSeenAt, validUntil });
+  if (lookup) cache?.put(lookup, orgId, hash, { principal, lastSeenAt, validUntil, rowVersion: row.rowVersion });
   return principal;
 }
 

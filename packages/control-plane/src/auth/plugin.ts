@@ -13,6 +13,7 @@ import type { Principal } from './context.js';
 import { assertCsrf, sessionCookieOf } from './cookie-session.js';
 import { authenticateGateway } from './gateway-token.js';
 import { gatewayTokenCache } from './gateway-token-cache.js';
+import { startTokenSweep } from './gateway-token-sweep.js';
 import { isAllowed, PERMISSIONS, type Role } from './permissions.js';
 import { hashToken, SECRET_PREFIX } from './secrets.js';
 
@@ -23,6 +24,8 @@ export interface AuthPluginOptions {
   orgId: string;
   /** Routes under these prefixes are registered by plugins (docs UI) and are public. */
   publicPrefixes: string[];
+  /** How often cached gateway tokens are checked against the database (gateway-token-sweep.ts). */
+  tokenSweepIntervalMs?: number | undefined;
 }
 
 // last_used_at is informative; writing it on every request would turn reads into writes.
@@ -35,6 +38,8 @@ export function registerAuth(app: FastifyInstance, options: AuthPluginOptions): 
   app.decorateRequest('gateway', null);
   // Services publish revocations on the bus of the main handle.
   const tokenCache = gatewayTokenCache(changeBus(db));
+  const sweep = startTokenSweep(options.gatewayDb ?? db, tokenCache, options.tokenSweepIntervalMs);
+  app.addHook('onClose', async () => sweep.stop());
 
   app.addHook('onRoute', (route) => {
     const action = route.config?.action;

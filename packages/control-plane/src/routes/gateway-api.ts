@@ -15,6 +15,7 @@ import {
   PROTOCOL_HEADER,
   SigningKeyAnswer,
   SyncMessage,
+  SyncRequestHeaders,
 } from '@gatehouse/config';
 import { formatDuration, type Logger } from '@gatehouse/core';
 import Type from 'typebox';
@@ -69,6 +70,7 @@ export function gatewayApiRoutes(root: App, deps: RouteDeps): void {
           },
           { additionalProperties: false },
         ),
+        headers: SyncRequestHeaders,
         response: { 200: SyncMessage, ...gatewayErrors() },
       },
     },

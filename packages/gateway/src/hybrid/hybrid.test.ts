@@ -107,31 +107,34 @@ const statusOf = async (gw: HybridGateway, p: string, headers: Record<string, st
   (await fetch(gw.url + p, { headers })).status;
 
 describe('hybrid gateway (fake control plane)', () => {
-  it('applies the snapshot, propagates a deploy in under 1 s and credentials as deltas, and heartbeats', async () => {
+  it('applies the snapshot, propagates a deploy through the change stream and credentials as deltas, and heartbeats', async () => {
     const { cp, upstream, dir } = await setup();
-    const gw = await gatewayFor(cp, dir);
+    // The poll is pushed out of the test's reach: every change below can only arrive through the
+    // change stream (how fast it arrives is bench:fleet's business, not a unit test's).
+    const gw = await gatewayFor(cp, dir, { pollIntervalMs: 3_600_000 });
     expect(await statusOf(gw, '/open/x')).toBe(200);
     expect(await statusOf(gw, '/orders/x', { 'x-api-key': API_KEY })).toBe(401);
 
-    const deployedAt = performance.now();
     cp.deploy(definition(upstream.url, { revision: 2 }));
-    await until(async () => (await fetch(`${gw.url}/open/x`)).headers.get('x-revision') === '2', 2000, 'revision 2');
-    const propagationMs = performance.now() - deployedAt;
-    expect(propagationMs).toBeLessThan(1000);
+    await until(async () => (await fetch(`${gw.url}/open/x`)).headers.get('x-revision') === '2', 10_000, 'revision 2');
 
     // Deltas patch the compiled config's credentials: the same compiled version keeps serving.
     const compiled = gw.current();
     cp.upsertApplication(acme([API_KEY]));
-    await until(async () => (await statusOf(gw, '/orders/x', { 'x-api-key': API_KEY })) === 200, 2000, 'key accepted');
+    await until(
+      async () => (await statusOf(gw, '/orders/x', { 'x-api-key': API_KEY })) === 200,
+      10_000,
+      'key accepted',
+    );
     expect(cp.syncAnswers.at(-1)).toBe('delta');
     cp.deleteApplication('acme');
-    await until(async () => (await statusOf(gw, '/orders/x', { 'x-api-key': API_KEY })) === 401, 2000, 'key removed');
+    await until(async () => (await statusOf(gw, '/orders/x', { 'x-api-key': API_KEY })) === 401, 10_000, 'key removed');
     expect(cp.syncAnswers.at(-1)).toBe('delta');
     expect(gw.current()).toBe(compiled);
 
     const beat = await until(
       () => cp.heartbeats.find((h) => (h.appliedRevisions as Record<string, number>).open === 2),
-      2000,
+      10_000,
       'heartbeat',
     );
     expect(beat).toMatchObject({
@@ -143,7 +146,6 @@ describe('hybrid gateway (fake control plane)', () => {
       expect.arrayContaining([{ name: 'rate-limit', version: expect.any(String), kind: 'policy' }]),
     );
     expect(JSON.stringify(cp.heartbeats)).not.toContain(cp.token);
-    console.info(`[hybrid] deploy propagation (fake control plane): ${propagationMs.toFixed(1)} ms`);
   });
 
   it('refuses unknown policies, bad signatures and foreign keys; the last good config serves and the heartbeat reports it', async () => {
@@ -155,7 +157,7 @@ describe('hybrid gateway (fake control plane)', () => {
     cp.deploy(definition(upstream.url, { revision: 2, policies: [{ policy: 'no-such-policy', config: {} }] }));
     const refused = await until(
       () => cp.heartbeats.slice(heartbeatsBefore).find((h) => JSON.stringify(h.errors).includes('no-such-policy')),
-      2000,
+      10_000,
       'refusal heartbeat',
     );
     expect(refused.appliedRevisions).toMatchObject({ open: 1 });
@@ -163,12 +165,12 @@ describe('hybrid gateway (fake control plane)', () => {
 
     cp.tamper((message) => ({ ...message, definitionVersion: `${message.definitionVersion}-tampered` }));
     cp.deploy(definition(upstream.url, { revision: 3 }));
-    await until(() => lastErrors(cp).includes('invalid signature'), 2000, 'signature refusal');
+    await until(() => lastErrors(cp).includes('invalid signature'), 10_000, 'signature refusal');
 
     const other = generateKeyPairSync('ed25519').privateKey;
     cp.tamper((message) => resign({ ...cp, keyId: 'k2', privateKey: other }, message) as never);
     cp.deploy(definition(upstream.url, { revision: 4 }));
-    await until(() => lastErrors(cp).includes(`trusts "${cp.keyId}"`), 2000, 'foreign key refusal');
+    await until(() => lastErrors(cp).includes(`trusts "${cp.keyId}"`), 10_000, 'foreign key refusal');
     expect((await fetch(`${gw.url}/open/x`)).headers.get('x-revision')).toBe('1');
 
     cp.tamper(undefined);
@@ -229,13 +231,18 @@ describe('hybrid gateway (fake control plane)', () => {
       while (!stop) if ((await get('/open/load').catch(() => undefined))?.status !== 200) failed++;
     };
     const load = Promise.all(Array.from({ length: 4 }, worker));
-    await new Promise((r) => setTimeout(r, 300));
+    await until(() => made >= 20, 10_000, 'load before the outage');
     await cp.stop();
     cp.deploy(definition(upstream.url, { revision: 7 }));
     cp.upsertApplication(acme(['old-key-000001', API_KEY]));
-    await new Promise((r) => setTimeout(r, 1200));
-    expect(gw.hybrid.status().controlPlane).toBe('unreachable');
-    expect(gw.hybrid.status().analytics.spooledRecords).toBeGreaterThan(0);
+    // Waited for, not slept on: the gateway notices the outage and spools while traffic goes on.
+    await until(
+      () => gw.hybrid.status().controlPlane === 'unreachable' && gw.hybrid.status().analytics.spooledRecords > 0,
+      10_000,
+      'outage noticed and analytics spooled',
+    );
+    const madeDuringOutage = made;
+    await until(() => made >= madeDuringOutage + 20, 10_000, 'load during the outage');
     await cp.start();
     await until(async () => (await get('/open/x')).headers.get('x-revision') === '7', 8000, 'changes after reconnect');
     await new Promise((r) => setTimeout(r, 200));

@@ -1,33 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import http from 'node:http';
-import { serviceUrl } from '@gatehouse/core/testing';
-import {
-  simpleDocument,
-  startTestGateway,
-  startTestUpstream,
-  type TestGateway,
-  type TestUpstream,
-} from '@gatehouse/gateway/testing';
+import { startTestGateway, type TestGateway, type TestUpstream } from '@gatehouse/gateway/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-/** An upstream whose answers say how many requests it has served, so a cached answer is recognisable. */
-async function countingUpstream(): Promise<TestUpstream> {
-  let served = 0;
-  return startTestUpstream((req, res) => {
-    served++;
-    const text = JSON.stringify({ served, url: req.url });
-    const headers: Record<string, string | number> = {
-      'content-type': 'application/json',
-      'content-length': Buffer.byteLength(text),
-    };
-    if (req.url?.includes('private')) headers['cache-control'] = 'private';
-    if (req.url?.includes('vary')) headers.vary = 'accept-language';
-    res.writeHead(200, headers);
-    res.end(text);
-  });
-}
-
-const cacheDocument = (url: string) => simpleDocument(url, { policies: [{ policy: 'cache', config: { ttl: '1m' } }] });
+import { cacheDocument, countingUpstream } from './test-support/counting-upstream.js';
 
 describe('cache through the gateway (memory store)', () => {
   let upstream: TestUpstream;
@@ -83,62 +57,5 @@ describe('cache through the gateway (memory store)', () => {
   it('does not cache POST or error answers', async () => {
     await gw.fetch('/test/p', { method: 'POST', body: 'x' });
     expect((await gw.fetch('/test/p', { method: 'POST', body: 'x' })).headers.get('x-cache')).toBeNull();
-  });
-});
-
-const redis = serviceUrl('REDIS_URL');
-/** GET with the Host header a load balancer would pass on (fetch always sends the address it dials). */
-function getWithHost(gw: TestGateway, path: string): Promise<{ headers: http.IncomingHttpHeaders; body: string }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(`${gw.url}${path}`, { headers: { host: 'api.example.com' } }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          body += chunk;
-        });
-        res.on('end', () => resolve({ headers: res.headers, body }));
-      })
-      .on('error', reject);
-  });
-}
-
-describe.skipIf(!redis.url)('cache through two gateways sharing Redis', () => {
-  let upstream: TestUpstream;
-  let gateways: TestGateway[];
-
-  beforeAll(async () => {
-    upstream = await countingUpstream();
-    gateways = [
-      await startTestGateway(cacheDocument(upstream.url), { redisUrl: redis.url! }),
-      await startTestGateway(cacheDocument(upstream.url), { redisUrl: redis.url! }),
-    ];
-  });
-  afterAll(async () => {
-    await Promise.all((gateways ?? []).map((gw) => gw.close()));
-    await upstream?.close();
-  });
-
-  it('a response cached by one gateway is a hit on the other', async () => {
-    const [a, b] = gateways as [TestGateway, TestGateway];
-    // Redis connects in the background (the stores serve from memory until then), and the store write
-    // is not awaited by the response: try fresh paths until B's first request finds A's entry.
-    let shared: { path: string; body: string } | undefined;
-    for (let attempt = 0; attempt < 40 && !shared; attempt++) {
-      const path = `/test/shared-${randomUUID()}`;
-      // Behind a load balancer both gateways see the same public Host (part of the cache key).
-      const first = await getWithHost(a, path);
-      expect(first.headers['x-cache']).toBe('MISS');
-      const body = first.body;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-      const other = await getWithHost(b, path);
-      const otherBody = other.body;
-      if (other.headers['x-cache'] === 'HIT') {
-        expect(otherBody).toBe(body);
-        shared = { path, body };
-      }
-    }
-    expect(shared).toBeDefined();
-    expect(upstream.requests.filter((r) => `/test${r.url}` === shared!.path)).toHaveLength(1);
   });
 });

@@ -132,7 +132,9 @@ describe('find-replace on RE2', () => {
     const ctx = createTestContext({ method: 'POST', headers: text, body: `${'x'.repeat(50_000)}y${'x'.repeat(29)}` });
     const started = performance.now();
     await policy.request!(ctx);
-    expect(performance.now() - started).toBeLessThan(2000);
+    // About a hang, not speed: a backtracking engine needs hours on this input, RE2 microseconds;
+    // the bound only separates the two, on a machine under any load.
+    expect(performance.now() - started).toBeLessThan(10_000);
     expect(ctx.forwardedBody()!.toString()).toBe(`-${'x'.repeat(29)}`);
   });
 });

@@ -91,8 +91,10 @@ describe('header-check', () => {
   it('tests a catastrophic-backtracking pattern against a hostile value in linear time', async () => {
     const handlers = policy({ required: [{ name: 'x-a', pattern: '^(a+)+$' }] });
     const started = performance.now();
-    const error = await run(handlers, { 'x-a': `${'a'.repeat(28)}!` });
-    expect(performance.now() - started).toBeLessThan(500);
+    const error = await run(handlers, { 'x-a': `${'a'.repeat(40)}!` });
+    // About a hang, not speed: a backtracking engine needs hours on this input, RE2 microseconds;
+    // the bound only separates the two, on a machine under any load.
+    expect(performance.now() - started).toBeLessThan(10_000);
     expect(error?.code).toBe('validation_failed');
   });
 

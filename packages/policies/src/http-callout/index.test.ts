@@ -40,7 +40,7 @@ beforeAll(async () => {
         res.writeHead(200, { 'content-type': 'text/plain' });
         res.end('plain answer');
       } else if (url.pathname === '/slow') {
-        setTimeout(() => res.end('late'), 1000);
+        // Never answers (afterAll closes the connection): only the callout's timeout ends the call.
       } else if (url.pathname === '/big') {
         res.end('x'.repeat(4096));
       } else if (url.pathname === '/deep') {
@@ -138,9 +138,7 @@ describe('http-callout', () => {
   });
 
   it('gives up after the timeout, on oversized answers and on refused connections', async () => {
-    const started = Date.now();
     const slow = await run(policy({ url: `${base}/slow`, timeout: '150ms' }));
-    expect(Date.now() - started).toBeLessThan(900);
     expect(slow.result.callout).toMatchObject({ ok: false, status: 0, error: 'timeout' });
 
     const big = await run(policy({ url: `${base}/big`, maxResponseSize: '1kb' }));

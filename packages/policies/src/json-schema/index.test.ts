@@ -252,7 +252,9 @@ describe('json-schema: validation that means what the schema says', () => {
     });
     const started = performance.now();
     await rejection(handlers.request!(post(JSON.stringify({ a: `${'a'.repeat(50_000)}!` }))));
-    expect(performance.now() - started).toBeLessThan(1000);
+    // About a hang, not speed: a backtracking engine needs hours on this input, RE2 microseconds;
+    // the bound only separates the two, on a machine under any load.
+    expect(performance.now() - started).toBeLessThan(10_000);
   });
 
   it('answers 400 (never 500) for a body nested deeper than maxDepth against a recursive schema', async () => {

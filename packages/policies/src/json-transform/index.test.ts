@@ -96,10 +96,9 @@ describe('json-transform', () => {
       timeout: '20ms',
       maxDepth: 10000,
     });
-    const started = Date.now();
+    // Only the timeout produces this answer: unbounded, the expression completes and yields a result.
     const timeout = await failure(slow.request!(createTestContext({ headers: json, body: '{}' })));
     expect(timeout.detail).toBe('The transformation took longer than 20ms.');
-    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it('answers 400 for invalid request JSON and passes non-JSON bodies through', async () => {
@@ -130,11 +129,13 @@ describe('json-transform', () => {
     });
     const ctx = createTestContext({
       headers: json,
-      body: JSON.stringify({ s: 'a1 b2', evil: `${'a'.repeat(28)}!` }),
+      body: JSON.stringify({ s: 'a1 b2', evil: `${'a'.repeat(40)}!` }),
     });
     const started = performance.now();
     await policy.request!(ctx);
-    expect(performance.now() - started).toBeLessThan(1000);
+    // About a hang, not speed: a backtracking engine needs hours on this input, RE2 microseconds;
+    // the bound only separates the two, on a machine under any load.
+    expect(performance.now() - started).toBeLessThan(10_000);
     expect(JSON.parse(ctx.forwardedBody()!.toString())).toEqual({
       m: ['a', '1', 'b', '2'],
       r: '1a 2b',

@@ -185,9 +185,8 @@ describe('jwt security with a JWKS URL', () => {
       // Never answers: the fetch must time out.
     });
     const jwt = scheme({ jwksUrl: `${server.url}/jwks`, jwks: { timeout: '200ms' } });
-    const started = performance.now();
+    // The server never answers: without the timeout this call would hang (the test's timeout fails it).
     const outcome = await jwt.authenticate(bearer(await sign(k1)));
-    expect(performance.now() - started).toBeLessThan(2_000);
     expect(outcome).toHaveProperty('error');
     const error = (outcome as { error: { status: number; code: string; detail: string } }).error;
     expect([error.status, error.code]).toEqual([503, 'service_unavailable']);

@@ -15,12 +15,21 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 /** Tokens the fake authorization server knows; anything else is inactive. */
 let tokens: Record<string, Record<string, unknown>> = {};
 let failWith: number | undefined;
-let delayMs = 0;
+/** While set, the server holds its answers until the test releases them (no timing windows). */
+let hold: { promise: Promise<void>; release: () => void } | undefined;
+function holdAnswers() {
+  let release: () => void = () => {};
+  const promise = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  hold = { promise, release };
+  return hold;
+}
 let server: LocalServer;
 
 beforeAll(async () => {
   server = await startLocalServer(async (req, body, res) => {
-    if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+    if (hold) await hold.promise;
     if (failWith) return sendJson(res, failWith, { error: 'server_error' });
     const expected = `Basic ${Buffer.from(`gatehouse:${CLIENT_SECRET}`).toString('base64')}`;
     if (req.headers.authorization !== expected) return sendJson(res, 401, { error: 'invalid_client' });
@@ -32,7 +41,8 @@ afterAll(() => server.close());
 beforeEach(() => {
   server.requests.length = 0;
   failWith = undefined;
-  delayMs = 0;
+  hold?.release();
+  hold = undefined;
   tokens = {
     'tok-orders': {
       client_id: 'orders-client',
@@ -102,9 +112,11 @@ describe('oauth2 security (RFC 7662 introspection)', () => {
   });
 
   it('shares one call between concurrent requests with the same token', async () => {
-    delayMs = 50;
+    const held = holdAnswers();
     const s = scheme();
-    const outcomes = await Promise.all(Array.from({ length: 10 }, () => s.authenticate(request('tok-orders'))));
+    const pending = Array.from({ length: 10 }, () => s.authenticate(request('tok-orders')));
+    held.release();
+    const outcomes = await Promise.all(pending);
     expect(outcomes.every((o) => o !== undefined && 'subscription' in o)).toBe(true);
     expect(server.hits).toBe(1);
   });
@@ -157,9 +169,11 @@ describe('oauth2 security (RFC 7662 introspection)', () => {
     expect([error.status, error.code]).toEqual([503, 'service_unavailable']);
     expect(error.detail).not.toContain('500');
     failWith = undefined;
-    delayMs = 1_000;
+    // The server holds the answer until released: only the 200 ms timeout can produce this 503.
+    const held = holdAnswers();
     expect(errorOf(await s.authenticate(request('tok-orders'))).status).toBe(503);
-    delayMs = 0;
+    held.release();
+    hold = undefined;
     expect(await s.authenticate(request('tok-orders'))).toHaveProperty('subscription');
   });
 

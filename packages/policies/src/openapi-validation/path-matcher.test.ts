@@ -16,7 +16,10 @@ describe('PathMatcher', () => {
     matcher.add('/files/{a}{b}{c}.json', 'file');
     const started = performance.now();
     expect(matcher.match(`/files/${'a'.repeat(5_000)}.xml`)).toBeUndefined();
-    expect(performance.now() - started).toBeLessThan(1_000);
+    // About a hang, not speed: trying every split of the 5,000 characters between three parameters
+    // (millions of splits, each re-scanning) stalls for minutes; the bound only separates that from
+    // a linear match, on a machine under any load.
+    expect(performance.now() - started).toBeLessThan(10_000);
     expect(matcher.match('/files/xyz.json')?.params).toEqual({ a: 'x', b: 'y', c: 'z' });
   });
 });

@@ -38,9 +38,11 @@ describe('rewrite-path', () => {
 
   it('matches a catastrophic-backtracking pattern in linear time', async () => {
     const started = performance.now();
-    const result = await rewrite({ pattern: '^/(a+)+$', replacement: '/x' }, `/${'a'.repeat(28)}!`);
-    expect(performance.now() - started).toBeLessThan(500);
-    expect(result.path).toBe(`/${'a'.repeat(28)}!`);
+    const result = await rewrite({ pattern: '^/(a+)+$', replacement: '/x' }, `/${'a'.repeat(40)}!`);
+    // About a hang, not speed: a backtracking engine needs hours on this input, RE2 microseconds;
+    // the bound only separates the two, on a machine under any load.
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(result.path).toBe(`/${'a'.repeat(40)}!`);
   });
 
   it('leaves non-matching paths unchanged', async () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { compileGlob, compileSafeRegex } from './safe-regex.js';
 
-/** The classic catastrophic-backtracking pattern and the 29 bytes that stall RegExp for seconds. */
+/** The classic catastrophic-backtracking pattern and 41 bytes that stall RegExp for hours. */
 const EVIL = '(a+)+$';
-const EVIL_INPUT = `${'a'.repeat(28)}!`;
+const EVIL_INPUT = `${'a'.repeat(40)}!`;
 
 describe('compileSafeRegex', () => {
   it('matches a catastrophic-backtracking pattern in linear time', () => {
@@ -11,7 +11,9 @@ describe('compileSafeRegex', () => {
     const started = performance.now();
     expect(re.test(EVIL_INPUT)).toBe(false);
     expect(re.test(`${'a'.repeat(100_000)}!`)).toBe(false);
-    expect(performance.now() - started).toBeLessThan(500);
+    // About a hang, not speed: a backtracking engine needs hours on this input, RE2 microseconds;
+    // the bound only separates the two, on a machine under any load.
+    expect(performance.now() - started).toBeLessThan(10_000);
   });
 
   it('refuses at load what RE2 cannot run, naming the config field', () => {

@@ -43,6 +43,11 @@ export function createFailFastClient(url: string | RedisTarget, options: FailFas
       // CLUSTER SLOTS at connect and on MOVED: never on a request's path (no offline queue), so a
       // loaded host gets time rather than a failed first connect and a second of local counting.
       slotsRefreshTimeout: 3 * (options.connectTimeoutMs ?? 1000),
+      // Over TLS, seeds are dialled by the name given: resolved to an address first (ioredis's
+      // default), a node whose certificate names only its host (a managed TLS Cluster) fails the check.
+      ...(target.tls
+        ? { dnsLookup: (address: string, done: (error: null, address: string) => void) => done(null, address) }
+        : {}),
       redisOptions: { ...perConnection, ...credentials(target) },
     });
   } else if (target.kind === 'sentinel') {

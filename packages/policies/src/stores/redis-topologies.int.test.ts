@@ -3,7 +3,8 @@
  * masters) and a real Sentinel set-up (master, replica, 2 sentinels), both started by this file:
  * counting stays exact across gateways, survives a script flush and a failover, and an unreachable
  * cluster degrades to per-gateway counting as a single Redis does. The same over TLS (`rediss://`)
- * to a redis-server with a throw-away CA, and a server signed by another CA refused.
+ * to a redis-server with a throw-away CA, and a server signed by another CA refused; and to a TLS-only
+ * Cluster (`rediss+cluster://`, `tls-cluster yes`).
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -315,5 +316,57 @@ describe.skipIf(!redisTls.available)('Redis over TLS (rediss://, a throw-away CA
     const admin = new Redis({ port: server.port, host: '127.0.0.1', tls: { ca: server.caPem } });
     expect(await admin.dbsize()).toBeGreaterThan(0);
     admin.disconnect();
+  });
+});
+
+describe.skipIf(!redisTls.available || !redisServer.available)('Redis Cluster over TLS (rediss+cluster://)', () => {
+  const systemCas = caStore.getCACertificates('default');
+  let cluster: RedisClusterHandle;
+  const state = sharedStateSuite('tls cluster', async () => {
+    cluster = await startRedisCluster({ masters: 3, password: DATA_PASSWORD, tls: true });
+    // The operator's NODE_EXTRA_CA_CERTS (read at start only, so set here in-process).
+    caStore.setDefaultCACertificates([...systemCas, cluster.caPem!]);
+    return cluster;
+  });
+  afterAll(() => caStore.setDefaultCACertificates(systemCas));
+
+  it('reaches every master over TLS (no node has a plaintext port) and spreads counters over them', async () => {
+    expect(cluster.url).toMatch(/^rediss\+cluster:\/\//);
+    await Promise.all(Array.from({ length: 12 }, () => admitted(state.gateways, '/rl/x', randomUUID(), 1)));
+    const perNode = await cluster.onEveryNode('DBSIZE');
+    expect(perNode.filter((keys) => Number(keys) > 0).length).toBeGreaterThan(1);
+    // The nodes the client learned from CLUSTER SLOTS are the TLS ports: counting stayed exact above.
+    const [a] = state.stores as [Stores];
+    expect(await a.ready(1000)).toBe(true);
+  });
+
+  it('verifies node certificates by host name: seeds and announced nodes named, not resolved to addresses', async () => {
+    const named = await startRedisCluster({ masters: 2, tls: true, hostnames: true });
+    caStore.setDefaultCACertificates([...systemCas, cluster.caPem!, named.caPem!]);
+    const stores = createStores({ redisUrl: named.url, logger: silentLogger(), commandTimeoutMs: 2000 });
+    try {
+      expect(named.url).toMatch(/^rediss\+cluster:\/\/localhost:\d+,localhost:\d+$/);
+      expect(await stores.ready(5000)).toBe(true);
+      const request = { key: `named-${randomUUID()}`, windowMs: 60_000, limit: 10, algorithm: 'sliding' as const };
+      expect(await stores.counters.hit(request)).toMatchObject({ count: 1, degraded: false });
+    } finally {
+      await stores.close();
+      await named.close();
+      caStore.setDefaultCACertificates([...systemCas, cluster.caPem!]);
+    }
+  });
+
+  it('refuses a TLS Cluster whose CA is not trusted, and counts in memory instead', async () => {
+    const impostor = await startRedisCluster({ masters: 1, tls: true });
+    const stores = createStores({ redisUrl: impostor.url, logger: silentLogger(), commandTimeoutMs: 2000 });
+    try {
+      expect(await stores.ready(1500)).toBe(false);
+      const request = { key: `tls-${randomUUID()}`, windowMs: 60_000, limit: 10, algorithm: 'sliding' as const };
+      expect(await stores.counters.hit(request)).toMatchObject({ count: 1, degraded: true });
+      expect(await impostor.onEveryNode('DBSIZE')).toEqual([0]);
+    } finally {
+      await stores.close();
+      await impostor.close();
+    }
   });
 });

@@ -54,8 +54,8 @@ function openssl(dir: string, args: string[]): void {
   execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
 }
 
-/** A CA and a server certificate (P-256, one day) for 127.0.0.1 / localhost, as files in `dir`. */
-function makeCertificates(dir: string): void {
+/** A CA and a node certificate (P-256, one day) for 127.0.0.1 / localhost, as files in `dir`. */
+export function makeCertificates(dir: string, subjectAltName = 'IP:127.0.0.1,DNS:localhost'): void {
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   openssl(dir, [
     'req',
@@ -75,9 +75,11 @@ function makeCertificates(dir: string): void {
     'keyUsage=critical,keyCertSign,cRLSign',
   ]);
   openssl(dir, ['req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1']);
+  // clientAuth too: on a TLS Cluster's bus each node presents this certificate to the others as a
+  // client, and the bus always checks it ("unsupported certificate" otherwise).
   writeFileSync(
     join(dir, 'server.ext'),
-    'basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n',
+    `basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=${subjectAltName}\n`,
   );
   openssl(dir, [
     'x509',
@@ -98,6 +100,21 @@ function makeCertificates(dir: string): void {
   ]);
 }
 
+/** The redis-server options serving the certificates makeCertificates wrote to `dir`. */
+export function tlsServerArgs(dir: string): string[] {
+  return [
+    '--tls-cert-file',
+    join(dir, 'server.pem'),
+    '--tls-key-file',
+    join(dir, 'server.key'),
+    '--tls-ca-cert-file',
+    join(dir, 'ca.pem'),
+    // Server authentication only: gateways present no client certificate.
+    '--tls-auth-clients',
+    'no',
+  ];
+}
+
 export async function startRedisTls(): Promise<RedisTlsHandle> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-redis-tls-'));
   makeCertificates(dir);
@@ -110,15 +127,7 @@ export async function startRedisTls(): Promise<RedisTlsHandle> {
       '0',
       '--tls-port',
       String(port),
-      '--tls-cert-file',
-      join(dir, 'server.pem'),
-      '--tls-key-file',
-      join(dir, 'server.key'),
-      '--tls-ca-cert-file',
-      join(dir, 'ca.pem'),
-      // Server authentication only: gateways present no client certificate.
-      '--tls-auth-clients',
-      'no',
+      ...tlsServerArgs(dir),
       '--bind',
       '127.0.0.1',
       '--dir',

@@ -4,12 +4,13 @@
  * persistence. Everything started is killed by `close()` (and on process exit, as a last resort).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePorts } from '@gatehouse/core/testing';
 import { Redis } from 'ioredis';
+import { makeCertificates, tlsServerArgs } from './redis-tls.js';
 
 /**
  * Whether redis-server can be started: a laptop without it skips with a reason; under CI=true a
@@ -43,12 +44,27 @@ class Topology {
   private readonly admins: Redis[] = [];
   /** Password of each port that has one (`requirepass`), for the admin and probe connections. */
   private readonly passwords = new Map<number, string>();
+  /** Set by useTls(): every node then listens on TLS only, and admin connections trust this CA. */
+  private tls: { caPem: string; args: string[]; servername?: string } | undefined;
+
+  /** A throw-away CA and a node certificate in this topology's dir; answers the CA's PEM. */
+  useTls(hostname?: string): string {
+    makeCertificates(this.dir, hostname ? `DNS:${hostname}` : undefined);
+    const caPem = readFileSync(join(this.dir, 'ca.pem'), 'utf8');
+    // Admin connections dial 127.0.0.1 and check the certificate's name, whatever it is.
+    this.tls = { caPem, args: tlsServerArgs(this.dir), ...(hostname ? { servername: hostname } : {}) };
+    return caPem;
+  }
 
   async start(port: number, args: string[], password?: string): Promise<RedisNode> {
     if (password) this.passwords.set(port, password);
     const child = spawn(
       'redis-server',
-      [...args, '--port', String(port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'no'],
+      [
+        ...args,
+        ...(this.tls ? ['--port', '0', '--tls-port', String(port), ...this.tls.args] : ['--port', String(port)]),
+        ...['--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'no'],
+      ],
       { stdio: 'ignore' },
     );
     running.add(child);
@@ -78,6 +94,7 @@ class Topology {
       host: '127.0.0.1',
       maxRetriesPerRequest: 1,
       ...(password ? { password } : {}),
+      ...(this.tls ? { tls: { ca: this.tls.caPem, servername: this.tls.servername } } : {}),
     });
     client.on('error', () => {});
     this.admins.push(client);
@@ -107,6 +124,7 @@ class Topology {
       lazyConnect: true,
       retryStrategy: () => null,
       ...(password ? { password } : {}),
+      ...(this.tls ? { tls: { ca: this.tls.caPem, servername: this.tls.servername } } : {}),
     });
     probe.on('error', () => {});
     try {
@@ -140,8 +158,10 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 10
 }
 
 export interface RedisClusterHandle {
-  /** `redis+cluster://127.0.0.1:p1,127.0.0.1:p2,...`, for REDIS_URL. */
+  /** `redis+cluster://127.0.0.1:p1,127.0.0.1:p2,...` (`rediss+cluster://` with `tls`), for REDIS_URL. */
   readonly url: string;
+  /** With `tls`: the PEM of the throw-away CA that signed every node's certificate. */
+  readonly caPem?: string;
   readonly nodes: RedisNode[];
   /** Runs a command on every master (e.g. SCRIPT FLUSH), as ioredis has no cluster-wide form. */
   onEveryNode(command: string, ...args: string[]): Promise<unknown[]>;
@@ -159,12 +179,25 @@ export async function startRedisCluster(
     password?: string;
     /** `cluster-require-full-coverage no`: the live masters keep answering for their slots when one dies. */
     partialCoverage?: boolean;
+    /**
+     * TLS only (`tls-cluster yes`): clients, CLUSTER SLOTS answers and the cluster bus use TLS, with
+     * a throw-away CA (`caPem` of the handle); no node has a plaintext port.
+     */
+    tls?: boolean;
+    /**
+     * With `tls`: certificates name the nodes `localhost` only (no IP), the nodes announce that name
+     * (`cluster-preferred-endpoint-type hostname`) and the URL lists `localhost` seeds, as a managed
+     * TLS Cluster does with its DNS names.
+     */
+    hostnames?: boolean;
   } = {},
 ): Promise<RedisClusterHandle> {
   const count = options.masters ?? 3;
   const auth = options.password ? ['--requirepass', options.password, '--masterauth', options.password] : [];
   const topology = new Topology();
   try {
+    const caPem = options.tls ? topology.useTls(options.hostnames ? 'localhost' : undefined) : undefined;
+    const host = options.hostnames ? 'localhost' : '127.0.0.1';
     const ports = await freePorts(count);
     const nodes = await Promise.all(
       ports.map((port) =>
@@ -178,6 +211,10 @@ export async function startRedisCluster(
             '--cluster-node-timeout',
             '2000',
             ...(options.partialCoverage ? ['--cluster-require-full-coverage', 'no'] : []),
+            ...(caPem ? ['--tls-cluster', 'yes'] : []),
+            ...(options.hostnames
+              ? ['--cluster-announce-hostname', 'localhost', '--cluster-preferred-endpoint-type', 'hostname']
+              : []),
             ...auth,
           ],
           options.password,
@@ -198,7 +235,8 @@ export async function startRedisCluster(
       return infos.every((info) => info.includes('cluster_state:ok') && info.includes(`cluster_known_nodes:${count}`));
     });
     return {
-      url: `redis+cluster://${userinfo(options.password)}${ports.map((port) => `127.0.0.1:${port}`).join(',')}`,
+      url: `${caPem ? 'rediss' : 'redis'}+cluster://${userinfo(options.password)}${ports.map((port) => `${host}:${port}`).join(',')}`,
+      ...(caPem ? { caPem } : {}),
       nodes,
       onEveryNode: (command, ...args) => Promise.all(admins.map((admin) => admin.call(command, ...args))),
       close: () => topology.close(),

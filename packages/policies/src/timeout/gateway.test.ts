@@ -13,21 +13,22 @@ describe('timeout through the gateway', () => {
         ],
       }),
     {
-      upstream: (_req, res) => {
+      // /fast never answers (closing the gateway's upstream ends it): only the route's timeout can
+      // produce the 504. /slow answers after three times that timeout, which must not apply there.
+      upstream: (req, res) => {
+        if (req.url?.startsWith('/fast/')) return;
         setTimeout(() => {
           res.writeHead(200, { 'content-length': 2 });
           res.end('ok');
-        }, 1500);
+        }, 300);
       },
     },
   );
 
   it("answers 504 once the route's timeout passes", async () => {
-    const started = performance.now();
     const res = await gw.fetch('/test/fast/report');
     expect(res.status).toBe(504);
     expect(((await res.json()) as { code: string }).code).toBe('upstream_timeout');
-    expect(performance.now() - started).toBeLessThan(1000);
   });
 
   it('keeps the upstream timeout on other routes', async () => {

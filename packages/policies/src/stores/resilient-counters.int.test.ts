@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { serviceUrl } from '@gatehouse/core/testing';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { HitRequest } from '../sdk/counters/types.js';
 import { captureLogger, WARN } from '../testing/index.js';
 import { createFailFastClient } from './redis-client.js';
@@ -15,10 +15,10 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-function resilientStore(url: string, retryAfterMs = 100) {
+function resilientStore(url: string, retryAfterMs = 100, commandTimeoutMs = 80) {
   const { logger, lines } = captureLogger();
   const fallbacks: string[] = [];
-  const client = createFailFastClient(url, { commandTimeoutMs: 80, maxReconnectDelayMs: 100 });
+  const client = createFailFastClient(url, { commandTimeoutMs, maxReconnectDelayMs: 100 });
   const store = new ResilientCounterStore(new RedisCounterStore(client, { keyPrefix: `gh-test:${randomUUID()}:` }), {
     target: 'test',
     logger,
@@ -66,11 +66,12 @@ describe('ResilientCounterStore with Redis unreachable', () => {
     expect(await store.add('approx', 60_000, 3)).toBe(3);
   });
 
-  it('answers quickly while Redis is down (no queueing behind reconnects)', async () => {
-    const { store } = resilientStore('redis://127.0.0.1:1');
-    const started = performance.now();
-    await Promise.all(Array.from({ length: 100 }, () => store.hit(request)));
-    expect(performance.now() - started).toBeLessThan(500);
+  it('answers at once while Redis is down (no queueing behind reconnects)', async () => {
+    // A command timeout longer than the test's: a hit queued behind the reconnects (nothing ever
+    // listens there) would never settle, so settling at all shows nothing waited.
+    const { store } = resilientStore('redis://127.0.0.1:1', 100, 600_000);
+    const results = await Promise.all(Array.from({ length: 100 }, () => store.hit(request)));
+    expect(results.every((r) => r.degraded)).toBe(true);
   });
 });
 
@@ -111,18 +112,16 @@ describe.skipIf(!redis.url)('ResilientCounterStore through a proxy that goes awa
   });
 
   it('treats a Redis that stops answering as down (command timeout), and recovers when it answers', async () => {
-    const { store, warnings } = await setup();
+    const { store, client, warnings } = await setup();
     expect((await store.hit(request)).degraded).toBe(false);
     proxy.pause();
-    const started = performance.now();
+    // Only the command timeout can settle this hit: the paused proxy never answers.
     const slow = await store.hit(request);
     expect(slow.degraded).toBe(true);
-    expect(performance.now() - started).toBeLessThan(300);
-    // Within retryAfterMs the store does not wait on Redis again.
-    const next = performance.now();
+    // Within retryAfterMs the store does not wait on Redis again: no command is sent (counted, not timed).
+    const sent = vi.spyOn(client, 'sendCommand');
     expect((await store.hit(request)).degraded).toBe(true);
-    // Below the 80 ms command timeout: the store did not wait on Redis again.
-    expect(performance.now() - next).toBeLessThan(60);
+    expect(sent).not.toHaveBeenCalled();
     expect(warnings()).toHaveLength(1);
     proxy.resume();
     await eventually(async () => !(await store.peek(request)).degraded);
