@@ -136,6 +136,8 @@ export async function deploy(
         {
           kind: 'definition',
           apiTags: affectedTags(previous ? shardingTagsOf(previous) : null, snapshot.shardingTags),
+          apiPk: api.pk,
+          apiRevision: next,
         },
       ]);
       await recordAudit(tx, scope.actor, {
