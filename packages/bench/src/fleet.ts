@@ -344,6 +344,8 @@ async function main(): Promise<void> {
       const waiting = awaitFanOut(fleet, before, () => t0);
       t0 = performance.now();
       await action();
+      // Until the management call answered (the change committed): the deploy's own checks count here.
+      const actionMs = performance.now() - t0;
       const delays = await waiting;
       const mgmt = await stopProbe();
       const cpu = cpuSeconds(info.pid) - cpu0;
@@ -355,7 +357,7 @@ async function main(): Promise<void> {
         .map(([kind, n]) => `${kind} ${n}`)
         .join(', ');
       console.log(
-        `${label.padEnd(12)} received by ${delays.length}/${fleet.length}: p50 ${ms(percentile(delays, 50))}, p99 ${ms(percentile(delays, 99))}, max ${ms(delays.at(-1) ?? Number.NaN)}; ` +
+        `${label.padEnd(12)} (call answered in ${ms(actionMs)}) received by ${delays.length}/${fleet.length}: p50 ${ms(percentile(delays, 50))}, p99 ${ms(percentile(delays, 99))}, max ${ms(delays.at(-1) ?? Number.NaN)}; ` +
           `${syncs} syncs, ${(((bytesNow() - bytes0) / 1024 / 1024) as number).toFixed(1)} MiB sent, control-plane CPU ${cpu.toFixed(2)} s (${((cpu * 1000) / Math.max(1, syncs)).toFixed(2)} ms/sync); ` +
           `management API p50 ${ms(percentile(mgmt, 50))}, p99 ${ms(percentile(mgmt, 99))}, max ${ms(mgmt.at(-1) ?? Number.NaN)} (${mgmt.length} calls); ` +
           `answers: ${kinds}; simulated gateways' CPU ${((benchCpu.user + benchCpu.system) / 1e6).toFixed(2)} s`,
