@@ -117,7 +117,7 @@ async function child(file: string): Promise<void> {
     const whole = { ...doc, applications: [revoked, revoke(apps[1]!), ...apps.slice(2)] };
     figures.fullApplyCpuMs = cpuMs(() => gateway.apply(whole));
 
-    // A deploy: revision 2 of the API (another rate limit), one more key revoked in the same change.
+    // A deploy: revision 2 of the API (another rate limit), two keys of another application revoked with it.
     const { applications: _apps, ...definition } = whole as {
       applications: unknown;
       apis: Array<{ plans: Array<Record<string, unknown>> } & Record<string, unknown>>;
