@@ -24,6 +24,12 @@ export interface CompileOptions {
   candidate?: { apiPk: string; snapshot: ApiSnapshot; revision: number };
   /** Only the APIs a gateway with these sharding tags serves (hybrid mode). */
   shardTags?: string[];
+  /**
+   * The definition only (`applications: []`): a deploy's check. A deploy cannot make an application
+   * invalid (only subscriptions to served plans are compiled; ids and keys are unique in the database),
+   * and compiling 100,000 keys inside the deploy's transaction held the management API for seconds.
+   */
+  definitionOnly?: boolean;
 }
 
 export interface CompileResult {
@@ -238,7 +244,7 @@ export async function buildEnvironmentDocument(db: Database, envId: string, opti
   if (!env) throw new GatewayError('not_found', { detail: 'No such environment.' });
 
   const compiledApis = await loadDeployedApis(db, envId, options);
-  const applicationsOut = await compileApplications(db, envId, compiledApis, { now });
+  const applicationsOut = options.definitionOnly ? [] : await compileApplications(db, envId, compiledApis, { now });
   const apisOut = [...compiledApis.values()].sort((a, b) => a.id.localeCompare(b.id));
   // The version hashes content only, so an unchanged state keeps its version across compilations.
   const configVersion = sha256Hex(JSON.stringify({ apis: apisOut, applications: applicationsOut })).slice(0, 16);
