@@ -18,6 +18,7 @@ import { startTestUpstream, type TestUpstream } from '@gatehouse/gateway/testing
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMitm } from './support/sync-mitm.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: the test reads arbitrary JSON answers
 type Json = Record<string, any>;
 
 const ADMIN = { email: 'admin@hostile.test', password: 'hostile-definition-admin-password' };
