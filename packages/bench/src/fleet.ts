@@ -5,7 +5,7 @@
  * The light gateways parse each answer but neither verify signatures nor compile configs: what is
  * measured is the control plane's side of the fan-out.
  *
- *   npm run bench:fleet -- [--gateways 1000] [--keys 100000] [--heartbeat-window-s 10] [--protocol 3|2]
+ *   npm run bench:fleet -- [--gateways 1000] [--keys 100000] [--heartbeat-window-s 10] [--protocol '3, 2']
  *                          [--cpu-prof-dir DIR]
  *
  * Figures: deploy received by every gateway (p50/p99/max from the deploy call), one key revocation
@@ -40,8 +40,11 @@ const { values: args } = parseArgs({
     'heartbeat-interval-ms': { type: 'string', default: '60000' },
     'heartbeat-window-s': { type: 'string', default: '10' },
     'timeout-s': { type: 'string', default: '60' },
-    /** The sync protocol the simulated gateways accept: 3 (digest-signed envelopes) or 2 (before it). */
-    protocol: { type: 'string', default: '3' },
+    /**
+     * The `Gatehouse-Protocol` the simulated gateways send: `4, 3, 2` (definition deltas), `3, 2`
+     * (digest-signed envelopes; a deploy is a snapshot) or `2` (before it).
+     */
+    protocol: { type: 'string', default: '4, 3, 2' },
     /** Write a V8 CPU profile of the control plane there (node --cpu-prof). */
     'cpu-prof-dir': { type: 'string' },
   },
@@ -72,6 +75,8 @@ const ms = (n: number) => `${Math.round(n)} ms`;
 class SimGateway {
   cursor: string | undefined;
   bytes = 0;
+  /** Answers received, by kind (snapshot, delta, definition, unchanged). */
+  readonly kinds = new Map<string, number>();
   syncs = 0;
   streamOpen = false;
   pollsPaused = false;
@@ -127,6 +132,7 @@ class SimGateway {
     const body = res.headers['content-encoding'] === 'gzip' ? (await gunzip(raw)).toString() : raw.toString();
     const message = JSON.parse(body) as { kind: string; cursor: string };
     if (this.expected && seqOf(message.cursor) >= seqOf(this.expected)) this.expected = undefined;
+    this.kinds.set(message.kind, (this.kinds.get(message.kind) ?? 0) + 1);
     if (message.kind === 'unchanged') return;
     this.cursor = message.cursor;
     this.onMessage?.(this, message.kind, seqOf(message.cursor));
@@ -318,26 +324,43 @@ async function main(): Promise<void> {
     );
     const bytesNow = () => fleet.reduce((n, g) => n + g.bytes, 0);
     const syncsNow = () => fleet.reduce((n, g) => n + g.syncs, 0);
+    const kindsNow = () => {
+      const all = new Map<string, number>();
+      for (const gw of fleet) for (const [kind, n] of gw.kinds) all.set(kind, (all.get(kind) ?? 0) + n);
+      return all;
+    };
 
     const fanOut = async (label: string, action: () => Promise<void>) => {
       const before = Math.max(...fleet.map((g) => seqOf(g.cursor)));
       const bytes0 = bytesNow();
       const syncs0 = syncsNow();
       const cpu0 = cpuSeconds(info.pid);
+      const kinds0 = kindsNow();
+      // The simulated gateways' side: receiving, gunzipping and parsing the answers (this process).
+      const benchCpu0 = process.cpuUsage();
       const stopProbe = probeManagement(base, admin, info.environment);
       await new Promise((r) => setTimeout(r, 200));
       let t0 = 0;
       const waiting = awaitFanOut(fleet, before, () => t0);
       t0 = performance.now();
       await action();
+      // Until the management call answered (the change committed): the deploy's own checks count here.
+      const actionMs = performance.now() - t0;
       const delays = await waiting;
       const mgmt = await stopProbe();
       const cpu = cpuSeconds(info.pid) - cpu0;
       const syncs = syncsNow() - syncs0;
+      const benchCpu = process.cpuUsage(benchCpu0);
+      const kinds = [...kindsNow()]
+        .map(([kind, n]) => [kind, n - (kinds0.get(kind) ?? 0)] as const)
+        .filter(([, n]) => n > 0)
+        .map(([kind, n]) => `${kind} ${n}`)
+        .join(', ');
       console.log(
-        `${label.padEnd(12)} received by ${delays.length}/${fleet.length}: p50 ${ms(percentile(delays, 50))}, p99 ${ms(percentile(delays, 99))}, max ${ms(delays.at(-1) ?? Number.NaN)}; ` +
+        `${label.padEnd(12)} (call answered in ${ms(actionMs)}) received by ${delays.length}/${fleet.length}: p50 ${ms(percentile(delays, 50))}, p99 ${ms(percentile(delays, 99))}, max ${ms(delays.at(-1) ?? Number.NaN)}; ` +
           `${syncs} syncs, ${(((bytesNow() - bytes0) / 1024 / 1024) as number).toFixed(1)} MiB sent, control-plane CPU ${cpu.toFixed(2)} s (${((cpu * 1000) / Math.max(1, syncs)).toFixed(2)} ms/sync); ` +
-          `management API p50 ${ms(percentile(mgmt, 50))}, p99 ${ms(percentile(mgmt, 99))}, max ${ms(mgmt.at(-1) ?? Number.NaN)} (${mgmt.length} calls)`,
+          `management API p50 ${ms(percentile(mgmt, 50))}, p99 ${ms(percentile(mgmt, 99))}, max ${ms(mgmt.at(-1) ?? Number.NaN)} (${mgmt.length} calls); ` +
+          `answers: ${kinds}; simulated gateways' CPU ${((benchCpu.user + benchCpu.system) / 1e6).toFixed(2)} s`,
       );
       for (const gw of fleet) gw.onMessage = undefined;
       await new Promise((r) => setTimeout(r, 1000));

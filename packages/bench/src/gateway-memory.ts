@@ -2,7 +2,10 @@
  * `npm run bench:gateway-memory [-- --keys 100000]`: a standalone gateway's resident memory idle,
  * without keys and with `--keys` API keys (10 per application, as hashes, like a control plane's
  * document), each in a fresh process; and, with keys, the CPU time of a credential delta (one
- * application's keys revoked: `applyCredentials`) against applying the whole document again.
+ * application's keys revoked: `applyCredentials`) against applying the whole document again; and
+ * a deploy as a definition delta (protocol 4: `applyDefinition`, a new revision compiled around the
+ * kept credential index, one key revoked in the same delta) against the same deploy as a snapshot
+ * (parse and digest the message's document, then apply it whole, slow parts off the event loop).
  * RSS is read after a forced GC and a few seconds idle.
  */
 import { spawn } from 'node:child_process';
@@ -23,6 +26,10 @@ interface ChildFigures {
   deltaCpuMs?: number;
   fullApplyCpuMs?: number;
   deltaRevoked?: boolean;
+  definitionCpuMs?: number;
+  definitionKeys?: number;
+  snapshotParseCpuMs?: number;
+  snapshotApplyCpuMs?: number;
 }
 
 function document(keys: number): Record<string, unknown> {
@@ -57,6 +64,13 @@ function document(keys: number): Record<string, unknown> {
     applications,
   };
 }
+
+const cpuMsAsync = async (fn: () => Promise<unknown>): Promise<number> => {
+  const t = process.cpuUsage();
+  await fn();
+  const d = process.cpuUsage(t);
+  return (d.user + d.system) / 1000;
+};
 
 const cpuMs = (fn: () => unknown): number => {
   const t = process.cpuUsage();
@@ -102,6 +116,41 @@ async function child(file: string): Promise<void> {
     figures.deltaRevoked = gateway.current()!.keyCount === before - 1;
     const whole = { ...doc, applications: [revoked, revoke(apps[1]!), ...apps.slice(2)] };
     figures.fullApplyCpuMs = cpuMs(() => gateway.apply(whole));
+
+    // A deploy: revision 2 of the API (another rate limit), two keys of another application revoked with it.
+    const { applications: _apps, ...definition } = whole as {
+      applications: unknown;
+      apis: Array<{ plans: Array<Record<string, unknown>> } & Record<string, unknown>>;
+    } & Record<string, unknown>;
+    const apis = definition.apis.map((api) => ({
+      ...api,
+      revision: 2,
+      plans: api.plans.map((plan) => ({
+        ...plan,
+        policies: [{ policy: 'rate-limit', config: { limit: 200, window: '1m' } }],
+      })),
+    }));
+    const deployed = { ...definition, apis, metadata: { configVersion: `bench-${keys}-r2` } };
+    const revokedAgain = revoke(revoke(apps[2]!) as never);
+    // Warm-up of the path (validators), then measured.
+    await gateway.applyDefinition({ ...deployed, metadata: { configVersion: 'warm' } }, { upsert: [], delete: [] });
+    const keysBefore = gateway.current()!.keyCount;
+    figures.definitionCpuMs = await cpuMsAsync(() =>
+      gateway.applyDefinition(deployed, { upsert: [revokedAgain as never], delete: [] }),
+    );
+    figures.definitionKeys = keysBefore - gateway.current()!.keyCount;
+    // The same deploy as a snapshot: the gateway parses the message and hashes its document (digest),
+    // then applies the whole document.
+    const snapshotText = JSON.stringify({ document: { ...deployed, applications: whole.applications } });
+    const { canonicalJson } = await import('@gatehouse/core');
+    let parsed: { document: Record<string, unknown> } | undefined;
+    figures.snapshotParseCpuMs = cpuMs(() => {
+      parsed = JSON.parse(snapshotText) as { document: Record<string, unknown> };
+      createHash('sha256').update(canonicalJson(parsed.document)).digest('hex');
+    });
+    figures.snapshotApplyCpuMs = await cpuMsAsync(() =>
+      gateway.applyAsync({ ...parsed!.document, metadata: { configVersion: `bench-${keys}-r3` } }),
+    );
   }
   await gateway.close();
   process.stdout.write(`${JSON.stringify(figures)}\n`);
@@ -135,7 +184,8 @@ async function main(): Promise<void> {
       const delta =
         f.deltaCpuMs === undefined
           ? ''
-          : `; one application's key revoked: credential delta ${f.deltaCpuMs.toFixed(2)} ms CPU (took effect: ${f.deltaRevoked}), whole document applied again ${f.fullApplyCpuMs!.toFixed(0)} ms CPU`;
+          : `; one application's key revoked: credential delta ${f.deltaCpuMs.toFixed(2)} ms CPU (took effect: ${f.deltaRevoked}), whole document applied again ${f.fullApplyCpuMs!.toFixed(0)} ms CPU` +
+            `; a deploy: definition delta ${f.definitionCpuMs!.toFixed(1)} ms CPU (keys revoked with it: ${f.definitionKeys}), as a snapshot ${f.snapshotParseCpuMs!.toFixed(0)} ms to parse and digest + ${f.snapshotApplyCpuMs!.toFixed(0)} ms to apply`;
       console.log(
         `${String(keys).padStart(7)} keys: RSS ${f.rssMiB.toFixed(1)} MiB (heap used ${f.heapMiB.toFixed(1)} MiB), start ${f.startMs.toFixed(0)} ms${delta}`,
       );

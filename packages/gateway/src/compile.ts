@@ -130,6 +130,11 @@ export interface CompileDependencies {
   prepared?: Map<string, unknown>;
   /** The gateway's metrics: each route and plan gets its request series bound here, not looked up per request. */
   metrics?: GatewayMetrics;
+  /**
+   * A definition delta (hybrid protocol 4): the credential index of the version served, kept instead of
+   * indexing the document's applications (which are then absent); patched when the new version commits.
+   */
+  credentials?: CredentialIndex;
 }
 
 /**
@@ -169,7 +174,7 @@ export function compileConfig(doc: ConfigDocument, deps: CompileDependencies): C
   const problems: ConfigError['problems'] = [];
   const closers: Array<() => unknown> = [];
   const settings = runtimeSettings(doc, problems);
-  const credentials = new CredentialIndex(doc.applications ?? []);
+  const credentials = deps.credentials ?? new CredentialIndex(doc.applications ?? []);
   const c: Compilation = {
     deps,
     environmentBase: {

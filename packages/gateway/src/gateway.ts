@@ -18,6 +18,7 @@ import { type CompileDependencies, type CompiledConfig, compileConfig } from './
 import { configFingerprint } from './config-files.js';
 import { ConfigHolder } from './config-holder.js';
 import { type CredentialPatch, checkCredentialPatch } from './credential-patch.js';
+import type { CredentialIndex } from './credentials.js';
 import { createRequestHandler, type RequestRecord } from './handler.js';
 import { GatewayMetrics } from './metrics.js';
 import { prepareConfig } from './prepare.js';
@@ -101,6 +102,12 @@ export interface RunningGateway {
   applyCredentials(patch: CredentialPatch): ApplyResult;
   /** applyCredentials() in two steps, as prepare() (a node's workers). */
   prepareCredentials(patch: CredentialPatch): PreparedConfig;
+  /**
+   * A definition delta (hybrid protocol 4): compiles `definition` (a document without applications)
+   * keeping the served credential index, which `patch` updates when the new version commits. Costs a
+   * route compile, not a reindex of every key. One at a time with reloads and applyAsync().
+   */
+  applyDefinition(definition: Record<string, unknown>, patch: CredentialPatch): Promise<ApplyResult>;
   /** Re-reads configFile and applies it (slow parts off the event loop; one reload at a time). */
   reload(): Promise<ApplyResult>;
   current(): CompiledConfig | undefined;
@@ -178,14 +185,29 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   };
 
   /** Compiles an inspected document without serving it; `prepared` holds what prepareConfig() did first. */
-  const compile = (document: ConfigDocument, prepared?: Map<string, unknown>): PreparedConfig => {
+  const compile = (
+    document: ConfigDocument,
+    prepared?: Map<string, unknown>,
+    kept?: { credentials: CredentialIndex; patch: CredentialPatch },
+  ): PreparedConfig => {
     let compiled: CompiledConfig;
     try {
-      compiled = compileConfig(document, prepared ? { ...compileDeps, prepared } : compileDeps);
+      compiled = compileConfig(document, {
+        ...compileDeps,
+        ...(prepared ? { prepared } : {}),
+        ...(kept ? { credentials: kept.credentials } : {}),
+      });
     } catch (error) {
       metrics.configReloads.labels('failure').inc();
       if (error instanceof ConfigError) return { ok: false, problems: error.problems };
       throw error;
+    }
+    // The kept index's patch is checked against the new version's APIs and plans.
+    const checked = kept ? checkCredentialPatch(compiled, kept.patch) : undefined;
+    if (checked && !checked.ok) {
+      metrics.configReloads.labels('failure').inc();
+      void compiled.close();
+      return { ok: false, problems: checked.problems };
     }
     let settled = false;
     return {
@@ -195,6 +217,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       commit: () => {
         if (settled) return;
         settled = true;
+        if (checked?.ok) compiled.credentials.patch(checked.patch);
         holder.swap(compiled);
         const limits = listenerLimits(compiled.document.gateway);
         for (const listener of listeners) updateListenerLimits(listener, limits);
@@ -271,6 +294,19 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     return compile(inspected.document, prepared);
   };
   const applyPrepared = async (raw: unknown): Promise<ApplyResult> => commitNow(await prepareAsync(raw));
+
+  const prepareDefinitionAsync = async (
+    definition: Record<string, unknown>,
+    patch: CredentialPatch,
+  ): Promise<PreparedConfig> => {
+    const served = holder.current;
+    if (!served) return { ok: false, problems: [{ path: '', message: 'no config whose credentials to keep' }] };
+    // Checked and compiled without applications: the served index stands for them.
+    const inspected = inspect({ ...definition, applications: [] });
+    if (!('document' in inspected)) return { ...inspected, ok: false };
+    const prepared = await prepareConfig(inspected.document, compileDeps);
+    return compile(inspected.document, prepared, { credentials: served.credentials, patch });
+  };
 
   const reloadNow = async (): Promise<ApplyResult> => {
     if (!options.configFile) return { ok: false, problems: [{ path: '', message: 'no config file to reload' }] };
@@ -453,6 +489,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       return result;
     },
     prepareCredentials,
+    applyDefinition: (definition, patch) =>
+      inTurn(async () => {
+        const result = commitNow(await prepareDefinitionAsync(definition, patch));
+        if (!result.ok)
+          logger.error({ problems: result.problems }, 'definition refused; still serving the last good config');
+        return result;
+      }),
     reload,
     current: () => holder.current,
     inFlight: () => holder.inFlight,

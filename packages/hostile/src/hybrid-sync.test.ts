@@ -10,69 +10,20 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { type ControlPlane, createDemoSetup, openDatabase, startControlPlane } from '@gatehouse/control-plane';
 import { silentLogger } from '@gatehouse/core';
 import { serviceUrl } from '@gatehouse/core/testing';
 import { type HybridGateway, startHybridGateway } from '@gatehouse/gateway';
 import { startTestUpstream, type TestUpstream } from '@gatehouse/gateway/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Rewrite, startMitm } from './support/sync-mitm.js';
 
 type Json = Record<string, any>;
-type Rewrite = (answer: Json) => Json;
 
 const ADMIN = { email: 'admin@hostile.test', password: 'hostile-sync-admin-password' };
 const database = serviceUrl('DATABASE_URL');
-
-/**
- * Forwards everything to the control plane; sync answers pass through `rewrite` when set. While `hold`
- * is set, syncs fail (503): the gateway keeps what it has, whatever change events it hears meanwhile.
- */
-async function startMitm(target: string) {
-  const seen: Json[] = [];
-  const state = { rewrite: undefined as Rewrite | undefined, hold: false, seen };
-  const server = http.createServer((req, res) => {
-    if (state.hold && req.url?.startsWith('/api/v1/gateway/sync')) {
-      res.writeHead(503, { 'content-type': 'application/json' }).end('{}');
-      return;
-    }
-    const upstream = http.request(`${target}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
-      if (!req.url?.startsWith('/api/v1/gateway/sync') || answer.statusCode !== 200) {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-        return;
-      }
-      const chunks: Buffer[] = [];
-      answer.on('data', (c: Buffer) => chunks.push(c));
-      answer.on('end', () => {
-        // Snapshots come gzip-compressed when the gateway asks (it does): the attacker decodes them.
-        const raw = Buffer.concat(chunks);
-        const body = answer.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
-        const genuine = JSON.parse(body.toString()) as Json;
-        seen.push(genuine);
-        const sent = JSON.stringify(state.rewrite ? state.rewrite(structuredClone(genuine)) : genuine);
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(sent) });
-        res.end(sent);
-      });
-    });
-    upstream.on('error', () => res.destroy());
-    req.pipe(upstream);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url,
-    state,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
 
 describe('hybrid sync: signed, bound, monotonic', () => {
   let cp: ControlPlane;
@@ -264,7 +215,7 @@ describe('hybrid sync: signed, bound, monotonic', () => {
     const gw = await gatewayVia(mitm.url, setup.gatewayToken, path.join(dir, 'digest'));
     expect(await status(gw, victim.key)).toBe(200);
     const held = mitm.state.seen.findLast((m) => m.kind === 'snapshot')!;
-    expect(held.protocol).toBe(3);
+    expect(held.protocol).toBe(4);
     expect(held.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     mitm.state.hold = true;
     await victim.revoke();
@@ -305,7 +256,7 @@ describe('hybrid sync: signed, bound, monotonic', () => {
     const gw = await gatewayVia(mitm.url, setup.gatewayToken, path.join(dir, 'downgrade'));
     expect(await status(gw, victim.key)).toBe(200);
     const held = mitm.state.seen.findLast((m) => m.kind === 'snapshot')!;
-    expect(held.protocol).toBe(3);
+    expect(held.protocol).toBe(4);
     mitm.state.hold = true;
     await victim.revoke();
     const syncAs = async (header: Record<string, string>) =>

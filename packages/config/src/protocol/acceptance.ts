@@ -5,7 +5,7 @@
  */
 import { Ajv, type ValidateFunction } from 'ajv';
 import { pointerToPath } from '../validate.js';
-import { MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, SyncMessage } from './messages.js';
+import { DEFINITION_DELTA_PROTOCOL, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, SyncMessage } from './messages.js';
 
 // Its own Ajv: no defaults filled in or members removed, so the message stays as signed.
 const ajv = new Ajv({ allErrors: false, strict: false });
@@ -35,13 +35,19 @@ export function parseSyncMessage(value: unknown): Parsed {
     };
   if (!validateSync(value)) {
     const kind = (value as { kind?: unknown }).kind;
-    if (kind !== 'snapshot' && kind !== 'delta' && kind !== 'unchanged')
+    if (kind !== 'snapshot' && kind !== 'delta' && kind !== 'definition' && kind !== 'unchanged')
       return { ok: false, reason: `unknown sync message kind ${JSON.stringify(kind)}` };
     const error = validateSync.errors?.find((e) => e.instancePath !== '') ?? validateSync.errors?.[0];
     const at = error ? pointerToPath(error.instancePath) : '';
     return { ok: false, reason: `malformed ${kind}${at ? ` at ${at}` : ''}: ${error?.message ?? 'invalid'}` };
   }
   const message = value as SyncMessage;
+  // A kind an older version does not have: relabelling it would make an older reading apply.
+  if (message.kind === 'definition' && message.protocol < DEFINITION_DELTA_PROTOCOL)
+    return {
+      ok: false,
+      reason: `malformed definition: a definition delta needs protocol ${DEFINITION_DELTA_PROTOCOL}, not ${message.protocol}`,
+    };
   // Protocol 3 signs the digest, not the part: a part without its digest would be covered by nothing.
   if (message.protocol >= 3 && message.kind !== 'unchanged' && message.digest === undefined)
     return { ok: false, reason: `malformed ${message.kind}: protocol ${message.protocol} requires digest` };

@@ -22,10 +22,16 @@
  *    `digest`, the sha256 of the canonical JSON of their `document` / `applications`, and the
  *    signature covers the message without that member (the envelope). A gateway accepts either
  *    version from any control plane at any time (see "Downgrade" in docs/hybrid-protocol.md).
+ *  - Protocol 4 adds the `definition` kind (a definition delta, docs/decisions/0021): the new
+ *    definition (the document without its applications) plus the credential changes since the
+ *    gateway's cursor. Snapshots, deltas and `unchanged` are as in protocol 3. An older receiver
+ *    would not know the kind, hence the bump; a `definition` message labelled below 4 is refused.
  */
 import Type, { type Static, type TSchema } from 'typebox';
 
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
+/** The first version with the `definition` kind (a definition delta). */
+export const DEFINITION_DELTA_PROTOCOL = 4;
 export const MIN_PROTOCOL_VERSION = 2;
 /** Spoken by both planes before negotiation existed: the answer to a gateway that names no version. */
 export const UNNEGOTIATED_PROTOCOL_VERSION = 2;
@@ -153,9 +159,23 @@ const common = {
   }),
 };
 
+const definitionDigest = Type.String({
+  pattern: DIGEST_PATTERN,
+  description:
+    'sha256 of the canonical JSON of `definition`: shared by every gateway of the shard at this version, hashed once.',
+});
+
 const ApplicationRef = Type.Object(
   { id: Type.String({ minLength: 1, maxLength: 200 }) },
   { additionalProperties: true, description: 'An application as in the config document (validated when applied).' },
+);
+
+const ApplicationChanges = Type.Object(
+  {
+    upsert: Type.Array(ApplicationRef),
+    delete: Type.Array(Type.String({ minLength: 1, maxLength: 200 })),
+  },
+  { additionalProperties: true },
 );
 
 export const SnapshotMessage = Type.Object(
@@ -177,17 +197,38 @@ export const DeltaMessage = Type.Object(
     fromCursor: Type.String({ pattern: CURSOR_PATTERN }),
     definitionVersion: Type.String({ minLength: 1, maxLength: 200 }),
     digest,
-    applications: Type.Object(
-      {
-        upsert: Type.Array(ApplicationRef),
-        delete: Type.Array(Type.String({ minLength: 1, maxLength: 200 })),
-      },
-      { additionalProperties: true },
-    ),
+    applications: ApplicationChanges,
   },
   { additionalProperties: true },
 );
 export type DeltaMessage = Static<typeof DeltaMessage>;
+
+/**
+ * Protocol 4: the definition changed and the gateway's cursor is known. `definition` is the new
+ * document of the gateway's shard without `applications`; `applications` are the changes since
+ * `fromCursor` (those whose credentials changed, and those entering, leaving or changing in the shard
+ * because the definition changed), applied to the applications the gateway holds. Both parts are
+ * left out of the signed bytes, each covered by its digest.
+ */
+export const DefinitionMessage = Type.Object(
+  {
+    kind: Type.Literal('definition'),
+    ...common,
+    fromCursor: Type.String({ pattern: CURSOR_PATTERN }),
+    definitionVersion: Type.String({ minLength: 1, maxLength: 200 }),
+    definitionDigest,
+    digest: Type.String({
+      pattern: DIGEST_PATTERN,
+      description: 'sha256 of the canonical JSON of `applications`.',
+    }),
+    definition: Type.Record(Type.String(), Type.Unknown(), {
+      description: "The gateway's shard of the document, without `applications`.",
+    }),
+    applications: ApplicationChanges,
+  },
+  { additionalProperties: true },
+);
+export type DefinitionMessage = Static<typeof DefinitionMessage>;
 
 export const UnchangedMessage = Type.Object(
   { kind: Type.Literal('unchanged'), ...common },
@@ -195,12 +236,14 @@ export const UnchangedMessage = Type.Object(
 );
 export type UnchangedMessage = Static<typeof UnchangedMessage>;
 
-export const SyncMessage = Type.Union([SnapshotMessage, DeltaMessage, UnchangedMessage], {
+export const SyncMessage = Type.Union([SnapshotMessage, DeltaMessage, DefinitionMessage, UnchangedMessage], {
   description: 'See docs/hybrid-protocol.md for each kind.',
 });
 export type SyncMessage = Static<typeof SyncMessage>;
 /** Messages that carry config (kept in the gateway's backup). */
-export type ConfigMessage = SnapshotMessage | DeltaMessage;
+export type ConfigMessage = SnapshotMessage | DeltaMessage | DefinitionMessage;
+/** Messages a gateway applies on top of what it holds (kept in the backup's delta journal). */
+export type IncrementalMessage = DeltaMessage | DefinitionMessage;
 
 /** A message before it is signed. */
 export type UnsignedMessage<M extends SyncMessage = SyncMessage> = M extends unknown ? Omit<M, 'signatures'> : never;

@@ -205,11 +205,12 @@ describe('protocol 3: the signature covers a digest of the shared part', () => {
   const doc = (version: number) => ({ version: 1, apis: [{ id: `api-${version}` }], applications: [] });
 
   it('negotiates the highest version both sides speak; no header means protocol 2', () => {
-    expect(acceptedProtocols()).toBe('3, 2');
-    expect(negotiateProtocol(acceptedProtocols())).toBe(3);
+    expect(acceptedProtocols()).toBe('4, 3, 2');
+    expect(negotiateProtocol(acceptedProtocols())).toBe(4);
+    expect(negotiateProtocol('3, 2')).toBe(3);
     expect(negotiateProtocol(undefined)).toBe(2);
     expect(negotiateProtocol('2')).toBe(2);
-    expect(negotiateProtocol(['4, 3', '2'])).toBe(3);
+    expect(negotiateProtocol(['5, 3', '2'])).toBe(3);
     expect(negotiateProtocol('9, 1, x')).toBe(2);
   });
 
@@ -257,10 +258,89 @@ describe('protocol 3: the signature covers a digest of the shared part', () => {
     expect(verifyMessage(v2, ringOf(k1)).ok).toBe(true);
     expect(verifyMessage({ ...v2, document: doc(2) } as SyncMessage, ringOf(k1)).ok).toBe(false);
     // Relabelled: `protocol` is inside both versions' signed bytes.
-    const v3 = signMessage(body({ document: doc(1) }), [k1]);
+    const v3 = signMessage(body({ protocol: 3, document: doc(1) }), [k1]);
     const asV2 = { ...v3, protocol: 2 };
     expect(verifyMessage(asV2 as SyncMessage, ringOf(k1)).ok).toBe(false);
     const asV3 = { ...v2, protocol: 3, digest: digestOf(canonicalJson(doc(1))) };
     expect(verifyMessage(asV3 as SyncMessage, ringOf(k1)).ok).toBe(false);
+  });
+});
+
+describe('protocol 4: a definition delta', () => {
+  const k1 = newKey();
+  const definition = (n: number) => ({ version: 1, apis: [{ id: `api-${n}`, revision: n }] });
+  const changes = { upsert: [{ id: 'app-1', name: 'One' }], delete: ['app-2'] };
+  const definitionBody = (over: Record<string, unknown> = {}) =>
+    body({
+      kind: 'definition',
+      document: undefined,
+      fromCursor: 'c:9',
+      definition: definition(1),
+      applications: changes,
+      ...over,
+    });
+  type Def = SyncMessage & { definition: object; applications: object; digest: string; definitionDigest: string };
+
+  it('carries a digest per shared part; neither part is in the signed bytes', () => {
+    const signed = signMessage(definitionBody(), [k1]) as Def;
+    expect(signed.definitionDigest).toBe(digestOf(canonicalJson(definition(1))));
+    expect(signed.digest).toBe(digestOf(canonicalJson(changes)));
+    const bytes = canonicalBytes(signed).toString();
+    expect(bytes).not.toContain('api-1');
+    expect(bytes).not.toContain('app-1');
+    expect(bytes).toContain(signed.definitionDigest);
+    expect(bytes).toContain(signed.digest);
+    expect(parseSyncMessage(JSON.parse(JSON.stringify(signed)))).toEqual({ ok: true, message: signed });
+    expect(verifyMessage(signed, ringOf(k1))).toEqual({ ok: true, keyId: k1.keyId });
+  });
+
+  it('refuses another definition or other credential changes under the envelope', () => {
+    const signed = signMessage(definitionBody(), [k1]) as Def;
+    const otherDefinition = { ...signed, definition: definition(2) };
+    expect(verifyMessage(otherDefinition as SyncMessage, ringOf(k1))).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/definition received does not match/),
+    });
+    const otherChanges = { ...signed, applications: { upsert: [], delete: [] } };
+    expect(verifyMessage(otherChanges as SyncMessage, ringOf(k1))).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/applications received does not match/),
+    });
+    const redigested = { ...otherDefinition, definitionDigest: digestOf(canonicalJson(definition(2))) };
+    expect(verifyMessage(redigested as SyncMessage, ringOf(k1))).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/invalid signature/),
+    });
+    const { definitionDigest: _d, ...bare } = signed;
+    expect(parseSyncMessage(bare).ok).toBe(false);
+  });
+
+  it('relabelled as protocol 3 (or 2) it is refused: the kind needs 4, and `protocol` is signed', () => {
+    const signed = signMessage(definitionBody(), [k1]) as Def;
+    for (const protocol of [3, 2]) {
+      const relabelled = { ...signed, protocol };
+      expect(parseSyncMessage(relabelled)).toEqual({
+        ok: false,
+        reason: expect.stringMatching(/definition delta needs protocol 4/),
+      });
+      expect(verifyMessage(relabelled as SyncMessage, ringOf(k1)).ok).toBe(false);
+    }
+    // A protocol 4 snapshot relabelled 3 has the same members but other signed bytes.
+    const snapshot = signMessage(body({ document: definition(1) }), [k1]);
+    expect(snapshot.protocol).toBe(4);
+    expect(verifyMessage({ ...snapshot, protocol: 3 } as SyncMessage, ringOf(k1)).ok).toBe(false);
+  });
+
+  it('a gateway speaking protocol 3 refuses it as from a newer control plane', () => {
+    // What a protocol 3 gateway does with a version above its own (see the compatibility rule).
+    const signed = signMessage(definitionBody({ protocol: PROTOCOL_VERSION + 1 }), [k1]);
+    expect(parseSyncMessage(signed)).toEqual({ ok: false, reason: expect.stringMatching(/upgrade the gateway/) });
+  });
+
+  it('binding and order apply as to any message', () => {
+    const signed = signMessage(definitionBody({ cursor: 'c:12' }), [k1]);
+    expect(bindingMismatch(signed, { environment: 'env-a', gateway: 'gw-2' })).toMatch(/gateway "gw-1"/);
+    expect(goesBackwards(signed, { cursor: 'c:13', issuedAt: '2026-12-01T10:00:00.000Z' })).toMatch(/older than c:13/);
+    expect(goesBackwards(signed, { cursor: 'c:11', issuedAt: '2026-12-01T10:00:00.000Z' })).toBeUndefined();
   });
 });

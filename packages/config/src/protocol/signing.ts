@@ -9,6 +9,9 @@
  * signs a few hundred bytes per gateway; the gateway checks the digest of what it received, then
  * the signature. `protocol` is inside the signed bytes of both versions, so a signature made for one
  * version never verifies as the other.
+ *
+ * Protocol 4's `definition` message has two shared parts, each with its digest: `definition` (one
+ * per shard and version, hashed once) and `applications` (one per cursor, hashed once).
  */
 import { createHash, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
 import { canonicalJson } from '@gatehouse/core';
@@ -34,6 +37,18 @@ export function sharedPart(message: { protocol?: unknown; kind?: unknown }): 'do
   return undefined;
 }
 
+/** Every member left out of the signed bytes, with the member holding its digest (protocol 3 and later). */
+export function sharedParts(message: { protocol?: unknown; kind?: unknown }): Array<[part: string, digest: string]> {
+  if (typeof message.protocol !== 'number' || message.protocol < 3) return [];
+  if (message.kind === 'definition')
+    return [
+      ['definition', 'definitionDigest'],
+      ['applications', 'digest'],
+    ];
+  const part = sharedPart(message);
+  return part ? [[part, 'digest']] : [];
+}
+
 /** `sha256:<hex>` of bytes (the canonical JSON of a shared part). */
 export function digestOf(bytes: Uint8Array | string): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -42,8 +57,7 @@ export function digestOf(bytes: Uint8Array | string): string {
 /** What the signatures cover: protocol 2, the whole message; protocol 3, the envelope without the shared part. */
 export function canonicalBytes(message: object): Buffer {
   const { signatures: _signatures, ...rest } = message as Record<string, unknown>;
-  const part = sharedPart(rest);
-  if (part) delete rest[part];
+  for (const [part] of sharedParts(rest)) delete rest[part];
   return Buffer.from(canonicalJson(rest));
 }
 
@@ -52,10 +66,9 @@ export function canonicalBytes(message: object): Buffer {
  * A protocol 3 message gets its `digest` here.
  */
 export function signMessage<M extends SyncMessage>(message: UnsignedMessage<M>, keys: readonly SigningKey[]): M {
-  const part = sharedPart(message);
-  const withDigest = part
-    ? { ...message, digest: digestOf(canonicalJson((message as Record<string, unknown>)[part])) }
-    : message;
+  const withDigest: Record<string, unknown> = { ...message };
+  for (const [part, digestMember] of sharedParts(message))
+    withDigest[digestMember] = digestOf(canonicalJson((message as Record<string, unknown>)[part]));
   return { ...withDigest, signatures: signBytes(canonicalBytes(withDigest), keys) } as unknown as M;
 }
 
@@ -97,12 +110,11 @@ export type Verification = { ok: true; keyId: string } | { ok: false; reason: st
 
 /** Valid when one signature is by a key of the ring that has not retired and verifies. */
 export function verifyMessage(message: SyncMessage, ring: KeyRing, now = Date.now()): Verification {
-  const part = sharedPart(message);
-  if (part) {
+  for (const [part, digestMember] of sharedParts(message)) {
     // The digest first: a valid envelope says nothing about a part that is not the one it names.
-    const claimed = (message as { digest?: unknown }).digest;
+    const claimed = (message as unknown as Record<string, unknown>)[digestMember];
     if (typeof claimed !== 'string')
-      return { ok: false, reason: `protocol ${message.protocol} ${message.kind} without digest` };
+      return { ok: false, reason: `protocol ${message.protocol} ${message.kind} without ${digestMember}` };
     const received = digestOf(canonicalJson((message as unknown as Record<string, unknown>)[part]));
     if (received !== claimed)
       return { ok: false, reason: `the ${part} received does not match the signed digest (tampered or mixed up)` };

@@ -24,6 +24,12 @@ export interface CompileOptions {
   candidate?: { apiPk: string; snapshot: ApiSnapshot; revision: number };
   /** Only the APIs a gateway with these sharding tags serves (hybrid mode). */
   shardTags?: string[];
+  /**
+   * The definition only (`applications: []`): a deploy's check. A deploy cannot make an application
+   * invalid (only subscriptions to served plans are compiled; ids and keys are unique in the database),
+   * and compiling 100,000 keys inside the deploy's transaction held the management API for seconds.
+   */
+  definitionOnly?: boolean;
 }
 
 export interface CompileResult {
@@ -192,6 +198,41 @@ export function definitionVersionOf(apisOut: Api[]): string {
   return sha256Hex(canonicalJson(apisOut)).slice(0, 16);
 }
 
+/**
+ * What a gateway serves of a stored revision, without opening its secrets: its id, the plans
+ * served and its sharding tags (null when retired: not served). Definition deltas compare two.
+ */
+export function servedShapeOf(stored: ApiSnapshot): { id: string; plans: string[]; tags: string[] } | null {
+  if (stored.lifecycle === 'retired') return null;
+  return {
+    id: stored.id,
+    plans: stored.plans.filter((p) => SERVED_PLAN_STATUSES.has(p.status)).map((p) => p.id),
+    tags: stored.shardingTags ?? [],
+  };
+}
+
+/**
+ * The gateway's shard of the document without its applications (a definition delta's shared part).
+ * Built like buildEnvironmentDocument's; the metadata's configVersion names the definition.
+ */
+export async function buildDefinitionDocument(db: Database, envId: string, shardTags: string[], now = new Date()) {
+  const [env] = await db
+    .select({ slug: environments.slug })
+    .from(environments)
+    .where(eq(environments.id, envId))
+    .limit(1);
+  if (!env) throw new GatewayError('not_found', { detail: 'No such environment.' });
+  const compiledApis = await loadDeployedApis(db, envId, { shardTags });
+  const apisOut = [...compiledApis.values()].sort((a, b) => a.id.localeCompare(b.id));
+  const definitionVersion = definitionVersionOf(apisOut);
+  const definition: Omit<ConfigDocument, 'applications'> = {
+    version: 1,
+    apis: apisOut,
+    metadata: { environment: env.slug, configVersion: `d-${definitionVersion}`, compiledAt: now.toISOString() },
+  };
+  return { definition, definitionVersion, apis: compiledApis };
+}
+
 /** Compiles without validating; `compileEnvironmentConfig` validates. */
 export async function buildEnvironmentDocument(db: Database, envId: string, options: CompileOptions = {}) {
   const now = options.now ?? new Date();
@@ -203,7 +244,7 @@ export async function buildEnvironmentDocument(db: Database, envId: string, opti
   if (!env) throw new GatewayError('not_found', { detail: 'No such environment.' });
 
   const compiledApis = await loadDeployedApis(db, envId, options);
-  const applicationsOut = await compileApplications(db, envId, compiledApis, { now });
+  const applicationsOut = options.definitionOnly ? [] : await compileApplications(db, envId, compiledApis, { now });
   const apisOut = [...compiledApis.values()].sort((a, b) => a.id.localeCompare(b.id));
   // The version hashes content only, so an unchanged state keeps its version across compilations.
   const configVersion = sha256Hex(JSON.stringify({ apis: apisOut, applications: applicationsOut })).slice(0, 16);

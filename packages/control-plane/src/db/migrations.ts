@@ -481,4 +481,14 @@ export const MIGRATIONS: Migration[] = [
       END $$`,
     ],
   },
+  {
+    version: 12,
+    name: 'hybrid: definition changes name their API and revision (definition deltas, decisions/0021)',
+    statements: [
+      // No foreign key: a deleted API's row stays in the log. NULL in older rows (and for changes
+      // that name no API): a gateway behind such a row gets a snapshot, as before.
+      'ALTER TABLE config_changes ADD COLUMN api_pk uuid',
+      'ALTER TABLE config_changes ADD COLUMN api_revision integer',
+    ],
+  },
 ];

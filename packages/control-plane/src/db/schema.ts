@@ -263,6 +263,9 @@ export const configChanges = pgTable('config_changes', {
   kind: text('kind').$type<'credentials' | 'definition'>().notNull(),
   applicationId: uuid('application_id'),
   apiTags: jsonb('api_tags').$type<string[]>(),
+  /** Definition changes: the API deployed (or deleted) and the revision deployed (null when deleted). */
+  apiPk: uuid('api_pk'),
+  apiRevision: integer('api_revision'),
   createdAt: created(),
 });
 

@@ -16,7 +16,10 @@ import { changeBus } from './events.js';
 // Arbitrary constant namespacing our advisory locks (the migration lock uses 4_770_001).
 const CHANGE_LOCK_NAMESPACE = 4_770_002;
 
-export type ConfigChange = { kind: 'credentials'; applicationId: string } | { kind: 'definition'; apiTags: string[] };
+export type ConfigChange =
+  | { kind: 'credentials'; applicationId: string }
+  /** `apiPk`/`apiRevision` let a definition delta find the applications the change affects (0021). */
+  | { kind: 'definition'; apiTags: string[]; apiPk?: string; apiRevision?: number | null };
 
 export function formatCursor(seq: number): string {
   return `c:${seq}`;
@@ -39,7 +42,13 @@ export async function recordChanges(tx: Database, envId: string, changes: Config
       changes.map((change) =>
         change.kind === 'credentials'
           ? { envId, kind: change.kind, applicationId: change.applicationId }
-          : { envId, kind: change.kind, apiTags: change.apiTags },
+          : {
+              envId,
+              kind: change.kind,
+              apiTags: change.apiTags,
+              apiPk: change.apiPk ?? null,
+              apiRevision: change.apiRevision ?? null,
+            },
       ),
     )
     .returning({ seq: configChanges.seq });
@@ -67,6 +76,29 @@ export async function definitionChangesBetween(db: Database, envId: string, afte
     .from(configChanges)
     .where(and(inRange(envId, afterSeq, upToSeq), eq(configChanges.kind, 'definition')));
   return rows.map((r) => r.apiTags ?? []);
+}
+
+export interface DefinitionChangeRow {
+  apiTags: string[];
+  /** Null in rows written before migration 12. */
+  apiPk: string | null;
+  /** The revision deployed; null when the API was deleted. */
+  apiRevision: number | null;
+}
+
+/** The definition changes in (afterSeq, upToSeq], oldest first. */
+export async function definitionChangeRowsBetween(
+  db: Database,
+  envId: string,
+  afterSeq: number,
+  upToSeq: number,
+): Promise<DefinitionChangeRow[]> {
+  const rows = await db
+    .select({ apiTags: configChanges.apiTags, apiPk: configChanges.apiPk, apiRevision: configChanges.apiRevision })
+    .from(configChanges)
+    .where(and(inRange(envId, afterSeq, upToSeq), eq(configChanges.kind, 'definition')))
+    .orderBy(configChanges.seq);
+  return rows.map((r) => ({ apiTags: r.apiTags ?? [], apiPk: r.apiPk, apiRevision: r.apiRevision }));
 }
 
 /** Applications whose credentials changed in (afterSeq, upToSeq], at most `limit` of them. */

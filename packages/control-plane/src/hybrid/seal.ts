@@ -9,7 +9,7 @@ import { digestOf, signBytes } from '@gatehouse/config';
 import { canonicalJson } from '@gatehouse/core';
 import { sealSharedSnapshot } from './shared-snapshot.js';
 import type { Signer } from './signing.js';
-import type { SharedSnapshotBody, SyncBody } from './sync.js';
+import type { SharedDefinitionBody, SharedSnapshotBody, SyncBody } from './sync.js';
 
 interface SharedPart {
   json: string;
@@ -31,9 +31,10 @@ function sharedApplications(applications: object): SharedPart {
 
 export async function sealAnswer(
   signer: Signer,
-  answer: SyncBody | SharedSnapshotBody,
+  answer: SyncBody | SharedSnapshotBody | SharedDefinitionBody,
   gzipped: boolean,
 ): Promise<{ bytes: Buffer[] | string; gzipped: boolean }> {
+  if (answer.kind === 'shared-definition') return { bytes: await sealDefinition(signer, answer), gzipped: false };
   if (answer.kind === 'shared-snapshot')
     return { bytes: await sealSharedSnapshot(signer, answer.body, answer.shared, gzipped), gzipped };
   if (answer.kind !== 'delta' || answer.protocol < 3)
@@ -47,4 +48,17 @@ export async function sealAnswer(
     bytes: `{"applications":${part.json},${JSON.stringify({ ...envelope, signatures }).slice(1)}`,
     gzipped: false,
   };
+}
+
+/**
+ * A definition delta (protocol 4): the definition's canonical JSON and digest are the version's
+ * (definition-delta.ts), the changes' are computed once per changes object; one signature over the
+ * envelope holding both digests.
+ */
+async function sealDefinition(signer: Signer, answer: SharedDefinitionBody): Promise<string> {
+  const part = sharedApplications(answer.changes.applications);
+  const { published, signing } = await signer.sealingKeys();
+  const envelope = { ...answer.body, keys: published, definitionDigest: answer.definition.digest, digest: part.digest };
+  const signatures = signBytes(Buffer.from(canonicalJson(envelope)), signing);
+  return `{"definition":${answer.definition.json},"applications":${part.json},${JSON.stringify({ ...envelope, signatures }).slice(1)}`;
 }

@@ -6,11 +6,12 @@
  * their ids), never the environment's whole key set. Messages are built and bound to the gateway
  * here, and signed by the route.
  */
-import type { MessageBody } from '@gatehouse/config';
+import { DEFINITION_DELTA_PROTOCOL, type MessageBody } from '@gatehouse/config';
 import { compileApplications, definitionVersionOf, loadDeployedApis } from '../compiler/compile.js';
 import type { Database } from '../db/connect.js';
 import { prunedThrough } from './change-horizon.js';
 import { applicationsChangedBetween, definitionChangesBetween, formatCursor, parseCursor } from './changes.js';
+import { type DefinitionChanges, definitionDeltaCache, type SharedDefinition } from './definition-delta.js';
 import { servesApi } from './sharding.js';
 import { type SharedSnapshot, snapshotCache } from './shared-snapshot.js';
 
@@ -33,6 +34,17 @@ export interface SharedSnapshotBody {
   shared: SharedSnapshot;
 }
 
+/** A definition delta (protocol 4): the definition shared per version, the changes per cursor (definition-delta.ts). */
+export interface SharedDefinitionBody {
+  kind: 'shared-definition';
+  body: Omit<
+    Extract<MessageBody, { kind: 'definition' }>,
+    'definition' | 'applications' | 'digest' | 'definitionDigest'
+  >;
+  definition: SharedDefinition;
+  changes: DefinitionChanges;
+}
+
 /** What binds a message to one gateway and one position: signed, so it cannot be replayed elsewhere or later. */
 function stamp(gateway: SyncGateway, head: number, protocol: number) {
   return {
@@ -50,7 +62,7 @@ export async function syncMessage(
   cursor: string | undefined,
   protocol: number,
   head: number,
-): Promise<SyncBody | SharedSnapshotBody> {
+): Promise<SyncBody | SharedSnapshotBody | SharedDefinitionBody> {
   // The head is read first (by the caller): everything up to it is committed (see changes.ts), and
   // whatever the compilation below sees on top of it is sent again in the next delta, which is harmless.
   const from = parseCursor(cursor);
@@ -58,7 +70,11 @@ export async function syncMessage(
   if (from === head) return { kind: 'unchanged', ...stamp(gateway, head, protocol) };
 
   const part = await deltaCache(db).get(gateway, from, head);
-  if (part === 'snapshot') return snapshot(db, gateway, head, protocol);
+  if (part === 'definition' && protocol >= DEFINITION_DELTA_PROTOCOL) {
+    const answer = await definitionDelta(db, gateway, from, head, protocol);
+    if (answer) return answer;
+  }
+  if (part === 'snapshot' || part === 'definition') return snapshot(db, gateway, head, protocol);
   return { kind: 'delta', ...stamp(gateway, head, protocol), ...part };
 }
 
@@ -70,11 +86,11 @@ type DeltaPart = Pick<Extract<MessageBody, { kind: 'delta' }>, 'fromCursor' | 'd
  */
 class DeltaCache {
   builds = 0;
-  private readonly parts = new Map<string, Promise<DeltaPart | 'snapshot'>>();
+  private readonly parts = new Map<string, Promise<DeltaPart | 'snapshot' | 'definition'>>();
 
   constructor(private readonly db: Database) {}
 
-  get(gateway: SyncGateway, from: number, head: number): Promise<DeltaPart | 'snapshot'> {
+  get(gateway: SyncGateway, from: number, head: number): Promise<DeltaPart | 'snapshot' | 'definition'> {
     const key = `${gateway.envId}\u0000${from}\u0000${head}\u0000${[...gateway.tags].sort().join('\u0000')}`;
     let part = this.parts.get(key);
     if (!part) {
@@ -105,9 +121,10 @@ async function buildDelta(
   gateway: SyncGateway,
   from: number,
   head: number,
-): Promise<DeltaPart | 'snapshot'> {
+): Promise<DeltaPart | 'snapshot' | 'definition'> {
   const definitionChanges = await definitionChangesBetween(db, gateway.envId, from, head);
-  if (definitionChanges.some((apiTags) => servesApi(gateway.tags, apiTags))) return 'snapshot';
+  // The definition of this shard changed: a definition delta (protocol 4) or a snapshot.
+  if (definitionChanges.some((apiTags) => servesApi(gateway.tags, apiTags))) return 'definition';
   const changed = await applicationsChangedBetween(db, gateway.envId, from, head, DELTA_MAX_APPLICATIONS + 1);
   if (changed.length > DELTA_MAX_APPLICATIONS) return 'snapshot';
   // Read after the changes: the changes since `from` are complete unless pruned (change-horizon.ts),
@@ -122,6 +139,31 @@ async function buildDelta(
     definitionVersion: definitionVersionOf([...apis.values()].sort((a, b) => a.id.localeCompare(b.id))),
     // An application with nothing left in this shard (subscription closed, deleted) is removed.
     applications: { upsert, delete: changed.filter((id) => !kept.has(id)).sort() },
+  };
+}
+
+/** Undefined when the changes are too many or reach behind the horizon: a snapshot then. */
+async function definitionDelta(
+  db: Database,
+  gateway: SyncGateway,
+  from: number,
+  head: number,
+  protocol: number,
+): Promise<SharedDefinitionBody | undefined> {
+  const cache = definitionDeltaCache(db);
+  const changes = await cache.applicationChanges(gateway.envId, gateway.tags, from, head);
+  if (changes === 'snapshot') return undefined;
+  const definition = await cache.definition(gateway.envId, head, gateway.tags);
+  return {
+    kind: 'shared-definition',
+    body: {
+      kind: 'definition',
+      ...stamp(gateway, head, protocol),
+      fromCursor: changes.fromCursor,
+      definitionVersion: definition.definitionVersion,
+    },
+    definition,
+    changes,
   };
 }
 

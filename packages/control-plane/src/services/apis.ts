@@ -270,7 +270,7 @@ export async function deleteApi(scope: EnvScope, slug: string, ifMatch: IfMatch)
     // Its deployments go with it: gateways serving it must drop it.
     if (deployed) {
       const apiTags = (deployed.snapshot as unknown as ApiSnapshot).shardingTags ?? [];
-      await recordChanges(tx, scope.env.id, [{ kind: 'definition', apiTags }]);
+      await recordChanges(tx, scope.env.id, [{ kind: 'definition', apiTags, apiPk: current.pk, apiRevision: null }]);
     }
     await recordAudit(tx, scope.actor, {
       envId: scope.env.id,

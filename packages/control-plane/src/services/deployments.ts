@@ -99,7 +99,10 @@ export async function deploy(
         }
       }
       try {
-        await compileEnvironmentConfig(tx, scope.env.id, { candidate: { apiPk: api.pk, snapshot, revision: next } });
+        await compileEnvironmentConfig(tx, scope.env.id, {
+          candidate: { apiPk: api.pk, snapshot, revision: next },
+          definitionOnly: true,
+        });
       } catch (error) {
         if (!(error instanceof InvalidCompiledDocument)) throw error;
         throw new GatewayError('not_deployable', {
@@ -136,6 +139,8 @@ export async function deploy(
         {
           kind: 'definition',
           apiTags: affectedTags(previous ? shardingTagsOf(previous) : null, snapshot.shardingTags),
+          apiPk: api.pk,
+          apiRevision: next,
         },
       ]);
       await recordAudit(tx, scope.actor, {

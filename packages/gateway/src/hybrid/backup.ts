@@ -8,6 +8,10 @@
  * snapshot file it extends (`journal` id): rewriting a 100,000-key snapshot for every revocation
  * cost more than the delta itself. Records of another snapshot (a crash between rewriting the
  * snapshot and emptying the journal) are ignored; a cut last record (a crash mid-append) too.
+ *
+ * A definition delta (protocol 4) is journaled like a delta. One whose definition was refused (its
+ * credentials applied to the definition served) is marked so, in its record's header (`<id> refused`)
+ * or in the snapshot file's `refused` positions: a restart must serve the same definition.
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { appendFile, readFile, stat, utimes } from 'node:fs/promises';
@@ -24,6 +28,8 @@ const HKDF_INFO = 'gatehouse/gateway-backup/v1';
 const FILE = 'config-backup.bin';
 const JOURNAL_FILE = 'config-backup-deltas.bin';
 const LENGTH_BYTES = 4;
+/** After the journal id in a record's header: a definition delta whose definition was not applied. */
+const REFUSED_MARK = ' refused';
 
 export interface BackupContent {
   /** The snapshot first, then the deltas applied on top of it, in order. */
@@ -31,6 +37,8 @@ export interface BackupContent {
   savedAt: string;
   /** Id of this snapshot file: journal records naming it extend `messages`. */
   journal?: string;
+  /** Positions in `messages` of definition deltas whose definition was refused (not served). */
+  refused?: number[];
 }
 
 export type BackupLoad =
@@ -43,7 +51,7 @@ export class BackupStore {
   readonly journalFile: string;
   private writing: Promise<void> = Promise.resolve();
   /** What is on disk (snapshot file + journal), by message identity; undefined: unknown, rewrite. */
-  private saved: { messages: ConfigMessage[]; journal: string } | undefined;
+  private saved: { messages: ConfigMessage[]; journal: string; refused: Set<ConfigMessage> } | undefined;
   /** Snapshot-file writes (tests read it). */
   rewrites = 0;
 
@@ -61,18 +69,28 @@ export class BackupStore {
    * When `messages` extends what was saved last (same snapshot, more deltas), only the new deltas are
    * appended to the journal.
    */
-  save(messages: ConfigMessage[]): Promise<void> {
+  save(messages: ConfigMessage[], refused: ReadonlySet<ConfigMessage> = new Set()): Promise<void> {
     const savedAt = new Date().toISOString();
     const next = this.writing.then(async () => {
       const saved = this.saved;
-      if (saved && extends_(messages, saved.messages)) {
+      // A definition refused after it was journaled as applied cannot be re-marked: rewrite then.
+      if (
+        saved &&
+        extends_(messages, saved.messages) &&
+        saved.messages.every((m) => !refused.has(m) || saved.refused.has(m))
+      ) {
         const records = messages
           .slice(saved.messages.length)
-          .map((m) => record(Buffer.concat([Buffer.from(`${saved.journal}\n`), textOf(m)]), this.token));
+          .map((m) =>
+            record(
+              Buffer.concat([Buffer.from(`${saved.journal}${refused.has(m) ? REFUSED_MARK : ''}\n`), textOf(m)]),
+              this.token,
+            ),
+          );
         // Unknown until it landed: a failed append makes the next save rewrite everything.
         this.saved = undefined;
         await appendFile(this.journalFile, Buffer.concat(records));
-        this.saved = { messages: [...messages], journal: saved.journal };
+        this.saved = { messages: [...messages], journal: saved.journal, refused: new Set(refused) };
         return;
       }
       this.saved = undefined;
@@ -82,12 +100,17 @@ export class BackupStore {
         if (i > 0) parts.push(Buffer.from(','));
         parts.push(textOf(message));
       });
-      parts.push(Buffer.from(`],"savedAt":${JSON.stringify(savedAt)},"journal":${JSON.stringify(journal)}}`));
+      const positions = messages.flatMap((m, i) => (refused.has(m) ? [i] : []));
+      parts.push(
+        Buffer.from(
+          `],"savedAt":${JSON.stringify(savedAt)},"journal":${JSON.stringify(journal)},"refused":${JSON.stringify(positions)}}`,
+        ),
+      );
       this.rewrites++;
       await writeFileAtomic(this.file, await encryptInSlices(Buffer.concat(parts), this.token));
       // Records of the previous snapshot file no longer apply (and are ignored if this is not reached).
       await writeFileAtomic(this.journalFile, Buffer.alloc(0));
-      this.saved = { messages: [...messages], journal };
+      this.saved = { messages: [...messages], journal, refused: new Set(refused) };
     });
     this.writing = next.catch(() => undefined);
     return next;
@@ -122,13 +145,18 @@ export class BackupStore {
         detail: `backup is corrupt, tampered with, or from another gateway token (${(error as Error).message})`,
       };
     }
-    if (!Array.isArray(content.messages) || content.messages[0]?.kind !== 'snapshot')
+    const starts = content.messages?.[0]?.kind;
+    if (!Array.isArray(content.messages) || (starts !== 'snapshot' && starts !== 'definition'))
       return { ok: false, reason: 'unreadable', detail: 'backup does not start with a snapshot' };
+    if (!Array.isArray(content.refused)) content.refused = [];
     let journalModified = new Date(0);
     if (content.journal) {
       const journal = await readJournal(this.journalFile, this.token, content.journal);
       if (!journal.ok) return { ok: false, reason: 'unreadable', detail: journal.detail };
-      content.messages.push(...journal.messages);
+      for (const { message, refused } of journal.messages) {
+        if (refused) content.refused.push(content.messages.length);
+        content.messages.push(message);
+      }
       journalModified = journal.modified;
     }
     const savedAt = new Date(content.savedAt);
@@ -160,7 +188,10 @@ async function readJournal(
   file: string,
   token: string,
   journal: string,
-): Promise<{ ok: true; messages: ConfigMessage[]; modified: Date } | { ok: false; detail: string }> {
+): Promise<
+  | { ok: true; messages: Array<{ message: ConfigMessage; refused: boolean }>; modified: Date }
+  | { ok: false; detail: string }
+> {
   let data: Buffer;
   try {
     data = await readFile(file);
@@ -168,7 +199,7 @@ async function readJournal(
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { ok: true, messages: [], modified: new Date(0) };
     return { ok: false, detail: (error as Error).message };
   }
-  const messages: ConfigMessage[] = [];
+  const messages: Array<{ message: ConfigMessage; refused: boolean }> = [];
   let at = 0;
   // A record cut short is the last one (a crash while appending): what precedes it stands.
   while (at + LENGTH_BYTES <= data.length) {
@@ -183,8 +214,10 @@ async function readJournal(
     at += LENGTH_BYTES + length;
     const newline = plain.indexOf('\n');
     // Another snapshot file's records: left over from before the snapshot was rewritten.
-    if (plain.slice(0, newline) !== journal) continue;
-    messages.push(JSON.parse(plain.slice(newline + 1)) as ConfigMessage);
+    const header = plain.slice(0, newline);
+    const refused = header === `${journal}${REFUSED_MARK}`;
+    if (header !== journal && !refused) continue;
+    messages.push({ message: JSON.parse(plain.slice(newline + 1)) as ConfigMessage, refused });
   }
   return { ok: true, messages, modified: (await stat(file)).mtime };
 }

@@ -9,6 +9,7 @@ import {
   type ConfigMessage,
   CURSOR_PATTERN,
   cursorSeq,
+  type DefinitionMessage,
   type DeltaMessage,
   type SnapshotMessage,
 } from '@gatehouse/config';
@@ -27,6 +28,7 @@ import {
   type HeldCredentialPatch,
   messagesOf,
   withCredentialsOf,
+  withDefinition,
   withDelta,
 } from './document-state.js';
 import type { HybridMetrics } from './metrics.js';
@@ -43,6 +45,11 @@ export interface ConfigSyncOptions {
   apply: (document: unknown) => Promise<ApplyResult>;
   /** A credential delta onto the config served, without compiling it; absent: the whole document is applied. */
   applyCredentials?: (patch: HeldCredentialPatch) => ApplyResult | Promise<ApplyResult>;
+  /**
+   * A definition delta: compiles `definition` (a document without applications) keeping the served
+   * credential index, patched; absent: the whole document is applied.
+   */
+  applyDefinition?: (definition: Record<string, unknown>, patch: HeldCredentialPatch) => Promise<ApplyResult>;
   backup: BackupStore | undefined;
   /** Where the trusted keys, this gateway's binding and its position are kept. */
   stateDir: string;
@@ -246,7 +253,38 @@ export class ConfigSync {
       this.again = true;
       return;
     }
+    if (message.kind === 'definition') return this.installDefinition(this.held, message, identity);
     return this.installDelta(this.held, message, identity);
+  }
+
+  /**
+   * A new definition with the credential changes since the held cursor: routes and policies are
+   * compiled, the credential index is kept and patched (not rebuilt from every key). A definition that
+   * cannot be applied leaves the served one in place and its credential changes are still applied,
+   * as for a refused snapshot.
+   */
+  private async installDefinition(held: HeldConfig, message: DefinitionMessage, identity: string): Promise<void> {
+    const next = withDefinition(held, message, true);
+    const { applyDefinition, applyCredentials } = this.options;
+    // With a refused definition served, the index holds restricted applications: rebuilt whole, once.
+    const full =
+      applyDefinition && !definitionBehind(held)
+        ? toApplied(await applyDefinition(message.definition, credentialPatch(next, message)))
+        : await this.tryApply(next);
+    if (full.ok) return this.install(next, message, identity, full);
+    const credentialsOnly = withDefinition(held, message, false);
+    const partial = applyCredentials
+      ? toApplied(await applyCredentials(credentialPatch(credentialsOnly, message)))
+      : await this.tryApply(credentialsOnly);
+    if (!partial.ok) {
+      this.refuse(`config definition ${message.cursor} refused: ${full.problems}`, identity);
+      return;
+    }
+    this.options.metrics.configSync.labels('refused').inc();
+    this.options.errors.add(
+      `config definition ${message.cursor}: definition refused (${full.problems}); its credentials are applied to the definition being served`,
+    );
+    await this.install(credentialsOnly, message, identity, partial);
   }
 
   /** In time proportional to the delta: the gateway patches its credential index, nothing is compiled. */
@@ -254,11 +292,7 @@ export class ConfigSync {
     const next = withDelta(held, message);
     const applyCredentials = this.options.applyCredentials;
     if (!applyCredentials) return this.install(next, message, identity);
-    const result = await applyCredentials(credentialPatch(held, message));
-    const applied = result.ok
-      ? { ok: true as const, version: result.version }
-      : { ok: false as const, problems: formatProblems(result) };
-    return this.install(next, message, identity, applied);
+    return this.install(next, message, identity, toApplied(await applyCredentials(credentialPatch(next, message))));
   }
 
   /**
@@ -352,7 +386,8 @@ export class ConfigSync {
     const backup = this.options.backup;
     if (!backup) return;
     this.backupConfirmedAt = Date.now();
-    backup.save(messagesOf(held)).catch((error: unknown) => {
+    const { messages, refused } = messagesOf(held);
+    backup.save(messages, refused).catch((error: unknown) => {
       this.options.errors.add(`config backup not written: ${(error as Error).message}`);
       this.options.logger.error({ err: error }, 'config backup not written');
     });
@@ -378,7 +413,7 @@ export class ConfigSync {
       else refuse(loaded.detail);
       return;
     }
-    const replayed = await this.trust.restore(loaded.content.messages);
+    const replayed = await this.trust.restore(loaded.content.messages, loaded.content.refused);
     if (!replayed.ok) return refuse(replayed.reason);
     const result = await this.tryApply(replayed.held);
     if (!result.ok) return refuse(result.problems);
@@ -392,6 +427,10 @@ export class ConfigSync {
     );
     this.options.onConfigEvent();
   }
+}
+
+function toApplied(result: ApplyResult): { ok: true; version: string | undefined } | { ok: false; problems: string } {
+  return result.ok ? { ok: true, version: result.version } : { ok: false, problems: formatProblems(result) };
 }
 
 function formatProblems(result: ApplyResult): string {

@@ -8,19 +8,29 @@
  *
  * Holding a delta costs the delta: the document is built from the messages only when a whole one is
  * applied (a snapshot, the backup at start); a delta reaches the gateway as a `credentialPatch`.
+ *
+ * A definition delta (protocol 4, decisions/0021) is held among the deltas: it carries a definition
+ * and application changes. When its definition is applied it becomes `definition`; when refused, its
+ * application changes still apply (restricted to the definition served), like a refused snapshot's.
  */
 import {
   type Application,
   type ConfigMessage,
   cloneConfigDocument,
+  type DefinitionMessage,
   type DeltaMessage,
+  type IncrementalMessage,
   type SnapshotMessage,
 } from '@gatehouse/config';
 
+/** A message whose definition a gateway can serve. */
+export type DefinitionSource = SnapshotMessage | DefinitionMessage;
+
 export interface HeldConfig {
-  readonly definition: SnapshotMessage;
+  /** The message whose definition is served: a snapshot, or a definition delta among `deltas` (or before `credentials`). */
+  readonly definition: DefinitionSource;
   readonly credentials: SnapshotMessage;
-  readonly deltas: readonly DeltaMessage[];
+  readonly deltas: readonly IncrementalMessage[];
   readonly cursor: string;
   readonly issuedAt: string;
   /** The document the messages produce: built on each read (O(document)), a fresh object never shared with a message. */
@@ -44,17 +54,35 @@ export function withCredentialsOf(held: HeldConfig, snapshot: SnapshotMessage): 
   return build(held.definition, snapshot, []);
 }
 
-/** True when the credentials come from a newer snapshot than the definition served. */
-export function definitionBehind(held: HeldConfig): boolean {
-  return held.definition !== held.credentials;
+/** The newest definition received: the last definition delta held, or the credentials' snapshot. */
+export function latestDefinition(held: HeldConfig): DefinitionSource {
+  for (let i = held.deltas.length - 1; i >= 0; i--) {
+    const message = held.deltas[i]!;
+    if (message.kind === 'definition') return message;
+  }
+  return held.credentials;
 }
 
-/** Why a delta cannot go on top of what is held (then a full snapshot is needed), or undefined. */
-export function deltaMismatch(held: HeldConfig, delta: DeltaMessage): string | undefined {
+/** True when the definition served is not the newest received (it was refused). */
+export function definitionBehind(held: HeldConfig): boolean {
+  return held.definition !== latestDefinition(held);
+}
+
+/** The document without its applications that `message` defines. */
+export function definitionOf(message: DefinitionSource): Record<string, unknown> {
+  if (message.kind === 'definition') return message.definition;
+  const { applications: _applications, ...definition } = message.document;
+  return definition;
+}
+
+/** Why a delta or definition delta cannot go on top of what is held (then a snapshot is needed), or undefined. */
+export function deltaMismatch(held: HeldConfig, delta: IncrementalMessage): string | undefined {
   if (delta.fromCursor !== held.cursor)
-    return `delta from cursor ${delta.fromCursor}, but this gateway is at ${held.cursor}`;
-  if (delta.definitionVersion !== held.credentials.definitionVersion)
-    return `delta for definition ${delta.definitionVersion}, but this gateway holds ${held.credentials.definitionVersion}`;
+    return `${delta.kind} from cursor ${delta.fromCursor}, but this gateway is at ${held.cursor}`;
+  // A definition delta brings its own definition; a credential delta must be for the one held.
+  const holds = latestDefinition(held).definitionVersion;
+  if (delta.kind === 'delta' && delta.definitionVersion !== holds)
+    return `delta for definition ${delta.definitionVersion}, but this gateway holds ${holds}`;
   return undefined;
 }
 
@@ -63,39 +91,65 @@ export function withDelta(held: HeldConfig, delta: DeltaMessage): HeldConfig {
   return build(held.definition, held.credentials, [...held.deltas, delta]);
 }
 
+/** A definition delta held; its definition served when `applied`, else the served one kept. */
+export function withDefinition(held: HeldConfig, message: DefinitionMessage, applied: boolean): HeldConfig {
+  return build(applied ? message : held.definition, held.credentials, [...held.deltas, message]);
+}
+
 /**
- * What `delta` changes on top of `held`, as the gateway's credential index takes it: copies of the
- * upserted applications (restricted to the served definition when it is behind) and the deletes.
+ * What `delta` changes, as the gateway's credential index takes it once `next` (the held config with
+ * the delta) serves: copies of the upserted applications (restricted to the served definition when it
+ * is behind) and the deletes.
  */
-export function credentialPatch(held: HeldConfig, delta: DeltaMessage): HeldCredentialPatch {
+export function credentialPatch(next: HeldConfig, delta: IncrementalMessage): HeldCredentialPatch {
   let upsert = structuredClone(delta.applications.upsert) as App[];
-  if (definitionBehind(held)) upsert = restrictTo(upsert, held.definition.document);
+  if (definitionBehind(next)) upsert = restrictTo(upsert, definitionOf(next.definition));
   return { upsert: upsert as unknown as Application[], delete: [...delta.applications.delete] };
 }
 
-/** The messages to keep in the backup, in replay order. */
-export function messagesOf(held: HeldConfig): ConfigMessage[] {
-  return definitionBehind(held)
-    ? [held.definition, held.credentials, ...held.deltas]
-    : [held.definition, ...held.deltas];
+/**
+ * The messages to keep in the backup, in replay order, and which definition deltas among them were
+ * not applied (the backup journals that beside them: replaying must serve the same definition).
+ * The served definition comes first when it is not in the chain from the credentials' snapshot.
+ */
+export function messagesOf(held: HeldConfig): { messages: ConfigMessage[]; refused: Set<ConfigMessage> } {
+  const at = held.deltas.indexOf(held.definition as IncrementalMessage);
+  const refused = new Set<ConfigMessage>(held.deltas.slice(at + 1).filter((m) => m.kind === 'definition'));
+  const messages: ConfigMessage[] =
+    held.definition === held.credentials || at >= 0
+      ? [held.credentials, ...held.deltas]
+      : [held.definition, held.credentials, ...held.deltas];
+  return { messages, refused };
 }
 
-/** Rebuilds the held config from stored messages, or says why they don't chain. */
-export function replay(messages: ConfigMessage[]): { ok: true; held: HeldConfig } | { ok: false; reason: string } {
+/**
+ * Rebuilds the held config from stored messages, or says why they don't chain. `refused`: the
+ * definition deltas whose definition was not applied (their application changes were).
+ */
+export function replay(
+  messages: ConfigMessage[],
+  refused: ReadonlySet<ConfigMessage> = new Set(),
+): { ok: true; held: HeldConfig } | { ok: false; reason: string } {
   const [first, ...rest] = messages;
-  if (first?.kind !== 'snapshot') return { ok: false, reason: 'no snapshot' };
-  let held = fromSnapshot(first);
-  if (rest[0]?.kind === 'snapshot') held = withCredentialsOf(held, rest.shift() as SnapshotMessage);
+  let held: HeldConfig;
+  if (rest[0]?.kind === 'snapshot' && first && first.kind !== 'delta')
+    held = build(first, rest.shift() as SnapshotMessage, []);
+  else if (first?.kind === 'snapshot') held = fromSnapshot(first);
+  else return { ok: false, reason: 'no snapshot' };
   for (const message of rest) {
-    if (message.kind !== 'delta') return { ok: false, reason: 'a snapshot after the credentials snapshot' };
+    if (message.kind === 'snapshot') return { ok: false, reason: 'a snapshot after the credentials snapshot' };
     const mismatch = deltaMismatch(held, message);
     if (mismatch) return { ok: false, reason: mismatch };
-    held = withDelta(held, message);
+    held = message.kind === 'delta' ? withDelta(held, message) : withDefinition(held, message, !refused.has(message));
   }
   return { ok: true, held };
 }
 
-function build(definition: SnapshotMessage, credentials: SnapshotMessage, deltas: readonly DeltaMessage[]): HeldConfig {
+function build(
+  definition: DefinitionSource,
+  credentials: SnapshotMessage,
+  deltas: readonly IncrementalMessage[],
+): HeldConfig {
   const last = deltas.at(-1) ?? credentials;
   return {
     definition,
@@ -110,20 +164,21 @@ function build(definition: SnapshotMessage, credentials: SnapshotMessage, deltas
 }
 
 function documentOf(
-  definition: SnapshotMessage,
+  definition: DefinitionSource,
   credentials: SnapshotMessage,
-  deltas: readonly DeltaMessage[],
+  deltas: readonly IncrementalMessage[],
 ): Record<string, unknown> {
   let applications = structuredClone((credentials.document.applications as App[] | undefined) ?? []);
   for (const delta of deltas) applications = applyDelta(applications, delta);
   // Inline OpenAPI documents are shared with the message, not cloned (nothing rewrites them in place).
-  const document = cloneConfigDocument(definition.document) as Record<string, unknown>;
-  if (definition !== credentials) applications = restrictTo(applications, document);
+  const document = cloneConfigDocument(definitionOf(definition)) as Record<string, unknown>;
+  const newest = deltas.findLast((m) => m.kind === 'definition') ?? credentials;
+  if (definition !== newest) applications = restrictTo(applications, document);
   return { ...document, applications };
 }
 
 /** Upserts replace an application by id in place (or append it); deletes remove by id. */
-function applyDelta(current: App[], delta: DeltaMessage): App[] {
+function applyDelta(current: App[], delta: IncrementalMessage): App[] {
   const upserts = new Map(structuredClone(delta.applications.upsert).map((a) => [a.id, a as App]));
   const deleted = new Set(delta.applications.delete);
   const applications: App[] = [];

@@ -20,7 +20,7 @@ import { AnalyticsShipper, toAnalyticsRecord } from './analytics.js';
 import { BackupStore } from './backup.js';
 import { ConfigSync, type ControlPlaneState } from './config-sync.js';
 import { ControlPlaneClient } from './control-plane-client.js';
-import { appliedRevisions } from './document-state.js';
+import { appliedRevisions, definitionOf } from './document-state.js';
 import { type HeartbeatPayload, HeartbeatReporter, RequestCounts } from './heartbeat.js';
 import type { ClientIpAnonymization } from './ip-anonymization.js';
 import { HybridMetrics } from './metrics.js';
@@ -83,6 +83,8 @@ interface Served {
   apply(document: unknown): Promise<ApplyResult>;
   /** A credential delta without compiling the document again. */
   applyCredentials(patch: CredentialPatch): ApplyResult | Promise<ApplyResult>;
+  /** A definition delta keeping the credential index (one process; a node's workers apply the whole document). */
+  applyDefinition?(definition: Record<string, unknown>, patch: CredentialPatch): Promise<ApplyResult>;
   version(): string | undefined;
   close(): Promise<void>;
 }
@@ -138,6 +140,7 @@ export async function startHybridGateway(options: HybridGatewayOptions): Promise
       // The slow parts of a large snapshot (an inline OpenAPI document) off the event loop.
       apply: (document) => gateway.applyAsync(document),
       applyCredentials: (patch) => gateway.applyCredentials(patch),
+      applyDefinition: (definition, patch) => gateway.applyDefinition(definition, patch),
       version: () => gateway.current()?.version,
       close: gateway.close,
     },
@@ -243,7 +246,7 @@ async function attachControlPlane(
     configVersion: gateway.version() ?? null,
     cursor: sync?.cursor ?? null,
     // From the definition message: reading `held.document` would build the whole document.
-    appliedRevisions: sync?.held ? appliedRevisions(sync.held.definition.document) : {},
+    appliedRevisions: sync?.held ? appliedRevisions(definitionOf(sync.held.definition)) : {},
     uptimeSeconds: Math.floor((Date.now() - startedAt) / 1000),
     requests: counts.toJSON(),
     capabilities: capabilities(),
@@ -256,6 +259,7 @@ async function attachControlPlane(
     client,
     apply: (document) => gateway.apply(document),
     applyCredentials: (patch) => gateway.applyCredentials(patch),
+    ...(gateway.applyDefinition ? { applyDefinition: gateway.applyDefinition.bind(gateway) } : {}),
     backup: options.backup === false ? undefined : new BackupStore(stateDir, token),
     stateDir,
     publicKeyPem: options.controlPlanePublicKey,

@@ -112,7 +112,11 @@ export class Trust {
    * token-derived key): retirement is not applied, but the key must still be trusted and the
    * binding must match.
    */
-  async restore(stored: unknown[]): Promise<{ ok: true; held: HeldConfig } | { ok: false; reason: string }> {
+  /** `refused`: positions in `stored` of definition deltas whose definition was not applied. */
+  async restore(
+    stored: unknown[],
+    refused: readonly number[] = [],
+  ): Promise<{ ok: true; held: HeldConfig } | { ok: false; reason: string }> {
     let state: TrustState | undefined;
     try {
       state = await this.stored();
@@ -130,6 +134,6 @@ export class Trust {
       if (invalid) return { ok: false, reason: `${parsed.message.kind} ${parsed.message.cursor}: ${invalid}` };
       messages.push(parsed.message);
     }
-    return replay(messages);
+    return replay(messages, new Set(refused.map((i) => messages[i]).filter((m) => m !== undefined)));
   }
 }

@@ -149,7 +149,8 @@ describe('document state', () => {
     // Later deltas are for the refused snapshot's definition, and apply to its credentials.
     held = withDelta(held, { ...delta('c:5', 'c:6', [], ['a']), definitionVersion: 'd2' });
     expect(held.document.applications).toEqual([]);
-    const again = replay(messagesOf(held));
+    const stored = messagesOf(held);
+    const again = replay(stored.messages, stored.refused);
     expect(again.ok && again.held.document).toEqual(held.document);
   });
 });

@@ -113,4 +113,14 @@ describe('a hybrid node with two workers (fake control plane)', () => {
     const metrics = await (await fetch(`${node.adminUrl}/metrics`)).text();
     expect(metrics.match(/^gatehouse_config_sync_total\{result="applied"\} /gm)).toHaveLength(1);
   });
+
+  it('applies a definition delta (protocol 4) on every worker, from the whole document it rebuilds', async () => {
+    cp.definitionDeltas = true;
+    const before = cp.syncAnswers.length;
+    cp.deploy(definition(upstream.url, 3));
+    await expect.poll(async () => (await request(node.port, '/open/')).revision, { timeout: 10_000 }).toBe('3');
+    expect(cp.syncAnswers.slice(before)).toContain('definition');
+    const answers = await Promise.all(Array.from({ length: 20 }, () => request(node.port, '/open/')));
+    expect(new Set(answers.map((a) => a.revision))).toEqual(new Set(['3']));
+  });
 });

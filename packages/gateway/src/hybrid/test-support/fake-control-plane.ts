@@ -30,6 +30,13 @@ export interface FakeControlPlane {
   upsertApplication(app: Record<string, unknown>): void;
   deleteApplication(id: string): void;
   revoke(token: string): void;
+  /**
+   * Answer a known cursor behind a deploy with a definition delta (protocol 4) when the gateway
+   * names protocol 4; off: a snapshot, as a protocol 3 control plane does.
+   */
+  definitionDeltas: boolean;
+  /** The `Gatehouse-Protocol` header of every sync request, in order. */
+  syncProtocols: string[];
   /** Makes the next sync answers use this transform (tampering tests). */
   tamper(transform: ((message: Record<string, unknown>) => Record<string, unknown>) | undefined): void;
   /** Stops listening (connections cut) and restarts on the same port. */
@@ -81,13 +88,26 @@ export async function startFakeControlPlane(
     for (const res of streams) res.write(`event: changed\ndata: ${JSON.stringify({ cursor: `c:${cursor}` })}\n\n`);
   };
 
-  const syncAnswer = (from: string | null): Record<string, unknown> => {
+  const syncAnswer = (from: string | null, protocols: string): Record<string, unknown> => {
     const since = from?.startsWith('c:') ? Number(from.slice(2)) : Number.NaN;
     if (since === cursor) return signed({ kind: 'unchanged', cursor: `c:${cursor}` });
-    if (Number.isInteger(since) && since >= definitionCursor && since < cursor) {
+    const touchedSince = () => {
       const touched = new Set(changes.filter((c) => c.cursor > since && c.appId).map((c) => c.appId!));
       const upsert = [...touched].filter((id) => applications.has(id)).map((id) => applications.get(id)!);
-      const del = [...touched].filter((id) => !applications.has(id));
+      return { upsert, delete: [...touched].filter((id) => !applications.has(id)) };
+    };
+    const speaks4 = protocols.split(',').some((v) => v.trim() === '4');
+    if (Number.isInteger(since) && since > 0 && since < definitionCursor && fake.definitionDeltas && speaks4)
+      return signed({
+        kind: 'definition',
+        cursor: `c:${cursor}`,
+        fromCursor: from,
+        definitionVersion: definitionVersion(),
+        definition,
+        applications: touchedSince(),
+      });
+    if (Number.isInteger(since) && since >= definitionCursor && since < cursor) {
+      const { upsert, delete: del } = touchedSince();
       return signed({
         kind: 'delta',
         cursor: `c:${cursor}`,
@@ -114,6 +134,8 @@ export async function startFakeControlPlane(
     gateway,
     token,
     syncAnswers: [],
+    syncProtocols: [],
+    definitionDeltas: false,
     heartbeats: [],
     analytics: new Map(),
     duplicates: 0,
@@ -166,7 +188,9 @@ export async function startFakeControlPlane(
         case 'GET /api/v1/gateway/signing-key':
           return json(res, 200, { keyId, alg: 'Ed25519', publicKeyPem });
         case 'GET /api/v1/gateway/sync': {
-          let answer = syncAnswer(url.searchParams.get('cursor'));
+          const protocols = String(req.headers['gatehouse-protocol'] ?? '');
+          fake.syncProtocols.push(protocols);
+          let answer = syncAnswer(url.searchParams.get('cursor'), protocols);
           if (transform) answer = transform(structuredClone(answer));
           fake.syncAnswers.push(String(answer.kind));
           return json(res, 200, answer);
