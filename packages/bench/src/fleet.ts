@@ -6,11 +6,12 @@
  * measured is the control plane's side of the fan-out.
  *
  *   npm run bench:fleet -- [--gateways 1000] [--keys 100000] [--heartbeat-window-s 10] [--protocol 3|2]
- *                          [--cpu-prof-dir DIR]
+ *                          [--cpu-prof-dir DIR] [--rounds 5] [--mgmt-interval-ms 25] [--skip-idle]
  *
  * Figures: deploy received by every gateway (p50/p99/max from the deploy call), one key revocation
  * received by every gateway, control-plane CPU for heartbeats alone and for the idle fleet (polls,
- * heartbeats, pings), management API latency (p50/p99) during each fan-out, bytes sent.
+ * heartbeats, pings), management API latency (p50/p99: an open-loop probe of reads and a write) during
+ * each fan-out, bytes sent. `--rounds N` repeats each fan-out N times and also prints the pooled figures.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -27,7 +28,7 @@ interface ServerInfo {
   adminEmail: string;
   adminPassword: string;
   subscriptionId: string;
-  revocableKeyId: string;
+  revocableKeyIds: string[];
   tokens: string[];
   pid: number;
 }
@@ -40,6 +41,12 @@ const { values: args } = parseArgs({
     'heartbeat-interval-ms': { type: 'string', default: '60000' },
     'heartbeat-window-s': { type: 'string', default: '10' },
     'timeout-s': { type: 'string', default: '60' },
+    /** One management call every so many ms during each fan-out (open loop). */
+    'mgmt-interval-ms': { type: 'string', default: '25' },
+    /** Deploys and revocations each made this many times (a p99 of the management calls needs many). */
+    rounds: { type: 'string', default: '1' },
+    /** Stop after the fan-outs (no heartbeat and idle-poll phases): quicker iterations. */
+    'skip-idle': { type: 'boolean', default: false },
     /** The sync protocol the simulated gateways accept: 3 (digest-signed envelopes) or 2 (before it). */
     protocol: { type: 'string', default: '3' },
     /** Write a V8 CPU profile of the control plane there (node --cpu-prof). */
@@ -51,6 +58,8 @@ const GATEWAYS = Number(args.gateways);
 const POLL_MS = Number(args['poll-ms']);
 const HEARTBEAT_INTERVAL_MS = Number(args['heartbeat-interval-ms']);
 const TIMEOUT_MS = Number(args['timeout-s']) * 1000;
+const MGMT_INTERVAL_MS = Number(args['mgmt-interval-ms']);
+const ROUNDS = Number(args.rounds);
 
 const agent = new Agent({ connections: null, pipelining: 1, keepAliveTimeout: 60_000 });
 const CLK_TCK = 100;
@@ -213,26 +222,54 @@ async function gunzip(raw: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => z(raw, (e, out) => (e ? reject(e) : resolve(out))));
 }
 
-/** Sequential management calls until stopped: their latencies. */
+/**
+ * Management calls on a fixed schedule (open loop: one every `--mgmt-interval-ms` whether or not the
+ * previous one answered, so a stalled control plane shows as latency, not as fewer calls), cycling
+ * through what an operator's console does: three reads (list APIs, one API, its deployments) and a
+ * write (a draft edit of another API: no deploy, so no fan-out of its own).
+ */
 function probeManagement(base: string, token: string, env: string) {
-  const latencies: number[] = [];
-  let stopped = false;
-  const loop = (async () => {
-    while (!stopped) {
-      const t = performance.now();
-      const res = await request(`${base}/api/v1/environments/${env}/apis`, {
+  const reads: Array<[start: number, ms: number]> = [];
+  const writes: Array<[start: number, ms: number]> = [];
+  let failed = 0;
+  const headers = { authorization: `Bearer ${token}` };
+  const calls: Array<() => Promise<{ statusCode: number; body: { dump(): Promise<unknown> } }>> = [
+    () => request(`${base}/api/v1/environments/${env}/apis`, { dispatcher: agent, headers }),
+    () => request(`${base}/api/v1/environments/${env}/apis/orders`, { dispatcher: agent, headers }),
+    () => request(`${base}/api/v1/environments/${env}/apis/orders/deployments`, { dispatcher: agent, headers }),
+    () =>
+      request(`${base}/api/v1/environments/${env}/apis/status`, {
+        method: 'PATCH',
         dispatcher: agent,
-        headers: { authorization: `Bearer ${token}` },
-      });
-      await res.body.dump();
-      latencies.push(performance.now() - t);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  })();
-  return async () => {
-    stopped = true;
-    await loop;
-    return latencies.sort((a, b) => a - b);
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify({ description: `fleet bench edit ${Date.now()}` }),
+      }),
+  ];
+  const pending = new Set<Promise<void>>();
+  let n = 0;
+  const tick = setInterval(() => {
+    const call = calls[n++ % calls.length]!;
+    const into = call === calls[3] ? writes : reads;
+    const t = performance.now();
+    const p = call()
+      .then(async (res) => {
+        await res.body.dump();
+        // Overlapping draft edits may answer 409 (optimistic concurrency): an answer all the same.
+        if (res.statusCode >= 300 && res.statusCode !== 409) failed++;
+        into.push([t, performance.now() - t]);
+      })
+      .catch(() => {
+        failed++;
+      })
+      .finally(() => pending.delete(p));
+    pending.add(p);
+  }, MGMT_INTERVAL_MS);
+  /** Stops; the latencies of the calls started from `since` on. */
+  return async (since: number) => {
+    clearInterval(tick);
+    await Promise.all(pending);
+    const from = (list: Array<[number, number]>) => list.filter(([t]) => t >= since).map(([, d]) => d);
+    return { reads: from(reads), writes: from(writes), failed };
   };
 }
 
@@ -250,6 +287,8 @@ async function startServer(): Promise<{ child: ChildProcess; info: ServerInfo }>
       String(args.keys),
       '--heartbeat-interval-ms',
       String(HEARTBEAT_INTERVAL_MS),
+      '--revocable-keys',
+      String(ROUNDS),
     ],
     { stdio: ['ignore', 'pipe', 'inherit'], env: process.env },
   );
@@ -319,35 +358,58 @@ async function main(): Promise<void> {
     const bytesNow = () => fleet.reduce((n, g) => n + g.bytes, 0);
     const syncsNow = () => fleet.reduce((n, g) => n + g.syncs, 0);
 
-    const fanOut = async (label: string, action: () => Promise<void>) => {
-      const before = Math.max(...fleet.map((g) => seqOf(g.cursor)));
-      const bytes0 = bytesNow();
-      const syncs0 = syncsNow();
-      const cpu0 = cpuSeconds(info.pid);
-      const stopProbe = probeManagement(base, admin, info.environment);
-      await new Promise((r) => setTimeout(r, 200));
-      let t0 = 0;
-      const waiting = awaitFanOut(fleet, before, () => t0);
-      t0 = performance.now();
-      await action();
-      const delays = await waiting;
-      const mgmt = await stopProbe();
-      const cpu = cpuSeconds(info.pid) - cpu0;
-      const syncs = syncsNow() - syncs0;
-      console.log(
-        `${label.padEnd(12)} received by ${delays.length}/${fleet.length}: p50 ${ms(percentile(delays, 50))}, p99 ${ms(percentile(delays, 99))}, max ${ms(delays.at(-1) ?? Number.NaN)}; ` +
-          `${syncs} syncs, ${(((bytesNow() - bytes0) / 1024 / 1024) as number).toFixed(1)} MiB sent, control-plane CPU ${cpu.toFixed(2)} s (${((cpu * 1000) / Math.max(1, syncs)).toFixed(2)} ms/sync); ` +
-          `management API p50 ${ms(percentile(mgmt, 50))}, p99 ${ms(percentile(mgmt, 99))}, max ${ms(mgmt.at(-1) ?? Number.NaN)} (${mgmt.length} calls)`,
-      );
-      for (const gw of fleet) gw.onMessage = undefined;
-      await new Promise((r) => setTimeout(r, 1000));
+    const fanOut = async (label: string, action: (round: number) => Promise<void>) => {
+      const all = { delays: [] as number[], reads: [] as number[], writes: [] as number[], failed: 0 };
+      let cpuAll = 0;
+      let syncsAll = 0;
+      for (let round = 0; round < ROUNDS; round++) {
+        const before = Math.max(...fleet.map((g) => seqOf(g.cursor)));
+        const bytes0 = bytesNow();
+        const syncs0 = syncsNow();
+        const cpu0 = cpuSeconds(info.pid);
+        const stopProbe = probeManagement(base, admin, info.environment);
+        let t0 = 0;
+        const waiting = awaitFanOut(fleet, before, () => t0);
+        t0 = performance.now();
+        await action(round);
+        const delays = await waiting;
+        // Only calls started between the action and the last gateway receiving the change.
+        const mgmt = await stopProbe(t0);
+        const calls = [...mgmt.reads, ...mgmt.writes].sort((x, y) => x - y);
+        const cpu = cpuSeconds(info.pid) - cpu0;
+        const syncs = syncsNow() - syncs0;
+        cpuAll += cpu;
+        syncsAll += syncs;
+        all.delays.push(...delays);
+        all.reads.push(...mgmt.reads);
+        all.writes.push(...mgmt.writes);
+        all.failed += mgmt.failed;
+        console.log(
+          `${label.padEnd(12)} received by ${delays.length}/${fleet.length}: p50 ${ms(percentile(delays, 50))}, p99 ${ms(percentile(delays, 99))}, max ${ms(delays.at(-1) ?? Number.NaN)}; ` +
+            `${syncs} syncs, ${(((bytesNow() - bytes0) / 1024 / 1024) as number).toFixed(1)} MiB sent, control-plane CPU ${cpu.toFixed(2)} s (${((cpu * 1000) / Math.max(1, syncs)).toFixed(2)} ms/sync); ` +
+            `management API p50 ${ms(percentile(calls, 50))}, p99 ${ms(percentile(calls, 99))}, max ${ms(calls.at(-1) ?? Number.NaN)} (${calls.length} calls, ${mgmt.failed} failed)`,
+        );
+        for (const gw of fleet) gw.onMessage = undefined;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      if (ROUNDS > 1) {
+        const sorted = (l: number[]) => [...l].sort((x, y) => x - y);
+        const delays = sorted(all.delays);
+        const calls = sorted([...all.reads, ...all.writes]);
+        const writes = sorted(all.writes);
+        console.log(
+          `${label.padEnd(12)} ${ROUNDS} rounds: received p50 ${ms(percentile(delays, 50))}, p99 ${ms(percentile(delays, 99))}; ${((cpuAll * 1000) / Math.max(1, syncsAll)).toFixed(2)} ms CP CPU/sync; ` +
+            `management API p50 ${ms(percentile(calls, 50))}, p99 ${ms(percentile(calls, 99))}, max ${ms(calls.at(-1) ?? Number.NaN)} (${calls.length} calls every ${MGMT_INTERVAL_MS} ms, ${all.failed} failed; the ${writes.length} writes p99 ${ms(percentile(writes, 99))})`,
+        );
+      }
     };
 
     await fanOut('deploy', () => manage('POST', '/apis/orders/deployments', { message: 'fleet bench' }));
-    await fanOut('revocation', () =>
-      manage('DELETE', `/subscriptions/${info.subscriptionId}/api-keys/${info.revocableKeyId}`),
+    await fanOut('revocation', (round) =>
+      manage('DELETE', `/subscriptions/${info.subscriptionId}/api-keys/${info.revocableKeyIds[round]}`),
     );
 
+    if (args['skip-idle']) return;
     // Heartbeats alone: polls paused, each gateway's heartbeat spread over its interval.
     const windowS = Number(args['heartbeat-window-s']);
     for (const gw of fleet) gw.pollsPaused = true;

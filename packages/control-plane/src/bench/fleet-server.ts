@@ -27,8 +27,8 @@ export interface FleetServerInfo {
   adminEmail: string;
   adminPassword: string;
   subscriptionId: string;
-  /** A key the benchmark revokes. */
-  revocableKeyId: string;
+  /** Keys the benchmark revokes, one per round. */
+  revocableKeyIds: string[];
   tokens: string[];
   pid: number;
 }
@@ -39,6 +39,7 @@ async function main(): Promise<void> {
       gateways: { type: 'string', default: '1000' },
       keys: { type: 'string', default: '0' },
       'heartbeat-interval-ms': { type: 'string', default: '60000' },
+      'revocable-keys': { type: 'string', default: '1' },
     },
   });
   const gatewayCount = Number(values.gateways);
@@ -76,7 +77,9 @@ async function main(): Promise<void> {
     .from(subscriptions)
     .where(eq(subscriptions.applicationId, demo.applicationId))
     .limit(1);
-  const revocable = await createKey(scope, sub!.id, {});
+  const revocableKeyIds: string[] = [];
+  for (let i = 0; i < Number(values['revocable-keys']); i++)
+    revocableKeyIds.push((await createKey(scope, sub!.id, {})).row.id);
 
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const info: FleetServerInfo = {
@@ -86,7 +89,7 @@ async function main(): Promise<void> {
     adminEmail,
     adminPassword,
     subscriptionId: sub!.id,
-    revocableKeyId: revocable.row.id,
+    revocableKeyIds,
     tokens,
     pid: process.pid,
   };
