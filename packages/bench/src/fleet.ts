@@ -6,20 +6,22 @@
  * measured is the control plane's side of the fan-out.
  *
  *   npm run bench:fleet -- [--gateways 1000] [--keys 100000] [--heartbeat-window-s 10] [--protocol 3|2]
- *                          [--cpu-prof-dir DIR] [--rounds 5] [--mgmt-interval-ms 25] [--skip-idle]
+ *                          [--cpu-prof-dir DIR] [--rounds 5] [--warmup 1] [--mgmt-interval-ms 25] [--skip-idle]
  *
  * Figures: deploy received by every gateway (p50/p99/max from the deploy call), one key revocation
  * received by every gateway, control-plane CPU for heartbeats alone and for the idle fleet (polls,
  * heartbeats, pings), management API latency (p50/p99: an open-loop probe of reads and a write) during
  * each fan-out, bytes sent. `--rounds N` repeats each fan-out N times and also prints the pooled figures.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
+import { loopCpuMs, type ProbeResult, type ProbeStart } from './fleet-probe.js';
 
 interface ServerInfo {
   url: string;
@@ -45,6 +47,10 @@ const { values: args } = parseArgs({
     'mgmt-interval-ms': { type: 'string', default: '25' },
     /** Deploys and revocations each made this many times (a p99 of the management calls needs many). */
     rounds: { type: 'string', default: '1' },
+    /** Fan-outs made first and left out of the pooled figures (the control plane's JIT warming up). */
+    warmup: { type: 'string', default: '1' },
+    /** The control plane's paced fan-out window (0: unpaced, every stream told at once). */
+    'fan-out-window': { type: 'string' },
     /** Stop after the fan-outs (no heartbeat and idle-poll phases): quicker iterations. */
     'skip-idle': { type: 'boolean', default: false },
     /** The sync protocol the simulated gateways accept: 3 (digest-signed envelopes) or 2 (before it). */
@@ -60,6 +66,7 @@ const HEARTBEAT_INTERVAL_MS = Number(args['heartbeat-interval-ms']);
 const TIMEOUT_MS = Number(args['timeout-s']) * 1000;
 const MGMT_INTERVAL_MS = Number(args['mgmt-interval-ms']);
 const ROUNDS = Number(args.rounds);
+const WARMUP = Number(args.warmup);
 
 const agent = new Agent({ connections: null, pipelining: 1, keepAliveTimeout: 60_000 });
 const CLK_TCK = 100;
@@ -223,53 +230,21 @@ async function gunzip(raw: Buffer): Promise<Buffer> {
 }
 
 /**
- * Management calls on a fixed schedule (open loop: one every `--mgmt-interval-ms` whether or not the
- * previous one answered, so a stalled control plane shows as latency, not as fewer calls), cycling
- * through what an operator's console does: three reads (list APIs, one API, its deployments) and a
- * write (a draft edit of another API: no deploy, so no fan-out of its own).
+ * The management probe runs in its own process (fleet-probe.ts): in this one its answers would wait
+ * behind the simulated fleet's work, and an operator's console is not the fleet.
  */
-function probeManagement(base: string, token: string, env: string) {
-  const reads: Array<[start: number, ms: number]> = [];
-  const writes: Array<[start: number, ms: number]> = [];
-  let failed = 0;
-  const headers = { authorization: `Bearer ${token}` };
-  const calls: Array<() => Promise<{ statusCode: number; body: { dump(): Promise<unknown> } }>> = [
-    () => request(`${base}/api/v1/environments/${env}/apis`, { dispatcher: agent, headers }),
-    () => request(`${base}/api/v1/environments/${env}/apis/orders`, { dispatcher: agent, headers }),
-    () => request(`${base}/api/v1/environments/${env}/apis/orders/deployments`, { dispatcher: agent, headers }),
-    () =>
-      request(`${base}/api/v1/environments/${env}/apis/status`, {
-        method: 'PATCH',
-        dispatcher: agent,
-        headers: { ...headers, 'content-type': 'application/json' },
-        body: JSON.stringify({ description: `fleet bench edit ${Date.now()}` }),
+function startProbe(): { start(options: ProbeStart): void; stop(since: number): Promise<ProbeResult>; close(): void } {
+  const child = fork(join(dirname(fileURLToPath(import.meta.url)), 'fleet-probe.js'), [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return {
+    start: (options) => child.send({ cmd: 'start', ...options }),
+    stop: (since) =>
+      new Promise((resolve) => {
+        child.once('message', (m) => resolve(m as ProbeResult));
+        child.send({ cmd: 'stop', since });
       }),
-  ];
-  const pending = new Set<Promise<void>>();
-  let n = 0;
-  const tick = setInterval(() => {
-    const call = calls[n++ % calls.length]!;
-    const into = call === calls[3] ? writes : reads;
-    const t = performance.now();
-    const p = call()
-      .then(async (res) => {
-        await res.body.dump();
-        // Overlapping draft edits may answer 409 (optimistic concurrency): an answer all the same.
-        if (res.statusCode >= 300 && res.statusCode !== 409) failed++;
-        into.push([t, performance.now() - t]);
-      })
-      .catch(() => {
-        failed++;
-      })
-      .finally(() => pending.delete(p));
-    pending.add(p);
-  }, MGMT_INTERVAL_MS);
-  /** Stops; the latencies of the calls started from `since` on. */
-  return async (since: number) => {
-    clearInterval(tick);
-    await Promise.all(pending);
-    const from = (list: Array<[number, number]>) => list.filter(([t]) => t >= since).map(([, d]) => d);
-    return { reads: from(reads), writes: from(writes), failed };
+    close: () => child.kill(),
   };
 }
 
@@ -288,9 +263,10 @@ async function startServer(): Promise<{ child: ChildProcess; info: ServerInfo }>
       '--heartbeat-interval-ms',
       String(HEARTBEAT_INTERVAL_MS),
       '--revocable-keys',
-      String(ROUNDS),
+      String(WARMUP + ROUNDS),
+      ...(args['fan-out-window'] === undefined ? [] : ['--fan-out-window', args['fan-out-window']]),
     ],
-    { stdio: ['ignore', 'pipe', 'inherit'], env: process.env },
+    { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env: process.env },
   );
   const lines = createInterface({ input: child.stdout! });
   const info = await new Promise<ServerInfo>((resolve, reject) => {
@@ -300,9 +276,27 @@ async function startServer(): Promise<{ child: ChildProcess; info: ServerInfo }>
   return { child, info };
 }
 
+/** The control plane's loop turns since the last ask (fleet-server.ts watchLoopTurns), CPU ms, sorted. */
+function loopTurns(child: ChildProcess): Promise<number[]> {
+  return new Promise((resolve) => {
+    const on = (message: unknown) => {
+      const turns = (message as { turns?: number[] }).turns;
+      if (!turns) return;
+      child.off('message', on);
+      resolve(turns.sort((a, b) => a - b));
+    };
+    child.on('message', on);
+    child.send('turns');
+  });
+}
+
+const turnMs = (n: number) => `${n.toFixed(1)} ms`;
+
 /** Resolves once every gateway received a message past `seq`; answers the per-gateway delays. */
-function awaitFanOut(fleet: SimGateway[], afterSeq: number, t0: () => number) {
+function awaitFanOut(fleet: SimGateway[], afterSeq: number, t0: () => number, pid: number) {
   const delays = new Map<SimGateway, number>();
+  const loopCpu0 = loopCpuMs(pid);
+  const loopCpu: number[] = [];
   let done: () => void = () => undefined;
   const all = new Promise<void>((resolve) => {
     done = resolve;
@@ -311,11 +305,15 @@ function awaitFanOut(fleet: SimGateway[], afterSeq: number, t0: () => number) {
     gw.onMessage = (g, _kind, seq) => {
       if (seq > afterSeq && !delays.has(g)) {
         delays.set(g, performance.now() - t0());
+        loopCpu.push(loopCpuMs(pid) - loopCpu0);
         if (delays.size === fleet.length) done();
       }
     };
   const timeout = new Promise<void>((r) => setTimeout(r, TIMEOUT_MS).unref());
-  return Promise.race([all, timeout]).then(() => [...delays.values()].sort((a, b) => a - b));
+  return Promise.race([all, timeout]).then(() => ({
+    delays: [...delays.values()].sort((a, b) => a - b),
+    loopCpu: loopCpu.sort((a, b) => a - b),
+  }));
 }
 
 async function main(): Promise<void> {
@@ -323,6 +321,7 @@ async function main(): Promise<void> {
   const { child, info } = await startServer();
   const base = info.url;
   const fleet = info.tokens.map((t) => new SimGateway(base, t));
+  const probe = startProbe();
   try {
     const login = await request(`${base}/api/v1/auth/login`, {
       method: 'POST',
@@ -353,53 +352,74 @@ async function main(): Promise<void> {
     }
     await new Promise((r) => setTimeout(r, 2000));
     console.log(
-      `fleet: ${fleet.length} gateways on ${info.backend} (${args.keys} extra keys, protocol ${PROTOCOL}), connected in ${ms(performance.now() - setupStart)}; figures are from a shared, loaded machine`,
+      `fleet: ${fleet.length} gateways on ${info.backend} (${args.keys} extra keys, protocol ${PROTOCOL}, fan-out window ${args['fan-out-window'] ?? 'default'}), connected in ${ms(performance.now() - setupStart)}; figures are from a shared, loaded machine`,
     );
     const bytesNow = () => fleet.reduce((n, g) => n + g.bytes, 0);
     const syncsNow = () => fleet.reduce((n, g) => n + g.syncs, 0);
 
     const fanOut = async (label: string, action: (round: number) => Promise<void>) => {
-      const all = { delays: [] as number[], reads: [] as number[], writes: [] as number[], failed: 0 };
+      const all = {
+        delays: [] as number[],
+        delaysCpu: [] as number[],
+        reads: [] as number[],
+        writes: [] as number[],
+        callsCpu: [] as number[],
+        turns: [] as number[],
+        failed: 0,
+      };
       let cpuAll = 0;
       let syncsAll = 0;
-      for (let round = 0; round < ROUNDS; round++) {
+      for (let round = 0; round < WARMUP + ROUNDS; round++) {
+        const warm = round < WARMUP;
         const before = Math.max(...fleet.map((g) => seqOf(g.cursor)));
         const bytes0 = bytesNow();
         const syncs0 = syncsNow();
         const cpu0 = cpuSeconds(info.pid);
-        const stopProbe = probeManagement(base, admin, info.environment);
+        probe.start({ base, token: admin, env: info.environment, pid: info.pid, intervalMs: MGMT_INTERVAL_MS });
         let t0 = 0;
-        const waiting = awaitFanOut(fleet, before, () => t0);
+        const waiting = awaitFanOut(fleet, before, () => t0, info.pid);
+        child.send('turns-reset');
         t0 = performance.now();
         await action(round);
-        const delays = await waiting;
+        const { delays, loopCpu } = await waiting;
         // Only calls started between the action and the last gateway receiving the change.
-        const mgmt = await stopProbe(t0);
+        const mgmt = await probe.stop(performance.timeOrigin + t0);
+        const turns = await loopTurns(child);
         const calls = [...mgmt.reads, ...mgmt.writes].sort((x, y) => x - y);
+        const callsCpu = mgmt.loopCpu.sort((x, y) => x - y);
         const cpu = cpuSeconds(info.pid) - cpu0;
         const syncs = syncsNow() - syncs0;
+        const line =
+          `${(warm ? `${label} warm-up` : label).padEnd(18)} received by ${delays.length}/${fleet.length}: p50 ${ms(percentile(delays, 50))}, p99 ${ms(percentile(delays, 99))}, max ${ms(delays.at(-1) ?? Number.NaN)}; ` +
+          `${syncs} syncs, ${(((bytesNow() - bytes0) / 1024 / 1024) as number).toFixed(1)} MiB sent, control-plane CPU ${cpu.toFixed(2)} s (${((cpu * 1000) / Math.max(1, syncs)).toFixed(2)} ms/sync); ` +
+          `management API p50 ${ms(percentile(calls, 50))}, p99 ${ms(percentile(calls, 99))}, max ${ms(calls.at(-1) ?? Number.NaN)} (${calls.length} calls, ${mgmt.failed} failed); ` +
+          `CP loop CPU: to reach p99 ${ms(percentile(loopCpu, 99))}, during a management call p50 ${ms(percentile(callsCpu, 50))} p99 ${ms(percentile(callsCpu, 99))}; ` +
+          `loop busy between timer turns p99 ${turnMs(percentile(turns, 99))}, max ${turnMs(turns.at(-1) ?? Number.NaN)}`;
+        console.log(line);
+        for (const gw of fleet) gw.onMessage = undefined;
+        await new Promise((r) => setTimeout(r, 1000));
+        if (warm) continue;
         cpuAll += cpu;
         syncsAll += syncs;
         all.delays.push(...delays);
+        all.delaysCpu.push(...loopCpu);
+        all.callsCpu.push(...mgmt.loopCpu);
+        all.turns.push(...turns);
         all.reads.push(...mgmt.reads);
         all.writes.push(...mgmt.writes);
         all.failed += mgmt.failed;
-        console.log(
-          `${label.padEnd(12)} received by ${delays.length}/${fleet.length}: p50 ${ms(percentile(delays, 50))}, p99 ${ms(percentile(delays, 99))}, max ${ms(delays.at(-1) ?? Number.NaN)}; ` +
-            `${syncs} syncs, ${(((bytesNow() - bytes0) / 1024 / 1024) as number).toFixed(1)} MiB sent, control-plane CPU ${cpu.toFixed(2)} s (${((cpu * 1000) / Math.max(1, syncs)).toFixed(2)} ms/sync); ` +
-            `management API p50 ${ms(percentile(calls, 50))}, p99 ${ms(percentile(calls, 99))}, max ${ms(calls.at(-1) ?? Number.NaN)} (${calls.length} calls, ${mgmt.failed} failed)`,
-        );
-        for (const gw of fleet) gw.onMessage = undefined;
-        await new Promise((r) => setTimeout(r, 1000));
       }
-      if (ROUNDS > 1) {
+      {
         const sorted = (l: number[]) => [...l].sort((x, y) => x - y);
         const delays = sorted(all.delays);
         const calls = sorted([...all.reads, ...all.writes]);
         const writes = sorted(all.writes);
+        const callsCpu = sorted(all.callsCpu);
         console.log(
-          `${label.padEnd(12)} ${ROUNDS} rounds: received p50 ${ms(percentile(delays, 50))}, p99 ${ms(percentile(delays, 99))}; ${((cpuAll * 1000) / Math.max(1, syncsAll)).toFixed(2)} ms CP CPU/sync; ` +
-            `management API p50 ${ms(percentile(calls, 50))}, p99 ${ms(percentile(calls, 99))}, max ${ms(calls.at(-1) ?? Number.NaN)} (${calls.length} calls every ${MGMT_INTERVAL_MS} ms, ${all.failed} failed; the ${writes.length} writes p99 ${ms(percentile(writes, 99))})`,
+          `${label.padEnd(18)} ${ROUNDS} rounds: received p50 ${ms(percentile(delays, 50))}, p99 ${ms(percentile(delays, 99))}; ${((cpuAll * 1000) / Math.max(1, syncsAll)).toFixed(2)} ms CP CPU/sync; ` +
+            `management API p50 ${ms(percentile(calls, 50))}, p99 ${ms(percentile(calls, 99))}, max ${ms(calls.at(-1) ?? Number.NaN)} (${calls.length} calls every ${MGMT_INTERVAL_MS} ms, ${all.failed} failed; the ${writes.length} writes p99 ${ms(percentile(writes, 99))}); ` +
+            `CP loop CPU: to reach p99 ${ms(percentile(sorted(all.delaysCpu), 99))}, during a management call p50 ${ms(percentile(callsCpu, 50))} p99 ${ms(percentile(callsCpu, 99))}; ` +
+            `loop busy between timer turns p99 ${turnMs(percentile(sorted(all.turns), 99))}, max ${turnMs(Math.max(...all.turns))}`,
         );
       }
     };
@@ -451,6 +471,7 @@ async function main(): Promise<void> {
       `idle polls   ${idleSyncs} syncs in ${idleSeconds.toFixed(1)} s: control-plane CPU ${((idleCpu / idleSeconds) * 100).toFixed(1)} % of a core, ${((idleCpu * 1000) / Math.max(1, idleSyncs)).toFixed(2)} ms/poll; streams open ${fleet.filter((g) => g.streamOpen).length}/${fleet.length}`,
     );
   } finally {
+    probe.close();
     for (const gw of fleet) gw.stop();
     const exited = new Promise((r) => child.once('exit', r));
     if (child.exitCode === null) child.kill('SIGTERM');
