@@ -277,13 +277,13 @@ async function startServer(): Promise<{ child: ChildProcess; info: ServerInfo }>
 }
 
 /** The control plane's loop turns since the last ask (fleet-server.ts watchLoopTurns), CPU ms, sorted. */
-function loopTurns(child: ChildProcess): Promise<number[]> {
+function loopTurns(child: ChildProcess): Promise<{ turns: number[]; ahead: number[] }> {
   return new Promise((resolve) => {
     const on = (message: unknown) => {
-      const turns = (message as { turns?: number[] }).turns;
-      if (!turns) return;
+      const { turns, ahead } = message as { turns?: number[]; ahead?: number[] };
+      if (!turns || !ahead) return;
       child.off('message', on);
-      resolve(turns.sort((a, b) => a - b));
+      resolve({ turns: turns.sort((a, b) => a - b), ahead: ahead.sort((a, b) => a - b) });
     };
     child.on('message', on);
     child.send('turns');
@@ -365,6 +365,7 @@ async function main(): Promise<void> {
         writes: [] as number[],
         callsCpu: [] as number[],
         turns: [] as number[],
+        ahead: [] as number[],
         failed: 0,
       };
       let cpuAll = 0;
@@ -384,7 +385,7 @@ async function main(): Promise<void> {
         const { delays, loopCpu } = await waiting;
         // Only calls started between the action and the last gateway receiving the change.
         const mgmt = await probe.stop(performance.timeOrigin + t0);
-        const turns = await loopTurns(child);
+        const { turns, ahead } = await loopTurns(child);
         const calls = [...mgmt.reads, ...mgmt.writes].sort((x, y) => x - y);
         const callsCpu = mgmt.loopCpu.sort((x, y) => x - y);
         const cpu = cpuSeconds(info.pid) - cpu0;
@@ -394,7 +395,8 @@ async function main(): Promise<void> {
           `${syncs} syncs, ${(((bytesNow() - bytes0) / 1024 / 1024) as number).toFixed(1)} MiB sent, control-plane CPU ${cpu.toFixed(2)} s (${((cpu * 1000) / Math.max(1, syncs)).toFixed(2)} ms/sync); ` +
           `management API p50 ${ms(percentile(calls, 50))}, p99 ${ms(percentile(calls, 99))}, max ${ms(calls.at(-1) ?? Number.NaN)} (${calls.length} calls, ${mgmt.failed} failed); ` +
           `CP loop CPU: to reach p99 ${ms(percentile(loopCpu, 99))}, during a management call p50 ${ms(percentile(callsCpu, 50))} p99 ${ms(percentile(callsCpu, 99))}; ` +
-          `loop busy between timer turns p99 ${turnMs(percentile(turns, 99))}, max ${turnMs(turns.at(-1) ?? Number.NaN)}`;
+          `loop busy between timer turns p99 ${turnMs(percentile(turns, 99))}, max ${turnMs(turns.at(-1) ?? Number.NaN)}; ` +
+          `syncs in progress when a management call arrives p50 ${percentile(ahead, 50)}, p99 ${percentile(ahead, 99)}, max ${ahead.at(-1)}`;
         console.log(line);
         for (const gw of fleet) gw.onMessage = undefined;
         await new Promise((r) => setTimeout(r, 1000));
@@ -405,6 +407,7 @@ async function main(): Promise<void> {
         all.delaysCpu.push(...loopCpu);
         all.callsCpu.push(...mgmt.loopCpu);
         all.turns.push(...turns);
+        all.ahead.push(...ahead);
         all.reads.push(...mgmt.reads);
         all.writes.push(...mgmt.writes);
         all.failed += mgmt.failed;
@@ -419,7 +422,8 @@ async function main(): Promise<void> {
           `${label.padEnd(18)} ${ROUNDS} rounds: received p50 ${ms(percentile(delays, 50))}, p99 ${ms(percentile(delays, 99))}; ${((cpuAll * 1000) / Math.max(1, syncsAll)).toFixed(2)} ms CP CPU/sync; ` +
             `management API p50 ${ms(percentile(calls, 50))}, p99 ${ms(percentile(calls, 99))}, max ${ms(calls.at(-1) ?? Number.NaN)} (${calls.length} calls every ${MGMT_INTERVAL_MS} ms, ${all.failed} failed; the ${writes.length} writes p99 ${ms(percentile(writes, 99))}); ` +
             `CP loop CPU: to reach p99 ${ms(percentile(sorted(all.delaysCpu), 99))}, during a management call p50 ${ms(percentile(callsCpu, 50))} p99 ${ms(percentile(callsCpu, 99))}; ` +
-            `loop busy between timer turns p99 ${turnMs(percentile(sorted(all.turns), 99))}, max ${turnMs(Math.max(...all.turns))}`,
+            `loop busy between timer turns p99 ${turnMs(percentile(sorted(all.turns), 99))}, max ${turnMs(Math.max(...all.turns))}; ` +
+            `syncs in progress when a management call arrives p50 ${percentile(sorted(all.ahead), 50)}, p99 ${percentile(sorted(all.ahead), 99)}, max ${Math.max(...all.ahead)}`,
         );
       }
     };

@@ -108,7 +108,7 @@ async function main(): Promise<void> {
     await handle.close();
     process.exit(0);
   };
-  watchLoopTurns();
+  watchLoopTurns(app.server);
   process.once('SIGTERM', () => void shutdown());
   process.once('SIGINT', () => void shutdown());
 }
@@ -119,8 +119,22 @@ async function main(): Promise<void> {
  * it runs; the CPU spent between two runs is the work a request arriving then waited through before
  * the loop got to it. The benchmark asks for the figures of each fan-out over IPC (`turns`).
  */
-function watchLoopTurns(): void {
+function watchLoopTurns(server: import('node:http').Server): void {
   if (!process.send) return;
+  // Syncs received and not answered when each management call arrives: the work queued ahead of it
+  // (a count, whatever the machine's load).
+  let syncsOpen = 0;
+  let ahead: number[] = [];
+  server.prependListener(
+    'request',
+    (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
+      const url = req.url ?? '';
+      if (url.startsWith('/api/v1/gateway/sync')) {
+        syncsOpen++;
+        res.once('close', () => syncsOpen--);
+      } else if (url.startsWith('/api/v1/environments/')) ahead.push(syncsOpen);
+    },
+  );
   const cpuMs = () => {
     // Node 23.9+; not yet in the @types/node this repository uses.
     const u = (process as unknown as { threadCpuUsage(): NodeJS.CpuUsage }).threadCpuUsage();
@@ -134,10 +148,13 @@ function watchLoopTurns(): void {
     last = now;
   }, 1).unref();
   process.on('message', (message) => {
-    if (message === 'turns-reset') turns = [];
-    else if (message === 'turns') {
-      process.send?.({ turns });
+    if (message === 'turns-reset') {
       turns = [];
+      ahead = [];
+    } else if (message === 'turns') {
+      process.send?.({ turns, ahead });
+      turns = [];
+      ahead = [];
     }
   });
 }
