@@ -60,6 +60,23 @@ describe('PacedFanOut', () => {
     expect(told).toHaveLength(4);
   });
 
+  it('tells no stream while a window of syncs (polls) is in progress here', () => {
+    const fanOut = new PacedFanOut({ window: 3, waveMs: 20 });
+    for (let i = 0; i < 5; i++) fanOut.arrived();
+    const { list, told } = streams(4);
+    for (const s of list) fanOut.notify(s, 'c:9');
+    vi.advanceTimersByTime(100);
+    expect(told).toHaveLength(0);
+    fanOut.answered();
+    fanOut.answered();
+    expect(told).toHaveLength(0);
+    // Below the window in progress: a window of streams is told.
+    fanOut.answered();
+    expect(told).toHaveLength(3);
+    fanOut.answered();
+    expect(told).toHaveLength(4);
+  });
+
   it('gives a waiting stream the newest cursor in its place, and tells a told stream again', () => {
     const fanOut = new PacedFanOut({ window: 1, waveMs: 20 });
     const { list, told } = streams(3);

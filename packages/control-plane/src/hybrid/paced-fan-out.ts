@@ -13,11 +13,12 @@
  *   and a fan-out is never slower than `window` streams per `waveMs`.
  *
  * Any answered sync opens the window, not only a told gateway's: a poll costs the same, and a told
- * gateway's sync may be answered by another replica.
+ * gateway's sync may be answered by another replica. No stream is told while a window of syncs is in
+ * progress here, whatever sent them.
  */
 
 export interface FanOutOptions {
-  /** Streams told of a change and not answered yet, at most (and syncs in progress before a new wave). */
+  /** Streams told of a change and not answered yet, at most; and syncs in progress here for another to be told. */
   window: number;
   /** How often the told streams whose sync has not arrived here stop counting. */
   waveMs: number;
@@ -83,7 +84,9 @@ export class PacedFanOut {
 
   private pump(): void {
     for (const [stream, cursor] of this.waiting) {
-      if (this.told >= this.options.window) break;
+      // Nor while a window of syncs (polls piled up on a starved control plane) is in progress here:
+      // those gateways get the change from their poll's answer anyway.
+      if (this.told >= this.options.window || this.active >= this.options.window) break;
       this.waiting.delete(stream);
       this.told++;
       stream.send(cursor);
