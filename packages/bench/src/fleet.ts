@@ -7,11 +7,15 @@
  *
  *   npm run bench:fleet -- [--gateways 1000] [--keys 100000] [--heartbeat-window-s 10] [--protocol 3|2]
  *                          [--cpu-prof-dir DIR] [--rounds 5] [--warmup 1] [--mgmt-interval-ms 25] [--skip-idle]
+ *                          [--fan-out-window 32|0]
  *
  * Figures: deploy received by every gateway (p50/p99/max from the deploy call), one key revocation
  * received by every gateway, control-plane CPU for heartbeats alone and for the idle fleet (polls,
  * heartbeats, pings), management API latency (p50/p99: an open-loop probe of reads and a write) during
  * each fan-out, bytes sent. `--rounds N` repeats each fan-out N times and also prints the pooled figures.
+ * Load-independent figures from the control plane: syncs in progress when each management call
+ * arrives, its main thread's CPU time during each call and until each gateway got the change, and the
+ * loop's longest stretch between two runs of a 1 ms timer.
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
