@@ -6,19 +6,26 @@
  * measured is the control plane's side of the fan-out.
  *
  *   npm run bench:fleet -- [--gateways 1000] [--keys 100000] [--heartbeat-window-s 10] [--protocol '3, 2']
- *                          [--cpu-prof-dir DIR]
+ *                          [--cpu-prof-dir DIR] [--rounds 5] [--warmup 1] [--mgmt-interval-ms 25] [--skip-idle]
+ *                          [--fan-out-window 32|0]
  *
  * Figures: deploy received by every gateway (p50/p99/max from the deploy call), one key revocation
  * received by every gateway, control-plane CPU for heartbeats alone and for the idle fleet (polls,
- * heartbeats, pings), management API latency (p50/p99) during each fan-out, bytes sent.
+ * heartbeats, pings), management API latency (p50/p99: an open-loop probe of reads and a write) during
+ * each fan-out, bytes sent. `--rounds N` repeats each fan-out N times and also prints the pooled figures.
+ * Load-independent figures from the control plane: syncs in progress when each management call
+ * arrives, its main thread's CPU time during each call and until each gateway got the change, and the
+ * loop's longest stretch between two runs of a 1 ms timer.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
+import { loopCpuMs, type ProbeResult, type ProbeStart } from './fleet-probe.js';
 
 interface ServerInfo {
   url: string;
@@ -27,7 +34,7 @@ interface ServerInfo {
   adminEmail: string;
   adminPassword: string;
   subscriptionId: string;
-  revocableKeyId: string;
+  revocableKeyIds: string[];
   tokens: string[];
   pid: number;
 }
@@ -40,6 +47,16 @@ const { values: args } = parseArgs({
     'heartbeat-interval-ms': { type: 'string', default: '60000' },
     'heartbeat-window-s': { type: 'string', default: '10' },
     'timeout-s': { type: 'string', default: '60' },
+    /** One management call every so many ms during each fan-out (open loop). */
+    'mgmt-interval-ms': { type: 'string', default: '25' },
+    /** Deploys and revocations each made this many times (a p99 of the management calls needs many). */
+    rounds: { type: 'string', default: '1' },
+    /** Fan-outs made first and left out of the pooled figures (the control plane's JIT warming up). */
+    warmup: { type: 'string', default: '1' },
+    /** The control plane's paced fan-out window (0: unpaced, every stream told at once). */
+    'fan-out-window': { type: 'string' },
+    /** Stop after the fan-outs (no heartbeat and idle-poll phases): quicker iterations. */
+    'skip-idle': { type: 'boolean', default: false },
     /**
      * The `Gatehouse-Protocol` the simulated gateways send: `4, 3, 2` (definition deltas), `3, 2`
      * (digest-signed envelopes; a deploy is a snapshot) or `2` (before it).
@@ -54,6 +71,9 @@ const GATEWAYS = Number(args.gateways);
 const POLL_MS = Number(args['poll-ms']);
 const HEARTBEAT_INTERVAL_MS = Number(args['heartbeat-interval-ms']);
 const TIMEOUT_MS = Number(args['timeout-s']) * 1000;
+const MGMT_INTERVAL_MS = Number(args['mgmt-interval-ms']);
+const ROUNDS = Number(args.rounds);
+const WARMUP = Number(args.warmup);
 
 const agent = new Agent({ connections: null, pipelining: 1, keepAliveTimeout: 60_000 });
 const CLK_TCK = 100;
@@ -219,26 +239,22 @@ async function gunzip(raw: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => z(raw, (e, out) => (e ? reject(e) : resolve(out))));
 }
 
-/** Sequential management calls until stopped: their latencies. */
-function probeManagement(base: string, token: string, env: string) {
-  const latencies: number[] = [];
-  let stopped = false;
-  const loop = (async () => {
-    while (!stopped) {
-      const t = performance.now();
-      const res = await request(`${base}/api/v1/environments/${env}/apis`, {
-        dispatcher: agent,
-        headers: { authorization: `Bearer ${token}` },
-      });
-      await res.body.dump();
-      latencies.push(performance.now() - t);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  })();
-  return async () => {
-    stopped = true;
-    await loop;
-    return latencies.sort((a, b) => a - b);
+/**
+ * The management probe runs in its own process (fleet-probe.ts): in this one its answers would wait
+ * behind the simulated fleet's work, and an operator's console is not the fleet.
+ */
+function startProbe(): { start(options: ProbeStart): void; stop(since: number): Promise<ProbeResult>; close(): void } {
+  const child = fork(join(dirname(fileURLToPath(import.meta.url)), 'fleet-probe.js'), [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return {
+    start: (options) => child.send({ cmd: 'start', ...options }),
+    stop: (since) =>
+      new Promise((resolve) => {
+        child.once('message', (m) => resolve(m as ProbeResult));
+        child.send({ cmd: 'stop', since });
+      }),
+    close: () => child.kill(),
   };
 }
 
@@ -256,8 +272,11 @@ async function startServer(): Promise<{ child: ChildProcess; info: ServerInfo }>
       String(args.keys),
       '--heartbeat-interval-ms',
       String(HEARTBEAT_INTERVAL_MS),
+      '--revocable-keys',
+      String(WARMUP + ROUNDS),
+      ...(args['fan-out-window'] === undefined ? [] : ['--fan-out-window', args['fan-out-window']]),
     ],
-    { stdio: ['ignore', 'pipe', 'inherit'], env: process.env },
+    { stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env: process.env },
   );
   const lines = createInterface({ input: child.stdout! });
   const info = await new Promise<ServerInfo>((resolve, reject) => {
@@ -267,9 +286,27 @@ async function startServer(): Promise<{ child: ChildProcess; info: ServerInfo }>
   return { child, info };
 }
 
+/** The control plane's loop turns since the last ask (fleet-server.ts watchLoopTurns), CPU ms, sorted. */
+function loopTurns(child: ChildProcess): Promise<{ turns: number[]; ahead: number[] }> {
+  return new Promise((resolve) => {
+    const on = (message: unknown) => {
+      const { turns, ahead } = message as { turns?: number[]; ahead?: number[] };
+      if (!turns || !ahead) return;
+      child.off('message', on);
+      resolve({ turns: turns.sort((a, b) => a - b), ahead: ahead.sort((a, b) => a - b) });
+    };
+    child.on('message', on);
+    child.send('turns');
+  });
+}
+
+const turnMs = (n: number) => `${n.toFixed(1)} ms`;
+
 /** Resolves once every gateway received a message past `seq`; answers the per-gateway delays. */
-function awaitFanOut(fleet: SimGateway[], afterSeq: number, t0: () => number) {
+function awaitFanOut(fleet: SimGateway[], afterSeq: number, t0: () => number, pid: number) {
   const delays = new Map<SimGateway, number>();
+  const loopCpu0 = loopCpuMs(pid);
+  const loopCpu: number[] = [];
   let done: () => void = () => undefined;
   const all = new Promise<void>((resolve) => {
     done = resolve;
@@ -278,11 +315,15 @@ function awaitFanOut(fleet: SimGateway[], afterSeq: number, t0: () => number) {
     gw.onMessage = (g, _kind, seq) => {
       if (seq > afterSeq && !delays.has(g)) {
         delays.set(g, performance.now() - t0());
+        loopCpu.push(loopCpuMs(pid) - loopCpu0);
         if (delays.size === fleet.length) done();
       }
     };
   const timeout = new Promise<void>((r) => setTimeout(r, TIMEOUT_MS).unref());
-  return Promise.race([all, timeout]).then(() => [...delays.values()].sort((a, b) => a - b));
+  return Promise.race([all, timeout]).then(() => ({
+    delays: [...delays.values()].sort((a, b) => a - b),
+    loopCpu: loopCpu.sort((a, b) => a - b),
+  }));
 }
 
 async function main(): Promise<void> {
@@ -290,6 +331,7 @@ async function main(): Promise<void> {
   const { child, info } = await startServer();
   const base = info.url;
   const fleet = info.tokens.map((t) => new SimGateway(base, t));
+  const probe = startProbe();
   try {
     const login = await request(`${base}/api/v1/auth/login`, {
       method: 'POST',
@@ -320,7 +362,7 @@ async function main(): Promise<void> {
     }
     await new Promise((r) => setTimeout(r, 2000));
     console.log(
-      `fleet: ${fleet.length} gateways on ${info.backend} (${args.keys} extra keys, protocol ${PROTOCOL}), connected in ${ms(performance.now() - setupStart)}; figures are from a shared, loaded machine`,
+      `fleet: ${fleet.length} gateways on ${info.backend} (${args.keys} extra keys, protocol ${PROTOCOL}, fan-out window ${args['fan-out-window'] ?? 'default'}), connected in ${ms(performance.now() - setupStart)}; figures are from a shared, loaded machine`,
     );
     const bytesNow = () => fleet.reduce((n, g) => n + g.bytes, 0);
     const syncsNow = () => fleet.reduce((n, g) => n + g.syncs, 0);
@@ -330,47 +372,95 @@ async function main(): Promise<void> {
       return all;
     };
 
-    const fanOut = async (label: string, action: () => Promise<void>) => {
-      const before = Math.max(...fleet.map((g) => seqOf(g.cursor)));
-      const bytes0 = bytesNow();
-      const syncs0 = syncsNow();
-      const cpu0 = cpuSeconds(info.pid);
-      const kinds0 = kindsNow();
-      // The simulated gateways' side: receiving, gunzipping and parsing the answers (this process).
-      const benchCpu0 = process.cpuUsage();
-      const stopProbe = probeManagement(base, admin, info.environment);
-      await new Promise((r) => setTimeout(r, 200));
-      let t0 = 0;
-      const waiting = awaitFanOut(fleet, before, () => t0);
-      t0 = performance.now();
-      await action();
-      // Until the management call answered (the change committed): the deploy's own checks count here.
-      const actionMs = performance.now() - t0;
-      const delays = await waiting;
-      const mgmt = await stopProbe();
-      const cpu = cpuSeconds(info.pid) - cpu0;
-      const syncs = syncsNow() - syncs0;
-      const benchCpu = process.cpuUsage(benchCpu0);
-      const kinds = [...kindsNow()]
-        .map(([kind, n]) => [kind, n - (kinds0.get(kind) ?? 0)] as const)
-        .filter(([, n]) => n > 0)
-        .map(([kind, n]) => `${kind} ${n}`)
-        .join(', ');
-      console.log(
-        `${label.padEnd(12)} (call answered in ${ms(actionMs)}) received by ${delays.length}/${fleet.length}: p50 ${ms(percentile(delays, 50))}, p99 ${ms(percentile(delays, 99))}, max ${ms(delays.at(-1) ?? Number.NaN)}; ` +
+    const fanOut = async (label: string, action: (round: number) => Promise<void>) => {
+      const all = {
+        delays: [] as number[],
+        delaysCpu: [] as number[],
+        reads: [] as number[],
+        writes: [] as number[],
+        callsCpu: [] as number[],
+        turns: [] as number[],
+        ahead: [] as number[],
+        failed: 0,
+      };
+      let cpuAll = 0;
+      let syncsAll = 0;
+      for (let round = 0; round < WARMUP + ROUNDS; round++) {
+        const warm = round < WARMUP;
+        const before = Math.max(...fleet.map((g) => seqOf(g.cursor)));
+        const bytes0 = bytesNow();
+        const syncs0 = syncsNow();
+        const cpu0 = cpuSeconds(info.pid);
+        const kinds0 = kindsNow();
+        // The simulated gateways' side: receiving, gunzipping and parsing the answers (this process).
+        const benchCpu0 = process.cpuUsage();
+        probe.start({ base, token: admin, env: info.environment, pid: info.pid, intervalMs: MGMT_INTERVAL_MS });
+        let t0 = 0;
+        const waiting = awaitFanOut(fleet, before, () => t0, info.pid);
+        child.send('turns-reset');
+        t0 = performance.now();
+        await action(round);
+        // Until the management call answered (the change committed): the deploy's own checks count here.
+        const actionMs = performance.now() - t0;
+        const { delays, loopCpu } = await waiting;
+        // Only calls started between the action and the last gateway receiving the change.
+        const mgmt = await probe.stop(performance.timeOrigin + t0);
+        const { turns, ahead } = await loopTurns(child);
+        const calls = [...mgmt.reads, ...mgmt.writes].sort((x, y) => x - y);
+        const callsCpu = mgmt.loopCpu.sort((x, y) => x - y);
+        const cpu = cpuSeconds(info.pid) - cpu0;
+        const syncs = syncsNow() - syncs0;
+        const benchCpu = process.cpuUsage(benchCpu0);
+        const kinds = [...kindsNow()]
+          .map(([kind, n]) => [kind, n - (kinds0.get(kind) ?? 0)] as const)
+          .filter(([, n]) => n > 0)
+          .map(([kind, n]) => `${kind} ${n}`)
+          .join(', ');
+        const line =
+          `${(warm ? `${label} warm-up` : label).padEnd(18)} (call answered in ${ms(actionMs)}) received by ${delays.length}/${fleet.length}: p50 ${ms(percentile(delays, 50))}, p99 ${ms(percentile(delays, 99))}, max ${ms(delays.at(-1) ?? Number.NaN)}; ` +
           `${syncs} syncs, ${(((bytesNow() - bytes0) / 1024 / 1024) as number).toFixed(1)} MiB sent, control-plane CPU ${cpu.toFixed(2)} s (${((cpu * 1000) / Math.max(1, syncs)).toFixed(2)} ms/sync); ` +
-          `management API p50 ${ms(percentile(mgmt, 50))}, p99 ${ms(percentile(mgmt, 99))}, max ${ms(mgmt.at(-1) ?? Number.NaN)} (${mgmt.length} calls); ` +
-          `answers: ${kinds}; simulated gateways' CPU ${((benchCpu.user + benchCpu.system) / 1e6).toFixed(2)} s`,
-      );
-      for (const gw of fleet) gw.onMessage = undefined;
-      await new Promise((r) => setTimeout(r, 1000));
+          `management API p50 ${ms(percentile(calls, 50))}, p99 ${ms(percentile(calls, 99))}, max ${ms(calls.at(-1) ?? Number.NaN)} (${calls.length} calls, ${mgmt.failed} failed); ` +
+          `CP loop CPU: to reach p99 ${ms(percentile(loopCpu, 99))}, during a management call p50 ${ms(percentile(callsCpu, 50))} p99 ${ms(percentile(callsCpu, 99))}; ` +
+          `loop busy between timer turns p99 ${turnMs(percentile(turns, 99))}, max ${turnMs(turns.at(-1) ?? Number.NaN)}; ` +
+          `syncs in progress when a management call arrives p50 ${percentile(ahead, 50)}, p99 ${percentile(ahead, 99)}, max ${ahead.at(-1)}; ` +
+          `answers: ${kinds}; simulated gateways' CPU ${((benchCpu.user + benchCpu.system) / 1e6).toFixed(2)} s`;
+        console.log(line);
+        for (const gw of fleet) gw.onMessage = undefined;
+        await new Promise((r) => setTimeout(r, 1000));
+        if (warm) continue;
+        cpuAll += cpu;
+        syncsAll += syncs;
+        all.delays.push(...delays);
+        all.delaysCpu.push(...loopCpu);
+        all.callsCpu.push(...mgmt.loopCpu);
+        all.turns.push(...turns);
+        all.ahead.push(...ahead);
+        all.reads.push(...mgmt.reads);
+        all.writes.push(...mgmt.writes);
+        all.failed += mgmt.failed;
+      }
+      {
+        const sorted = (l: number[]) => [...l].sort((x, y) => x - y);
+        const delays = sorted(all.delays);
+        const calls = sorted([...all.reads, ...all.writes]);
+        const writes = sorted(all.writes);
+        const callsCpu = sorted(all.callsCpu);
+        console.log(
+          `${label.padEnd(18)} ${ROUNDS} rounds: received p50 ${ms(percentile(delays, 50))}, p99 ${ms(percentile(delays, 99))}; ${((cpuAll * 1000) / Math.max(1, syncsAll)).toFixed(2)} ms CP CPU/sync; ` +
+            `management API p50 ${ms(percentile(calls, 50))}, p99 ${ms(percentile(calls, 99))}, max ${ms(calls.at(-1) ?? Number.NaN)} (${calls.length} calls every ${MGMT_INTERVAL_MS} ms, ${all.failed} failed; the ${writes.length} writes p99 ${ms(percentile(writes, 99))}); ` +
+            `CP loop CPU: to reach p99 ${ms(percentile(sorted(all.delaysCpu), 99))}, during a management call p50 ${ms(percentile(callsCpu, 50))} p99 ${ms(percentile(callsCpu, 99))}; ` +
+            `loop busy between timer turns p99 ${turnMs(percentile(sorted(all.turns), 99))}, max ${turnMs(Math.max(...all.turns))}; ` +
+            `syncs in progress when a management call arrives p50 ${percentile(sorted(all.ahead), 50)}, p99 ${percentile(sorted(all.ahead), 99)}, max ${Math.max(...all.ahead)}`,
+        );
+      }
     };
 
     await fanOut('deploy', () => manage('POST', '/apis/orders/deployments', { message: 'fleet bench' }));
-    await fanOut('revocation', () =>
-      manage('DELETE', `/subscriptions/${info.subscriptionId}/api-keys/${info.revocableKeyId}`),
+    await fanOut('revocation', (round) =>
+      manage('DELETE', `/subscriptions/${info.subscriptionId}/api-keys/${info.revocableKeyIds[round]}`),
     );
 
+    if (args['skip-idle']) return;
     // Heartbeats alone: polls paused, each gateway's heartbeat spread over its interval.
     const windowS = Number(args['heartbeat-window-s']);
     for (const gw of fleet) gw.pollsPaused = true;
@@ -412,6 +502,7 @@ async function main(): Promise<void> {
       `idle polls   ${idleSyncs} syncs in ${idleSeconds.toFixed(1)} s: control-plane CPU ${((idleCpu / idleSeconds) * 100).toFixed(1)} % of a core, ${((idleCpu * 1000) / Math.max(1, idleSyncs)).toFixed(2)} ms/poll; streams open ${fleet.filter((g) => g.streamOpen).length}/${fleet.length}`,
     );
   } finally {
+    probe.close();
     for (const gw of fleet) gw.stop();
     const exited = new Promise((r) => child.once('exit', r));
     if (child.exitCode === null) child.kill('SIGTERM');

@@ -13,6 +13,7 @@ import { registerHardening } from './http/hardening.js';
 import { registerJsonBodyParser } from './http/json-body.js';
 import { registerPortal } from './http/portal-static.js';
 import { HTTP_URL, validatorCompiler } from './http/validation.js';
+import { DEFAULT_FAN_OUT, type FanOutOptions } from './hybrid/paced-fan-out.js';
 import { loadSigner } from './hybrid/signing.js';
 import { type Mailer, NO_MAILER } from './mail/mailer.js';
 import { analyticsRoutes } from './routes/analytics.js';
@@ -65,6 +66,8 @@ export interface BuildAppOptions {
   heartbeatIntervalMs?: number | undefined;
   /** Keep-alive comment interval on gateways' event streams (default 15 s). */
   eventsPingMs?: number | undefined;
+  /** Pacing of `changed` events to gateways' streams (default DEFAULT_FAN_OUT: waves of 32). */
+  fanOut?: Partial<FanOutOptions> | undefined;
   /** Outgoing mail (portal accounts, subscription notices); none by default. */
   mailer?: Mailer | undefined;
   /** Public base URL of the control plane for links in mails (default: the listening URL). */
@@ -202,6 +205,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     signer: await loadSigner(options.db),
     heartbeatIntervalMs: options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
     eventsPingMs: options.eventsPingMs ?? 15_000,
+    fanOut: { ...DEFAULT_FAN_OUT, ...options.fanOut },
     accounts,
     subscriptionListener: subscriptionMailer(accounts),
   };

@@ -27,8 +27,8 @@ export interface FleetServerInfo {
   adminEmail: string;
   adminPassword: string;
   subscriptionId: string;
-  /** A key the benchmark revokes. */
-  revocableKeyId: string;
+  /** Keys the benchmark revokes, one per round. */
+  revocableKeyIds: string[];
   tokens: string[];
   pid: number;
 }
@@ -39,6 +39,9 @@ async function main(): Promise<void> {
       gateways: { type: 'string', default: '1000' },
       keys: { type: 'string', default: '0' },
       'heartbeat-interval-ms': { type: 'string', default: '60000' },
+      'revocable-keys': { type: 'string', default: '1' },
+      /** Paced fan-out window (0: every stream told at once, as before the pacing). */
+      'fan-out-window': { type: 'string' },
     },
   });
   const gatewayCount = Number(values.gateways);
@@ -64,6 +67,9 @@ async function main(): Promise<void> {
     logger: silentLogger(),
     secretBox,
     heartbeatIntervalMs: Number(values['heartbeat-interval-ms']),
+    ...(values['fan-out-window'] === undefined
+      ? {}
+      : { fanOut: { window: Number(values['fan-out-window']) || Number.POSITIVE_INFINITY } }),
   });
   const demo = await createDemoSetup({ db }, { upstreamUrl: 'http://127.0.0.1:9', gatewayName: 'fleet-0' });
   const scope = await adminScope(db, demo.environment);
@@ -76,7 +82,9 @@ async function main(): Promise<void> {
     .from(subscriptions)
     .where(eq(subscriptions.applicationId, demo.applicationId))
     .limit(1);
-  const revocable = await createKey(scope, sub!.id, {});
+  const revocableKeyIds: string[] = [];
+  for (let i = 0; i < Number(values['revocable-keys']); i++)
+    revocableKeyIds.push((await createKey(scope, sub!.id, {})).row.id);
 
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   const info: FleetServerInfo = {
@@ -86,7 +94,7 @@ async function main(): Promise<void> {
     adminEmail,
     adminPassword,
     subscriptionId: sub!.id,
-    revocableKeyId: revocable.row.id,
+    revocableKeyIds,
     tokens,
     pid: process.pid,
   };
@@ -100,8 +108,55 @@ async function main(): Promise<void> {
     await handle.close();
     process.exit(0);
   };
+  watchLoopTurns(app.server);
   process.once('SIGTERM', () => void shutdown());
   process.once('SIGINT', () => void shutdown());
+}
+
+/**
+ * How long the event loop is busy between two chances to start something new, in CPU time of this
+ * thread (so the machine's load does not enter): a 1 ms timer notes the thread's CPU time each time
+ * it runs; the CPU spent between two runs is the work a request arriving then waited through before
+ * the loop got to it. The benchmark asks for the figures of each fan-out over IPC (`turns`).
+ */
+function watchLoopTurns(server: import('node:http').Server): void {
+  if (!process.send) return;
+  // Syncs received and not answered when each management call arrives: the work queued ahead of it
+  // (a count, whatever the machine's load).
+  let syncsOpen = 0;
+  let ahead: number[] = [];
+  server.prependListener(
+    'request',
+    (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
+      const url = req.url ?? '';
+      if (url.startsWith('/api/v1/gateway/sync')) {
+        syncsOpen++;
+        res.once('close', () => syncsOpen--);
+      } else if (url.startsWith('/api/v1/environments/')) ahead.push(syncsOpen);
+    },
+  );
+  const cpuMs = () => {
+    // Node 23.9+; not yet in the @types/node this repository uses.
+    const u = (process as unknown as { threadCpuUsage(): NodeJS.CpuUsage }).threadCpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  let turns: number[] = [];
+  let last = cpuMs();
+  setInterval(() => {
+    const now = cpuMs();
+    turns.push(now - last);
+    last = now;
+  }, 1).unref();
+  process.on('message', (message) => {
+    if (message === 'turns-reset') {
+      turns = [];
+      ahead = [];
+    } else if (message === 'turns') {
+      process.send?.({ turns, ahead });
+      turns = [];
+      ahead = [];
+    }
+  });
 }
 
 main().catch((error) => {

@@ -2,6 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { LoginThrottle } from '../auth/throttle.js';
 import type { Database } from '../db/connect.js';
+import type { FanOutOptions } from '../hybrid/paced-fan-out.js';
 import type { Signer } from '../hybrid/signing.js';
 import type { AccountsContext } from '../services/portal-accounts.js';
 import type { SubscriptionListener } from '../services/subscriptions.js';
@@ -21,6 +22,8 @@ export interface RouteDeps {
   heartbeatIntervalMs: number;
   /** Comment lines keeping gateways' event streams alive through proxies. */
   eventsPingMs: number;
+  /** How `changed` events are paced to gateways' streams (hybrid/paced-fan-out.ts). */
+  fanOut: FanOutOptions;
   /** Portal accounts: mailer, public URL for links, sign-up throttle and settings. */
   accounts: AccountsContext;
   /** Mails application owners about subscription reviews. */

@@ -26,6 +26,7 @@ import { startChangeRelay } from '../hybrid/change-relay.js';
 import { formatCursor } from '../hybrid/changes.js';
 import { changeBus, type HybridEvent } from '../hybrid/events.js';
 import { headCache } from '../hybrid/head-cache.js';
+import { type FanOutStream, PacedFanOut } from '../hybrid/paced-fan-out.js';
 import { sealAnswer } from '../hybrid/seal.js';
 import { syncMessage } from '../hybrid/sync.js';
 import { ingestAnalytics } from '../services/analytics-ingest.js';
@@ -47,6 +48,8 @@ export function gatewayApiRoutes(root: App, deps: RouteDeps): void {
   const bus = changeBus(deps.db);
   const heartbeats = new HeartbeatWriter(deps.protocolDb);
   const heads = headCache(deps.protocolDb, deps.db);
+  // One window for every environment's streams: they share the one thread (hybrid/paced-fan-out.ts).
+  const fanOut = new PacedFanOut(deps.fanOut);
   // Events from the other replicas on this database (PostgreSQL LISTEN/NOTIFY).
   const relay = startChangeRelay(deps.db, root.log as unknown as Logger);
   root.addHook('onReady', async () => {
@@ -60,6 +63,18 @@ export function gatewayApiRoutes(root: App, deps: RouteDeps): void {
     `${base}/sync`,
     {
       config: { action: 'gateway:config' },
+      // Syncs in progress and answered (whatever the outcome; `close` also when aborted) pace the
+      // fan-out of change events.
+      onRequest: (_request, reply, done) => {
+        fanOut.arrived();
+        let open = true;
+        const answered = () => {
+          if (open) fanOut.answered();
+          open = false;
+        };
+        reply.raw.once('finish', answered).once('close', answered);
+        done();
+      },
       schema: {
         tags: ['gateway protocol'],
         summary: 'Config for this gateway: snapshot, credential delta since `cursor`, or unchanged (signed)',
@@ -141,10 +156,13 @@ export function gatewayApiRoutes(root: App, deps: RouteDeps): void {
         connection: 'keep-alive',
         'x-accel-buffering': 'no',
       });
-      const changed = (c: string) => res.write(`event: changed\ndata: ${JSON.stringify({ cursor: c })}\n\n`);
-      changed(cursor);
+      const stream: FanOutStream = {
+        send: (c) => res.write(`event: changed\ndata: ${JSON.stringify({ cursor: c })}\n\n`),
+      };
+      // The first event at once: a gateway (re)connecting syncs on opening in any case.
+      stream.send(cursor);
       const unsubscribe = bus.subscribe(gateway.envId, (event: HybridEvent) => {
-        if (event.type === 'changed') changed(event.cursor);
+        if (event.type === 'changed') fanOut.notify(stream, event.cursor);
         else if (event.type === 'gateway-revoked' && event.gatewayId === gateway.id) end();
       });
       const ping = setInterval(() => res.write(': ping\n\n'), deps.eventsPingMs);
@@ -152,6 +170,7 @@ export function gatewayApiRoutes(root: App, deps: RouteDeps): void {
         if (!streams.delete(end)) return;
         clearInterval(ping);
         unsubscribe();
+        fanOut.forget(stream);
         res.end();
       };
       streams.add(end);

@@ -9,7 +9,7 @@ import { sql } from 'drizzle-orm';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import pg from 'pg';
 import { describe } from 'vitest';
-import { buildApp } from '../app.js';
+import { type BuildAppOptions, buildApp } from '../app.js';
 import { type PasswordHashing, setPasswordHashing } from '../auth/passwords.js';
 import type { ThrottleOptions } from '../auth/throttle.js';
 import { bootstrap } from '../bootstrap.js';
@@ -103,6 +103,8 @@ export interface HarnessOptions {
   portalLimits?: PortalThrottleLimits;
   /** Cost of password hashes; default the cheap test cost (a test of the strong one passes it). */
   passwordHashing?: PasswordHashing;
+  /** Pacing of change events to gateways' streams (see BuildAppOptions). */
+  fanOut?: BuildAppOptions['fanOut'];
 }
 
 export async function createHarness(backend: Backend, options: HarnessOptions = {}): Promise<Harness> {
@@ -152,6 +154,7 @@ export async function createHarness(backend: Backend, options: HarnessOptions = 
           portalSettings: options.portalSettings,
           portalLimits: options.portalLimits,
           passwordHashing,
+          fanOut: options.fanOut,
         });
       }
       h.app = app;
