@@ -3,12 +3,13 @@
  * `--keys` API keys (default 100,000; 10 per application, bulk-inserted): the in-loop build as it
  * was (`inline`: compile, canonicalJson, digest on the main thread, gzip on the libuv pool) against
  * the off-loop build (`worker`: rows read in pages and posted to the document-build worker), and the
- * deploy-time check (`check`: compileEnvironmentConfig, which validates the whole document), in
+ * deploy-time check in-loop (`check-inline`: compileEnvironmentConfig, which validates the whole
+ * document) against off-loop (`check-worker`: checkEnvironmentConfig), in
  * alternating rounds after one warm-up of each. Loop delay from perf_hooks monitorEventLoopDelay
  * (1 ms resolution) over each build; CPU from process.threadCpuUsage (main thread) and
  * process.cpuUsage (every thread).
  *
- *   node packages/control-plane/dist/bench/document-build.js [--keys 100000] [--rounds 3] [--modes inline,worker,check]
+ *   node packages/control-plane/dist/bench/document-build.js [--keys 100000] [--rounds 3] [--modes inline,worker,check-inline,check-worker]
  *   DATABASE_URL=postgres://... node packages/control-plane/dist/bench/document-build.js
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -21,6 +22,7 @@ import { eq, sql } from 'drizzle-orm';
 import pg from 'pg';
 import { bootstrap } from '../bootstrap.js';
 import { buildEnvironmentDocument, compileEnvironmentConfig } from '../compiler/compile.js';
+import { checkEnvironmentConfig } from '../compiler/config-check.js';
 import { buildServedDocument, buildsOffTheLoop, stopDocumentBuilds } from '../compiler/document-build.js';
 import { openDatabase } from '../db/connect.js';
 import { migrate } from '../db/migrate.js';
@@ -34,7 +36,7 @@ const { values } = parseArgs({
   options: {
     keys: { type: 'string', default: '100000' },
     rounds: { type: 'string', default: '3' },
-    modes: { type: 'string', default: 'inline,worker,check' },
+    modes: { type: 'string', default: 'inline,worker,check-inline,check-worker' },
   },
 });
 const threadCpu = () => (process as unknown as { threadCpuUsage(): NodeJS.CpuUsage }).threadCpuUsage();
@@ -61,7 +63,7 @@ function longestTurn(): { stop(): number } {
   };
 }
 
-type Mode = 'inline' | 'worker' | 'check';
+type Mode = 'inline' | 'worker' | 'check-inline' | 'check-worker';
 const modes = values.modes.split(',') as Mode[];
 
 async function main(): Promise<void> {
@@ -97,8 +99,12 @@ async function main(): Promise<void> {
         return bytes.length;
       },
       worker: async () => (await buildServedDocument(db, envId, { shardTags: [] })).bytes.length,
-      check: async () => {
+      'check-inline': async () => {
         await compileEnvironmentConfig(db, envId);
+        return 0;
+      },
+      'check-worker': async () => {
+        await checkEnvironmentConfig(db, envId);
         return 0;
       },
     };
@@ -130,7 +136,7 @@ async function main(): Promise<void> {
         const allCpu = ms(process.cpuUsage(all0));
         const load = (await import('node:os')).loadavg()[0]!.toFixed(1);
         console.log(
-          `${round === 0 ? 'warm-up' : `round ${round}`} ${mode.padEnd(6)} ${(size / 1024 / 1024).toFixed(1)} MiB: wall ${wall.toFixed(0)} ms; ` +
+          `${round === 0 ? 'warm-up' : `round ${round}`} ${mode.padEnd(12)} ${(size / 1024 / 1024).toFixed(1)} MiB: wall ${wall.toFixed(0)} ms; ` +
             `loop delay max ${(histogram.max / 1e6).toFixed(1)} ms, p99 ${(histogram.percentile(99) / 1e6).toFixed(1)} ms, ` +
             `longest main-thread CPU between 1 ms ticks ${turnCpu.toFixed(1)} ms; ` +
             `CPU main thread ${mainCpu.toFixed(0)} ms, all threads ${allCpu.toFixed(0)} ms; load ${load}`,

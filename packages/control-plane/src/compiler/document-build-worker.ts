@@ -6,19 +6,27 @@
  */
 import { parentPort } from 'node:worker_threads';
 import type { BuildReply, BuildRequest } from './document-build.js';
-import { type DocumentRows, jsonPartBytes, servedDocumentBytes } from './document-bytes.js';
+import { checkedDocument, type DocumentRows, jsonPartBytes, servedDocumentBytes } from './document-bytes.js';
+
+type BuildReplyBody = BuildReply extends infer R ? (R extends BuildReply ? Omit<R, 'id'> : never) : never;
 
 const port = parentPort!;
-const open = new Map<number, DocumentRows>();
+const open = new Map<number, { rows: DocumentRows; purpose: Purpose }>();
+type Purpose = Extract<BuildRequest, { t: 'start' }>['purpose'];
 
 function reply(message: BuildReply): void {
-  const transfer = message.t === 'built' ? [message.bytes.buffer, message.gzip.buffer] : [];
+  const transfer =
+    message.t === 'built'
+      ? [message.bytes.buffer, message.gzip.buffer]
+      : message.t === 'checked' && message.masked
+        ? [message.masked.buffer]
+        : [];
   port.postMessage(message, transfer as ArrayBuffer[]);
 }
 
-function run(id: number, work: () => Omit<Extract<BuildReply, { t: 'built' }>, 't' | 'id'>): void {
+function run(id: number, work: () => BuildReplyBody): void {
   try {
-    reply({ t: 'built', id, ...work() });
+    reply({ id, ...work() } as BuildReply);
   } catch (error) {
     reply({ t: 'failed', id, message: error instanceof Error ? error.message : String(error) });
   }
@@ -27,24 +35,25 @@ function run(id: number, work: () => Omit<Extract<BuildReply, { t: 'built' }>, '
 port.on('message', (message: BuildRequest) => {
   switch (message.t) {
     case 'start':
-      open.set(message.id, { ...message.head, subscriptions: [], keys: [] });
+      open.set(message.id, { rows: { ...message.head, subscriptions: [], keys: [] }, purpose: message.purpose });
       return;
     case 'subscriptions':
-      open.get(message.id)?.subscriptions.push(...message.rows);
+      open.get(message.id)?.rows.subscriptions.push(...message.rows);
       return;
     case 'keys':
-      open.get(message.id)?.keys.push(...message.rows);
+      open.get(message.id)?.rows.keys.push(...message.rows);
       return;
     case 'abort':
       open.delete(message.id);
       return;
     case 'end': {
-      const rows = open.get(message.id);
+      const build = open.get(message.id);
       open.delete(message.id);
-      if (!rows) return reply({ t: 'failed', id: message.id, message: 'unknown build' });
-      return run(message.id, () => servedDocumentBytes(rows));
+      if (!build) return reply({ t: 'failed', id: message.id, message: 'unknown build' });
+      if (build.purpose === 'serve') return run(message.id, () => ({ t: 'built', ...servedDocumentBytes(build.rows) }));
+      return run(message.id, () => ({ t: 'checked', ...checkedDocument(build.rows, build.purpose === 'export') }));
     }
     case 'part':
-      return run(message.id, () => jsonPartBytes(message.value));
+      return run(message.id, () => ({ t: 'built', ...jsonPartBytes(message.value) }));
   }
 });

@@ -26,10 +26,18 @@ import {
   type RowSink,
   readApplicationRows,
 } from './compile.js';
-import { type DocumentRows, jsonPartBytes, type ServedDocumentBytes, servedDocumentBytes } from './document-bytes.js';
+import {
+  type CheckedDocument,
+  checkedDocument,
+  type DocumentRows,
+  type JsonPartBytes,
+  jsonPartBytes,
+  type ServedDocumentBytes,
+  servedDocumentBytes,
+} from './document-bytes.js';
 
 export type BuildRequest =
-  | { t: 'start'; id: number; head: Omit<DocumentRows, 'subscriptions' | 'keys'> }
+  | { t: 'start'; id: number; head: Omit<DocumentRows, 'subscriptions' | 'keys'>; purpose: Purpose }
   | { t: 'subscriptions'; id: number; rows: SubscriptionRow[] }
   | { t: 'keys'; id: number; rows: KeyRow[] }
   | { t: 'end'; id: number }
@@ -46,6 +54,7 @@ export type BuildReply =
       configVersion?: string;
       definitionVersion?: string;
     }
+  | ({ t: 'checked'; id: number } & CheckedDocument)
   | { t: 'failed'; id: number; message: string };
 
 /** A JSON part as served, in Buffers over the transferred memory. */
@@ -63,7 +72,7 @@ export interface BuiltDocument extends BuiltPart {
   definitionVersion: string;
 }
 
-type Built = Extract<BuildReply, { t: 'built' }>;
+type Built = Exclude<BuildReply, { t: 'failed' }>;
 
 /** Rows per message: cloning a message of this many rows takes ~1-2 ms of the event loop. */
 const ROWS_PER_MESSAGE = 1000;
@@ -127,7 +136,7 @@ class BuildThread {
       const waiter = this.waiting.get(reply.id);
       if (!waiter) return;
       this.settled(reply.id);
-      if (reply.t === 'built') waiter.resolve(reply);
+      if (reply.t !== 'failed') waiter.resolve(reply);
       else waiter.reject(new Error(`document build failed: ${reply.message}`));
     });
     const failAll = (error: Error) => {
@@ -170,14 +179,21 @@ export async function stopDocumentBuilds(): Promise<void> {
   await thread?.close();
 }
 
+/** What a build makes of the rows: the served bytes, the check, or the check and the masked export. */
+export type Purpose = 'serve' | 'check' | 'export';
+type Outcome<P extends Purpose> = P extends 'serve' ? ServedDocumentBytes : CheckedDocument;
+
 /** One build in the worker: rows fed in slices, then the result (or in-process without the worker). */
-interface RowsBuild {
+export interface RowsBuild<R> {
   add: RowSink;
-  finish(): Promise<BuiltDocument>;
+  finish(): Promise<R>;
   abort(): void;
 }
 
-function startBuild(head: Omit<DocumentRows, 'subscriptions' | 'keys'>): RowsBuild {
+export function startBuild<P extends Purpose>(
+  head: Omit<DocumentRows, 'subscriptions' | 'keys'>,
+  purpose: P,
+): RowsBuild<Outcome<P>> {
   const worker = buildThread();
   if (!worker) {
     const rows: DocumentRows = { ...head, subscriptions: [], keys: [] };
@@ -190,12 +206,13 @@ function startBuild(head: Omit<DocumentRows, 'subscriptions' | 'keys'>): RowsBui
           rows.keys.push(...page);
         },
       },
-      finish: async () => asDocument(servedDocumentBytes(rows)),
+      finish: async () =>
+        (purpose === 'serve' ? servedDocumentBytes(rows) : checkedDocument(rows, purpose === 'export')) as Outcome<P>,
       abort: () => undefined,
     };
   }
   const { id, result } = worker.open();
-  worker.post({ t: 'start', id, head });
+  worker.post({ t: 'start', id, head, purpose });
   return {
     add: {
       subscriptions: (rows) => postInSlices(rows, (slice) => worker.post({ t: 'subscriptions', id, rows: slice })),
@@ -203,13 +220,36 @@ function startBuild(head: Omit<DocumentRows, 'subscriptions' | 'keys'>): RowsBui
     },
     finish: async () => {
       worker.post({ t: 'end', id });
-      return asDocument((await result) as ServedDocumentBytes);
+      return (await result) as unknown as Outcome<P>;
     },
     abort: () => {
       worker.cancel(id);
       worker.post({ t: 'abort', id });
     },
   };
+}
+
+/**
+ * Reads an environment's rows (APIs at once, subscriptions and keys page by page) into a build,
+ * the deploy-time `candidate` standing in for its API's latest revision.
+ */
+export async function buildFromDatabase<P extends Purpose>(
+  db: Database,
+  envId: string,
+  options: CompileOptions,
+  purpose: P,
+): Promise<Outcome<P>> {
+  const now = options.now ?? new Date();
+  const environment = await environmentSlug(db, envId);
+  const apis = await loadDeployedApis(db, envId, options);
+  const build = startBuild({ environment, apis: [...apis], now: now.getTime() }, purpose);
+  try {
+    await readApplicationRows(db, envId, apis, { now }, build.add);
+  } catch (error) {
+    build.abort();
+    throw error;
+  }
+  return build.finish();
 }
 
 /**
@@ -221,25 +261,15 @@ export async function buildServedDocument(
   envId: string,
   options: Pick<CompileOptions, 'now' | 'shardTags'> = {},
 ): Promise<BuiltDocument> {
-  const now = options.now ?? new Date();
-  const environment = await environmentSlug(db, envId);
-  const apis = await loadDeployedApis(db, envId, options);
-  const build = startBuild({ environment, apis: [...apis], now: now.getTime() });
-  try {
-    await readApplicationRows(db, envId, apis, { now }, build.add);
-  } catch (error) {
-    build.abort();
-    throw error;
-  }
-  return build.finish();
+  return asDocument(await buildFromDatabase(db, envId, options, 'serve'));
 }
 
 /** The same from rows already read (tests, benchmarks; a caller holding the rows). */
 export async function buildDocumentFromRows(rows: DocumentRows): Promise<BuiltDocument> {
-  const build = startBuild({ environment: rows.environment, apis: rows.apis, now: rows.now });
+  const build = startBuild({ environment: rows.environment, apis: rows.apis, now: rows.now }, 'serve');
   if (rows.subscriptions.length > 0) await build.add.subscriptions(rows.subscriptions);
   if (rows.keys.length > 0) await build.add.keys(rows.keys);
-  return build.finish();
+  return asDocument(await build.finish());
 }
 
 /**
@@ -258,7 +288,7 @@ export async function buildJsonPart(value: unknown): Promise<BuiltPart> {
     worker.cancel(id);
     throw error;
   }
-  return asPart(await result);
+  return asPart((await result) as JsonPartBytes);
 }
 
 function asPart(built: { bytes: Uint8Array; digest: string; gzip: Uint8Array }): BuiltPart {

@@ -6,9 +6,11 @@
  * fallback (no built worker script) runs the same function.
  */
 import { gzipSync } from 'node:zlib';
-import type { Api } from '@gatehouse/config';
+import type { Api, ConfigProblem } from '@gatehouse/config';
 import { digestOf } from '@gatehouse/config';
 import { canonicalJson } from '@gatehouse/core';
+import { checkConfigDocument } from '@gatehouse/policies/catalog';
+import { maskSecrets } from '../secrets/fields.js';
 import { assembleApplications, assembleDocument, type KeyRow, type SubscriptionRow } from './assemble.js';
 
 /** A JSON value as served: canonical bytes, their digest, and the bytes as one gzip member. */
@@ -49,14 +51,36 @@ export function jsonPartBytes(value: unknown): JsonPartBytes {
   return { bytes, digest: digestOf(bytes), gzip: owned(gzipSync(bytes)) };
 }
 
-export function servedDocumentBytes(rows: DocumentRows): ServedDocumentBytes {
+function assemble(rows: DocumentRows) {
   const apis = new Map(rows.apis);
-  const applications = assembleApplications(apis, rows.subscriptions, rows.keys);
-  const { document, configVersion, definitionVersion } = assembleDocument(
+  return assembleDocument(
     rows.environment,
     apis,
-    applications,
+    assembleApplications(apis, rows.subscriptions, rows.keys),
     new Date(rows.now),
   );
+}
+
+export function servedDocumentBytes(rows: DocumentRows): ServedDocumentBytes {
+  const { document, configVersion, definitionVersion } = assemble(rows);
   return { ...jsonPartBytes(document), configVersion, definitionVersion };
+}
+
+/** The document checked as gateways check it (compileEnvironmentConfig's check) and, when valid and asked, its masked JSON. */
+export interface CheckedDocument {
+  problems: ConfigProblem[];
+  configVersion: string;
+  definitionVersion: string;
+  /** JSON.stringify of the document with every secret masked (the config export route). */
+  masked?: Uint8Array;
+}
+
+export function checkedDocument(rows: DocumentRows, exportMasked: boolean): CheckedDocument {
+  const { document, configVersion, definitionVersion } = assemble(rows);
+  // Validation fills defaults in its own copy: the document stays as compiled.
+  const checked = checkConfigDocument(document);
+  if (!checked.ok) return { problems: checked.problems, configVersion, definitionVersion };
+  const out: CheckedDocument = { problems: [], configVersion, definitionVersion };
+  if (exportMasked) out.masked = owned(new TextEncoder().encode(JSON.stringify(maskSecrets(document))));
+  return out;
 }
