@@ -21,6 +21,7 @@ const SYSTEM = [
   'packages/gateway/src/hybrid/control-plane.test.ts',
   'packages/gateway/src/hybrid/up.test.ts',
   'packages/gateway/src/workers/*.test.ts',
+  'packages/control-plane/src/compiler/document-build.test.ts',
   'packages/policies/src/catalog-entry.test.ts',
   'packages/cli/src/*.test.ts',
   'packages/console/e2e/**/*.test.ts',

@@ -9,7 +9,7 @@
  * and the same `configVersion`.
  */
 import type { Api, Application, ConfigDocument, ConfigProblem, Plan } from '@gatehouse/config';
-import { canonicalJson, GatewayError, sha256Hex } from '@gatehouse/core';
+import { GatewayError } from '@gatehouse/core';
 import { checkConfigDocument } from '@gatehouse/policies/catalog';
 import { and, desc, eq, gt, inArray, isNull, or } from 'drizzle-orm';
 import type { Database } from '../db/connect.js';
@@ -17,6 +17,16 @@ import { apiKeys, apis, applications, deployments, environments, plans, subscrip
 import { servesApi } from '../hybrid/sharding.js';
 import { openSecrets } from '../secrets/keyring.js';
 import type { ApiSnapshot } from '../services/apis.js';
+import {
+  type AssembledDocument,
+  assembleApplications,
+  assembleDocument,
+  definitionVersionOf,
+  type KeyRow,
+  type SubscriptionRow,
+} from './assemble.js';
+
+export { definitionVersionOf } from './assemble.js';
 
 export interface CompileOptions {
   now?: Date;
@@ -32,11 +42,7 @@ export interface CompileOptions {
   definitionOnly?: boolean;
 }
 
-export interface CompileResult {
-  document: ConfigDocument;
-  configVersion: string;
-  definitionVersion: string;
-}
+export type CompileResult = AssembledDocument;
 
 const SERVED_PLAN_STATUSES = new Set(['published', 'deprecated']);
 
@@ -110,6 +116,89 @@ export async function loadDeployedApis(
 }
 
 /**
+ * Rows per statement when reading subscriptions and keys. Not smaller: each statement costs a
+ * round trip and a fixed share of CPU (1,000-row pages made the 100,000-key read 5x slower under
+ * load); the document-build sink hands a page on in slices (document-build.ts).
+ */
+export const PAGE_ROWS = 5000;
+
+/** Where the rows of a document go, page by page (an array, or the document-build worker); awaited before the next page. */
+export interface RowSink {
+  subscriptions(page: SubscriptionRow[]): void | Promise<void>;
+  keys(page: KeyRow[]): void | Promise<void>;
+}
+
+/**
+ * Reads the accepted subscriptions to `compiledApis` (by API pk) and their live keys in pages of
+ * PAGE_ROWS (keyset on the id): at 100,000 keys one statement's rows took hundreds of ms to parse
+ * and map in one event-loop turn; a page takes a few. `applicationIds` narrows the read to those
+ * applications (credential deltas).
+ */
+export async function readApplicationRows(
+  db: Database,
+  envId: string,
+  compiledApis: ReadonlyMap<string, Api>,
+  options: { now?: Date; applicationIds?: string[] },
+  sink: RowSink,
+): Promise<void> {
+  const now = options.now ?? new Date();
+  const apiPks = [...compiledApis.keys()];
+  if (apiPks.length === 0 || options.applicationIds?.length === 0) return;
+  const subscriptionFilter = and(
+    eq(subscriptions.envId, envId),
+    eq(subscriptions.status, 'accepted'),
+    inArray(subscriptions.apiPk, apiPks),
+    options.applicationIds ? inArray(subscriptions.applicationId, options.applicationIds) : undefined,
+  );
+  let any = false;
+  for (let after: string | undefined; ; ) {
+    const page: SubscriptionRow[] = await db
+      .select({
+        id: subscriptions.id,
+        apiPk: subscriptions.apiPk,
+        planSlug: plans.slug,
+        appId: applications.id,
+        appName: applications.name,
+        clientId: applications.clientId,
+      })
+      .from(subscriptions)
+      .innerJoin(plans, eq(plans.pk, subscriptions.planPk))
+      .innerJoin(applications, eq(applications.id, subscriptions.applicationId))
+      .where(and(subscriptionFilter, after === undefined ? undefined : gt(subscriptions.id, after)))
+      .orderBy(subscriptions.id)
+      .limit(PAGE_ROWS);
+    if (page.length > 0) await sink.subscriptions(page);
+    any ||= page.length > 0;
+    if (page.length < PAGE_ROWS) break;
+    after = page.at(-1)!.id;
+  }
+  if (!any) return;
+  // A join rather than a list of subscription ids: with 100,000 keys the list would not fit a query.
+  const liveKeys = and(
+    subscriptionFilter,
+    isNull(apiKeys.revokedAt),
+    or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now)),
+  );
+  for (let after: string | undefined; ; ) {
+    const page: KeyRow[] = await db
+      .select({
+        id: apiKeys.id,
+        subscriptionId: apiKeys.subscriptionId,
+        keyHash: apiKeys.keyHash,
+        expiresAt: apiKeys.expiresAt,
+      })
+      .from(apiKeys)
+      .innerJoin(subscriptions, eq(subscriptions.id, apiKeys.subscriptionId))
+      .where(and(liveKeys, after === undefined ? undefined : gt(apiKeys.id, after)))
+      .orderBy(apiKeys.id)
+      .limit(PAGE_ROWS);
+    if (page.length > 0) await sink.keys(page);
+    if (page.length < PAGE_ROWS) break;
+    after = page.at(-1)!.id;
+  }
+}
+
+/**
  * Applications with their accepted subscriptions to `compiledApis` (by API pk) and live keys.
  * An application with no such subscription is left out. `applicationIds` narrows the work to
  * those applications (credential deltas).
@@ -120,82 +209,17 @@ export async function compileApplications(
   compiledApis: Map<string, Api>,
   options: { now?: Date; applicationIds?: string[] } = {},
 ): Promise<Application[]> {
-  const now = options.now ?? new Date();
-  const apiPks = [...compiledApis.keys()];
-  if (apiPks.length === 0 || options.applicationIds?.length === 0) return [];
-  const subscriptionFilter = and(
-    eq(subscriptions.envId, envId),
-    eq(subscriptions.status, 'accepted'),
-    inArray(subscriptions.apiPk, apiPks),
-    options.applicationIds ? inArray(subscriptions.applicationId, options.applicationIds) : undefined,
-  );
-  const subs = await db
-    .select({
-      id: subscriptions.id,
-      apiPk: subscriptions.apiPk,
-      planSlug: plans.slug,
-      appId: applications.id,
-      appName: applications.name,
-      clientId: applications.clientId,
-    })
-    .from(subscriptions)
-    .innerJoin(plans, eq(plans.pk, subscriptions.planPk))
-    .innerJoin(applications, eq(applications.id, subscriptions.applicationId))
-    .where(subscriptionFilter);
-  if (subs.length === 0) return [];
-  // A join rather than a list of subscription ids: with 100,000 keys the list would not fit a query.
-  const keys = await db
-    .select({
-      id: apiKeys.id,
-      subscriptionId: apiKeys.subscriptionId,
-      keyHash: apiKeys.keyHash,
-      expiresAt: apiKeys.expiresAt,
-    })
-    .from(apiKeys)
-    .innerJoin(subscriptions, eq(subscriptions.id, apiKeys.subscriptionId))
-    .where(
-      and(subscriptionFilter, isNull(apiKeys.revokedAt), or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now))),
-    );
-  const keysBySub = new Map<string, typeof keys>();
-  for (const key of keys) {
-    const list = keysBySub.get(key.subscriptionId);
-    if (list) list.push(key);
-    else keysBySub.set(key.subscriptionId, [key]);
-  }
-
-  const apps = new Map<string, Application>();
-  for (const sub of subs) {
-    const api = compiledApis.get(sub.apiPk)!;
-    // A subscription to a plan not (yet) deployed, or no longer served, is not compiled.
-    if (!api.plans.some((p) => p.id === sub.planSlug)) continue;
-    let app = apps.get(sub.appId);
-    if (!app) {
-      app = { id: sub.appId, name: sub.appName, subscriptions: [] };
-      if (sub.clientId) app.clientId = sub.clientId;
-      apps.set(sub.appId, app);
-    }
-    app.subscriptions.push({
-      id: sub.id,
-      api: api.id,
-      plan: sub.planSlug,
-      status: 'accepted',
-      apiKeys: (keysBySub.get(sub.id) ?? [])
-        .sort((a, b) => a.id.localeCompare(b.id))
-        .map((k) =>
-          k.expiresAt
-            ? { id: k.id, keyHash: k.keyHash, expiresAt: k.expiresAt.toISOString() }
-            : { id: k.id, keyHash: k.keyHash },
-        ),
-    });
-  }
-  const out = [...apps.values()];
-  for (const app of out) app.subscriptions.sort((a, b) => a.id!.localeCompare(b.id!));
-  return out.sort((a, b) => a.id.localeCompare(b.id));
-}
-
-/** Hash of the deployed APIs (not the credentials): tells a gateway's definition apart from another. */
-export function definitionVersionOf(apisOut: Api[]): string {
-  return sha256Hex(canonicalJson(apisOut)).slice(0, 16);
+  const subs: SubscriptionRow[] = [];
+  const keys: KeyRow[] = [];
+  await readApplicationRows(db, envId, compiledApis, options, {
+    subscriptions: (page) => {
+      subs.push(...page);
+    },
+    keys: (page) => {
+      keys.push(...page);
+    },
+  });
+  return assembleApplications(compiledApis, subs, keys);
 }
 
 /**
@@ -216,45 +240,40 @@ export function servedShapeOf(stored: ApiSnapshot): { id: string; plans: string[
  * Built like buildEnvironmentDocument's; the metadata's configVersion names the definition.
  */
 export async function buildDefinitionDocument(db: Database, envId: string, shardTags: string[], now = new Date()) {
-  const [env] = await db
-    .select({ slug: environments.slug })
-    .from(environments)
-    .where(eq(environments.id, envId))
-    .limit(1);
-  if (!env) throw new GatewayError('not_found', { detail: 'No such environment.' });
+  const environment = await environmentSlug(db, envId);
   const compiledApis = await loadDeployedApis(db, envId, { shardTags });
   const apisOut = [...compiledApis.values()].sort((a, b) => a.id.localeCompare(b.id));
   const definitionVersion = definitionVersionOf(apisOut);
   const definition: Omit<ConfigDocument, 'applications'> = {
     version: 1,
     apis: apisOut,
-    metadata: { environment: env.slug, configVersion: `d-${definitionVersion}`, compiledAt: now.toISOString() },
+    metadata: { environment, configVersion: `d-${definitionVersion}`, compiledAt: now.toISOString() },
   };
   return { definition, definitionVersion, apis: compiledApis };
 }
 
-/** Compiles without validating; `compileEnvironmentConfig` validates. */
-export async function buildEnvironmentDocument(db: Database, envId: string, options: CompileOptions = {}) {
-  const now = options.now ?? new Date();
+/** The environment's slug (what the document's metadata names), or not_found. */
+export async function environmentSlug(db: Database, envId: string): Promise<string> {
   const [env] = await db
     .select({ slug: environments.slug })
     .from(environments)
     .where(eq(environments.id, envId))
     .limit(1);
   if (!env) throw new GatewayError('not_found', { detail: 'No such environment.' });
+  return env.slug;
+}
 
+/** Compiles without validating; `compileEnvironmentConfig` validates. */
+export async function buildEnvironmentDocument(
+  db: Database,
+  envId: string,
+  options: CompileOptions = {},
+): Promise<AssembledDocument> {
+  const now = options.now ?? new Date();
+  const environment = await environmentSlug(db, envId);
   const compiledApis = await loadDeployedApis(db, envId, options);
   const applicationsOut = options.definitionOnly ? [] : await compileApplications(db, envId, compiledApis, { now });
-  const apisOut = [...compiledApis.values()].sort((a, b) => a.id.localeCompare(b.id));
-  // The version hashes content only, so an unchanged state keeps its version across compilations.
-  const configVersion = sha256Hex(JSON.stringify({ apis: apisOut, applications: applicationsOut })).slice(0, 16);
-  const document: ConfigDocument = {
-    version: 1,
-    apis: apisOut,
-    applications: applicationsOut,
-    metadata: { environment: env.slug, configVersion, compiledAt: now.toISOString() },
-  };
-  return { document, configVersion, definitionVersion: definitionVersionOf(apisOut) };
+  return assembleDocument(environment, compiledApis, applicationsOut, now);
 }
 
 export class InvalidCompiledDocument extends Error {

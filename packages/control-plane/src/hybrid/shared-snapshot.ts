@@ -1,7 +1,7 @@
 /**
  * A snapshot is built once per (environment, cursor, shard) and shared by every gateway asking for
  * it: the document is compiled, serialised to canonical JSON, hashed (sha256) and, on first use,
- * gzip-compressed once. Each gateway's message still carries its own binding (gateway, issuedAt)
+ * gzip-compressed once, all off the event loop (compiler/document-build.ts). Each gateway's message still carries its own binding (gateway, issuedAt)
  * and signature; only that small part is built per gateway (seal.ts). Gzip members concatenate
  * (RFC 1952), so the compressed body is small per-gateway members around the shared one.
  *
@@ -15,15 +15,13 @@
  * committed after N, which the next delta repeats, as before).
  */
 import { randomUUID } from 'node:crypto';
-import { promisify } from 'node:util';
-import { gzip as gzipCallback, gzipSync } from 'node:zlib';
-import { digestOf, type MessageBody, signBytes } from '@gatehouse/config';
+import { gzipSync } from 'node:zlib';
+import { type MessageBody, signBytes } from '@gatehouse/config';
 import { canonicalJson } from '@gatehouse/core';
-import { buildEnvironmentDocument } from '../compiler/compile.js';
+import { type BuiltDocument, buildServedDocument } from '../compiler/document-build.js';
 import type { Database } from '../db/connect.js';
 import type { Signer } from './signing.js';
 
-const gzip = promisify(gzipCallback);
 /** Versions kept: the current one per shard, plus a few older while gateways catch up... */
 const MAX_ENTRIES = 16;
 /** ...within this many bytes (plain + gzip; 100,000 keys make ~21 MB), the newest always kept. */
@@ -36,9 +34,14 @@ export interface SharedSnapshot {
   document: Buffer;
   /** digestOf(document), computed once per version: what protocol 3 signs instead of the document. */
   digest: string;
-  /** The document as one gzip member (compressed once, off the main thread, on first use). */
+  /** The document as one gzip member (compressed once, in the build's worker thread). */
   gzippedDocument(): Promise<Buffer>;
 }
+
+/** How a version's document is built: buildServedDocument (tests put their own). */
+export type DocumentBuilder = (db: Database, envId: string, shardTags: string[]) => Promise<BuiltDocument>;
+
+const offTheLoop: DocumentBuilder = (db, envId, shardTags) => buildServedDocument(db, envId, { shardTags });
 
 export class SnapshotCache {
   private readonly entries = new Map<string, Promise<SharedSnapshot>>();
@@ -46,7 +49,10 @@ export class SnapshotCache {
   /** Documents built (tests and the benchmark read it). */
   builds = 0;
 
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly buildDocument: DocumentBuilder = offTheLoop,
+  ) {}
 
   get(envId: string, head: number, tags: readonly string[]): Promise<SharedSnapshot> {
     const key = `${envId}\u0000${head}\u0000${[...tags].sort().join(',')}`;
@@ -57,11 +63,12 @@ export class SnapshotCache {
       this.entries.set(key, entry);
       return entry;
     }
+    // Stored before it settles: concurrent requests for this version share the one build in flight.
     entry = this.build(envId, tags);
     this.entries.set(key, entry);
     entry.then(
       async (built) => {
-        // The plain document and, once a gateway took gzip, its compressed copy (about a third).
+        // The plain document and its compressed copy (about a third).
         const size = Math.ceil(built.document.length * 1.5);
         if (this.entries.get(key) === entry) this.sizes.set(key, size);
         this.evict();
@@ -89,17 +96,13 @@ export class SnapshotCache {
 
   private async build(envId: string, tags: readonly string[]): Promise<SharedSnapshot> {
     this.builds++;
-    const { document, definitionVersion } = await buildEnvironmentDocument(this.db, envId, { shardTags: [...tags] });
-    const bytes = Buffer.from(canonicalJson(document));
-    let gzipped: Promise<Buffer> | undefined;
+    const built = await this.buildDocument(this.db, envId, [...tags]);
+    const gzipped = Promise.resolve(built.gzip);
     return {
-      definitionVersion,
-      document: bytes,
-      digest: digestOf(bytes),
-      gzippedDocument: () => {
-        gzipped ??= gzip(bytes);
-        return gzipped;
-      },
+      definitionVersion: built.definitionVersion,
+      document: built.bytes,
+      digest: built.digest,
+      gzippedDocument: () => gzipped,
     };
   }
 }

@@ -1,9 +1,8 @@
 import { ConfigDocument } from '@gatehouse/config';
 import Type from 'typebox';
 import { envScope } from '../auth/context.js';
-import { compileEnvironmentConfig } from '../compiler/compile.js';
+import { exportEnvironmentConfig } from '../compiler/config-check.js';
 import { EnvParams, errorResponses } from '../http/schemas.js';
-import { maskSecrets } from '../secrets/fields.js';
 import { type App, type RouteDeps, typed } from './deps.js';
 
 // The gateway schema minus its $id, so it can be embedded in this route's response schema.
@@ -25,10 +24,13 @@ export function configRoutes(root: App, deps: RouteDeps): void {
       },
     },
     async (request, reply) => {
-      const { document, configVersion } = await compileEnvironmentConfig(deps.db, envScope(request, deps.db).env.id);
-      reply.header('etag', `"${configVersion}"`);
-      // Gateways receive the secrets (through /api/v1/gateway/*); people read their masks.
-      return maskSecrets(document);
+      // Built, checked and masked off the event loop (gateways receive the secrets through
+      // /api/v1/gateway/*; people read their masks), sent as those bytes: serialising a 100,000-key
+      // document against the response schema here would block the loop for seconds.
+      const { json, configVersion } = await exportEnvironmentConfig(deps.db, envScope(request, deps.db).env.id);
+      reply.header('etag', `"${configVersion}"`).type('application/json; charset=utf-8');
+      // A Buffer is sent as is: the schema documents the body, the worker made it.
+      return reply.send(json as unknown as ConfigDocument);
     },
   );
 }

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { GatewayError } from '@gatehouse/core';
 import { and, eq, max } from 'drizzle-orm';
 import type { EnvScope } from '../auth/context.js';
-import { apiFromSnapshot, compileEnvironmentConfig, InvalidCompiledDocument } from '../compiler/compile.js';
+import { apiFromSnapshot, InvalidCompiledDocument } from '../compiler/compile.js';
+import { checkEnvironmentConfig } from '../compiler/config-check.js';
 import { deployments } from '../db/schema.js';
 import { isUniqueViolation } from '../http/errors.js';
 import { keyset, type SortColumn } from '../http/pagination.js';
@@ -99,7 +100,7 @@ export async function deploy(
         }
       }
       try {
-        await compileEnvironmentConfig(tx, scope.env.id, {
+        await checkEnvironmentConfig(tx, scope.env.id, {
           candidate: { apiPk: api.pk, snapshot, revision: next },
           definitionOnly: true,
         });
