@@ -81,6 +81,8 @@ export function checkedDocument(rows: DocumentRows, exportMasked: boolean): Chec
   const checked = checkConfigDocument(document);
   if (!checked.ok) return { problems: checked.problems, configVersion, definitionVersion };
   const out: CheckedDocument = { problems: [], configVersion, definitionVersion };
-  if (exportMasked) out.masked = owned(new TextEncoder().encode(JSON.stringify(maskSecrets(document))));
+  // The export shows the document as gateways read it: schema defaults filled (the response
+  // serialiser filled them when the route returned an object; it now sends these bytes as they are).
+  if (exportMasked) out.masked = owned(new TextEncoder().encode(JSON.stringify(maskSecrets(checked.value))));
   return out;
 }
