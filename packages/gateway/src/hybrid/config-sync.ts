@@ -276,15 +276,7 @@ export class ConfigSync {
     const partial = applyCredentials
       ? toApplied(await applyCredentials(credentialPatch(credentialsOnly, message)))
       : await this.tryApply(credentialsOnly);
-    if (!partial.ok) {
-      this.refuse(`config definition ${message.cursor} refused: ${full.problems}`, identity);
-      return;
-    }
-    this.options.metrics.configSync.labels('refused').inc();
-    this.options.errors.add(
-      `config definition ${message.cursor}: definition refused (${full.problems}); its credentials are applied to the definition being served`,
-    );
-    await this.install(credentialsOnly, message, identity, partial);
+    await this.installCredentialsOnly(credentialsOnly, message, identity, full.problems, partial);
   }
 
   /** In time proportional to the delta: the gateway patches its credential index, nothing is compiled. */
@@ -307,16 +299,32 @@ export class ConfigSync {
       return;
     }
     const credentialsOnly = withCredentialsOf(this.held, message);
-    const partial = await this.tryApply(credentialsOnly);
-    if (!partial.ok) {
-      this.refuse(`config snapshot ${message.cursor} refused: ${full.problems}`, identity);
+    await this.installCredentialsOnly(
+      credentialsOnly,
+      message,
+      identity,
+      full.problems,
+      await this.tryApply(credentialsOnly),
+    );
+  }
+
+  /** A refused definition's credentials, applied to the definition being served (snapshot or definition delta). */
+  private async installCredentialsOnly(
+    credentialsOnly: HeldConfig,
+    message: SnapshotMessage | DefinitionMessage,
+    identity: string,
+    definitionProblems: string,
+    applied: Awaited<ReturnType<ConfigSync['tryApply']>>,
+  ): Promise<void> {
+    if (!applied.ok) {
+      this.refuse(`config ${message.kind} ${message.cursor} refused: ${definitionProblems}`, identity);
       return;
     }
     this.options.metrics.configSync.labels('refused').inc();
     this.options.errors.add(
-      `config snapshot ${message.cursor}: definition refused (${full.problems}); its credentials are applied to the definition being served`,
+      `config ${message.kind} ${message.cursor}: definition refused (${definitionProblems}); its credentials are applied to the definition being served`,
     );
-    await this.install(credentialsOnly, message, identity, partial);
+    await this.install(credentialsOnly, message, identity, applied);
   }
 
   private async tryApply(
